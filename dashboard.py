@@ -1,0 +1,55 @@
+"""The dashboard's entry point: page config, the store, the global filters kept in the URL, and navigation over the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import data
+from ui.components import VIEW_KEY, section
+from ui.filters import sidebar_filters
+
+HERE = Path(__file__).resolve().parent
+
+# Page files end in `_page` so no file stem equals a URL path: while Streamlit still treats `pages/`
+# as a v1 multipage folder (AppTest on every run, a server on its first run), a stem equal to a URL
+# path would run that file without this router and its filters.
+PAGES: dict[str, list[tuple[str, str, str, str]]] = {
+    # section: (file, title, url_path, icon)
+    "Dashboards": [
+        ("pages/overview_page.py", "Overview", "overview", ":material/dashboard:"),
+        ("pages/re_referrals_page.py", "Re-referrals", "re-referrals", ":material/replay:"),
+        ("pages/timeliness_page.py", "Timeliness", "timeliness", ":material/schedule:"),
+        ("pages/ethnicity_page.py", "Ethnicity", "ethnicity", ":material/diversity_3:"),
+        ("pages/front_door_page.py", "Front door", "front-door", ":material/door_front:"),
+    ],
+    "Work with the data": [
+        ("pages/data_quality_page.py", "Data quality", "data-quality", ":material/rule:"),
+        ("pages/downloads_page.py", "Downloads", "downloads", ":material/download:"),
+    ],
+    "Reference": [
+        ("pages/definitions_page.py", "Definitions", "definitions", ":material/menu_book:"),
+        ("pages/about_data_page.py", "About the data", "about-the-data", ":material/info:"),
+    ],
+}
+
+
+def navigation() -> dict[str, list[st.Page]]:
+    """Every page, by section; the Overview is the landing page."""
+    return {
+        name: [st.Page(HERE / file, title=title, url_path=url, icon=icon, default=url == "overview")
+               for file, title, url, icon in pages]
+        for name, pages in PAGES.items()
+    }
+
+
+st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
+current = st.navigation(navigation())
+state = data.store_state()
+st.session_state[VIEW_KEY] = None
+if state.ready:
+    with section("Filters"):
+        st.session_state[VIEW_KEY] = sidebar_filters()
+st.sidebar.caption(f"Store: `{state.path}`" + ("" if state.ready else " — no data loaded"))
+current.run()

@@ -1,0 +1,96 @@
+"""Data quality: what the expectations found on each load, the failing rows to fix at source, and the Data Docs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.charts import dq_trend_chart
+from ui.components import chart, page_header, require, section, sensitive_list, table
+from ui.downloads import download_csv
+
+FAILURE_COLUMNS = ["child_id", "source_file", "sheet", "row_number", "value", "problem"]
+REPORT = "expectations.report"
+
+
+def summary() -> None:
+    frame = data.frame(f"{REPORT}.dq_summary")
+    if frame.empty:
+        st.info("No expectation results yet: checks run on every load (`python -m ingest FILE... --store PATH`).")
+        return
+    failed = int(frame["checks_failed"].sum()) if "checks_failed" in frame else 0
+    st.metric("Failing expectations on the latest load", f"{failed:,}", border=True,
+              help="Expectations (DfE validation rules and house checks) that failed on the latest load.")
+    table(frame, "data_quality_summary", key="dq_summary", rates=())
+
+
+def per_load(trend: pd.DataFrame) -> pd.DataFrame:
+    """Failing checks and failing rows per load and severity, from the per-check results."""
+    failed = trend.assign(failed=~trend["success"].astype(bool),
+                          failing_rows=trend["unexpected_count"].fillna(0).astype("int64"))
+    return (failed.groupby(["load_id", "severity"], as_index=False)
+            .agg(as_of=("as_of", "max"), checks=("check_id", "count"), failed=("failed", "sum"),
+                 failing_rows=("failing_rows", "sum")))
+
+
+def trend() -> None:
+    frame = data.frame(f"{REPORT}.dq_trend")
+    if frame.empty:
+        st.info("The trend appears after the first load with checks.")
+        return
+    chart(dq_trend_chart(per_load(frame)), per_load(frame), "data_quality_trend", key="dq_trend")
+
+
+def failing_checks() -> None:
+    checks = data.frame(f"{REPORT}.dq_failing_checks")
+    if checks.empty:
+        st.success("Every expectation passed on the latest load.")
+        return
+    st.markdown(f"**{len(checks):,} failing expectation{'s' if len(checks) != 1 else ''}** on the latest load.")
+    table(checks, "data_quality_failing_checks", key="dq_checks", rates=("unexpected_percent",))
+    ids = [str(c) for c in checks["check_id"]]
+    described = dict(zip(ids, checks["title"] if "title" in checks else ids))
+    check = st.selectbox("Failing rows of one expectation", ids, key="dq_check",
+                         format_func=lambda c: f"{c} — {described.get(c, '')}"[:120])
+    rows = data.rows(f"{REPORT}.dq_failure_rows", check_id=check)
+    rows = rows[[c for c in FAILURE_COLUMNS if c in rows.columns]]
+    sensitive_list(f"rows failing {check}", rows, f"data_quality_failures_{check}", key="dq_rows",
+                   empty="No row-level detail is kept for this expectation.")
+
+
+def all_failures() -> None:
+    rows = data.rows(f"{REPORT}.dq_failure_rows")
+    rows = rows[[c for c in FAILURE_COLUMNS if c in rows.columns]]
+    st.markdown(f"All failing rows of the latest load: **{len(rows):,}** (child id, source file, sheet, row number, "
+                "value, what is wrong) — to fix at source.")
+    if not rows.empty:
+        download_csv(rows, "data_quality_failing_rows", key="dq_all_csv", personal=True,
+                     label="Download all failing rows (CSV)")
+
+
+def render() -> None:
+    page_header("Data quality", "What did the checks find on each load, and which rows need fixing at source?")
+    if require("contacts", "referrals", "assessments", "cin_episodes", "recordings") is None:
+        return
+    with section("Data Docs"):
+        url = data.call_pure(f"{REPORT}.data_docs_url")
+        if url:
+            st.link_button("Open the Data Docs (full expectation results)", url, key="dq_docs",
+                           icon=":material/open_in_new:")
+        else:
+            st.caption("Data Docs have not been built for this store yet: they are written on each load.")
+    st.subheader("Summary by table and severity")
+    with section("Summary"):
+        summary()
+    st.subheader("Over loads")
+    with section("Trend"):
+        trend()
+    st.subheader("Failing expectations")
+    with section("Failing expectations"):
+        failing_checks()
+    with section("All failing rows"):
+        all_failures()
+
+
+render()

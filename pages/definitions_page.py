@@ -1,0 +1,30 @@
+"""Definitions: every metric's wording, numerator, denominator, conventions and source, generated from the metric registry."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import data
+from ui.components import page_header, section, table
+
+DIRECTIONS = {"up": "higher is better", "down": "lower is better", "neither": "neither: context matters"}
+
+
+def render() -> None:
+    page_header("Definitions", "What each number means: generated from the metric registry the code uses, "
+                "so it cannot drift from the calculation.")
+    with section("Definitions"):
+        frame = data.call_pure("metrics.registry.definitions_frame")
+        for _, row in frame.iterrows():
+            record = row.to_dict()
+            with st.expander(f"**{record.get('title', record.get('code'))}** (`{record.get('code')}`)"):
+                for field in ("wording", "numerator", "denominator", "unit", "good_direction", "convention",
+                              "filters", "breakdowns", "source"):
+                    if field in record and record[field] not in (None, "", []):
+                        value = DIRECTIONS.get(record[field], record[field]) if field == "good_direction" else record[field]
+                        st.markdown(f"**{field.replace('_', ' ').capitalize()}:** {value}")
+        st.subheader("All definitions")
+        table(frame, "metric_definitions", key="defs", rates=())
+
+
+render()

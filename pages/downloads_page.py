@@ -1,0 +1,83 @@
+"""Downloads: every aggregate the dashboard shows, by month, team and worker, as CSV for analysts; child-level lists apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.components import page_header, require, section, table
+from ui.downloads import download_csv
+from ui.filters import View
+from ui.headlines import HEADLINES
+
+BREAKDOWNS = {"Overall": None, "By month": "month", "By team": "team", "By worker": "worker"}
+CHILD_LISTS: dict[str, tuple[str, str, bool]] = {
+    # label: (function, entity needed, takes a period)
+    "Re-referred children": ("metrics.re_referrals.re_referred_children", "referrals", True),
+    "Open assessments past 45 working days": ("metrics.timeliness.open_assessments_overdue", "assessments", False),
+    "Events not yet written up": ("metrics.timeliness.recording_backlog", "recordings", False),
+    "Children with conflicting ethnicity records": ("metrics.ethnicity.ethnicity_inconsistent_children",
+                                                    "referrals", False),
+}
+
+
+def aggregate_choices(state: data.StoreState) -> dict[str, Callable[[View, str | None], pd.DataFrame]]:
+    choices = {}
+    for headline in HEADLINES:
+        if state.has(headline.entity):
+            choices[headline.label] = lambda view, by, h=headline: h.rate(view.period, view.filters, by=by)
+    return choices
+
+
+def aggregates(state: data.StoreState, view: View) -> None:
+    choices = aggregate_choices(state)
+    left, right = st.columns(2)
+    measure = left.selectbox("Measure", list(choices), key="dl_measure")
+    by_label = right.selectbox("Breakdown", list(BREAKDOWNS), key="dl_by")
+    frame = choices[measure](view, BREAKDOWNS[by_label])
+    suppress = st.checkbox("Suppress small numbers for sharing outside the service (counts 1–4 and their rates "
+                           "left blank, as the DfE marks them 'c')", key="dl_suppress")
+    if suppress:
+        frame = data.suppress_small_counts(frame)
+    st.caption(f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
+               "Rates are unrounded in the CSV; numerator and denominator beside them.")
+    name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
+    table(frame, name, key="dl_aggregate")
+
+
+def child_lists(state: data.StoreState, view: View) -> None:
+    with st.expander("🔒 Sensitive — child-level lists (personal data)"):
+        st.caption("Special-category personal data: download only if your role needs it, keep it on approved "
+                   "systems, and delete it when done.")
+        available = {k: v for k, v in CHILD_LISTS.items() if state.has(v[1])}
+        if not available:
+            st.info("No child-level list is available: the lists they come from are not loaded.")
+            return
+        label = st.selectbox("List", list(available), key="dl_child_list")
+        function, _, periodic = available[label]
+        kwargs = {"period": view.period} if periodic else {}
+        frame = data.rows(function, filters=view.filters, **kwargs)
+        st.caption(f"{len(frame):,} rows.")
+        if st.toggle("Prepare the download", key="dl_child_toggle"):
+            download_csv(frame, label, key="dl_child_csv", personal=True)
+
+
+def render() -> None:
+    page_header("Downloads", "Take the numbers away: every measure overall, by month, team or worker, as CSV "
+                "(UTF-8, opens in Excel).")
+    ready = require("referrals", "assessments", "contacts", "recordings")
+    if ready is None:
+        return
+    state, view = ready
+    st.subheader("Aggregates")
+    with section("Aggregates"):
+        aggregates(state, view)
+    st.subheader("Child-level lists")
+    with section("Child-level lists"):
+        child_lists(state, view)
+
+
+render()

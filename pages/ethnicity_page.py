@@ -1,0 +1,105 @@
+"""Ethnicity: how completely ethnicity is recorded, where the gaps are, who is referred, and children recorded inconsistently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.charts import completeness_bar, makeup_chart
+from ui.components import (chart, first_row, headline, nothing_matches, page_header, require, section,
+                           sensitive_list, trend)
+from ui.filters import View
+from ui.formatting import count, pct
+
+LEVELS = {"Referrals": "referral", "Children": "child", "Contacts": "contact", "Assessments": "assessment"}
+LEVEL_ENTITY = {"referral": "referrals", "child": "referrals", "contact": "contacts", "assessment": "assessments"}
+PARTS = (("refused", "Refused (REFU)"), ("not_obtained", "Not yet obtained (NOBT)"), ("missing", "Missing"),
+         ("invalid", "Invalid code"))
+
+
+def completeness_metric(level: str):
+    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
+        return data.frame("metrics.ethnicity.ethnicity_completeness", period=period, filters=filters, by=by,
+                          level=level)
+    return metric
+
+
+def gaps(current: dict[str, Any]) -> None:
+    """The records without a known code, split the way the DfE reports them."""
+    columns = st.columns(len(PARTS))
+    total = current.get("denominator") or 0
+    for column, (key, label) in zip(columns, PARTS):
+        value = current.get(key)
+        share = (float(value) / total * 100) if total and value is not None else float("nan")
+        column.metric(label, count(value), border=True)
+        column.caption(f"{pct(share)} of {count(total)}")
+
+
+def by_team(metric: Any, view: View, label: str) -> None:
+    dimension = "worker" if view.filters.team else "team"
+    frame = metric(view.period, view.filters, dimension)
+    if frame.empty:
+        nothing_matches("records", view)
+        return
+    worst = frame[frame["denominator"] > 0].sort_values("rate").head(1)
+    title = f"{label} by {dimension}"
+    if not worst.empty:
+        title += f": lowest {worst.iloc[0][dimension]} ({pct(worst.iloc[0]['rate'])})"
+    chart(completeness_bar(frame, dimension, title), frame, f"ethnicity_completeness_by_{dimension}", key="eth_team")
+
+
+def makeup(view: View) -> None:
+    frame = data.frame("metrics.ethnicity.ethnic_makeup", period=view.period, filters=view.filters)
+    if frame.empty:
+        nothing_matches("referred children", view)
+        return
+    frame["gap"] = frame["share"] - frame["population_share"]
+    over = frame.dropna(subset=["gap"]).sort_values("gap")
+    if over.empty:
+        title = "Ethnic make-up of referred children (no population figures to compare)"
+    else:
+        top = over.iloc[-1]
+        title = (f"Ethnic make-up of referred children: {top['ethnicity_group']} most over-represented "
+                 f"({pct(top['share'])} of referrals, {pct(top['population_share'])} of children)")
+    frame = frame.drop(columns="gap")
+    chart(makeup_chart(frame, title), frame, "ethnic_makeup", key="eth_makeup")
+
+
+def render() -> None:
+    page_header("Ethnicity", "Is ethnicity recorded for every child, and where are the gaps?")
+    ready = require("referrals", "contacts", "assessments")
+    if ready is None:
+        return
+    state, view = ready
+    level = LEVELS[st.radio("Count", list(LEVELS), horizontal=True, key="eth_level")]
+    if not state.has(LEVEL_ENTITY[level]):
+        nothing_matches(f"{LEVEL_ENTITY[level]} loaded", view)
+        return
+    metric = completeness_metric(level)
+    label = f"{[k for k, v in LEVELS.items() if v == level][0]} with a known ethnicity"
+    with section("Headline"):
+        current = headline(metric, view, label, "up")
+    if not current.get("denominator"):
+        nothing_matches("records", view)
+        return
+    with section("Gaps"):
+        gaps(current)
+    with section("Trend"):
+        trend(metric, view, label, "up", key="eth_trend")
+    with section("By team"):
+        by_team(metric, view, label)
+    st.subheader("Who is referred, against the child population")
+    with section("Ethnic make-up"):
+        makeup(view)
+    st.subheader("Children recorded with different ethnicities")
+    with section("Inconsistent records"):
+        frame = data.rows("metrics.ethnicity.ethnicity_inconsistent_children", filters=view.filters)
+        st.metric("Children with more than one ethnicity recorded", count(len(frame)), border=True)
+        sensitive_list("children whose ethnicity differs between records", frame, "ethnicity_inconsistent_children",
+                       key="eth_inconsistent", empty="No child has conflicting ethnicity records.")
+
+
+render()

@@ -1,0 +1,111 @@
+"""The check registry: every check documented, severity set, DfE rules present, suites and SQL well formed, docs current."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from expectations.catalogue import checks_markdown
+from expectations.checks import REGISTRY, TABLES, _registry, ge_checks, sql_check_list
+from expectations.model import CROSS_TABLE, SEVERITIES, CheckParams, resolve_ethnicity_threshold
+from store.calendar import build_calendar
+from store.connection import PROJECT_ROOT, create_schema
+
+DFE_RULES = {"4220", "8820", "1103", "8608", "8805", "8810", "8606", "8670Q", "4180"}
+
+
+@pytest.mark.parametrize("check_id", list(REGISTRY))
+def test_check_is_documented(check_id: str) -> None:
+    check = REGISTRY[check_id]
+    assert check.severity in SEVERITIES, f"{check_id}: severity must be error or warning"
+    assert len(check.description) >= 60 and check.description.endswith("."), f"{check_id}: describe it and the fix"
+    assert check.title and check.problem, f"{check_id}: needs a title and a short 'what is wrong'"
+    assert check.table in (*TABLES, CROSS_TABLE)
+    assert (check.ge is None) != (check.sql is None), f"{check_id}: exactly one of a GE declaration or SQL"
+    assert (check.sql is None) == (check.sql_checked is None), f"{check_id}: SQL checks count the rows they check"
+
+
+def test_registry_rejects_a_duplicate_check_id() -> None:
+    check = next(iter(REGISTRY.values()))
+    with pytest.raises(ValueError, match="duplicate"):
+        _registry([check, check])
+
+
+def test_every_dfe_rule_of_the_brief_is_mirrored() -> None:
+    assert DFE_RULES <= {c.dfe_code for c in REGISTRY.values()}
+
+
+def test_every_table_has_a_suite_and_the_required_kinds_of_check() -> None:
+    for table in TABLES:
+        ids = {c.check_id for c in ge_checks(table)}
+        assert {f"{table}.key_unique", f"{table}.child_id_present"} <= ids
+        assert any(i.endswith("_not_after_extract") for i in ids) and any(i.endswith("_not_before_1990") for i in ids)
+    assert "cross_table.ethnicity_consistent" in {c.check_id for c in sql_check_list()}
+
+
+def test_docs_checks_md_is_generated_from_the_registry() -> None:
+    written = (PROJECT_ROOT / "docs" / "CHECKS.md").read_text(encoding="utf-8")
+    assert written.strip() == checks_markdown().strip(), "regenerate: python -m expectations docs > docs/CHECKS.md"
+    for check_id in REGISTRY:
+        assert f"`{check_id}`" in written
+
+
+def test_ethnicity_threshold_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FRONTDOOR_ETHNICITY_THRESHOLD", raising=False)
+    assert resolve_ethnicity_threshold() == 0.95
+    monkeypatch.setenv("FRONTDOOR_ETHNICITY_THRESHOLD", "90")
+    assert resolve_ethnicity_threshold() == 0.9
+    assert resolve_ethnicity_threshold(0.8) == 0.8
+    with pytest.raises(ValueError):
+        resolve_ethnicity_threshold(-1)
+
+
+@pytest.fixture(scope="module")
+def empty_store() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    create_schema(con)
+    build_calendar(con)
+    return con
+
+
+def test_every_ge_check_becomes_an_expectation_with_its_metadata() -> None:
+    from expectations.suites import GeSession, build_suite
+
+    GeSession.start()  # a suite is built inside an (ephemeral) context
+    params = CheckParams(as_of=date(2025, 3, 31))
+    for table in TABLES:
+        checks = ge_checks(table)
+        suite = build_suite(table, checks, params)
+        assert [e.meta["check_id"] for e in suite.expectations] == [c.check_id for c in checks]
+        for expectation, check in zip(suite.expectations, checks):
+            assert expectation.expectation_type == check.expectation
+            assert expectation.meta["dfe_code"] == check.dfe_code
+            assert expectation.severity.value == {"error": "critical", "warning": "warning"}[check.severity]
+            assert expectation.notes == check.description
+
+
+def test_frames_and_sql_run_on_an_empty_store(empty_store: duckdb.DuckDBPyConnection) -> None:
+    from expectations import frames, predicates
+    from expectations.sql_checks import run_sql_check
+
+    params = CheckParams(as_of=date(2025, 3, 31), load_id=1)
+    for table in TABLES:
+        checks = ge_checks(table)
+        frame = frames.load_frame(empty_store, table, checks, params)
+        assert list(frame.columns) == frames.frame_columns(checks) and frame.empty
+        for check in checks:
+            assert empty_store.execute(predicates.failing_rows_sql(check, params, 10)).fetchall() == []
+    for check in sql_check_list():
+        assert run_sql_check(empty_store, check, params, 10)[:2] == (0, 0)
+
+
+def test_dates_reach_great_expectations_as_nanosecond_timestamps(empty_store: duckdb.DuckDBPyConnection) -> None:
+    from expectations import frames
+
+    frame = frames.load_frame(empty_store, "recordings", ge_checks("recordings"), CheckParams(as_of=date(2025, 3, 31)))
+    assert str(frame["event_date"].dtype) == "datetime64[ns]"
+    assert str(frame["entered_at"].dtype) == "datetime64[ns]"
+    assert str(frame["as_of"].dtype) == "datetime64[ns]"
+

@@ -1,0 +1,176 @@
+"""Results kept per load in the store, the dashboard's report functions, Data Docs, the bound on failing rows, and the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from expectations import data_docs, report
+from expectations.__main__ import main
+from expectations.model import CheckParams
+from expectations.runner import run_checks, validate_store
+from store.connection import open_for_update, open_read
+from tests.storekit import build_store
+
+
+def _referral(child: str, day: int, **kw: object) -> dict:
+    return {"child_id": child, "referral_date": date(2024, 5, day), "referral_source": "6", "sex": "M",
+            "ethnicity": "WBRI", "date_of_birth": date(2016, 1, 1), **kw}
+
+
+# Load 1: three referrals without sex. Load 2 (a later extract) corrects one: two are left.
+LOAD_1 = {"referrals": [_referral(f"kid-{i}", i, sex=None) for i in (1, 2, 3)] + [_referral("kid-4", 4)]}
+LOAD_2 = {"referrals": [_referral("kid-1", 1)]}
+SEX_MISSING = "referrals.sex_present"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A store validated after each of two loads, then re-validated for load 2 (which must replace, not add)."""
+    root = tmp_path_factory.mktemp("dq_store")
+    docs = root / "static" / "data_docs"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FRONTDOOR_DATA_DOCS", str(docs))
+        path = build_store(root / "store.duckdb", LOAD_1, as_of=date(2024, 6, 30), validate=True)
+        build_store(path, LOAD_2, as_of=date(2024, 7, 31), validate=True)
+        with open_for_update(path) as con:
+            validate_store(con, 2)
+    return path, docs
+
+
+@pytest.fixture()
+def con(store: tuple[Path, Path]):
+    connection = open_read(store[0])
+    yield connection
+    connection.close()
+
+
+def test_results_are_kept_per_load_and_a_rerun_replaces_its_own(con) -> None:
+    per_load = con.execute("SELECT load_id, count(*), count(DISTINCT check_id) FROM dq_results GROUP BY 1 ORDER BY 1").fetchall()
+    assert [row[0] for row in per_load] == [1, 2]
+    assert all(n == distinct for _, n, distinct in per_load)  # the re-run of load 2 left one row per check
+    failures = dict(con.execute("SELECT load_id, count(*) FROM dq_failures WHERE check_id = ? GROUP BY 1",
+                                [SEX_MISSING]).fetchall())
+    assert failures == {1: 3, 2: 2}
+
+
+def test_trend_shows_the_check_getting_better(con) -> None:
+    trend = report.dq_trend(con)
+    sex = trend[trend["check_id"] == SEX_MISSING]
+    assert sex["load_id"].tolist() == [1, 2]
+    assert sex["unexpected_count"].tolist() == [3, 2]
+    assert pd.to_datetime(sex["as_of"]).dt.date.tolist() == [date(2024, 6, 30), date(2024, 7, 31)]
+    assert {"run_at", "table_name", "severity", "success", "unexpected_percent"} <= set(trend.columns)
+
+
+def test_summary_by_table_and_severity_for_the_latest_load(con) -> None:
+    summary = report.dq_summary(con)
+    errors = summary[(summary["table_name"] == "referrals") & (summary["severity"] == "error")].iloc[0]
+    failing = con.execute("SELECT count(*), sum(unexpected_count) FROM dq_results WHERE load_id = 2 AND NOT success"
+                          " AND table_name = 'referrals' AND severity = 'error'").fetchall()[0]
+    assert (errors["checks_failed"], errors["failing_rows"]) == failing
+    assert errors["checks"] == con.execute("SELECT count(*) FROM dq_results WHERE load_id = 2 AND"
+                                           " table_name = 'referrals' AND severity = 'error'").fetchall()[0][0]
+    assert summary["table_name"].iloc[0] == "contacts" and summary["table_name"].iloc[-1] == "cross_table"
+    assert report.dq_summary(con, load_id=1).set_index(["table_name", "severity"]).loc[
+        ("referrals", "error"), "failing_rows"] > errors["failing_rows"]
+
+
+def test_failing_checks_list_each_failure_with_its_stored_rows(con) -> None:
+    failing = report.dq_failing_checks(con).set_index("check_id")
+    assert SEX_MISSING in failing.index
+    row = failing.loc[SEX_MISSING]
+    assert (row["unexpected_count"], row["rows_stored"], row["dfe_code"], row["severity"]) == (2, 2, "4180", "error")
+    assert row["title"] == "Sex recorded" and "M, F or U" in row["description"]
+    assert "referrals.key_unique" not in failing.index  # passing checks are not listed
+
+
+def test_failure_rows_are_the_correction_csv(con) -> None:
+    rows = report.dq_failure_rows(con, check_id=SEX_MISSING)
+    assert list(rows.columns[:6]) == ["child_id", "source_file", "sheet", "row_number", "value", "problem"]
+    assert rows["child_id"].tolist() == ["kid-2", "kid-3"]
+    assert rows["source_file"].eq("fixture_referrals.xlsx").all() and rows["value"].eq("missing").all()
+    assert rows["problem"].eq("Sex missing: record M, F or U").all()
+    csv = rows.to_csv(index=False)
+    assert csv.splitlines()[0].startswith("child_id,source_file,sheet,row_number,value,problem")
+    assert len(report.dq_failure_rows(con, check_id=SEX_MISSING, load_id=1)) == 3
+    everything = report.dq_failure_rows(con)
+    assert set(everything["check_id"]) == set(report.dq_failing_checks(con)["check_id"])
+
+
+def test_report_functions_on_a_store_never_validated(tmp_path: Path) -> None:
+    path = build_store(tmp_path / "store.duckdb", LOAD_2, validate=False)
+    connection = open_read(path)
+    try:
+        assert report.dq_summary(connection).empty and report.dq_trend(connection).empty
+        assert report.dq_failing_checks(connection).empty and report.dq_failure_rows(connection).empty
+    finally:
+        connection.close()
+
+
+def test_data_docs_are_built_served_and_free_of_child_values(store: tuple[Path, Path],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    _, docs = store
+    assert (docs / "index.html").is_file()
+    pages = list((docs / "validations").rglob("*.html"))
+    assert {p.parts[-4] for p in pages} == {"contacts", "referrals", "assessments", "cin_episodes", "recordings"}
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "referrals.sex_present" in text  # the check id is in the expectation's meta
+    assert "kid-" not in text  # no child ids in a page anyone can open
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(docs))
+    assert data_docs.data_docs_url() is None  # not under the dashboard's static folder
+    monkeypatch.setattr(data_docs, "STATIC_DIR", docs.parent)
+    assert report.data_docs_url() == "/app/static/data_docs/index.html"
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(docs.parent / "nothing_here"))
+    assert report.data_docs_url() is None
+
+
+def test_default_data_docs_folder_is_static_data_docs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FRONTDOOR_DATA_DOCS", raising=False)
+    assert data_docs.data_docs_dir() == data_docs.PROJECT_ROOT / "static" / "data_docs"
+    assert data_docs.data_docs_dir("/x/y") == Path("/x/y")
+
+
+def test_stored_failing_rows_are_bounded_but_counted_exactly(con) -> None:
+    params = CheckParams.from_store(con, max_failure_rows=1)
+    run = run_checks(con, params, check_ids=[SEX_MISSING, "cross_table.ethnicity_consistent"])
+    results = run.results.set_index("check_id")
+    assert results.loc[SEX_MISSING, "unexpected_count"] == 2
+    assert (run.failures["check_id"] == SEX_MISSING).sum() == 1
+
+
+def test_cli_prints_each_expectation_as_json(store: tuple[Path, Path], capsys: pytest.CaptureFixture) -> None:
+    assert main(["validate", "--store", str(store[0]), "--format", "json", "--no-docs"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    by_id = {r["check_id"]: r for r in printed}
+    assert set(printed[0]) == {"table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"}
+    assert by_id[SEX_MISSING] == {"table": "referrals", "check_id": SEX_MISSING,
+                                  "expectation": "expect_column_values_to_not_be_null", "dfe_code": "4180",
+                                  "severity": "error", "success": False, "unexpected_count": 2}
+    assert by_id["cin_episodes.8820_no_overlap"]["expectation"] == "sql"
+
+
+def test_cli_table_output_and_missing_store(store: tuple[Path, Path], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    assert main(["validate", "--store", str(store[0]), "--no-docs"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"]
+    sex = next(line for line in lines if SEX_MISSING in line).split()
+    assert sex[-3:] == ["error", "False", "2"] and "4180" in sex
+    assert main(["validate", "--store", str(tmp_path / "none.duckdb"), "--no-docs"]) == 2
+
+
+def test_cli_docs_prints_the_catalogue(capsys: pytest.CaptureFixture) -> None:
+    assert main(["docs"]) == 0
+    assert capsys.readouterr().out.startswith("# Data quality checks")
+
+
+def test_unexpected_percent_is_of_rows_checked(con) -> None:
+    row = pd.Series(con.execute("SELECT element_count, unexpected_count, unexpected_percent FROM dq_results"
+                                " WHERE load_id = 2 AND check_id = ?", [SEX_MISSING]).fetchall()[0],
+                    index=["checked", "failing", "percent"])
+    assert (row["checked"], row["failing"]) == (4, 2) and row["percent"] == pytest.approx(50.0)
