@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
     finally:
         con.close()
     if not args.no_docs and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, data_docs_dir(args.data_docs))  # type: ignore[attr-defined]
+        build_data_docs(run.ge_session.context, data_docs_dir(args.data_docs))
     return run.results
 
 

@@ -1,8 +1,10 @@
 """The registry of data quality checks: one entry per check, with its DfE code, severity and how to fix the record.
 
-Per-table checks are Great Expectations declarations (see `model.py`); checks across rows or
-tables, on list columns or on the rows that could not be loaded are SQL (see `sql_checks.py`).
-docs/CHECKS.md is generated from this registry (`python -m expectations docs`).
+Checks on one table's values are Great Expectations declarations (see `model.py`), one suite
+per canonical table; checks across rows or tables, on list columns, on the rows that could not
+be loaded, and the key and child-id checks are SQL (see `sql_checks.py`). docs/CHECKS.md is
+generated from this registry (`python -m expectations docs`), and a test fails when a check
+lacks a description or a severity.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ DATE_HEADINGS: dict[str, dict[str, str]] = {
     "recordings": {"event_date": "Event Date"},
 }
 
+
 def _earliest(p: CheckParams) -> date:
     return p.earliest_date
 
@@ -62,8 +65,7 @@ def _key_checks(table: str) -> list[Check]:
                          f"same {key} mean the store's merge went wrong: report it to the system administrator; "
                          "nothing needs correcting in the case-management system."),
             problem=f"Two stored rows share the {noun}'s key ({key})",
-            sql=sql_checks.duplicate_keys(table), sql_checked=sql_checks.rows_of(table),
-            sql_count=sql_checks.duplicate_keys_count(table),
+            sql=sql_checks.duplicate_keys(table),
         ),
         Check(
             check_id=f"{table}.child_id_present", table=table, severity="error",
@@ -71,7 +73,7 @@ def _key_checks(table: str) -> list[Check]:
             description=(f"Every {noun} must name the child it is about (Child Unique ID / LAchildID). Add the "
                          "child's id to the record in the case-management system."),
             problem="No child id: add the Child Unique ID to the record",
-            sql=sql_checks.missing_child_id(table), sql_checked=sql_checks.rows_of(table),
+            sql=sql_checks.missing_child_id(table),
         ),
     ]
 
@@ -121,7 +123,7 @@ def _date_checks(table: str) -> list[Check]:
                      "filled in but could not be read as a date, so it was stored as missing. Enter it as a "
                      "real date (DD/MM/YYYY) in the case-management system."),
         problem="A date was filled in but is not a date: enter it as DD/MM/YYYY",
-        sql=sql_checks.unparsed_dates(table), sql_checked=sql_checks.rows_of(table),
+        sql=sql_checks.unparsed_dates(table),
     ))
     checks.append(Check(
         check_id=f"{table}.rows_rejected", table=table, severity="error",
@@ -130,7 +132,7 @@ def _date_checks(table: str) -> list[Check]:
                      f"{noun} at all, because the child id or the key date is missing or is not a date. They are "
                      "left out of every figure until corrected: add the missing id or date at source."),
         problem="Row not loaded: its child id or key date is missing or not a date",
-        sql=sql_checks.rejected_rows(table), sql_checked=sql_checks.rows_read_new(table),
+        sql=sql_checks.rejected_rows(table),
     ))
     key = ", ".join(ENTITIES[table].natural_key)
     checks.append(Check(
@@ -143,8 +145,7 @@ def _date_checks(table: str) -> list[Check]:
                         if table == "referrals" else "")
                      + ". Remove the duplicate at source, or correct the date if they are different events."),
         problem=f"Same {key} as another row of this extract: remove the duplicate or correct it",
-        sql=sql_checks.duplicate_rows(table), sql_checked=sql_checks.rows_loaded_new(table),
-        sql_count=sql_checks.duplicate_rows_count(table),
+        sql=sql_checks.duplicate_rows(table),
     ))
     return checks
 
@@ -199,10 +200,9 @@ def _code_check(table: str, column: str, heading: str, codes: tuple[str, ...], e
     )
 
 
-def _present_check(table: str, column: str, heading: str, severity: Severity = "warning",
-                   dfe_code: str | None = None) -> Check:
+def _present_check(table: str, column: str, heading: str, severity: Severity = "warning") -> Check:
     return Check(
-        check_id=f"{table}.{column}_present", table=table, severity=severity, dfe_code=dfe_code,
+        check_id=f"{table}.{column}_present", table=table, severity=severity,
         title=f"{heading} recorded",
         description=f"The {heading} is blank on this {ROW_NOUN[table]}. Record it in the case-management system.",
         problem=f"{heading} missing: record it",
@@ -252,7 +252,7 @@ def _referral_checks() -> list[Check]:
                          "referrals in the store in those 12 months (checked only where the store holds the "
                          "whole 12 months). Correct the count, or add the referrals that are missing."),
             problem="Reported number of referrals in the last 12 months differs from the referrals recorded",
-            sql=sql_checks.referral_count_disagrees, sql_checked=sql_checks.referral_count_checked,
+            sql=sql_checks.REFERRAL_COUNT,
         ),
     ]
 
@@ -272,10 +272,11 @@ def _assessment_checks() -> list[Check]:
             check_id="assessments.1103_start_after_referral", table="assessments", severity="error",
             dfe_code="1103",
             title="Assessment does not start before its referral",
-            description=("An assessment cannot start before the referral it belongs to (CIN census). Correct the "
-                         "assessment start date or the referral date."),
+            description=("An assessment cannot start before the referral of its episode (the CIN census links them; "
+                         "an Annex A row of the same assessment keeps that link). Correct the assessment start date "
+                         "or the referral date."),
             problem="Assessment starts before its referral: correct either date",
-            ge=AtLeast("start_date", "referral_date"),
+            ge=AtLeast("start_date", "episode_referral_date"),
         ),
         Check(
             check_id="assessments.8670Q_open_over_45_days", table="assessments", severity="warning",
@@ -331,7 +332,7 @@ def _cin_checks() -> list[Check]:
             description=("Each disability recorded on the episode must be a DfE disability code (NONE, MOB, HAND, "
                          "PC, INC, COMM, LD, HEAR, VIS, BEH, CON, AUT, DDA). Replace the others."),
             problem="A disability is not a DfE code: replace it with the matching code",
-            sql=sql_checks.invalid_disabilities, sql_checked=sql_checks.rows_of(t),
+            sql=sql_checks.INVALID_DISABILITIES,
         ),
         Check(
             check_id=f"{t}.8820_no_overlap", table=t, severity="error", dfe_code="8820",
@@ -341,7 +342,7 @@ def _cin_checks() -> list[Check]:
                          "child has at most one open episode. Two referrals of a child on one day are one "
                          "referral. Close the earlier episode, or correct its dates."),
             problem="Overlaps the child's next episode: close it on or before the next one starts",
-            sql=sql_checks.overlapping_episodes, sql_checked=sql_checks.rows_of(t),
+            sql=sql_checks.OVERLAPPING_EPISODES,
         ),
     ]
 
@@ -387,8 +388,7 @@ def _cross_table_checks() -> list[Check]:
                          "referrals, assessments and episodes. Find the correct ethnicity with the family and "
                          "correct the records that differ (each row lists the codes recorded for the child)."),
             problem="Child's ethnicity differs between records: correct the records that are wrong",
-            sql=sql_checks.inconsistent_ethnicity, sql_checked=sql_checks.known_ethnicity_rows,
-            sql_count=sql_checks.inconsistent_ethnicity_count,
+            sql=sql_checks.INCONSISTENT_ETHNICITY,
         ),
     ]
 

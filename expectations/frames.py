@@ -34,10 +34,11 @@ def _quoted(values: Iterable[str]) -> str:
 
 
 ETHNICITY_CATEGORY_SQL = (
-    "CASE WHEN ethnicity IS NULL OR trim(ethnicity) = '' THEN 'missing'"
-    f" WHEN ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) THEN 'known'"
-    " WHEN ethnicity IN ('REFU', 'NOBT') THEN ethnicity ELSE 'invalid' END"
+    "CASE WHEN t.ethnicity IS NULL OR trim(t.ethnicity) = '' THEN 'missing'"
+    f" WHEN t.ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) THEN 'known'"
+    " WHEN t.ethnicity IN ('REFU', 'NOBT') THEN t.ethnicity ELSE 'invalid' END"
 )
+"""known / REFU / NOBT / missing / invalid, as store.codes.ethnicity_category."""
 
 
 PLAUSIBLE_UNBORN_DAYS = 280
@@ -56,6 +57,9 @@ DERIVED: dict[str, dict[str, Callable[[CheckParams], str]]] = {
     },
     "assessments": {
         "latest_birth_date": lambda p: _LATEST_BIRTH,
+        # the referral of the assessment's episode: only the CIN census gives it, and a later Annex A
+        # version of the same assessment (which wins the merge) does not, so take it from any version
+        "episode_referral_date": lambda p: "coalesce(t.referral_date, census.referral_date)",
         "working_days_open": lambda p: ("CASE WHEN t.authorised_date IS NULL"
                                         " THEN c_as_of.working_day_index - c_start.working_day_index END"),
     },
@@ -67,7 +71,11 @@ DERIVED: dict[str, dict[str, Callable[[CheckParams], str]]] = {
 # Working days come from the store's calendar: idx(extract date) - idx(start) (store/calendar.py).
 JOINS: dict[str, str] = {
     "assessments": ("LEFT JOIN calendar c_start ON c_start.day = t.start_date"
-                    " LEFT JOIN calendar c_as_of ON c_as_of.day = t.as_of"),
+                    " LEFT JOIN calendar c_as_of ON c_as_of.day = t.as_of"
+                    " LEFT JOIN (SELECT child_id, start_date, max(referral_date) AS referral_date"
+                    "            FROM assessments_versions WHERE referral_date IS NOT NULL"
+                    "            GROUP BY child_id, start_date) census"
+                    "   ON census.child_id = t.child_id AND census.start_date = t.start_date"),
 }
 
 _TEMPORAL = ("DATE", "TIMESTAMP")
@@ -105,7 +113,7 @@ MAX_CATEGORIES = 5000
 
 
 def _enum(values: list[str]) -> str:
-    return "ENUM(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    return f"ENUM({_quoted(values)})"
 
 
 def frame_sql(table: str, columns: list[str], params: CheckParams,
@@ -125,11 +133,9 @@ def text_categories(con: duckdb.DuckDBPyConnection, table: str, columns: list[st
     text = [c for c, t in zip(relation.columns, relation.types) if str(t) == "VARCHAR"]
     if not text:
         return {}
-    aggregates = ", ".join(
-        f"CASE WHEN approx_count_distinct({c}) <= {MAX_CATEGORIES}"
-        f" THEN list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL) END" for c in text)
+    aggregates = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)" for c in text)
     row = con.execute(f"SELECT {aggregates} FROM ({source_sql(table, params)})").fetchall()[0]
-    return {c: sorted(values) for c, values in zip(text, row) if values}
+    return {c: sorted(values) for c, values in zip(text, row) if values and len(values) <= MAX_CATEGORIES}
 
 
 def load_frame(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams) -> pd.DataFrame:

@@ -138,15 +138,30 @@ def spec_columns(spec: GeSpec) -> tuple[str, ...]:
     return cols + ((when.column,) if when else ())
 
 
+SqlText = Callable[[CheckParams], str]
+
+
+@dataclass(frozen=True)
+class SqlSpec:
+    """A check run as SQL: the SELECTs of its failing rows and of the number of rows it looked at.
+
+    `rows` returns table_name, child_id, source_file, sheet, row_number, value. `count` is a cheaper
+    SELECT of how many rows `rows` returns, when there is one. `temp` = (name, SELECT) is built
+    first as a TEMP table that `rows` and `count` both read, so shared work is done once.
+    """
+
+    rows: SqlText
+    checked: SqlText
+    count: SqlText | None = None
+    temp: tuple[str, SqlText] | None = None
+
+
 @dataclass(frozen=True)
 class Check:
     """One data quality check: what it tests, how bad a failure is, and how to put the record right.
 
     Exactly one of `ge` (a Great Expectations declaration over one canonical table) and `sql`
-    (a function of the run parameters returning a SELECT of failing rows with columns
-    table_name, child_id, source_file, sheet, row_number, value) is given. SQL checks also give
-    `sql_checked`: a SELECT of one number, the rows checked, and may give `sql_count`, a cheaper
-    SELECT of the number of failing rows than counting `sql`.
+    (an `SqlSpec`) is given. `value_columns` name what a GE check shows as the failing value.
     """
 
     check_id: str
@@ -157,9 +172,7 @@ class Check:
     problem: str
     dfe_code: str | None = None
     ge: GeSpec | None = None
-    sql: Callable[[CheckParams], str] | None = None
-    sql_checked: Callable[[CheckParams], str] | None = None
-    sql_count: Callable[[CheckParams], str] | None = None
+    sql: SqlSpec | None = None
     value_columns: tuple[str, ...] = field(default_factory=tuple)
 
     @property

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -21,6 +22,9 @@ import pandas as pd
 from expectations.checks import REGISTRY, TABLES, ge_checks
 from expectations.model import Check, CheckParams
 from store.schema import DQ_FAILURES_COLUMNS, DQ_RESULTS_COLUMNS
+
+if TYPE_CHECKING:
+    from expectations.suites import GeSession
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ class ValidationRun:
     params: CheckParams
     results: pd.DataFrame
     failures: pd.DataFrame
-    ge_session: object | None = None
+    ge_session: GeSession | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
 
 
@@ -66,7 +70,8 @@ def _failure_frame(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
-                   results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> object | None:
+                   results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> GeSession | None:
+    """Each table's suite on its frame; failing rows of failed expectations found by the same predicate in SQL."""
     clock = _Clock(timings)
     from expectations import frames, predicates, suites  # GE is slow to import: only when validating
 
@@ -95,6 +100,7 @@ def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: 
 
 def _run_sql_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
                     results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> None:
+    """Each SQL check, reported in the same form as a GE result."""
     from expectations.sql_checks import run_sql_check
 
     clock = _Clock(timings)
@@ -108,20 +114,18 @@ def _run_sql_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks:
             failures.append(_failure_frame(check, rows))
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, params: CheckParams | None = None,
-               check_ids: Iterable[str] | None = None) -> ValidationRun:
-    """Run the checks (all, or those named) on a store connection; reads only."""
-    con.execute("SELECT 1").fetchall()  # finish any result the caller left open (DuckDB 2 refuses con.sql otherwise)
-    params = params or CheckParams.from_store(con)
-    checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
+def _run_concurrently(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
+                      ) -> tuple[list[dict], list[pd.DataFrame], dict[str, float], GeSession | None]:
+    """GE checks in this thread, SQL checks in another on their own connection to the same database.
+
+    DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE.
+    """
     results: list[dict] = []
     failures: list[pd.DataFrame] = []
     timings: dict[str, float] = {}
     sql_results: list[dict] = []
     sql_failures: list[pd.DataFrame] = []
     sql_timings: dict[str, float] = {}
-    # SQL checks run in DuckDB (which releases the GIL) on their own connection to the same database
-    # while GE works through the frames in this thread: on two cores the two mostly overlap.
     cursor = con.cursor()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-sql") as pool:
@@ -130,21 +134,22 @@ def run_checks(con: duckdb.DuckDBPyConnection, params: CheckParams | None = None
             sql_done.result()
     finally:
         cursor.close()
-    results += sql_results
-    failures += sql_failures
-    timings.update(sql_timings)
+    return results + sql_results, failures + sql_failures, {**timings, **sql_timings}, session
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, params: CheckParams | None = None,
+               check_ids: Iterable[str] | None = None) -> ValidationRun:
+    """Run the checks (all, or those named) on a store connection; reads only."""
+    con.execute("SELECT 1").fetchall()  # finish any result the caller left open (DuckDB 2 refuses con.sql otherwise)
+    params = params or CheckParams.from_store(con)
+    checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
+    results, failures, timings, session = _run_concurrently(con, params, checks)
     order = {c.check_id: i for i, c in enumerate(REGISTRY.values())}
     frame = pd.DataFrame(results).sort_values("check_id", key=lambda s: s.map(order), ignore_index=True)
     failing = (pd.concat(failures, ignore_index=True) if failures
-               else pd.DataFrame(columns=["check_id", "table_name", "child_id", "source_file", "sheet",
-                                          "row_number", "value", "problem"]))
+               else pd.DataFrame(columns=["table_name", "child_id", "source_file", "sheet", "row_number", "value",
+                                          "check_id", "problem"]))
     return ValidationRun(params=params, results=frame, failures=failing, ge_session=session, timings=timings)
-
-
-def _current_load_id(con: duckdb.DuckDBPyConnection, load_id: int | None) -> int:
-    if load_id is not None:
-        return int(load_id)
-    return int(con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchall()[0][0])
 
 
 def store_results(con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationRun,
@@ -183,10 +188,10 @@ def validate_store(
     build Data Docs, and return the per-check results (the dq_results rows)."""
     from expectations.data_docs import build_data_docs, data_docs_dir as docs_dir
 
-    params = CheckParams.from_store(con, ethnicity_threshold=ethnicity_threshold)
+    params = CheckParams.from_store(con, load_id=load_id, ethnicity_threshold=ethnicity_threshold)
     run = run_checks(con, params)
-    results = store_results(con, _current_load_id(con, load_id), run)
+    results = store_results(con, params.load_id, run)
     _log_summary(results)
     if build_docs and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, docs_dir(data_docs_dir))  # type: ignore[attr-defined]
+        build_data_docs(run.ge_session.context, docs_dir(data_docs_dir))
     return results

@@ -8,7 +8,6 @@ plain-English description with the fix in `notes` (shown on the suite pages of D
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +25,6 @@ from great_expectations.expectations.row_conditions import Column
 
 from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve
 
-log = logging.getLogger(__name__)
 
 # GE fingerprints every in-memory frame under 1 GB with an md5 of pandas' row hashes, only to
 # label the batch. That costs more than the validation itself (about 8 s for 5 M rows); the

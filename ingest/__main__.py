@@ -40,7 +40,7 @@ def format_summary(summaries: list[LoadSummary]) -> str:
     lines = []
     for s in summaries:
         if s.status == "failed":
-            lines.append(f"FAILED     {s.file}: {s.error}")
+            lines.append(f"FAILED     {s.error}")
             continue
         if s.status == "unchanged":
             lines.append(f"unchanged  {s.file}: {'; '.join(s.notices)}")
@@ -64,8 +64,9 @@ def format_summary(summaries: list[LoadSummary]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     target = store_path(args.store)
-    bar = tqdm(total=None, desc="loading", unit="step", delay=1.0, disable=args.quiet, file=sys.stderr,
-               bar_format="{desc}: {elapsed} {postfix}")
+    steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
+    bar = tqdm(total=steps, desc="loading", unit="step", delay=1.0, file=sys.stderr,
+               disable=args.quiet or not sys.stderr.isatty(), bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed} {postfix}")
 
     def progress(message: str) -> None:
         bar.set_postfix_str(message)

@@ -11,15 +11,8 @@ import pandas as pd
 from metrics.params import Period
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS
 from store.derive import NOT_KNOWN_GROUP
+from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
-
-_SPAN_COLUMNS: dict[str, tuple[str, ...]] = {
-    "contacts": ("contact_date",),
-    "referrals": ("referral_date",),
-    "assessments": ("start_date", "authorised_date"),
-    "cin_episodes": ("start_date", "closure_date"),
-    "recordings": ("event_date",),
-}
 
 
 def _latest_data_date(con: duckdb.DuckDBPyConnection) -> date | None:
