@@ -45,8 +45,9 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
         run = run_checks(con, CheckParams.from_store(con, ethnicity_threshold=args.ethnicity_threshold))
     finally:
         con.close()
-    if not args.no_docs and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, data_docs_dir(args.data_docs))
+    folder = data_docs_dir(args.data_docs)
+    if not args.no_docs and folder is not None and run.ge_session is not None:
+        build_data_docs(run.ge_session.context, folder)
     return run.results
 
 

@@ -18,8 +18,9 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
 
 - **Engine.** Checks on one table are Great Expectations 1.x expectations (one suite per canonical
   table, validated on data frames taken from DuckDB); their failing rows are found by the same
-  predicate in SQL. Checks across rows or tables, on list columns or on rejected rows run as SQL
-  and are reported in the same form.
+  predicate in SQL. Checks across rows or tables, on list columns or on rejected rows, and the key
+  and child-id checks (DuckDB finds repeats among 20 M keys in seconds, pandas in half a minute)
+  run as SQL and are reported in the same form (`expectation` = `sql`).
 - **Extract date.** "After the extract date" means after the as-of date of the extract the row came
   from (its `as_of`; never later than the store's latest as-of date in `loads`): a date after the
   extract that carries it is impossible, and an assessment still open at that extract's date
@@ -33,8 +34,11 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
   including the extract date, Monday–Friday less England & Wales bank holidays (a start 45 working
   days before the extract date passes, 46 fails).
 - **Data Docs** (counts only, no child-level values) are built after each validation into
-  `static/data_docs/` (or `$FRONTDOOR_DATA_DOCS`), served by the dashboard at
-  `/app/static/data_docs/index.html`.
+  `static/data_docs/` (or `$FRONTDOOR_DATA_DOCS`; `FRONTDOOR_DATA_DOCS=off` builds none), served by
+  the dashboard at `/app/static/data_docs/index.html`.
+- **Speed.** Great Expectations validates data frames taken out of DuckDB (dates as nanosecond
+  timestamps, codes as categoricals) while the SQL checks run alongside in DuckDB; the national-scale
+  store (37 M rows) validates in under a minute on two cores (`python -m benchmarks.bench_expectations`).
 - **Severity.** *error*: the record is wrong and must be corrected; *warning*: worth checking,
   may be legitimate.
 """

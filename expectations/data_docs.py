@@ -2,7 +2,8 @@
 
 Default folder `static/data_docs/` under the project root, so Streamlit's static serving
 (`.streamlit/config.toml`: `[server] enableStaticServing = true`) exposes it at
-`/app/static/data_docs/index.html`; $FRONTDOOR_DATA_DOCS or an explicit folder overrides it.
+`/app/static/data_docs/index.html`; $FRONTDOOR_DATA_DOCS or an explicit folder overrides it, and
+FRONTDOOR_DATA_DOCS=off builds none (a bulk back-load, or tests that do not look at them).
 Docs are built once per validation into a fresh folder that then replaces the old one, so a
 reader never sees a half-built site. They hold counts only, never child-level values.
 """
@@ -21,17 +22,20 @@ from store.connection import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 DATA_DOCS_ENV = "FRONTDOOR_DATA_DOCS"
+DATA_DOCS_OFF = frozenset({"off", "none", "no", "0", "false"})
 STATIC_DIR = PROJECT_ROOT / "static"
 DEFAULT_DATA_DOCS_DIR = STATIC_DIR / "data_docs"
 SITE_NAME = "frontdoor"
 STATIC_URL_PREFIX = "/app/static"
 
 
-def data_docs_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """The Data Docs folder: an explicit path, else $FRONTDOOR_DATA_DOCS, else static/data_docs/."""
+def data_docs_dir(path: str | os.PathLike[str] | None = None) -> Path | None:
+    """The Data Docs folder: an explicit path, else $FRONTDOOR_DATA_DOCS, else static/data_docs/; None when off."""
     if path:
         return Path(path).expanduser()
-    env = os.environ.get(DATA_DOCS_ENV)
+    env = os.environ.get(DATA_DOCS_ENV, "").strip()
+    if env.lower() in DATA_DOCS_OFF:
+        return None
     return Path(env).expanduser() if env else DEFAULT_DATA_DOCS_DIR
 
 
@@ -73,8 +77,9 @@ def build_data_docs(context: Any, target: Path) -> Path | None:
 
 def data_docs_url(path: str | os.PathLike[str] | None = None) -> str | None:
     """URL of the Data Docs index as the dashboard serves it, or None when not built or not under static/."""
-    index = data_docs_dir(path) / "index.html"
-    if not index.exists():
+    folder = data_docs_dir(path)
+    index = folder / "index.html" if folder else None
+    if index is None or not index.exists():
         return None
     try:
         relative = index.resolve().relative_to(STATIC_DIR.resolve())

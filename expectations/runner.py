@@ -192,6 +192,7 @@ def validate_store(
     run = run_checks(con, params)
     results = store_results(con, params.load_id, run)
     _log_summary(results)
-    if build_docs and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, docs_dir(data_docs_dir))
+    folder = docs_dir(data_docs_dir)
+    if build_docs and folder is not None and run.ge_session is not None:
+        build_data_docs(run.ge_session.context, folder)
     return results

@@ -14,6 +14,8 @@ from store.derive import NOT_KNOWN_GROUP
 from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
 
+PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
+
 
 def _latest_data_date(con: duckdb.DuckDBPyConnection) -> date | None:
     row = con.execute(
@@ -74,10 +76,15 @@ def loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Rows per canonical table per month of its primary event date: table, month, rows."""
+    """Rows per canonical table per month of its primary event date: table, month, rows.
+
+    Only plausible dates count: from 1990 to the latest as-of date loaded. Rows dated outside that
+    window are data-quality faults (the checks list them), not months of coverage.
+    """
+    window = f"BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)"
     parts = " UNION ALL ".join(
         f"SELECT '{table}' AS \"table\", CAST(date_trunc('month', {column}) AS DATE) AS month, count(*) AS rows"
-        f" FROM {table} WHERE {column} IS NOT NULL GROUP BY 2"
+        f" FROM {table} WHERE {column} {window} GROUP BY 2"
         for table, column in PRIMARY_DATE.items()
     )
     frame = con.execute(f"SELECT * FROM ({parts}) ORDER BY \"table\", month").df()

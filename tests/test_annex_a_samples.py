@@ -9,8 +9,9 @@ import pytest
 
 from ingest.readers.annex_a import annex_a_list_for_headings, annex_a_sheet_lists, annex_a_workbook_lists, read_annex_a
 from ingest.readers.base import ExtractError
+from tests.shared_paths import SAMPLES as SHARED_SAMPLES
 
-SAMPLES = Path("/work/shared/samples/annex_a")
+SAMPLES = SHARED_SAMPLES / "annex_a"
 ENTITIES = ("contacts", "referrals", "assessments", "cin_episodes")
 
 # file -> (staged rows per entity, rejects) or the reason it is refused.

@@ -14,8 +14,9 @@ import pytest
 import ingest.readers.cin_census as cin
 from ingest.readers.base import ExtractError, staged_columns
 from ingest.readers.cin_census import ASSESSMENT_FACTORS, read_cin_census
+from tests.shared_paths import SHARED as SHARED_DIR
 
-SHARED = Path("/work/shared")
+SHARED = SHARED_DIR
 SAMPLES = SHARED / "samples" / "cin_census"
 XSD_DIR = SHARED / "samples" / "schemas" / "cin_census_xsd"
 ENTITIES = ("referrals", "cin_episodes", "assessments")

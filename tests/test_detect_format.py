@@ -10,8 +10,9 @@ import pytest
 
 from ingest.detect import MAX_FILE_BYTES, detect_format, max_file_bytes, read_extract
 from ingest.readers.base import ExtractError
+from tests.shared_paths import SAMPLES as SHARED_SAMPLES
 
-SHARED = Path("/work/shared/samples")
+SHARED = SHARED_SAMPLES
 CIN_SAMPLE = SHARED / "cin_census" / "CIN_Census_2024.xml"
 XLSX_SAMPLE = SHARED / "annex_a" / "ofsted_template_aug2019_sample.xlsx"
 XLS_SAMPLE = SHARED / "annex_a" / "cscdp_example_A_legacy.xls"

@@ -249,23 +249,18 @@ def _add_direct_faults(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def docs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("data_docs")
-
-
-@pytest.fixture(scope="module")
-def faulty_store(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Path:
+def faulty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FRONTDOOR_DATA_DOCS", str(docs_dir / "faulty"))
+        mp.setenv("FRONTDOOR_DATA_DOCS", "off")  # Data Docs are tested in test_expectations_store
         path = build_store(tmp_path_factory.mktemp("faulty") / "store.duckdb", _faulty_rows(), as_of=AS_OF)
         _add_direct_faults(path)
     return path
 
 
 @pytest.fixture(scope="module")
-def clean_store(tmp_path_factory: pytest.TempPathFactory, docs_dir: Path) -> Path:
+def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FRONTDOOR_DATA_DOCS", str(docs_dir / "clean"))
+        mp.setenv("FRONTDOOR_DATA_DOCS", "off")
         return build_store(tmp_path_factory.mktemp("clean") / "store.duckdb", clean_rows(), as_of=AS_OF,
                            validate=True)
 

@@ -41,7 +41,7 @@ def cin_samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame,
         pytest.skip("shared CIN census samples not present")
     root = tmp_path_factory.mktemp("cin_samples")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FRONTDOOR_DATA_DOCS", str(root / "docs"))
+        mp.setenv("FRONTDOOR_DATA_DOCS", "off")
         summaries = pipeline.load_files(files, store=root / "store.duckdb")
     assert all(s.status == "loaded" for s in summaries), [(s.file, s.error) for s in summaries]
     return _results(root / "store.duckdb")
@@ -145,7 +145,7 @@ def _load_council_monthly(root: Path) -> tuple[dict, pd.DataFrame]:
 def test_synthetic_council_every_injected_kind_of_fault_is_found(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """One test, so the council is generated and loaded once whatever the test distribution."""
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(tmp_path / "docs"))
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
     truth, results = _load_council_monthly(tmp_path)
 
     kinds = {f["kind"] for f in truth["faults"]}

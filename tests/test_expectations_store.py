@@ -133,6 +133,21 @@ def test_default_data_docs_folder_is_static_data_docs(monkeypatch: pytest.Monkey
     monkeypatch.delenv("FRONTDOOR_DATA_DOCS", raising=False)
     assert data_docs.data_docs_dir() == data_docs.PROJECT_ROOT / "static" / "data_docs"
     assert data_docs.data_docs_dir("/x/y") == Path("/x/y")
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
+    assert data_docs.data_docs_dir() is None and report.data_docs_url() is None
+
+
+def test_data_docs_are_built_once_per_validation_unless_switched_off(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[Path] = []
+    monkeypatch.setattr(data_docs, "build_data_docs", lambda context, target: built.append(target))
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
+    path = build_store(tmp_path / "store.duckdb", LOAD_2, validate=True)
+    assert built == []
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(tmp_path / "docs"))
+    with open_for_update(path) as connection:
+        validate_store(connection, None)
+    assert built == [tmp_path / "docs"]
 
 
 def test_stored_failing_rows_are_bounded_but_counted_exactly(con) -> None:

@@ -96,3 +96,14 @@ def test_an_empty_store_gives_zero_counts_and_no_rates(tmp_path_factory: pytest.
         assert report["re_referral_rate"] is None and report["median_recording_delay_wd"] is None
         assert any("No referrals" in w for w in history_warnings(empty, PERIOD))
         assert default_period(empty) == Period(date(2023, 7, 1), date(2024, 6, 30))
+
+
+def test_coverage_counts_only_plausible_months(tmp_path_factory: pytest.TempPathFactory) -> None:
+    path = build_store(tmp_path_factory.mktemp("typos") / "store.duckdb", {"contacts": [
+        dict(child_id="1", contact_date=date(2024, 3, 4), contact_source="6"),  # counts: inside the window
+        dict(child_id="2", contact_date=date(2035, 3, 4), contact_source="6"),  # a typo after the as-of date
+        dict(child_id="3", contact_date=date(1923, 3, 4), contact_source="6"),  # a typo before 1990
+    ]}, as_of=date(2024, 6, 30))
+    with open_read(path) as typos:
+        months = coverage_by_month(typos)
+    assert months["month"].tolist() == [date(2024, 3, 1)] and months["rows"].tolist() == [1]

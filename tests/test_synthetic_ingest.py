@@ -75,3 +75,14 @@ def test_store_recovers_the_true_re_referral_rate(loaded, folder: Path) -> None:
         [period["start"], period["end"]],
     ).fetchone()
     assert (numerator, denominator) == (rate["numerator"], rate["denominator"])
+
+
+def test_demo_loads_a_quarter_at_a_time() -> None:
+    from synthetic.demo import quarterly_batches
+
+    names = ["annex_a_2024-05-31.xlsx", "cin_census_2023-24.xml", "case_recordings_2024-Q2.csv",
+             "annex_a_2024-03-31.xlsx", "annex_a_2024-04-30_list_3.csv"]
+    batches = [[p.name for p in batch] for batch in quarterly_batches([Path(n) for n in names])]
+    # the 2023-24 census closes on 31 March 2024, so it lands with the first quarter of 2024
+    assert batches == [["annex_a_2024-03-31.xlsx", "cin_census_2023-24.xml"],
+                       ["annex_a_2024-04-30_list_3.csv", "annex_a_2024-05-31.xlsx", "case_recordings_2024-Q2.csv"]]
