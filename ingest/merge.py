@@ -2,8 +2,8 @@
 
 The order is total and independent of the order files were loaded in: as-of date, then the
 extract's content hash, then the row number in the file (the last of duplicate rows in one file
-wins). Team and worker, which some extracts (the CIN census) do not carry, fall back to the
-latest version that has them.
+wins). Team and worker, which the CIN census does not carry, and an assessment's referral date,
+which only the CIN census carries, fall back to the latest version that has them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import duckdb
 
 from store.schema import ENTITIES, PROVENANCE, Entity
 
-FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker")
+FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker", "referral_date")
 
 
 def _order(entity: Entity) -> str:
@@ -25,7 +25,7 @@ def version_rank_sql(entity: Entity) -> str:
     window = f"PARTITION BY {key} ORDER BY {_order(entity)}"
     cols = []
     for c in list(entity.columns) + list(PROVENANCE):
-        if c.name in FALLBACK_COLUMNS:
+        if c.name in FALLBACK_COLUMNS and c.name not in entity.natural_key:
             cols.append(
                 f"coalesce(v.{c.name}, first_value(v.{c.name} IGNORE NULLS) OVER ({window}"
                 f" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS {c.name}"

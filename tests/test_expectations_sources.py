@@ -16,12 +16,13 @@ import pytest
 
 from expectations.checks import CHILD_TABLES, DATE_HEADINGS, REGISTRY, TABLES
 from store.connection import open_read
+from tests.shared_paths import SAMPLES
 
 pipeline = pytest.importorskip("ingest.pipeline")
 synthetic_build = pytest.importorskip("synthetic.build")
 Params = pytest.importorskip("synthetic.params").Params
 
-CIN_SAMPLES = Path("/work/shared/samples/cin_census")
+CIN_SAMPLES = SAMPLES / "cin_census"
 
 
 def _results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -173,3 +173,30 @@ def test_store_env_variable_names_the_store(tmp_path: Path, extracts: dict[str, 
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, "FRONTDOOR_STORE": str(target)})
     assert proc.returncode == 0, proc.stderr
     assert duckdb.connect(str(target.resolve()), read_only=True).execute("SELECT count(*) FROM referrals").fetchone()[0] == 2
+
+
+def test_assessment_keeps_the_census_referral_date_when_annex_a_wins(tmp_path: Path) -> None:
+    census = tmp_path / "cin_2023_24.xml"
+    census.write_text(
+        "<Message><Header><CollectionDetails><Collection>CIN</Collection><Year>2024</Year>"
+        "<ReferenceDate>2024-03-31</ReferenceDate></CollectionDetails><Source><LEA>889</LEA></Source></Header>"
+        "<Children><Child><ChildIdentifiers><LAchildID>2001</LAchildID><PersonBirthDate>2015-01-01</PersonBirthDate>"
+        "<GenderCurrent>2</GenderCurrent></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
+        "</ChildCharacteristics><CINdetails><CINreferralDate>2024-01-08</CINreferralDate><ReferralSource>6</ReferralSource>"
+        "<PrimaryNeedCode>N1</PrimaryNeedCode><ReferralNFA>false</ReferralNFA><Assessments>"
+        "<AssessmentActualStartDate>2024-01-10</AssessmentActualStartDate>"
+        "<AssessmentAuthorisationDate>2024-02-20</AssessmentAuthorisationDate></Assessments></CINdetails></Child>"
+        "</Children></Message>", encoding="utf-8")
+    list4 = tmp_path / "list4_2024_06.csv"
+    list4.write_text(
+        "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Does the Child have a Disability,"
+        "Continuous Assessment Start Date,Child Seen During Continuous Assessment,"
+        "Continuous Assessment Date of Authorisation,Was the child assessed as requiring LA children's social care support?,"
+        "Allocated Team,Allocated Worker\n"
+        "2001,F,WBRI,01/01/2015,9,No,10/01/2024,Yes,20/02/2024,Yes,MASH,Ann Smith\n", encoding="utf-8")
+    store = tmp_path / "s.duckdb"
+    load_files([census], store=store, as_of=date(2024, 3, 31), validate=False)
+    load_files([list4], store=store, as_of=date(2024, 6, 30), validate=False)
+    with open_read(store) as con:
+        row = con.execute("SELECT source_file, team, referral_date FROM assessments").fetchone()
+    assert row == ("list4_2024_06.csv", "MASH", date(2024, 1, 8))  # Annex A wins; the census referral date stays
