@@ -68,10 +68,9 @@ def ethnicity_completeness(
     return frame.drop(columns=["known_excluding_unborn"])
 
 
-def ethnicity_inconsistent_children(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> pd.DataFrame:
-    """Children recorded with more than one known ethnicity code across their records."""
-    filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
-    sql = f"""
+def _inconsistent_children_sql(filter_sql: str) -> str:
+    """CTE `kept`: children recorded with more than one known ethnicity code, after the filters."""
+    return f"""
         WITH known_codes AS (
             SELECT child_id, count(DISTINCT code) AS known_codes
             FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM children)
@@ -80,17 +79,37 @@ def ethnicity_inconsistent_children(con: duckdb.DuckDBPyConnection, filters: Fil
             SELECT c.child_id, c.ethnicities_recorded,
                    coalesce(ec.ethnicity_group, 'Not known') AS ethnicity_group, c.disabled
             FROM children c JOIN known_codes USING (child_id) LEFT JOIN ethnicity_codes ec ON ec.code = c.ethnicity
-        ), kept AS (SELECT * FROM candidates WHERE true{filter_sql}),
+        ), kept AS (SELECT * FROM candidates WHERE true{filter_sql})"""
+
+
+def ethnicity_inconsistent_children(
+    con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), limit: int | None = None
+) -> pd.DataFrame:
+    """Children recorded with more than one known ethnicity code across their records (the first `limit`)."""
+    filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
+    shown = "SELECT * FROM kept ORDER BY child_id" + (" LIMIT ?" if limit is not None else "")
+    sql = _inconsistent_children_sql(filter_sql) + f""", shown AS ({shown}),
         records AS (
             SELECT child_id FROM referral_facts WHERE ethnicity_category <> 'missing'
+              AND child_id IN (SELECT child_id FROM shown)
             UNION ALL SELECT child_id FROM contact_facts WHERE ethnicity_category <> 'missing'
+              AND child_id IN (SELECT child_id FROM shown)
             UNION ALL SELECT child_id FROM assessment_facts WHERE ethnicity_category <> 'missing'
+              AND child_id IN (SELECT child_id FROM shown)
             UNION ALL SELECT child_id FROM cin_episodes WHERE nullif(trim(ethnicity), '') IS NOT NULL
+              AND child_id IN (SELECT child_id FROM shown)
         )
-        SELECT kept.child_id, kept.ethnicities_recorded, count(records.child_id) AS records
-        FROM kept LEFT JOIN records USING (child_id)
-        GROUP BY kept.child_id, kept.ethnicities_recorded ORDER BY kept.child_id"""
-    return list_frame(con, sql, params, [])
+        SELECT shown.child_id, shown.ethnicities_recorded, count(records.child_id) AS records
+        FROM shown LEFT JOIN records USING (child_id)
+        GROUP BY shown.child_id, shown.ethnicities_recorded ORDER BY shown.child_id"""
+    return list_frame(con, sql, params + ([limit] if limit is not None else []), [])
+
+
+def count_ethnicity_inconsistent_children(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> int:
+    """How many children `ethnicity_inconsistent_children` would list (without fetching the list)."""
+    filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
+    row = con.execute(_inconsistent_children_sql(filter_sql) + " SELECT count(*) FROM kept", params).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _population_profile(path: Path) -> str:

@@ -252,6 +252,22 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         kind="list",
     ),
     MetricDefinition(
+        code="count_ethnicity_inconsistent_children",
+        title="Number of children recorded with different ethnicities",
+        wording="How many children have more than one known ethnicity code across their records.",
+        numerator="children with more than one distinct known code",
+        denominator="-",
+        unit="count",
+        good_direction="down",
+        source=OFSTED_LETTER,
+        convention="The count of the ethnicity_inconsistent_children list (same filters), computed without "
+        "fetching the list, so pages can show it at national scale.",
+        filters=("ethnicity_group", "disabled"),
+        breakdowns=(),
+        function="metrics.ethnicity.count_ethnicity_inconsistent_children",
+        kind="count",
+    ),
+    MetricDefinition(
         code="ethnic_makeup",
         title="Ethnic make-up of referred children",
         wording="Children referred in the period by ethnic group, beside the local child population.",

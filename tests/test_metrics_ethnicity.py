@@ -8,7 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from metrics.ethnicity import ethnic_makeup, ethnicity_completeness, ethnicity_inconsistent_children
+from metrics.ethnicity import (
+    count_ethnicity_inconsistent_children,
+    ethnic_makeup,
+    ethnicity_completeness,
+    ethnicity_inconsistent_children,
+)
 from metrics.params import Filters, Period
 from store.connection import open_read
 from tests.storekit import build_store
@@ -83,6 +88,9 @@ def test_inconsistent_children_compare_known_codes_only(con: duckdb.DuckDBPyConn
     assert frame["child_id"].tolist() == ["5"]
     assert list(frame.iloc[0]["ethnicities_recorded"]) == ["AIND", "APKN"]
     assert frame.iloc[0]["records"] == 2
+    assert count_ethnicity_inconsistent_children(con) == 1
+    assert ethnicity_inconsistent_children(con, limit=0).empty  # the page lists at most `limit` children
+    assert count_ethnicity_inconsistent_children(con, filters=Filters(ethnicity_group="White")) == 0  # 5 is Asian
 
 
 def test_children_with_no_ethnicity_are_not_known(con: duckdb.DuckDBPyConnection) -> None:
