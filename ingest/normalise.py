@@ -79,8 +79,11 @@ def timestamp_sql(expr: str) -> str:
     return (
         "(CASE"
         f" WHEN {t} IS NULL THEN NULL"
-        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T].*)?$')"
-        f"  THEN coalesce(TRY_CAST({iso} AS TIMESTAMP), TRY_CAST(split_part({iso}, ' ', 1) AS TIMESTAMP))"
+        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?)?$')"
+        f"  THEN TRY_CAST({iso} AS TIMESTAMP)"
+        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}} [0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}})? ?[AaPp][Mm]$')"
+        f"  THEN coalesce(try_strptime(upper({t}), '%Y-%m-%d %I:%M:%S %p'), try_strptime(upper({t}), '%Y-%m-%d %I:%M %p'),"
+        f"                try_strptime(upper({t}), '%Y-%m-%d %I:%M%p'))"
         f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}( .*)?$')"
         f"  THEN coalesce(try_strptime({t}, '%d/%m/%Y %H:%M:%S'), try_strptime({t}, '%d/%m/%Y %H:%M'),"
         f"                try_strptime({t}, '%d/%m/%Y'))"
