@@ -15,14 +15,13 @@ from store.schema import ENTITIES, PROVENANCE, Entity
 FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker", "referral_date")
 
 
-def _order(entity: Entity) -> str:
-    return "v.as_of DESC, l.sha256 DESC, v.row_number DESC"
+VERSION_ORDER = "v.as_of DESC, l.sha256 DESC, v.row_number DESC"  # latest extract first, then a fixed tie-break
 
 
 def version_rank_sql(entity: Entity) -> str:
     """SELECT of every version with `version_rank` (1 = current) and fallback team/worker."""
     key = ", ".join(f"v.{k}" for k in entity.natural_key)
-    window = f"PARTITION BY {key} ORDER BY {_order(entity)}"
+    window = f"PARTITION BY {key} ORDER BY {VERSION_ORDER}"
     cols = []
     for c in list(entity.columns) + list(PROVENANCE):
         if c.name in FALLBACK_COLUMNS and c.name not in entity.natural_key:
