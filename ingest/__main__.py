@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="extract files (format detected from content)")
     parser.add_argument("--store", type=Path, default=None, help="store path (default: $FRONTDOOR_STORE or data/demo.duckdb)")
     parser.add_argument("--as-of", type=_parse_date, default=None, dest="as_of",
-                        help="as-of date of the extracts (default: each file's latest event date)")
+                        help="as-of date of the extracts (default: a CIN census file's ReferenceDate, else"
+                             " each file's latest event date not after today)")
     parser.add_argument("--no-validate", action="store_true", help="skip the data quality checks (not recommended)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser

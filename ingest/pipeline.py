@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult, latest_event_date
 from store.connection import open_for_update
@@ -111,6 +112,16 @@ def _default_as_of(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date 
     return row[0] or latest_event_date(con, entities)
 
 
+def _after_stated_date(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
+    """A notice when events in the file are dated after the date its header states (the as-of used)."""
+    parts = [f"SELECT {col} AS d FROM staged_{e}" for e in result.entities for col in EVENT_DATE_COLUMNS[e]]
+    later = con.execute(f"SELECT count(*) FROM ({' UNION ALL '.join(parts)}) WHERE d > ?", [result.as_of]).fetchone()[0]
+    if not later:
+        return [f"as-of {result.as_of}: the date the file's header states"]
+    return [f"as-of {result.as_of}: the date the file's header states, though {later} event date(s) in the file are"
+            " later; check the header's date or those dates (or give --as-of)"]
+
+
 def _stage_file(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
     from ingest.detect import read_extract  # the dispatcher chooses the reader from the content
 
@@ -131,7 +142,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
         return summary
     result = _stage_file(con, path)  # readers write only TEMP staged_* tables
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
-    summary.as_of = as_of or _default_as_of(con, result.entities)
+    summary.as_of = as_of or result.as_of or _default_as_of(con, result.entities)
+    if result.as_of and not as_of:
+        summary.notices.extend(_after_stated_date(con, result))
     if summary.as_of is None:
         summary.as_of = date.today()
         summary.notices.append("no event dates in the file: as-of set to today")
@@ -159,39 +172,13 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
     )
 
 
-def _count_superseded(con: duckdb.DuckDBPyConnection, summaries: list[LoadSummary]) -> None:
-    """After the merge: how many of each new load's rows lost, and how many current rows each replaced."""
+def _record_merge(con: duckdb.DuckDBPyConnection, summaries: list[LoadSummary], counts: MergeCounts) -> None:
+    """Put the merge's superseded and replaced counts on each loaded file's summary and load record."""
     for s in summaries:
-        if s.status != "loaded":
-            continue
-        for entity in s.rows:
-            e = ENTITIES[entity]
-            lost = con.execute(
-                f"SELECT count(*) FROM {e.versions_table} v WHERE v.load_id = ? AND NOT EXISTS "
-                f"(SELECT 1 FROM {e.name} c WHERE {_key_join(entity, 'v', 'c')} AND c.load_id = v.load_id "
-                f"AND c.row_number = v.row_number AND c.sheet IS NOT DISTINCT FROM v.sheet)",
-                [s.load_id],
-            ).fetchone()[0]
-            s.superseded += int(lost)
-        con.execute("UPDATE loads SET rows_superseded = ? WHERE load_id = ?", [s.superseded, s.load_id])
-
-
-def _snapshot_current(con: duckdb.DuckDBPyConnection, entities: Iterable[str]) -> None:
-    for entity in entities:
-        e = ENTITIES[entity]
-        key = ", ".join(e.natural_key)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE before_{entity} AS SELECT {key}, load_id FROM {e.name}")
-
-
-def _count_replaced(con: duckdb.DuckDBPyConnection, summaries: list[LoadSummary]) -> None:
-    for s in summaries:
-        for entity in s.rows if s.status == "loaded" else []:
-            e = ENTITIES[entity]
-            s.replaced += int(con.execute(
-                f"SELECT count(*) FROM before_{entity} b JOIN {e.name} c ON {_key_join(entity, 'b', 'c')} "
-                "WHERE c.load_id = ? AND b.load_id <> c.load_id", [s.load_id]).fetchone()[0])
-    for entity in ENTITIES:
-        con.execute(f"DROP TABLE IF EXISTS before_{entity}")
+        if s.status == "loaded" and s.load_id is not None:
+            s.superseded = counts.superseded.get(s.load_id, 0)
+            s.replaced = counts.replaced.get(s.load_id, 0)
+            con.execute("UPDATE loads SET rows_superseded = ? WHERE load_id = ?", [s.superseded, s.load_id])
 
 
 def load_files(
@@ -206,16 +193,15 @@ def load_files(
     summaries: list[LoadSummary] = []
     try:
         with open_for_update(store) as con:
-            _snapshot_current(con, ENTITIES)
             for path in map(Path, paths):
                 say(f"reading {path.name}")
                 summaries.append(_load_in_transaction(con, path, as_of))
             loaded = [s for s in summaries if s.status == "loaded"]
             if not loaded:
                 raise _NothingToPublish
-            finalise(con, max(s.load_id or 0 for s in loaded), validate=validate, progress=say)
-            _count_superseded(con, summaries)
-            _count_replaced(con, summaries)
+            load_ids = [s.load_id for s in loaded if s.load_id is not None]
+            counts = finalise(con, max(load_ids), validate=validate, progress=say, new_loads=load_ids)
+            _record_merge(con, summaries, counts or MergeCounts())
             say("publishing")
     except _NothingToPublish:
         pass  # the working copy is discarded: the store is untouched

@@ -1,4 +1,4 @@
-"""What happens to a working copy of the store before it is published: canonical rebuild, derived tables, validation."""
+"""What happens to a working copy of the store before it is published: merge, derived tables, validation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.merge import rebuild_canonical
+from ingest.merge import TOUCHED_CHILDREN, MergeCounts, merge_loads, rebuild_canonical
 
 
 def finalise(
@@ -16,17 +16,28 @@ def finalise(
     validate: bool = True,
     data_docs_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
-) -> None:
-    """Bring every table that depends on the versions up to date, then run the data quality suites."""
+    new_loads: list[int] | None = None,
+) -> MergeCounts | None:
+    """Bring every table that depends on the versions up to date, then run the data quality suites.
+
+    With `new_loads`, only what those loads touched is merged and re-derived, and their counts
+    are returned; without it everything is rebuilt (a store written without the loaders).
+    `load_id` is the load the data quality results are filed under.
+    """
     from store.derive import build_derived
 
     say = progress or (lambda _msg: None)
     say("merging versions")
-    rebuild_canonical(con)
+    counts = None
+    if new_loads is None:
+        rebuild_canonical(con)
+    else:
+        counts = merge_loads(con, new_loads)
     say("deriving tables for the metrics")
-    build_derived(con)
+    build_derived(con, children=None if new_loads is None else TOUCHED_CHILDREN)
     if validate:
         from expectations.runner import validate_store
 
         say("running the data quality checks")
         validate_store(con, load_id, data_docs_dir=data_docs_dir)
+    return counts

@@ -83,6 +83,43 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
+_CHILD_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts")
+
+
+def _sources(scope: str | None) -> dict[str, str]:
+    """FROM items for the tables a builder reads: whole tables, or only the rows of the children in `scope`."""
+    if scope is None:
+        return {t: t for t in _CHILD_TABLES}
+    return {t: f"(SELECT * FROM {t} WHERE child_id IN (SELECT child_id FROM {scope}))" for t in _CHILD_TABLES}
+
+
+def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: str | None) -> None:
+    where = "" if scope is None else f" WHERE child_id IN (SELECT child_id FROM {scope})"
+    con.execute(f"DELETE FROM {table}{where}")
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, scope: str | None, select_sql: str) -> None:
+    """Create `table` from the query, or, for a scope, replace just the scope's children's rows."""
+    if scope is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+        return
+    _clear(con, table, scope)
+    con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+
+
+def _incremental_scope(con: duckdb.DuckDBPyConnection, children: str | None) -> str | None:
+    """The TEMP table `_derive_scope` of changed children, or None when a full rebuild is due."""
+    if children is None:
+        return None
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    if not set(DERIVED_TABLES) <= present:
+        return None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_scope AS SELECT DISTINCT child_id FROM {children}")
+    changed, known = con.execute("SELECT (SELECT count(*) FROM _derive_scope), (SELECT count(*) FROM children)").fetchone()
+    return None if changed > FULL_REBUILD_SHARE * known else "_derive_scope"
+
+
 def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category."""
     frame = pd.DataFrame(
@@ -95,25 +132,26 @@ def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("ethnicity_codes_frame")
 
 
-def build_children(con: duckdb.DuckDBPyConnection) -> None:
+def build_children(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
     cheaper to compare than a struct). Recordings carry no attributes: they only widen the span.
     """
-    con.execute("DELETE FROM children")
+    src = _sources(scope)
+    _clear(con, "children", scope)
     con.execute(
-        """
+        f"""
         INSERT INTO children BY NAME
         WITH attrs AS (
             SELECT child_id, contact_date AS event_date, contact_date AS last_date, as_of, sex, ethnicity,
-                   date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM contacts
+                   date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM {src['contacts']}
             UNION ALL SELECT child_id, referral_date, referral_date, as_of, sex, ethnicity, date_of_birth, NULL
-                   FROM referrals
+                   FROM {src['referrals']}
             UNION ALL SELECT child_id, start_date, coalesce(authorised_date, start_date), as_of, sex, ethnicity,
-                   date_of_birth, disabled FROM assessments
+                   date_of_birth, disabled FROM {src['assessments']}
             UNION ALL SELECT child_id, start_date, coalesce(closure_date, start_date), as_of, sex, ethnicity,
-                   date_of_birth, disabled FROM cin_episodes
+                   date_of_birth, disabled FROM {src['cin_episodes']}
         ), keyed AS (
             SELECT *, CAST(event_date - DATE '1900-01-01' AS BIGINT) * 100000
                       + coalesce(CAST(as_of - DATE '1900-01-01' AS BIGINT), 0) AS latest_key,
@@ -132,7 +170,7 @@ def build_children(con: duckdb.DuckDBPyConnection) -> None:
             FROM keyed GROUP BY child_id
         ), written AS (
             SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
-            FROM recordings WHERE child_id IS NOT NULL GROUP BY child_id
+            FROM {src['recordings']} WHERE child_id IS NOT NULL GROUP BY child_id
         )
         SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
                coalesce(r.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
@@ -142,25 +180,24 @@ def build_children(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def build_closure_facts(con: duckdb.DuckDBPyConnection) -> None:
+def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`closure_facts`: closed episodes and NFA referrals, each with the child's next referral.
 
     `match_date` is the first date a referral may fall on to come *after* this closure: the
     closure date itself for an episode that started earlier (a closure may fall on the next
     referral's date, DfE rule 8820), the day after for an NFA referral (not its own successor).
     """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TABLE closure_facts AS
+    src = _sources(scope)
+    _write(con, "closure_facts", scope, f"""
         WITH episodes AS (
             SELECT child_id, closure_date, closure_reason, 'episode' AS closure_kind, start_date, team, worker
-            FROM cin_episodes WHERE closure_date IS NOT NULL
+            FROM {src['cin_episodes']} WHERE closure_date IS NOT NULL
         ), nfa AS (
             SELECT r.child_id, r.referral_date AS closure_date, '{NFA_REASON}' AS closure_reason,
                    'nfa_referral' AS closure_kind, r.referral_date AS start_date, r.team, r.worker
-            FROM referrals r
+            FROM {src['referrals']} r
             WHERE r.nfa AND NOT EXISTS (
-                SELECT 1 FROM cin_episodes e
+                SELECT 1 FROM {src['cin_episodes']} e
                 WHERE e.child_id = r.child_id AND e.start_date = r.referral_date AND e.closure_date IS NOT NULL)
         ), closures AS (
             SELECT *, CAST(greatest(closure_date, start_date + 1) AS DATE) AS match_date
@@ -175,22 +212,20 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection) -> None:
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.closure_date AS INTEGER) AS days_to_next_referral
         FROM closures c
-        LEFT JOIN children ch USING (child_id)
-        ASOF LEFT JOIN referrals nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN {src['referrals']} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
         ORDER BY c.closure_date
-        """
-    )
+        """)
 
 
-def build_referral_facts(con: duckdb.DuckDBPyConnection) -> None:
+def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`referral_facts`: each referral with the child's previous referral and previous closure."""
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE referral_facts AS
+    src = _sources(scope)
+    _write(con, "referral_facts", scope, f"""
         WITH r AS (
             SELECT *, lag(referral_date) OVER (PARTITION BY child_id ORDER BY referral_date)
                           AS previous_referral_date
-            FROM referrals
+            FROM {src['referrals']}
         )
         SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
                coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
@@ -209,26 +244,24 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection) -> None:
                pc.closure_reason AS previous_closure_reason,
                CAST(r.referral_date - pc.closure_date AS INTEGER) AS days_since_closure
         FROM r
-        LEFT JOIN children ch USING (child_id)
-        ASOF LEFT JOIN closure_facts pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN {src['closure_facts']} pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
         ORDER BY r.referral_date
-        """
-    )
+        """)
 
 
-def build_assessment_facts(con: duckdb.DuckDBPyConnection) -> None:
+def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`assessment_facts`: each assessment with its referral and working-day durations on both clocks.
 
     The linked referral is the CIN census `referral_date` where given, else the child's latest
     referral on or before the assessment's start.
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE assessment_facts AS
+    src = _sources(scope)
+    _write(con, "assessment_facts", scope, f"""
         WITH a AS (
             SELECT a.*, coalesce(a.referral_date, lr.referral_date) AS linked_referral_date
-            FROM assessments a
-            ASOF LEFT JOIN (SELECT child_id, referral_date FROM referrals) lr
+            FROM {src['assessments']} a
+            ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) lr
                 ON a.child_id = lr.child_id AND a.start_date >= lr.referral_date
         )
         SELECT a.child_id, a.start_date, a.authorised_date,
@@ -247,40 +280,35 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection) -> None:
                age_band_of(age_at(coalesce(a.date_of_birth, ch.date_of_birth), a.start_date, a.age_years))
                    AS age_band
         FROM a
-        LEFT JOIN children ch USING (child_id)
-        LEFT JOIN referrals rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
+        LEFT JOIN {src['children']} ch USING (child_id)
+        LEFT JOIN {src['referrals']} rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
         LEFT JOIN calendar cs ON cs.day = a.start_date
         LEFT JOIN calendar ca ON ca.day = a.authorised_date
         LEFT JOIN calendar cr ON cr.day = a.linked_referral_date
         ORDER BY a.authorised_date NULLS LAST
-        """
-    )
+        """)
 
 
-def build_recording_facts(con: duckdb.DuckDBPyConnection) -> None:
+def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`recording_facts`: each recorded item with its delay in working days from event to entry."""
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE recording_facts AS
+    _write(con, "recording_facts", scope, f"""
         SELECT r.record_id, r.child_id, coalesce(r.record_type, 'not_recorded') AS record_type, r.event_date,
                CAST(date_trunc('month', r.event_date) AS DATE) AS month,
                CAST(r.entered_at AS DATE) AS entered_date,
                ce.working_day_index AS event_wdi,
                cn.working_day_index - ce.working_day_index AS delay_wd,
                r.team, r.worker, r.child_views_recorded
-        FROM recordings r
+        FROM {_sources(scope)['recordings']} r
         LEFT JOIN calendar ce ON ce.day = r.event_date
         LEFT JOIN calendar cn ON cn.day = CAST(r.entered_at AS DATE)
         ORDER BY r.event_date
-        """
-    )
+        """)
 
 
-def build_contact_facts(con: duckdb.DuckDBPyConnection) -> None:
+def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
     """`contact_facts`: each contact with the child's previous contact (an earlier day) and next referral."""
-    con.execute(
-        """
-        CREATE OR REPLACE TABLE contact_facts AS
+    src = _sources(scope)
+    _write(con, "contact_facts", scope, f"""
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
                c.ethnicity AS ethnicity_recorded, ethnicity_category(c.ethnicity) AS ethnicity_category,
@@ -292,32 +320,33 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection) -> None:
                coalesce(pc.contact_date >= CAST(c.contact_date - INTERVAL 12 MONTH AS DATE), false) AS repeat_12m,
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.contact_date AS INTEGER) AS days_to_referral
-        FROM contacts c
-        LEFT JOIN children ch USING (child_id)
-        ASOF LEFT JOIN (SELECT DISTINCT child_id, contact_date FROM contacts) pc
+        FROM {src['contacts']} c
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN (SELECT DISTINCT child_id, contact_date FROM {src['contacts']}) pc
             ON c.child_id = pc.child_id AND c.contact_date > pc.contact_date
-        ASOF LEFT JOIN (SELECT child_id, referral_date FROM referrals) nr
+        ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) nr
             ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
-        """
-    )
+        """)
 
 
-def build_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild every derived table from the canonical tables (runs at every publish).
+def build_derived(con: duckdb.DuckDBPyConnection, children: str | None = None) -> None:
+    """Bring every derived table up to date (runs at every publish).
 
-    Insertion order is not preserved while building (cheaper at scale); tables whose order
-    matters for fast period scans (facts by date) say so with ORDER BY.
+    `children` names a table of child ids (``ingest.merge.TOUCHED_CHILDREN``): only those
+    children's rows are rebuilt, since every derived row depends on its own child's records
+    alone. Without it, or when the tables are new or most children changed, all are rebuilt
+    from scratch, which also keeps the fact tables sorted by date for fast period scans.
+    Insertion order is not preserved while building (cheaper at scale).
     """
     con.execute("SET preserve_insertion_order = false")
     try:
         build_calendar(con)
         _macros(con)
         build_ethnicity_codes(con)
-        build_children(con)
-        build_closure_facts(con)
-        build_referral_facts(con)
-        build_assessment_facts(con)
-        build_recording_facts(con)
-        build_contact_facts(con)
+        scope = _incremental_scope(con, children)
+        for build in (build_children, build_closure_facts, build_referral_facts, build_assessment_facts,
+                      build_recording_facts, build_contact_facts):
+            build(con, scope)
     finally:
+        con.execute("DROP TABLE IF EXISTS _derive_scope")
         con.execute("RESET preserve_insertion_order")

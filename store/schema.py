@@ -50,7 +50,7 @@ PROVENANCE: tuple[Column, ...] = (
     _c("source_file", "VARCHAR", "file name of the extract"),
     _c("sheet", "VARCHAR", "sheet name (Annex A), list name (per-list CSV) or XML element path"),
     _c("row_number", "INTEGER", "1-based row number in the sheet or CSV (header row included), or the Child's position in the XML"),
-    _c("as_of", "DATE", "as-of date of the extract (--as-of, else its latest event date)"),
+    _c("as_of", "DATE", "as-of date of the extract (--as-of, else a CIN census ReferenceDate, else its latest event date)"),
     _c("flags", "VARCHAR[]", "normalisation notes on this row, e.g. 'ethnicity_unmapped'"),
 )
 

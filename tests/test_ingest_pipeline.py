@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from ingest.pipeline import load_files
+from tests.shared_paths import SHARED
 from store.connection import open_read, published_version
 from store.schema import ENTITIES
 
@@ -200,3 +201,19 @@ def test_assessment_keeps_the_census_referral_date_when_annex_a_wins(tmp_path: P
     with open_read(store) as con:
         row = con.execute("SELECT source_file, team, referral_date FROM assessments").fetchone()
     assert row == ("list4_2024_06.csv", "MASH", date(2024, 1, 8))  # Annex A wins; the census referral date stays
+
+
+def test_census_as_of_is_its_header_reference_date(tmp_path: Path) -> None:
+    samples = SHARED / "samples" / "cin_census"
+    summaries = load_files([samples / "CIN_Census_2024.xml", samples / "fake_CIN_data.xml"], store=tmp_path / "s.duckdb",
+                           validate=False)
+    assert [s.as_of for s in summaries] == [date(2024, 3, 31), date(2022, 7, 21)]
+    assert any("the date the file's header states" in n for n in summaries[0].notices)
+    later = [n for n in summaries[1].notices if "later" in n]  # the fake file holds events after its header's date
+    assert len(later) == 1 and "check the header" in later[0]
+
+
+def test_as_of_option_overrides_the_census_header(tmp_path: Path) -> None:
+    sample = SHARED / "samples" / "cin_census" / "CIN_Census_2024.xml"
+    [summary] = load_files([sample], store=tmp_path / "s.duckdb", as_of=date(2024, 4, 2), validate=False)
+    assert summary.as_of == date(2024, 4, 2)

@@ -16,6 +16,8 @@ problem; the pipeline turns it into the command's error message and writes nothi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -42,6 +44,7 @@ class ReadResult:
     entities: list[str] = field(default_factory=list)  # staged_<entity> tables created
     rows_read: int = 0  # source data rows read (all entities, rejects included)
     notices: list[str] = field(default_factory=list)  # e.g. "List 2 (Early Help) skipped: not used"
+    as_of: date | None = None  # the date the file says it was taken (CIN census ReferenceDate), if it says one
 
 
 STAGED_REJECTS_DDL = (
@@ -65,6 +68,17 @@ def staged_ddl(entity: str) -> str:
     e = ENTITIES[entity]
     cols = [f"{c.name} {c.type}" for c in e.columns] + ["sheet VARCHAR", "row_number INTEGER", "flags VARCHAR[]"]
     return f"CREATE OR REPLACE TEMP TABLE staged_{entity} ({', '.join(cols)})"
+
+
+@contextmanager
+def insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> Iterator[None]:
+    """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
+    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
 
 
 def latest_event_date(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date | None:

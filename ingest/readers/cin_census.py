@@ -23,6 +23,8 @@ Child's 1-based position in the file.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -543,4 +545,13 @@ def read_cin_census(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         notices = _notices(con, census)
     finally:
         _drop_work_tables(con)
-    return ReadResult(format=FORMAT, entities=list(STAGED_ENTITIES), rows_read=rows_read, notices=notices)
+    return ReadResult(format=FORMAT, entities=list(STAGED_ENTITIES), rows_read=rows_read, notices=notices,
+                      as_of=reference_date(census.header))
+
+
+def reference_date(header: dict[str, str]) -> dt.date | None:
+    """The census header's ReferenceDate (YYYY-MM-DD), the as-of date of a census file; None when absent or not a date."""
+    try:
+        return dt.date.fromisoformat((header.get("ReferenceDate") or "").strip()[:10])
+    except ValueError:
+        return None
