@@ -24,7 +24,7 @@ FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker", "referral_date")
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
 VERSION_ORDER = "v.as_of DESC, l.sha256 DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
 
-TOUCHED_CHILDREN = "_merge_touched_children"  # TEMP table: every child id on a version of a re-ranked key
+CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id): what a merge may have changed
 
 
 @dataclass
@@ -82,11 +82,12 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 
     A key seen once among the new versions and not yet current is simply added (most keys of a
     new extract). The rest, the contested keys, have all their versions, old and new, re-ranked.
-    Leaves the TEMP table `_merge_touched_children` (child_id): every child on a new version or on
-    any version of a contested key, which is what the derived tables must be rebuilt for.
+    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id): each entity's children on
+    a new version or on any version of a contested key, and the recordings' record ids, which is
+    what the derived tables must be rebuilt for.
     """
     counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids})
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {TOUCHED_CHILDREN} (child_id VARCHAR)")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
     for entity in ENTITIES.values() if load_ids else []:
         _merge_entity(con, entity, ", ".join(str(int(i)) for i in load_ids), counts)
     for table in _WORK_TABLES:
@@ -102,7 +103,7 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions}"
                 f" GROUP BY ALL")
-    con.execute(f"INSERT INTO {TOUCHED_CHILDREN} SELECT DISTINCT child_id FROM {new_versions}")
+    _note_changes(con, entity, new_versions)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM _merge_keys k WHERE k.n > 1"
         f" UNION ALL SELECT {keys} FROM _merge_keys k WHERE k.n = 1"
@@ -117,6 +118,11 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
     con.execute(f"INSERT INTO {entity.name} {simple}")
 
 
+def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
+    record = "record_id" if "record_id" in entity.column_names else "NULL"
+    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, {record} FROM {rows}")
+
+
 def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     """Replace the current rows of the contested keys by the winners among all their versions."""
     keys = ", ".join(entity.natural_key)
@@ -125,7 +131,7 @@ def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str
                 f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}")
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
     con.execute(f"INSERT INTO {entity.name} SELECT {_stored_columns(entity)} FROM _merge_ranked WHERE version_rank = 1")
-    con.execute(f"INSERT INTO {TOUCHED_CHILDREN} SELECT DISTINCT child_id FROM _merge_ranked")
+    _note_changes(con, entity, "_merge_ranked")
     for load_id, lost in con.execute(
         f"SELECT load_id, count(*) FROM _merge_ranked WHERE version_rank > 1 AND load_id IN ({loads}) GROUP BY load_id"
     ).fetchall():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.merge import TOUCHED_CHILDREN, MergeCounts, merge_loads, rebuild_canonical
+from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
 
 
 def finalise(
@@ -34,7 +34,7 @@ def finalise(
     else:
         counts = merge_loads(con, new_loads)
     say("deriving tables for the metrics")
-    build_derived(con, children=None if new_loads is None else TOUCHED_CHILDREN)
+    build_derived(con, changes=None if new_loads is None else CHANGES)
     if validate:
         from expectations.runner import validate_store
 

@@ -24,6 +24,8 @@ Tables and their grain:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -84,23 +86,34 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
-_CHILD_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts")
+_SOURCE_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts")
 
 
-def _sources(scope: str | None) -> dict[str, str]:
-    """FROM items for the tables a builder reads: whole tables, or only the rows of the children in `scope`."""
+@dataclass(frozen=True)
+class Scope:
+    """The rows to rebuild: those whose `key` (child_id or record_id) is in the TEMP table `table`."""
+
+    table: str
+    key: str = "child_id"
+
+    @property
+    def where(self) -> str:
+        return f"{self.key} IN (SELECT {self.key} FROM {self.table})"
+
+
+def _sources(scope: Scope | None) -> dict[str, str]:
+    """FROM items for the tables a builder reads: whole tables, or only the rows in `scope`."""
     if scope is None:
-        return {t: t for t in _CHILD_TABLES}
-    return {t: f"(SELECT * FROM {t} WHERE child_id IN (SELECT child_id FROM {scope}))" for t in _CHILD_TABLES}
+        return {t: t for t in _SOURCE_TABLES}
+    return {t: f"(SELECT * FROM {t} WHERE {scope.where})" for t in _SOURCE_TABLES}
 
 
-def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: str | None) -> None:
-    where = "" if scope is None else f" WHERE child_id IN (SELECT child_id FROM {scope})"
-    con.execute(f"DELETE FROM {table}{where}")
+def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None) -> None:
+    con.execute(f"DELETE FROM {table}" + ("" if scope is None else f" WHERE {scope.where}"))
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: str, scope: str | None, select_sql: str) -> None:
-    """Create `table` from the query, or, for a scope, replace just the scope's children's rows."""
+def _write(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, select_sql: str) -> None:
+    """Create `table` from the query, or, for a scope, replace just the scope's rows."""
     if scope is None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
         return
@@ -108,16 +121,29 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, scope: str | None, select
     con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
 
 
-def _incremental_scope(con: duckdb.DuckDBPyConnection, children: str | None) -> str | None:
-    """The TEMP table `_derive_scope` of changed children, or None when a full rebuild is due."""
-    if children is None:
+# What each derived table depends on, as scopes over the merge's changes (ingest.merge.CHANGES):
+# `children` on every record of the child (recordings widen first/last seen); the event facts on
+# the child's events and attributes, which recordings do not carry; recording facts on the record.
+_SCOPE_SQL: dict[str, str] = {
+    "children": "SELECT DISTINCT child_id FROM {changes} WHERE child_id IS NOT NULL",
+    "events": "SELECT DISTINCT child_id FROM {changes} WHERE entity <> 'recordings' AND child_id IS NOT NULL",
+    "records": "SELECT DISTINCT record_id FROM {changes} WHERE record_id IS NOT NULL",
+}
+
+
+def _incremental_scopes(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scope] | None:
+    """TEMP tables `_derive_<scope>` of what changed, or None when a full rebuild is due."""
+    if changes is None:
         return None
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     if not set(DERIVED_TABLES) <= present:
         return None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_scope AS SELECT DISTINCT child_id FROM {children}")
-    changed, known = con.execute("SELECT (SELECT count(*) FROM _derive_scope), (SELECT count(*) FROM children)").fetchone()
-    return None if changed > FULL_REBUILD_SHARE * known else "_derive_scope"
+    for name, sql in _SCOPE_SQL.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
+    changed, known = con.execute("SELECT (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM children)").fetchone()
+    if changed > FULL_REBUILD_SHARE * known:
+        return None
+    return {name: Scope(f"_derive_{name}", "record_id" if name == "records" else "child_id") for name in _SCOPE_SQL}
 
 
 def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
@@ -132,7 +158,7 @@ def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("ethnicity_codes_frame")
 
 
-def build_children(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
@@ -180,7 +206,7 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> 
     )
 
 
-def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`closure_facts`: closed episodes and NFA referrals, each with the child's next referral.
 
     `match_date` is the first date a referral may fall on to come *after* this closure: the
@@ -218,7 +244,7 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None
         """)
 
 
-def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`referral_facts`: each referral with the child's previous referral and previous closure."""
     src = _sources(scope)
     _write(con, "referral_facts", scope, f"""
@@ -250,7 +276,7 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: str | None = Non
         """)
 
 
-def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`assessment_facts`: each assessment with its referral and working-day durations on both clocks.
 
     The linked referral is the CIN census `referral_date` where given, else the child's latest
@@ -289,7 +315,7 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: str | None = N
         """)
 
 
-def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`recording_facts`: each recorded item with its delay in working days from event to entry."""
     _write(con, "recording_facts", scope, f"""
         SELECT r.record_id, r.child_id, coalesce(r.record_type, 'not_recorded') AS record_type, r.event_date,
@@ -305,7 +331,7 @@ def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: str | None = No
         """)
 
 
-def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None) -> None:
+def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`contact_facts`: each contact with the child's previous contact (an earlier day) and next referral."""
     src = _sources(scope)
     _write(con, "contact_facts", scope, f"""
@@ -329,24 +355,26 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: str | None = None
         """)
 
 
-def build_derived(con: duckdb.DuckDBPyConnection, children: str | None = None) -> None:
+def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) -> None:
     """Bring every derived table up to date (runs at every publish).
 
-    `children` names a table of child ids (``ingest.merge.TOUCHED_CHILDREN``): only those
-    children's rows are rebuilt, since every derived row depends on its own child's records
-    alone. Without it, or when the tables are new or most children changed, all are rebuilt
-    from scratch, which also keeps the fact tables sorted by date for fast period scans.
-    Insertion order is not preserved while building (cheaper at scale).
+    `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
+    that depend on those children and records are rebuilt, since every derived row depends on
+    its own child's records (or, for recording facts, its own record) alone. Without it, or when
+    the tables are new or most children changed, everything is rebuilt, which also keeps the fact
+    tables sorted by date for fast period scans. Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
     try:
         build_calendar(con)
         _macros(con)
         build_ethnicity_codes(con)
-        scope = _incremental_scope(con, children)
-        for build in (build_children, build_closure_facts, build_referral_facts, build_assessment_facts,
-                      build_recording_facts, build_contact_facts):
-            build(con, scope)
+        scopes = _incremental_scopes(con, changes)
+        for build, scope in ((build_children, "children"), (build_closure_facts, "events"),
+                             (build_referral_facts, "events"), (build_assessment_facts, "events"),
+                             (build_recording_facts, "records"), (build_contact_facts, "events")):
+            build(con, None if scopes is None else scopes[scope])
     finally:
-        con.execute("DROP TABLE IF EXISTS _derive_scope")
+        for name in _SCOPE_SQL:
+            con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
         con.execute("RESET preserve_insertion_order")
