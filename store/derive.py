@@ -1,4 +1,4 @@
-"""Derived tables the metrics scan, rebuilt from the canonical tables every time a load is published.
+"""Derived tables the metrics scan, brought up to date from the canonical tables at every publish.
 
 Everything a metric needs that would otherwise take a window query or a join at read time
 (the child's previous referral, previous closure, working-day durations, the child's
@@ -335,6 +335,12 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
     """`contact_facts`: each contact with the child's previous contact (an earlier day) and next referral."""
     src = _sources(scope)
     _write(con, "contact_facts", scope, f"""
+        WITH c AS (  -- the child's latest contact on an earlier day (a window: cheaper than a self ASOF join)
+            SELECT *, max(contact_date) OVER (PARTITION BY child_id ORDER BY contact_date
+                                              RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING)
+                          AS previous_contact_date
+            FROM {src['contacts']}
+        )
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
                c.ethnicity AS ethnicity_recorded, ethnicity_category(c.ethnicity) AS ethnicity_category,
@@ -342,14 +348,13 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
                age_band_of(age_at(coalesce(c.date_of_birth, ch.date_of_birth), c.contact_date, c.age_years))
                    AS age_band,
                ch.disabled,
-               pc.contact_date AS previous_contact_date,
-               coalesce(pc.contact_date >= CAST(c.contact_date - INTERVAL 12 MONTH AS DATE), false) AS repeat_12m,
+               c.previous_contact_date,
+               coalesce(c.previous_contact_date >= CAST(c.contact_date - INTERVAL 12 MONTH AS DATE), false)
+                   AS repeat_12m,
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.contact_date AS INTEGER) AS days_to_referral
-        FROM {src['contacts']} c
+        FROM c
         LEFT JOIN {src['children']} ch USING (child_id)
-        ASOF LEFT JOIN (SELECT DISTINCT child_id, contact_date FROM {src['contacts']}) pc
-            ON c.child_id = pc.child_id AND c.contact_date > pc.contact_date
         ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) nr
             ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
         """)
