@@ -99,21 +99,20 @@ def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Choices for each filter: team, worker, referral_source, ethnicity_group, age_band, and 'worker:<team>'."""
-    staff = (
-        "SELECT team, worker FROM referral_facts UNION SELECT team, worker FROM assessment_facts"
-        " UNION SELECT team, worker FROM recording_facts UNION SELECT team, worker FROM closure_facts"
-    )
+    staff = con.execute(  # one scan of the fact tables; teams, workers and pairs are read from its result
+        "SELECT DISTINCT team, worker FROM (SELECT team, worker FROM referral_facts"
+        " UNION SELECT team, worker FROM assessment_facts UNION SELECT team, worker FROM recording_facts"
+        " UNION SELECT team, worker FROM closure_facts)"
+    ).fetchall()
     options: dict[str, list[str]] = {
-        "team": _distinct(con, f"SELECT DISTINCT team FROM ({staff}) ORDER BY 1"),
-        "worker": _distinct(con, f"SELECT DISTINCT worker FROM ({staff}) ORDER BY 1"),
+        "team": sorted({str(team) for team, _ in staff if team is not None}),
+        "worker": sorted({str(worker) for _, worker in staff if worker is not None}),
         "referral_source": _distinct(
             con, "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
             " FROM contact_facts ORDER BY 1"),
         "ethnicity_group": sorted(set(ETHNICITY_GROUPS.values())) + [NOT_KNOWN_GROUP],
         "age_band": [label for label, _, _ in AGE_BANDS] + [AGE_BAND_UNKNOWN],
     }
-    pairs = con.execute(f"SELECT DISTINCT team, worker FROM ({staff}) WHERE team IS NOT NULL AND worker IS NOT NULL"
-                        " ORDER BY 1, 2").fetchall()
-    for team, worker in pairs:
-        options.setdefault(f"worker:{team}", []).append(str(worker))
+    for team, worker in sorted((str(t), str(w)) for t, w in staff if t is not None and w is not None):
+        options.setdefault(f"worker:{team}", []).append(worker)
     return options
