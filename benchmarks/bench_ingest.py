@@ -78,6 +78,20 @@ def timed(label: str, fn) -> tuple[str, float]:  # type: ignore[no-untyped-def]
     return label, time.perf_counter() - start
 
 
+class Steps:
+    """Times between the loader's progress messages: which step of a load takes how long."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self._last, self._step = time.perf_counter(), "start"
+
+    def __call__(self, message: str) -> None:
+        now = time.perf_counter()
+        step = "read, normalise, write versions" if self._step.startswith("reading") else self._step
+        self.times[step] = self.times.get(step, 0.0) + now - self._last
+        self._last, self._step = now, message
+
+
 def stage_only(path: Path) -> None:
     """The reader alone: file to staged canonical rows in DuckDB."""
     con = duckdb.connect()
@@ -91,6 +105,7 @@ def main() -> None:
     parser.add_argument("--workbook-rows", type=int, default=50_000)
     args = parser.parse_args()
     results: list[tuple[str, int, float]] = []
+    breakdown: list[tuple[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         con = duckdb.connect()
@@ -106,12 +121,21 @@ def main() -> None:
             _, secs = timed(label, lambda p=path, s=store: load_files([p], store=s, validate=False))
             results.append((f"{label}: whole load into an empty store, checks off", n, secs))
             store2 = d / f"{path.stem}-checked.duckdb"
-            _, secs = timed(label, lambda p=path, s=store2: load_files([p], store=s, validate=True))
+            steps = Steps()
+            _, secs = timed(label, lambda p=path, s=store2: load_files([p], store=s, validate=True, progress=steps))
+            steps("done")
             results.append((f"{label}: whole load with the data quality checks", n, secs))
+            breakdown.append((label, {k: v for k, v in steps.times.items() if k != "start"}))
     print("| what | rows | seconds | rows per second |")
     print("|---|---:|---:|---:|")
     for label, n, secs in results:
         print(f"| {label} | {n:,} | {secs:.2f} | {n / secs:,.0f} |")
+    print("\nSteps of the load with checks (seconds):\n")
+    names = list(dict.fromkeys(k for _, times in breakdown for k in times))
+    print("| file | " + " | ".join(names) + " |")
+    print("|---|" + "---:|" * len(names))
+    for label, times in breakdown:
+        print(f"| {label} | " + " | ".join(f"{times.get(k, 0):.2f}" for k in names) + " |")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@ one normalisation and it runs inside DuckDB at full speed.
 
 Two steps, so the cleaning is computed once per value: select ``clean_text_sql(raw)`` in an
 inner query, then apply the parsers (``date_sql``, ``child_id_sql``...), which expect text that
-is already clean. ``install_macros`` makes the same available as SQL macros (``fd_clean``,
-``fd_date``...) for hand-written queries.
+is already clean. Readers do that once per distinct value (``ingest.readers.value_tables``);
+in columns where nearly every value differs (ids, date-times), raw text of one exact, common
+shape (``plain_id_sql``, ``is_quick_timestamp_sql``) is already clean and is used as it is
+(``quick_timestamp_sql``). ``install_macros`` makes the same available as SQL macros
+(``fd_clean``, ``fd_date``...) for hand-written queries.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ def clean_text_sql(expr: str) -> str:
     return f"(CASE WHEN {t} IS NULL OR upper({t}) IN ({tokens}) THEN NULL ELSE {t} END)"
 
 
+# Raw text of this shape is already a clean id: it has no whitespace and no '.', so clean_text_sql
+# and child_id_sql leave it as it is, and a digit, which no missing token has. (Written so that
+# there is one way to match it: the regular expression runs on every row, and this is quicker.)
+PLAIN_ID = r"[A-Za-z_/-]*[0-9][A-Za-z0-9_/-]*"
+
+
+def plain_id_sql(raw: str) -> str:
+    """TRUE when raw text is a plain id ('1005', 'CN-17', PLAIN_ID): its clean text and its child id are the text itself."""
+    return f"regexp_full_match({raw}, '{PLAIN_ID}')"
+
+
 def child_id_sql(expr: str) -> str:
     """Child id from clean text: '1005', 1005.0 and ' 1005 ' are one child; leading zeros kept."""
     t = expr
@@ -72,25 +86,54 @@ def date_sql(expr: str) -> str:
     )
 
 
+def _iso_timestamp(t: str) -> str:
+    """The TIMESTAMP of ISO text ('YYYY-MM-DD[ HH:MM[:SS]]', 'T' allowed for the space); else NULL."""
+    return f"TRY_CAST(replace({t}, 'T', ' ') AS TIMESTAMP)"
+
+
+def _dmy_timestamp(t: str) -> str:
+    """The TIMESTAMP of 'DD/MM/YYYY[ HH:MM[:SS]]' text; else NULL.
+
+    Parsed with the one format that can match it, chosen by its number of ':' (a format matches
+    only text with as many), as a failed try_strptime costs several successful ones.
+    """
+    return (f"(CASE length({t}) - length(replace({t}, ':', '')) WHEN 0 THEN try_strptime({t}, '%d/%m/%Y')"
+            f" WHEN 1 THEN try_strptime({t}, '%d/%m/%Y %H:%M') WHEN 2 THEN try_strptime({t}, '%d/%m/%Y %H:%M:%S') END)")
+
+
 def timestamp_sql(expr: str) -> str:
     """A TIMESTAMP from ISO or DD/MM/YYYY text with optional HH:MM[:SS], or an Excel serial; else NULL."""
     t = expr
-    iso = f"replace({t}, 'T', ' ')"
     return (
         "(CASE"
         f" WHEN {t} IS NULL THEN NULL"
         f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?)?$')"
-        f"  THEN TRY_CAST({iso} AS TIMESTAMP)"
+        f"  THEN {_iso_timestamp(t)}"
         f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}} [0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}})? ?[AaPp][Mm]$')"
         f"  THEN coalesce(try_strptime(upper({t}), '%Y-%m-%d %I:%M:%S %p'), try_strptime(upper({t}), '%Y-%m-%d %I:%M %p'),"
         f"                try_strptime(upper({t}), '%Y-%m-%d %I:%M%p'))"
         f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}( .*)?$')"
-        f"  THEN coalesce(try_strptime({t}, '%d/%m/%Y %H:%M:%S'), try_strptime({t}, '%d/%m/%Y %H:%M'),"
-        f"                try_strptime({t}, '%d/%m/%Y'))"
+        f"  THEN {_dmy_timestamp(t)}"
         f" WHEN regexp_matches({t}, '^[0-9]+(\\.[0-9]+)?$') AND TRY_CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465"
         f"  THEN CAST({EXCEL_EPOCH} AS TIMESTAMP) + to_microseconds(CAST(round((CAST({t} AS DOUBLE)) * 86400e6) AS BIGINT))"
         " ELSE NULL END)"
     )
+
+
+# Exact shapes of nearly all date-times in extracts. Raw text of these shapes is already clean and
+# falls in the ISO or the DD/MM/YYYY branch of timestamp_sql.
+ISO_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
+DMY_TIMESTAMP = r"[0-9]{2}/[0-9]{2}/[0-9]{4}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
+
+
+def is_quick_timestamp_sql(raw: str) -> str:
+    """TRUE when raw text has one of the exact shapes ISO_TIMESTAMP, DMY_TIMESTAMP (it is then already clean)."""
+    return f"regexp_full_match({raw}, '{ISO_TIMESTAMP}|{DMY_TIMESTAMP}')"
+
+
+def quick_timestamp_sql(raw: str) -> str:
+    """timestamp_sql(clean_text_sql(raw)) for raw text that is_quick_timestamp_sql accepts, by the branch its shape falls in."""
+    return f"(CASE WHEN contains({raw}, '/') THEN {_dmy_timestamp(raw)} ELSE {_iso_timestamp(raw)} END)"
 
 
 def bool_sql(expr: str) -> str:

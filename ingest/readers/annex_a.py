@@ -27,8 +27,6 @@ import codecs
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,10 +34,24 @@ import duckdb
 import pyarrow as pa
 import python_calamine as calamine
 
-from ingest.codes_map import boolean_sql, code_map_sql, has_code_synonyms, install_code_synonyms
-from ingest.normalise import child_id_sql, clean_text_sql, date_sql, double_sql, heading_key, integer_sql
-from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, staged_columns, staged_ddl
+from ingest.codes_map import boolean_sql, has_code_synonyms, install_code_synonyms
+from ingest.normalise import child_id_sql, clean_text_sql, date_sql, double_sql, heading_key, integer_sql, plain_id_sql
+from ingest.readers.base import (
+    ExtractError,
+    ReadResult,
+    create_staged_rejects,
+    insertion_order,
+    staged_columns,
+    staged_ddl,
+)
 from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, looks_binary, read_head
+from ingest.readers.value_tables import (
+    distinct_values_sql,
+    lookup_sql,
+    present_sql,
+    value_or_skipped_sql,
+    value_table_sql,
+)
 
 FORMAT = "annex_a"
 HEADER_SCAN_ROWS = 10  # title rows tolerated above a list's header row
@@ -215,17 +227,6 @@ def annex_a_list_for_headings(heading_keys: list[str]) -> int | None:
 
 # --- reading workbooks ------------------------------------------------------------------------
 
-@contextmanager
-def _insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> Iterator[None]:
-    """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
-    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
-
-
 def _one_line(err: Exception) -> str:
     """The first line of an error, without any quoted line of the file (it could hold a child's data)."""
     first = str(err).strip().split("\n", 1)[0].split("Original Line", 1)[0]
@@ -400,7 +401,7 @@ def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, he
         for table in (_CSV_ERRORS, _CSV_SCANS):  # rejects of an earlier attempt would be counted again
             con.execute(f"DROP TABLE IF EXISTS {table}")
         try:
-            with _insertion_order(con, preserve=True):  # rowid must be the record's position in the file
+            with insertion_order(con, preserve=True):  # rowid must be the record's position in the file
                 con.execute(
                     "CREATE OR REPLACE TEMP TABLE _annex_a_csv AS SELECT * FROM"
                     f" {_read_csv_sql(len(header.headings), header.line_index, header.delimiter, encoding, parallel)}",
@@ -501,12 +502,13 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
 
 # --- staging: the same SQL for workbooks and CSVs ---------------------------------------------
 #
-# Two statements per list. `_annex_a_values` holds every distinct raw value of each field with its
-# clean text, parsed id/date/number and mapped code (cleaned once in a materialised CTE, parsed
-# outside it): values repeat a lot (dates, codes, teams), so the regular expressions run on a few
-# thousand values, not on every row. Child ids that are all digits need no cleaning and skip it.
-# The row query joins each field to its values and writes staged_<entity> directly; rows without
-# a child id or key date are then moved to staged_rejects.
+# Each field's distinct raw values (collected in one scan) are normalised once, into a narrow
+# value table per field (`_annex_a_values_<column>`, see ingest.readers.value_tables): clean
+# text (cleaned once in a materialised CTE), parsed id/date/number or mapped code, and a flag for
+# a value that is present but did not parse or map. Values repeat a lot (dates, codes, teams), so
+# the regular expressions run on a few thousand values, not on every row; plain child ids need
+# no normalising and are left out. The row query joins each field to its table and writes
+# staged_<entity> directly; rows without a child id or key date are then moved to staged_rejects.
 
 def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadResult) -> None:
     if alist.entity not in result.entities:
@@ -514,67 +516,39 @@ def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadR
         result.entities.append(alist.entity)
 
 
-def _sql_text(value: str | None) -> str:
-    return "NULL::VARCHAR" if value is None else f"'{value}'"
+_VALUES = "_annex_a_values"  # each field's distinct raw values; _annex_a_values_<column>: its value table
 
 
-_NUMERIC_ID = "'[0-9]+'"  # most child ids: already clean, nothing to parse
+def _flagged(f: Field, alist: AnnexList) -> bool:
+    """True when a present value that does not parse or map flags the row (the key date makes a reject instead)."""
+    return f.kind in ("code", "bool") or (f.kind in ("date", "int", "double") and f.column != alist.key_field)
 
 
-def _values_sql(alist: AnnexList, positions: dict[str, int]) -> str:
-    """SELECT field, raw, clean, as_id, as_date, as_double, as_int, code: each distinct raw value of each field.
+def _values_sql(alist: AnnexList, positions: dict[str, int]) -> dict[str, str]:
+    """Work table -> its SELECT, in order: _annex_a_values, then one value table per field the headings provide.
 
-    Child ids made of digits only are used as they are (see _child_id_expr) and are left out here.
+    _annex_a_values holds each field's distinct raw values (one scan of _annex_a_raw); a field's
+    value table `_annex_a_values_<column>` has (raw, present, value[, flag]), see ingest.readers.value_tables.
     """
     fields = [f for f in alist.fields if f.column in positions]
-    distinct = " UNION ALL ".join(
-        f"SELECT DISTINCT '{f.column}' AS field, '{f.kind}' AS kind, {_sql_text(f.domain)} AS domain,"
-        f" c{positions[f.column]} AS raw FROM _annex_a_raw WHERE c{positions[f.column]} IS NOT NULL"
-        + (f" AND NOT regexp_full_match(c{positions[f.column]}, {_NUMERIC_ID})" if f.kind == "child_id" else "")
-        for f in fields
-    )
-    return f"""
-        WITH cleaned AS MATERIALIZED (
-            SELECT field, kind, domain, raw, {clean_text_sql('raw')} AS clean FROM ({distinct})),
-        parsed AS (
-            SELECT field, kind, domain, raw, clean,
-                   CASE WHEN kind = 'child_id' THEN {child_id_sql('clean')} END AS as_id,
-                   CASE WHEN kind = 'date' THEN {date_sql('clean')} END AS as_date,
-                   CASE WHEN kind = 'double' THEN {double_sql('clean')} END AS as_double,
-                   CASE WHEN kind = 'int' THEN {integer_sql('clean')} END AS as_int
-            FROM cleaned)
-        SELECT p.field, p.raw, p.clean, p.as_id, p.as_date, p.as_double, p.as_int, m.code
-        FROM parsed p
-        LEFT JOIN ({code_map_sql("SELECT domain, clean AS value FROM cleaned")}) m
-               ON m.domain = p.domain AND m.value = p.clean"""
-
-
-def _child_id_expr(position: int) -> str:
-    raw = f"r.c{position}"
-    return f"(CASE WHEN regexp_full_match({raw}, {_NUMERIC_ID}) THEN {raw} ELSE m_child_id.as_id END)"
-
-
-def _value_expr(f: Field, m: str) -> str:
-    """SQL of a field's canonical value from its joined values row `m`."""
-    return {
-        "date": f"{m}.as_date", "int": f"{m}.as_int", "double": f"{m}.as_double",
-        "code": f"coalesce({m}.code, {m}.clean)", "bool": boolean_sql(f"{m}.code"),
-        "child_id": f"{m}.as_id",
-    }.get(f.kind, f"{m}.clean")
-
-
-def _flag_condition(f: Field, alist: AnnexList, m: str) -> str | None:
-    """SQL condition under which the row gets the flag '<column>_unmapped' or '<column>_unparsed'."""
-    if f.kind in ("code", "bool"):
-        return f"({m}.clean IS NOT NULL AND {m}.code IS NULL)"
-    if f.kind in ("date", "int", "double") and f.column != alist.key_field:  # the key date: a reject instead
-        return f"({m}.clean IS NOT NULL AND {_value_expr(f, m)} IS NULL)"
-    return None
+    raw = {f.column: f"c{positions[f.column]}" for f in fields}
+    skip = {f.column: plain_id_sql(raw[f.column]) for f in fields if f.kind == "child_id"}  # used as they are
+    tables = {_VALUES: distinct_values_sql("_annex_a_raw", raw, skip)}
+    parsed = {"child_id": child_id_sql("clean"), "date": date_sql("clean"), "int": integer_sql("clean"),
+              "double": double_sql("clean"), "code": "coalesce(code, clean)", "bool": boolean_sql("code"),
+              "text": "clean"}
+    for f in fields:
+        columns = {"value": parsed[f.kind]}
+        if _flagged(f, alist):
+            failed = "code IS NULL" if f.kind in ("code", "bool") else f"{parsed[f.kind]} IS NULL"
+            columns["flag"] = f"clean IS NOT NULL AND {failed}"
+        tables[f"{_VALUES}_{f.column}"] = value_table_sql(_VALUES, f.column, columns, f.domain)
+    return tables
 
 
 def _flags_sql(fields: list[Field], alist: AnnexList) -> str:
     """SQL of the row's flags: an empty list unless a value did not map or parse (the common case is cheap)."""
-    conditions = {_flag_name(f): c for f in fields if (c := _flag_condition(f, alist, f"m_{f.column}"))}
+    conditions = {_flag_name(f): f"m_{f.column}.flag" for f in fields if _flagged(f, alist)}
     if not conditions:
         return "[]::VARCHAR[]"
     items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in conditions.items())
@@ -587,20 +561,21 @@ def _flag_name(f: Field) -> str:
 
 
 def _rows_sql(source: _ListSource, positions: dict[str, int]) -> str:
-    """SELECT of staged_<entity>'s columns for every non-blank row of _annex_a_raw (param $sheet)."""
+    """SELECT of staged_<entity>'s columns for every non-blank row of _annex_a_raw (param $sheet).
+
+    A field's value comes from its value table, joined as m_<column>; a plain child id (skipped
+    by its table) is the id as it is.
+    """
     alist = source.alist
     fields = [f for f in alist.fields if f.column in positions]
-    joins = " ".join(
-        f"LEFT JOIN _annex_a_values m_{f.column} ON m_{f.column}.field = '{f.column}'"
-        f" AND m_{f.column}.raw = r.c{positions[f.column]}" for f in fields
-    )
-    values = {f.column: _value_expr(f, f"m_{f.column}") for f in fields}
-    values["child_id"] = _child_id_expr(positions["child_id"])
+    joins = " ".join(lookup_sql(f"{_VALUES}_{f.column}", f"m_{f.column}", f"r.c{positions[f.column]}") for f in fields)
+    values = {f.column: f"m_{f.column}.value" for f in fields}
+    values["child_id"] = value_or_skipped_sql("m_child_id", values["child_id"], f"r.c{positions['child_id']}")
     used = set(positions.values())
     other = [f"coalesce(length(trim(replace(r.c{j}, chr(160), ' '))), 0) > 0"
              for j, h in enumerate(source.headings) if h and j not in used]
     not_blank = " OR ".join([f"{values['child_id']} IS NOT NULL",
-                             *(f"m_{f.column}.clean IS NOT NULL" for f in fields if f.kind != "child_id"), *other])
+                             *(present_sql(f"m_{f.column}") for f in fields if f.kind != "child_id"), *other])
     outputs = [f"{values[c]} AS {c}" if c in values else f"NULL AS {c}" for c in staged_columns(alist.entity)[:-3]]
     return f"""
         SELECT {', '.join(outputs)}, $sheet AS sheet, r.row_number,
@@ -616,9 +591,11 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
     if not has_code_synonyms(con):
         install_code_synonyms(con)
     _stage_empty(con, alist, result)
+    tables = _values_sql(alist, positions)
     try:
-        with _insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _annex_a_values AS {_values_sql(alist, positions)}")
+        with insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
+            for table, sql in tables.items():
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
             inserted = con.execute(
                 f"INSERT INTO staged_{alist.entity} ({', '.join(staged_columns(alist.entity))})"
                 f" {_rows_sql(source, positions)}",
@@ -628,7 +605,8 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
         _move_rejects(con, source, positions)
         result.notices.extend(_list_notices(con, source, positions))
     finally:
-        con.execute("DROP TABLE IF EXISTS _annex_a_values")
+        for table in tables:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _reject_reason_sql(key: str, key_clean: str) -> str:

@@ -1,9 +1,11 @@
 """Reader for the project's case-recording CSV: one row per item written on a child's case file.
 
-The extract is defined in docs/CASE_RECORDING_EXTRACT.md. The file is read by DuckDB's CSV
-reader (every value as text) and normalised in SQL in the same pass, with cheap paths for clean
-values (ingest.readers.fast_normalise): about 2 CPU-seconds per million rows
-(benchmarks/bench_recordings.py). Headings are matched loosely (case, spaces, punctuation,
+The extract is defined in docs/CASE_RECORDING_EXTRACT.md. DuckDB's CSV reader reads the file
+twice, every value as text: first for each column's distinct values, which are normalised once
+with the SQL of ingest.normalise into a small value table per column
+(ingest.readers.value_tables), then for the rows, which look their values up (plain ids and
+date-times of the common exact shapes are used as they are): about 1 s per million rows on 2
+cores (benchmarks/bench_recordings.py). Headings are matched loosely (case, spaces, punctuation,
 synonyms); a row becomes a reject when it has no record id, no child id, no parseable event
 date, or a non-blank "Entered At" that is not a date/time. Lines the CSV parser cannot split
 (wrong number of fields, bad quoting, bad encoding) become rejects too.
@@ -15,25 +17,32 @@ CSV parser rejects carries its physical line number.
 
 from __future__ import annotations
 
-import mmap
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from ingest.normalise import clean_text_sql, heading_key
-from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, staged_columns, staged_ddl
-from ingest.readers.fast_normalise import (
-    fast_child_id_sql,
-    lazy_sql,
-    missing_to_null_sql,
-    raw_bool_sql,
-    raw_date_sql,
-    raw_present_sql,
-    raw_timestamp_sql,
-    squeeze_sql,
+from ingest.normalise import (
+    bool_sql,
+    child_id_sql,
+    date_sql,
+    heading_key,
+    is_quick_timestamp_sql,
+    plain_id_sql,
+    quick_timestamp_sql,
+    timestamp_sql,
 )
+from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, staged_ddl
 from ingest.readers.csv_sniff import HeaderRow, find_header, heading_summary, header_rows, read_head
+from ingest.readers.value_tables import (
+    distinct_values_sql,
+    lookup_sql,
+    present_sql,
+    value_or_skipped_sql,
+    value_table_sql,
+)
 from store.codes import RECORD_TYPES
 
 FORMAT = "case_recording"
@@ -79,6 +88,7 @@ RECORD_TYPE_SYNONYMS: dict[str, tuple[str, ...]] = {
 
 _CSV_ERRORS = "_recording_csv_errors"
 _CSV_SCANS = "_recording_csv_scans"
+_VALUES = "_recording_values"  # each column's distinct raw values; _recording_values_<column>: its value table
 
 
 def snake_case(text: str) -> str:
@@ -148,13 +158,19 @@ def _find_recording_header(path: Path) -> tuple[HeaderRow, str]:
                              f" headings found: {heading_summary(first.headings)}")
 
 
-def _read_csv_sql(header: HeaderRow, encoding: str, parallel: bool) -> str:
+def _read_csv_sql(header: HeaderRow, encoding: str, padded: bool, rejects: bool) -> str:
+    """read_csv of the records below the header, every value as text: in parallel, or serially padding short rows.
+
+    With `rejects`, lines the parser cannot split are stored in _recording_csv_errors; else skipped.
+    """
     names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.headings)))
     delim = {"\t": "\\t"}.get(header.delimiter, header.delimiter)
+    errors = (f"store_rejects=true, rejects_table='{_CSV_ERRORS}', rejects_scan='{_CSV_SCANS}'" if rejects
+              else "ignore_errors=true")
     return (
         f"read_csv($path, columns={{{names}}}, header=true, skip={header.line_index}, auto_detect=false,"
-        f" delim='{delim}', quote='\"', escape='\"', null_padding=true, parallel={str(parallel).lower()},"
-        f" encoding='{encoding}', store_rejects=true, rejects_table='{_CSV_ERRORS}', rejects_scan='{_CSV_SCANS}')"
+        f" delim='{delim}', quote='\"', escape='\"', null_padding={str(padded).lower()},"
+        f" parallel={str(not padded).lower()}, encoding='{encoding}', {errors})"
     )
 
 
@@ -167,125 +183,149 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _spelling_map() -> str:
-    """MAP literal: every accepted record-type spelling (lower case and snake case) -> its RECORD_TYPES key."""
-    spellings = {s.lower(): key for key, names in RECORD_TYPE_SYNONYMS.items() for s in names}
-    spellings.update({name.lower(): key for key, name in RECORD_TYPES.items()})
-    spellings.update(record_type_map())
-    return "MAP {" + ", ".join(f"{_quote(s)}: '{key}'" for s, key in spellings.items()) + "}"
+def record_type_sql(clean: str) -> str:
+    """Record type of clean text: the RECORD_TYPES key of a known spelling (record_type_map), else its snake case."""
+    known = "MAP {" + ", ".join(f"{_quote(s)}: '{key}'" for s, key in record_type_map().items()) + "}"
+    snake = snake_sql(clean)
+    return f"coalesce(map_extract_value({known}, {snake}), nullif({snake}, ''))"
 
 
-def record_type_lookup_sql(raw: str) -> tuple[str, str]:
-    """First step of the record type: (a known spelling's key from the raw text, the snake case of the others).
+def _skipped(raw: dict[str, str]) -> dict[str, str]:
+    """Per column, the shape of the raw values its value table skips: plain ids and the common date-time shapes.
 
-    The lookup by lower case covers nearly every row; only the rest are cleaned and snake-cased with
-    a regular expression. Finish with record_type_sql in an outer query.
+    Nearly every one of these differs from the others, and they are already clean: the row query
+    uses them as they are.
     """
-    known = f"map_extract_value({_spelling_map()}, lower({raw}))"
-    snake = lazy_sql(raw, snake_sql(clean_text_sql("v")))
-    return known, f"(CASE WHEN {raw} IS NOT NULL AND {known} IS NULL THEN {snake} END)"
+    return {"record_id": plain_id_sql(raw["record_id"]), "child_id": plain_id_sql(raw["child_id"]),
+            "entered_at": is_quick_timestamp_sql(raw["entered_at"])}
 
 
-def record_type_sql(known: str, snake: str) -> str:
-    """Record type as a RECORD_TYPES key when the spelling is known, else snake-cased as written (NULL when blank)."""
-    return f"coalesce({known}, map_extract_value({_spelling_map()}, {snake}), nullif({snake}, ''))"
+def _value_tables_sql() -> dict[str, str]:
+    """Value table name -> its SELECT (ingest.readers.value_tables) from the distinct values in _recording_values.
 
-
-def _reason_sql(raw: dict[str, str]) -> str:
-    """Why a row cannot be loaded (NULL when it can); the costlier tests run only on failing rows."""
-    return f"""nullif(concat_ws('; ',
-                   CASE WHEN record_id IS NULL THEN 'no Record ID' END,
-                   CASE WHEN child_id IS NULL THEN 'no Child Unique ID' END,
-                   CASE WHEN event_date IS NULL THEN
-                        CASE WHEN {raw_present_sql(raw['event_date'])} THEN 'Event Date is not a date'
-                             ELSE 'no Event Date' END END,
-                   CASE WHEN entered_at IS NULL THEN
-                        CASE WHEN {raw_present_sql(raw['entered_at'])} THEN 'Entered At is not a date/time' END END
-               ), '')"""
+    ``unmapped`` / ``unparsed`` mark a present value that is not a known record type / not yes or no.
+    """
+    keys = ", ".join(f"'{key}'" for key in RECORD_TYPES)
+    record_type = record_type_sql("clean")
+    columns: dict[str, dict[str, str]] = {
+        "record_id": {"value": "clean"},
+        "child_id": {"value": child_id_sql("clean")},
+        "record_type": {"value": record_type,
+                        "unmapped": f"{record_type} IS NOT NULL AND list_position([{keys}], {record_type}) IS NULL"},
+        "event_date": {"value": date_sql("clean")},
+        "entered_at": {"value": timestamp_sql("clean")},
+        "worker": {"value": "clean"},
+        "team": {"value": "clean"},
+        "child_views_recorded": {"value": bool_sql("clean"), "unparsed": f"clean IS NOT NULL AND {bool_sql('clean')} IS NULL"},
+    }
+    return {f"{_VALUES}_{column}": value_table_sql(_VALUES, column, selected) for column, selected in columns.items()}
 
 
 def _flags_sql(raw: dict[str, str]) -> str:
-    known = ", ".join(f"'{key}'" for key in RECORD_TYPES)
-    unmapped = f"(record_type IS NOT NULL AND list_position([{known}], record_type) IS NULL)"
-    unparsed = (f"(CASE WHEN child_views_recorded IS NULL THEN {raw_present_sql(raw['child_views_recorded'])}"
-                " ELSE FALSE END)")
+    unmapped = "v_record_type.unmapped"
+    unparsed = "v_child_views_recorded.unparsed" if "child_views_recorded" in raw else "FALSE"
     return (f"CASE WHEN {unmapped} AND {unparsed} THEN ['record_type_unmapped', 'child_views_recorded_unparsed']"
             f" WHEN {unmapped} THEN ['record_type_unmapped'] WHEN {unparsed} THEN ['child_views_recorded_unparsed']"
             " ELSE []::VARCHAR[] END")
 
 
-def _parsed_sql(positions: dict[str, int], width: int, source: str) -> str:
-    """SELECT of each CSV row as a staged row plus its reject reason and (for rejects only) raw values.
+_REJECTED = "record_id IS NULL OR child_id IS NULL OR event_date IS NULL OR (entered_at IS NULL AND entered_at_present)"
+_REASON = """concat_ws('; ',
+                   CASE WHEN record_id IS NULL THEN 'no Record ID' END,
+                   CASE WHEN child_id IS NULL THEN 'no Child Unique ID' END,
+                   CASE WHEN event_date IS NULL THEN
+                        CASE WHEN event_date_present THEN 'Event Date is not a date' ELSE 'no Event Date' END END,
+                   CASE WHEN entered_at IS NULL AND entered_at_present THEN 'Entered At is not a date/time' END)"""
 
-    Two layers: parse the raw text (cheap paths first, see ingest.readers.fast_normalise), then judge
-    the row. row_number is left NULL: it is set from the table's row order afterwards (a window
-    function would make the read serial).
+
+def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
+    """SELECT of each record of `source` (the CSV) as a staged row, its reject reason and (for rejects only) its raw values.
+
+    A row is rejected when it has no record id, no child id, no parseable event date, or an Entered
+    At that is present but not a date/time. Values come from the value tables (joined as v_<column>);
+    a value a table skipped is used as it is. row_number is left NULL: it is set from the table's
+    row order afterwards (a window function would make the read serial). Params $h<i>: the headings.
     """
-    raw_cols = ", ".join(f"c{i}" for i in range(width))
-    raw = {c: (f"c{positions[c]}" if c in positions else "NULL::VARCHAR") for c in RECORDING_HEADINGS}
+    r = {column: f"r.{name}" for column, name in raw.items()}
+    joins = " ".join(lookup_sql(f"{_VALUES}_{c}", f"v_{c}", r[c]) for c in RECORDING_HEADINGS if c in r)
+    value = {c: (f"v_{c}.value" if c in r else "NULL") for c in RECORDING_HEADINGS}
+    for column in ("record_id", "child_id"):
+        value[column] = value_or_skipped_sql(f"v_{column}", value[column], r[column])
+    value["entered_at"] = value_or_skipped_sql("v_entered_at", value["entered_at"], quick_timestamp_sql(r["entered_at"]))
     raw_json = "json_object(" + ", ".join(f"$h{i}, c{i}" for i in range(width)) + ")"
-    known_type, snake_type = record_type_lookup_sql(raw["record_type"])
     return f"""
-        SELECT record_id, child_id, record_type, event_date, entered_at, worker, team, child_views_recorded,
-               'recordings' AS sheet, NULL::INTEGER AS row_number, {_flags_sql(raw)} AS flags,
+        SELECT {', '.join(RECORDING_HEADINGS)}, 'recordings' AS sheet, NULL::INTEGER AS row_number, flags,
                reason AS _reason, CASE WHEN reason IS NOT NULL THEN {raw_json} END AS _raw
         FROM (
-            SELECT *, {record_type_sql('record_type_known', 'record_type_snake')} AS record_type,
-                   {_reason_sql(raw)} AS reason
+            SELECT *, CASE WHEN {_REJECTED} THEN {_REASON} END AS reason
             FROM (
-                SELECT {missing_to_null_sql(squeeze_sql(raw['record_id']))} AS record_id,
-                       {fast_child_id_sql(missing_to_null_sql(squeeze_sql(raw['child_id'])))} AS child_id,
-                       {known_type} AS record_type_known, {snake_type} AS record_type_snake,
-                       {raw_date_sql(raw['event_date'])} AS event_date,
-                       {raw_timestamp_sql(raw['entered_at'])} AS entered_at,
-                       {missing_to_null_sql(squeeze_sql(raw['worker']))} AS worker,
-                       {missing_to_null_sql(squeeze_sql(raw['team']))} AS team,
-                       {raw_bool_sql(raw['child_views_recorded'])} AS child_views_recorded,
-                       {raw_cols}
-                FROM {source}
+                SELECT {', '.join(f"{value[c]} AS {c}" for c in RECORDING_HEADINGS)}, {_flags_sql(raw)} AS flags,
+                       {present_sql('v_event_date')} AS event_date_present,
+                       {present_sql('v_entered_at', r['entered_at'])} AS entered_at_present,
+                       {', '.join(f"r.c{i}" for i in range(width))}
+                FROM {source} r {joins}
             )
         )
     """
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str, parallel: bool) -> None:
-    """Read and normalise in one pass into staged_recordings (with _reason and _raw columns still on)."""
-    positions = match_recording_headings(header.headings)
-    sql = _parsed_sql(positions, len(header.headings), _read_csv_sql(header, encoding, parallel))
+@contextmanager
+def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run statements with DuckDB's join reordering off, then restore the connection's setting.
+
+    Without sampling (auto_detect off) DuckDB takes a CSV for a few dozen rows and would build the
+    hash tables of the joins on the CSV's million rows instead of on the small value tables.
+    """
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    con.execute(f"SET disabled_optimizers = '{','.join(filter(None, [before, 'join_order,build_side_probe_side']))}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = '{before}'")
+
+
+def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> tuple[str, bool]:
+    """First read of the file: each column's distinct raw values into _recording_values; returns the encoding and padding.
+
+    DuckDB's parallel CSV scanner cannot pad short rows when a quoted value holds a line break, and
+    a failed statement would abort the pipeline's transaction, so the file is read in parallel
+    without padding, and read again serially, padding short rows, only if it has any. A file
+    that is not UTF-8 is read again as Latin-1.
+    """
+    raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
+    for padded in (False, True):
+        _drop_work_tables(con)  # the rejects of a first attempt would be counted again
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_VALUES} AS"
+                        f" {distinct_values_sql(_read_csv_sql(header, encoding, padded, rejects=True), raw, _skipped(raw))}",
+                        {"path": str(path)})
+        except duckdb.Error as err:
+            first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]  # later lines may quote the data
+            raise ExtractError(path, f"CSV could not be read ({first_line[:200]})") from err
+        if not con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'MISSING COLUMNS'").fetchone()[0]:
+            break
+    bad_encoding = con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    if bad_encoding and encoding == "utf-8":
+        return _collect_values(con, path, header, "latin-1")
+    return encoding, padded
+
+
+def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str, padded: bool) -> None:
+    """Second read of the file: normalise every record into staged_recordings (with _reason and _raw columns still on)."""
+    raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
+    for table, sql in _value_tables_sql().items():
+        if table.removeprefix(f"{_VALUES}_") in raw:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
     con.execute(staged_ddl(ENTITY))
     con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _reason VARCHAR")
     con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _raw JSON")
-    params: dict[str, object] = {f"h{i}": h for i, h in enumerate(header.headings)}
-    con.execute(f"INSERT INTO staged_{ENTITY} {sql}", {"path": str(path), **params})
-    # rows keep the file's order (preserve_insertion_order), so rowid gives each record's position;
+    sql = _rows_sql(raw, len(header.headings), _read_csv_sql(header, encoding, padded, rejects=False))
+    params: dict[str, object] = {"path": str(path), **{f"h{i}": h for i, h in enumerate(header.headings)}}
+    with insertion_order(con, preserve=True), _joins_as_written(con):  # rowid: the record's position in the file
+        con.execute(f"INSERT INTO staged_{ENTITY} {sql}", params)
     # inside a transaction a new table's rowids start at a large offset, hence the minimum
     con.execute(f"UPDATE staged_{ENTITY} SET row_number = CAST(rowid - (SELECT min(rowid) FROM staged_{ENTITY})"
                 f" AS INTEGER) + {header.line_index + 2}")
-
-
-def has_quotes(path: Path) -> bool:
-    """True when the file holds a double quote anywhere (a quoted value may then hold a line break)."""
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return data.find(b'"') >= 0
-
-
-def _read_rows(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> str:
-    """Stage every row (falling back to Latin-1 when the file is not UTF-8); returns the encoding used.
-
-    DuckDB's parallel CSV scanner cannot pad short rows when a quoted value holds a line break, and
-    a failed statement would abort the pipeline's transaction, so a file with any double quote is
-    read serially.
-    """
-    try:
-        _stage_rows(con, path, header, encoding, parallel=not has_quotes(path))
-    except duckdb.Error as err:
-        first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]  # later lines may quote the data
-        raise ExtractError(path, f"CSV could not be read ({first_line[:200]})") from err
-    bad_encoding = con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
-    if bad_encoding and encoding == "utf-8":
-        _drop_work_tables(con)
-        return _read_rows(con, path, header, "latin-1")
-    return encoding
 
 
 def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
@@ -326,7 +366,7 @@ def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the work tables; after a failed statement the transaction is aborted and its rollback drops them."""
     try:
-        for table in (_CSV_ERRORS, _CSV_SCANS):
+        for table in (_VALUES, *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS), _CSV_ERRORS, _CSV_SCANS):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     except duckdb.TransactionException:
         pass
@@ -337,7 +377,8 @@ def read_recordings(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     path = Path(path)
     header, encoding = _find_recording_header(path)
     try:
-        encoding = _read_rows(con, path, header, encoding)
+        encoding, padded = _collect_values(con, path, header, encoding)
+        _stage_rows(con, path, header, encoding, padded)
         rows_read = _split_rejects(con)
         notices = _notices(con, match_recording_headings(header.headings), header, encoding)
     finally:
