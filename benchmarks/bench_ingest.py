@@ -115,8 +115,9 @@ def main() -> None:
         workbook = write_list3_workbook(d / "annex_a_list3.xlsx", args.workbook_rows)
         for label, path, n in [("Annex A List 1 CSV", list1, args.rows), ("case-recording CSV", recordings, args.rows),
                                ("Annex A List 3 workbook (.xlsx)", workbook, args.workbook_rows)]:
-            _, secs = timed(label, lambda p=path: stage_only(p))
-            results.append((f"{label}: read and normalise", n, secs))
+            stage_only(path)  # a first, untimed read: imports, DuckDB's extensions, the file in the page cache
+            secs = min(timed(label, lambda p=path: stage_only(p))[1] for _ in range(3))
+            results.append((f"{label}: read and normalise (best of 3)", n, secs))
             store = d / f"{path.stem}.duckdb"
             _, secs = timed(label, lambda p=path, s=store: load_files([p], store=s, validate=False))
             results.append((f"{label}: whole load into an empty store, checks off", n, secs))
