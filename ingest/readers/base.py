@@ -17,7 +17,7 @@ problem; the pipeline turns it into the command's error message and writes nothi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -71,14 +71,23 @@ def staged_ddl(entity: str) -> str:
 
 
 @contextmanager
-def insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> Iterator[None]:
-    """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
-    before = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute(f"SET preserve_insertion_order = {str(preserve).lower()}")
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: bool | str) -> Iterator[None]:
+    """Run statements with one DuckDB setting changed, then restore the connection's value."""
+    before = con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0]
+    con.execute(f"SET {name} = {_setting_literal(value)}")
     try:
         yield
     finally:
-        con.execute(f"SET preserve_insertion_order = {str(bool(before)).lower()}")
+        con.execute(f"SET {name} = {_setting_literal(before)}")
+
+
+def _setting_literal(value: bool | str) -> str:
+    return str(value).lower() if isinstance(value, bool) else "'" + str(value).replace("'", "''") + "'"
+
+
+def insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> AbstractContextManager[None]:
+    """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
+    return setting(con, "preserve_insertion_order", preserve)
 
 
 def latest_event_date(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date | None:

@@ -18,8 +18,7 @@ CSV parser rejects carries its physical line number.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import duckdb
@@ -34,7 +33,7 @@ from ingest.normalise import (
     quick_timestamp_sql,
     timestamp_sql,
 )
-from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, staged_ddl
+from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, setting, staged_ddl
 from ingest.readers.csv_sniff import HeaderRow, find_header, heading_summary, header_rows, read_head
 from ingest.readers.value_tables import (
     distinct_values_sql,
@@ -269,19 +268,14 @@ def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
     """
 
 
-@contextmanager
-def _joins_as_written(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def _joins_as_written(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
     """Run statements with DuckDB's join reordering off, then restore the connection's setting.
 
     Without sampling (auto_detect off) DuckDB takes a CSV for a few dozen rows and would build the
     hash tables of the joins on the CSV's million rows instead of on the small value tables.
     """
     before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
-    con.execute(f"SET disabled_optimizers = '{','.join(filter(None, [before, 'join_order,build_side_probe_side']))}'")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_optimizers = '{before}'")
+    return setting(con, "disabled_optimizers", ",".join(filter(None, [before, "join_order,build_side_probe_side"])))
 
 
 def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> tuple[str, bool]:
