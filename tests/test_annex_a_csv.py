@@ -135,6 +135,9 @@ def test_csv_that_stops_being_utf_8_after_its_first_lines(tmp_path: Path):
     ("List_3.csv", "Child Unique ID,Gender,Referral Source\n1,M,6\n",
      "List 3 (Referrals) (CSV) is missing required column(s) Date of Referral"
      " (headings found: 'Child Unique ID', 'Gender', 'Referral Source')"),
+    ("cut.csv", "Child Unique ID,Date of Contact,Contact Source\n1,01/02/2024,6\n2,02/02/2",
+     "looks cut short: its last line has 2 of 3 fields and no line break after it"
+     " (was the file copied or downloaded completely?)"),
 ])
 def test_csv_that_cannot_be_loaded(tmp_path: Path, name: str, text: str, problem: str):
     path = write(tmp_path / name, text)
@@ -157,3 +160,12 @@ def test_csv_that_cannot_be_loaded(tmp_path: Path, name: str, text: str, problem
 ])
 def test_list_for_headings(headings: list[str], number: int | None):
     assert annex_a_list_for_headings(headings) == number
+
+
+def test_a_last_line_without_a_line_break_is_fine_when_complete(tmp_path: Path):
+    """Only a short last line without a line break is taken for a cut-off file."""
+    complete = write(tmp_path / "List_1.csv", "Child Unique ID,Date of Contact,Contact Source\n1,01/02/2024,6\n2,02/02/2024,6")
+    con = duckdb.connect()
+    assert read_annex_a(complete, con).rows_read == 2
+    short_but_ended = write(tmp_path / "List_1b.csv", "Child Unique ID,Date of Contact,Contact Source\n1,01/02/2024\n")
+    assert read_annex_a(short_but_ended, duckdb.connect()).rows_read == 1

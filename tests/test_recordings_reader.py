@@ -288,3 +288,12 @@ def test_values_are_normalised_once_per_distinct_value() -> None:
     assert set(value_tables) == {f"_recording_values_{column}" for column in RECORDING_HEADINGS}
     assert all(sql.count(cleaning) == 1 and "AS MATERIALIZED" in sql for sql in value_tables.values())
     assert "regexp_replace" not in _rows_sql(raw, len(raw), "t")
+
+
+def test_a_file_cut_off_mid_row_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_text(HEADER + "\nR1,1,Visit,2024-05-01,2024-05-02 10:00,W,T,Yes\nR2,2,Visit,2024-05-01,2024-05-0")
+    with pytest.raises(ExtractError) as err:
+        read_recordings(path, duckdb.connect())
+    assert str(err.value) == ("cut.csv: looks cut short: its last line has 5 of 8 fields and no line break after it"
+                              " (was the file copied or downloaded completely?)")

@@ -44,7 +44,15 @@ from ingest.readers.base import (
     staged_columns,
     staged_ddl,
 )
-from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, looks_binary, read_head
+from ingest.readers.csv_sniff import (
+    HeaderRow,
+    find_header,
+    header_rows,
+    heading_summary,
+    looks_binary,
+    read_head,
+    truncation,
+)
 from ingest.readers.value_tables import (
     distinct_values_sql,
     lookup_sql,
@@ -479,6 +487,8 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
             encoding, source_path = "utf-8", _windows_1252_as_utf8(path, Path(folder))
             result.notices.append(_WINDOWS_1252_NOTICE)
         header = _csv_header(source_path, path)
+        if problem := truncation(source_path, header, encoding):
+            raise ExtractError(path, problem)
         number = annex_a_list_for_headings(header.headings)
         if number not in LISTS:
             result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")

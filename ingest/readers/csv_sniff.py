@@ -91,6 +91,28 @@ def find_header(head: TextHead, accepts: Callable[[list[str]], bool]) -> HeaderR
     return next((row for row in header_rows(head) if accepts(row.headings)), None)
 
 
+TAIL_BYTES = 64 * 1024
+
+
+def truncation(path: Path, header: HeaderRow, encoding: str) -> str | None:
+    """Why the file looks cut short, or None: its last line has fewer fields than the header and no line break.
+
+    A CSV that stops mid-row (a copy or download cut off) ends without a line break in the middle
+    of a record; a complete file's last record has all its fields or ends with a line break.
+    """
+    with open(path, "rb") as handle:
+        handle.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        tail = handle.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return None
+    last = tail.decode("utf-16" if encoding == "utf-16" else "utf-8", errors="replace").splitlines()[-1]
+    fields = next(csv.reader([last], delimiter=header.delimiter, quotechar='"'), [])
+    if len(fields) >= len(header.headings) or last.count('"') % 2:  # an open quote: a line break inside a value
+        return None
+    return (f"looks cut short: its last line has {len(fields)} of {len(header.headings)} fields and no line"
+            " break after it (was the file copied or downloaded completely?)")
+
+
 _DATA_LIKE = re.compile(r"\d{3,}|@")
 
 

@@ -34,7 +34,7 @@ from ingest.normalise import (
     timestamp_sql,
 )
 from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, setting, staged_ddl
-from ingest.readers.csv_sniff import HeaderRow, find_header, heading_summary, header_rows, read_head
+from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, read_head, truncation
 from ingest.readers.value_tables import (
     distinct_values_sql,
     lookup_sql,
@@ -370,6 +370,8 @@ def read_recordings(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     """Stage a case-recording CSV as TEMP staged_recordings (+ staged_rejects) on `con`."""
     path = Path(path)
     header, encoding = _find_recording_header(path)
+    if problem := truncation(path, header, encoding):
+        raise ExtractError(path, problem)
     try:
         encoding, padded = _collect_values(con, path, header, encoding)
         _stage_rows(con, path, header, encoding, padded)
