@@ -13,7 +13,7 @@ import duckdb
 
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
-from ingest.readers.base import ExtractError, ReadResult, latest_event_date
+from ingest.readers.base import ExtractError, ReadResult
 from store.connection import open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE
@@ -89,12 +89,16 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, load_id: int, source_file: s
     return int(con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0])
 
 
-def _event_span(con: duckdb.DuckDBPyConnection, entities: list[str]) -> tuple[date | None, date | None]:
+def _staged_event_dates(entities: list[str]) -> str | None:
+    """SELECT of every event date (column d) on the staged rows, or None when these entities have none."""
     parts = [f"SELECT {col} AS d FROM staged_{e}" for e in entities for col in EVENT_DATE_COLUMNS[e]]
-    if not parts:
-        return None, None
-    row = con.execute(f"SELECT min(d), max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()
-    return row[0], row[1]
+    return " UNION ALL ".join(parts) or None
+
+
+def _event_span(con: duckdb.DuckDBPyConnection, entities: list[str]) -> tuple[date | None, date | None]:
+    dates = _staged_event_dates(entities)
+    row = con.execute(f"SELECT min(d), max(d) FROM ({dates})").fetchone() if dates else None
+    return (row[0], row[1]) if row else (None, None)
 
 
 def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
@@ -104,18 +108,17 @@ def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _default_as_of(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date | None:
-    """Latest event date in the file, ignoring dates after today (those are errors the checks report)."""
-    parts = [f"SELECT {col} AS d FROM staged_{e}" for e in entities for col in EVENT_DATE_COLUMNS[e]]
-    if not parts:
+    """Latest event date in the file, ignoring dates after today (those are errors the checks report) if it has others."""
+    dates = _staged_event_dates(entities)
+    if dates is None:
         return None
-    row = con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)}) WHERE d <= current_date").fetchone()
-    return row[0] or latest_event_date(con, entities)
+    return con.execute(f"SELECT coalesce(max(d) FILTER (WHERE d <= current_date), max(d)) FROM ({dates})").fetchone()[0]
 
 
 def _after_stated_date(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
     """A notice when events in the file are dated after the date its header states (the as-of used)."""
-    parts = [f"SELECT {col} AS d FROM staged_{e}" for e in result.entities for col in EVENT_DATE_COLUMNS[e]]
-    later = con.execute(f"SELECT count(*) FROM ({' UNION ALL '.join(parts)}) WHERE d > ?", [result.as_of]).fetchone()[0]
+    dates = _staged_event_dates(result.entities)
+    later = con.execute(f"SELECT count(*) FROM ({dates}) WHERE d > ?", [result.as_of]).fetchone()[0] if dates else 0
     if not later:
         return [f"as-of {result.as_of}: the date the file's header states"]
     return [f"as-of {result.as_of}: the date the file's header states, though {later} event date(s) in the file are"

@@ -88,13 +88,3 @@ def _setting_literal(value: bool | str) -> str:
 def insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> AbstractContextManager[None]:
     """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
     return setting(con, "preserve_insertion_order", preserve)
-
-
-def latest_event_date(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date | None:
-    """The latest event date among the staged rows: the default as-of date of an extract."""
-    from store.events import EVENT_DATE_COLUMNS  # local import keeps the contract module light
-
-    parts = [f"SELECT max({col}) AS d FROM staged_{e}" for e in entities for col in EVENT_DATE_COLUMNS[e]]
-    if not parts:
-        return None
-    return con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(parts)})").fetchone()[0]
