@@ -1,15 +1,19 @@
 # Two commands: `make run` (install, build the demo store, open the dashboard) and `make test`.
+# Also: `make test-fast` (no browser, no whole-council builds), `make lint`, `make lock`.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install demo browser-deps clean
+.PHONY: run test test-fast lint lock install demo browser-deps clean
 
-$(VENV)/.installed: requirements.txt
+# requirements.txt pins every dependency (generated from pyproject.toml by `make lock`); the project
+# itself is installed editable, so its packages import from anywhere, not only from this folder.
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
@@ -28,5 +32,18 @@ browser-deps:
 test: install browser-deps
 	$(PY) -m pytest -n 2 --timeout 900 -q
 
+test-fast: install
+	$(PY) -m pytest -n 2 --timeout 300 -q -m "not browser and not slow"
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# Regenerate requirements.txt (every transitive dependency pinned) from pyproject.toml.
+lock: install
+	$(VENV)/bin/pip-compile --quiet --strip-extras --extra test --extra dev --no-emit-index-url \
+		--no-emit-find-links --output-file requirements.txt pyproject.toml
+
 clean:
-	rm -rf $(VENV) data/demo.duckdb data/demo_extracts data/data_docs
+	rm -rf $(VENV) data/demo.duckdb data/demo.duckdb.versions data/.demo.duckdb.* data/demo_extracts static/data_docs artifacts

@@ -15,12 +15,11 @@ import pandas as pd
 import pytest
 
 from expectations.checks import CHILD_TABLES, DATE_HEADINGS, REGISTRY, TABLES
+from ingest import pipeline
 from store.connection import open_read
+from synthetic import build as synthetic_build
+from synthetic.params import Params
 from tests.shared_paths import SAMPLES
-
-pipeline = pytest.importorskip("ingest.pipeline")
-synthetic_build = pytest.importorskip("synthetic.build")
-Params = pytest.importorskip("synthetic.params").Params
 
 CIN_SAMPLES = SAMPLES / "cin_census"
 

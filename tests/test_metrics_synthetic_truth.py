@@ -13,11 +13,10 @@ from metrics.params import Period
 from metrics.report import headline_report
 from metrics.timeliness import assessment_timeliness
 from store.connection import open_read
+from synthetic import build as synthetic_build
+from synthetic import truth as synthetic_truth
+from synthetic.params import Params
 from tests.storekit import build_store
-
-synthetic_build = pytest.importorskip("synthetic.build")
-synthetic_truth = pytest.importorskip("synthetic.truth")
-Params = pytest.importorskip("synthetic.params").Params
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -1,0 +1,104 @@
+"""Benchmark a month's extracts loaded into the national-scale store: what a council's routine load costs.
+
+Run: .venv/bin/python -m benchmarks.bench_monthly_load [--store /tmp/national/s.duckdb] [--checks]
+Builds the national store first if it is missing (benchmarks/national_store.py, about 4 minutes),
+copies it, writes one month of extracts (Annex A List 1 and List 3 CSVs, a case-recording CSV,
+with last month's referrals sent again as a real rolling extract would), loads them with the
+loaders, and prints the time of each step. Only what the month touched is merged and re-derived.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from benchmarks.national_store import CHILDREN, build_national_store
+from ingest.pipeline import load_files
+
+MONTH_START, MONTH_END = "2025-04-01", "2025-04-30"
+
+CONTACTS_SQL = """
+COPY (SELECT CAST(hash(i, 1) % {children} AS VARCHAR) AS "Child Unique ID", ['M', 'F'][1 + i % 2] AS "Gender",
+             ['WBRI', 'APKN', 'NOBT'][1 + i % 3] AS "Ethnicity", '01/01/2015' AS "Date of Birth",
+             strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y') AS "Date of Contact",
+             ['1A', '2A', '3A', '5A'][1 + i % 4] AS "Contact Source"
+      FROM range({rows}) t(i)) TO '{path}' (HEADER)
+"""
+
+REFERRALS_SQL = """
+COPY (SELECT * FROM (
+        SELECT CAST(hash(i, 2) % {children} AS VARCHAR) AS "Child Unique ID", 'F' AS "Gender", 'WBRI' AS "Ethnicity",
+               '01/01/2015' AS "Date of Birth", strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y')
+               AS "Date of Referral", '3A' AS "Referral Source", 'No' AS "Referral NFA?",
+               'Team ' || (i % 60) AS "Allocated Team", 'Worker ' || (i % 3000) AS "Allocated Worker"
+        FROM range({rows}) t(i)
+        UNION ALL  -- last month's referrals, sent again
+        SELECT child_id, sex, ethnicity, strftime(date_of_birth, '%d/%m/%Y'), strftime(referral_date, '%d/%m/%Y'),
+               referral_source, CASE WHEN nfa THEN 'Yes' ELSE 'No' END, team, worker
+        FROM store.referrals WHERE referral_date >= DATE '{start}' - INTERVAL 1 MONTH AND referral_date < DATE '{start}'
+      )) TO '{path}' (HEADER)
+"""
+
+RECORDINGS_SQL = """
+COPY (SELECT 'M' || i AS "Record ID", CAST(hash(i, 3) % {children} AS VARCHAR) AS "Child Unique ID",
+             ['Case Note', 'Home Visit', 'Supervision'][1 + i % 3] AS "Record Type",
+             strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y') AS "Event Date",
+             strftime(TIMESTAMP '{start} 09:00' + INTERVAL (i % 30 + i % 7) DAY, '%Y-%m-%d %H:%M') AS "Entered At",
+             'Worker ' || (i % 3000) AS "Worker", 'Team ' || (i % 60) AS "Team", 'Yes' AS "Child Views Recorded"
+      FROM range({rows}) t(i)) TO '{path}' (HEADER)
+"""
+
+
+def write_month(store: Path, folder: Path) -> list[Path]:
+    """One month of national-scale extracts (a sixtieth of the five-year store), written with DuckDB."""
+    files = {"annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000), "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
+             "case_recordings_2025-04.csv": (RECORDINGS_SQL, 330_000)}
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{store.resolve()}' AS store (READ_ONLY)")
+    for name, (sql, rows) in files.items():
+        con.execute(sql.format(children=CHILDREN, start=MONTH_START, rows=rows, path=folder / name))
+    con.close()
+    return [folder / name for name in files]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, default=Path("/tmp/national/s.duckdb"))
+    parser.add_argument("--checks", action="store_true", help="also run the data quality checks (as a real load does)")
+    args = parser.parse_args()
+    if not args.store.exists():
+        build_national_store(args.store)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        work = folder / "store.duckdb"
+        shutil.copyfile(args.store.resolve(), work)
+        files = write_month(work, folder)
+        rows = sum(sum(1 for _ in open(f)) - 1 for f in files)
+        steps: list[tuple[str, float]] = []
+        last = [time.perf_counter(), "copying the store"]
+
+        def step(message: str) -> None:
+            now = time.perf_counter()
+            steps.append((str(last[1]), now - float(last[0])))
+            last[:] = [now, message]
+
+        start = time.perf_counter()
+        summaries = load_files(files, store=work, validate=args.checks, progress=step)
+        total = time.perf_counter() - start
+        step("done")
+    print(f"| step | seconds |\n|---|---:|")
+    for name, secs in steps:
+        print(f"| {name} | {secs:.2f} |")
+    print(f"| **whole load of {rows:,} rows** | **{total:.2f}** |")
+    for s in summaries:
+        print(f"- {s.file}: {s.status}, {sum(s.rows.values()):,} versions, {s.superseded:,} superseded, "
+              f"{s.replaced:,} replaced, {s.unchanged:,} unchanged")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The vocabulary of data quality checks: what a check is, how a Great Expectations check is declared, run parameters."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import duckdb
+
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
+CROSS_TABLE = "cross_table"
+
+EARLIEST_PLAUSIBLE_DATE = date(1990, 1, 1)
+DEFAULT_ETHNICITY_THRESHOLD = 0.95
+ETHNICITY_THRESHOLD_ENV = "FRONTDOOR_ETHNICITY_THRESHOLD"
+DEFAULT_MAX_FAILURE_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class CheckParams:
+    """What a validation run depends on besides the data: the store's as-of date and the thresholds."""
+
+    as_of: date
+    load_id: int = 0
+    previous_load_id: int = 0
+    ethnicity_threshold: float = DEFAULT_ETHNICITY_THRESHOLD
+    earliest_date: date = EARLIEST_PLAUSIBLE_DATE
+    max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
+
+    def is_new_load(self, column: str = "load_id") -> str:
+        """SQL condition: the row came with a load this validation is the first to see (after the previous one)."""
+        return f"({column} > {int(self.previous_load_id)} AND {column} <= {int(self.load_id)})"
+
+    @classmethod
+    def from_store(
+        cls,
+        con: duckdb.DuckDBPyConnection,
+        load_id: int | None = None,
+        ethnicity_threshold: float | None = None,
+        max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS,
+    ) -> "CheckParams":
+        """Parameters for a store: as-of = the latest extract date in `loads` (today if none); load = `load_id`
+        or the latest; previous load = the latest earlier load that has stored results (0 if none)."""
+        as_of, latest = con.execute("SELECT max(as_of), coalesce(max(load_id), 0) FROM loads").fetchall()[0]
+        current = int(latest if load_id is None else load_id)
+        previous = con.execute("SELECT coalesce(max(load_id), 0) FROM dq_results WHERE load_id < ?",
+                               [current]).fetchall()[0][0]
+        return cls(as_of=as_of or date.today(), load_id=current, previous_load_id=int(previous),
+                   ethnicity_threshold=resolve_ethnicity_threshold(ethnicity_threshold),
+                   max_failure_rows=max_failure_rows)
+
+
+def resolve_ethnicity_threshold(value: float | None = None) -> float:
+    """The ethnicity completeness threshold (0-1): an explicit value, else $FRONTDOOR_ETHNICITY_THRESHOLD, else 0.95."""
+    if value is None:
+        raw = os.environ.get(ETHNICITY_THRESHOLD_ENV, "").strip()
+        value = float(raw) if raw else DEFAULT_ETHNICITY_THRESHOLD
+    if value > 1:  # given as a percentage
+        value = value / 100
+    if not 0 <= value <= 1:
+        raise ValueError(f"ethnicity completeness threshold must be between 0 and 1 (or 0-100%), got {value}")
+    return value
+
+
+# A bound that depends on the run (the as-of date, a threshold) is a function of the parameters.
+Bound = Any | Callable[[CheckParams], Any]
+
+
+def resolve(bound: Bound, params: CheckParams) -> Any:
+    """The value of a bound for this run."""
+    return bound(params) if callable(bound) else bound
+
+
+# --- Declarations of Great Expectations checks (turned into GE expectations by suites.py and into
+# --- the same predicate in SQL by predicates.py, so stored failing rows match GE's counts).
+
+
+@dataclass(frozen=True)
+class When:
+    """Only rows where `column` is present (or missing) are checked: a GE row condition."""
+
+    column: str
+    present: bool = True
+
+
+@dataclass(frozen=True)
+class NotNull:
+    """expect_column_values_to_not_be_null."""
+
+    column: str
+    when: When | None = None
+    ge_type: str = "expect_column_values_to_not_be_null"
+
+
+@dataclass(frozen=True)
+class InSet:
+    """expect_column_values_to_be_in_set (missing values are not checked); `mostly` makes it a proportion test."""
+
+    column: str
+    values: tuple[Any, ...]
+    mostly: Bound | None = None
+    ge_type: str = "expect_column_values_to_be_in_set"
+
+
+@dataclass(frozen=True)
+class Between:
+    """expect_column_values_to_be_between, bounds inclusive (missing values are not checked)."""
+
+    column: str
+    min_value: Bound | None = None
+    max_value: Bound | None = None
+    ge_type: str = "expect_column_values_to_be_between"
+
+
+@dataclass(frozen=True)
+class AtLeast:
+    """expect_column_pair_values_a_to_be_greater_than_b with or_equal: column_a >= column_b where both are present."""
+
+    column_a: str
+    column_b: str
+    ge_type: str = "expect_column_pair_values_a_to_be_greater_than_b"
+
+
+GeSpec = NotNull | InSet | Between | AtLeast
+
+
+def spec_columns(spec: GeSpec) -> tuple[str, ...]:
+    """Columns of the table frame a GE declaration reads."""
+    if isinstance(spec, AtLeast):
+        cols: tuple[str, ...] = (spec.column_a, spec.column_b)
+    else:
+        cols = (spec.column,)
+    when = getattr(spec, "when", None)
+    return cols + ((when.column,) if when else ())
+
+
+SqlText = Callable[[CheckParams], str]
+
+
+@dataclass(frozen=True)
+class SqlSpec:
+    """A check run as SQL: the SELECTs of its failing rows and of the number of rows it looked at.
+
+    `rows` returns table_name, child_id, source_file, sheet, row_number, value. `count` is a cheaper
+    SELECT of how many rows `rows` returns, when there is one. `temp` = (name, SELECT) is built
+    first as a TEMP table that `rows` and `count` both read, so shared work is done once.
+    """
+
+    rows: SqlText
+    checked: SqlText
+    count: SqlText | None = None
+    temp: tuple[str, SqlText] | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One data quality check: what it tests, how bad a failure is, and how to put the record right.
+
+    Exactly one of `ge` (a Great Expectations declaration over one canonical table) and `sql`
+    (an `SqlSpec`) is given. `value_columns` name what a GE check shows as the failing value.
+    """
+
+    check_id: str
+    table: str
+    title: str
+    description: str
+    severity: Severity
+    problem: str
+    dfe_code: str | None = None
+    ge: GeSpec | None = None
+    sql: SqlSpec | None = None
+    value_columns: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def engine(self) -> str:
+        return "great_expectations" if self.ge is not None else "sql"
+
+    @property
+    def expectation(self) -> str:
+        """The GE expectation type, or 'sql'."""
+        return self.ge.ge_type if self.ge is not None else "sql"

@@ -1,0 +1,230 @@
+"""Checks that run as SQL over the store, reported in the same form as the Great Expectations ones.
+
+They are the checks GE cannot express on one table's data frame (across rows or tables, on list
+columns, on the rows that could not be loaded), and the key and child-id checks, which DuckDB
+answers in seconds where pandas needs half a minute on 20 M string keys. Each is an `SqlSpec`:
+a SELECT of the failing rows (table_name, child_id, source_file, sheet, row_number, value) and
+a SELECT of the number of rows checked; `run_sql_check` counts the failures exactly and keeps
+`limit` rows.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from expectations.model import Check, CheckParams, SqlSpec, SqlText
+from store.codes import DISABILITY_CODES, ETHNICITY_KNOWN
+from store.schema import ENTITIES
+
+FAILING_COLUMNS: tuple[str, ...] = ("table_name", "child_id", "source_file", "sheet", "row_number", "value")
+ETHNICITY_TABLES: tuple[str, ...] = ("contacts", "referrals", "assessments", "cin_episodes")
+
+
+def _quoted(values: list[str] | tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _provenance(table: str, alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return f"'{table}' AS table_name, {a}child_id, {a}source_file, {a}sheet, {a}row_number"
+
+
+def _rows_of(table: str) -> SqlText:
+    return lambda p: f"SELECT count(*) FROM {table}"
+
+
+# --- Duplicated keys: groups counted once into a TEMP table, rows joined back only if any ----------
+
+def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: SqlText) -> SqlSpec:
+    """Every row of `source` whose `group` columns (the key, maybe within a load) repeat: each such row fails."""
+    cols, name = ", ".join(group), f"dq_{table}_repeated_keys"
+    match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in group)
+    key = ENTITIES[table].natural_key
+    shown = " || '; ' || ".join(f"coalesce(CAST(s.{k} AS VARCHAR), 'missing')" for k in key)
+    return SqlSpec(
+        temp=(name, lambda p: f"SELECT {cols}, count(*) AS n FROM ({source(p)}) GROUP BY {cols} HAVING count(*) > 1"),
+        rows=lambda p: (f"SELECT {_provenance(table, 's')}, {shown} || ' (' || d.n || ' rows)' AS value"
+                        f" FROM ({source(p)}) s JOIN {name} d ON {match}"),
+        count=lambda p: f"SELECT coalesce(sum(n), 0) FROM {name}",
+        checked=checked,
+    )
+
+
+def duplicate_keys(table: str) -> SqlSpec:
+    """Stored rows sharing their natural key with another stored row."""
+    return _duplicates(table, lambda p: f"SELECT * FROM {table}", ENTITIES[table].natural_key, _rows_of(table))
+
+
+def missing_child_id(table: str) -> SqlSpec:
+    """Stored rows without a child id."""
+    shown = " || '; ' || ".join(f"coalesce(CAST({k} AS VARCHAR), 'missing')"
+                                for k in ENTITIES[table].natural_key if k != "child_id")
+    return SqlSpec(
+        rows=lambda p: (f"SELECT {_provenance(table)}, 'no child id; ' || {shown} AS value FROM {table}"
+                        " WHERE child_id IS NULL"),
+        checked=_rows_of(table),
+    )
+
+
+# --- Dates that did not parse (readers flag them '<column>_unparsed' and store NULL) --------------
+
+def unparsed_dates(table: str) -> SqlSpec:
+    """Rows whose flags say a date column held text that is not a date."""
+    columns = [c.name for c in ENTITIES[table].columns if c.type in ("DATE", "TIMESTAMP")]
+    bad = f"list_filter(flags, lambda f: f IN ({_quoted([f'{c}_unparsed' for c in columns])}))"
+    return SqlSpec(
+        rows=lambda p: (f"SELECT {_provenance(table)},"
+                        f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
+                        f" || ' could not be read as a date' AS value FROM {table} WHERE len({bad}) > 0"),
+        checked=_rows_of(table),
+    )
+
+
+# --- File-level checks: the files loaded since the previous validation -------------------------
+
+_RAW_CHILD_ID = (
+    "json_extract_string(r.raw, '$.\"' || list_filter(json_keys(r.raw),"
+    " lambda k: regexp_matches(lower(k), 'child.*id|lachildid'))[1] || '\"')"
+)
+
+
+def _new_versions(table: str) -> SqlText:
+    return lambda p: f"SELECT * FROM {ENTITIES[table].versions_table} WHERE {p.is_new_load('load_id')}"
+
+
+def _new_rejects(table: str) -> SqlText:
+    return lambda p: f"SELECT * FROM rejects WHERE entity = '{table}' AND {p.is_new_load('load_id')}"
+
+
+def rejected_rows(table: str) -> SqlSpec:
+    """Rows meant for `table` in the new files that are in `rejects` (child id as written in the file, if any)."""
+    return SqlSpec(
+        rows=lambda p: (f"SELECT r.entity AS table_name, {_RAW_CHILD_ID} AS child_id, r.source_file, r.sheet,"
+                        f" r.row_number, r.reason AS value FROM ({_new_rejects(table)(p)}) r"),
+        checked=lambda p: (f"SELECT (SELECT count(*) FROM ({_new_versions(table)(p)}))"
+                           f" + (SELECT count(*) FROM ({_new_rejects(table)(p)}))"),
+    )
+
+
+def duplicate_rows(table: str) -> SqlSpec:
+    """Every row of a new file sharing its natural key with another row of the same file (a load is one file)."""
+    checked = _new_versions(table)
+    return _duplicates(table, checked, ("load_id", *ENTITIES[table].natural_key),
+                       lambda p: f"SELECT count(*) FROM ({checked(p)})")
+
+
+# --- Annex A 'Number of Referrals in Last 12 Months' against the referrals themselves ---------
+
+def _referral_counts(p: CheckParams) -> str:
+    """Annex A rows whose 12-month look-back the store fully holds, with the number of referrals found.
+
+    The reported number counts the child's referrals in the 12 calendar months before their
+    latest referral (as known to the extract the row came from), the latest itself excluded.
+    """
+    return """
+        WITH reported AS (
+            SELECT child_id, referral_date, referrals_last_12m, as_of, source_file, sheet, row_number
+            FROM referrals WHERE referrals_last_12m IS NOT NULL
+        ), latest AS (
+            SELECT w.child_id, w.as_of, max(x.referral_date) AS latest_referral
+            FROM (SELECT DISTINCT child_id, as_of FROM reported) w
+            JOIN referrals x ON x.child_id = w.child_id AND x.referral_date <= w.as_of
+            GROUP BY w.child_id, w.as_of
+        ), counted AS (
+            SELECT l.child_id, l.as_of, l.latest_referral, count(x.referral_date) AS found
+            FROM latest l LEFT JOIN referrals x ON x.child_id = l.child_id
+                 AND x.referral_date >= CAST(l.latest_referral - INTERVAL 12 MONTH AS DATE)
+                 AND x.referral_date < l.latest_referral
+            GROUP BY l.child_id, l.as_of, l.latest_referral
+        )
+        SELECT reported.*, c.found, c.latest_referral
+        FROM reported JOIN counted c USING (child_id, as_of)
+        WHERE CAST(c.latest_referral - INTERVAL 12 MONTH AS DATE) >= (SELECT min(referral_date) FROM referrals)
+    """
+
+
+REFERRAL_COUNT = SqlSpec(
+    temp=("dq_referral_counts", _referral_counts),
+    rows=lambda p: (f"SELECT {_provenance('referrals')}, 'reported ' || referrals_last_12m || ', referrals found '"
+                    " || found || ' in the 12 months before ' || strftime(latest_referral, '%Y-%m-%d') AS value"
+                    " FROM dq_referral_counts WHERE referrals_last_12m <> found"),
+    checked=lambda p: "SELECT count(*) FROM dq_referral_counts",
+)
+
+
+# --- Codes in list columns -----------------------------------------------------------------
+
+_BAD_DISABILITIES = (f"list_filter(disabilities, lambda d: d IS NOT NULL AND d NOT IN"
+                     f" ({_quoted(tuple(DISABILITY_CODES))}))")
+INVALID_DISABILITIES = SqlSpec(
+    rows=lambda p: (f"SELECT {_provenance('cin_episodes')}, array_to_string({_BAD_DISABILITIES}, ', ') AS value"
+                    f" FROM cin_episodes WHERE len({_BAD_DISABILITIES}) > 0"),
+    checked=_rows_of("cin_episodes"),
+)
+
+
+# --- 8820: a child's episodes do not overlap ---------------------------------------------------
+
+OVERLAPPING_EPISODES = SqlSpec(
+    rows=lambda p: (
+        f"SELECT {_provenance('cin_episodes')}, 'start ' || strftime(start_date, '%Y-%m-%d') || '; closure '"
+        " || coalesce(strftime(closure_date, '%Y-%m-%d'), 'none (open)') || '; next episode starts '"
+        " || strftime(next_start, '%Y-%m-%d') AS value"
+        " FROM (SELECT *, lead(start_date) OVER (PARTITION BY child_id ORDER BY start_date) AS next_start"
+        "       FROM cin_episodes WHERE child_id IS NOT NULL AND start_date IS NOT NULL)"
+        " WHERE next_start IS NOT NULL AND (closure_date IS NULL OR closure_date > next_start)"
+    ),
+    checked=_rows_of("cin_episodes"),
+)
+
+
+# --- A child's ethnicity consistent across records ---------------------------------------------
+
+_KNOWN = f"ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) AND child_id IS NOT NULL"
+
+
+def _inconsistent_children(p: CheckParams) -> str:
+    """Each child with two or more known codes (compared per table first), and how many such records it has."""
+    per_table = " UNION ALL ".join(
+        f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t} WHERE {_KNOWN}"
+        " GROUP BY child_id" for t in ETHNICITY_TABLES)
+    return (f"SELECT child_id, min(lo) AS first_code, max(hi) AS last_code, sum(n) AS records"
+            f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)")
+
+
+_KNOWN_ROWS = " UNION ALL ".join(f"SELECT {_provenance(t)}, ethnicity FROM {t} WHERE {_KNOWN}" for t in ETHNICITY_TABLES)
+INCONSISTENT_ETHNICITY = SqlSpec(
+    temp=("dq_inconsistent_children", _inconsistent_children),
+    rows=lambda p: (
+        f"SELECT k.table_name, k.child_id, k.source_file, k.sheet, k.row_number,"
+        " k.ethnicity || ' (the child is recorded as ' || CASE WHEN k.ethnicity = c.first_code"
+        " THEN c.last_code ELSE c.first_code END || ' elsewhere)' AS value"
+        f" FROM ({_KNOWN_ROWS}) k JOIN dq_inconsistent_children c USING (child_id)"
+    ),
+    count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
+    checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t} WHERE {_KNOWN})" for t in ETHNICITY_TABLES),
+)
+
+
+# --- Running -------------------------------------------------------------------------------
+
+def run_sql_check(con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams,
+                  limit: int) -> tuple[int, int, pd.DataFrame]:
+    """(rows checked, rows failing, up to `limit` failing rows) of one SQL check."""
+    spec = check.sql
+    assert spec is not None, f"{check.check_id} is not a SQL check"
+    if spec.temp:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp[0]} AS {spec.temp[1](params)}")
+    try:
+        checked = int(con.execute(spec.checked(params)).fetchall()[0][0] or 0)
+        rows_sql = spec.rows(params)
+        count_sql = spec.count(params) if spec.count else f"SELECT count(*) FROM ({rows_sql})"
+        failing = int(con.execute(count_sql).fetchall()[0][0] or 0)
+        if not failing:
+            return checked, 0, pd.DataFrame(columns=list(FAILING_COLUMNS))
+        rows = con.sql(f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({rows_sql}) LIMIT {int(limit)}")
+        return checked, failing, rows.to_arrow_table().to_pandas()
+    finally:
+        if spec.temp:
+            con.execute(f"DROP TABLE IF EXISTS {spec.temp[0]}")

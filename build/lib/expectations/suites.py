@@ -1,0 +1,149 @@
+"""Great Expectations suites, one per canonical table, built in Python from the registry and run on data frames.
+
+GE 1.x cannot validate DuckDB through SQLAlchemy, so each table's frame is taken out of DuckDB
+(frames.py) and validated with an ephemeral context. Each expectation carries its check id,
+DfE code and severity in `meta`, its title in `description` (what Data Docs show) and the
+plain-English description with the fix in `notes` (shown on the suite pages of Data Docs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
+import pandas as pd
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
+from great_expectations.expectations.row_conditions import Column
+
+from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve
+
+
+# GE fingerprints every in-memory frame under 1 GB with an md5 of pandas' row hashes, only to
+# label the batch. That costs more than the validation itself (about 8 s for 5 M rows); the
+# label is not used here, so the threshold is set to 0 (no fingerprint).
+_pandas_engine.HASH_THRESHOLD = 0
+
+RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0}
+"""Counts only: no child-level values go into GE results or Data Docs (failing rows are stored in the store)."""
+
+_SEVERITY = {"error": "critical", "warning": "warning"}
+E = gx.expectations
+
+
+def _condition(when: When | None) -> Any:
+    if when is None:
+        return None
+    column = Column(when.column)
+    return column.is_not_null() if when.present else column.is_null()
+
+
+def _bound(value: Any) -> Any:
+    """Dates become datetimes: frames hold dates as timestamps, and GE compares a timestamp column only with those."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day)
+    return value
+
+
+def _docs_title(check: Check) -> str:
+    """What Data Docs show for the expectation: the check's title, id and DfE code ('$' would start a GE template)."""
+    code = f"; DfE {check.dfe_code}" if check.dfe_code else ""
+    return f"{check.title} ({check.check_id}{code}, {check.severity})".replace("$", "")
+
+
+def to_expectation(check: Check, params: CheckParams) -> gx.expectations.Expectation:
+    """The GE expectation of a registry check, with the run's bounds filled in."""
+    spec = check.ge
+    common: dict[str, Any] = {
+        "meta": {"check_id": check.check_id, "dfe_code": check.dfe_code, "severity": check.severity,
+                 "title": check.title},
+        "notes": check.description,
+        "description": _docs_title(check),
+        "severity": _SEVERITY[check.severity],
+    }
+    if isinstance(spec, NotNull):
+        condition = _condition(spec.when)
+        if condition is not None:
+            common["row_condition"] = condition
+        return E.ExpectColumnValuesToNotBeNull(column=spec.column, **common)
+    if isinstance(spec, InSet):
+        extra = {"mostly": resolve(spec.mostly, params)} if spec.mostly is not None else {}
+        return E.ExpectColumnValuesToBeInSet(column=spec.column, value_set=list(spec.values), **extra, **common)
+    if isinstance(spec, Between):
+        return E.ExpectColumnValuesToBeBetween(
+            column=spec.column, min_value=_bound(resolve(spec.min_value, params)),
+            max_value=_bound(resolve(spec.max_value, params)), **common)
+    if isinstance(spec, AtLeast):
+        return E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=spec.column_a, column_B=spec.column_b, or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            **common)
+    raise TypeError(f"{check.check_id}: not a Great Expectations check")
+
+
+def build_suite(table: str, checks: list[Check], params: CheckParams) -> gx.ExpectationSuite:
+    """The expectation suite of one canonical table."""
+    suite = gx.ExpectationSuite(name=table, meta={"table": table, "as_of": params.as_of.isoformat()})
+    for check in checks:
+        suite.add_expectation(to_expectation(check, params))
+    return suite
+
+
+@dataclass
+class GeSession:
+    """An ephemeral GE context for one validation run (suites and results live in memory)."""
+
+    context: Any
+    datasource: Any
+
+    @classmethod
+    def start(cls) -> "GeSession":
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            analytics_enabled=False,
+        )
+        context = gx.get_context(project_config=config, mode="ephemeral")
+        return cls(context=context, datasource=context.data_sources.add_pandas("frontdoor_store"))
+
+    def validate(self, table: str, suite: gx.ExpectationSuite, frame: pd.DataFrame) -> ExpectationSuiteValidationResult:
+        """Validate one table's frame; the result is kept in the context for Data Docs."""
+        batch_definition = self.datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
+        suite = self.context.suites.add(suite)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{table}_checks", data=batch_definition, suite=suite))
+        return definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+
+
+def _exception_message(info: dict) -> str | None:
+    """The error of an expectation that raised (GE nests it per metric when a metric failed), else None."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message"))
+    return None
+
+
+def result_counts(result: Any) -> dict[str, Any]:
+    """success, element_count (rows checked), unexpected_count, unexpected_percent of one expectation result."""
+    error = _exception_message(result.exception_info or {})
+    if error is not None:
+        check_id = (result.expectation_config.meta or {}).get("check_id")
+        raise RuntimeError(f"check {check_id} could not run: {error}")
+    r = result.result or {}
+    element_count = int(r.get("element_count") or 0)
+    checked = element_count - int(r.get("missing_count") or 0)
+    unexpected = int(r.get("unexpected_count") or 0)
+    percent = r.get("unexpected_percent")
+    if percent is None:
+        percent = 100.0 * unexpected / checked if checked else 0.0
+    return {"success": bool(result.success), "element_count": checked, "unexpected_count": unexpected,
+            "unexpected_percent": float(percent)}

@@ -1,0 +1,97 @@
+"""`python -m ingest FILE... [--store PATH] [--as-of YYYY-MM-DD]`: load extracts and print what changed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.pipeline import LoadSummary, load_files
+from store.connection import store_path
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Load Annex A workbooks or CSVs, CIN census XML and case-recording CSVs into the store.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="extract files (format detected from content)")
+    parser.add_argument("--store", type=Path, default=None, help="store path (default: $FRONTDOOR_STORE or data/demo.duckdb)")
+    parser.add_argument("--as-of", type=_parse_date, default=None, dest="as_of",
+                        help="as-of date of the extracts (default: a CIN census file's ReferenceDate, else"
+                             " each file's latest event date not after today)")
+    parser.add_argument("--no-validate", action="store_true", help="skip the data quality checks (not recommended)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def format_summary(summaries: list[LoadSummary]) -> str:
+    """The end-of-load summary: one line per file, then totals."""
+    lines = []
+    for s in summaries:
+        if s.status == "failed":
+            lines.append(f"FAILED     {s.error}")
+            continue
+        if s.status == "unchanged":
+            lines.append(f"unchanged  {s.file}: {'; '.join(s.notices)}")
+            continue
+        tables = ", ".join(f"{n} {t}" for t, n in s.rows.items()) or "no rows"
+        lines.append(
+            f"loaded     {s.file} [{s.format}, as of {s.as_of}, load {s.load_id}]: {tables}; "
+            f"rejected {s.rejected}, superseded {s.superseded}, replaced {s.replaced}, unchanged {s.unchanged}"
+        )
+        lines += [f"           notice: {n}" for n in s.notices]
+    loaded = [s for s in summaries if s.status == "loaded"]
+    lines.append(
+        f"{len(loaded)} loaded, {sum(s.status == 'unchanged' for s in summaries)} unchanged, "
+        f"{sum(s.status == 'failed' for s in summaries)} failed; rows: {sum(sum(s.rows.values()) for s in loaded)}, "
+        f"rejected: {sum(s.rejected for s in loaded)}, superseded: {sum(s.superseded for s in loaded)}, "
+        f"unchanged: {sum(s.unchanged for s in loaded)}"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    target = store_path(args.store)
+    steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
+    bar = tqdm(total=steps, desc="loading", unit="step", delay=1.0, file=sys.stderr,
+               disable=args.quiet or not sys.stderr.isatty(), bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed} {postfix}")
+
+    def progress(message: str) -> None:
+        bar.set_postfix_str(message)
+        bar.update(1)
+
+    try:
+        summaries = load_files(args.files, store=target, as_of=args.as_of, progress=progress,
+                               validate=not args.no_validate)
+    except Exception as err:  # a failure while publishing: the store is left as it was
+        if os.environ.get("FRONTDOOR_DEBUG"):
+            raise
+        text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"error: the load failed and the store at {target} is unchanged ({type(err).__name__}: {text})",
+              file=sys.stderr)
+        return 2
+    finally:
+        bar.close()
+    for s in summaries:
+        if s.status == "failed":
+            print(f"error: {s.error}", file=sys.stderr)
+    print(format_summary(summaries))
+    print(f"store: {target}")
+    return 1 if any(s.status == "failed" for s in summaries) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Map the spellings councils use for coded values (ethnicity, sex, source, need, closure, yes/no) to DfE codes in SQL.
+
+The synonyms live in ``ingest/code_synonyms.csv`` (provenance in ``ingest/code_synonyms.md``);
+the canonical codes themselves come from ``store.codes``. Both are installed on a connection as
+the TEMP table ``code_synonyms(domain, key, code, is_code)``, where ``key`` is the spelling
+reduced by ``code_key_sql`` (lower case, letter prefix such as ``a)`` dropped, punctuation made
+spaces). A value maps when its key is a known spelling of the domain, or when its first word is
+one of the domain's codes (``q) 6: Police`` -> ``6``, ``N1 - Abuse or Neglect`` -> ``N1``) and
+the words after it do not spell a different code (``7 - Police`` maps to nothing). Nothing else
+is guessed: a value that does not map is kept as it is and flagged by the reader.
+
+Yes/no domains map to ``TRUE``, ``FALSE`` or ``UNKNOWN`` (recognised, but neither).
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from store.codes import CLOSURE_REASONS, ETHNICITY_ALL, PRIMARY_NEED, REFERRAL_SOURCES, SEX_CODES
+
+SYNONYMS_CSV = Path(__file__).with_name("code_synonyms.csv")
+SYNONYMS_TABLE = "code_synonyms"
+
+# Domains whose values are codes (the first word of a value may be the code itself).
+CODE_DOMAINS: dict[str, frozenset[str]] = {
+    "ethnicity": frozenset(ETHNICITY_ALL),
+    "sex": frozenset(SEX_CODES),
+    "referral_source": frozenset(REFERRAL_SOURCES),
+    "primary_need": frozenset(PRIMARY_NEED),
+    "closure_reason": frozenset(CLOSURE_REASONS),
+}
+# Yes/no domains: each also accepts every spelling of the plain 'yes_no' domain.
+BOOLEAN_DOMAINS: tuple[str, ...] = ("yes_no", "nfa", "disability", "child_seen")
+BOOLEAN_CODES: frozenset[str] = frozenset({"TRUE", "FALSE", "UNKNOWN"})
+DOMAINS: tuple[str, ...] = (*CODE_DOMAINS, *BOOLEAN_DOMAINS)
+
+# Letter prefixes of the Ofsted code lists: 'a) ', 'zz) ', 'b. '.
+_PREFIX = r"^[a-z]{1,2}\)\s*|^[a-z]{1,2}\.\s+"
+
+
+def code_key_sql(expr: str) -> str:
+    """SQL: the matching key of clean text: lower case, quotes dropped, letter prefix dropped, punctuation as spaces."""
+    lowered = f"regexp_replace(lower({expr}), '[’‘''`]', '', 'g')"
+    unprefixed = f"regexp_replace(trim({lowered}), '{_PREFIX}', '')"
+    return f"trim(regexp_replace({unprefixed}, '[^a-z0-9&]+', ' ', 'g'))"
+
+
+@lru_cache(maxsize=1)
+def _spellings() -> pa.Table:
+    """Every (domain, code, spelling, is_code): canonical codes, the CSV, and yes/no spellings for each yes/no domain."""
+    rows = [(domain, code, code, True) for domain, codes in CODE_DOMAINS.items() for code in sorted(codes)]
+    rows += [(domain, code, code, False) for domain in BOOLEAN_DOMAINS for code in sorted(BOOLEAN_CODES)]
+    with open(SYNONYMS_CSV, encoding="utf-8", newline="") as handle:
+        listed = [(r["domain"], r["code"], r["spelling"], False) for r in csv.DictReader(handle)]
+    rows += listed
+    rows += [(domain, code, spelling, False) for d, code, spelling, _ in listed if d == "yes_no"
+             for domain in BOOLEAN_DOMAINS if domain != "yes_no"]
+    columns = list(zip(*rows))
+    return pa.table({"domain": columns[0], "code": columns[1], "spelling": columns[2], "is_code": columns[3]})
+
+
+def install_code_synonyms(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the TEMP table code_synonyms(domain, key, code, is_code) on `con`."""
+    con.register("_code_spellings", _spellings())
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SYNONYMS_TABLE} AS"
+            f" SELECT domain, {code_key_sql('spelling')} AS key, code, bool_or(is_code) AS is_code"
+            " FROM _code_spellings GROUP BY ALL HAVING key <> ''"
+        )
+    finally:
+        con.unregister("_code_spellings")
+
+
+def synonym_conflicts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(domain, key) pairs that more than one code claims: should be none (see tests)."""
+    return con.execute(
+        f"SELECT domain, key FROM {SYNONYMS_TABLE} GROUP BY domain, key HAVING count(DISTINCT code) > 1 ORDER BY ALL"
+    ).fetchall()
+
+
+def _lookup_sql(condition: str) -> str:
+    # A key that two codes claim maps to neither: never guess.
+    return (f"SELECT domain, key, any_value(code) AS code FROM {SYNONYMS_TABLE} WHERE {condition}"
+            " GROUP BY domain, key HAVING count(DISTINCT code) = 1")
+
+
+def code_map_sql(values_sql: str) -> str:
+    """SQL: (domain, value, code) for the distinct rows of `values_sql` (columns domain, value: clean text).
+
+    ``code`` is the code whose spelling the value is, else the code its first word is, unless the
+    words after it are the spelling of another code (``7 - Police``); else NULL. Needs
+    ``install_code_synonyms`` on the connection.
+    """
+    return f"""
+        SELECT v.domain, v.value,
+               CASE WHEN whole.code IS NOT NULL THEN whole.code
+                    WHEN lead.code IS NOT NULL AND (rest.code IS NULL OR rest.code = lead.code) THEN lead.code
+               END AS code
+        FROM (SELECT DISTINCT domain, value, {code_key_sql('value')} AS key
+              FROM ({values_sql}) WHERE value IS NOT NULL AND domain IS NOT NULL) v
+        LEFT JOIN ({_lookup_sql("TRUE")}) whole ON whole.domain = v.domain AND whole.key = v.key
+        LEFT JOIN ({_lookup_sql("is_code")}) lead
+               ON lead.domain = v.domain AND lead.key = regexp_extract(v.key, '^([a-z0-9]+)( |$)', 1)
+        LEFT JOIN ({_lookup_sql("TRUE")}) rest
+               ON rest.domain = v.domain AND rest.key = regexp_replace(v.key, '^[a-z0-9]+ ?', '')"""
+
+
+def create_code_map(con: duckdb.DuckDBPyConnection, values_sql: str, domain: str, map_table: str) -> None:
+    """TEMP table `map_table(value, code)`: each distinct clean value of `values_sql` with its code (NULL if unmapped).
+
+    `values_sql` is a query with one column named ``value`` (clean text). The map is built on the
+    distinct values only, so a million rows cost no more than their few hundred spellings.
+    """
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown code domain {domain!r}")
+    if not has_code_synonyms(con):
+        install_code_synonyms(con)
+    values = f"SELECT $domain AS domain, value FROM ({values_sql})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {map_table} AS SELECT value, code FROM ({code_map_sql(values)})",
+                {"domain": domain})
+
+
+def has_code_synonyms(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the TEMP table code_synonyms is installed on `con`."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [SYNONYMS_TABLE])
+    return bool(found.fetchall()[0][0])  # fetch all: a pending result blocks con.register
+
+
+def boolean_sql(code_expr: str) -> str:
+    """SQL: a yes/no code as BOOLEAN (UNKNOWN and NULL give NULL)."""
+    return f"(CASE {code_expr} WHEN 'TRUE' THEN TRUE WHEN 'FALSE' THEN FALSE ELSE NULL END)"

@@ -1,0 +1,143 @@
+"""Bring each canonical table up to date from its versions: one row per natural key, the latest as-of wins.
+
+The order is total and independent of the order files were loaded in: as-of date, then the
+extract's content hash, then the row number in the file (the last of duplicate rows in one file
+wins), then the element path within one CIN census Child. Team and worker, which the CIN census does not carry, and an assessment's referral date,
+which only the CIN census carries, fall back to the latest version that has them.
+
+A load only changes the natural keys its rows carry, so `merge_loads` touches those keys alone:
+the cost follows the size of the new extracts, not of the store. `rebuild_canonical` re-ranks
+everything (a store built without the loaders, or a repair); a test holds the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from store.schema import ENTITIES, PROVENANCE, Entity
+
+FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker", "referral_date")
+
+# Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
+# census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
+VERSION_ORDER = "v.as_of DESC, l.sha256 DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
+
+CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id): what a merge may have changed
+
+
+@dataclass
+class MergeCounts:
+    """What a merge did to the current rows, per new load."""
+
+    superseded: dict[int, int] = field(default_factory=dict)  # the load's versions that are not current
+    replaced: dict[int, int] = field(default_factory=dict)  # rows current before that the load's versions replaced
+
+
+def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
+    """SELECT of every version with `version_rank` (1 = current) and fallback team/worker.
+
+    `scope` names a table of natural keys: only the versions of those keys are ranked.
+    """
+    key = ", ".join(f"v.{k}" for k in entity.natural_key)
+    window = f"PARTITION BY {key} ORDER BY {VERSION_ORDER}"
+    cols = []
+    for c in list(entity.columns) + list(PROVENANCE):
+        if c.name in FALLBACK_COLUMNS and c.name not in entity.natural_key:
+            cols.append(
+                f"coalesce(v.{c.name}, first_value(v.{c.name} IGNORE NULLS) OVER ({window}"
+                f" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS {c.name}"
+            )
+        else:
+            cols.append(f"v.{c.name}")
+    within = f" SEMI JOIN {scope} k ON {_key_match(entity, 'v', 'k')}" if scope else ""
+    return (
+        f"SELECT {', '.join(cols)}, row_number() OVER ({window}) AS version_rank "
+        f"FROM {entity.versions_table} v JOIN loads l USING (load_id){within}"
+    )
+
+
+def _key_match(entity: Entity, left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in entity.natural_key)
+
+
+def _stored_columns(entity: Entity) -> str:
+    return ", ".join(entity.column_names + [c.name for c in PROVENANCE])
+
+
+def rebuild_canonical(con: duckdb.DuckDBPyConnection, entities: list[str] | None = None) -> None:
+    """Replace the canonical tables with the current version of each natural key (every key re-ranked)."""
+    for name in entities or list(ENTITIES):
+        entity = ENTITIES[name]
+        con.execute(f"DELETE FROM {entity.name}")
+        con.execute(
+            f"INSERT INTO {entity.name} SELECT {_stored_columns(entity)} FROM ({version_rank_sql(entity)})"
+            " WHERE version_rank = 1"
+        )
+
+
+def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCounts:
+    """Bring the canonical rows of every natural key the given loads carry up to date; count what each load did.
+
+    A key seen once among the new versions and not yet current is simply added (most keys of a
+    new extract). The rest, the contested keys, have all their versions, old and new, re-ranked.
+    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id): each entity's children on
+    a new version or on any version of a contested key, and the recordings' record ids, which is
+    what the derived tables must be rebuilt for.
+    """
+    counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
+    for entity in ENTITIES.values() if load_ids else []:
+        _merge_entity(con, entity, ", ".join(str(int(i)) for i in load_ids), counts)
+    for table in _WORK_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return counts
+
+
+_WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_before")
+
+
+def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
+    keys = ", ".join(entity.natural_key)
+    new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions}"
+                f" GROUP BY ALL")
+    _note_changes(con, entity, new_versions)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM _merge_keys k WHERE k.n > 1"
+        f" UNION ALL SELECT {keys} FROM _merge_keys k WHERE k.n = 1"
+        f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
+    )
+    contested = con.execute("SELECT count(*) FROM _merge_contested").fetchone()[0]
+    simple = f"SELECT {_stored_columns(entity)} FROM {new_versions}"
+    if contested:
+        simple = (f"SELECT {_stored_columns(entity)} FROM {entity.versions_table} v WHERE load_id IN ({loads})"
+                  f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})")
+        _rerank_contested(con, entity, loads, counts)
+    con.execute(f"INSERT INTO {entity.name} {simple}")
+
+
+def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
+    record = "record_id" if "record_id" in entity.column_names else "NULL"
+    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, {record} FROM {rows}")
+
+
+def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
+    """Replace the current rows of the contested keys by the winners among all their versions."""
+    keys = ", ".join(entity.natural_key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT {keys}, load_id FROM {entity.name} c"
+                f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}")
+    con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
+    con.execute(f"INSERT INTO {entity.name} SELECT {_stored_columns(entity)} FROM _merge_ranked WHERE version_rank = 1")
+    _note_changes(con, entity, "_merge_ranked")
+    for load_id, lost in con.execute(
+        f"SELECT load_id, count(*) FROM _merge_ranked WHERE version_rank > 1 AND load_id IN ({loads}) GROUP BY load_id"
+    ).fetchall():
+        counts.superseded[load_id] += int(lost)
+    for load_id, replaced in con.execute(
+        f"SELECT r.load_id, count(*) FROM _merge_ranked r JOIN _merge_before b ON {_key_match(entity, 'r', 'b')}"
+        f" WHERE r.version_rank = 1 AND r.load_id IN ({loads}) AND b.load_id <> r.load_id GROUP BY r.load_id"
+    ).fetchall():
+        counts.replaced[load_id] += int(replaced)

@@ -1,0 +1,43 @@
+"""What happens to a working copy of the store before it is published: merge, derived tables, validation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
+
+
+def finalise(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int | None,
+    validate: bool = True,
+    data_docs_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    new_loads: list[int] | None = None,
+) -> MergeCounts | None:
+    """Bring every table that depends on the versions up to date, then run the data quality suites.
+
+    With `new_loads`, only what those loads touched is merged and re-derived, and their counts
+    are returned; without it everything is rebuilt (a store written without the loaders).
+    `load_id` is the load the data quality results are filed under.
+    """
+    from store.derive import build_derived
+
+    say = progress or (lambda _msg: None)
+    say("merging versions")
+    counts = None
+    if new_loads is None:
+        rebuild_canonical(con)
+    else:
+        counts = merge_loads(con, new_loads)
+    say("deriving tables for the metrics")
+    build_derived(con, changes=None if new_loads is None else CHANGES)
+    if validate:
+        from expectations.runner import validate_store
+
+        say("running the data quality checks")
+        validate_store(con, load_id, data_docs_dir=data_docs_dir)
+    return counts

@@ -1,0 +1,698 @@
+"""Reader for Ofsted Annex A child-level lists: .xlsx/.xls workbooks or one CSV per list.
+
+Lists 1 (contacts), 3 (referrals), 4 (assessments) and 6 (children in need) are staged as
+``staged_contacts``, ``staged_referrals``, ``staged_assessments`` and ``staged_cin_episodes``;
+lists 2, 5 and 7-11 are skipped with a notice; guidance, code and front sheets are ignored.
+
+A list is found by its sheet name (``List 3``, ``List_3``, ``Referrals``, ``List 3 - Referrals``)
+or, failing that, by its headings. Its header row is the first of the top ten rows whose
+headings give the list's child id and key date, so title rows above it are skipped. Headings
+are matched loosely (``ingest.normalise.heading_key``): case, spaces, punctuation, curly
+apostrophes and known variants (``Age`` / ``Age of Child (Years)``).
+
+Workbooks are read with python-calamine (formula cells give their cached values); every cell
+becomes text (dates as ISO text) and all normalisation runs in DuckDB SQL: clean once in an
+inner query, parse outside (``ingest.normalise``), and map coded values through the synonym
+table of ``ingest.codes_map``. A row without a child id or with a missing or unparseable key
+date goes to ``staged_rejects``; fully blank rows are skipped.
+
+``row_number`` is the row as Excel shows it (header row counted). In a CSV it is the line number,
+counting title rows and lines the CSV parser rejects (themselves rejects); blank lines and line
+breaks inside quoted values are not counted, so rows after one of those are numbered by record.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import python_calamine as calamine
+
+from ingest.codes_map import boolean_sql, has_code_synonyms, install_code_synonyms
+from ingest.normalise import child_id_sql, clean_text_sql, date_sql, double_sql, heading_key, integer_sql, plain_id_sql
+from ingest.readers.base import (
+    ExtractError,
+    ReadResult,
+    create_staged_rejects,
+    insertion_order,
+    staged_columns,
+    staged_ddl,
+)
+from ingest.readers.csv_sniff import (
+    HeaderRow,
+    find_header,
+    header_rows,
+    heading_summary,
+    looks_binary,
+    read_head,
+    truncation,
+)
+from ingest.readers.value_tables import (
+    distinct_values_sql,
+    lookup_sql,
+    present_sql,
+    value_or_skipped_sql,
+    value_table_sql,
+)
+
+FORMAT = "annex_a"
+HEADER_SCAN_ROWS = 10  # title rows tolerated above a list's header row
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
+_ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an Annex A list and how its value becomes a canonical one."""
+
+    column: str  # canonical column of the staged table
+    heading: str  # heading in the Ofsted template (for messages)
+    pattern: str  # regular expression that the whole heading key must match
+    kind: str  # 'child_id' | 'date' | 'text' | 'int' | 'double' | 'code' | 'bool'
+    domain: str | None = None  # ingest.codes_map domain of a 'code' or 'bool' field
+
+
+@dataclass(frozen=True)
+class AnnexList:
+    """An Annex A list that the dashboard loads."""
+
+    number: int
+    entity: str
+    key_field: str  # the canonical column of its key event date
+    fields: tuple[Field, ...]
+
+    @property
+    def label(self) -> str:
+        return f"List {self.number} ({LIST_TITLES[self.number]})"
+
+    def field(self, column: str) -> Field:
+        return next(f for f in self.fields if f.column == column)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return ("child_id", self.key_field)
+
+
+LIST_TITLES: dict[int, str] = {
+    1: "Contacts", 2: "Early help", 3: "Referrals", 4: "Assessments", 5: "Section 47 enquiries and ICPCs",
+    6: "Children in need", 7: "Child protection", 8: "Children in care", 9: "Care leavers", 10: "Adoption",
+    11: "Adopters",
+}
+
+_CHILD = (
+    Field("child_id", "Child Unique ID", r".*\bchild\b.*\b(id|identifier|uid|ref|reference)\b.*|lachildid|la child id",
+          "child_id"),
+    Field("sex", "Gender", r"gender|sex|gender current|legal sex", "code", "sex"),
+    Field("ethnicity", "Ethnicity", r"ethnicity( code)?|ethnic (origin|group|code)", "code", "ethnicity"),
+    Field("date_of_birth", "Date of Birth", r"(childs )?(date of birth|dob|birth date)", "date"),
+    Field("age_years", "Age of Child (Years)", r"age( of child)?( in)?( years)?( at .*)?", "double"),
+)
+_TEAM = (
+    Field("team", "Allocated Team", r"(allocated )?team( name)?", "text"),
+    Field("worker", "Allocated Worker", r"(allocated )?(social )?worker( name)?", "text"),
+)
+_DISABILITY = Field("disabled", "Does the Child have a Disability",
+                    r"(does the )?child (have|has) a disability|disability|disabled", "bool", "disability")
+
+LISTS: dict[int, AnnexList] = {
+    1: AnnexList(1, "contacts", "contact_date", (
+        *_CHILD,
+        Field("contact_date", "Date of Contact", r"date of contact|contact date", "date"),
+        Field("contact_source", "Contact Source", r"(contact source|source of contact)( code)?", "code", "referral_source"),
+    )),
+    3: AnnexList(3, "referrals", "referral_date", (
+        *_CHILD,
+        Field("referral_date", "Date of Referral", r"date of referral|referral date", "date"),
+        Field("referral_source", "Referral Source", r"(referral source|source of referral)( code)?", "code",
+              "referral_source"),
+        Field("nfa", "Referral NFA?", r"(referral )?(nfa|no further action)", "bool", "nfa"),
+        Field("referrals_last_12m", "Number of Referrals in Last 12 Months",
+              r"(number of )?(previous )?referrals (in|within) (the )?(last|previous) (12|twelve) months", "int"),
+        *_TEAM,
+    )),
+    4: AnnexList(4, "assessments", "start_date", (
+        *_CHILD,
+        _DISABILITY,
+        Field("start_date", "Continuous Assessment Start Date",
+              r"((continuous|single) )?assessment (actual )?start date|date ((continuous|single) )?assessment started",
+              "date"),
+        Field("child_seen", "Child Seen During Continuous Assessment",
+              r"(was the )?child seen( during ((continuous|single) )?assessment)?", "bool", "child_seen"),
+        Field("authorised_date", "Continuous Assessment Date of Authorisation",
+              r"((continuous|single) )?assessment (date of authorisation|authorisation date|authorised date)"
+              r"|(date of )?authorisation( date)?|date ((continuous|single) )?assessment authorised", "date"),
+        Field("requires_support", "Was the child assessed as requiring LA children's social care support?",
+              r"was the child assessed as (requiring|being in need).*", "bool", "yes_no"),
+        *_TEAM,
+    )),
+    6: AnnexList(6, "cin_episodes", "start_date", (
+        *_CHILD,
+        _DISABILITY,
+        Field("start_date", "CIN Start Date", r"(cin|child in need) (episode )?start date|date (cin|child in need) started",
+              "date"),
+        Field("primary_need", "Primary Need Code", r"primary need( code)?|(cin )?category of need", "code", "primary_need"),
+        Field("last_seen_date", "Date Child Was Last Seen", r"date (the )?child (was )?last seen|last seen date", "date"),
+        Field("closure_date", "CIN Closure Date", r"(cin|child in need) (episode )?(closure|end) date|closure date", "date"),
+        Field("closure_reason", "Reason for Closure", r"(cin )?(reason for closure|closure reason)( code)?", "code",
+              "closure_reason"),
+        Field("case_status", "Case Status", r"case status", "text"),
+        *_TEAM,
+    )),
+}
+
+# A heading that only one of the skipped lists has (checked before lists 1/3/4/6: List 2 has an
+# 'Assessment start date' too, List 9 a 'Latest Date of Contact').
+_SKIPPED_SIGNATURES: dict[int, str] = {
+    11: r"individual adopter identifier|date stage 1 started",
+    10: r"date of decision that child should be placed for adoption|date placed for adoption",
+    9: r"eligibility category|allocated personal advisor|latest pathway plan review date",
+    8: r"date started to be looked after|childs legal status",
+    7: r"child protection plan start date|initial category of abuse",
+    5: r"strategy discussion initiating section 47 enquiry start date|number of section 47 enquiries in the last 12 months",
+    2: r"organisation completing assessment|assessment completion date",
+}
+
+# Sheet (or CSV file) names: 'List 3', 'List_3', 'List 3 - Referrals', 'Referrals', 'CIN'...
+_LIST_NUMBER_NAME = re.compile(r"(?:^| )list ?0?(\d{1,2})(?: |$)")
+_LIST_NAMES: dict[str, int] = {
+    "contacts": 1, "contact": 1, "early help": 2, "early help assessments": 2, "referrals": 3, "referral": 3,
+    "assessments": 4, "assessment": 4, "continuous assessments": 4, "single assessments": 4,
+    "section 47": 5, "s47": 5, "section 47 enquiries": 5, "s47 and icpc": 5, "s47s and icpcs": 5,
+    "children in need": 6, "child in need": 6, "cin": 6, "child protection": 7, "cp": 7,
+    "children in care": 8, "looked after children": 8, "cla": 8, "lac": 8, "care leavers": 9,
+    "adoption": 10, "adoptions": 10, "adopters": 11,
+}
+_NOT_A_LIST = re.compile(r"guidance|codes?\b|front|faq|read ?me|notes?\b|contents|lookups?|validation|summary|pivot")
+
+
+def annex_a_list_for_sheet_name(name: str) -> int | None:
+    """Which Annex A list a sheet (or CSV file stem) is by its name, or None."""
+    key = heading_key(name)
+    if not key or _NOT_A_LIST.search(key):
+        return None
+    match = _LIST_NUMBER_NAME.search(key)
+    if match and 1 <= int(match.group(1)) <= 11:
+        return int(match.group(1))
+    return _LIST_NAMES.get(key)
+
+
+def annex_a_sheet_lists(sheet_names: list[str]) -> dict[str, int]:
+    """Sheet name -> list number, for the sheets whose names are Annex A lists (the detector's cheap check)."""
+    found = {name: annex_a_list_for_sheet_name(name) for name in sheet_names}
+    return {name: number for name, number in found.items() if number is not None}
+
+
+def _match_fields(alist: AnnexList, keys: list[str]) -> dict[str, int]:
+    """Canonical column -> position of the first heading that matches it (each heading used once)."""
+    positions: dict[str, int] = {}
+    for f in alist.fields:
+        pattern = re.compile(f.pattern)
+        for i, key in enumerate(keys):
+            if i not in positions.values() and key and pattern.fullmatch(key):
+                positions[f.column] = i
+                break
+    return positions
+
+
+def annex_a_list_for_headings(heading_keys: list[str]) -> int | None:
+    """Which Annex A list (1-11) a row of column headings is, or None (headings as ingest.normalise.heading_key)."""
+    keys = [heading_key(k) for k in heading_keys]
+    for number, signature in _SKIPPED_SIGNATURES.items():
+        if any(re.fullmatch(signature, k) for k in keys):
+            return number
+    for number in (6, 4, 3, 1):
+        alist = LISTS[number]
+        if all(c in _match_fields(alist, keys) for c in alist.required):
+            return number
+    return None
+
+
+# --- reading workbooks ------------------------------------------------------------------------
+
+def _one_line(err: Exception) -> str:
+    """The first line of an error, without any quoted line of the file (it could hold a child's data)."""
+    first = str(err).strip().split("\n", 1)[0].split("Original Line", 1)[0]
+    return " ".join(first.split())[:160].rstrip(" :") or type(err).__name__
+
+
+def _open_workbook(path: Path) -> calamine.CalamineWorkbook:
+    try:
+        return calamine.CalamineWorkbook.from_path(str(path))
+    except calamine.PasswordError:
+        raise ExtractError(path, "workbook is password-protected: save it without a password") from None
+    except Exception as err:  # calamine raises its own errors, zip and OS errors for damaged files
+        raise ExtractError(path, f"cannot read workbook (damaged, truncated or not a spreadsheet): {_one_line(err)}") from None
+
+
+def _sheet_rows(book: calamine.CalamineWorkbook, path: Path, name: str, nrows: int | None = None) -> list[list]:
+    try:
+        return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+    except Exception as err:
+        raise ExtractError(path, f"cannot read sheet '{name}' (damaged or truncated workbook): {_one_line(err)}") from None
+
+
+def _cell_text(value: object) -> str | None:
+    """A cell as the text the SQL parsers expect: dates ISO, whole numbers without '.0'."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _display(heading: object) -> str:
+    return " ".join(str(heading if heading is not None else "").split())
+
+
+def _unique_headings(headings: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headings:
+        seen[h] = seen.get(h, 0) + 1
+        out.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    return out
+
+
+@dataclass
+class _ListSource:
+    """One list found in a file: where it is and its headings."""
+
+    alist: AnnexList
+    sheet: str  # sheet name, or 'List n' for a CSV
+    header_row: int  # 1-based row number of the header row
+    headings: list[str]  # display headings (blank where the file has none)
+
+
+def _find_list_header(rows: list[list], alist: AnnexList) -> int | None:
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        keys = [heading_key(c) for c in row]
+        if all(c in _match_fields(alist, keys) for c in alist.required):
+            return i
+    return None
+
+
+def _identify_rows(rows: list[list]) -> int | None:
+    """The list number that a header row among the first rows identifies, or None."""
+    for row in rows[:HEADER_SCAN_ROWS]:
+        number = annex_a_list_for_headings([str(c) for c in row])
+        if number is not None:
+            return number
+    return None
+
+
+def _missing_columns_error(path: Path, alist: AnnexList, where: str, candidates: list[list[str]]) -> ExtractError:
+    best = max(candidates, key=lambda hs: len(_match_fields(alist, [heading_key(h) for h in hs])), default=[])
+    found = _match_fields(alist, [heading_key(h) for h in best])
+    missing = [alist.field(c).heading for c in alist.required if c not in found]
+    shown = heading_summary([h for h in best if h]) if best else "none"
+    return ExtractError(path, f"{alist.label} {where} is missing required column(s) {', '.join(missing)}"
+                              f" (headings found: {shown})")
+
+
+def _sheet_list(book: calamine.CalamineWorkbook, path: Path, name: str) -> int | None:
+    """The list a sheet holds: by its name, else (for sheets that are not guidance, codes...) by its headings."""
+    number = annex_a_list_for_sheet_name(name)
+    if number is None and not _NOT_A_LIST.search(heading_key(name)):
+        number = _identify_rows(_sheet_rows(book, path, name, HEADER_SCAN_ROWS))
+    return number
+
+
+def annex_a_workbook_lists(path: Path) -> dict[str, int]:
+    """Sheet -> Annex A list number for every list sheet of a workbook (the detector's check; ExtractError if unreadable)."""
+    path = Path(path)
+    book = _open_workbook(path)
+    found = {name: _sheet_list(book, path, name) for name in book.sheet_names}
+    return {name: number for name, number in found.items() if number is not None}
+
+
+def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: int, width: int) -> None:
+    """Register the data rows below the header as the relation _annex_a_raw(row_number, c0, c1, ...)."""
+    data = rows[header + 1:]
+    columns = {"row_number": pa.array(range(header + 2, header + 2 + len(data)), type=pa.int32())}
+    for j in range(width):
+        columns[f"c{j}"] = pa.array([_cell_text(r[j]) if j < len(r) else None for r in data], type=pa.string())
+    con.register("_annex_a_raw", pa.table(columns))
+
+
+def _locate_list(book: calamine.CalamineWorkbook, path: Path, name: str, alist: AnnexList,
+                 con: duckdb.DuckDBPyConnection, result: ReadResult) -> tuple[_ListSource, list[list]] | None:
+    """The list's header row and rows; None (and an empty staged table) for an empty sheet."""
+    rows = _sheet_rows(book, path, name)
+    header = _find_list_header(rows, alist)
+    if header is not None:
+        return _ListSource(alist, name, header + 1, [_display(c) for c in rows[header]]), rows
+    if not any(str(c).strip() for r in rows for c in r):
+        result.notices.append(f"{alist.label}: sheet '{name}' is empty")
+        _stage_empty(con, alist, result)
+        return None
+    candidates = [[_display(c) for c in r] for r in rows[:HEADER_SCAN_ROWS]]
+    raise _missing_columns_error(path, alist, f"(sheet '{name}')", candidates)
+
+
+def _read_workbook(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
+    book = _open_workbook(path)
+    result = ReadResult(format=FORMAT)
+    sources: list[tuple[_ListSource, list[list]]] = []
+    for name in book.sheet_names:
+        number = _sheet_list(book, path, name)
+        if number is None:
+            continue
+        if number not in LISTS:
+            result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
+        elif located := _locate_list(book, path, name, LISTS[number], con, result):
+            sources.append(located)
+    if not sources and not result.entities:
+        shown = ", ".join(book.sheet_names[:20]) + (" ..." if len(book.sheet_names) > 20 else "")
+        raise ExtractError(path, f"not an Annex A workbook: no List 1/3/4/6 sheets found (sheets: {shown})")
+    for source, rows in sources:
+        _register_sheet(con, rows, source.header_row - 1, len(source.headings))
+        try:
+            _stage_list(con, source, result)
+        finally:
+            con.unregister("_annex_a_raw")
+    return result
+
+
+# --- reading per-list CSV files -------------------------------------------------------------
+
+_CSV_ERRORS, _CSV_SCANS = "_annex_a_csv_errors", "_annex_a_csv_scans"
+_WINDOWS_1252_NOTICE = "file is not UTF-8: read as Windows-1252 (Latin-1)"
+
+
+def _read_csv_sql(width: int, skip: int, delimiter: str, encoding: str, parallel: bool) -> str:
+    names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    delim = {"\t": "\\t"}.get(delimiter, delimiter)
+    return (
+        f"read_csv($path, columns={{{names}}}, header=true, skip={skip}, auto_detect=false, delim='{delim}',"
+        f" quote='\"', escape='\"', null_padding=true, parallel={str(parallel).lower()}, encoding='{encoding}',"
+        f" store_rejects=true, rejects_table='{_CSV_ERRORS}', rejects_scan='{_CSV_SCANS}')"
+    )
+
+
+def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, header: HeaderRow, encoding: str) -> bool:
+    """Read every record below the header as text; TEMP view _annex_a_raw(row_number, c0...). False on bad encoding."""
+    for parallel in (True, False):
+        for table in (_CSV_ERRORS, _CSV_SCANS):  # rejects of an earlier attempt would be counted again
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        try:
+            with insertion_order(con, preserve=True):  # rowid must be the record's position in the file
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE _annex_a_csv AS SELECT * FROM"
+                    f" {_read_csv_sql(len(header.headings), header.line_index, header.delimiter, encoding, parallel)}",
+                    {"path": str(path)},
+                )
+            break
+        except duckdb.Error as err:
+            if not parallel:
+                raise ExtractError(shown_as, f"CSV could not be read ({_one_line(err)})") from None
+            # line breaks inside quoted values cannot be read in parallel: read serially
+    if con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchall()[0][0]:
+        return False
+    _number_csv_rows(con, first_data_line=header.line_index + 2)
+    return True
+
+
+def _number_csv_rows(con: duckdb.DuckDBPyConnection, first_data_line: int) -> None:
+    """TEMP view _annex_a_raw: the records with their line numbers, counting the lines the CSV parser rejected.
+
+    _annex_a_csv keeps the file's order (preserve_insertion_order), so rowid is the record's ordinal
+    among the records read; each rejected line before a record moves it one line down.
+    """
+    if not con.execute(f"SELECT count(*) FROM {_CSV_ERRORS}").fetchall()[0][0]:
+        con.execute("CREATE OR REPLACE TEMP VIEW _annex_a_raw AS"
+                    f" SELECT CAST({first_data_line} + rowid AS INTEGER) AS row_number, * FROM _annex_a_csv")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _annex_a_shifts AS SELECT d, max(n) AS n FROM ("
+        f" SELECT line - {first_data_line} - (row_number() OVER (ORDER BY line) - 1) AS d,"
+        " row_number() OVER (ORDER BY line) AS n"
+        f" FROM (SELECT DISTINCT line FROM {_CSV_ERRORS})) GROUP BY d"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW _annex_a_raw AS"
+        f" SELECT CAST({first_data_line} + t.rowid + coalesce(s.n, 0) AS INTEGER) AS row_number, t.*"
+        " FROM _annex_a_csv t ASOF LEFT JOIN _annex_a_shifts s ON t.rowid >= s.d"
+    )
+
+
+def _windows_1252_as_utf8(path: Path, folder: Path) -> Path:
+    """A UTF-8 copy of a Windows-1252 (Excel 'CSV') file; bytes it does not define become U+FFFD."""
+    target = folder / "utf8.csv"
+    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
+    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _csv_header(path: Path, shown_as: Path) -> HeaderRow:
+    head = read_head(path)
+    header = find_header(head, lambda hs: annex_a_list_for_headings(hs) is not None)
+    if header is not None:
+        return header
+    hint = annex_a_list_for_sheet_name(shown_as.stem)
+    candidates = [row.headings for row in header_rows(head)]
+    if hint in LISTS:
+        raise _missing_columns_error(shown_as, LISTS[hint], "(CSV)", candidates)
+    shown = heading_summary(candidates[0]) if candidates else "none"
+    raise ExtractError(shown_as, f"not an Annex A list: the headings match no list (headings found: {shown})")
+
+
+def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
+    with open(path, "rb") as handle:
+        start = handle.read(4096)
+    if not start.strip():
+        raise ExtractError(path, "file is empty")
+    if looks_binary(start):
+        raise ExtractError(path, "not a CSV file (binary content)")
+    result = ReadResult(format=FORMAT)
+    with tempfile.TemporaryDirectory(prefix="annex_a_") as folder:
+        encoding, source_path = read_head(path).encoding, path
+        if encoding == "latin-1":
+            encoding, source_path = "utf-8", _windows_1252_as_utf8(path, Path(folder))
+            result.notices.append(_WINDOWS_1252_NOTICE)
+        header = _csv_header(source_path, path)
+        if problem := truncation(source_path, header, encoding):
+            raise ExtractError(path, problem)
+        number = annex_a_list_for_headings(header.headings)
+        if number not in LISTS:
+            result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
+            return result
+        if not _load_csv_raw(con, source_path, path, header, encoding):  # not UTF-8 after the first 64 KB
+            source_path = _windows_1252_as_utf8(path, Path(folder))
+            result.notices.append(_WINDOWS_1252_NOTICE)
+            header = _csv_header(source_path, path)
+            _load_csv_raw(con, source_path, path, header, "utf-8")
+    alist = LISTS[number]
+    source = _ListSource(alist, f"List {number}", header.line_index + 1, [_display(h) for h in header.headings])
+    _stage_list(con, source, result)
+    malformed = con.execute(
+        "INSERT INTO staged_rejects SELECT ?, line, ?, json_object('csv_line', any_value(csv_line)),"
+        f" 'CSV line could not be read: ' || min(error_message) FROM {_CSV_ERRORS} GROUP BY line ORDER BY line",
+        [source.sheet, alist.entity],
+    ).fetchall()[0][0]
+    result.rows_read += int(malformed)
+    return result
+
+
+# --- staging: the same SQL for workbooks and CSVs ---------------------------------------------
+#
+# Each field's distinct raw values (collected in one scan) are normalised once, into a narrow
+# value table per field (`_annex_a_values_<column>`, see ingest.readers.value_tables): clean
+# text (cleaned once in a materialised CTE), parsed id/date/number or mapped code, and a flag for
+# a value that is present but did not parse or map. Values repeat a lot (dates, codes, teams), so
+# the regular expressions run on a few thousand values, not on every row; plain child ids need
+# no normalising and are left out. The row query joins each field to its table and writes
+# staged_<entity> directly; rows without a child id or key date are then moved to staged_rejects.
+
+def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadResult) -> None:
+    if alist.entity not in result.entities:
+        con.execute(staged_ddl(alist.entity))
+        result.entities.append(alist.entity)
+
+
+_VALUES = "_annex_a_values"  # each field's distinct raw values; _annex_a_values_<column>: its value table
+
+
+def _flagged(f: Field, alist: AnnexList) -> bool:
+    """True when a present value that does not parse or map flags the row (the key date makes a reject instead)."""
+    return f.kind in ("code", "bool") or (f.kind in ("date", "int", "double") and f.column != alist.key_field)
+
+
+def _values_sql(alist: AnnexList, positions: dict[str, int]) -> dict[str, str]:
+    """Work table -> its SELECT, in order: _annex_a_values, then one value table per field the headings provide.
+
+    _annex_a_values holds each field's distinct raw values (one scan of _annex_a_raw); a field's
+    value table `_annex_a_values_<column>` has (raw, present, value[, flag]), see ingest.readers.value_tables.
+    """
+    fields = [f for f in alist.fields if f.column in positions]
+    raw = {f.column: f"c{positions[f.column]}" for f in fields}
+    skip = {f.column: plain_id_sql(raw[f.column]) for f in fields if f.kind == "child_id"}  # used as they are
+    tables = {_VALUES: distinct_values_sql("_annex_a_raw", raw, skip)}
+    parsed = {"child_id": child_id_sql("clean"), "date": date_sql("clean"), "int": integer_sql("clean"),
+              "double": double_sql("clean"), "code": "coalesce(code, clean)", "bool": boolean_sql("code"),
+              "text": "clean"}
+    for f in fields:
+        columns = {"value": parsed[f.kind]}
+        if _flagged(f, alist):
+            failed = "code IS NULL" if f.kind in ("code", "bool") else f"{parsed[f.kind]} IS NULL"
+            columns["flag"] = f"clean IS NOT NULL AND {failed}"
+        tables[f"{_VALUES}_{f.column}"] = value_table_sql(_VALUES, f.column, columns, f.domain)
+    return tables
+
+
+def _flags_sql(fields: list[Field], alist: AnnexList) -> str:
+    """SQL of the row's flags: an empty list unless a value did not map or parse (the common case is cheap)."""
+    conditions = {_flag_name(f): f"m_{f.column}.flag" for f in fields if _flagged(f, alist)}
+    if not conditions:
+        return "[]::VARCHAR[]"
+    items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in conditions.items())
+    return (f"CASE WHEN {' OR '.join(conditions.values())}"
+            f" THEN list_filter([{items}], lambda x: x IS NOT NULL) ELSE []::VARCHAR[] END")
+
+
+def _flag_name(f: Field) -> str:
+    return f"{f.column}_unmapped" if f.kind in ("code", "bool") else f"{f.column}_unparsed"
+
+
+def _rows_sql(source: _ListSource, positions: dict[str, int]) -> str:
+    """SELECT of staged_<entity>'s columns for every non-blank row of _annex_a_raw (param $sheet).
+
+    A field's value comes from its value table, joined as m_<column>; a plain child id (skipped
+    by its table) is the id as it is.
+    """
+    alist = source.alist
+    fields = [f for f in alist.fields if f.column in positions]
+    joins = " ".join(lookup_sql(f"{_VALUES}_{f.column}", f"m_{f.column}", f"r.c{positions[f.column]}") for f in fields)
+    values = {f.column: f"m_{f.column}.value" for f in fields}
+    values["child_id"] = value_or_skipped_sql("m_child_id", values["child_id"], f"r.c{positions['child_id']}")
+    used = set(positions.values())
+    other = [f"coalesce(length(trim(replace(r.c{j}, chr(160), ' '))), 0) > 0"
+             for j, h in enumerate(source.headings) if h and j not in used]
+    not_blank = " OR ".join([f"{values['child_id']} IS NOT NULL",
+                             *(present_sql(f"m_{f.column}") for f in fields if f.kind != "child_id"), *other])
+    outputs = [f"{values[c]} AS {c}" if c in values else f"NULL AS {c}" for c in staged_columns(alist.entity)[:-3]]
+    return f"""
+        SELECT {', '.join(outputs)}, $sheet AS sheet, r.row_number,
+               {_flags_sql(fields, alist)} AS flags
+        FROM _annex_a_raw r {joins}
+        WHERE {not_blank}"""
+
+
+def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: ReadResult) -> None:
+    """Stage one list's rows from _annex_a_raw into staged_<entity> and staged_rejects."""
+    alist = source.alist
+    positions = _match_fields(alist, [heading_key(h) for h in source.headings])
+    if not has_code_synonyms(con):
+        install_code_synonyms(con)
+    _stage_empty(con, alist, result)
+    tables = _values_sql(alist, positions)
+    try:
+        with insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
+            for table, sql in tables.items():
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+            inserted = con.execute(
+                f"INSERT INTO staged_{alist.entity} ({', '.join(staged_columns(alist.entity))})"
+                f" {_rows_sql(source, positions)}",
+                {"sheet": source.sheet},
+            ).fetchall()[0][0]
+        result.rows_read += int(inserted)
+        _move_rejects(con, source, positions)
+        result.notices.extend(_list_notices(con, source, positions))
+    finally:
+        for table in tables:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _reject_reason_sql(key: str, key_clean: str) -> str:
+    return (
+        "nullif(concat_ws('; ', CASE WHEN s.child_id IS NULL THEN $child_heading || ' is missing' END,"
+        f" CASE WHEN s.{key} IS NOT NULL THEN NULL WHEN {key_clean} IS NULL THEN $key_heading || ' is missing'"
+        f" ELSE $key_heading || ' ''' || {key_clean} || ''' is not a date' END), '')"
+    )
+
+
+def _move_rejects(con: duckdb.DuckDBPyConnection, source: _ListSource, positions: dict[str, int]) -> None:
+    """Move the list's rows without a child id or key date from staged_<entity> to staged_rejects."""
+    alist = source.alist
+    table, key = f"staged_{alist.entity}", alist.key_field
+    rejected = f"sheet = $sheet AND (child_id IS NULL OR {key} IS NULL)"
+    if not con.execute(f"SELECT count(*) FROM {table} WHERE {rejected}", {"sheet": source.sheet}).fetchall()[0][0]:
+        return
+    columns = [j for j, h in enumerate(source.headings) if h]
+    headings = _unique_headings([source.headings[j] for j in columns])
+    raw_json = "json_object(" + ", ".join(f"$h{i}, r.c{j}" for i, j in enumerate(columns)) + ")"
+    reason = _reject_reason_sql(key, clean_text_sql(f"r.c{positions[key]}"))
+    params: dict[str, object] = {f"h{i}": h for i, h in enumerate(headings)}
+    params.update(sheet=source.sheet, entity=alist.entity, child_heading=source.headings[positions["child_id"]],
+                  key_heading=source.headings[positions[key]])
+    con.execute(
+        f"INSERT INTO staged_rejects SELECT $sheet, r.row_number, $entity, {raw_json}, {reason}"
+        f" FROM (SELECT row_number, child_id, {key} FROM {table} WHERE {rejected}) s"
+        " JOIN _annex_a_raw r USING (row_number) ORDER BY r.row_number",
+        params,
+    )
+    con.execute(f"DELETE FROM {table} WHERE {rejected}", {"sheet": source.sheet})
+
+
+def _list_notices(con: duckdb.DuckDBPyConnection, source: _ListSource, positions: dict[str, int]) -> list[str]:
+    alist = source.alist
+    where = f"{alist.label}, sheet '{source.sheet}'"
+    notices = []
+    absent = [f.heading for f in alist.fields if f.column not in positions]
+    if absent:
+        notices.append(f"{where}: no column for {', '.join(absent)} (left empty)")
+    counts = con.execute(
+        f"SELECT flag, count(*) FROM (SELECT unnest(flags) AS flag FROM staged_{alist.entity}"
+        " WHERE sheet = $sheet AND len(flags) > 0) GROUP BY flag ORDER BY flag",
+        {"sheet": source.sheet},
+    ).fetchall()
+    if counts:
+        notices.append(f"{where}: values kept as written and flagged: "
+                       + ", ".join(f"{flag} ({n} rows)" for flag, n in counts))
+    rejected = con.execute("SELECT count(*) FROM staged_rejects WHERE sheet = $sheet",
+                           {"sheet": source.sheet}).fetchall()[0][0]
+    if rejected:
+        key_heading = alist.field(alist.key_field).heading
+        notices.append(f"{where}: {rejected} row(s) rejected (no child id, or no valid {key_heading})")
+    return notices
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+def _is_workbook(path: Path) -> bool:
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    with open(path, "rb") as handle:
+        return handle.read(4) in (_ZIP_MAGIC, _OLE_MAGIC)
+
+
+def read_annex_a(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
+    """Stage an Annex A workbook or per-list CSV as TEMP staged_<entity> tables (+ staged_rejects) on `con`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExtractError(path, "file not found")
+    create_staged_rejects(con)
+    try:
+        if _is_workbook(path):
+            return _read_workbook(path, con)
+        return _read_csv(path, con)
+    finally:
+        con.execute("DROP VIEW IF EXISTS _annex_a_raw")
+        for table in ("_annex_a_csv", "_annex_a_shifts", _CSV_ERRORS, _CSV_SCANS):
+            con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -1,0 +1,118 @@
+"""What the store covers: the default period, data spans, loads, monthly coverage, filter choices and history warnings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from metrics.params import Period
+from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS
+from store.derive import NOT_KNOWN_GROUP
+from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
+from store.events import PRIMARY_DATE
+
+PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
+
+
+def _latest_data_date(con: duckdb.DuckDBPyConnection) -> date | None:
+    row = con.execute(
+        "SELECT coalesce((SELECT max(as_of) FROM loads), (SELECT max(referral_date) FROM referrals))"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def default_period(con: duckdb.DuckDBPyConnection) -> Period:
+    """The last 12 complete calendar months up to the latest data (the latest extract as-of date)."""
+    latest = _latest_data_date(con) or date.today()
+    month_end = (latest.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    end = latest if latest == month_end else latest.replace(day=1) - timedelta(days=1)
+    start_month = end.month - 11
+    start = date(end.year + (start_month - 1) // 12, (start_month - 1) % 12 + 1, 1)
+    return Period(start, end)
+
+
+def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """For each canonical table: earliest and latest event date, and its number of rows."""
+    spans: dict[str, dict[str, Any]] = {}
+    for table, columns in _SPAN_COLUMNS.items():
+        earliest = f"least({', '.join(f'min({c})' for c in columns)})"
+        latest = f"greatest({', '.join(f'max({c})' for c in columns)})"
+        row = con.execute(f"SELECT {earliest}, {latest}, count(*) FROM {table}").fetchone() or (None, None, 0)
+        spans[table] = {"earliest": row[0], "latest": row[1], "rows": int(row[2])}
+    return spans
+
+
+def history_warnings(con: duckdb.DuckDBPyConnection, period: Period) -> list[str]:
+    """Plain-English warnings about what the store lacks for this period."""
+    spans = data_span(con)
+    warnings: list[str] = []
+    referrals = spans["referrals"]
+    if referrals["rows"] == 0:
+        warnings.append("No referrals are loaded: re-referral and ethnicity measures are empty.")
+    else:
+        row = con.execute("SELECT CAST(CAST(? AS DATE) - INTERVAL 12 MONTH AS DATE)", [period.start]).fetchone()
+        needed = row[0] if row else period.start
+        if referrals["earliest"] > needed:
+            warnings.append(
+                f"Referrals are loaded from {referrals['earliest']:%d %b %Y}, less than 12 months before the period "
+                f"starts ({period.start:%d %b %Y}): re-referrals early in the period are undercounted."
+            )
+    latest = _latest_data_date(con)
+    if latest is not None and period.end > latest:
+        warnings.append(f"The period ends after the latest data ({latest:%d %b %Y}): recent months are incomplete.")
+    for table, what in (("recordings", "recording timeliness"), ("assessments", "assessment timeliness"),
+                        ("contacts", "front-door contact measures")):
+        if spans[table]["rows"] == 0:
+            warnings.append(f"No {table} are loaded: {what} is empty.")
+    return warnings
+
+
+def loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The `loads` table, newest first."""
+    return con.execute("SELECT * FROM loads ORDER BY load_id DESC").df()
+
+
+def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Rows per canonical table per month of its primary event date: table, month, rows.
+
+    Only plausible dates count: from 1990 to the latest as-of date loaded. Rows dated outside that
+    window are data-quality faults (the checks list them), not months of coverage.
+    """
+    window = f"BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)"
+    parts = " UNION ALL ".join(
+        f"SELECT '{table}' AS \"table\", CAST(date_trunc('month', {column}) AS DATE) AS month, count(*) AS rows"
+        f" FROM {table} WHERE {column} {window} GROUP BY 2"
+        for table, column in PRIMARY_DATE.items()
+    )
+    frame = con.execute(f"SELECT * FROM ({parts}) ORDER BY \"table\", month").df()
+    frame["month"] = pd.to_datetime(frame["month"]).dt.date
+    frame["rows"] = frame["rows"].astype("int64")
+    return frame
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[str]:
+    return [str(r[0]) for r in con.execute(sql, params or []).fetchall() if r[0] is not None]
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Choices for each filter: team, worker, referral_source, ethnicity_group, age_band, and 'worker:<team>'."""
+    staff = con.execute(  # one scan of the fact tables; teams, workers and pairs are read from its result
+        "SELECT DISTINCT team, worker FROM (SELECT team, worker FROM referral_facts"
+        " UNION SELECT team, worker FROM assessment_facts UNION SELECT team, worker FROM recording_facts"
+        " UNION SELECT team, worker FROM closure_facts)"
+    ).fetchall()
+    options: dict[str, list[str]] = {
+        "team": sorted({str(team) for team, _ in staff if team is not None}),
+        "worker": sorted({str(worker) for _, worker in staff if worker is not None}),
+        "referral_source": _distinct(
+            con, "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
+            " FROM contact_facts ORDER BY 1"),
+        "ethnicity_group": sorted(set(ETHNICITY_GROUPS.values())) + [NOT_KNOWN_GROUP],
+        "age_band": [label for label, _, _ in AGE_BANDS] + [AGE_BAND_UNKNOWN],
+    }
+    for team, worker in sorted((str(t), str(w)) for t, w in staff if t is not None and w is not None):
+        options.setdefault(f"worker:{team}", []).append(worker)
+    return options

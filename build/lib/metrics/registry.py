@@ -1,0 +1,486 @@
+"""The registry of metric definitions: what each metric counts, in words, for the definitions page and docs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from store.derive import DERIVED_TABLES
+
+ALL_FILTERS: tuple[str, ...] = ("team", "worker", "referral_source", "ethnicity_group", "age_band", "disabled")
+CHILD_FILTERS: tuple[str, ...] = ("ethnicity_group", "age_band", "disabled")
+GOOD_DIRECTIONS: tuple[str, ...] = ("up", "down", "neither")
+KINDS: tuple[str, ...] = ("rate", "count", "list", "distribution", "benchmark", "method")
+
+DFE_CIN = "DfE, Children in need statistics (Explore Education Statistics), table C1/B1 definitions"
+WORKING_TOGETHER = "Working Together to Safeguard Children (45 working days from referral)"
+OFSTED_LETTER = "Ofsted inspection letter, Blackburn with Darwen, 2010 (area for development)"
+LOCAL = "Local measure defined by this product (no national definition)"
+WORKING_DAYS = (
+    "Working days are Monday to Friday less England & Wales bank holidays (one-off days included, "
+    "from the `holidays` library). The working-day duration from a to b counts working days w with "
+    "a < w <= b: the same day is 0, Friday to Monday is 1, a weekend start counts from the next working day."
+)
+
+
+@dataclass(frozen=True)
+class MetricDefinition:
+    """One metric's definition, as shown on the definitions page and in docs/METRICS.md."""
+
+    code: str
+    title: str
+    wording: str
+    numerator: str
+    denominator: str
+    unit: str
+    good_direction: str
+    source: str
+    convention: str
+    filters: tuple[str, ...]
+    breakdowns: tuple[str, ...]
+    function: str = ""
+    kind: str = "rate"
+
+
+_DEFINITIONS: tuple[MetricDefinition, ...] = (
+    # --- re-referrals ----------------------------------------------------------------------
+    MetricDefinition(
+        code="re_referral_rate",
+        title="Re-referrals within 12 months",
+        wording="Of the referrals made in the period, the percentage that came within 12 months of a previous "
+        "referral of the same child.",
+        numerator="referrals in the period with a previous referral of the same child within the look-back",
+        denominator="referrals in the period (one per child per day)",
+        unit="%",
+        good_direction="down",
+        source=DFE_CIN,
+        convention="Default look-back '12_calendar_months': a referral on d is a re-referral when the child has "
+        "another referral dated p with d - 12 calendar months <= p < d (12 months before 29 Feb 2024 is "
+        "28 Feb 2023; a referral exactly 12 months after the last counts). Alternative '365_days': "
+        "d - 365 <= p < d. Same-day duplicate referrals of one child are one referral (DfE rule 8820), "
+        "never a re-referral of themselves. The look-back reaches before the period: a warning shows when "
+        "the store holds less than 12 months of referrals before it.",
+        filters=ALL_FILTERS,
+        breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
+        function="metrics.re_referrals.re_referral_rate",
+    ),
+    MetricDefinition(
+        code="re_referred_children",
+        title="Children re-referred",
+        wording="Each re-referral in the period with the child's previous referral and previous closure.",
+        numerator="-",
+        denominator="-",
+        unit="list",
+        good_direction="neither",
+        source=OFSTED_LETTER,
+        convention="Same look-back as the re-referral rate. The previous closure is the child's latest closed "
+        "CIN episode, or NFA referral, closed on or before the referral date (an episode that started on "
+        "the referral date is the referral's own).",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.re_referrals.re_referred_children",
+        kind="list",
+    ),
+    MetricDefinition(
+        code="re_referral_after_closure",
+        title="Re-referral after closure",
+        wording="Of the cases closed in the period (closed CIN episodes and referrals closed with no further "
+        "action), the percentage followed by a new referral of the child within N months.",
+        numerator="closures in the period followed by a referral of the child within N calendar months",
+        denominator="closures in the period: closed CIN episodes plus NFA referrals without an episode of their own",
+        unit="%",
+        good_direction="down",
+        source=OFSTED_LETTER,
+        convention="N = 3, 6 or 12 (default 12). A referral on the closure date counts as following it. NFA "
+        "referrals carry closure reason 'NFA'. `incomplete_follow_up` counts closures not (yet) followed by a referral "
+        "whose N months have not all passed at the as-of date: their outcome may still change.",
+        filters=("team", "worker", "ethnicity_group", "age_band", "disabled"),
+        breakdowns=("month", "closure_reason", "team", "worker"),
+        function="metrics.re_referrals.re_referral_after_closure",
+    ),
+    MetricDefinition(
+        code="closure_to_re_referral",
+        title="Time from closure to the next referral",
+        wording="Closures in the period by how long it was until the child's next referral.",
+        numerator="closures in the band",
+        denominator="closures in the period",
+        unit="count and %",
+        good_direction="neither",
+        source=OFSTED_LETTER,
+        convention="Bands in calendar months after the closure date: within 1 month, 1-3, 3-6, 6-12, over 12 "
+        "months, not re-referred (as at the latest data).",
+        filters=("team", "worker", "ethnicity_group", "age_band", "disabled"),
+        breakdowns=(),
+        function="metrics.re_referrals.closure_to_re_referral",
+        kind="distribution",
+    ),
+    # --- timeliness ------------------------------------------------------------------------
+    MetricDefinition(
+        code="assessment_timeliness",
+        title="Assessments completed within 45 working days",
+        wording="Of the assessments authorised in the period, the percentage authorised within 45 working days.",
+        numerator="assessments authorised in the period within the limit (default 45 working days)",
+        denominator="assessments authorised in the period (with a start date, or a referral date on the "
+        "referral clock)",
+        unit="%",
+        good_direction="up",
+        source=DFE_CIN + "; " + WORKING_TOGETHER,
+        convention="Clock 'start' (DfE statistic): assessment start to authorisation. Clock 'referral' "
+        "(Working Together): referral to authorisation, the referral being the CIN census episode's "
+        "referral date where given, else the child's latest referral on or before the start. "
+        + WORKING_DAYS + " Day 45 is in time, day 46 late. `median_wd` is the median duration.",
+        filters=ALL_FILTERS,
+        breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
+        function="metrics.timeliness.assessment_timeliness",
+    ),
+    MetricDefinition(
+        code="assessment_duration_bands",
+        title="Assessment durations (DfE bands)",
+        wording="Assessments authorised in the period by working days taken.",
+        numerator="assessments authorised in the period in the band",
+        denominator="assessments authorised in the period",
+        unit="count and %",
+        good_direction="neither",
+        source=DFE_CIN,
+        convention="Bands: same day (0), 1-10, 11-20, 21-30, 31-40, 41-45, 46-50, 51-60, 61+ working days. "
+        + WORKING_DAYS,
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.timeliness.assessment_duration_bands",
+        kind="distribution",
+    ),
+    MetricDefinition(
+        code="open_assessments_overdue",
+        title="Open assessments past 45 working days",
+        wording="Assessments started and not authorised at the as-of date that have been open more than "
+        "45 working days.",
+        numerator="open assessments with working days open > limit",
+        denominator="-",
+        unit="list",
+        good_direction="down",
+        source="DfE CIN census validation rule 8670Q",
+        convention="As-of date: the latest extract as-of date in `loads` unless given. Working days open = "
+        "working days from the start to the as-of date. Shown apart from assessments completed late. "
+        + WORKING_DAYS,
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.timeliness.open_assessments_overdue",
+        kind="list",
+    ),
+    MetricDefinition(
+        code="count_open_assessments_overdue",
+        title="Number of open assessments past 45 working days",
+        wording="How many assessments were open at the as-of date after more than 45 working days.",
+        numerator="open assessments with working days open > limit",
+        denominator="-",
+        unit="count",
+        good_direction="down",
+        source="DfE CIN census validation rule 8670Q",
+        convention="The count of the open_assessments_overdue list (same as-of date, filters and limit).",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.timeliness.count_open_assessments_overdue",
+        kind="count",
+    ),
+    MetricDefinition(
+        code="recording_timeliness",
+        title="Records written up within target",
+        wording="Of the events in the period, the percentage written up within the target number of working days.",
+        numerator="recordings with event date in the period written up with a delay <= target",
+        denominator="recordings with event date in the period (written up or not)",
+        unit="%",
+        good_direction="up",
+        source=OFSTED_LETTER + "; " + LOCAL,
+        convention="Delay = working days from the event date to the date it was entered. Target: 5 working "
+        "days by default (no national standard; configurable). Events not yet written up count in the "
+        "denominator and not in the numerator (`not_written_up`). `median_delay_wd` and `p90_delay_wd` are "
+        "over written-up recordings (linear interpolation). " + WORKING_DAYS,
+        filters=("team", "worker"),
+        breakdowns=("month", "team", "worker", "record_type"),
+        function="metrics.timeliness.recording_timeliness",
+    ),
+    MetricDefinition(
+        code="recording_backlog",
+        title="Events not yet written up",
+        wording="Recorded events on or before the as-of date that had not been written up by then.",
+        numerator="-",
+        denominator="-",
+        unit="list",
+        good_direction="down",
+        source=LOCAL,
+        convention="As-of date as for open assessments. Working days waiting counted as for recording delay.",
+        filters=("team", "worker"),
+        breakdowns=(),
+        function="metrics.timeliness.recording_backlog",
+        kind="list",
+    ),
+    # --- ethnicity --------------------------------------------------------------------------
+    MetricDefinition(
+        code="ethnicity_completeness",
+        title="Ethnicity recorded",
+        wording="Of the records in the period, the percentage whose ethnicity is one of the 18 known DfE codes.",
+        numerator="records with a known ethnicity code (not REFU, NOBT, missing or invalid)",
+        denominator="records in the period: referrals (default), contacts, assessments started, or distinct "
+        "children referred",
+        unit="%",
+        good_direction="up",
+        source="DfE CIN census rule 4220; " + OFSTED_LETTER,
+        convention="Level 'referral', 'contact', 'assessment': the ethnicity written on each record. Level "
+        "'child': each child referred in the period, by the child's ethnicity across all records (the latest "
+        "known code, else the latest recorded value). Refused (REFU), not obtained (NOBT), missing and "
+        "invalid are counted apart. Records about unborn children stay in the denominator; `unborn` shows "
+        "how many there were and `rate_excluding_unborn` the rate without them.",
+        filters=ALL_FILTERS,
+        breakdowns=("month", "team", "worker", "referral_source", "age_band", "contact_source"),
+        function="metrics.ethnicity.ethnicity_completeness",
+    ),
+    MetricDefinition(
+        code="ethnicity_inconsistent_children",
+        title="Children whose ethnicity differs between records",
+        wording="Children recorded with more than one known ethnicity code across all records.",
+        numerator="-",
+        denominator="-",
+        unit="list",
+        good_direction="down",
+        source=OFSTED_LETTER,
+        convention="Only known codes are compared: a record saying REFU or NOBT beside a known code is a gap, "
+        "not a contradiction. `records` counts the child's records that carry an ethnicity.",
+        filters=("ethnicity_group", "disabled"),
+        breakdowns=(),
+        function="metrics.ethnicity.ethnicity_inconsistent_children",
+        kind="list",
+    ),
+    MetricDefinition(
+        code="count_ethnicity_inconsistent_children",
+        title="Number of children recorded with different ethnicities",
+        wording="How many children have more than one known ethnicity code across their records.",
+        numerator="children with more than one distinct known code",
+        denominator="-",
+        unit="count",
+        good_direction="down",
+        source=OFSTED_LETTER,
+        convention="The count of the ethnicity_inconsistent_children list (same filters), computed without "
+        "fetching the list, so pages can show it at national scale.",
+        filters=("ethnicity_group", "disabled"),
+        breakdowns=(),
+        function="metrics.ethnicity.count_ethnicity_inconsistent_children",
+        kind="count",
+    ),
+    MetricDefinition(
+        code="ethnic_makeup",
+        title="Ethnic make-up of referred children",
+        wording="Children referred in the period by ethnic group, beside the local child population.",
+        numerator="children referred in the period in the group",
+        denominator="children referred in the period",
+        unit="%",
+        good_direction="neither",
+        source="ONS census population by ethnicity (supplied locally)",
+        convention="`share` is of all referred children; `share_known` of those with a known group. "
+        "`population_share` comes from data/reference/local_child_population_by_ethnicity.csv "
+        "(la_code, ethnicity_group, children), which a council supplies; the project ships no population "
+        "by ethnicity, so without that file population_share is NaN.",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.ethnicity.ethnic_makeup",
+        kind="distribution",
+    ),
+    # --- front door -------------------------------------------------------------------------
+    MetricDefinition(
+        code="contacts_per_child",
+        title="Contacts per child",
+        wording="Contacts in the period divided by the number of children they were about.",
+        numerator="contacts in the period",
+        denominator="distinct children with a contact in the period",
+        unit="ratio",
+        good_direction="down",
+        source=LOCAL,
+        convention="The referral_source filter selects the contact source (same DfE code list).",
+        filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
+        breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
+        function="metrics.front_door.contacts_per_child",
+    ),
+    MetricDefinition(
+        code="contact_conversion",
+        title="Contacts leading to a referral",
+        wording="Of the contacts in the period, the percentage followed by a referral of the child within "
+        "N days.",
+        numerator="contacts followed by a referral on the same day or within N calendar days (default 30)",
+        denominator="contacts in the period",
+        unit="%",
+        good_direction="neither",
+        source=LOCAL,
+        convention="The referral_source filter selects the contact source.",
+        filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
+        breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
+        function="metrics.front_door.contact_conversion",
+    ),
+    MetricDefinition(
+        code="repeat_contacts",
+        title="Repeat contacts within 12 months",
+        wording="Of the contacts in the period, the percentage about a child with an earlier contact in the "
+        "previous 12 months.",
+        numerator="contacts with an earlier contact (an earlier day) of the child within 12 calendar months",
+        denominator="contacts in the period",
+        unit="%",
+        good_direction="down",
+        source=LOCAL,
+        convention="Contacts on the same day (from different sources) are not repeats of each other. The "
+        "referral_source filter selects the contact source.",
+        filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
+        breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
+        function="metrics.front_door.repeat_contacts",
+    ),
+    # --- practice ---------------------------------------------------------------------------
+    MetricDefinition(
+        code="child_seen_rate",
+        title="Child seen during assessment",
+        wording="Of the assessments authorised in the period, the percentage where the child was seen.",
+        numerator="assessments authorised in the period recorded as child seen",
+        denominator="assessments authorised in the period",
+        unit="%",
+        good_direction="up",
+        source="Ofsted Annex A List 4; " + OFSTED_LETTER,
+        convention="An assessment with no answer counts in the denominator only (`not_recorded`).",
+        filters=ALL_FILTERS,
+        breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
+        function="metrics.practice.child_seen_rate",
+    ),
+    MetricDefinition(
+        code="child_views_rate",
+        title="Child's views recorded",
+        wording="Of the recordings of events in the period that say, the percentage carrying the child's views.",
+        numerator="recordings marked as carrying the child's views",
+        denominator="recordings with event date in the period where the extract says whether views are recorded",
+        unit="%",
+        good_direction="up",
+        source=OFSTED_LETTER,
+        convention="Recordings whose extract does not carry the field are left out (`not_stated`).",
+        filters=("team", "worker"),
+        breakdowns=("month", "team", "worker", "record_type"),
+        function="metrics.practice.child_views_rate",
+    ),
+    # --- benchmarks, SPC, privacy -------------------------------------------------------------
+    MetricDefinition(
+        code="re_referral_benchmarks",
+        title="Re-referral rate: England, region and statistical neighbours",
+        wording="Published re-referral rates by year (year ending 31 March).",
+        numerator="re-referrals within 12 months (published)",
+        denominator="referrals (published)",
+        unit="%",
+        good_direction="down",
+        source="DfE Children in need table C1 2013-2025; DfE statistical neighbours 2025 "
+        "(Open Government Licence v3.0)",
+        convention="'Statistical neighbours' is the mean of the ten neighbours' published rates (as the DfE "
+        "LAIT tool shows it), with their referrals and re-referrals summed; suppressed values (c, x, z, low) "
+        "are left out. The LA code is a parameter (default 889, Blackburn with Darwen).",
+        filters=(),
+        breakdowns=("year", "area"),
+        function="metrics.benchmarks.re_referral_benchmarks",
+        kind="benchmark",
+    ),
+    MetricDefinition(
+        code="referrals_per_10000",
+        title="Referrals per 10,000 children",
+        wording="Referrals in the period per 10,000 children aged 0-17 living in the local authority.",
+        numerator="referrals in the period",
+        denominator="children aged 0-17 (ONS mid-year estimate) / 10,000",
+        unit="per 10,000",
+        good_direction="neither",
+        source="ONS mid-year population estimates 2012-2024 (Open Government Licence v3.0)",
+        convention="The population is the LA's latest ONS estimate for a year up to the period's end year; "
+        "the rate is per period, so compare 12-month periods with the DfE's annual rates.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.benchmarks.referrals_per_10000",
+        kind="count",
+    ),
+    MetricDefinition(
+        code="spc_limits",
+        title="Statistical process control limits",
+        wording="Centre line and control limits for a monthly series, with special-cause signals flagged.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="NHS England, Making Data Count",
+        convention="p-chart: centre = pooled rate, limits = centre +/- 3 sqrt(p(1-p)/n) for each month's n "
+        "(clamped to 0-100). XmR: centre = mean, limits = mean +/- 2.66 x mean moving range. Signals, in "
+        "priority: a point outside the limits ('above'/'below'); a run of 7 or more points on one side of "
+        "the centre ('run'); 6 or more points steadily rising or falling ('trend').",
+        filters=(),
+        breakdowns=("month",),
+        function="metrics.spc.spc_limits",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="suppress_small_counts",
+        title="Small-count suppression",
+        wording="Counts below a threshold are hidden (and rates built on them) before aggregates leave the service.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="DfE statistical disclosure control (suppressed values published as 'c')",
+        convention="Default threshold 5: a count of 1-4 is suppressed; zero is shown. A suppressed numerator or "
+        "denominator suppresses the rate in its row.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.privacy.suppress_small_counts",
+        kind="method",
+    ),
+)
+
+REGISTRY: dict[str, MetricDefinition] = {d.code: d for d in _DEFINITIONS}
+
+
+def definitions_frame() -> pd.DataFrame:
+    """Every definition as one row (tuples joined with ', '), for the definitions page."""
+    rows = []
+    for definition in REGISTRY.values():
+        row = asdict(definition)
+        row["filters"] = ", ".join(definition.filters)
+        row["breakdowns"] = ", ".join(definition.breakdowns)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def definitions_markdown() -> str:
+    """docs/METRICS.md: every definition, generated from the registry."""
+    lines = [
+        "# Metric definitions",
+        "",
+        "Generated from `metrics/registry.py` by `python -m metrics docs`; do not edit by hand.",
+        "",
+        "Every metric is a function of a read-only store connection, a period (inclusive) and filters; "
+        "rates are unrounded percentages, NaN when there is nothing to divide by. The derived tables the "
+        "metrics scan are described in `store/derive.py`.",
+        "",
+        "| code | title | unit | good direction |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| [`{d.code}`](#{d.code}) | {d.title} | {d.unit} | {d.good_direction} |" for d in REGISTRY.values()]
+    lines.append("")
+    for d in REGISTRY.values():
+        lines += [
+            f"## {d.code}",
+            "",
+            f"**{d.title}** — `{d.function}` ({d.kind})",
+            "",
+            d.wording,
+            "",
+            f"- Numerator: {d.numerator}",
+            f"- Denominator: {d.denominator}",
+            f"- Unit: {d.unit}; good direction: {d.good_direction}",
+            f"- Source: {d.source}",
+            f"- Filters that apply: {', '.join(d.filters) or 'none'}",
+            f"- Breakdowns (`by`): {', '.join(d.breakdowns) or 'none'}",
+            "",
+            f"Convention: {d.convention}",
+            "",
+        ]
+    lines += ["## Derived tables", "", "Rebuilt at every publish by `store/derive.py`; metrics scan these.", "",
+              "| table | grain |", "|---|---|"]
+    lines += [f"| `{table}` | {grain} |" for table, grain in DERIVED_TABLES.items()]
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,385 @@
+"""Derived tables the metrics scan, brought up to date from the canonical tables at every publish.
+
+Everything a metric needs that would otherwise take a window query or a join at read time
+(the child's previous referral, previous closure, working-day durations, the child's
+ethnicity and age band) is worked out once here, so each metric is a filtered scan.
+
+Tables and their grain:
+
+- `calendar`: one row per day 2005–2030 (see store/calendar.py).
+- `ethnicity_codes`: one row per DfE ethnicity code, with its group and completeness category.
+- `children`: one row per child seen in any canonical table (store/schema.CHILDREN_COLUMNS).
+  Attributes are the latest recorded (by event date, then extract as-of date); the child's
+  `ethnicity` is the latest *known* code where any record has one, else the latest
+  non-missing value (REFU, NOBT or an invalid code), so a later 'not obtained' row does not
+  undo an earlier known code.
+- `referral_facts`: one row per referral (child, referral date): same-day duplicates are one
+  referral because the canonical key is (child_id, referral_date).
+- `assessment_facts`: one row per assessment (child, start date).
+- `recording_facts`: one row per recorded item (record_id).
+- `contact_facts`: one row per contact (child, contact date, contact source).
+- `closure_facts`: one row per closure: each closed CIN episode, and each NFA referral that
+  has no CIN episode of its own (closure date = referral date, reason 'NFA').
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from store.calendar import build_calendar
+from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
+
+NOT_KNOWN_GROUP = "Not known"
+NFA_REASON = "NFA"
+
+DERIVED_TABLES: dict[str, str] = {
+    "calendar": "one row per day, 2005-01-01 to 2030-12-31",
+    "ethnicity_codes": "one row per DfE ethnicity code (20)",
+    "children": "one row per child in any canonical table",
+    "referral_facts": "one row per referral (child_id, referral_date)",
+    "assessment_facts": "one row per assessment (child_id, start_date)",
+    "recording_facts": "one row per recorded item (record_id)",
+    "contact_facts": "one row per contact (child_id, contact_date, contact_source)",
+    "closure_facts": "one row per closed CIN episode or NFA referral without an episode",
+}
+
+
+def _quoted(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL macros for the code lists (built from store.codes, never from user input)."""
+    known = _quoted(sorted(ETHNICITY_GROUPS))
+    groups = " ".join(
+        f"WHEN e IN ({_quoted(sorted(c for c, g in ETHNICITY_GROUPS.items() if g == group))}) THEN '{group}'"
+        for group in sorted(set(ETHNICITY_GROUPS.values()))
+    )
+    bands = []
+    for label, lower, upper in AGE_BANDS:
+        cond = " AND ".join(
+            ([f"age >= {lower}"] if lower is not None else []) + ([f"age < {upper}"] if upper is not None else [])
+        )
+        bands.append(f"WHEN {cond} THEN '{label}'")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS CASE
+            WHEN e IS NULL OR trim(e) = '' THEN 'missing'
+            WHEN e IN ({known}) THEN 'known'
+            WHEN e IN ('REFU', 'NOBT') THEN e
+            ELSE 'invalid' END"""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_group(e) AS CASE {groups} ELSE '{NOT_KNOWN_GROUP}' END")
+    con.execute(
+        """CREATE OR REPLACE TEMP MACRO age_at(dob, d, age_years) AS CASE
+            WHEN dob IS NOT NULL AND dob > d THEN -1
+            WHEN dob IS NOT NULL THEN year(d) - year(dob)
+                 - CASE WHEN month(d) * 100 + day(d) < month(dob) * 100 + day(dob) THEN 1 ELSE 0 END
+            ELSE floor(age_years) END"""
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP MACRO age_band_of(age) AS CASE WHEN age IS NULL THEN '{AGE_BAND_UNKNOWN}' "
+        f"{' '.join(bands)} ELSE '{AGE_BAND_UNKNOWN}' END"
+    )
+
+
+FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
+_SOURCE_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The rows to rebuild: those whose `key` (child_id or record_id) is in the TEMP table `table`."""
+
+    table: str
+    key: str = "child_id"
+
+    @property
+    def where(self) -> str:
+        return f"{self.key} IN (SELECT {self.key} FROM {self.table})"
+
+
+def _sources(scope: Scope | None) -> dict[str, str]:
+    """FROM items for the tables a builder reads: whole tables, or only the rows in `scope`."""
+    if scope is None:
+        return {t: t for t in _SOURCE_TABLES}
+    return {t: f"(SELECT * FROM {t} WHERE {scope.where})" for t in _SOURCE_TABLES}
+
+
+def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None) -> None:
+    con.execute(f"DELETE FROM {table}" + ("" if scope is None else f" WHERE {scope.where}"))
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, select_sql: str) -> None:
+    """Create `table` from the query, or, for a scope, replace just the scope's rows."""
+    if scope is None:
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
+        return
+    _clear(con, table, scope)
+    con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+
+
+# What each derived table depends on, as scopes over the merge's changes (ingest.merge.CHANGES):
+# `children` on every record of the child (recordings widen first/last seen); the event facts on
+# the child's events and attributes, which recordings do not carry; recording facts on the record.
+_SCOPE_SQL: dict[str, str] = {
+    "children": "SELECT DISTINCT child_id FROM {changes} WHERE child_id IS NOT NULL",
+    "events": "SELECT DISTINCT child_id FROM {changes} WHERE entity <> 'recordings' AND child_id IS NOT NULL",
+    "records": "SELECT DISTINCT record_id FROM {changes} WHERE record_id IS NOT NULL",
+}
+
+
+def _incremental_scopes(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scope] | None:
+    """TEMP tables `_derive_<scope>` of what changed, or None when a full rebuild is due."""
+    if changes is None:
+        return None
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    if not set(DERIVED_TABLES) <= present:
+        return None
+    for name, sql in _SCOPE_SQL.items():
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
+    changed, known = con.execute("SELECT (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM children)").fetchone()
+    if changed > FULL_REBUILD_SHARE * known:
+        return None
+    return {name: Scope(f"_derive_{name}", "record_id" if name == "records" else "child_id") for name in _SCOPE_SQL}
+
+
+def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
+    """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category."""
+    frame = pd.DataFrame(
+        [(code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name, "known" if code in ETHNICITY_GROUPS else code)
+         for code, name in ETHNICITY_NAMES.items()],
+        columns=["code", "ethnicity_group", "name", "category"],
+    )
+    con.register("ethnicity_codes_frame", frame)
+    con.execute("CREATE OR REPLACE TABLE ethnicity_codes AS SELECT * FROM ethnicity_codes_frame")
+    con.unregister("ethnicity_codes_frame")
+
+
+def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`children`: each child's latest recorded attributes across every canonical table.
+
+    "Latest" orders by event date, then extract as-of date, packed into one integer key (much
+    cheaper to compare than a struct). Recordings carry no attributes: they only widen the span.
+    """
+    src = _sources(scope)
+    _clear(con, "children", scope)
+    con.execute(
+        f"""
+        INSERT INTO children BY NAME
+        WITH attrs AS (
+            SELECT child_id, contact_date AS event_date, contact_date AS last_date, as_of, sex, ethnicity,
+                   date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM {src['contacts']}
+            UNION ALL SELECT child_id, referral_date, referral_date, as_of, sex, ethnicity, date_of_birth, NULL
+                   FROM {src['referrals']}
+            UNION ALL SELECT child_id, start_date, coalesce(authorised_date, start_date), as_of, sex, ethnicity,
+                   date_of_birth, disabled FROM {src['assessments']}
+            UNION ALL SELECT child_id, start_date, coalesce(closure_date, start_date), as_of, sex, ethnicity,
+                   date_of_birth, disabled FROM {src['cin_episodes']}
+        ), keyed AS (
+            SELECT *, CAST(event_date - DATE '1900-01-01' AS BIGINT) * 100000
+                      + coalesce(CAST(as_of - DATE '1900-01-01' AS BIGINT), 0) AS latest_key,
+                   ethnicity_category(ethnicity) AS category
+            FROM attrs WHERE child_id IS NOT NULL
+        ), recorded AS (
+            SELECT child_id,
+                   arg_max(sex, latest_key) FILTER (WHERE sex IS NOT NULL) AS sex,
+                   coalesce(arg_max(ethnicity, latest_key) FILTER (WHERE category = 'known'),
+                            arg_max(ethnicity, latest_key) FILTER (WHERE category <> 'missing')) AS ethnicity,
+                   coalesce(list_sort(list(DISTINCT ethnicity) FILTER (WHERE category <> 'missing')), [])
+                       AS ethnicities_recorded,
+                   arg_max(date_of_birth, latest_key) FILTER (WHERE date_of_birth IS NOT NULL) AS date_of_birth,
+                   arg_max(disabled, latest_key) FILTER (WHERE disabled IS NOT NULL) AS disabled,
+                   min(event_date) AS first_seen, max(last_date) AS last_seen
+            FROM keyed GROUP BY child_id
+        ), written AS (
+            SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
+            FROM {src['recordings']} WHERE child_id IS NOT NULL GROUP BY child_id
+        )
+        SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
+               coalesce(r.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
+               least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
+        FROM recorded r FULL JOIN written w USING (child_id)
+        """
+    )
+
+
+def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`closure_facts`: closed episodes and NFA referrals, each with the child's next referral.
+
+    `match_date` is the first date a referral may fall on to come *after* this closure: the
+    closure date itself for an episode that started earlier (a closure may fall on the next
+    referral's date, DfE rule 8820), the day after for an NFA referral (not its own successor).
+    """
+    src = _sources(scope)
+    _write(con, "closure_facts", scope, f"""
+        WITH episodes AS (
+            SELECT child_id, closure_date, closure_reason, 'episode' AS closure_kind, start_date, team, worker
+            FROM {src['cin_episodes']} WHERE closure_date IS NOT NULL
+        ), nfa AS (
+            SELECT r.child_id, r.referral_date AS closure_date, '{NFA_REASON}' AS closure_reason,
+                   'nfa_referral' AS closure_kind, r.referral_date AS start_date, r.team, r.worker
+            FROM {src['referrals']} r
+            WHERE r.nfa AND NOT EXISTS (
+                SELECT 1 FROM {src['cin_episodes']} e
+                WHERE e.child_id = r.child_id AND e.start_date = r.referral_date AND e.closure_date IS NOT NULL)
+        ), closures AS (
+            SELECT *, CAST(greatest(closure_date, start_date + 1) AS DATE) AS match_date
+            FROM (SELECT * FROM episodes UNION ALL SELECT * FROM nfa)
+        )
+        SELECT c.child_id, c.closure_date, CAST(date_trunc('month', c.closure_date) AS DATE) AS month,
+               coalesce(c.closure_reason, 'Not recorded') AS closure_reason, c.closure_kind, c.start_date,
+               c.match_date, c.team, c.worker,
+               ethnicity_group(ch.ethnicity) AS ethnicity_group,
+               age_band_of(age_at(ch.date_of_birth, c.closure_date, NULL)) AS age_band,
+               ch.disabled,
+               nr.referral_date AS next_referral_date,
+               CAST(nr.referral_date - c.closure_date AS INTEGER) AS days_to_next_referral
+        FROM closures c
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN {src['referrals']} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
+        ORDER BY c.closure_date
+        """)
+
+
+def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`referral_facts`: each referral with the child's previous referral and previous closure."""
+    src = _sources(scope)
+    _write(con, "referral_facts", scope, f"""
+        WITH r AS (
+            SELECT *, lag(referral_date) OVER (PARTITION BY child_id ORDER BY referral_date)
+                          AS previous_referral_date
+            FROM {src['referrals']}
+        )
+        SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
+               coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
+               r.team, r.worker,
+               r.ethnicity AS ethnicity_recorded, ethnicity_category(r.ethnicity) AS ethnicity_category,
+               ch.ethnicity AS child_ethnicity, ethnicity_category(ch.ethnicity) AS child_ethnicity_category,
+               ethnicity_group(ch.ethnicity) AS ethnicity_group,
+               age_at(coalesce(r.date_of_birth, ch.date_of_birth), r.referral_date, r.age_years) AS age,
+               age_band_of(age) AS age_band,
+               ch.disabled,
+               r.previous_referral_date,
+               coalesce(r.previous_referral_date >= CAST(r.referral_date - INTERVAL 12 MONTH AS DATE), false)
+                   AS re_referral_12m,
+               coalesce(r.previous_referral_date >= r.referral_date - 365, false) AS re_referral_365d,
+               pc.closure_date AS previous_closure_date,
+               pc.closure_reason AS previous_closure_reason,
+               CAST(r.referral_date - pc.closure_date AS INTEGER) AS days_since_closure
+        FROM r
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN {src['closure_facts']} pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
+        ORDER BY r.referral_date
+        """)
+
+
+def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`assessment_facts`: each assessment with its referral and working-day durations on both clocks.
+
+    The linked referral is the CIN census `referral_date` where given, else the child's latest
+    referral on or before the assessment's start.
+    """
+    src = _sources(scope)
+    _write(con, "assessment_facts", scope, f"""
+        WITH a AS (
+            SELECT a.*, coalesce(a.referral_date, lr.referral_date) AS linked_referral_date
+            FROM {src['assessments']} a
+            ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) lr
+                ON a.child_id = lr.child_id AND a.start_date >= lr.referral_date
+        )
+        SELECT a.child_id, a.start_date, a.authorised_date,
+               CAST(date_trunc('month', a.start_date) AS DATE) AS start_month,
+               CAST(date_trunc('month', a.authorised_date) AS DATE) AS month,
+               a.linked_referral_date AS referral_date,
+               coalesce(rf.referral_source, 'Not recorded') AS referral_source,
+               cs.working_day_index AS start_wdi,
+               ca.working_day_index - cs.working_day_index AS wd_start_to_auth,
+               ca.working_day_index - cr.working_day_index AS wd_referral_to_auth,
+               a.child_seen, a.requires_support,
+               coalesce(a.disabled, ch.disabled) AS disabled,
+               a.team, a.worker,
+               a.ethnicity AS ethnicity_recorded, ethnicity_category(a.ethnicity) AS ethnicity_category,
+               ethnicity_group(ch.ethnicity) AS ethnicity_group,
+               age_band_of(age_at(coalesce(a.date_of_birth, ch.date_of_birth), a.start_date, a.age_years))
+                   AS age_band
+        FROM a
+        LEFT JOIN {src['children']} ch USING (child_id)
+        LEFT JOIN {src['referrals']} rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
+        LEFT JOIN calendar cs ON cs.day = a.start_date
+        LEFT JOIN calendar ca ON ca.day = a.authorised_date
+        LEFT JOIN calendar cr ON cr.day = a.linked_referral_date
+        ORDER BY a.authorised_date NULLS LAST
+        """)
+
+
+def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`recording_facts`: each recorded item with its delay in working days from event to entry."""
+    _write(con, "recording_facts", scope, f"""
+        SELECT r.record_id, r.child_id, coalesce(r.record_type, 'not_recorded') AS record_type, r.event_date,
+               CAST(date_trunc('month', r.event_date) AS DATE) AS month,
+               CAST(r.entered_at AS DATE) AS entered_date,
+               ce.working_day_index AS event_wdi,
+               cn.working_day_index - ce.working_day_index AS delay_wd,
+               r.team, r.worker, r.child_views_recorded
+        FROM {_sources(scope)['recordings']} r
+        LEFT JOIN calendar ce ON ce.day = r.event_date
+        LEFT JOIN calendar cn ON cn.day = CAST(r.entered_at AS DATE)
+        ORDER BY r.event_date
+        """)
+
+
+def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+    """`contact_facts`: each contact with the child's previous contact (an earlier day) and next referral."""
+    src = _sources(scope)
+    _write(con, "contact_facts", scope, f"""
+        WITH c AS (  -- the child's latest contact on an earlier day (a window: cheaper than a self ASOF join)
+            SELECT *, max(contact_date) OVER (PARTITION BY child_id ORDER BY contact_date
+                                              RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING)
+                          AS previous_contact_date
+            FROM {src['contacts']}
+        )
+        SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
+               coalesce(c.contact_source, 'Not recorded') AS contact_source,
+               c.ethnicity AS ethnicity_recorded, ethnicity_category(c.ethnicity) AS ethnicity_category,
+               ethnicity_group(ch.ethnicity) AS ethnicity_group,
+               age_band_of(age_at(coalesce(c.date_of_birth, ch.date_of_birth), c.contact_date, c.age_years))
+                   AS age_band,
+               ch.disabled,
+               c.previous_contact_date,
+               coalesce(c.previous_contact_date >= CAST(c.contact_date - INTERVAL 12 MONTH AS DATE), false)
+                   AS repeat_12m,
+               nr.referral_date AS next_referral_date,
+               CAST(nr.referral_date - c.contact_date AS INTEGER) AS days_to_referral
+        FROM c
+        LEFT JOIN {src['children']} ch USING (child_id)
+        ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) nr
+            ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
+        """)
+
+
+def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) -> None:
+    """Bring every derived table up to date (runs at every publish).
+
+    `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
+    that depend on those children and records are rebuilt, since every derived row depends on
+    its own child's records (or, for recording facts, its own record) alone. Without it, or when
+    the tables are new or most children changed, everything is rebuilt, which also keeps the fact
+    tables sorted by date for fast period scans. Insertion order is not preserved while building.
+    """
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        build_calendar(con)
+        _macros(con)
+        build_ethnicity_codes(con)
+        scopes = _incremental_scopes(con, changes)
+        for build, scope in ((build_children, "children"), (build_closure_facts, "events"),
+                             (build_referral_facts, "events"), (build_assessment_facts, "events"),
+                             (build_recording_facts, "records"), (build_contact_facts, "events")):
+            build(con, None if scopes is None else scopes[scope])
+    finally:
+        for name in _SCOPE_SQL:
+            con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
+        con.execute("RESET preserve_insertion_order")

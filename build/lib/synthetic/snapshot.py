@@ -1,0 +1,124 @@
+"""What the case-management system shows on a given day: the recorded journeys cut at an as-of date.
+
+Dates after the as-of date have not happened yet: an authorisation or closure after it is blank,
+so is the closure reason, and a recording entered after it is not yet written up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from synthetic.calendar import working_days_between
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The council's records (truth plus record-level faults): what every extract is cut from."""
+
+    children: pd.DataFrame
+    episodes: pd.DataFrame  # one row per referral / CIN episode, with its assessment
+    contacts: pd.DataFrame
+    recordings: pd.DataFrame
+
+
+def _ts(day: object) -> pd.Timestamp:
+    return pd.Timestamp(day)
+
+
+def _blank_after(values: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    return values.where(values <= as_of)
+
+
+def episodes_at(rec: Recorded, as_of: object) -> pd.DataFrame:
+    """Episodes referred by `as_of`, with assessment and closure as known on that day."""
+    d = _ts(as_of)
+    e = rec.episodes.loc[rec.episodes["referral_date"] <= d].copy()
+    closure = e["closure_date"]
+    shown = closure.notna() & (closure <= d)
+    e["closure_reason"] = e["closure_reason"].where(shown | closure.isna(), None)
+    e["closure_date"] = closure.where(shown)
+    e["assessment_started"] = e["assessment_start"].notna() & (e["assessment_start"] <= d)
+    e["assessment_authorised"] = _blank_after(e["assessment_authorised"], d)
+    authorised = e["assessment_authorised"].notna()
+    e["requires_support"] = e["requires_support"].where(authorised, None)
+    on_plan = (e["requires_support"] == True) & authorised  # noqa: E712 - object column
+    closed = e["closure_date"].notna()
+    e["case_status"] = np.select([closed, on_plan], ["closed", "cin_plan"], "open_assessment")
+    use_cin = (closed | on_plan).to_numpy()
+    e["team"] = np.where(use_cin, e["cin_team"], e["assessment_team"].fillna(e["referral_team"]))
+    e["worker"] = np.where(use_cin, e["cin_worker"], e["assessment_worker"].fillna(e["referral_worker"]))
+    return e
+
+
+def assessments_at(rec: Recorded, as_of: object) -> pd.DataFrame:
+    """Assessments started by `as_of` (start date), authorisation blank while open."""
+    e = episodes_at(rec, as_of)
+    a = e.loc[e["assessment_start"].notna() & (e["assessment_start"] <= _ts(as_of))].copy()
+    # an assessment recorded as starting before its referral is there even if the referral is not yet
+    early = rec.episodes.loc[
+        rec.episodes["assessment_start"].notna()
+        & (rec.episodes["assessment_start"] <= _ts(as_of))
+        & (rec.episodes["referral_date"] > _ts(as_of))
+    ]
+    if not early.empty:
+        extra = early.copy()
+        extra["assessment_authorised"] = _blank_after(extra["assessment_authorised"], _ts(as_of))
+        extra["requires_support"] = None
+        extra["team"], extra["worker"] = extra["assessment_team"], extra["assessment_worker"]
+        a = pd.concat([a, extra], ignore_index=True)
+    a["team"], a["worker"] = a["assessment_team"], a["assessment_worker"]
+    return a
+
+
+def contacts_at(rec: Recorded, as_of: object) -> pd.DataFrame:
+    return rec.contacts.loc[rec.contacts["contact_date"] <= _ts(as_of)]
+
+
+def recordings_at(rec: Recorded, as_of: object) -> pd.DataFrame:
+    """Recordings of events by `as_of`; entered_at blank when written up after it."""
+    d = _ts(as_of)
+    r = rec.recordings.loc[rec.recordings["event_date"] <= d].copy()
+    r["entered_at"] = r["entered_at"].where(r["entered_at"].dt.normalize() <= d)
+    return r
+
+
+def last_seen(rec: Recorded, episodes: pd.DataFrame, as_of: object) -> pd.Series:
+    """Date the child was last visited within each episode, by `as_of` (NaT when never)."""
+    visits = rec.recordings.loc[
+        (rec.recordings["record_type"] == "visit") & (rec.recordings["event_date"] <= _ts(as_of)),
+        ["child_id", "event_date"],
+    ]
+    ep = episodes[["child_id", "referral_date", "closure_date"]].reset_index(names="_row")
+    pairs = ep.merge(visits, on="child_id")
+    stop = pairs["closure_date"].fillna(_ts(as_of))
+    pairs = pairs.loc[(pairs["event_date"] >= pairs["referral_date"]) & (pairs["event_date"] <= stop)]
+    best = pairs.groupby("_row")["event_date"].max()
+    return pd.Series(best.reindex(range(len(ep))).to_numpy(), index=episodes.index)
+
+
+def referrals_in_last_12_months(referrals: pd.DataFrame, as_of: object) -> pd.Series:
+    """Per child: referrals in the 12 months before the child's latest referral by `as_of` (Annex A List 3)."""
+    r = referrals.loc[referrals["referral_date"] <= _ts(as_of), ["child_id", "referral_date"]]
+    latest = r.groupby("child_id")["referral_date"].max().rename("latest")
+    joined = r.join(latest, on="child_id")
+    window_start = joined["latest"] - pd.DateOffset(months=12)
+    inside = (joined["referral_date"] >= window_start) & (joined["referral_date"] < joined["latest"])
+    return inside.groupby(joined["child_id"]).sum().astype(int)
+
+
+def age_at(dob: pd.Series, as_of: object) -> pd.Series:
+    """Age in whole years at the last birthday on `as_of`; -1 for a child not yet born; NaN when unknown."""
+    d = _ts(as_of)
+    years = d.year - dob.dt.year - ((dob.dt.month > d.month) | ((dob.dt.month == d.month) & (dob.dt.day > d.day)))
+    return years.where(dob <= d, -1).where(dob.notna())
+
+
+def overdue_open_assessments(assessments: pd.DataFrame, as_of: object) -> pd.Series:
+    """Mask of assessments open at `as_of` and already more than 45 working days old."""
+    open_ = assessments["assessment_authorised"].isna()
+    start = assessments["assessment_start"].to_numpy().astype("datetime64[D]")
+    days = working_days_between(start, np.full(len(start), np.datetime64(_ts(as_of).date())))
+    return open_ & (days > 45)

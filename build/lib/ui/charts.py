@@ -1,0 +1,275 @@
+"""Pure chart functions: data frame in, plotly figure out, all in one house template with the Okabe–Ito palette."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008): distinguishable with the common forms of colour-blindness.
+OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
+GREY = "#8C8C8C"
+TEMPLATE = "frontdoor"
+
+SIGNAL_TEXT = {
+    "above": "above the upper control limit",
+    "below": "below the lower control limit",
+    "run": "part of a run on one side of the centre line",
+    "trend": "part of a steady rise or fall",
+}
+
+
+def _register_template() -> None:
+    layout = go.Layout(
+        colorway=list(OKABE_ITO),
+        font=dict(family="Source Sans Pro, Arial, sans-serif", size=13, color="#1F2933"),
+        title=dict(font=dict(size=16), x=0, xanchor="left", yref="container", y=1, yanchor="top", pad=dict(t=10)),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=10, r=10, t=60, b=10),
+        xaxis=dict(showgrid=False, linecolor="#B0B7BF", ticks="outside"),
+        yaxis=dict(gridcolor="#E6E9EC", zeroline=False),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, title_text="", traceorder="normal"),
+        hoverlabel=dict(bgcolor="white"),
+    )
+    pio.templates[TEMPLATE] = go.layout.Template(layout=layout)
+
+
+_register_template()
+
+
+def wrap_title(title: str, width: int = 90) -> str:
+    """A long finding broken onto lines of about `width` characters (plotly titles do not wrap)."""
+    return "<br>".join(textwrap.wrap(title, width)) if title else title
+
+
+def _figure(title: str, height: int = 360) -> go.Figure:
+    fig = go.Figure()
+    wrapped = wrap_title(title)
+    lines = wrapped.count("<br>") + 1 if wrapped else 0
+    # Room at the top for the title's lines and, under them, a one-line legend.
+    fig.update_layout(template=TEMPLATE, title=wrapped, height=height + 22 * max(lines - 1, 0),
+                      margin=dict(t=36 + 22 * lines))
+    return fig
+
+
+def _counts(frame: pd.DataFrame) -> list[list[object]]:
+    num = frame["numerator"] if "numerator" in frame else pd.Series([None] * len(frame), index=frame.index)
+    den = frame["denominator"] if "denominator" in frame else pd.Series([None] * len(frame), index=frame.index)
+    return [[_int(n), _int(d)] for n, d in zip(num, den)]
+
+
+def _int(value: object) -> object:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+
+
+RATE_HOVER = "%{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
+
+
+def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360) -> go.Figure:
+    """A monthly rate with numerator and denominator on hover, and SPC limits and signals when present."""
+    fig = _figure(title, height)
+    if frame.empty:
+        return fig
+    x = pd.to_datetime(frame["month"])
+    if {"lcl", "ucl"} <= set(frame.columns):
+        fig.add_trace(go.Scatter(x=x, y=frame["ucl"], name="Control limits", mode="lines",
+                                 line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=frame["lcl"], name="Lower limit", mode="lines", showlegend=False,
+                                 line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip"))
+    if "centre" in frame.columns:
+        fig.add_trace(go.Scatter(x=x, y=frame["centre"], name="Centre line", mode="lines",
+                                 line=dict(color=GREY, width=1), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=frame["rate"], name="Rate", mode="lines+markers", line=dict(color=BLUE, width=2),
+                             customdata=_counts(frame), hovertemplate="%{x|%b %Y}: " + RATE_HOVER))
+    if "signal" in frame.columns:
+        flagged = frame[frame["signal"].notna()]
+        if not flagged.empty:
+            fig.add_trace(go.Scatter(
+                x=pd.to_datetime(flagged["month"]), y=flagged["rate"], name="SPC signal", mode="markers",
+                marker=dict(color=VERMILION, size=11, symbol="diamond", line=dict(color="white", width=1)),
+                customdata=[[*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])],
+                hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}"
+                              "<br>Signal: %{customdata[2]}<extra></extra>"))
+    fig.update_yaxes(title_text=y_title, rangemode="tozero", ticksuffix="%")
+    fig.update_xaxes(dtick="M1", tickformat="%b\n%Y")
+    return fig
+
+
+def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
+    """A small monthly trend for a headline tile, SPC signals marked, hover with the counts."""
+    fig = trend_chart(frame, title, height=120)
+    fig.update_layout(showlegend=False, margin=dict(l=0, r=0, t=24 if title else 4, b=0),
+                      title=dict(font=dict(size=12)))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, rangemode="normal")
+    return fig
+
+
+def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: float | None = None,
+                  labels: dict[str, str] | None = None) -> go.Figure:
+    """Rate by team, worker, source...: horizontal bars, counts on hover, the overall rate as a line."""
+    rows = max(len(frame), 1)
+    fig = _figure(title, height=max(220, 60 + 28 * rows))
+    if frame.empty:
+        return fig
+    data = frame.sort_values("rate", na_position="first")
+    names = [labels.get(str(v), str(v)) if labels else str(v) for v in data[dimension].fillna("Not recorded")]
+    fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", marker_color=BLUE, customdata=_counts(data),
+                         text=[f"{r:.1f}%" if pd.notna(r) else "" for r in data["rate"]], textposition="auto",
+                         hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
+    if overall is not None and pd.notna(overall):
+        fig.add_vline(x=overall, line=dict(color=ORANGE, dash="dash", width=2),
+                      annotation_text=f"All: {overall:.1f}%", annotation_position="top")
+    fig.update_xaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = None) -> go.Figure:
+    """Published rate by year for the authority, England, the region and the statistical neighbours."""
+    fig = _figure(title)
+    if frame.empty:
+        return fig
+    for i, (area, rows) in enumerate(frame.sort_values("year").groupby("area", sort=False)):
+        strong = area == highlight
+        custom = [[_int(n), _int(d)] for n, d in zip(rows.get("re_referrals", rows["rate"] * 0),
+                                                     rows.get("referrals", rows["rate"] * 0))]
+        fig.add_trace(go.Scatter(
+            x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)], y=rows["rate"], name=str(area),
+            mode="lines+markers",
+            line=dict(width=4 if strong else 2, color=OKABE_ITO[i % len(OKABE_ITO)]), customdata=custom,
+            hovertemplate=f"{area} %{{x}}: " + RATE_HOVER))
+    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(type="category", title_text="Year ending 31 March")
+    return fig
+
+
+def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, *, share: str | None = None,
+              labels: dict[str, str] | None = None) -> go.Figure:
+    """Counts by band or category, in the frame's order, with the share on hover when given."""
+    fig = _figure(title)
+    if frame.empty:
+        return fig
+    names = [labels.get(str(v), str(v)) if labels else str(v) for v in frame[category]]
+    custom = list(frame[share]) if share else [None] * len(frame)
+    hover = "%{x}: %{y:,}" + ("<br>%{customdata:.1f}% of all" if share else "") + "<extra></extra>"
+    fig.add_trace(go.Bar(x=names, y=frame[value], marker_color=BLUE, customdata=custom, hovertemplate=hover))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="Count")
+    return fig
+
+
+COMPLETENESS_PARTS: tuple[tuple[str, str, str], ...] = (
+    ("numerator", "Known code", BLUE),
+    ("refused", "Refused", ORANGE),
+    ("not_obtained", "Not yet obtained", SKY),
+    ("missing", "Missing", VERMILION),
+    ("invalid", "Invalid", PURPLE),
+)
+
+
+def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figure:
+    """Ethnicity recording by group: known, refused, not obtained, missing and invalid as stacked shares."""
+    fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
+    if frame.empty:
+        return fig
+    names = [str(v) if pd.notna(v) else "Not recorded" for v in frame[dimension]]
+    den = frame["denominator"].replace(0, pd.NA)
+    for column, label, colour in COMPLETENESS_PARTS:
+        if column not in frame:
+            continue
+        share = (frame[column] / den * 100).astype(float)
+        fig.add_trace(go.Bar(
+            y=names, x=share, name=label, orientation="h", marker_color=colour,
+            customdata=[[_int(n), _int(d)] for n, d in zip(frame[column], frame["denominator"])],
+            hovertemplate=f"%{{y}} — {label}: " + "%{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title_text="Share of records (%)", ticksuffix="%", range=[0, 100])
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def makeup_chart(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Ethnic make-up of referred children beside the child population, group by group."""
+    fig = _figure(title)
+    if frame.empty:
+        return fig
+    groups = frame["ethnicity_group"].astype(str)
+    fig.add_trace(go.Bar(x=groups, y=frame["share"], name="Referred children", marker_color=BLUE,
+                         customdata=frame["referred_children"],
+                         hovertemplate="%{x}: %{y:.1f}% of referred children (%{customdata:,})<extra></extra>"))
+    if "population_share" in frame and frame["population_share"].notna().any():
+        fig.add_trace(go.Bar(x=groups, y=frame["population_share"], name="Child population", marker_color=ORANGE,
+                             hovertemplate="%{x}: %{y:.1f}% of the child population<extra></extra>"))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="Share (%)", ticksuffix="%")
+    return fig
+
+
+def figure_data(fig: go.Figure) -> list[dict[str, object]]:
+    """The traces of a figure as plain dicts (for tests that check what a chart shows)."""
+    return [trace.to_plotly_json() for trace in fig.data]
+
+
+def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "month", rows: str = "rows") -> go.Figure:
+    """Rows per list per month as a heat map: a gap in the history shows as a white cell."""
+    lists = sorted(frame[table].astype(str).unique()) if not frame.empty else []
+    gaps = _coverage_gaps(frame, table, month, rows)
+    title = "Rows loaded per list and month" + (f": {gaps}" if gaps else ": no gaps between the first and last month")
+    fig = _figure(title, height=max(220, 90 + 36 * len(lists)))
+    if frame.empty:
+        return fig
+    pivot = frame.assign(**{table: frame[table].astype(str), month: pd.to_datetime(frame[month])}).pivot_table(
+        index=table, columns=month, values=rows, aggfunc="sum")
+    months = pd.date_range(pivot.columns.min(), pivot.columns.max(), freq="MS")
+    pivot = pivot.reindex(columns=months)
+    fig.add_trace(go.Heatmap(
+        z=pivot.values, x=months, y=list(pivot.index), colorscale=[[0, "#DCEBF7"], [1, BLUE]], xgap=1, ygap=2,
+        hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>", colorbar=dict(title="Rows")))
+    fig.update_xaxes(dtick="M3", tickformat="%b\n%Y")
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def _coverage_gaps(frame: pd.DataFrame, table: str, month: str, rows: str) -> str:
+    if frame.empty:
+        return ""
+    notes = []
+    for name, part in frame.groupby(table):
+        present = pd.to_datetime(part.loc[part[rows] > 0, month])
+        if present.empty:
+            continue
+        expected = pd.date_range(present.min(), present.max(), freq="MS")
+        missing = len(set(expected) - set(present))
+        if missing:
+            notes.append(f"{name} has {missing} empty month{'s' if missing > 1 else ''}")
+    return "; ".join(notes)
+
+
+def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed", group: str | None = "severity") -> go.Figure:
+    """Failing expectations per load (by severity when given): is the data getting cleaner?"""
+    fig = _figure("")
+    if frame.empty:
+        fig.update_layout(title=wrap_title("Failing expectations per load: no loads checked yet"))
+        return fig
+    groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
+    for i, (name, part) in enumerate(groups):
+        part = part.sort_values(x)
+        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=str(name), mode="lines+markers",
+                                 line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
+                                 hovertemplate=f"{name}, load %{{x}}: %{{y:,}}<extra></extra>"))
+    totals = frame.groupby(x)[y].sum().sort_index()
+    first, last = totals.iloc[0], totals.iloc[-1]
+    verb = "down" if last < first else ("up" if last > first else "unchanged")
+    fig.update_layout(title=wrap_title(f"Failing expectations per load: {int(last):,} on the latest load "
+                                       f"({verb} from {int(first):,} on the first)"))
+    fig.update_xaxes(type="category", title_text="Load")
+    fig.update_yaxes(title_text="Failing expectations", rangemode="tozero")
+    return fig

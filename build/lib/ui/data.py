@@ -1,0 +1,196 @@
+"""The dashboard's one door to the store: the read-only connection, caches keyed on the published load, and every call to metrics/ and expectations."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from store.connection import StoreNotFound, open_read, published_version, store_path
+
+log = logging.getLogger(__name__)
+_LOCK = threading.Lock()
+
+ENTITY_LABELS: dict[str, str] = {
+    "contacts": "contacts (Annex A List 1)",
+    "referrals": "referrals (Annex A List 3 or CIN census)",
+    "assessments": "assessments (Annex A List 4 or CIN census)",
+    "cin_episodes": "children-in-need episodes (Annex A List 6 or CIN census)",
+    "recordings": "case recordings (the case-recording CSV extract)",
+}
+
+
+@dataclass(frozen=True)
+class StoreState:
+    """What the published store holds, enough for a page to say what is missing and what to load."""
+
+    path: str
+    version: str | None
+    loads: int = 0
+    tables: dict[str, int] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.version is None
+
+    @property
+    def empty(self) -> bool:
+        return self.version is not None and (self.loads == 0 or not any(self.tables.values()))
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing and not self.empty
+
+    def has(self, entity: str) -> bool:
+        return self.tables.get(entity, 0) > 0
+
+    def load_hint(self) -> str:
+        return f"python -m ingest FILE... --store {self.path}"
+
+
+def current_path() -> Path:
+    """The store this dashboard reads: FRONTDOOR_STORE, else the demo store."""
+    return store_path()
+
+
+def current_version() -> str | None:
+    """The published version of the store (None when there is no store yet)."""
+    try:
+        return published_version(current_path())
+    except StoreNotFound:
+        return None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(version: str) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per published version; sessions take cursors from it."""
+    return open_read(version)
+
+
+def _cursor(version: str) -> duckdb.DuckDBPyConnection:
+    with _LOCK:
+        return _connection(version).cursor()
+
+
+def _resolve(function: str) -> Any:
+    module, name = function.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def _run(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """The result of `function(con, *args, **kwargs)` on one published version."""
+    con = _cursor(version)
+    try:
+        return _resolve(function)(con, *args, **dict(kwargs))
+    finally:
+        con.close()
+
+
+@st.cache_data(max_entries=2048, show_spinner=False)
+def _cached_call(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """A metric result, cached on (published version, function, arguments)."""
+    return _run(version, function, args, kwargs)
+
+
+def call(function: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a metrics/expectations function on the published store, cached on (version, function, arguments)."""
+    version = current_version()
+    if version is None:
+        raise StoreNotFound(str(current_path()))
+    return _cached_call(version, function, args, tuple(sorted(kwargs.items())))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _cached_rows(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """A child-level list, kept as one shared object: lists can be large, and unpickling them on every hit is slow."""
+    return _run(version, function, args, kwargs)
+
+
+def rows(function: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """A child-level list ("the children behind the number"), cached on the published version; do not modify it."""
+    version = current_version()
+    if version is None:
+        raise StoreNotFound(str(current_path()))
+    return _cached_rows(version, function, args, tuple(sorted(kwargs.items())))
+
+
+def available(function: str) -> bool:
+    """Whether this build has the named function (metrics/ and expectations/ land in parallel)."""
+    try:
+        _resolve(function)
+    except (ImportError, AttributeError):
+        return False
+    return True
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _store_state(path: str, version: str) -> StoreState:
+    con = _cursor(version)
+    try:
+        loads = len(_resolve("metrics.coverage.loads")(con))
+        span = _resolve("metrics.coverage.data_span")(con)
+    except duckdb.CatalogException as exc:
+        return StoreState(path, version, problem=f"this file is not a front-door store ({type(exc).__name__})")
+    finally:
+        con.close()
+    tables = {name: int((span.get(name) or {}).get("rows") or 0) for name in ENTITY_LABELS}
+    return StoreState(path, version, loads=loads, tables=tables)
+
+
+def store_state() -> StoreState:
+    """The state of the store named by FRONTDOOR_STORE (or the demo store)."""
+    path = str(current_path())
+    version = current_version()
+    if version is None:
+        return StoreState(path, None)
+    return _store_state(path, version)
+
+
+def frame(function: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+    """A metric result that is a data frame (copied, so a page may change it freely)."""
+    result = call(function, *args, **kwargs)
+    return result.copy() if isinstance(result, pd.DataFrame) else pd.DataFrame(result)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def reference(function: str, **kwargs: Any) -> Any:
+    """A function over the published reference data (DfE/ONS figures), not the store; cached on its arguments."""
+    return _resolve(function)(**kwargs)
+
+
+def la_code() -> str | None:
+    """The authority's DfE code for benchmarks: FRONTDOOR_LA_CODE, else the metrics default."""
+    import os
+
+    return os.environ.get("FRONTDOOR_LA_CODE") or None
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def with_spc(monthly: pd.DataFrame) -> pd.DataFrame:
+    """A monthly rate frame with SPC centre line, limits and signals (metrics.spc); cached on the frame."""
+    if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
+        return monthly
+    return _resolve("metrics.spc.spc_limits")(monthly)
+
+
+def call_pure(function: str, **kwargs: Any) -> Any:
+    """A function that takes no connection (e.g. where the Data Docs are served); not cached."""
+    return _resolve(function)(**kwargs)
+
+
+def frame_pure(function: str, **kwargs: Any) -> pd.DataFrame:
+    """A data frame from the reference data (cached), copied for the page."""
+    return reference(function, **kwargs).copy()
+
+
+def suppress_small_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Counts from 1 to 4 blanked, with the rates of their rows (metrics.privacy: DfE's 'c')."""
+    return _resolve("metrics.privacy.suppress_small_counts")(frame)

@@ -1,0 +1,149 @@
+"""The global filters (period, team, worker): read from the URL query, shown in the sidebar, written back so a view can be shared."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from metrics.params import Filters, Period
+from ui import data
+from ui.formatting import period_label
+
+ALL_TEAMS = "All teams"
+ALL_WORKERS = "All workers"
+KEYS = {"from": "filter_from", "to": "filter_to", "team": "filter_team", "worker": "filter_worker"}
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page shows: the period, the one before it, and the team / worker filters."""
+
+    period: Period
+    previous: Period
+    filters: Filters
+
+    @property
+    def label(self) -> str:
+        return period_label(self.period.start, self.period.end)
+
+    @property
+    def previous_label(self) -> str:
+        return period_label(self.previous.start, self.previous.end)
+
+    @property
+    def scope(self) -> str:
+        """'the authority', 'team MASH' or 'worker A. Smith (team MASH)'."""
+        if self.filters.worker:
+            return f"worker {self.filters.worker}" + (f" (team {self.filters.team})" if self.filters.team else "")
+        if self.filters.team:
+            return f"team {self.filters.team}"
+        return "the authority"
+
+
+def parse_date(text: str | None) -> date | None:
+    """An ISO date from the URL, or None when absent or malformed."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before: whole months when the period is whole months."""
+    start, end = period.start, period.end
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        return Period(_add_months(start, -months), start - timedelta(days=1))
+    length = end - start
+    prev_end = start - timedelta(days=1)
+    return Period(prev_end - length, prev_end)
+
+
+def _clamp(day: date) -> date:
+    return min(max(day, EARLIEST), LATEST)
+
+
+def _seed_state(default: Period) -> list[str]:
+    """Put the URL's filters into session state once per session; returns notes on values that were ignored."""
+    notes: list[str] = []
+    if KEYS["from"] in st.session_state:
+        return notes
+    params = st.query_params
+    start, end = parse_date(params.get("from")), parse_date(params.get("to"))
+    if ("from" in params and start is None) or ("to" in params and end is None):
+        notes.append("A date in the link could not be read; the default period is shown instead.")
+    start, end = _clamp(start or default.start), _clamp(end or default.end)
+    if start > end:
+        start, end = end, start
+        notes.append("The link's period ran backwards; the dates were swapped.")
+    st.session_state[KEYS["from"]] = start
+    st.session_state[KEYS["to"]] = end
+    st.session_state[KEYS["team"]] = params.get("team") or ALL_TEAMS
+    st.session_state[KEYS["worker"]] = params.get("worker") or ALL_WORKERS
+    return notes
+
+
+def _workers_for(options: dict[str, list[str]], team: str | None) -> list[str]:
+    """Workers to choose from: the team's when a team is chosen ('worker:<team>'), else all."""
+    workers = options.get(f"worker:{team}", []) if team else options.get("worker", [])
+    return sorted(str(w) for w in workers)
+
+
+def _keep_valid(key: str, choices: list[str], fallback: str, what: str, notes: list[str]) -> None:
+    if st.session_state.get(key) not in choices:
+        if st.session_state.get(key) not in (None, fallback):
+            notes.append(f"{what} “{st.session_state[key]}” is not among the choices; showing {fallback.lower()}.")
+        st.session_state[key] = fallback
+
+
+def _write_query(period: Period, team: str | None, worker: str | None) -> None:
+    wanted = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    if team:
+        wanted["team"] = team
+    if worker:
+        wanted["worker"] = worker
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def sidebar_filters() -> View:
+    """Draw the global filters in the sidebar and return the view they select."""
+    default: Period = data.call("metrics.coverage.default_period")
+    options: dict[str, list[str]] = data.call("metrics.coverage.filter_options")
+    notes = _seed_state(default)
+    teams = [ALL_TEAMS] + sorted(str(t) for t in options.get("team", []))
+    _keep_valid(KEYS["team"], teams, ALL_TEAMS, "Team", notes)
+    with st.sidebar:
+        st.subheader("Filters")
+        start = st.date_input("From", key=KEYS["from"], min_value=EARLIEST, max_value=LATEST, format="DD/MM/YYYY")
+        end = st.date_input("To", key=KEYS["to"], min_value=EARLIEST, max_value=LATEST, format="DD/MM/YYYY")
+        if start > end:
+            st.warning("“From” is after “To”: the dates are read the other way round.")
+            start, end = end, start
+        team_choice = st.selectbox("Team", teams, key=KEYS["team"])
+        team = None if team_choice == ALL_TEAMS else team_choice
+        workers = [ALL_WORKERS] + _workers_for(options, team)
+        _keep_valid(KEYS["worker"], workers, ALL_WORKERS, "Worker", notes)
+        worker_choice = st.selectbox("Worker", workers, key=KEYS["worker"])
+        worker = None if worker_choice == ALL_WORKERS else worker_choice
+        if st.button("Reset to the last 12 months", key="filter_reset"):
+            for key in KEYS.values():
+                st.session_state.pop(key, None)
+            st.query_params.clear()
+            st.rerun()
+        for note in notes:
+            st.caption(note)
+        st.caption(f"Default period: {period_label(default.start, default.end)} (last 12 complete months of data).")
+    period = Period(start, end)
+    _write_query(period, team, worker)
+    return View(period=period, previous=previous_period(period), filters=Filters(team=team, worker=worker))

@@ -1,0 +1,150 @@
+"""How numbers read on the dashboard: rates as percentages to one decimal place with the counts beside them."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+SUPPRESSION_MARK = "c"
+
+
+def is_missing(value: Any) -> bool:
+    """True for None and NaN (pandas NA included)."""
+    if value is None:
+        return True
+    try:
+        return bool(math.isnan(value))
+    except (TypeError, ValueError):
+        return str(value) in {"<NA>", "NaT"}
+
+
+def pct(rate: Any) -> str:
+    """A 0–100 rate as the DfE prints it: one decimal place and a percent sign; a dash when undefined."""
+    if is_missing(rate):
+        return "–"
+    return f"{float(rate):.1f}%"
+
+
+def count(value: Any) -> str:
+    """A count with thousands separators; a dash when missing."""
+    if is_missing(value):
+        return "–"
+    return f"{int(value):,}"
+
+
+def rate_with_counts(rate: Any, numerator: Any, denominator: Any) -> str:
+    """'21.5% (123 of 572)': the percentage and how many children it is."""
+    return f"{pct(rate)} ({count(numerator)} of {count(denominator)})"
+
+
+def points_change(current: Any, previous: Any) -> float | None:
+    """Difference between two rates in percentage points, or None when either is undefined."""
+    if is_missing(current) or is_missing(previous):
+        return None
+    return round(float(current) - float(previous), 1)
+
+
+def points_text(change: float | None, against: str) -> str | None:
+    """'+1.2 pts vs previous period' (None when there is nothing to compare)."""
+    if change is None:
+        return None
+    return f"{change:+.1f} pts vs {against}"
+
+
+def delta_colour(good_direction: str) -> str:
+    """st.metric delta colour for a metric whose good direction is up, down or neither."""
+    return {"up": "normal", "down": "inverse"}.get(good_direction, "off")
+
+
+def direction_word(change: float | None, good_direction: str) -> str:
+    """'better', 'worse' or 'about the same' for a change in points."""
+    if change is None:
+        return "not comparable"
+    if abs(change) < 0.05:
+        return "about the same"
+    if good_direction not in {"up", "down"}:
+        return "higher" if change > 0 else "lower"
+    improved = change > 0 if good_direction == "up" else change < 0
+    return "better" if improved else "worse"
+
+
+def period_label(start: date, end: date) -> str:
+    """'Oct 2024 – Sep 2025' (or exact dates when the period is not whole months)."""
+    if start.day == 1 and _is_month_end(end):
+        return f"{start:%b %Y} – {end:%b %Y}"
+    return f"{start:%d %b %Y} – {end:%d %b %Y}"
+
+
+def _is_month_end(day: date) -> bool:
+    return date.fromordinal(day.toordinal() + 1).day == 1
+
+
+def suppress_small(value: Any, threshold: int) -> Any:
+    """DfE-style suppression: counts from 1 to threshold-1 shown as 'c'; zero and missing unchanged."""
+    if is_missing(value) or threshold <= 1:
+        return value
+    return SUPPRESSION_MARK if 0 < int(value) < threshold else value
+
+
+def trend_finding(label: str, first: Any, last: Any, good_direction: str, first_when: str, last_when: str) -> str:
+    """A title that states the finding: 'Re-referral rate fell from 30.0% (Apr–Jun 2024) to 22.0% (Jan–Mar 2025): better'."""
+    change = points_change(last, first)
+    if change is None:
+        return f"{label}: not enough data to show a trend"
+    if abs(change) < 0.05:
+        return f"{label} held steady at {pct(last)} ({first_when} to {last_when})"
+    verb = "rose" if change > 0 else "fell"
+    verdict = direction_word(change, good_direction)
+    tail = f": {verdict}" if verdict in {"better", "worse"} else ""
+    return f"{label} {verb} from {pct(first)} ({first_when}) to {pct(last)} ({last_when}){tail}"
+
+
+def month_text(value: Any) -> str:
+    """'Oct 2024' for a month start date."""
+    return f"{value:%b %Y}" if hasattr(value, "strftime") else str(value)
+
+
+def pooled_rate(rows: Any) -> float:
+    """Numerator over denominator summed across rows, as a percentage (NaN when the denominator is 0)."""
+    denominator = float(rows["denominator"].fillna(0).sum())
+    return float(rows["numerator"].fillna(0).sum()) / denominator * 100 if denominator else float("nan")
+
+
+def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) -> str:
+    """The finding of a monthly series: the first `window` months with data against the last, and any SPC signals."""
+    rows = monthly[monthly["denominator"].fillna(0) > 0] if len(monthly) else monthly
+    if len(rows) < 2:
+        return f"{label}: not enough months to show a trend"
+    span = min(window, len(rows) // 2)
+    first, last = rows.iloc[:span], rows.iloc[-span:]
+    def when(part: Any) -> str:
+        start, end = month_text(part["month"].iloc[0]), month_text(part["month"].iloc[-1])
+        return start if start == end else f"{start}–{end}"
+    title = trend_finding(label, pooled_rate(first), pooled_rate(last), good_direction, when(first), when(last))
+    signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0
+    title += f"; {signals} month{'s' if signals > 1 else ''} with an SPC signal" if signals else "; no SPC signal"
+    return title
+
+
+def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None) -> str:
+    """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'."""
+    rows = frame[frame["denominator"].fillna(0) > 0].sort_values("rate") if len(frame) else frame
+    if len(rows) == 0:
+        return f"{label} by {noun}: no data"
+
+    def name(value: Any) -> str:
+        text = "not recorded" if is_missing(value) else str(value)
+        return names.get(text, text) if names else text
+
+    high = rows.iloc[-1]
+    if len(rows) == 1:
+        return f"{label} by {noun}: {name(high[dimension])} {pct(high['rate'])}"
+    low = rows.iloc[0]
+    return (f"{label} by {noun}: highest {name(high[dimension])} ({pct(high['rate'])}), "
+            f"lowest {name(low[dimension])} ({pct(low['rate'])})")
+
+
+def decimal(value: Any, places: int = 1) -> str:
+    """A number to `places` decimal places; a dash when missing."""
+    return "–" if is_missing(value) else f"{float(value):.{places}f}"
