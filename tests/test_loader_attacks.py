@@ -146,3 +146,40 @@ def test_header_only_file_is_refused_and_not_recorded(tmp_path: Path, capsys: py
         code, _out, err = run(capsys, store, empty)
         assert code == 1 and err.strip() == "error: empty.csv: has no data rows (only headings): nothing to load"
     assert store_state(store) == before
+
+
+# --- 3. dates outside the plausible window (1900-2099) ----------------------------------------
+
+def test_far_dates_are_rejected_or_flagged_and_the_checks_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    far = write(tmp_path / "far.csv", RECORDING_HEADER,
+                [recording(1), recording(2, date="31/12/9999"), recording(3).replace("2024-05-07 09:15:00", "9999-12-31")])
+    list3 = write(tmp_path / "list3.csv", LIST3_HEADER,
+                  [list3_row(1), list3_row(2, referred="31/12/9999"), list3_row(3).replace("2016-05-05", "01/01/0001")])
+    store = tmp_path / "store.duckdb"
+    code = main([str(far), str(list3), "--store", str(store), "--quiet"])  # with the checks
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    with open_read(store) as con:
+        rejects = con.execute("SELECT source_file, row_number, reason FROM rejects ORDER BY ALL").fetchall()
+        assert [(f, r) for f, r, _reason in rejects] == [("far.csv", 3), ("far.csv", 4), ("list3.csv", 3)]
+        assert con.execute("SELECT flags FROM referrals WHERE child_id = '2003'").fetchone()[0] == ["date_of_birth_unparsed"]
+
+
+def test_a_store_holding_far_dates_is_validated_without_a_traceback(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date, datetime
+
+    from expectations.__main__ import main as expectations_main
+    from tests.storekit import build_store
+
+    store = build_store(tmp_path / "far.duckdb", {  # as a --no-validate load by an older version could leave it
+        "referrals": [{"child_id": "1", "referral_date": date(9999, 12, 31), "date_of_birth": date(1, 1, 1)}],
+        "recordings": [{"record_id": "R1", "child_id": "1", "record_type": "case_note",
+                        "event_date": date(9999, 12, 31), "entered_at": datetime(9999, 12, 31, 23, 59)}],
+        "assessments": [{"child_id": "1", "start_date": date(1066, 10, 14), "authorised_date": date(9999, 1, 1)}],
+    })
+    assert expectations_main(["validate", "--store", str(store), "--no-docs"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "recordings.event_date_not_after_extract" in out
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    assert main([str(good), "--store", str(store), "--quiet"]) == 0  # later loads, checks on, still work
