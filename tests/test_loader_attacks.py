@@ -183,3 +183,60 @@ def test_a_store_holding_far_dates_is_validated_without_a_traceback(tmp_path: Pa
     assert "recordings.event_date_not_after_extract" in out
     good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
     assert main([str(good), "--store", str(store), "--quiet"]) == 0  # later loads, checks on, still work
+
+
+# --- 4. workbooks opened with limits -----------------------------------------------------------
+
+def list3_workbook(path: Path, far_cell: str | None = None, padding_mb: int = 0) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "List 3"
+    sheet.append(LIST3_HEADER.split(","))
+    sheet.append(list3_row(1).split(","))
+    if far_cell:
+        sheet[far_cell] = "x"
+    book.save(path)
+    if padding_mb:  # a part that unpacks far bigger than the file: the shape of a zip bomb
+        packed = path.with_suffix(".tmp")
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</worksheet>", b"<!--" + b" " * (padding_mb << 20) + b"--></worksheet>")
+                target.writestr(info.filename, data)
+        packed.replace(path)
+    return path
+
+
+def test_a_cell_at_xfd1048576_is_refused_and_other_files_load(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    far = list3_workbook(tmp_path / "far.xlsx", far_cell="XFD1048576")
+    assert far.stat().st_size < 10_000
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    store = tmp_path / "store.duckdb"
+    done = subprocess.run([sys.executable, "-m", "ingest", str(far), str(good), "--store", str(store), "--quiet",
+                           "--no-validate"], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 1, done.stderr[-500:]
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: far.xlsx: sheet part sheet1.xml has cells as far as row 1,048,576, column XFD")
+    assert "loaded     good.csv" in done.stdout
+
+
+def test_a_workbook_that_unpacks_too_big_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = list3_workbook(tmp_path / "bomb.xlsx", padding_mb=12)
+    assert bomb.stat().st_size < 200_000
+    monkeypatch.setenv("FRONTDOOR_MAX_WORKBOOK_MB", "4")
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    code, out, err = run(capsys, tmp_path / "store.duckdb", bomb, good)
+    assert code == 1
+    assert err.strip() == ("error: bomb.xlsx: workbook unpacks to more than 4 MB (a zip bomb, or far too big to be an"
+                           " extract; FRONTDOOR_MAX_WORKBOOK_MB sets the limit)")
+    assert "loaded     good.csv" in out

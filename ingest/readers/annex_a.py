@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from ingest.readers.base import (
 )
 from ingest.readers.csv_rows import check_all_lines_accounted, number_records
 from ingest.readers.text_encoding import utf8_source
+from ingest.readers.workbook_limits import check_workbook_limits
 from ingest.readers.csv_sniff import (
     HeaderRow,
     find_header,
@@ -242,19 +244,30 @@ def _one_line(err: Exception) -> str:
     return " ".join(first.split())[:160].rstrip(" :") or type(err).__name__
 
 
+def _is_panic(err: BaseException) -> bool:
+    """A Rust panic inside calamine (pyo3's PanicException derives from BaseException, not Exception)."""
+    return type(err).__name__ == "PanicException"
+
+
 def _open_workbook(path: Path) -> calamine.CalamineWorkbook:
+    if zipfile.is_zipfile(path):
+        check_workbook_limits(path)  # before calamine allocates anything
     try:
         return calamine.CalamineWorkbook.from_path(str(path))
     except calamine.PasswordError:
         raise ExtractError(path, "workbook is password-protected: save it without a password") from None
-    except Exception as err:  # calamine raises its own errors, zip and OS errors for damaged files
+    except BaseException as err:  # calamine raises its own errors, zip and OS errors for damaged files
+        if not isinstance(err, Exception) and not _is_panic(err):
+            raise
         raise ExtractError(path, f"cannot read workbook (damaged, truncated or not a spreadsheet): {_one_line(err)}") from None
 
 
 def _sheet_rows(book: calamine.CalamineWorkbook, path: Path, name: str, nrows: int | None = None) -> list[list]:
     try:
         return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-    except Exception as err:
+    except BaseException as err:
+        if not isinstance(err, Exception) and not _is_panic(err):
+            raise
         raise ExtractError(path, f"cannot read sheet '{name}' (damaged or truncated workbook): {_one_line(err)}") from None
 
 
