@@ -102,10 +102,22 @@ def frame_columns(checks: list[Check]) -> list[str]:
     return list(seen)
 
 
+# pandas' nanosecond timestamps hold 1677-09-22 to 2262-04-11: a stored date outside (a typing
+# slip such as 31/12/9999 loaded before the readers bounded dates) is clamped just inside, so it
+# still fails the checks on dates in the future or before birth instead of failing the conversion.
+FRAME_EARLIEST = "1678-01-01"
+FRAME_LATEST = "2262-01-01"
+
+
 def _select_expr(table: str, column: str) -> str:
     base = column_types(table).get(column, "")
     is_date = base in _TEMPORAL or column.endswith("_date") or column == "entered_on"
-    return f"CAST({column} AS TIMESTAMP_NS) AS {column}" if is_date else column
+    if not is_date:
+        return column
+    value = f"CAST({column} AS TIMESTAMP)"
+    bounded = (f"CASE WHEN {value} < TIMESTAMP '{FRAME_EARLIEST}' THEN TIMESTAMP '{FRAME_EARLIEST}'"
+               f" WHEN {value} > TIMESTAMP '{FRAME_LATEST}' THEN TIMESTAMP '{FRAME_LATEST}' ELSE {value} END")
+    return f"CAST({bounded} AS TIMESTAMP_NS) AS {column}"
 
 
 MAX_CATEGORIES = 5000

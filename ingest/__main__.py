@@ -51,6 +51,7 @@ def format_summary(summaries: list[LoadSummary]) -> str:
             f"loaded     {s.file} [{s.format}, as of {s.as_of}, load {s.load_id}]: {tables}; "
             f"rejected {s.rejected}, superseded {s.superseded}, replaced {s.replaced}, unchanged {s.unchanged}"
         )
+        lines.append(f"           {s.rows_read} rows read = {sum(s.rows.values())} loaded + {s.rejected} rejected")
         lines += [f"           notice: {n}" for n in s.notices]
     loaded = [s for s in summaries if s.status == "loaded"]
     lines.append(

@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 # Values that mean "missing" in councils' files.
 MISSING_TOKENS: tuple[str, ...] = ("", "#N/A", "N/A", "NA", "#NA", "NULL", "NONE RECORDED", "-", "NAN", "NAT", "#VALUE!", "#REF!")
 EXCEL_EPOCH = "DATE '1899-12-30'"
+# The plausible window for every date read from an extract: years 1900 to 2099. A value outside
+# ('31/12/9999', '0001-01-01', an Excel serial past 2099) is not taken as a date: a key date makes
+# its row a reject, any other date is left empty and flagged as not parsed. Written into the
+# patterns below (a year is 19xx or 20xx), so bounding costs nothing per row.
+YEAR = "(19|20)[0-9]{2}"
+EXCEL_SERIAL_LAST = 73050  # 2099-12-31 (serial 2 is 1900-01-01)
 
 
 def heading_key(text: object) -> str:
@@ -72,15 +78,15 @@ def date_sql(expr: str) -> str:
     return (
         "(CASE"
         f" WHEN {t} IS NULL THEN NULL"
-        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T].*)?$')"
+        f" WHEN regexp_matches({t}, '^{YEAR}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T].*)?$')"
         f"  THEN CAST(try_strptime({first}, '%Y-%m-%d') AS DATE)"
-        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-][0-9]{{4}}( .*)?$')"
+        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}[/.-][0-9]{{1,2}}[/.-]{YEAR}( .*)?$')"
         f"  THEN CAST(try_strptime(regexp_replace({first}, '[.-]', '/', 'g'), '%d/%m/%Y') AS DATE)"
         f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{2}}$')"
         f"  THEN CAST(try_strptime({t}, '%d/%m/%y') AS DATE)"
-        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}} [A-Za-z]{{3,9}} [0-9]{{4}}$')"
+        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}} [A-Za-z]{{3,9}} {YEAR}$')"
         f"  THEN CAST(coalesce(try_strptime({t}, '%d %b %Y'), try_strptime({t}, '%d %B %Y')) AS DATE)"
-        f" WHEN regexp_matches({t}, '^[0-9]+(\\.[0-9]+)?$') AND TRY_CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465"
+        f" WHEN regexp_matches({t}, '^[0-9]+(\\.[0-9]+)?$') AND TRY_CAST({t} AS DOUBLE) BETWEEN 2 AND {EXCEL_SERIAL_LAST}"
         f"  THEN {EXCEL_EPOCH} + CAST(floor(CAST({t} AS DOUBLE)) AS INTEGER)"
         " ELSE NULL END)"
     )
@@ -107,14 +113,14 @@ def timestamp_sql(expr: str) -> str:
     return (
         "(CASE"
         f" WHEN {t} IS NULL THEN NULL"
-        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?)?$')"
+        f" WHEN regexp_matches({t}, '^{YEAR}-[0-9]{{1,2}}-[0-9]{{1,2}}([ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?)?$')"
         f"  THEN {_iso_timestamp(t)}"
-        f" WHEN regexp_matches({t}, '^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}} [0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}})? ?[AaPp][Mm]$')"
+        f" WHEN regexp_matches({t}, '^{YEAR}-[0-9]{{1,2}}-[0-9]{{1,2}} [0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}})? ?[AaPp][Mm]$')"
         f"  THEN coalesce(try_strptime(upper({t}), '%Y-%m-%d %I:%M:%S %p'), try_strptime(upper({t}), '%Y-%m-%d %I:%M %p'),"
         f"                try_strptime(upper({t}), '%Y-%m-%d %I:%M%p'))"
-        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}( .*)?$')"
+        f" WHEN regexp_matches({t}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/{YEAR}( .*)?$')"
         f"  THEN {_dmy_timestamp(t)}"
-        f" WHEN regexp_matches({t}, '^[0-9]+(\\.[0-9]+)?$') AND TRY_CAST({t} AS DOUBLE) BETWEEN 1 AND 2958465"
+        f" WHEN regexp_matches({t}, '^[0-9]+(\\.[0-9]+)?$') AND TRY_CAST({t} AS DOUBLE) BETWEEN 2 AND {EXCEL_SERIAL_LAST}"
         f"  THEN CAST({EXCEL_EPOCH} AS TIMESTAMP) + to_microseconds(CAST(round((CAST({t} AS DOUBLE)) * 86400e6) AS BIGINT))"
         " ELSE NULL END)"
     )
@@ -122,8 +128,8 @@ def timestamp_sql(expr: str) -> str:
 
 # Exact shapes of nearly all date-times in extracts. Raw text of these shapes is already clean and
 # falls in the ISO or the DD/MM/YYYY branch of timestamp_sql.
-ISO_TIMESTAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
-DMY_TIMESTAMP = r"[0-9]{2}/[0-9]{2}/[0-9]{4}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
+ISO_TIMESTAMP = r"(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
+DMY_TIMESTAMP = r"[0-9]{2}/[0-9]{2}/(19|20)[0-9]{2}( [0-9]{2}:[0-9]{2}(:[0-9]{2})?)?"
 
 
 def is_quick_timestamp_sql(raw: str) -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.detect import check_file
+from ingest.load_checks import capped_as_of, check_has_rows, check_header_date, check_rows_accounted, same_as_of_notice
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
@@ -134,8 +136,7 @@ def _stage_file(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
 def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) -> LoadSummary:
     """Stage one file (TEMP tables only), then write its versions, rejects and load record in one transaction."""
     summary = LoadSummary(file=path.name, status="loaded")
-    if not path.is_file():
-        raise ExtractError(path, "no such file")
+    check_file(path)  # missing, a directory, a FIFO, empty or over the size limit: refused before it is hashed
     sha = file_sha256(path)
     previous = _already_loaded(con, sha)
     if previous:
@@ -144,10 +145,15 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
         summary.notices.append(f"identical content already loaded as load {previous[0]} ({previous[1]}); nothing changed")
         return summary
     result = _stage_file(con, path)  # readers write only TEMP staged_* tables
+    check_rows_accounted(con, path, result)
+    check_has_rows(path, result)
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
-    summary.as_of = as_of or result.as_of or _default_as_of(con, result.entities)
+    if result.as_of and not as_of:
+        check_header_date(path, result.as_of, _event_span(con, result.entities)[1], as_of)
+    summary.as_of, capped = capped_as_of(as_of or result.as_of or _default_as_of(con, result.entities), date.today())
     if result.as_of and not as_of:
         summary.notices.extend(_after_stated_date(con, result))
+    summary.notices.extend(capped)
     if summary.as_of is None:
         summary.as_of = date.today()
         summary.notices.append("no event dates in the file: as-of set to today")
@@ -167,6 +173,7 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
         summary.unchanged += _count_unchanged(con, entity)
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
+    summary.notices.extend(same_as_of_notice(con, summary.as_of))
     first, last = _event_span(con, result.entities)
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, 0, ?, ?, ?, ?)",

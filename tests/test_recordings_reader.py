@@ -189,7 +189,7 @@ def test_latin1_semicolon_and_title_rows(tmp_path: Path) -> None:
     result = read_recordings(path, con)
     [row] = rows(con)
     assert (row["worker"], row["team"], row["row_number"]) == ("Zoë Brontë", "Équipe A", 4)
-    assert "file is not UTF-8: read as Latin-1" in result.notices
+    assert "file is not UTF-8: read as Windows-1252 (Latin-1)" in result.notices
     assert "header row found on line 3" in result.notices
 
 

@@ -23,10 +23,10 @@ breaks inside quoted values are not counted, so rows after one of those are numb
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +44,9 @@ from ingest.readers.base import (
     staged_columns,
     staged_ddl,
 )
+from ingest.readers.csv_rows import check_all_lines_accounted, number_records
+from ingest.readers.text_encoding import utf8_source
+from ingest.readers.workbook_limits import check_workbook_limits
 from ingest.readers.csv_sniff import (
     HeaderRow,
     find_header,
@@ -241,19 +244,30 @@ def _one_line(err: Exception) -> str:
     return " ".join(first.split())[:160].rstrip(" :") or type(err).__name__
 
 
+def _is_panic(err: BaseException) -> bool:
+    """A Rust panic inside calamine (pyo3's PanicException derives from BaseException, not Exception)."""
+    return type(err).__name__ == "PanicException"
+
+
 def _open_workbook(path: Path) -> calamine.CalamineWorkbook:
+    if zipfile.is_zipfile(path):
+        check_workbook_limits(path)  # before calamine allocates anything
     try:
         return calamine.CalamineWorkbook.from_path(str(path))
     except calamine.PasswordError:
         raise ExtractError(path, "workbook is password-protected: save it without a password") from None
-    except Exception as err:  # calamine raises its own errors, zip and OS errors for damaged files
+    except BaseException as err:  # calamine raises its own errors, zip and OS errors for damaged files
+        if not isinstance(err, Exception) and not _is_panic(err):
+            raise
         raise ExtractError(path, f"cannot read workbook (damaged, truncated or not a spreadsheet): {_one_line(err)}") from None
 
 
 def _sheet_rows(book: calamine.CalamineWorkbook, path: Path, name: str, nrows: int | None = None) -> list[list]:
     try:
         return book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-    except Exception as err:
+    except BaseException as err:
+        if not isinstance(err, Exception) and not _is_panic(err):
+            raise
         raise ExtractError(path, f"cannot read sheet '{name}' (damaged or truncated workbook): {_one_line(err)}") from None
 
 
@@ -390,7 +404,6 @@ def _read_workbook(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
 # --- reading per-list CSV files -------------------------------------------------------------
 
 _CSV_ERRORS, _CSV_SCANS = "_annex_a_csv_errors", "_annex_a_csv_scans"
-_WINDOWS_1252_NOTICE = "file is not UTF-8: read as Windows-1252 (Latin-1)"
 
 
 def _read_csv_sql(width: int, skip: int, delimiter: str, encoding: str, parallel: bool) -> str:
@@ -403,8 +416,8 @@ def _read_csv_sql(width: int, skip: int, delimiter: str, encoding: str, parallel
     )
 
 
-def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, header: HeaderRow, encoding: str) -> bool:
-    """Read every record below the header as text; TEMP view _annex_a_raw(row_number, c0...). False on bad encoding."""
+def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, header: HeaderRow, encoding: str) -> None:
+    """Read every record below the header as text, in file order; TEMP view _annex_a_raw(row_number, c0...)."""
     for parallel in (True, False):
         for table in (_CSV_ERRORS, _CSV_SCANS):  # rejects of an earlier attempt would be counted again
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -420,44 +433,11 @@ def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, he
             if not parallel:
                 raise ExtractError(shown_as, f"CSV could not be read ({_one_line(err)})") from None
             # line breaks inside quoted values cannot be read in parallel: read serially
-    if con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchall()[0][0]:
-        return False
-    _number_csv_rows(con, first_data_line=header.line_index + 2)
-    return True
-
-
-def _number_csv_rows(con: duckdb.DuckDBPyConnection, first_data_line: int) -> None:
-    """TEMP view _annex_a_raw: the records with their line numbers, counting the lines the CSV parser rejected.
-
-    _annex_a_csv keeps the file's order (preserve_insertion_order), so rowid is the record's ordinal
-    among the records read; each rejected line before a record moves it one line down.
-    """
-    if not con.execute(f"SELECT count(*) FROM {_CSV_ERRORS}").fetchall()[0][0]:
-        con.execute("CREATE OR REPLACE TEMP VIEW _annex_a_raw AS"
-                    f" SELECT CAST({first_data_line} + rowid AS INTEGER) AS row_number, * FROM _annex_a_csv")
-        return
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _annex_a_shifts AS SELECT d, max(n) AS n FROM ("
-        f" SELECT line - {first_data_line} - (row_number() OVER (ORDER BY line) - 1) AS d,"
-        " row_number() OVER (ORDER BY line) AS n"
-        f" FROM (SELECT DISTINCT line FROM {_CSV_ERRORS})) GROUP BY d"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW _annex_a_raw AS"
-        f" SELECT CAST({first_data_line} + t.rowid + coalesce(s.n, 0) AS INTEGER) AS row_number, t.*"
-        " FROM _annex_a_csv t ASOF LEFT JOIN _annex_a_shifts s ON t.rowid >= s.d"
-    )
-
-
-def _windows_1252_as_utf8(path: Path, folder: Path) -> Path:
-    """A UTF-8 copy of a Windows-1252 (Excel 'CSV') file; bytes it does not define become U+FFFD."""
-    target = folder / "utf8.csv"
-    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-    with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            out.write(decoder.decode(chunk))
-        out.write(decoder.decode(b"", final=True))
-    return target
+    number_records(con, "_annex_a_csv", _CSV_ERRORS, header.line_index + 2, "_annex_a_raw")
+    records = con.execute(f"SELECT (SELECT count(*) FROM _annex_a_csv) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"
+                          ).fetchall()[0][0]
+    check_all_lines_accounted(con, path, shown_as, header.line_index, int(records), "_annex_a_csv", _CSV_ERRORS,
+                              len(header.headings))
 
 
 def _csv_header(path: Path, shown_as: Path) -> HeaderRow:
@@ -482,22 +462,17 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         raise ExtractError(path, "not a CSV file (binary content)")
     result = ReadResult(format=FORMAT)
     with tempfile.TemporaryDirectory(prefix="annex_a_") as folder:
-        encoding, source_path = read_head(path).encoding, path
-        if encoding == "latin-1":
-            encoding, source_path = "utf-8", _windows_1252_as_utf8(path, Path(folder))
-            result.notices.append(_WINDOWS_1252_NOTICE)
-        header = _csv_header(source_path, path)
-        if problem := truncation(source_path, header, encoding):
+        text = utf8_source(path, Path(folder))  # UTF-16 and Windows-1252 files are read from a UTF-8 copy
+        if text.notice:
+            result.notices.append(text.notice)
+        header = _csv_header(text.path, path)
+        if problem := truncation(text.path, header, "utf-8"):
             raise ExtractError(path, problem)
         number = annex_a_list_for_headings(header.headings)
         if number not in LISTS:
             result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
             return result
-        if not _load_csv_raw(con, source_path, path, header, encoding):  # not UTF-8 after the first 64 KB
-            source_path = _windows_1252_as_utf8(path, Path(folder))
-            result.notices.append(_WINDOWS_1252_NOTICE)
-            header = _csv_header(source_path, path)
-            _load_csv_raw(con, source_path, path, header, "utf-8")
+        _load_csv_raw(con, text.path, path, header, "utf-8")
     alist = LISTS[number]
     source = _ListSource(alist, f"List {number}", header.line_index + 1, [_display(h) for h in header.headings])
     _stage_list(con, source, result)
@@ -694,5 +669,5 @@ def read_annex_a(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         return _read_csv(path, con)
     finally:
         con.execute("DROP VIEW IF EXISTS _annex_a_raw")
-        for table in ("_annex_a_csv", "_annex_a_shifts", _CSV_ERRORS, _CSV_SCANS):
+        for table in ("_annex_a_csv", "_annex_a_raw_shifts", _CSV_ERRORS, _CSV_SCANS):
             con.execute(f"DROP TABLE IF EXISTS {table}")

@@ -18,6 +18,7 @@ CSV parser rejects carries its physical line number.
 from __future__ import annotations
 
 import re
+import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from ingest.normalise import (
     timestamp_sql,
 )
 from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, setting, staged_ddl
+from ingest.readers.csv_rows import check_all_lines_accounted, number_records
+from ingest.readers.text_encoding import utf8_source
 from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, read_head, truncation
 from ingest.readers.value_tables import (
     distinct_values_sql,
@@ -85,6 +88,8 @@ RECORD_TYPE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "contact": ("Contact", "Contact Record", "Contact Recording"),
 }
 
+_CSV = "_recording_csv"  # the file's records, in file order (rowid: the ordinal)
+_NUMBERED = "_recording_rows"  # view: the records with their line numbers
 _CSV_ERRORS = "_recording_csv_errors"
 _CSV_SCANS = "_recording_csv_scans"
 _VALUES = "_recording_values"  # each column's distinct raw values; _recording_values_<column>: its value table
@@ -242,8 +247,7 @@ def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
 
     A row is rejected when it has no record id, no child id, no parseable event date, or an Entered
     At that is present but not a date/time. Values come from the value tables (joined as v_<column>);
-    a value a table skipped is used as it is. row_number is left NULL: it is set from the table's
-    row order afterwards (a window function would make the read serial). Params $h<i>: the headings.
+    a value a table skipped is used as it is. `source` carries each record's row_number. Params $h<i>: the headings.
     """
     r = {column: f"r.{name}" for column, name in raw.items()}
     joins = " ".join(lookup_sql(f"{_VALUES}_{c}", f"v_{c}", r[c]) for c in RECORDING_HEADINGS if c in r)
@@ -253,7 +257,7 @@ def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
     value["entered_at"] = value_or_skipped_sql("v_entered_at", value["entered_at"], quick_timestamp_sql(r["entered_at"]))
     raw_json = "json_object(" + ", ".join(f"$h{i}, c{i}" for i in range(width)) + ")"
     return f"""
-        SELECT {', '.join(RECORDING_HEADINGS)}, 'recordings' AS sheet, NULL::INTEGER AS row_number, flags,
+        SELECT {', '.join(RECORDING_HEADINGS)}, 'recordings' AS sheet, row_number, flags,
                reason AS _reason, CASE WHEN reason IS NOT NULL THEN {raw_json} END AS _raw
         FROM (
             SELECT *, CASE WHEN {_REJECTED} THEN {_REASON} END AS reason
@@ -261,7 +265,7 @@ def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
                 SELECT {', '.join(f"{value[c]} AS {c}" for c in RECORDING_HEADINGS)}, {_flags_sql(raw)} AS flags,
                        {present_sql('v_event_date')} AS event_date_present,
                        {present_sql('v_entered_at', r['entered_at'])} AS entered_at_present,
-                       {', '.join(f"r.c{i}" for i in range(width))}
+                       r.row_number, {', '.join(f"r.c{i}" for i in range(width))}
                 FROM {source} r {joins}
             )
         )
@@ -279,20 +283,21 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[
 
 
 def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> tuple[str, bool]:
-    """First read of the file: each column's distinct raw values into _recording_values; returns the encoding and padding.
+    """Read every record into _recording_csv (file order) and each column's distinct raw values into _recording_values.
 
-    DuckDB's parallel CSV scanner cannot pad short rows when a quoted value holds a line break, and
-    a failed statement would abort the pipeline's transaction, so the file is read in parallel
-    without padding, and read again serially, padding short rows, only if it has any. A file
-    that is not UTF-8 is read again as Latin-1.
+    Returns the encoding and padding. DuckDB's parallel CSV scanner cannot pad short rows when a
+    quoted value holds a line break, and a failed statement would abort the pipeline's
+    transaction, so the file is read in parallel without padding, and read again serially,
+    padding short rows, only if it has any. A file that is not UTF-8 is read again as Latin-1.
+    The records are kept in file order (insertion order preserved), so rowid is their ordinal.
     """
     raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
     for padded in (False, True):
         _drop_work_tables(con)  # the rejects of a first attempt would be counted again
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {_VALUES} AS"
-                        f" {distinct_values_sql(_read_csv_sql(header, encoding, padded, rejects=True), raw, _skipped(raw))}",
-                        {"path": str(path)})
+            with insertion_order(con, preserve=True):
+                con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV} AS SELECT * FROM"
+                            f" {_read_csv_sql(header, encoding, padded, rejects=True)}", {"path": str(path)})
         except duckdb.Error as err:
             first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]  # later lines may quote the data
             raise ExtractError(path, f"CSV could not be read ({first_line[:200]})") from err
@@ -301,11 +306,16 @@ def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRo
     bad_encoding = con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
     if bad_encoding and encoding == "utf-8":
         return _collect_values(con, path, header, "latin-1")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_VALUES} AS {distinct_values_sql(_CSV, raw, _skipped(raw))}")
     return encoding, padded
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str, padded: bool) -> None:
-    """Second read of the file: normalise every record into staged_recordings (with _reason and _raw columns still on)."""
+def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
+    """Normalise every record of _recording_csv into staged_recordings (with _reason and _raw columns still on).
+
+    Each record's row_number comes with it from _recording_csv's ordinal (ingest.readers.csv_rows),
+    so the order the joins return rows in does not matter.
+    """
     raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
     for table, sql in _value_tables_sql().items():
         if table.removeprefix(f"{_VALUES}_") in raw:
@@ -313,13 +323,11 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, e
     con.execute(staged_ddl(ENTITY))
     con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _reason VARCHAR")
     con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _raw JSON")
-    sql = _rows_sql(raw, len(header.headings), _read_csv_sql(header, encoding, padded, rejects=False))
-    params: dict[str, object] = {"path": str(path), **{f"h{i}": h for i, h in enumerate(header.headings)}}
-    with insertion_order(con, preserve=True), _joins_as_written(con):  # rowid: the record's position in the file
+    number_records(con, _CSV, _CSV_ERRORS, header.line_index + 2, _NUMBERED)
+    sql = _rows_sql(raw, len(header.headings), _NUMBERED)
+    params: dict[str, object] = {f"h{i}": h for i, h in enumerate(header.headings)}
+    with _joins_as_written(con):
         con.execute(f"INSERT INTO staged_{ENTITY} {sql}", params)
-    # inside a transaction a new table's rowids start at a large offset, hence the minimum
-    con.execute(f"UPDATE staged_{ENTITY} SET row_number = CAST(rowid - (SELECT min(rowid) FROM staged_{ENTITY})"
-                f" AS INTEGER) + {header.line_index + 2}")
 
 
 def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
@@ -328,10 +336,11 @@ def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"INSERT INTO staged_rejects SELECT sheet, row_number, '{ENTITY}', _raw, _reason"
                 f" FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
     con.execute(
-        f"INSERT INTO staged_rejects SELECT 'recordings', line, '{ENTITY}', json_object('csv_line', csv_line),"
-        f" 'CSV line could not be read: ' || error_message FROM {_CSV_ERRORS}"
+        f"INSERT INTO staged_rejects SELECT 'recordings', line, '{ENTITY}', json_object('csv_line', any_value(csv_line)),"
+        f" 'CSV line could not be read: ' || min(error_message) FROM {_CSV_ERRORS} GROUP BY line ORDER BY line"
     )
-    rows_read = con.execute(f"SELECT (SELECT count(*) FROM staged_{ENTITY}) + (SELECT count(*) FROM {_CSV_ERRORS})").fetchone()[0]
+    rows_read = con.execute(f"SELECT (SELECT count(*) FROM staged_{ENTITY})"
+                            f" + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})").fetchone()[0]
     con.execute(f"DELETE FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _reason")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _raw")
@@ -360,7 +369,9 @@ def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the work tables; after a failed statement the transaction is aborted and its rollback drops them."""
     try:
-        for table in (_VALUES, *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS), _CSV_ERRORS, _CSV_SCANS):
+        con.execute(f"DROP VIEW IF EXISTS {_NUMBERED}")
+        for table in (_VALUES, *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS), _CSV_ERRORS, _CSV_SCANS, _CSV,
+                      f"{_NUMBERED}_shifts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     except duckdb.TransactionException:
         pass
@@ -369,13 +380,25 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
 def read_recordings(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     """Stage a case-recording CSV as TEMP staged_recordings (+ staged_rejects) on `con`."""
     path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="recordings_") as folder:
+        source = utf8_source(path, Path(folder))  # UTF-16 and Windows-1252 files are read from a UTF-8 copy
+        result = _read_utf8(source.path, con)
+    if source.notice:
+        result.notices.insert(0, source.notice)
+    return result
+
+
+def _read_utf8(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
+    """Stage a UTF-8 case-recording CSV; every line below its header is accounted for, else the file is refused."""
     header, encoding = _find_recording_header(path)
     if problem := truncation(path, header, encoding):
         raise ExtractError(path, problem)
     try:
-        encoding, padded = _collect_values(con, path, header, encoding)
-        _stage_rows(con, path, header, encoding, padded)
+        encoding, _padded = _collect_values(con, path, header, encoding)
+        _stage_rows(con, header)
         rows_read = _split_rejects(con)
+        check_all_lines_accounted(con, path, path, header.line_index, rows_read, _CSV, _CSV_ERRORS,
+                                  len(header.headings))
         notices = _notices(con, match_recording_headings(header.headings), header, encoding)
     finally:
         _drop_work_tables(con)

@@ -1,0 +1,60 @@
+"""Checks a file's staged rows must pass before they are written: every row accounted for, a plausible as-of date."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from ingest.readers.base import ExtractError, ReadResult
+
+HEADER_DATE_TOLERANCE = timedelta(days=366)  # a header date this far beyond the file's last event is refused
+
+
+def staged_counts(con: duckdb.DuckDBPyConnection, result: ReadResult) -> tuple[int, int]:
+    """(rows staged to load, rows staged as rejects) for a reader's result."""
+    loaded = sum(int(con.execute(f"SELECT count(*) FROM staged_{e}").fetchone()[0]) for e in result.entities)
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rejects' AND temporary"
+                         ).fetchone()[0]
+    rejected = int(con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0]) if exists else 0
+    return loaded, rejected
+
+
+def check_rows_accounted(con: duckdb.DuckDBPyConnection, path: Path, result: ReadResult) -> None:
+    """Refuse the file unless its rows to load plus its rejects are exactly the rows the reader read."""
+    loaded, rejected = staged_counts(con, result)
+    if loaded + rejected != result.rows_read:
+        raise ExtractError(path, f"the reader read {result.rows_read} rows but accounts for {loaded} loaded and"
+                                 f" {rejected} rejected; nothing was loaded from this file")
+
+
+def check_has_rows(path: Path, result: ReadResult) -> None:
+    """Refuse a file with no data rows at all: loading it would change nothing but record it as loaded."""
+    if result.rows_read == 0 and result.entities:
+        raise ExtractError(path, "has no data rows (only headings): nothing to load")
+
+
+def capped_as_of(found: date | None, today: date) -> tuple[date | None, list[str]]:
+    """An as-of date taken from a file, never later than today (with a notice when it had to be capped)."""
+    if found is not None and found > today:
+        return today, [f"latest date in the file ({found}) is after today: as-of set to today ({today})"]
+    return found, []
+
+
+def check_header_date(path: Path, stated: date, last_event: date | None, given: date | None) -> None:
+    """Refuse a header date more than a year after the file's last event, unless --as-of confirms it."""
+    if given is not None or last_event is None:
+        return
+    if stated - last_event > HEADER_DATE_TOLERANCE:
+        raise ExtractError(path, f"header date {stated} is more than a year after the file's last event"
+                                 f" ({last_event}); if it is right, load the file with --as-of {stated}")
+
+
+def same_as_of_notice(con: duckdb.DuckDBPyConnection, as_of: date | None) -> list[str]:
+    """A notice when earlier loads have the same as-of date: where both have a row, this later load's wins."""
+    same = con.execute("SELECT count(*), max(load_id) FROM loads WHERE as_of = ?", [as_of]).fetchone()
+    if not same or not same[0]:
+        return []
+    return [f"as-of {as_of} is the same as {same[0]} earlier load(s) (latest: load {same[1]}): where they carry"
+            " the same record, this later load wins"]

@@ -1,0 +1,242 @@
+"""Bad files found by an attack pass (issue 9): each one loaded whole or refused in one line, the store unchanged."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.__main__ import main
+from ingest.readers.recordings import read_recordings
+from store.connection import open_read, versions_dir
+
+RECORDING_HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
+LIST3_HEADER = ("Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
+                "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker")
+
+
+def recording(i: int, worker: str = "Ann Smith", child: str | None = None, date: str = "2024-05-03") -> str:
+    return f"R{i},{child or 1000 + i % 500},Case Note,{date},2024-05-07 09:15:00,{worker},Team A,No"
+
+
+def list3_row(i: int, child: str | None = None, team: str = "MASH", referred: str = "15/03/2024") -> str:
+    return f"{child or 2000 + i},a) Male,WBRI,2016-05-05,8,{referred},Schools,No,1,{team},Bob Jones"
+
+
+def write(path: Path, header: str, rows: list[str], encoding: str = "utf-8") -> Path:
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode(encoding))
+    return path
+
+
+def store_state(store: Path) -> tuple[str, str, list[str]]:
+    """What a reader of the store sees, and every version file: the link target, its content hash, the version names."""
+    if not store.is_symlink():
+        return ("", "", [])
+    target = os.readlink(store)
+    digest = hashlib.sha256(store.resolve().read_bytes()).hexdigest()
+    return target, digest, sorted(p.name for p in versions_dir(store).iterdir())
+
+
+def run(capsys: pytest.CaptureFixture[str], store: Path, *args: object) -> tuple[int, str, str]:
+    code = main([*map(str, args), "--store", str(store), "--quiet", "--no-validate"])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def seeded_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    store = tmp_path / "store.duckdb"
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(5)])
+    assert run(capsys, store, good)[0] == 0
+    return store
+
+
+# --- 1. an unbalanced quote -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["recordings", "list3"])
+def test_unbalanced_quote_refuses_the_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       kind: str) -> None:
+    store = seeded_store(tmp_path, capsys)
+    before = store_state(store)
+    if kind == "recordings":
+        rows = [recording(i, worker='"Ann Smith' if i == 10 else "Ann Smith") for i in range(1000)]
+        bad = write(tmp_path / "quote.csv", RECORDING_HEADER, rows)
+    else:
+        rows = [list3_row(i, team='"MASH' if i == 10 else "MASH") for i in range(1000)]
+        bad = write(tmp_path / "list3.csv", LIST3_HEADER, rows)
+    code, out, err = run(capsys, store, bad)
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"error: {bad.name}: only ") and "of the 1000 lines below the header" in line
+    assert "line 12" in line  # the header is line 1, the bad record line 12
+    assert store_state(store) == before
+
+
+def test_every_file_prints_its_rows_accounted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [recording(i) for i in range(20)] + ["R20,,Case Note,2024-05-03,,Ann,Team A,No"]  # no child id: rejected
+    rows.insert(5, "")  # an empty line is neither a row nor lost
+    rows.insert(8, 'R99,1001,Case Note,2024-05-03,,"Ann\nSmith",Team A,No')  # a line break inside a quoted value
+    path = write(tmp_path / "rec.csv", RECORDING_HEADER, rows)
+    code, out, _err = run(capsys, tmp_path / "store.duckdb", path)
+    assert code == 0
+    assert "22 rows read = 21 loaded + 1 rejected" in out
+
+
+# --- 2. row numbers and "later row wins" whatever the parallelism ------------------------------
+
+def test_big_file_keeps_its_own_row_numbers_with_insertion_order_off(tmp_path: Path) -> None:
+    n = 130_000  # past the size where DuckDB reads a CSV in parallel
+    path = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(n)])
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    read_recordings(path, con)
+    wrong = con.execute("SELECT count(*) FROM staged_recordings"
+                        " WHERE row_number <> CAST(substr(record_id, 2) AS INTEGER) + 2").fetchone()[0]
+    assert wrong == 0
+
+
+def test_later_duplicate_in_a_big_file_wins_every_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    n = 130_000
+    rows = [recording(i) for i in range(n)]
+    rows[0] = recording(0, worker="First Worker", child="777")
+    rows[-1] = recording(0, worker="Last Worker", child="777")  # the same record id, later in the file
+    path = write(tmp_path / "dups.csv", RECORDING_HEADER, rows)
+    for attempt in range(2):
+        store = tmp_path / f"store{attempt}.duckdb"
+        assert run(capsys, store, path)[0] == 0
+        with open_read(store) as con:
+            assert con.execute("SELECT worker, row_number FROM recordings WHERE record_id = 'R0'").fetchall() == [
+                ("Last Worker", n + 1)]
+
+
+# --- 7. encodings and files without rows ------------------------------------------------------
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
+                                          ("utf-16-be", codecs.BOM_UTF16_BE), ("cp1252", b"")])
+def test_encodings_are_read_correctly(tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str,
+                                      bom: bytes) -> None:
+    rows = [recording(i, worker="Zoë O’Brien") for i in range(3)]
+    path = tmp_path / "rec.csv"
+    path.write_bytes(bom + ("\r\n".join([RECORDING_HEADER, *rows]) + "\r\n").encode(encoding))
+    store = tmp_path / "store.duckdb"
+    code, out, _err = run(capsys, store, path)
+    assert code == 0 and "3 recordings" in out
+    with open_read(store) as con:
+        assert con.execute("SELECT DISTINCT worker FROM recordings").fetchall() == [("Zoë O’Brien",)]
+
+
+def test_mixed_encoding_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mixed.csv"
+    body = "\n".join([RECORDING_HEADER, recording(1, worker="Zoë"), recording(2, worker="Ann")]) + "\n"
+    path.write_bytes(body.encode("utf-8").replace(b"Ann", b"A\x92nn"))
+    code, _out, err = run(capsys, tmp_path / "store.duckdb", path)
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert "mixes UTF-8 with bytes of another encoding (first at line 3" in line
+
+
+def test_header_only_file_is_refused_and_not_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = seeded_store(tmp_path, capsys)
+    before = store_state(store)
+    empty = write(tmp_path / "empty.csv", RECORDING_HEADER, [])
+    for _attempt in range(2):  # a retry says the same: the hash was not recorded
+        code, _out, err = run(capsys, store, empty)
+        assert code == 1 and err.strip() == "error: empty.csv: has no data rows (only headings): nothing to load"
+    assert store_state(store) == before
+
+
+# --- 3. dates outside the plausible window (1900-2099) ----------------------------------------
+
+def test_far_dates_are_rejected_or_flagged_and_the_checks_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    far = write(tmp_path / "far.csv", RECORDING_HEADER,
+                [recording(1), recording(2, date="31/12/9999"), recording(3).replace("2024-05-07 09:15:00", "9999-12-31")])
+    list3 = write(tmp_path / "list3.csv", LIST3_HEADER,
+                  [list3_row(1), list3_row(2, referred="31/12/9999"), list3_row(3).replace("2016-05-05", "01/01/0001")])
+    store = tmp_path / "store.duckdb"
+    code = main([str(far), str(list3), "--store", str(store), "--quiet"])  # with the checks
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    with open_read(store) as con:
+        rejects = con.execute("SELECT source_file, row_number, reason FROM rejects ORDER BY ALL").fetchall()
+        assert [(f, r) for f, r, _reason in rejects] == [("far.csv", 3), ("far.csv", 4), ("list3.csv", 3)]
+        assert con.execute("SELECT flags FROM referrals WHERE child_id = '2003'").fetchone()[0] == ["date_of_birth_unparsed"]
+
+
+def test_a_store_holding_far_dates_is_validated_without_a_traceback(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date, datetime
+
+    from expectations.__main__ import main as expectations_main
+    from tests.storekit import build_store
+
+    store = build_store(tmp_path / "far.duckdb", {  # as a --no-validate load by an older version could leave it
+        "referrals": [{"child_id": "1", "referral_date": date(9999, 12, 31), "date_of_birth": date(1, 1, 1)}],
+        "recordings": [{"record_id": "R1", "child_id": "1", "record_type": "case_note",
+                        "event_date": date(9999, 12, 31), "entered_at": datetime(9999, 12, 31, 23, 59)}],
+        "assessments": [{"child_id": "1", "start_date": date(1066, 10, 14), "authorised_date": date(9999, 1, 1)}],
+    })
+    assert expectations_main(["validate", "--store", str(store), "--no-docs"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "recordings.event_date_not_after_extract" in out
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    assert main([str(good), "--store", str(store), "--quiet"]) == 0  # later loads, checks on, still work
+
+
+# --- 4. workbooks opened with limits -----------------------------------------------------------
+
+def list3_workbook(path: Path, far_cell: str | None = None, padding_mb: int = 0) -> Path:
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "List 3"
+    sheet.append(LIST3_HEADER.split(","))
+    sheet.append(list3_row(1).split(","))
+    if far_cell:
+        sheet[far_cell] = "x"
+    book.save(path)
+    if padding_mb:  # a part that unpacks far bigger than the file: the shape of a zip bomb
+        packed = path.with_suffix(".tmp")
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"</worksheet>", b"<!--" + b" " * (padding_mb << 20) + b"--></worksheet>")
+                target.writestr(info.filename, data)
+        packed.replace(path)
+    return path
+
+
+def test_a_cell_at_xfd1048576_is_refused_and_other_files_load(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    far = list3_workbook(tmp_path / "far.xlsx", far_cell="XFD1048576")
+    assert far.stat().st_size < 10_000
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    store = tmp_path / "store.duckdb"
+    done = subprocess.run([sys.executable, "-m", "ingest", str(far), str(good), "--store", str(store), "--quiet",
+                           "--no-validate"], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 1, done.stderr[-500:]
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith("error: far.xlsx: sheet part sheet1.xml has cells as far as row 1,048,576, column XFD")
+    assert "loaded     good.csv" in done.stdout
+
+
+def test_a_workbook_that_unpacks_too_big_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = list3_workbook(tmp_path / "bomb.xlsx", padding_mb=12)
+    assert bomb.stat().st_size < 200_000
+    monkeypatch.setenv("FRONTDOOR_MAX_WORKBOOK_MB", "4")
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    code, out, err = run(capsys, tmp_path / "store.duckdb", bomb, good)
+    assert code == 1
+    assert err.strip() == ("error: bomb.xlsx: workbook unpacks to more than 4 MB (a zip bomb, or far too big to be an"
+                           " extract; FRONTDOOR_MAX_WORKBOOK_MB sets the limit)")
+    assert "loaded     good.csv" in out
