@@ -188,7 +188,7 @@ CHILDREN_COLUMNS: tuple[Column, ...] = (
     _c("child_id", "VARCHAR", "normalised child id"),
     _c("sex", "VARCHAR", "latest recorded sex"),
     _c("ethnicity", "VARCHAR", "latest recorded ethnicity (non-missing where any record has one)"),
-    _c("ethnicities_recorded", "VARCHAR[]", "every distinct non-missing ethnicity recorded for the child"),
+    _c("ethnicities_recorded", "VARCHAR[]", "every distinct non-missing ethnicity recorded for the child, in any version of any record"),
     _c("date_of_birth", "DATE", "latest recorded date of birth"),
     _c("disabled", "BOOLEAN", "latest recorded disability flag"),
     _c("first_seen", "DATE", "earliest event date across all tables"),
