@@ -183,3 +183,20 @@ def test_declared_fields_match_what_the_readers_fill() -> None:
         assert set(carried_columns("annex_a", alist.entity)) == {f.column for f in alist.fields}, alist.label
     assert "child_seen" not in SOURCE_FIELDS["cin_census"]["assessments"]
     assert carried_columns("fixture", "assessments") == ENTITIES["assessments"].column_names
+
+
+def test_record_sources_name_the_file_of_each_field(files: dict[str, Path], tmp_path: Path) -> None:
+    """The drill-down's lookup: C2's assessment is the census row with Annex A's child seen, team and worker."""
+    from metrics.provenance import record_sources
+    from store.connection import open_read
+
+    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    con = open_read(store)
+    sources = record_sources(con, "assessments", ("C2",))
+    con.close()
+    by_file = dict(zip(sources["source_file"], sources["fields"]))
+    assert by_file == {
+        "annex_a_2024-08-31.xlsx": "age_years, child_seen, requires_support, team, worker",
+        "cin_census_2024-25.xml": "authorised_date, date_of_birth, disabled, ethnicity, factors, referral_date, sex",
+    }
+    assert set(sources["format"]) == {"annex_a", "cin_census"}
