@@ -185,15 +185,17 @@ _KNOWN = f"ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) AND child_id IS NOT
 
 
 def _inconsistent_children(p: CheckParams) -> str:
-    """Each child with two or more known codes (compared per table first), and how many such records it has."""
+    """Each child with two or more known codes in any version of any record (compared per table first), and how many
+    such rows it has: a later extract that overwrote the current value hides no conflict."""
     per_table = " UNION ALL ".join(
-        f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t} WHERE {_KNOWN}"
+        f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t}_versions WHERE {_KNOWN}"
         " GROUP BY child_id" for t in ETHNICITY_TABLES)
     return (f"SELECT child_id, min(lo) AS first_code, max(hi) AS last_code, sum(n) AS records"
             f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)")
 
 
-_KNOWN_ROWS = " UNION ALL ".join(f"SELECT {_provenance(t)}, ethnicity FROM {t} WHERE {_KNOWN}" for t in ETHNICITY_TABLES)
+_KNOWN_ROWS = " UNION ALL ".join(f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN}"
+                                 for t in ETHNICITY_TABLES)
 INCONSISTENT_ETHNICITY = SqlSpec(
     temp=("dq_inconsistent_children", _inconsistent_children),
     rows=lambda p: (
@@ -203,7 +205,8 @@ INCONSISTENT_ETHNICITY = SqlSpec(
         f" FROM ({_KNOWN_ROWS}) k JOIN dq_inconsistent_children c USING (child_id)"
     ),
     count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
-    checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t} WHERE {_KNOWN})" for t in ETHNICITY_TABLES),
+    checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})"
+                                             for t in ETHNICITY_TABLES),
 )
 
 

@@ -1,9 +1,13 @@
-"""Bring each canonical table up to date from its versions: one row per natural key, the latest as-of wins.
+"""Bring each canonical table up to date from its versions: one row per natural key, each field from the newest version that carries it.
 
 The order is total and independent of the order files were loaded in: as-of date, then the
 extract's content hash, then the row number in the file (the last of duplicate rows in one file
-wins), then the element path within one CIN census Child. Team and worker, which the CIN census does not carry, and an assessment's referral date,
-which only the CIN census carries, fall back to the latest version that has them.
+wins), then the element path within one CIN census Child. The newest version gives the row and
+its provenance; a field that its format does not carry (store.schema.SOURCE_FIELDS: the CIN
+census has no team, worker or child seen; Annex A has no assessment factors or referral date on
+an assessment) comes from the newest version whose format does carry it, and the canonical row's
+`field_loads` names the load that supplied it. A file that carries a field and leaves it empty
+blanks it: that is a real "not recorded".
 
 A load only changes the natural keys its rows carry, so `merge_loads` touches those keys alone:
 the cost follows the size of the new extracts, not of the store. `rebuild_canonical` re-ranks
@@ -16,15 +20,16 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from store.schema import ENTITIES, PROVENANCE, Entity
-
-FALLBACK_COLUMNS: tuple[str, ...] = ("team", "worker", "referral_date")
+from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, non_carriers
 
 # Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
 VERSION_ORDER = "v.as_of DESC, l.sha256 DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
 
 CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id): what a merge may have changed
+_RANKED = "_merge_ranked"  # TEMP table of the ranked versions being merged
+
+EMPTY_FIELD_LOADS = f"CAST(MAP {{}} AS {FIELD_LOADS.type}) AS {FIELD_LOADS.name}"
 
 
 @dataclass
@@ -36,26 +41,57 @@ class MergeCounts:
 
 
 def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
-    """SELECT of every version with `version_rank` (1 = current) and fallback team/worker.
+    """SELECT of every version with its load's `source_format` and `version_rank` (1 = the newest).
 
     `scope` names a table of natural keys: only the versions of those keys are ranked.
     """
     key = ", ".join(f"v.{k}" for k in entity.natural_key)
     window = f"PARTITION BY {key} ORDER BY {VERSION_ORDER}"
-    cols = []
-    for c in list(entity.columns) + list(PROVENANCE):
-        if c.name in FALLBACK_COLUMNS and c.name not in entity.natural_key:
-            cols.append(
-                f"coalesce(v.{c.name}, first_value(v.{c.name} IGNORE NULLS) OVER ({window}"
-                f" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) AS {c.name}"
-            )
-        else:
-            cols.append(f"v.{c.name}")
     within = f" SEMI JOIN {scope} k ON {_key_match(entity, 'v', 'k')}" if scope else ""
     return (
-        f"SELECT {', '.join(cols)}, row_number() OVER ({window}) AS version_rank "
+        f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank "
         f"FROM {entity.versions_table} v JOIN loads l USING (load_id){within}"
     )
+
+
+def field_groups(entity: Entity) -> dict[tuple[str, ...], list[str]]:
+    """The non-key columns some source format does not carry, grouped by the formats that do not carry them."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for column in entity.column_names:
+        missing = non_carriers(entity.name, column)
+        if missing and column not in entity.natural_key:
+            groups.setdefault(missing, []).append(column)
+    return groups
+
+
+def current_rows_sql(entity: Entity, ranked: str) -> str:
+    """SELECT of the canonical rows (stored columns and `field_loads`) from a table of ranked versions.
+
+    One GROUP BY per key takes, for each group of columns, the newest version among the formats
+    that carry them (`arg_min` of a struct, so a carried empty value wins over an older filled one).
+    """
+    groups = field_groups(entity)
+    provenance = ", ".join(f"w.{c.name}" for c in PROVENANCE)
+    if not groups:
+        return (f"SELECT {', '.join('w.' + c for c in entity.column_names)}, {provenance}, {EMPTY_FIELD_LOADS}"
+                f" FROM {ranked} w WHERE w.version_rank = 1")
+    source: dict[str, str] = {}
+    aggregates, entries = [], []
+    for i, (missing, columns) in enumerate(groups.items()):
+        fields = ", ".join(f"'{c}': {c}" for c in columns)
+        formats = ", ".join(f"'{f}'" for f in missing)
+        aggregates.append(f"arg_min({{{fields}, '_load': load_id}}, version_rank)"
+                          f" FILTER (WHERE source_format NOT IN ({formats})) AS g{i}")
+        for c in columns:
+            source[c] = f"g.g{i}.{c}"
+            entries.append(f"{{'k': '{c}', 'v': g.g{i}._load}}")
+    keys = ", ".join(entity.natural_key)
+    values = ", ".join(f"{source.get(c, 'w.' + c)} AS {c}" for c in entity.column_names)
+    field_loads = (f"map_from_entries(list_filter([{', '.join(entries)}],"
+                   f" lambda e: e.v IS NOT NULL AND e.v <> w.load_id)) AS {FIELD_LOADS.name}")
+    return (f"SELECT {values}, {provenance}, {field_loads}"
+            f" FROM {ranked} w JOIN (SELECT {keys}, {', '.join(aggregates)} FROM {ranked} GROUP BY {keys}) g"
+            f" ON {_key_match(entity, 'w', 'g')} WHERE w.version_rank = 1")
 
 
 def _key_match(entity: Entity, left: str, right: str) -> str:
@@ -67,14 +103,13 @@ def _stored_columns(entity: Entity) -> str:
 
 
 def rebuild_canonical(con: duckdb.DuckDBPyConnection, entities: list[str] | None = None) -> None:
-    """Replace the canonical tables with the current version of each natural key (every key re-ranked)."""
+    """Replace the canonical tables with the current values of each natural key (every key re-ranked)."""
     for name in entities or list(ENTITIES):
         entity = ENTITIES[name]
         con.execute(f"DELETE FROM {entity.name}")
-        con.execute(
-            f"INSERT INTO {entity.name} SELECT {_stored_columns(entity)} FROM ({version_rank_sql(entity)})"
-            " WHERE version_rank = 1"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_RANKED} AS {version_rank_sql(entity)}")
+        con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, _RANKED)}")
+        con.execute(f"DROP TABLE {_RANKED}")
 
 
 def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCounts:
@@ -110,12 +145,13 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
         f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
     )
     contested = con.execute("SELECT count(*) FROM _merge_contested").fetchone()[0]
-    simple = f"SELECT {_stored_columns(entity)} FROM {new_versions}"
+    simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
-        simple = (f"SELECT {_stored_columns(entity)} FROM {entity.versions_table} v WHERE load_id IN ({loads})"
+        simple = (f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {entity.versions_table} v"
+                  f" WHERE load_id IN ({loads})"
                   f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})")
         _rerank_contested(con, entity, loads, counts)
-    con.execute(f"INSERT INTO {entity.name} {simple}")
+    con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")
 
 
 def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
@@ -130,7 +166,7 @@ def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT {keys}, load_id FROM {entity.name} c"
                 f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}")
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
-    con.execute(f"INSERT INTO {entity.name} SELECT {_stored_columns(entity)} FROM _merge_ranked WHERE version_rank = 1")
+    con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, '_merge_ranked')}")
     _note_changes(con, entity, "_merge_ranked")
     for load_id, lost in con.execute(
         f"SELECT load_id, count(*) FROM _merge_ranked WHERE version_rank > 1 AND load_id IN ({loads}) GROUP BY load_id"

@@ -15,6 +15,7 @@ from ui.components import (breakdown, chart, drilldown, first_row, headline, not
                            section, sensitive_list, trend)
 from ui.filters import View
 from ui.formatting import extremes_title, pct
+from ui.provenance import record_sources
 
 LOOKBACKS = {"12 calendar months (DfE)": "12_calendar_months", "365 days": "365_days"}
 LABEL = "Re-referral rate"
@@ -64,6 +65,7 @@ def children(view: View, lookback: str) -> None:
                        lookback=lookback)
     sensitive_list("children re-referred in the period, with their previous referral and closure", frame,
                    "re_referred_children", key="rr_children", empty="No child was re-referred in this period.")
+    record_sources("referrals", frame, key="rr_children_sources")
 
 
 def render() -> None:

@@ -13,6 +13,7 @@ from ui.components import (breakdown, chart, drilldown, headline, missing_entiti
                            require, section, sensitive_list, trend)
 from ui.filters import View
 from ui.formatting import decimal
+from ui.provenance import record_sources
 
 CLOCKS = {"Assessment start → authorisation (DfE statistic)": "start",
           "Referral → authorisation (Working Together maximum)": "referral"}
@@ -66,6 +67,7 @@ def assessments(view: View) -> None:
                   help="Still open at the extract date; shown apart from those completed late.")
         sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
                        key="tl_overdue", empty="No open assessment is past 45 working days.")
+        record_sources("assessments", overdue, key="tl_overdue_sources")
 
 
 def recordings(state: data.StoreState, view: View) -> None:

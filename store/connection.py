@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from store.schema import all_ddl
+from store.schema import ENTITIES, FIELD_LOADS, all_ddl
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = PROJECT_ROOT / "data" / "demo.duckdb"
@@ -62,9 +62,11 @@ def open_read(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConn
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every store table that does not exist yet."""
+    """Create every store table that does not exist yet (and add columns a store made by an older build lacks)."""
     for statement in all_ddl():
         con.execute(statement)
+    for entity in ENTITIES.values():
+        con.execute(f"ALTER TABLE {entity.name} ADD COLUMN IF NOT EXISTS {FIELD_LOADS.name} {FIELD_LOADS.type}")
 
 
 @contextmanager

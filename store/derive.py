@@ -12,7 +12,9 @@ Tables and their grain:
   Attributes are the latest recorded (by event date, then extract as-of date); the child's
   `ethnicity` is the latest *known* code where any record has one, else the latest
   non-missing value (REFU, NOBT or an invalid code), so a later 'not obtained' row does not
-  undo an earlier known code.
+  undo an earlier known code. `ethnicities_recorded` lists the codes of every version of every
+  record (the `*_versions` tables), so extracts that disagree are seen even where a later one
+  replaced the current value.
 - `referral_facts`: one row per referral (child, referral date): same-day duplicates are one
   referral because the canonical key is (child_id, referral_date).
 - `assessment_facts`: one row per assessment (child, start date).
@@ -86,7 +88,8 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
-_SOURCE_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts")
+_SOURCE_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts",
+                  "contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
 
 
 @dataclass(frozen=True)
@@ -188,20 +191,26 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                    arg_max(sex, latest_key) FILTER (WHERE sex IS NOT NULL) AS sex,
                    coalesce(arg_max(ethnicity, latest_key) FILTER (WHERE category = 'known'),
                             arg_max(ethnicity, latest_key) FILTER (WHERE category <> 'missing')) AS ethnicity,
-                   coalesce(list_sort(list(DISTINCT ethnicity) FILTER (WHERE category <> 'missing')), [])
-                       AS ethnicities_recorded,
                    arg_max(date_of_birth, latest_key) FILTER (WHERE date_of_birth IS NOT NULL) AS date_of_birth,
                    arg_max(disabled, latest_key) FILTER (WHERE disabled IS NOT NULL) AS disabled,
                    min(event_date) AS first_seen, max(last_date) AS last_seen
             FROM keyed GROUP BY child_id
+        ), every_version AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
+            SELECT child_id, ethnicity FROM {src['contacts_versions']}
+            UNION ALL SELECT child_id, ethnicity FROM {src['referrals_versions']}
+            UNION ALL SELECT child_id, ethnicity FROM {src['assessments_versions']}
+            UNION ALL SELECT child_id, ethnicity FROM {src['cin_episodes_versions']}
+        ), codes AS (
+            SELECT child_id, list_sort(list(DISTINCT ethnicity)) AS ethnicities_recorded FROM every_version
+            WHERE child_id IS NOT NULL AND ethnicity_category(ethnicity) <> 'missing' GROUP BY child_id
         ), written AS (
             SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
             FROM {src['recordings']} WHERE child_id IS NOT NULL GROUP BY child_id
         )
         SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
-               coalesce(r.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
+               coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
-        FROM recorded r FULL JOIN written w USING (child_id)
+        FROM recorded r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
         """
     )
 

@@ -144,11 +144,51 @@ RECORDINGS = Entity(
 
 ENTITIES: dict[str, Entity] = {e.name: e for e in (CONTACTS, REFERRALS, ASSESSMENTS, CIN_EPISODES, RECORDINGS)}
 
+_CHILD_FIELDS = frozenset({"child_id", "sex", "ethnicity", "date_of_birth"})
+
+# Which columns each source format carries, per table (natural key included). The merge takes each
+# field from the newest version whose format carries it: a newer file of a format that does not
+# carry a field never blanks it; a file that carries it and leaves it empty does ("not recorded").
+# A format not named here (hand-built test stores) carries every column.
+SOURCE_FIELDS: dict[str, dict[str, frozenset[str]]] = {
+    "annex_a": {
+        "contacts": frozenset(CONTACTS.column_names),
+        "referrals": frozenset(REFERRALS.column_names),
+        "assessments": frozenset(ASSESSMENTS.column_names) - {"referral_date", "factors"},
+        "cin_episodes": frozenset(CIN_EPISODES.column_names) - {"referral_source", "nfa", "disabilities"},
+    },
+    "cin_census": {
+        "referrals": _CHILD_FIELDS | {"referral_date", "referral_source", "nfa"},
+        "assessments": frozenset(ASSESSMENTS.column_names) - {"child_seen", "requires_support", "team", "worker",
+                                                             "age_years"},
+        "cin_episodes": frozenset(CIN_EPISODES.column_names) - {"case_status", "last_seen_date", "team", "worker",
+                                                               "age_years"},
+    },
+    "case_recording": {"recordings": frozenset(RECORDINGS.column_names)},
+}
+
+
+def carried_columns(source_format: str, entity: str) -> list[str]:
+    """The columns of `entity` that a file of `source_format` carries, in table order (all for an unknown format)."""
+    carried = SOURCE_FIELDS.get(source_format, {}).get(entity)
+    return [c for c in ENTITIES[entity].column_names if carried is None or c in carried]
+
+
+def non_carriers(entity: str, column: str) -> tuple[str, ...]:
+    """The declared formats that hold rows of `entity` but do not carry `column` (sorted)."""
+    return tuple(sorted(f for f, tables in SOURCE_FIELDS.items() if entity in tables and column not in tables[entity]))
+
+# Which load supplied the fields a canonical row did not take from its own (newest) version.
+FIELD_LOADS = _c("field_loads", "MAP(VARCHAR, INTEGER)",
+                 "canonical table only: for each field taken from an older version because the newest version's "
+                 "format does not carry it, the load that supplied it (e.g. child_seen -> an Annex A load under a "
+                 "newer CIN census row); every other field comes from this row's `load_id`")
+
 CHILDREN_COLUMNS: tuple[Column, ...] = (
     _c("child_id", "VARCHAR", "normalised child id"),
     _c("sex", "VARCHAR", "latest recorded sex"),
     _c("ethnicity", "VARCHAR", "latest recorded ethnicity (non-missing where any record has one)"),
-    _c("ethnicities_recorded", "VARCHAR[]", "every distinct non-missing ethnicity recorded for the child"),
+    _c("ethnicities_recorded", "VARCHAR[]", "every distinct non-missing ethnicity recorded for the child, in any version of any record"),
     _c("date_of_birth", "DATE", "latest recorded date of birth"),
     _c("disabled", "BOOLEAN", "latest recorded disability flag"),
     _c("first_seen", "DATE", "earliest event date across all tables"),
@@ -225,8 +265,9 @@ def _ddl(table: str, columns: tuple[Column, ...] | list[Column]) -> str:
 
 
 def entity_ddl(entity: Entity, table: str | None = None) -> str:
-    """DDL of a version or canonical table of an entity: entity columns then provenance."""
-    return _ddl(table or entity.name, list(entity.columns) + list(PROVENANCE))
+    """DDL of a version or canonical table of an entity: entity columns then provenance (and field_loads if canonical)."""
+    canonical = table is None or table == entity.name
+    return _ddl(table or entity.name, list(entity.columns) + list(PROVENANCE) + ([FIELD_LOADS] if canonical else []))
 
 
 def all_ddl() -> list[str]:
@@ -245,10 +286,14 @@ def schema_markdown() -> str:
         lines += [f"## `{entity.name}` (and `{entity.versions_table}`)", "",
                   f"Grain: {entity.grain}. Natural key: {', '.join(entity.natural_key)}.", "",
                   "`" + entity.versions_table + "` holds every version from every load; `" + entity.name
-                  + "` holds the current one per natural key (latest as-of wins).", "",
+                  + "` holds the current one per natural key: each field from the newest version whose source"
+                  " format carries it (latest as-of wins).", "",
                   "| column | type | meaning |", "|---|---|---|"]
-        lines += [f"| {c.name} | {c.type} | {c.description} |" for c in list(entity.columns) + list(PROVENANCE)]
-        lines.append("")
+        lines += [f"| {c.name} | {c.type} | {c.description} |"
+                  for c in list(entity.columns) + list(PROVENANCE) + [FIELD_LOADS]]
+        lines += ["", "Carried by: " + "; ".join(
+            f"{fmt} ({'all columns' if set(tables[entity.name]) == set(entity.column_names) else ', '.join(carried_columns(fmt, entity.name))})"
+            for fmt, tables in SOURCE_FIELDS.items() if entity.name in tables) + ".", ""]
     for name, cols in SUPPORT_TABLES.items():
         lines += [f"## `{name}`", "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| {c.name} | {c.type} | {c.description} |" for c in cols]

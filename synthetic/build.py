@@ -312,6 +312,7 @@ def _truth_document(council: Council, faults: list[fault_kit.Fault], inventory: 
         "seed": p.seed,
         "targets": RATES.targets,
         "rates": truth.true_rates(t.children, t.episodes, t.recordings, p.end),
+        "by_year": truth.yearly_rates(t.contacts, t.episodes, p.end, p.years),
         "counts": {
             "children": len(t.children),
             "children_referred": int(t.episodes["child_id"].nunique()),

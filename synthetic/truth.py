@@ -123,6 +123,27 @@ def open_overdue(episodes: pd.DataFrame, as_of: date) -> int:
     return int((days > 45).sum())
 
 
+def contact_conversion(contacts: pd.DataFrame, episodes: pd.DataFrame, period: Period, within_days: int = 30) -> dict:
+    """Contacts in the period followed by a referral of the child on the same day or within `within_days` days."""
+    c = contacts.loc[period.contains(contacts["contact_date"]), ["child_id", "contact_date"]].sort_values("contact_date")
+    r = episodes[["child_id", "referral_date"]].drop_duplicates().sort_values("referral_date")
+    nxt = pd.merge_asof(c, r, left_on="contact_date", right_on="referral_date", by="child_id", direction="forward")
+    converted = (nxt["referral_date"] - nxt["contact_date"]).dt.days <= within_days
+    return _rate(int(converted.sum()), len(c))
+
+
+def yearly_rates(contacts: pd.DataFrame, episodes: pd.DataFrame, end: date, years: int) -> dict:
+    """Rates of the clean truth that change from year to year, per 12-month year ending at `end`, oldest first.
+
+    The extra contacts of a child are spread from before its first event up to the end date, so
+    contacts accumulate over the span and the share that lead to a referral falls each year.
+    """
+    last = last_complete_months(end)
+    periods = [Period((pd.Timestamp(last.start) - pd.DateOffset(years=k)).date(),
+                      (pd.Timestamp(last.end) - pd.DateOffset(years=k)).date()) for k in reversed(range(years))]
+    return {"contact_conversion_30d": [{**p.as_dict(), **contact_conversion(contacts, episodes, p)} for p in periods]}
+
+
 def true_rates(children: pd.DataFrame, episodes: pd.DataFrame, recordings: pd.DataFrame, end: date) -> dict:
     """Every headline rate of the clean truth, as of `end`, over the last 12 complete months."""
     period = last_complete_months(end)

@@ -8,6 +8,7 @@ import streamlit as st
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: starts `streamlit run` and drives headless Chromium (runs in CI)")
+    config.addinivalue_line("markers", "slow: builds the whole demo store through the loaders (about 1.5 minutes)")
 
 
 @pytest.fixture(autouse=True)

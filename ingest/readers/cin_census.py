@@ -48,6 +48,7 @@ from store.codes import (
     REFERRAL_SOURCES,
     SEX_CODES,
 )
+from store.schema import ENTITIES, SOURCE_FIELDS
 
 FORMAT = "cin_census"
 STAGED_ENTITIES: tuple[str, ...] = ("referrals", "cin_episodes", "assessments")
@@ -464,15 +465,18 @@ def _assessments_sql() -> str:
     """
 
 
+def _not_carried(entity: str) -> frozenset[str]:
+    """The columns the CIN census does not carry (NULL), as store.schema.SOURCE_FIELDS declares."""
+    return frozenset(ENTITIES[entity].column_names) - SOURCE_FIELDS[FORMAT][entity]
+
+
 # Per staged table: the work table it comes from, staged column -> source column where they differ,
 # and the columns the CIN census does not carry (NULL).
 _STAGED_FROM: dict[str, tuple[str, dict[str, str], frozenset[str]]] = {
-    "referrals": ("_cin_episodes", {"flags": "referral_flags"},
-                  frozenset({"referrals_last_12m", "team", "worker", "age_years"})),
+    "referrals": ("_cin_episodes", {"flags": "referral_flags"}, _not_carried("referrals")),
     "cin_episodes": ("_cin_episodes", {"start_date": "referral_date", "flags": "episode_flags"},
-                     frozenset({"case_status", "last_seen_date", "team", "worker", "age_years"})),
-    "assessments": ("_cin_assessments", {},
-                    frozenset({"child_seen", "requires_support", "team", "worker", "age_years"})),
+                     _not_carried("cin_episodes")),
+    "assessments": ("_cin_assessments", {}, _not_carried("assessments")),
 }
 
 

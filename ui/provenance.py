@@ -1,0 +1,40 @@
+"""Beside a child-level list: which file supplied each field of the listed records (the field-level merge's provenance)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from store.schema import ENTITIES
+from ui import data
+from ui.components import table
+
+MAX_CHILDREN = 500  # the sources of at most this many listed children are looked up
+
+
+def _listed_only(sources: pd.DataFrame, listed: pd.DataFrame, entity: str) -> pd.DataFrame:
+    """The sources of the listed records alone (matched on the natural key columns the list carries)."""
+    keys = [k for k in ENTITIES[entity].natural_key if k in listed.columns and k in sources.columns]
+    if not keys or sources.empty:
+        return sources
+    wanted = listed[keys].drop_duplicates().copy()
+    for k in keys:
+        if k != "child_id":
+            wanted[k] = pd.to_datetime(wanted[k], errors="coerce")
+            sources = sources.assign(**{k: pd.to_datetime(sources[k], errors="coerce")})
+    wanted["child_id"] = wanted["child_id"].astype(str)
+    return sources.merge(wanted, on=keys, how="inner")
+
+
+def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
+    """An expander listing, for each listed record, the file, format and as-of date that supplied each of its fields."""
+    if listed.empty or "child_id" not in listed.columns:
+        return
+    with st.expander("🔒 Sensitive — where each value of these records came from (file per field)"):
+        st.caption("A record seen in several extracts takes each field from the newest file that carries it: "
+                   "the CIN census has no child seen, team or worker; Annex A no assessment factors.")
+        if not st.toggle("Show the source files", key=f"{key}_show", value=False):
+            return
+        children = tuple(sorted({str(c) for c in listed["child_id"].dropna()}))[:MAX_CHILDREN]
+        sources = data.rows("metrics.provenance.record_sources", entity=entity, child_ids=children)
+        table(_listed_only(sources, listed, entity), f"{entity}_sources", key, personal=True, rates=())
