@@ -14,6 +14,7 @@ import duckdb
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
+from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE
@@ -144,6 +145,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
         summary.notices.append(f"identical content already loaded as load {previous[0]} ({previous[1]}); nothing changed")
         return summary
     result = _stage_file(con, path)  # readers write only TEMP staged_* tables
+    check_as_submitted(con, path, result.format)  # DfE's rules on a CIN census file as submitted
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
     summary.as_of = as_of or result.as_of or _default_as_of(con, result.entities)
     if result.as_of and not as_of:
@@ -167,6 +169,7 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
         summary.unchanged += _count_unchanged(con, entity)
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
+    record_as_submitted(con, summary.load_id, path.name)
     first, last = _event_span(con, result.entities)
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, 0, ?, ?, ?, ?)",
