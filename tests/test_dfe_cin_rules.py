@@ -160,6 +160,13 @@ CASES: list[tuple[str, str, str, list[str]]] = [
     ("100", "ReferenceDate not 31 March", census(child(cin()), reference="2023-03-28"), ["Header"]),
     ("100", "ReferenceDate 31 March of another year than Year", census(child(cin()), reference="2024-03-31"), ["Header"]),
     ("100", "ReferenceDate 31 March of Year", census(child(cin())), []),
+    # --- 8608 "If present <AssessmentAuthorisationDate> must be on or after the <AssessmentActualStartDate>"
+    ("8608", "authorised the day before it started", census(child(cin(inner=a("2022-06-02", "2022-06-01")))),
+     [C1 + "/Assessments[1]"]),
+    ("8608", "authorised the day it started", census(child(cin(inner=a("2022-06-02", "2022-06-02")))), []),
+    # --- 8810 "If <ReasonForClosure> is present then <CINclosureDate> must also be present"
+    ("8810", "reason without closure date", census(child(cin(reason="RC1"))), [C1]),
+    ("8810", "reason with closure date", census(child(cin(closure="2022-09-01", reason="RC1"))), []),
     # --- 4220 "Ethnicity is missing or invalid (see Ethnicity table)": codes are case-sensitive
     ("4220", "lower-case code", census(child(cin(), ethnicity="wbri")), ["Child[1]"]),
     ("4220", "valid code", census(child(cin(), ethnicity="WBRI")), []),

@@ -88,4 +88,12 @@ RULES: tuple[DfeRule, ...] = (
                        AS offending_values
                 FROM dfe_assessment a WHERE a.authorised_date IS NULL
                 QUALIFY count(*) OVER (PARTITION BY a.child_pos, a.cin_pos) > 1"""),
+    DfeRule(
+        code="8608", rule_type=ERROR, message="Assessment Start Date cannot be later than its End Date",
+        wording=("If present <AssessmentAuthorisationDate> (N00160) must be on or after the "
+                 "<AssessmentActualStartDate> (N00159)"),
+        elements="AssessmentActualStartDate, AssessmentAuthorisationDate",
+        sql=f"""SELECT {_A_ROW}, {_v(('AssessmentActualStartDate', 'a.AssessmentActualStartDate'),
+                                       ('AssessmentAuthorisationDate', 'a.AssessmentAuthorisationDate'))} AS offending_values
+                FROM dfe_assessment a WHERE a.authorised_date < a.start_date"""),
 )

@@ -191,4 +191,11 @@ RULES: tuple[DfeRule, ...] = (
                        AS offending_values
                 FROM dfe_cin d JOIN dfe_child c USING (child_pos)
                 WHERE d.ReasonForClosure = 'RC2' AND c.death_date IS NULL"""),
+    DfeRule(
+        code="8810", rule_type=ERROR, message="A CIN case cannot have a Reason for Closure without a CIN Closure Date",
+        wording="If <ReasonForClosure> (N00103) is present then <CINclosureDate> (N00102) must also be present",
+        elements="ReasonForClosure, CINclosureDate",
+        sql=f"""SELECT {_CIN_ROW}, {_v(('ReasonForClosure', 'd.ReasonForClosure'), ('CINclosureDate', 'd.CINclosureDate'))}
+                       AS offending_values
+                FROM dfe_cin d WHERE d.ReasonForClosure IS NOT NULL AND d.CINclosureDate IS NULL"""),
 )
