@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from expectations.checks import REGISTRY, TABLES
+from expectations.dfe_cin.model import FIRST_YEAR, LAST_YEAR, DfeRule
+from expectations.dfe_cin.registry import RULES as DFE_RULES
 from expectations.model import CROSS_TABLE, DEFAULT_ETHNICITY_THRESHOLD, DEFAULT_MAX_FAILURE_ROWS, Check
 
 INTRO = f"""# Data quality checks
 
 Generated from `expectations/checks.py` by `python -m expectations docs > docs/CHECKS.md`; do not edit by hand.
+
+These are this product's own checks, on the merged store; none carries a DfE code. DfE's CIN
+census rules are run as DfE runs them, on each CIN census file as submitted: see the last section.
 
 Every load runs these checks on the load's working copy before it is published
 (`ingest.publish.finalise` → `expectations.runner.validate_store`). Results are stored per load
@@ -59,6 +64,47 @@ def _row(check: Check) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
+DFE_INTRO = """## DfE CIN census rules, run on each file as submitted
+
+Declared once each in `expectations/dfe_cin/` (code, DfE message, DfE wording, type, census years,
+SQL). Each CIN census file is read a second time, element by element, exactly as written
+(case-sensitive, before normalising, merging or collapsing duplicates), and the rule set of the
+file's census year is run on it: the year is the header `Year` (the census year's end, 2023 =
+2022-23), else the census year of `ReferenceDate`; files before 2022-23 get the 2022-23 rule set,
+the earliest DfE publishes. The census period runs from the day after ReferenceDate a year earlier
+to ReferenceDate. Findings are stored per load and file in `dfe_findings` (element path, LAchildID
+as written, offending values) and `dfe_rule_runs`; *error* blocks the return, *query* must be
+corrected or explained.
+
+Readings of DfE's wording: **8670Q** "ReferenceDate minus 45 working days" is the 45th working day
+before ReferenceDate, ReferenceDate itself not counted whether or not it is a working day (as
+Monday minus one working day is the Friday before); an open assessment starting before that day is
+queried. **8820** "between" is on or after the other episode's referral date and before its closure
+date (or ReferenceDate), so two episodes of a child on one day overlap unless the other is closed
+that day or is an open NFA referral. **8816** an episode whose referral date equals the child's
+latest is "the latest". **8568** and the NFA conditions of 8815, 8816, 8820, 8831, 4000, 8832 read
+ReferralNFA as the schema's xs:boolean, case-sensitive (`true`, `false`, `1`, `0`). **8831**,
+**8565**, **2990**: DateOfInitialCPC counts in the CINdetails and in its Section47.
+"""
+
+
+def _years(rule: DfeRule) -> str:
+    first = "" if rule.first_year <= FIRST_YEAR else f"{rule.first_year - 1}-{rule.first_year % 100:02d}"
+    last = "" if rule.last_year >= LAST_YEAR else f"{rule.last_year - 1}-{rule.last_year % 100:02d}"
+    return f"{first or '2022-23'} to {last}" if last else f"{first or '2022-23'} on"
+
+
+def _dfe_row(rule: DfeRule) -> str:
+    cells = [rule.code, rule.rule_type, _years(rule), rule.message, rule.wording, rule.elements]
+    return "| " + " | ".join(c.replace("|", "\\|").replace("<", "&lt;") for c in cells) + " |"
+
+
+def dfe_rules_markdown() -> str:
+    """The DfE rules section of docs/CHECKS.md."""
+    return "\n".join([DFE_INTRO, "| rule | type | census years | DfE message | DfE wording | elements |",
+                      "|---|---|---|---|---|---|", *(_dfe_row(r) for r in DFE_RULES), ""])
+
+
 def checks_markdown() -> str:
     """The catalogue of checks as Markdown."""
     lines = [INTRO]
@@ -68,4 +114,5 @@ def checks_markdown() -> str:
             continue
         lines += [f"## {HEADINGS[table]}", "", "| check | DfE | severity | expectation | what it checks and how to fix |",
                   "|---|---|---|---|---|", *(_row(c) for c in checks), ""]
+    lines.append(dfe_rules_markdown())
     return "\n".join(lines)

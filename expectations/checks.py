@@ -1,4 +1,7 @@
-"""The registry of data quality checks: one entry per check, with its DfE code, severity and how to fix the record.
+"""The registry of this product's own data quality checks on the merged store: severity and how to fix the record.
+
+None carries a DfE code: DfE's rules are run as DfE runs them, on each CIN census file as submitted
+(`expectations/dfe_cin/`); these checks look across files, on the canonical (merged) rows.
 
 Checks on one table's values are Great Expectations declarations (see `model.py`), one suite
 per canonical table; checks across rows or tables, on list columns, on the rows that could not
@@ -137,7 +140,6 @@ def _date_checks(table: str) -> list[Check]:
     key = ", ".join(ENTITIES[table].natural_key)
     checks.append(Check(
         check_id=f"{table}.duplicates_in_extract", table=table, severity="warning",
-        dfe_code="8820" if table == "referrals" else None,
         title="No duplicate rows in an extract",
         description=(f"Rows of one extract (loaded since the previous validation) that share the {noun}'s key "
                      f"({key}) with another row of the same extract. Only the last one is kept"
@@ -155,7 +157,7 @@ def _child_attribute_checks(table: str) -> list[Check]:
     missing_severity: Severity = "warning" if table == "contacts" else "error"
     return [
         Check(
-            check_id=f"{table}.ethnicity_present", table=table, severity=missing_severity, dfe_code="4220",
+            check_id=f"{table}.ethnicity_present", table=table, severity=missing_severity,
             title="Ethnicity recorded",
             description=(f"The child's ethnicity is blank on this {noun}. Record one of the DfE ethnicity codes; if "
                          "the family declined to say use REFU, and if it has not been asked yet use NOBT."),
@@ -163,7 +165,7 @@ def _child_attribute_checks(table: str) -> list[Check]:
             ge=NotNull("ethnicity"),
         ),
         Check(
-            check_id=f"{table}.ethnicity_valid", table=table, severity="error", dfe_code="4220",
+            check_id=f"{table}.ethnicity_valid", table=table, severity="error",
             title="Ethnicity is a DfE code",
             description=(f"The ethnicity on this {noun} is not one of the 18 DfE ethnicity codes, REFU or NOBT. "
                          "Replace it with the matching DfE code (for example WBRI, APKN, BAFR)."),
@@ -171,14 +173,14 @@ def _child_attribute_checks(table: str) -> list[Check]:
             ge=InSet("ethnicity", tuple(sorted(ETHNICITY_ALL))),
         ),
         Check(
-            check_id=f"{table}.sex_present", table=table, severity="error", dfe_code="4180",
+            check_id=f"{table}.sex_present", table=table, severity="error",
             title="Sex recorded",
             description=f"The child's sex is blank on this {noun}. Record M, F or U (not known).",
             problem="Sex missing: record M, F or U",
             ge=NotNull("sex"),
         ),
         Check(
-            check_id=f"{table}.sex_valid", table=table, severity="error", dfe_code="4180",
+            check_id=f"{table}.sex_valid", table=table, severity="error",
             title="Sex is M, F or U",
             description=(f"The sex on this {noun} is not M (male), F (female) or U (not known). Correct it on the "
                          "child's record."),
@@ -225,7 +227,7 @@ def _referral_checks() -> list[Check]:
         _present_check("referrals", "referral_source", "Referral Source"),
         _code_check("referrals", "referral_source", "Referral Source", SOURCES, "1A ... 10, e.g. 6 Police"),
         Check(
-            check_id="referrals.8606_not_before_birth", table="referrals", severity="error", dfe_code="8606",
+            check_id="referrals.8606_not_before_birth", table="referrals", severity="error",
             title="Referral not more than 40 weeks before birth",
             description=("A referral cannot be dated more than 40 weeks (280 days) before the child's date of "
                          "birth or expected date of birth. Correct the referral date or the date of birth."),
@@ -261,7 +263,6 @@ def _assessment_checks() -> list[Check]:
     return [
         Check(
             check_id="assessments.8608_authorised_after_start", table="assessments", severity="error",
-            dfe_code="8608",
             title="Assessment authorised on or after its start",
             description=("An assessment cannot be authorised before it started. Correct the start date or the "
                          "authorisation date."),
@@ -270,7 +271,6 @@ def _assessment_checks() -> list[Check]:
         ),
         Check(
             check_id="assessments.1103_start_after_referral", table="assessments", severity="error",
-            dfe_code="1103",
             title="Assessment does not start before its referral",
             description=("An assessment cannot start before the referral of its episode (the CIN census links them; "
                          "an Annex A row of the same assessment keeps that link). Correct the assessment start date "
@@ -280,7 +280,6 @@ def _assessment_checks() -> list[Check]:
         ),
         Check(
             check_id="assessments.8670Q_open_over_45_days", table="assessments", severity="warning",
-            dfe_code="8670Q",
             title="Open assessment not older than 45 working days",
             description=("An assessment with no authorisation date that started more than 45 working days before "
                          "the date of the extract it came from is overdue, or its authorisation was not recorded. "
@@ -305,7 +304,7 @@ def _cin_checks() -> list[Check]:
             ge=AtLeast("closure_date", "start_date"),
         ),
         Check(
-            check_id=f"{t}.8805_closure_reason", table=t, severity="error", dfe_code="8805",
+            check_id=f"{t}.8805_closure_reason", table=t, severity="error",
             title="A closed episode has a reason for closure",
             description=("A child-in-need episode with a closure date must have a reason for closure (RC1 ... "
                          "RC9). Record the reason for closure."),
@@ -314,7 +313,7 @@ def _cin_checks() -> list[Check]:
             value_columns=("closure_date", "closure_reason"),
         ),
         Check(
-            check_id=f"{t}.8810_closure_date", table=t, severity="error", dfe_code="8810",
+            check_id=f"{t}.8810_closure_date", table=t, severity="error",
             title="A reason for closure comes with a closure date",
             description=("A child-in-need episode with a reason for closure must have a closure date. Record the "
                          "closure date, or remove the reason if the case is still open."),
@@ -335,7 +334,7 @@ def _cin_checks() -> list[Check]:
             sql=sql_checks.INVALID_DISABILITIES,
         ),
         Check(
-            check_id=f"{t}.8820_no_overlap", table=t, severity="error", dfe_code="8820",
+            check_id=f"{t}.8820_no_overlap", table=t, severity="error",
             title="A child's episodes do not overlap",
             description=("A child's child-in-need episodes must not overlap: each episode must be closed on or "
                          "before the start of the next (a closure may fall on the next referral's date), and a "

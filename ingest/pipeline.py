@@ -16,6 +16,7 @@ from ingest.load_checks import capped_as_of, check_has_rows, check_header_date, 
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
+from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE
@@ -147,6 +148,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
     result = _stage_file(con, path)  # readers write only TEMP staged_* tables
     check_rows_accounted(con, path, result)
     check_has_rows(path, result)
+    check_as_submitted(con, path, result.format)  # DfE's rules on a CIN census file as submitted
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
     if result.as_of and not as_of:
         check_header_date(path, result.as_of, _event_span(con, result.entities)[1], as_of)
@@ -174,6 +176,7 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
     summary.notices.extend(same_as_of_notice(con, summary.as_of))
+    record_as_submitted(con, summary.load_id, path.name)
     first, last = _event_span(con, result.entities)
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, 0, ?, ?, ?, ?)",

@@ -1,9 +1,13 @@
-"""The working-day calendar (England & Wales bank holidays, 2005–2030) as a DuckDB table.
+"""The working-day calendar (England & Wales bank holidays) as a DuckDB table, covering every date the store holds.
 
 `calendar(day DATE, is_working_day BOOLEAN, working_day_index INTEGER, holiday VARCHAR)` has one
 row per day. `working_day_index` counts the working days on or before `day`, so the number of
 working days w with a < w <= b is `idx(b) - idx(a)`: the same day is 0, Friday to Monday is 1,
 and a weekend or bank-holiday start needs no special case.
+
+It spans at least 2005–2030 and is widened to every event date in the canonical tables, every
+load's as-of and today, so no date the metrics or checks meet falls outside it (dates before 1900
+or after 2099 are typing errors, reported by the checks, and do not stretch it further).
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import duckdb
 import holidays
 import pandas as pd
 
+from store.events import EVENT_DATE_COLUMNS
+
 FIRST_DAY = date(2005, 1, 1)
 LAST_DAY = date(2030, 12, 31)
+EARLIEST, LATEST = date(1900, 1, 1), date(2099, 12, 31)  # the calendar is never widened beyond these
 
 
 def bank_holidays(first_year: int = FIRST_DAY.year, last_year: int = LAST_DAY.year) -> pd.DataFrame:
@@ -26,12 +33,32 @@ def bank_holidays(first_year: int = FIRST_DAY.year, last_year: int = LAST_DAY.ye
     return frame.sort_values("day", ignore_index=True)
 
 
-def build_calendar(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the `calendar` table covering FIRST_DAY to LAST_DAY."""
-    con.register("bank_holidays_frame", bank_holidays())
+def _existing(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
+    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal AND list_contains(?, table_name)",
+                       [tables]).fetchall()
+    return [r[0] for r in rows]
+
+
+def store_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today."""
+    tables = _existing(con, [*EVENT_DATE_COLUMNS, "loads"])
+    parts = [f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}" for t in tables if t != "loads"
+             for c in EVENT_DATE_COLUMNS[t]]
+    parts += ["SELECT min(as_of), max(as_of) FROM loads"] if "loads" in tables else []
+    parts.insert(0, "SELECT current_date AS lo, current_date AS hi")
+    lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
+    return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
+
+
+def build_calendar(con: duckdb.DuckDBPyConnection, first: date | None = None, last: date | None = None,
+                   table: str = "calendar", temporary: bool = False) -> None:
+    """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`)."""
+    if first is None or last is None:
+        first, last = store_span(con)
+    con.register("bank_holidays_frame", bank_holidays(first.year, last.year))
     con.execute(
-        """
-        CREATE OR REPLACE TABLE calendar AS
+        f"""
+        CREATE OR REPLACE {"TEMP " if temporary else ""}TABLE {table} AS
         WITH days AS (
             SELECT CAST(d AS DATE) AS day
             FROM generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) AS t(d)
@@ -47,7 +74,7 @@ def build_calendar(con: duckdb.DuckDBPyConnection) -> None:
                holiday
         FROM flagged ORDER BY day
         """,
-        [FIRST_DAY, LAST_DAY],
+        [first, last],
     )
     con.unregister("bank_holidays_frame")
 

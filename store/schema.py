@@ -250,12 +250,38 @@ DQ_FAILURES_COLUMNS: tuple[Column, ...] = (
     _c("problem", "VARCHAR", "what is wrong, in plain English"),
 )
 
+DFE_RULE_RUNS_COLUMNS: tuple[Column, ...] = (
+    _c("load_id", "INTEGER", "the load of the CIN census file checked"),
+    _c("source_file", "VARCHAR", "file name"),
+    _c("collection_year", "INTEGER", "census year the rules were chosen for, by its end (2024 = 2023-24): header Year, else ReferenceDate"),
+    _c("reference_date", "DATE", "header ReferenceDate (end of the census period); NULL when absent or not a date"),
+    _c("children", "INTEGER", "Child elements in the file"),
+    _c("rules_run", "VARCHAR[]", "codes of the DfE rules run for that year"),
+    _c("errors", "INTEGER", "findings of error rules (they block the return)"),
+    _c("queries", "INTEGER", "findings of query rules (to correct or explain)"),
+)
+
+DFE_FINDINGS_COLUMNS: tuple[Column, ...] = (
+    _c("load_id", "INTEGER", "as in dfe_rule_runs"),
+    _c("source_file", "VARCHAR", "file name"),
+    _c("rule_code", "VARCHAR", "DfE rule code (8820, 8670Q, ...)"),
+    _c("rule_type", "VARCHAR", "error (blocks the return) or query (correct or explain)"),
+    _c("message", "VARCHAR", "DfE's message for the rule"),
+    _c("element_path", "VARCHAR", "element path of the offending group, e.g. Child[14]/CINdetails[2]/Assessments[1]"),
+    _c("row_number", "INTEGER", "the Child's 1-based position in the file (0 for the Header)"),
+    _c("la_child_id", "VARCHAR", "LAchildID exactly as written in the file"),
+    _c("elements", "VARCHAR", "the elements the rule reads"),
+    _c("offending_values", "VARCHAR", "the values as written that make the rule fail"),
+)
+
 SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "loads": LOADS_COLUMNS,
     "rejects": REJECTS_COLUMNS,
     "children": CHILDREN_COLUMNS,
     "dq_results": DQ_RESULTS_COLUMNS,
     "dq_failures": DQ_FAILURES_COLUMNS,
+    "dfe_rule_runs": DFE_RULE_RUNS_COLUMNS,
+    "dfe_findings": DFE_FINDINGS_COLUMNS,
 }
 
 

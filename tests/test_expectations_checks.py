@@ -127,7 +127,10 @@ def _date_breakers(table: str) -> list[Breaker]:
         "contact_date": ({}, ()),
         "referral_date": ({"date_of_birth": None}, ()),
         "start_date": (({"authorised_date": None, "referral_date": None} if table == "assessments"
-                        else {"closure_date": None, "closure_reason": None, "last_seen_date": None}), ()),
+                        else {"closure_date": None, "closure_reason": None, "last_seen_date": None}),
+                       # an open assessment started before 1990 is open far beyond 45 working days: the calendar
+                       # covers every date the store holds, so it is counted (it fell outside a 2005-2030 calendar)
+                       ("assessments.8670Q_open_over_45_days",) if table == "assessments" else ()),
         "authorised_date": ({}, ("assessments.8608_authorised_after_start",)),
         "closure_date": ({}, ("cin_episodes.closure_after_start",)),
         "last_seen_date": ({}, ()),
@@ -332,8 +335,8 @@ def test_results_carry_registry_metadata(faulty_store: Path) -> None:
 
 def test_failure_values_show_what_is_wrong(faulty_store: Path) -> None:
     failures = _failures(faulty_store).set_index("check_id")
-    assert failures.loc["assessments.8670Q_open_over_45_days", "value"] == (
-        "start_date 2025-01-24; as_of 2025-03-31; working_days_open 46")
+    assert "start_date 2025-01-24; as_of 2025-03-31; working_days_open 46" in set(
+        failures.loc[["assessments.8670Q_open_over_45_days"], "value"])
     assert failures.loc["cin_episodes.disabilities_valid", "value"] == "XYZ"
     assert failures.loc["contacts.ethnicity_valid", "value"] == "XXXX"
     assert failures.loc["referrals.sex_present", "value"] == "missing"

@@ -33,8 +33,11 @@ def test_registry_rejects_a_duplicate_check_id() -> None:
         _registry([check, check])
 
 
-def test_every_dfe_rule_of_the_brief_is_mirrored() -> None:
-    assert DFE_RULES <= {c.dfe_code for c in REGISTRY.values()}
+def test_every_dfe_rule_of_the_brief_is_run_per_file_and_no_merged_store_check_claims_a_dfe_code() -> None:
+    from expectations.dfe_cin.registry import RULES
+
+    assert DFE_RULES <= {r.code for r in RULES}
+    assert {c.dfe_code for c in REGISTRY.values()} == {None}
 
 
 def test_every_table_has_a_suite_and_the_required_kinds_of_check() -> None:

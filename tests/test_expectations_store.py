@@ -84,7 +84,7 @@ def test_failing_checks_list_each_failure_with_its_stored_rows(con) -> None:
     failing = report.dq_failing_checks(con).set_index("check_id")
     assert SEX_MISSING in failing.index
     row = failing.loc[SEX_MISSING]
-    assert (row["unexpected_count"], row["rows_stored"], row["dfe_code"], row["severity"]) == (2, 2, "4180", "error")
+    assert (row["unexpected_count"], row["rows_stored"], row["dfe_code"], row["severity"]) == (2, 2, None, "error")
     assert row["title"] == "Sex recorded" and "M, F or U" in row["description"]
     assert "referrals.key_unique" not in failing.index  # passing checks are not listed
 
@@ -164,7 +164,7 @@ def test_cli_prints_each_expectation_as_json(store: tuple[Path, Path], capsys: p
     by_id = {r["check_id"]: r for r in printed}
     assert set(printed[0]) == {"table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"}
     assert by_id[SEX_MISSING] == {"table": "referrals", "check_id": SEX_MISSING,
-                                  "expectation": "expect_column_values_to_not_be_null", "dfe_code": "4180",
+                                  "expectation": "expect_column_values_to_not_be_null", "dfe_code": None,
                                   "severity": "error", "success": False, "unexpected_count": 2}
     assert by_id["cin_episodes.8820_no_overlap"]["expectation"] == "sql"
 
@@ -175,7 +175,7 @@ def test_cli_table_output_and_missing_store(store: tuple[Path, Path], tmp_path: 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"]
     sex = next(line for line in lines if SEX_MISSING in line).split()
-    assert sex[-3:] == ["error", "False", "2"] and "4180" in sex
+    assert sex[-3:] == ["error", "False", "2"] and "4180" not in sex  # the merged-store check carries no DfE code
     assert main(["validate", "--store", str(tmp_path / "none.duckdb"), "--no-docs"]) == 2
 
 
