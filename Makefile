@@ -29,4 +29,4 @@ test: install browser-deps
 	$(PY) -m pytest -n 2 --timeout 900 -q
 
 clean:
-	rm -rf $(VENV) data/demo.duckdb data/demo_extracts data/data_docs
+	rm -rf $(VENV) data/demo.duckdb data/demo_extracts data/demo.duckdb.data_docs static/data_docs
