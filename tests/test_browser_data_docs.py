@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS
+from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
 from test_dashboard_fixture import build_dashboard_store
 
 pytestmark = [
@@ -139,6 +142,58 @@ def test_a_validation_page_lists_its_expectations_styled_and_offline(docs: Path,
         assert "C06" not in body  # counts only, no child ids
         assert_styled(page)
         assert_contrast(page, "validation")
+        assert blocked == [], f"requests off this machine: {blocked}"
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(scope="module")
+def server(docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run dashboard.py` on the validated store, offline as far as the browser is concerned."""
+    port = free_port()
+    store = docs.with_name(docs.name.removesuffix(".data_docs"))
+    env = {**os.environ, "FRONTDOOR_STORE": str(store)}
+    log = (tmp_path_factory.getbasetemp() / f"streamlit-docs-{port}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_the_data_quality_page_links_to_this_stores_docs_served_offline(server: str, browser: object) -> None:
+    """The link on the Data quality page opens this store's Data Docs, served by Streamlit from ./static."""
+    blocked: list[str] = []
+    page = offline_page(browser, blocked)
+    try:
+        page.goto(f"{server}/data-quality", wait_until="domcontentloaded")
+        link = page.locator('a:has-text("Open the Data Docs")')
+        link.wait_for(timeout=TIMEOUT_MS)
+        href = link.get_attribute("href")
+        assert href.startswith("/app/static/data_docs/") and href.endswith("/index.html"), href
+        blocked.clear()  # the dashboard's own requests (Streamlit fetches its page icon from Google) are not the docs'
+        page.goto(f"{server}{href}", wait_until="load")
+        page.locator("tr:has(.ge-index-page-table-validation-links-item)").first.wait_for(timeout=TIMEOUT_MS)
+        assert page.locator("tr:has(.ge-index-page-table-validation-links-item)").count() == len(TABLES)
+        assert "Data Docs | store.duckdb" in page.locator("body").inner_text()
+        assert_styled(page)
+        page.locator("a.ge-index-page-table-expectation-suite-link", has_text="referrals").first.click()
+        page.wait_for_load_state("load")
+        assert "Ethnicity recorded" in page.locator("body").inner_text()
+        assert_styled(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "data_docs_served_suite.png"), full_page=True)
         assert blocked == [], f"requests off this machine: {blocked}"
     finally:
         page.context.close()
