@@ -46,4 +46,4 @@ lock: install
 		--no-emit-find-links --output-file requirements.txt pyproject.toml
 
 clean:
-	rm -rf $(VENV) data/demo.duckdb data/demo.duckdb.versions data/.demo.duckdb.* data/demo_extracts static/data_docs artifacts
+	rm -rf $(VENV) data/demo.duckdb data/demo.duckdb.versions data/demo.duckdb.data_docs data/.demo.duckdb.* data/demo_extracts static/data_docs artifacts

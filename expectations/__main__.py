@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--format", choices=["table", "json"], default="table")
     v.add_argument("--save", action="store_true",
                    help="also store the results under the latest load id (publishes a new store version)")
-    v.add_argument("--data-docs", type=Path, help="Data Docs folder (default $FRONTDOOR_DATA_DOCS, else static/data_docs)")
+    v.add_argument("--data-docs", type=Path, help="Data Docs folder (default <store>.data_docs beside the store)")
     v.add_argument("--no-docs", action="store_true", help="do not build Data Docs")
     v.add_argument("--ethnicity-threshold", type=float,
                    help="ethnicity completeness threshold, 0-1 or a percentage (default $FRONTDOOR_ETHNICITY_THRESHOLD or 0.95)")
@@ -34,7 +34,7 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
     from expectations.data_docs import build_data_docs, data_docs_dir
     from expectations.model import CheckParams
     from expectations.runner import run_checks, validate_store
-    from store.connection import open_for_update, open_read
+    from store.connection import open_for_update, open_read, store_path
 
     if args.save:
         with open_for_update(args.store) as con:
@@ -45,7 +45,7 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
         run = run_checks(con, CheckParams.from_store(con, ethnicity_threshold=args.ethnicity_threshold))
     finally:
         con.close()
-    folder = data_docs_dir(args.data_docs)
+    folder = data_docs_dir(args.data_docs, store_path(args.store))
     if not args.no_docs and folder is not None and run.ge_session is not None:
         build_data_docs(run.ge_session.context, folder)
     return run.results

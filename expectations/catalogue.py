@@ -38,9 +38,10 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
 - **Working days** (8670Q) come from the store's `calendar` table: days after the start up to and
   including the extract date, Monday–Friday less England & Wales bank holidays (a start 45 working
   days before the extract date passes, 46 fails).
-- **Data Docs** (counts only, no child-level values) are built after each validation into
-  `static/data_docs/` (or `$FRONTDOOR_DATA_DOCS`; `FRONTDOOR_DATA_DOCS=off` builds none), served by
-  the dashboard at `/app/static/data_docs/index.html`.
+- **Data Docs** (counts only, no child-level values) are built after each validation beside the
+  store, in `<store>.data_docs/` (`data/demo.duckdb.data_docs/` for the demo; `--data-docs` overrides,
+  `FRONTDOOR_DATA_DOCS=off` builds none), with every asset vendored (no internet needed); the Data
+  quality page copies the current store's into `static/data_docs/<store key>/` and links there.
 - **Speed.** Great Expectations validates data frames taken out of DuckDB (dates as nanosecond
   timestamps, codes as categoricals) while the SQL checks run alongside in DuckDB; the national-scale
   store (37 M rows) validates in under a minute on two cores (`python -m benchmarks.bench_expectations`).

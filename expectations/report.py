@@ -102,6 +102,6 @@ def checks_frame() -> pd.DataFrame:
     )
 
 
-def data_docs_url() -> str | None:
-    """Where the dashboard links to the latest Great Expectations Data Docs (None when not built or not served)."""
-    return _data_docs_url()
+def data_docs_url(store: str | None = None) -> str | None:
+    """Where the dashboard links to the Data Docs of `store` (default the current store; None when not built)."""
+    return _data_docs_url(store)

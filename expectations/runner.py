@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pandas as pd
@@ -69,6 +69,16 @@ def _failure_frame(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["source_file", "sheet", "row_number", "child_id"], ignore_index=True)
 
 
+def _ge_session(con: duckdb.DuckDBPyConnection, params: CheckParams, suites: Any) -> GeSession:
+    """A GE session whose Data Docs name the store's file and the load's files, not internal ids."""
+    from expectations.data_docs import store_of_connection
+    from expectations.docs_names import docs_names
+
+    store = store_of_connection(con)
+    names = docs_names(con, params.load_id, store.name if store else None)
+    return suites.GeSession.start(names.source, names.run_name, names.run_time)
+
+
 def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
                    results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> GeSession | None:
     """Each table's suite on its frame; failing rows of failed expectations found by the same predicate in SQL."""
@@ -80,7 +90,7 @@ def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: 
     by_table = {t: cs for t, cs in by_table.items() if cs}
     if not by_table:
         return None
-    session = suites.GeSession.start()
+    session = _ge_session(con, params, suites)
     for table, table_checks in by_table.items():
         frame = frames.load_frame(con, table, table_checks, params)
         clock.lap(f"{table}: frame out of DuckDB")
@@ -185,14 +195,14 @@ def validate_store(
     build_docs: bool = True,
 ) -> pd.DataFrame:
     """Run every check on a writable store, store the results under `load_id` (default: the latest load),
-    build Data Docs, and return the per-check results (the dq_results rows)."""
-    from expectations.data_docs import build_data_docs, data_docs_dir as docs_dir
+    build Data Docs (beside the store, or in `data_docs_dir`), and return the per-check results (the dq_results rows)."""
+    from expectations.data_docs import build_data_docs, data_docs_dir as docs_dir, store_of_connection
 
     params = CheckParams.from_store(con, load_id=load_id, ethnicity_threshold=ethnicity_threshold)
     run = run_checks(con, params)
     results = store_results(con, params.load_id, run)
     _log_summary(results)
-    folder = docs_dir(data_docs_dir)
+    folder = docs_dir(data_docs_dir, store_of_connection(con))
     if build_docs and folder is not None and run.ge_session is not None:
         build_data_docs(run.ge_session.context, folder)
     return results

@@ -16,6 +16,7 @@ import great_expectations as gx
 import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
@@ -103,15 +104,20 @@ class GeSession:
     context: Any
     datasource: Any
 
+    run_id: Any = None
+
     @classmethod
-    def start(cls) -> "GeSession":
+    def start(cls, source: str = "frontdoor_store", run_name: str | None = None,
+              run_time: datetime | None = None) -> "GeSession":
+        """A context whose data source is named `source` (the store's file) and whose runs are named `run_name` (the load)."""
         config = DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
             progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
             analytics_enabled=False,
         )
         context = gx.get_context(project_config=config, mode="ephemeral")
-        return cls(context=context, datasource=context.data_sources.add_pandas("frontdoor_store"))
+        run_id = RunIdentifier(run_name=run_name, run_time=run_time) if run_name else None
+        return cls(context=context, datasource=context.data_sources.add_pandas(source), run_id=run_id)
 
     def validate(self, table: str, suite: gx.ExpectationSuite, frame: pd.DataFrame) -> ExpectationSuiteValidationResult:
         """Validate one table's frame; the result is kept in the context for Data Docs."""
@@ -119,7 +125,19 @@ class GeSession:
         suite = self.context.suites.add(suite)
         definition = self.context.validation_definitions.add(
             gx.ValidationDefinition(name=f"{table}_checks", data=batch_definition, suite=suite))
-        return definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT)
+        outcome = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT, run_id=self.run_id)
+        self._name_asset(table)
+        return outcome
+
+    def _name_asset(self, table: str) -> None:
+        """Data Docs read the asset's name from the batch spec, which GE leaves empty for a data frame: fill it in."""
+        store = self.context.validation_results_store
+        for key in store.list_keys():
+            if key.expectation_suite_identifier.name != table:
+                continue
+            result = store.get(key)
+            result.meta["batch_spec"] = {**(result.meta.get("batch_spec") or {}), "data_asset_name": table}
+            store.set(key, result)
 
 
 def _exception_message(info: dict) -> str | None:

@@ -1,6 +1,9 @@
-"""Shared test set-up: fresh Streamlit caches for every test, and the `browser` marker for tests that drive Chromium."""
+"""Shared test set-up: fresh Streamlit caches for every test, the `browser` marker for tests that drive Chromium,
+and a guard that the test run leaves the demo store's Data Docs as they were."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -19,3 +22,32 @@ def _fresh_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def _files(*paths: Path) -> dict[str, tuple[int, int]]:
+    found = [f for p in paths if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
+    return {str(f): (f.stat().st_size, f.stat().st_mtime_ns) for f in found}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_data_docs_untouched():
+    """Tests validate temporary stores only: the demo's Data Docs and their published copy must not change."""
+    from expectations.data_docs import store_docs_dir, store_key
+    from store.connection import DEFAULT_STORE, PROJECT_ROOT
+
+    demo = (store_docs_dir(DEFAULT_STORE), PROJECT_ROOT / "static" / "data_docs" / store_key(DEFAULT_STORE))
+    before = _files(*demo)
+    yield
+    assert _files(*demo) == before, f"the test run changed the demo store's Data Docs ({', '.join(map(str, demo))})"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _data_docs_published_under_tmp(tmp_path_factory: pytest.TempPathFactory):
+    """In-process tests publish Data Docs for the dashboard into a temporary static/ (a served dashboard uses ./static)."""
+    from expectations import data_docs
+
+    static = tmp_path_factory.mktemp("static")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data_docs, "STATIC_DIR", static)
+        mp.setattr(data_docs, "PUBLISHED_DIR", static / "data_docs")
+        yield

@@ -32,14 +32,13 @@ SEX_MISSING = "referrals.sex_present"
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A store validated after each of two loads, then re-validated for load 2 (which must replace, not add)."""
     root = tmp_path_factory.mktemp("dq_store")
-    docs = root / "static" / "data_docs"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("FRONTDOOR_DATA_DOCS", str(docs))
+        mp.delenv("FRONTDOOR_DATA_DOCS", raising=False)
         path = build_store(root / "store.duckdb", LOAD_1, as_of=date(2024, 6, 30), validate=True)
         build_store(path, LOAD_2, as_of=date(2024, 7, 31), validate=True)
         with open_for_update(path) as con:
             validate_store(con, 2)
-    return path, docs
+    return path, root / "store.duckdb.data_docs"
 
 
 @pytest.fixture()
@@ -121,20 +120,22 @@ def test_data_docs_are_built_served_and_free_of_child_values(store: tuple[Path, 
     text = "".join(p.read_text(encoding="utf-8") for p in pages)
     assert "referrals.sex_present" in text  # the check id is in the expectation's meta
     assert "kid-" not in text  # no child ids in a page anyone can open
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(docs))
-    assert data_docs.data_docs_url() is None  # not under the dashboard's static folder
-    monkeypatch.setattr(data_docs, "STATIC_DIR", docs.parent)
-    assert report.data_docs_url() == "/app/static/data_docs/index.html"
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(docs.parent / "nothing_here"))
-    assert report.data_docs_url() is None
+    static = docs.parent / "static"
+    monkeypatch.setattr(data_docs, "STATIC_DIR", static)
+    monkeypatch.setattr(data_docs, "PUBLISHED_DIR", static / "data_docs")
+    url = report.data_docs_url(str(store[0]))
+    assert url == f"/app/static/data_docs/{data_docs.store_key(store[0])}/index.html"
+    assert (static / url.removeprefix("/app/static/")).is_file()
+    assert report.data_docs_url(str(docs.parent / "nothing_here.duckdb")) is None
 
 
-def test_default_data_docs_folder_is_static_data_docs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_docs_folder_is_beside_the_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FRONTDOOR_DATA_DOCS", raising=False)
-    assert data_docs.data_docs_dir() == data_docs.PROJECT_ROOT / "static" / "data_docs"
-    assert data_docs.data_docs_dir("/x/y") == Path("/x/y")
+    assert data_docs.data_docs_dir(store="/x/demo.duckdb") == Path("/x/demo.duckdb.data_docs")
+    assert data_docs.data_docs_dir() is None  # no store, no docs: never a shared folder
+    assert data_docs.data_docs_dir("/x/y", store="/x/demo.duckdb") == Path("/x/y")
     monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
-    assert data_docs.data_docs_dir() is None and report.data_docs_url() is None
+    assert data_docs.data_docs_dir(store="/x/demo.duckdb") is None
 
 
 def test_data_docs_are_built_once_per_validation_unless_switched_off(tmp_path: Path,
@@ -144,10 +145,10 @@ def test_data_docs_are_built_once_per_validation_unless_switched_off(tmp_path: P
     monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
     path = build_store(tmp_path / "store.duckdb", LOAD_2, validate=True)
     assert built == []
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(tmp_path / "docs"))
+    monkeypatch.delenv("FRONTDOOR_DATA_DOCS")
     with open_for_update(path) as connection:
         validate_store(connection, None)
-    assert built == [tmp_path / "docs"]
+    assert built == [tmp_path / "store.duckdb.data_docs"]
 
 
 def test_stored_failing_rows_are_bounded_but_counted_exactly(con) -> None:
