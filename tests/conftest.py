@@ -1,4 +1,4 @@
-"""Shared test set-up: fresh Streamlit caches for every test, and the `browser` marker for tests that drive Chromium."""
+"""Shared test set-up: fresh Streamlit caches for every test, the dashboard in local mode on localhost with its audit trail in a temporary folder, and the `browser` marker."""
 
 from __future__ import annotations
 
@@ -18,3 +18,15 @@ def _fresh_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def _local_dashboard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
+    """AppTests run the dashboard as `make run` does (local mode, bound to 127.0.0.1); audit entries go to a temporary file."""
+    from streamlit import config
+
+    monkeypatch.setenv("FRONTDOOR_AUDIT_LOG", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
+    before = config.get_option("server.address")
+    config.set_option("server.address", "127.0.0.1")
+    yield
+    config.set_option("server.address", before)
