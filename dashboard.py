@@ -1,4 +1,4 @@
-"""The dashboard's entry point: page config, the store, the global filters kept in the URL, and navigation over the pages."""
+"""The dashboard's entry point: page config, sign-in and roles, the store, the global filters kept in the URL, and navigation over the pages the role may see."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import data
+from ui import access, data
 from ui.components import VIEW_KEY, section
 from ui.filters import sidebar_filters
 
@@ -33,19 +33,29 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("pages/about_data_page.py", "About the data", "about-the-data", ":material/info:"),
     ],
 }
+# Pages only some roles have: absent from the navigation (and unreachable by URL) for the others.
+RESTRICTED: dict[str, tuple[str, tuple[str, str, str, str]]] = {
+    "Administration": (access.AUDIT, ("pages/audit_page.py", "Audit", "audit", ":material/policy:")),
+}
 
 
-def navigation() -> dict[str, list[st.Page]]:
-    """Every page, by section; the Overview is the landing page."""
+def navigation(who: access.Access) -> dict[str, list[st.Page]]:
+    """The pages `who` may see, by section; the Overview is the landing page."""
+    sections = dict(PAGES)
+    sections.update({name: [page] for name, (grant, page) in RESTRICTED.items() if who.can(grant)})
     return {
         name: [st.Page(HERE / file, title=title, url_path=url, icon=icon, default=url == "overview")
                for file, title, url, icon in pages]
-        for name, pages in PAGES.items()
+        for name, pages in sections.items()
     }
 
 
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
-current = st.navigation(navigation())
+who = access.gate()
+current = st.navigation(navigation(who))
+st.session_state[access.PAGE_KEY] = current.url_path or "overview"
+access.sidebar(who)
+access.local_banner(who)
 state = data.store_state()
 st.session_state[VIEW_KEY] = None
 if state.ready:

@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingest.pipeline import LoadSummary, load_files
-from store.connection import store_path
+from store.connection import STORE_ENV, store_path
 
 
 def _parse_date(text: str) -> date:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Load Annex A workbooks or CSVs, CIN census XML and case-recording CSVs into the store.",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="extract files (format detected from content)")
-    parser.add_argument("--store", type=Path, default=None, help="store path (default: $FRONTDOOR_STORE or data/demo.duckdb)")
+    parser.add_argument("--store", type=Path, default=None, help="store path (else $FRONTDOOR_STORE; one of them is required)")
     parser.add_argument("--as-of", type=_parse_date, default=None, dest="as_of",
                         help="as-of date of the extracts (default: a CIN census file's ReferenceDate, else"
                              " each file's latest event date not after today)")
@@ -65,6 +65,11 @@ def format_summary(summaries: list[LoadSummary]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.store is None and not os.environ.get(STORE_ENV):
+        # Never fall back to the demo store: a council's real extract must not land in demo data.
+        print(f"error: name the store to load into with --store PATH or {STORE_ENV}"
+              " (only `python -m synthetic demo` writes the demo store)", file=sys.stderr)
+        return 2
     target = store_path(args.store)
     steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
     bar = tqdm(total=steps, desc="loading", unit="step", delay=1.0, file=sys.stderr,

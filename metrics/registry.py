@@ -422,11 +422,64 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         unit="method",
         good_direction="neither",
         source="DfE statistical disclosure control (suppressed values published as 'c')",
-        convention="Default threshold 5: a count of 1-4 is suppressed; zero is shown. A suppressed numerator or "
-        "denominator suppresses the rate in its row.",
+        convention="Default threshold 5: a count of 1-4 is suppressed; zero is shown. Secondary suppression: in a "
+        "breakdown whose counts add up to the published overall, a column with exactly one suppressed count also "
+        "loses its smallest other non-zero count. A suppressed numerator or denominator suppresses the rate (and "
+        "every figure derived from the row's counts) in its row. Suppressed cells are blank (NA), for charts.",
         filters=(),
         breakdowns=(),
         function="metrics.privacy.suppress_small_counts",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="disclosure_mask",
+        title="Cells withheld by disclosure control",
+        wording="Which cells of an aggregate are withheld before it leaves the service: small counts, a partner for a "
+        "lone small count in a column, and the rates and other figures of their rows.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="DfE statistical disclosure control (suppressed values published as 'c')",
+        convention="The rules of suppress_small_counts; the threshold is a setting ([disclosure] threshold in "
+        "config/access.toml, default 5).",
+        filters=(),
+        breakdowns=(),
+        function="metrics.privacy.suppression_mask",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="publishable",
+        title="Publishable aggregate",
+        wording="An aggregate fit to share outside the service: every withheld cell written as 'c', as the DfE "
+        "publishes it.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="DfE statistical disclosure control (suppressed values published as 'c')",
+        convention="The cells of disclosure_mask written 'c'; used by every download marked for sharing and by the "
+        "dashboard's publishable view.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.privacy.publishable",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="suppress_table",
+        title="Publishable two-way table",
+        wording="A table of counts with row and column totals, fit to share: small cells 'c', then secondary "
+        "suppression along every row and column until no total reveals a hidden cell.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="DfE statistical disclosure control (suppressed values published as 'c')",
+        convention="Repeat until nothing changes: a row or column with exactly one hidden cell also hides its "
+        "smallest shown non-zero cell (zeros are shown and never chosen); a total from 1 to threshold-1 is 'c'.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.privacy.suppress_table",
         kind="method",
     ),
 )

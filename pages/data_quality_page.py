@@ -7,7 +7,8 @@ import streamlit as st
 
 from ui import data
 from ui.charts import dq_trend_chart
-from ui.components import chart, page_header, require, section, sensitive_list, table
+from ui.access import FAILING_ROWS
+from ui.components import chart, may_see, page_header, require, section, sensitive_list, table
 from ui.downloads import download_csv
 
 FAILURE_COLUMNS = ["child_id", "source_file", "sheet", "row_number", "value", "problem"]
@@ -49,6 +50,8 @@ def failing_checks() -> None:
         return
     st.markdown(f"**{len(checks):,} failing expectation{'s' if len(checks) != 1 else ''}** on the latest load.")
     table(checks, "data_quality_failing_checks", key="dq_checks", rates=("unexpected_percent",))
+    if not may_see(FAILING_ROWS):
+        return  # failing rows carry child ids: absent for roles without them
     ids = [str(c) for c in checks["check_id"]]
     described = dict(zip(ids, checks["title"] if "title" in checks else ids))
     check = st.selectbox("Failing rows of one expectation", ids, key="dq_check",
@@ -56,7 +59,7 @@ def failing_checks() -> None:
     rows = data.rows(f"{REPORT}.dq_failure_rows", check_id=check)
     rows = rows[[c for c in FAILURE_COLUMNS if c in rows.columns]]
     sensitive_list(f"rows failing {check}", rows, f"data_quality_failures_{check}", key="dq_rows",
-                   empty="No row-level detail is kept for this expectation.")
+                   empty="No row-level detail is kept for this expectation.", grant=FAILING_ROWS)
 
 
 def all_failures() -> None:
@@ -89,8 +92,9 @@ def render() -> None:
     st.subheader("Failing expectations")
     with section("Failing expectations"):
         failing_checks()
-    with section("All failing rows"):
-        all_failures()
+    if may_see(FAILING_ROWS):
+        with section("All failing rows"):
+            all_failures()
 
 
 render()

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from ui import data
-from ui.components import page_header, require, section, table
+from ui import access, data
+from ui.components import may_see, page_header, publishable_frame, require, section, table
 from ui.downloads import download_csv
 from ui.filters import View
 from ui.headlines import HEADLINES
@@ -38,14 +38,15 @@ def aggregates(state: data.StoreState, view: View) -> None:
     measure = left.selectbox("Measure", list(choices), key="dl_measure")
     by_label = right.selectbox("Breakdown", list(BREAKDOWNS), key="dl_by")
     frame = choices[measure](view, BREAKDOWNS[by_label])
-    suppress = st.checkbox("Suppress small numbers for sharing outside the service (counts 1–4 and their rates "
-                           "left blank, as the DfE marks them 'c')", key="dl_suppress")
-    if suppress:
-        frame = data.suppress_small_counts(frame)
+    suppress = st.checkbox("For sharing outside the service: small numbers shown as 'c' as the DfE publishes them "
+                           "(counts 1–4, a partner count so totals cannot reveal them, and their rates)",
+                           key="dl_suppress")
+    if suppress and not access.publishable_view():
+        frame = publishable_frame(frame)  # (the publishable view makes every table publishable already)
     st.caption(f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
                "Rates are unrounded in the CSV; numerator and denominator beside them.")
     name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
-    table(frame, name, key="dl_aggregate")
+    table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",))
 
 
 def child_lists(state: data.StoreState, view: View) -> None:
@@ -75,6 +76,8 @@ def render() -> None:
     st.subheader("Aggregates")
     with section("Aggregates"):
         aggregates(state, view)
+    if not may_see(access.CHILD_LISTS):
+        return  # child-level downloads are absent for roles that may not have them
     st.subheader("Child-level lists")
     with section("Child-level lists"):
         child_lists(state, view)

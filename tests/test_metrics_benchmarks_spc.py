@@ -75,7 +75,8 @@ def test_suppress_small_counts() -> None:
     frame = pd.DataFrame({"team": ["A", "B", "C"], "numerator": [3, 0, 10], "denominator": [20, 8, 40],
                           "rate": [15.0, 0.0, 25.0]})
     out = suppress_small_counts(frame)
-    assert out["numerator"].isna().tolist() == [True, False, False]  # 3 < 5 hidden, 0 shown
-    assert out["rate"].isna().tolist() == [True, False, False]  # the row's rate goes with it
+    # 3 < 5 hidden, 0 shown; 10 hidden too (secondary), else the overall numerator minus 10 would give the 3 away
+    assert out["numerator"].isna().tolist() == [True, False, True]
+    assert out["rate"].isna().tolist() == [True, False, True]  # the rows' rates go with them
     assert out["denominator"].tolist() == [20, 8, 40]
     assert frame["numerator"].tolist() == [3, 0, 10]  # the input is untouched

@@ -1,4 +1,4 @@
-"""Page furniture shared by every page: headers, empty-data notices, headline tiles, charts and tables with their downloads, sensitive lists, drill-downs."""
+"""Page furniture shared by every page: headers, empty-data notices, headline tiles, charts and tables with their downloads (publishable when asked), child-level lists for the roles that may see them, drill-downs."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui import data
+from ui import access, data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
-from ui.formatting import delta_colour, pct, points_change, points_text, rate_with_counts
+from ui.formatting import SUPPRESSION_MARK as SUPPRESSED
+from ui.formatting import delta_colour, is_missing, pct, points_change, points_text, rate_with_counts
 
 log = logging.getLogger(__name__)
 VIEW_KEY = "frontdoor_view"
@@ -106,30 +107,77 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
 def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | None, good_direction: str,
               *, help: str | None = None, against: str = "previous period") -> None:
     """A headline: the rate to one decimal place, the change in points against the previous period, the counts below."""
+    if access.publishable_view():
+        current, previous = _publishable_row(current), _publishable_row(previous)
     change = points_change(current.get("rate"), previous.get("rate")) if previous else None
     st.metric(
         label,
-        pct(current.get("rate")),
+        SUPPRESSED if current.get("suppressed") and is_missing(current.get("rate")) else pct(current.get("rate")),
         delta=None if change is None else f"{change:+.1f} pts",
         delta_color=delta_colour(good_direction) if change else "off",
         delta_description=None if change is None else f"vs {against}",
         help=help,
     )
     counts = rate_with_counts(current.get("rate"), current.get("numerator"), current.get("denominator"))
+    if current.get("suppressed"):
+        counts = (f"{SUPPRESSED} — small numbers withheld (publishable view): "
+                  + " of ".join(SUPPRESSED if is_missing(current.get(k)) else f"{int(current[k]):,}"
+                                for k in ("numerator", "denominator")))
     if previous is not None and change is None:
         counts += " · no figure for the previous period"
     st.caption(counts)
 
 
+def _publishable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A headline row with a small numerator or denominator (and its rate) withheld, for the publishable view."""
+    if row is None:
+        return None
+    from metrics.privacy import suppression_mask
+
+    frame = pd.DataFrame([row])
+    hidden = suppression_mask(frame, access.threshold()).iloc[0]
+    return {k: (float("nan") if hidden.get(k, False) else v) for k, v in row.items()} | {
+        "suppressed": bool(hidden.any())}
+
+
+def publishable_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as it may leave the service: withheld cells 'c', rates and shares to one decimal place."""
+    from metrics.privacy import DERIVED_COLUMNS, publishable
+
+    out = publishable(frame, access.threshold())
+    for column in out.columns:
+        if column in DERIVED_COLUMNS:
+            out[column] = out[column].map(lambda v: v if isinstance(v, str) or is_missing(v) else f"{float(v):.1f}")
+        elif (out[column].astype(str) == SUPPRESSED).any():  # counts and 'c' in one column: text, for Arrow and CSV
+            out[column] = out[column].map(lambda v: v if isinstance(v, str) or is_missing(v) else f"{int(v):d}")
+    return out
+
+
+def _needs_suppression(frame: pd.DataFrame) -> bool:
+    from metrics.privacy import suppression_mask
+
+    return bool(suppression_mask(frame, access.threshold()).to_numpy().any())
+
+
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
-    """A chart with the CSV of exactly its data beside it."""
+    """A chart with the CSV of exactly its data beside it; in the publishable view a chart that would show a small
+    count is replaced by its publishable table."""
+    if access.publishable_view() and _needs_suppression(frame):
+        st.caption("Publishable view: this chart would show small numbers, so its figures are shown as a table with "
+                   "the small numbers withheld ('c').")
+        table(frame, name, key=key, rates=())
+        return
     st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
-    download_csv(frame, name, key=f"{key}_csv", label="Download this chart's data (CSV)")
+    download_csv(publishable_frame(frame) if access.publishable_view() else frame, name, key=f"{key}_csv",
+                 label="Download this chart's data (CSV)")
 
 
 def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = ("rate",), personal: bool = False,
           hide_index: bool = True) -> None:
-    """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows."""
+    """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
+    numbers 'c') in the publishable view."""
+    if access.publishable_view() and not personal:
+        frame, rates = publishable_frame(frame), ()
     config = {c: st.column_config.NumberColumn(human_label(c), format="%.1f%%") for c in rates if c in frame}
     config.update({c: human_label(c) for c in frame.columns if c not in config})
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
@@ -137,16 +185,41 @@ def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = 
                  label="Download these rows (CSV)" if personal else "Download this table (CSV)")
 
 
-def sensitive_list(title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str) -> None:
-    """A child-level list behind an expander and a toggle marked sensitive; its download is marked personal data."""
+def may_see(grant: str = access.CHILD_LISTS) -> bool:
+    """Whether the current role may see child-level rows of this kind (lists, or data-quality failing rows)."""
+    return access.current().can(grant)
+
+
+def sensitive_list(title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str,
+                   grant: str = access.CHILD_LISTS) -> None:
+    """A child-level list, only for roles granted it (absent for the others), in an expander whose rows are sent to
+    the browser only when opened; each opening is one audit entry; its download is marked personal data."""
+    if not may_see(grant):
+        return
     rows = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
-    with st.expander(f"🔒 Sensitive — {title} ({rows}, child-level personal data)"):
+    expander = st.expander(f"🔒 Sensitive — {title} ({rows}, child-level personal data)", key=f"{key}_open",
+                           on_change="rerun")
+    with expander:
+        if not expander.open:
+            st.session_state.pop(f"{key}_audited", None)
+            return
         st.caption("Special-category personal data. Open only if your role needs it; do not share outside the service.")
         if frame.empty:
             st.info(empty)
             return
-        if st.toggle("Show child-level rows", key=f"{key}_show", value=False):
-            table(frame, name, key, personal=True, rates=())
+        _audit_view(name, key, len(frame))
+        table(frame, name, key, personal=True, rates=())
+
+
+def _audit_view(name: str, key: str, rows: int) -> None:
+    """One audit entry per opening of a list (and again when the filters change while it is open)."""
+    from ui.downloads import audit_filters
+
+    filters = audit_filters()
+    seen = (name, rows, tuple(sorted(filters.items())))
+    if st.session_state.get(f"{key}_audited") != seen:
+        access.record("view_list", what=name, rows=rows, filters=filters)
+        st.session_state[f"{key}_audited"] = seen
 
 
 def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -80,8 +81,14 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "data"
 
 
-def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = False, label: str | None = None) -> None:
-    """A download button for exactly `frame`; personal-data downloads say so on the button."""
+def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = False, label: str | None = None,
+                 on_download: Callable[[], None] | None = None) -> None:
+    """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited)."""
+    if personal and on_download is None:
+        from ui.access import record
+
+        def on_download() -> None:
+            record("download_rows", what=name, rows=len(frame), filters=audit_filters())
     text = label or "Download CSV"
     if personal:
         text = f"{text} — contains personal data"
@@ -91,7 +98,18 @@ def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = F
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,
-        on_click="ignore",
+        on_click=on_download or "ignore",
         icon=":material/lock:" if personal else ":material/download:",
         help="Child-level personal data: store and share it only as your role allows." if personal else None,
     )
+
+
+def audit_filters() -> dict[str, Any]:
+    """The global filters of this run, for the audit trail (period, team, worker: never child values)."""
+    from ui.components import current_view
+
+    view = current_view()
+    if view is None:
+        return {}
+    return {"from": view.period.start.isoformat(), "to": view.period.end.isoformat(), "team": view.filters.team,
+            "worker": view.filters.worker}

@@ -6,7 +6,10 @@ import math
 from datetime import date
 from typing import Any
 
-SUPPRESSION_MARK = "c"
+import pandas as pd
+
+from metrics.privacy import SUPPRESSED as SUPPRESSION_MARK  # noqa: F401 - one place for the mark
+from metrics.privacy import publishable
 
 
 def is_missing(value: Any) -> bool:
@@ -81,10 +84,10 @@ def _is_month_end(day: date) -> bool:
 
 
 def suppress_small(value: Any, threshold: int) -> Any:
-    """DfE-style suppression: counts from 1 to threshold-1 shown as 'c'; zero and missing unchanged."""
-    if is_missing(value) or threshold <= 1:
+    """DfE-style suppression of one count (metrics.privacy): 1 to threshold-1 shown as 'c'; zero and missing unchanged."""
+    if is_missing(value):
         return value
-    return SUPPRESSION_MARK if 0 < int(value) < threshold else value
+    return publishable(pd.DataFrame({"count": [value]}), threshold)["count"].iloc[0]
 
 
 def trend_finding(label: str, first: Any, last: Any, good_direction: str, first_when: str, last_when: str) -> str:

@@ -1,0 +1,275 @@
+"""AppTest of sign-in and roles without a server: what each role sees on every page, the no-role and sign-in pages,
+local mode (banner on localhost, refusal elsewhere), the audit trail of child-level views, the publishable view."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from streamlit import config
+from streamlit.testing.v1 import AppTest
+
+from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
+
+APP = Path(__file__).resolve().parent.parent / "dashboard.py"
+QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
+PAGES = {
+    "overview": "pages/overview_page.py",
+    "re_referrals": "pages/re_referrals_page.py",
+    "timeliness": "pages/timeliness_page.py",
+    "ethnicity": "pages/ethnicity_page.py",
+    "front_door": "pages/front_door_page.py",
+    "data_quality": "pages/data_quality_page.py",
+    "downloads": "pages/downloads_page.py",
+    "definitions": "pages/definitions_page.py",
+    "about": "pages/about_data_page.py",
+}
+# Pages with a child-level list, and the expander key of each list.
+CHILD_LISTS = {"re_referrals": ["rr_children_open"], "timeliness": ["tl_overdue_open", "tl_backlog_open"],
+               "ethnicity": ["eth_inconsistent_open"]}
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret",
+        "client_id": "frontdoor", "client_secret": "x", "server_metadata_url": "http://127.0.0.1:9/.well-known"}
+CHILD_ID = re.compile(r"\bC\d{2}\b")
+ISSUED = itertools.count(1_700_000_000)  # each signed_in() is a new sign-in (its ID token's issue time)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_dashboard_store(tmp_path_factory.mktemp("access") / "store.duckdb", validate=True)
+
+
+@pytest.fixture()
+def audit_log(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    path = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("FRONTDOOR_AUDIT_LOG", str(path))
+    return path
+
+
+def signed_in(roles: list[str] | None, *, email: str = "jo@council.example") -> dict[str, Any]:
+    user: dict[str, Any] = {"is_logged_in": True, "email": email, "sub": email.split("@")[0], "iat": next(ISSUED)}
+    if roles is not None:
+        user["roles"] = roles
+    return user
+
+
+def open_as(monkeypatch: pytest.MonkeyPatch, store: Path, user: dict[str, Any] | None, page: str = "overview",
+            auth: bool = True) -> AppTest:
+    """The dashboard on `page`, with sign-in configured (unless `auth` is False) and `user` as st.user."""
+    monkeypatch.setenv("FRONTDOOR_STORE", str(store))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    if auth:
+        at.secrets["auth"] = AUTH
+    if user is not None:
+        at.user = user
+    at.query_params.update(QUERY)
+    at.run()
+    if page != "overview" and not at.exception:
+        at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def everything_shown(at: AppTest) -> str:
+    """Every text, label, option and table cell the run sent to the browser."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "info", "warning", "success", "error", "title", "header", "subheader"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [e.label for e in at.expander] + [b.label for b in at.download_button] + [b.label for b in at.button]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for box in at.selectbox:
+        parts += [str(o) for o in box.options]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    return "\n".join(parts)
+
+
+def child_ids() -> set[str]:
+    return {str(row["child_id"]) for rows in fixture_rows().values() for row in rows if "child_id" in row}
+
+
+def sensitive(at: AppTest) -> list[str]:
+    return [e.label for e in at.expander if "Sensitive" in e.label]
+
+
+def test_the_fixture_ids_match_the_pattern_the_scan_looks_for() -> None:
+    assert child_ids() and all(CHILD_ID.fullmatch(c) for c in child_ids())
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_leadership_sees_every_aggregate_page_and_no_child_identifier(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                                      audit_log: Path, page: str) -> None:
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
+    assert at.title and not at.title[0].value.startswith(("Sign in", "No access"))
+    for key in CHILD_LISTS.get(page, []):  # even a forged "open" state draws nothing
+        at.session_state[key] = True
+    at.run()
+    shown = everything_shown(at)
+    assert not CHILD_ID.search(shown), CHILD_ID.findall(shown)[:5]
+    assert not sensitive(at)
+    assert not any("personal data" in b.label for b in at.download_button)
+    assert not any("child_id" in f.value.columns for f in at.dataframe)
+    assert "Child-level lists" not in shown
+    if page == "data_quality":
+        assert "dq_check" not in [s.key for s in at.selectbox]
+
+
+@pytest.mark.parametrize("page", ["re_referrals", "timeliness"])
+def test_analyst_opens_child_lists_and_each_opening_is_audited(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                               audit_log: Path, page: str) -> None:
+    at = open_as(monkeypatch, store, signed_in(["analyst"], email="ana@council.example"), page)
+    assert len(sensitive(at)) == len(CHILD_LISTS[page])
+    entries = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert [e["event"] for e in entries] == ["sign_in"]
+    key = CHILD_LISTS[page][0]
+    at.session_state[key] = True
+    at.run()
+    at.run()  # a rerun of the open list is the same view
+    assert any("child_id" in f.value.columns for f in at.dataframe)
+    views = [json.loads(line) for line in audit_log.read_text().splitlines()][1:]
+    assert len(views) == 1
+    view = views[0]
+    assert view["event"] == "view_list" and view["user"] == "ana@council.example" and view["roles"] == ["analyst"]
+    assert view["filters"]["from"] == QUERY["from"] and view["rows"] >= 0 and view["page"]
+    assert not CHILD_ID.search(audit_log.read_text())  # never a child value in the trail
+    at.session_state[key] = False
+    at.run()
+    at.session_state[key] = True
+    at.run()
+    assert len(audit_log.read_text().splitlines()) == 3  # opened again: a second view
+
+
+def test_analyst_has_child_level_downloads_but_no_failing_rows(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                               audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["analyst"]), "downloads")
+    assert "Child-level lists" in [s.value for s in at.subheader]
+    at = open_as(monkeypatch, store, signed_in(["analyst"]), "data_quality")
+    assert "dq_check" not in [s.key for s in at.selectbox]
+    assert not any("personal data" in b.label for b in at.download_button)
+
+
+def test_data_quality_role_sees_failing_rows_but_no_child_lists(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                                audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["data_quality"]), "data_quality")
+    assert "dq_check" in [s.key for s in at.selectbox]
+    assert any("personal data" in b.label for b in at.download_button)
+    at.session_state["dq_rows_open"] = True
+    at.run()
+    assert list(at.dataframe[-1].value.columns)[:4] == ["child_id", "source_file", "sheet", "row_number"]
+    assert [json.loads(line)["event"] for line in audit_log.read_text().splitlines()] == ["sign_in", "view_list"]
+    at = open_as(monkeypatch, store, signed_in(["data_quality"]), "re_referrals")
+    assert not sensitive(at)
+    at = open_as(monkeypatch, store, signed_in(["data_quality"]), "downloads")
+    assert "Child-level lists" not in [s.value for s in at.subheader]
+
+
+def test_only_admin_has_the_audit_page(monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["admin"], email="admin@council.example"))
+    at.switch_page("pages/audit_page.py").run()
+    assert at.title[0].value == "Audit"
+    assert any("hash chain is intact" in s.value for s in at.success)
+    assert "admin@council.example" in at.dataframe[0].value["user"].tolist()
+    for role in ("leadership", "analyst", "data_quality"):
+        at = open_as(monkeypatch, store, signed_in([role]))
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/audit_page.py")  # not in this role's navigation: no URL reaches it
+
+
+def test_audit_page_says_when_the_trail_was_changed(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                    audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["admin"]))
+    at = open_as(monkeypatch, store, signed_in(["admin"], email="other@council.example"))
+    lines = audit_log.read_text().splitlines()
+    audit_log.write_text("\n".join([lines[0].replace("jo@", "someone@")] + lines[1:]) + "\n")
+    at.switch_page("pages/audit_page.py").run()
+    assert any("breaks at line 2" in e.value for e in at.error)
+
+
+def test_a_user_without_a_role_sees_only_whom_to_ask(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                     audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["some-other-app-role"]))
+    assert [t.value for t in at.title] == ["No access yet"]
+    assert "performance team" in everything_shown(at)
+    assert not at.metric and not at.dataframe and not at.sidebar.selectbox
+
+
+def test_roles_can_come_from_a_groups_claim_or_an_allow_list(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                             audit_log: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "access.toml"
+    settings.write_text('[roles]\nclaim = "groups"\n[roles.values]\n"CSC-Analysts" = "analyst"\n'
+                        '[allow_list]\n"dq@council.example" = "data_quality"\n')
+    monkeypatch.setenv("FRONTDOOR_ACCESS_CONFIG", str(settings))
+    at = open_as(monkeypatch, store, {**signed_in(None), "groups": ["CSC-Analysts"]}, "re_referrals")
+    assert sensitive(at)
+    at = open_as(monkeypatch, store, signed_in(["analyst"]))  # "roles" is not the claim any more
+    assert [t.value for t in at.title] == ["No access yet"]
+    at = open_as(monkeypatch, store, signed_in(None, email="DQ@council.example"), "data_quality")
+    assert "dq_check" in [s.key for s in at.selectbox]
+
+
+def test_signed_out_users_see_only_the_sign_in_page(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                    audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, {"is_logged_in": False})
+    assert [t.value for t in at.title] == ["Front door — children's services"]
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.metric and not at.dataframe and not at.sidebar.selectbox
+
+
+def test_local_mode_banner_on_localhost_and_refusal_elsewhere(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                              audit_log: Path) -> None:
+    for page in PAGES:
+        at = open_as(monkeypatch, store, None, page, auth=False)
+        assert any("Local mode" in i.value for i in at.info), page
+    config.set_option("server.address", "0.0.0.0")
+    at = open_as(monkeypatch, store, None, auth=False)
+    assert [e.value for e in at.error] == [
+        "Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound to "
+        "0.0.0.0, not localhost; configure sign-in or run with --server.address 127.0.0.1."]
+    assert not at.title and not at.metric and not at.dataframe and not at.sidebar.selectbox
+
+
+def test_publishable_view_withholds_small_numbers(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                  audit_log: Path) -> None:
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), "re_referrals")
+    tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
+    assert tile.value == "30.0%"  # 3 of 10
+    at.toggle(key="publishable_view").set_value(True).run()
+    tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
+    assert tile.value == "c"  # 3 re-referrals: withheld with their rate
+
+
+def test_leadership_can_be_held_to_the_publishable_view(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                        audit_log: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "access.toml"
+    settings.write_text("[disclosure]\nthreshold = 5\nleadership_publishable = true\n")
+    monkeypatch.setenv("FRONTDOOR_ACCESS_CONFIG", str(settings))
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), "re_referrals")
+    assert at.toggle(key="publishable_view").value is True and at.toggle(key="publishable_view").disabled
+    assert next(m for m in at.metric if m.label.startswith("Re-referral rate")).value == "c"
+
+
+def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                                audit_log: Path) -> None:
+    from metrics.privacy import COUNT_COLUMNS
+
+    at = open_as(monkeypatch, store, signed_in(["analyst"]), "downloads")
+    at.checkbox(key="dl_suppress").check().run()
+    checked = 0
+    for measure in at.selectbox(key="dl_measure").options:
+        for by in at.selectbox(key="dl_by").options:
+            at.selectbox(key="dl_measure").set_value(measure)
+            at.selectbox(key="dl_by").set_value(by).run()
+            if not at.dataframe:  # contact conversion has no team or worker breakdown (a notice, not a table)
+                continue
+            if not at.checkbox(key="dl_suppress").value:  # dropped with the widget when a run did not draw it
+                at.checkbox(key="dl_suppress").check().run()
+            frame = at.dataframe[0].value
+            for column in (c for c in COUNT_COLUMNS if c in frame.columns):
+                numbers = [int(v) for v in frame[column] if v is not None and not pd.isna(v) and v != "c"]
+                assert not [v for v in numbers if 1 <= v <= 4], (measure, by, column)
+                checked += 1
+    assert checked >= 40
