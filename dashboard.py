@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import data
+from ui.accessibility import accessibility_styles
 from ui.components import VIEW_KEY, section
 from ui.filters import sidebar_filters
 
@@ -45,6 +46,7 @@ def navigation() -> dict[str, list[st.Page]]:
 
 
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
+accessibility_styles()
 current = st.navigation(navigation())
 state = data.store_state()
 st.session_state[VIEW_KEY] = None
