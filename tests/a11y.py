@@ -83,6 +83,9 @@ def assert_accessible(page: Any, name: str) -> None:
     The full list of failing violations is written to artifacts/axe/<name>.json for reading.
     """
     failing = unexempted_violations(page)
+    if failing:  # measured mid-layout (a chart still drawing moves its neighbours)? Judge a settled page.
+        page.wait_for_timeout(2000)
+        failing = unexempted_violations(page)
     REPORTS.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "page"
     (REPORTS / f"{safe}.json").write_text(json.dumps(failing, indent=1, default=str), encoding="utf-8")
