@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import access, data
+from ui.accessibility import accessibility_styles
 from ui.components import VIEW_KEY, section
 from ui.filters import sidebar_filters
 
@@ -51,6 +52,7 @@ def navigation(who: access.Access) -> dict[str, list[st.Page]]:
 
 
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
+accessibility_styles()
 who = access.gate()
 current = st.navigation(navigation(who))
 st.session_state[access.PAGE_KEY] = current.url_path or "overview"

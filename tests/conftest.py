@@ -1,9 +1,6 @@
-<<<<<<< HEAD
-"""Shared test set-up: fresh Streamlit caches for every test, the `browser` marker for tests that drive Chromium,
-and a guard that the test run leaves the demo store's Data Docs as they were."""
-=======
-"""Shared test set-up: fresh Streamlit caches for every test, the dashboard in local mode on localhost with its audit trail in a temporary folder, and the `browser` marker."""
->>>>>>> i11
+"""Shared test set-up: fresh Streamlit caches for every test, the dashboard in local mode on localhost with its audit
+trail in a temporary folder, the `browser` and `slow` markers, and a guard that the test run leaves the demo store's Data
+Docs as they were."""
 
 from __future__ import annotations
 
@@ -28,7 +25,6 @@ def _fresh_streamlit_caches():
     st.cache_resource.clear()
 
 
-<<<<<<< HEAD
 def _files(*paths: Path) -> dict[str, tuple[int, int]]:
     found = [f for p in paths if p.exists() for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
     return {str(f): (f.stat().st_size, f.stat().st_mtime_ns) for f in found}
@@ -56,7 +52,8 @@ def _data_docs_published_under_tmp(tmp_path_factory: pytest.TempPathFactory):
         mp.setattr(data_docs, "STATIC_DIR", static)
         mp.setattr(data_docs, "PUBLISHED_DIR", static / "data_docs")
         yield
-=======
+
+
 @pytest.fixture(autouse=True)
 def _local_dashboard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     """AppTests run the dashboard as `make run` does (local mode, bound to 127.0.0.1); audit entries go to a temporary file."""
@@ -67,4 +64,3 @@ def _local_dashboard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     config.set_option("server.address", "127.0.0.1")
     yield
     config.set_option("server.address", before)
->>>>>>> i11

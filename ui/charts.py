@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from html import escape
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,6 +15,8 @@ BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
 GREY = "#8C8C8C"
 TEMPLATE = "frontdoor"
 
+# SPC signals are marked by a diamond and a word beside it as well as by colour (WCAG 1.4.1).
+SIGNAL_WORD = {"above": "above limit", "below": "below limit", "run": "run", "trend": "trend"}
 SIGNAL_TEXT = {
     "above": "above the upper control limit",
     "below": "below the lower control limit",
@@ -41,9 +44,15 @@ def _register_template() -> None:
 _register_template()
 
 
+def plain(text: object) -> str:
+    """Text from the data made safe for plotly, which reads a little HTML (<a href>, <b>, <br>) in titles,
+    labels, legends and hover text: shown as typed, never as a link or markup."""
+    return escape(str(text), quote=False)
+
+
 def wrap_title(title: str, width: int = 90) -> str:
-    """A long finding broken onto lines of about `width` characters (plotly titles do not wrap)."""
-    return "<br>".join(textwrap.wrap(title, width)) if title else title
+    """A long finding broken onto lines of about `width` characters (plotly titles do not wrap), its text shown as typed."""
+    return "<br>".join(plain(line) for line in textwrap.wrap(title, width)) if title else title
 
 
 def _figure(title: str, height: int = 360) -> go.Figure:
@@ -72,7 +81,8 @@ def _int(value: object) -> object:
 RATE_HOVER = "%{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
 
 
-def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360) -> go.Figure:
+def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360,
+                signal_words: bool = True) -> go.Figure:
     """A monthly rate with numerator and denominator on hover, and SPC limits and signals when present."""
     fig = _figure(title, height)
     if frame.empty:
@@ -92,7 +102,10 @@ def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", h
         flagged = frame[frame["signal"].notna()]
         if not flagged.empty:
             fig.add_trace(go.Scatter(
-                x=pd.to_datetime(flagged["month"]), y=flagged["rate"], name="SPC signal", mode="markers",
+                x=pd.to_datetime(flagged["month"]), y=flagged["rate"], name="SPC signal",
+                mode="markers+text" if signal_words else "markers",
+                text=[SIGNAL_WORD.get(str(s), str(s)) for s in flagged["signal"]], textposition="top center",
+                textfont=dict(color=BLACK, size=11),
                 marker=dict(color=VERMILION, size=11, symbol="diamond", line=dict(color="white", width=1)),
                 customdata=[[*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])],
                 hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}"
@@ -104,7 +117,7 @@ def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", h
 
 def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
     """A small monthly trend for a headline tile, SPC signals marked, hover with the counts."""
-    fig = trend_chart(frame, title, height=120)
+    fig = trend_chart(frame, title, height=120, signal_words=False)
     fig.update_layout(showlegend=False, margin=dict(l=0, r=0, t=24 if title else 4, b=0),
                       title=dict(font=dict(size=12)))
     fig.update_xaxes(visible=False)
@@ -120,7 +133,7 @@ def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: f
     if frame.empty:
         return fig
     data = frame.sort_values("rate", na_position="first")
-    names = [labels.get(str(v), str(v)) if labels else str(v) for v in data[dimension].fillna("Not recorded")]
+    names = [plain(labels.get(str(v), str(v)) if labels else v) for v in data[dimension].fillna("Not recorded")]
     fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", marker_color=BLUE, customdata=_counts(data),
                          text=[f"{r:.1f}%" if pd.notna(r) else "" for r in data["rate"]], textposition="auto",
                          hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
@@ -142,10 +155,10 @@ def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = 
         custom = [[_int(n), _int(d)] for n, d in zip(rows.get("re_referrals", rows["rate"] * 0),
                                                      rows.get("referrals", rows["rate"] * 0))]
         fig.add_trace(go.Scatter(
-            x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)], y=rows["rate"], name=str(area),
+            x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)], y=rows["rate"], name=plain(area),
             mode="lines+markers",
             line=dict(width=4 if strong else 2, color=OKABE_ITO[i % len(OKABE_ITO)]), customdata=custom,
-            hovertemplate=f"{area} %{{x}}: " + RATE_HOVER))
+            hovertemplate=f"{plain(area)} %{{x}}: " + RATE_HOVER))
     fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(type="category", title_text="Year ending 31 March")
     return fig
@@ -157,7 +170,7 @@ def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, *, sha
     fig = _figure(title)
     if frame.empty:
         return fig
-    names = [labels.get(str(v), str(v)) if labels else str(v) for v in frame[category]]
+    names = [plain(labels.get(str(v), str(v)) if labels else v) for v in frame[category]]
     custom = list(frame[share]) if share else [None] * len(frame)
     hover = "%{x}: %{y:,}" + ("<br>%{customdata:.1f}% of all" if share else "") + "<extra></extra>"
     fig.add_trace(go.Bar(x=names, y=frame[value], marker_color=BLUE, customdata=custom, hovertemplate=hover))
@@ -180,7 +193,7 @@ def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figu
     fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
     if frame.empty:
         return fig
-    names = [str(v) if pd.notna(v) else "Not recorded" for v in frame[dimension]]
+    names = [plain(v) if pd.notna(v) else "Not recorded" for v in frame[dimension]]
     den = frame["denominator"].replace(0, pd.NA)
     for column, label, colour in COMPLETENESS_PARTS:
         if column not in frame:
@@ -201,7 +214,7 @@ def makeup_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     fig = _figure(title)
     if frame.empty:
         return fig
-    groups = frame["ethnicity_group"].astype(str)
+    groups = frame["ethnicity_group"].map(plain)
     fig.add_trace(go.Bar(x=groups, y=frame["share"], name="Referred children", marker_color=BLUE,
                          customdata=frame["referred_children"],
                          hovertemplate="%{x}: %{y:.1f}% of referred children (%{customdata:,})<extra></extra>"))
@@ -231,7 +244,7 @@ def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "m
     months = pd.date_range(pivot.columns.min(), pivot.columns.max(), freq="MS")
     pivot = pivot.reindex(columns=months)
     fig.add_trace(go.Heatmap(
-        z=pivot.values, x=months, y=list(pivot.index), colorscale=[[0, "#DCEBF7"], [1, BLUE]], xgap=1, ygap=2,
+        z=pivot.values, x=months, y=[plain(i) for i in pivot.index], colorscale=[[0, "#DCEBF7"], [1, BLUE]], xgap=1, ygap=2,
         hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>", colorbar=dict(title="Rows")))
     fig.update_xaxes(dtick="M3", tickformat="%b\n%Y")
     fig.update_yaxes(type="category")
@@ -262,9 +275,9 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
     groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
     for i, (name, part) in enumerate(groups):
         part = part.sort_values(x)
-        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=str(name), mode="lines+markers",
+        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=plain(name), mode="lines+markers",
                                  line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
-                                 hovertemplate=f"{name}, load %{{x}}: %{{y:,}}<extra></extra>"))
+                                 hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>"))
     totals = frame.groupby(x)[y].sum().sort_index()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")

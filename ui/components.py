@@ -15,7 +15,7 @@ from ui import access, data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
 from ui.formatting import SUPPRESSION_MARK as SUPPRESSED
-from ui.formatting import delta_colour, is_missing, pct, points_change, points_text, rate_with_counts
+from ui.formatting import change_description, delta_colour, is_missing, pct, points_change, points_text, rate_with_counts
 
 log = logging.getLogger(__name__)
 VIEW_KEY = "frontdoor_view"
@@ -115,7 +115,7 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
         SUPPRESSED if current.get("suppressed") and is_missing(current.get("rate")) else pct(current.get("rate")),
         delta=None if change is None else f"{change:+.1f} pts",
         delta_color=delta_colour(good_direction) if change else "off",
-        delta_description=None if change is None else f"vs {against}",
+        delta_description=change_description(against, change, good_direction),
         help=help,
     )
     counts = rate_with_counts(current.get("rate"), current.get("numerator"), current.get("denominator"))
@@ -159,30 +159,58 @@ def _needs_suppression(frame: pd.DataFrame) -> bool:
     return bool(suppression_mask(frame, access.threshold()).to_numpy().any())
 
 
-def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
-    """A chart with the CSV of exactly its data beside it; in the publishable view a chart that would show a small
-    count is replaced by its publishable table."""
+CHART_DATA_LABEL = "Chart data as a table"
+
+
+def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
+          labels: dict[str, dict[str, str]] | None = None) -> None:
+    """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of
+    exactly its data; in the publishable view a chart that would show a small count is replaced by its publishable
+    table."""
     if access.publishable_view() and _needs_suppression(frame):
         st.caption("Publishable view: this chart would show small numbers, so its figures are shown as a table with "
                    "the small numbers withheld ('c').")
         table(frame, name, key=key, rates=())
         return
-    st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
+    # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.5:1.
+    st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False}, theme=None)
+    with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
+        table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
     download_csv(publishable_frame(frame) if access.publishable_view() else frame, name, key=f"{key}_csv",
                  label="Download this chart's data (CSV)")
 
 
+CHART_RATES = ("rate", "lcl", "ucl", "centre", "share", "population_share")
+
+
+def chart_table(frame: pd.DataFrame, labels: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """A chart's frame as the chart labels it: category codes as their names, SPC signals in words."""
+    from ui.charts import SIGNAL_TEXT
+
+    out = frame.copy()
+    for column, names in (labels or {}).items():
+        if column in out:
+            out[column] = out[column].map(lambda v, n=names: n.get(str(v), v) if pd.notna(v) else "Not recorded")
+    if "signal" in out:
+        out["signal"] = out["signal"].map(lambda s: SIGNAL_TEXT.get(str(s), str(s)) if pd.notna(s) else "none")
+    return out
+
+
 def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = ("rate",), personal: bool = False,
-          hide_index: bool = True) -> None:
+          hide_index: bool = True, download: bool = True) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
-    numbers 'c') in the publishable view."""
+    numbers 'c') in the publishable view.
+
+    The table's own toolbar has no download (client.disableDataExport): only the project's labelled, neutralised one.
+    """
     if access.publishable_view() and not personal:
         frame, rates = publishable_frame(frame), ()
     config = {c: st.column_config.NumberColumn(human_label(c), format="%.1f%%") for c in rates if c in frame}
     config.update({c: human_label(c) for c in frame.columns if c not in config})
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
-    download_csv(frame, name, key=f"{key}_csv", personal=personal,
-                 label="Download these rows (CSV)" if personal else "Download this table (CSV)")
+    if download:
+        download_csv(frame, name, key=f"{key}_csv", personal=personal,
+                     label="Download these rows (CSV)" if personal else "Download this table (CSV)")
 
 
 def may_see(grant: str = access.CHILD_LISTS) -> bool:
@@ -276,7 +304,7 @@ def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimen
     overall = first_row(metric(view.period, view.filters, None)).get("rate")
     fig = breakdown_bar(frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall,
                         labels=names)
-    chart(fig, frame, f"{key}_by_{dimension}", key=key)
+    chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None)
 
 
 def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import streamlit as st
 
 from metrics.params import Filters, Period
 from ui import data
-from ui.formatting import period_label
+from ui.formatting import md_text, period_label
 
 ALL_TEAMS = "All teams"
 ALL_WORKERS = "All workers"
@@ -36,11 +36,12 @@ class View:
 
     @property
     def scope(self) -> str:
-        """'the authority', 'team MASH' or 'worker A. Smith (team MASH)'."""
-        if self.filters.worker:
-            return f"worker {self.filters.worker}" + (f" (team {self.filters.team})" if self.filters.team else "")
-        if self.filters.team:
-            return f"team {self.filters.team}"
+        """'the authority', 'team MASH' or 'worker A. Smith (team MASH)', names escaped for Markdown (pages show it in captions)."""
+        team, worker = (md_text(v) if v else v for v in (self.filters.team, self.filters.worker))
+        if worker:
+            return f"worker {worker}" + (f" (team {team})" if team else "")
+        if team:
+            return f"team {team}"
         return "the authority"
 
 
@@ -73,7 +74,38 @@ def _clamp(day: date) -> date:
     return min(max(day, EARLIEST), LATEST)
 
 
-def _seed_state(default: Period) -> list[str]:
+def data_bounds(spans: dict[str, dict[str, object]], default: Period) -> tuple[date, date] | None:
+    """The dates the store covers, in whole months: from the month of its earliest event to the end of the month
+    of its latest event or of the default period (the extract date), whichever is later; None when it has no events."""
+    earliest = [s["earliest"] for s in spans.values() if isinstance(s.get("earliest"), date)]
+    latest = [s["latest"] for s in spans.values() if isinstance(s.get("latest"), date)]
+    if not earliest or not latest:
+        return None
+    last = max(max(latest), default.end)
+    month_end = date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
+    return min(earliest).replace(day=1), month_end
+
+
+def clamp_to_data(start: date, end: date, bounds: tuple[date, date] | None) -> tuple[date, date, str | None]:
+    """A period from a link cut to the dates the store has data for, with a note saying so when it was cut.
+
+    A link asking for 2000–2099 would otherwise make every measure walk a century of empty months. A period
+    wholly outside the data is kept as asked (no longer than the link says): the pages say nothing matches.
+    """
+    if bounds is None:
+        return start, end, None
+    first, last = bounds
+    if start >= first and end <= last:
+        return start, end, None
+    asked = period_label(start, end)
+    new_start, new_end = max(start, first), min(end, last)
+    if new_start > new_end:
+        return start, end, None
+    return new_start, new_end, (f"The link's period ({asked}) reaches beyond the loaded data: it is shown from "
+                                f"{new_start:%d %b %Y} to {new_end:%d %b %Y}, the dates the store holds.")
+
+
+def _seed_state(default: Period, bounds: tuple[date, date] | None = None) -> list[str]:
     """Put the URL's filters into session state once per session; returns notes on values that were ignored."""
     notes: list[str] = []
     if KEYS["from"] in st.session_state:
@@ -86,6 +118,9 @@ def _seed_state(default: Period) -> list[str]:
     if start > end:
         start, end = end, start
         notes.append("The link's period ran backwards; the dates were swapped.")
+    if "from" in params or "to" in params:
+        start, end, note = clamp_to_data(start, end, bounds)
+        notes.extend([note] if note else [])
     st.session_state[KEYS["from"]] = start
     st.session_state[KEYS["to"]] = end
     st.session_state[KEYS["team"]] = params.get("team") or ALL_TEAMS
@@ -102,7 +137,8 @@ def _workers_for(options: dict[str, list[str]], team: str | None) -> list[str]:
 def _keep_valid(key: str, choices: list[str], fallback: str, what: str, notes: list[str]) -> None:
     if st.session_state.get(key) not in choices:
         if st.session_state.get(key) not in (None, fallback):
-            notes.append(f"{what} “{st.session_state[key]}” is not among the choices; showing {fallback.lower()}.")
+            notes.append(f"{what} “{md_text(st.session_state[key])}” is not among the choices; "
+                         f"showing {fallback.lower()}.")
         st.session_state[key] = fallback
 
 
@@ -120,7 +156,7 @@ def sidebar_filters() -> View:
     """Draw the global filters in the sidebar and return the view they select."""
     default: Period = data.call("metrics.coverage.default_period")
     options: dict[str, list[str]] = data.call("metrics.coverage.filter_options")
-    notes = _seed_state(default)
+    notes = _seed_state(default, data_bounds(data.call("metrics.coverage.data_span"), default))
     teams = [ALL_TEAMS] + sorted(str(t) for t in options.get("team", []))
     _keep_valid(KEYS["team"], teams, ALL_TEAMS, "Team", notes)
     with st.sidebar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,16 @@ import pandas as pd
 
 from metrics.privacy import SUPPRESSED as SUPPRESSION_MARK  # noqa: F401 - one place for the mark
 from metrics.privacy import publishable
+
+# Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, which turns off links,
+# images, emphasis, HTML, LaTeX ($), Streamlit's :colour[...] directives and bare-URL links (`https\://`, `www\.`).
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def md_text(value: Any) -> str:
+    """Text from the data or the URL made safe to put inside Markdown: shown as typed, never as a link, image or formula."""
+    flat = " ".join(str(value).split())  # no line breaks: no headings, lists or code blocks either
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
 
 
 def is_missing(value: Any) -> bool:
@@ -53,6 +64,14 @@ def points_text(change: float | None, against: str) -> str | None:
     if change is None:
         return None
     return f"{change:+.1f} pts vs {against}"
+
+
+def change_description(against: str, change: float | None, good_direction: str) -> str | None:
+    """'vs Apr 2023 – Mar 2024: worse': the comparison and, in words, whether the change is good (colour is not enough)."""
+    if change is None:
+        return None
+    word = direction_word(change, good_direction)
+    return f"vs {against}" + (f": {word}" if word in {"better", "worse", "about the same"} else "")
 
 
 def delta_colour(good_direction: str) -> str:
