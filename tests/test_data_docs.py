@@ -155,6 +155,10 @@ def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(st
     gone.rename(data_docs.store_docs_dir(store))
 
 
-def test_docs_never_go_to_the_projects_shared_static_folder() -> None:
+def test_docs_never_go_to_the_projects_shared_static_folder(monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
     assert data_docs.data_docs_dir() is None
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(PROJECT_ROOT / "static" / "data_docs"))  # the old meaning: a folder
+    assert data_docs.data_docs_dir(store="/x/la.duckdb") == Path("/x/la.duckdb.data_docs")
+    assert "only 'off' is understood" in caplog.text
     assert data_docs.store_docs_dir(DEFAULT_STORE) == PROJECT_ROOT / "data" / "demo.duckdb.data_docs"
