@@ -62,7 +62,12 @@ def store_of_connection(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def data_docs_off() -> bool:
-    return os.environ.get(DATA_DOCS_ENV, "").strip().lower() in DATA_DOCS_OFF
+    """True when $FRONTDOOR_DATA_DOCS switches Data Docs off; any other value is ignored (it once named a shared folder)."""
+    value = os.environ.get(DATA_DOCS_ENV, "").strip()
+    if value and value.lower() not in DATA_DOCS_OFF:
+        log.warning("%s=%s ignored: Data Docs are written beside the store (only 'off' is understood)",
+                    DATA_DOCS_ENV, value)
+    return value.lower() in DATA_DOCS_OFF
 
 
 def data_docs_dir(path: str | os.PathLike[str] | None = None,

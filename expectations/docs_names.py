@@ -40,4 +40,5 @@ def docs_names(con: duckdb.DuckDBPyConnection, load_id: int | None, store_name: 
     if not files:
         return DocsNames(source=source, run_name="checks on the store", run_time=None)
     extract = f" (extract {as_of.isoformat()})" if as_of is not None else ""
-    return DocsNames(source=source, run_name=_safe(f"load of {_files_label(files)}{extract}"), run_time=loaded_at)
+    run_time = loaded_at.astimezone() if loaded_at is not None else None  # stored as local wall time
+    return DocsNames(source=source, run_name=_safe(f"load of {_files_label(files)}{extract}"), run_time=run_time)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from expectations.data_docs import store_key
 
 from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
 from test_dashboard_fixture import build_dashboard_store
@@ -170,6 +173,7 @@ def server(docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+        shutil.rmtree(ROOT / "static" / "data_docs" / store_key(store), ignore_errors=True)  # the copy it published
 
 
 def test_the_data_quality_page_links_to_this_stores_docs_served_offline(server: str, browser: object) -> None:

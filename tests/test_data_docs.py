@@ -109,7 +109,7 @@ def test_source_and_run_are_named_after_the_store_and_the_load() -> None:
                     [7 if i < 2 else 8, name, str(i), date(2024, 3, 31 - i), datetime(2024, 4, 2, 9, 30)])
     names = docs_names(con, 7, "demo.duckdb")
     assert (names.source, names.run_name) == ("demo.duckdb", "load of annex_a_2024.xlsx, cin_2024.xml (extract 2024-03-31)")
-    assert names.run_time == datetime(2024, 4, 2, 9, 30)
+    assert names.run_time == datetime(2024, 4, 2, 9, 30).astimezone()  # the load's local time, as an aware time
     con.execute("UPDATE loads SET load_id = 8")
     assert docs_names(con, 8, "la.duckdb").run_name == (
         "load of annex_a_2024.xlsx, cin_2024.xml, recordings.csv and 1 more (extract 2024-03-31)")
@@ -155,6 +155,10 @@ def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(st
     gone.rename(data_docs.store_docs_dir(store))
 
 
-def test_docs_never_go_to_the_projects_shared_static_folder() -> None:
+def test_docs_never_go_to_the_projects_shared_static_folder(monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
     assert data_docs.data_docs_dir() is None
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(PROJECT_ROOT / "static" / "data_docs"))  # the old meaning: a folder
+    assert data_docs.data_docs_dir(store="/x/la.duckdb") == Path("/x/la.duckdb.data_docs")
+    assert "only 'off' is understood" in caplog.text
     assert data_docs.store_docs_dir(DEFAULT_STORE) == PROJECT_ROOT / "data" / "demo.duckdb.data_docs"
