@@ -35,13 +35,26 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
 }
 
 
+LANDING = "overview"
+
+
 def navigation() -> dict[str, list[st.Page]]:
-    """Every page, by section; the Overview is the landing page."""
-    return {
-        name: [st.Page(HERE / file, title=title, url_path=url, icon=icon, default=url == "overview")
-               for file, title, url, icon in pages]
+    """Every page, by section; the Overview is the landing page.
+
+    Streamlit serves its default page at "/" only (its url_path is ignored), so a default
+    Overview would make `/overview` links "Page not found". The landing page is therefore a
+    hidden default page ("/") running the Overview file, and the Overview in the menu is an
+    ordinary page at `/overview`.
+    """
+    nav = {
+        name: [st.Page(HERE / file, title=title, url_path=url, icon=icon) for file, title, url, icon in pages]
         for name, pages in PAGES.items()
     }
+    file, title, _, icon = next(p for pages in PAGES.values() for p in pages if p[2] == LANDING)
+    landing = st.Page(HERE / file, title=title, url_path="home", icon=icon, default=True, visibility="hidden")
+    first = next(iter(nav))
+    nav[first] = [landing, *nav[first]]
+    return nav
 
 
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
