@@ -362,6 +362,45 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         breakdowns=("month", "team", "worker", "record_type"),
         function="metrics.practice.child_views_rate",
     ),
+    MetricDefinition(
+        code="ethnicity_gaps",
+        title="Gaps in service by ethnic group",
+        wording="For each ethnic group, the re-referral rate, assessments within 45 working days and child seen, "
+        "against the same rate for all other known groups.",
+        numerator="the group's records meeting the measure (as each measure defines it)",
+        denominator="the group's records in the period with a known ethnicity (child seen: where recorded)",
+        unit="%",
+        good_direction="neither",
+        source=OFSTED_LETTER + "; Wilson (1927) score interval; Newcombe (1998) method 10 for the difference",
+        convention="'The rest' is every other group with a known code. Each rate has a Wilson score interval "
+        "(default 95%); the difference has Newcombe's hybrid score interval, and a group is 'higher' or "
+        "'lower' than the rest only when that interval excludes zero. A group or rest with a denominator "
+        "under MIN_DENOMINATOR (default 10) is 'too few to compare'. When fewer than ETHNICITY_READABLE_SHARE "
+        "(default 90%) of the period's referrals have a known ethnicity, no gap is read.",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.ethnicity_gaps.ethnicity_gaps",
+        kind="distribution",
+    ),
+    MetricDefinition(
+        code="ethnicity_representation",
+        title="Representation of ethnic groups among referred children",
+        wording="Each known group's share of the children referred in the period against its share of the "
+        "local child population.",
+        numerator="children referred in the period in the group",
+        denominator="children referred in the period with a known ethnic group",
+        unit="%",
+        good_direction="neither",
+        source="ONS census population by ethnicity (supplied locally); Wilson (1927) score interval",
+        convention="'Over-represented' when the population share is below the Wilson interval (default 95%) of "
+        "the referral share, 'under-represented' when above it; groups under MIN_DENOMINATOR children are "
+        "'too few to compare'. Population shares come from data/reference/local_child_population_by_ethnicity.csv "
+        "(la_code, ethnicity_group, children); without it the verdict is 'no population figures'.",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.ethnicity_gaps.ethnicity_representation",
+        kind="distribution",
+    ),
     # --- benchmarks, SPC, privacy -------------------------------------------------------------
     MetricDefinition(
         code="re_referral_benchmarks",
@@ -413,6 +452,43 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         filters=(),
         breakdowns=("month",),
         function="metrics.spc.spc_limits",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="funnel_limits",
+        title="Funnel plot limits",
+        wording="Teams and workers placed by rate against the number of records, inside or outside control "
+        "limits that narrow as the number grows.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="Spiegelhalter (2005) funnel plots; PHE and NHS England funnel plot practice",
+        convention="Target: the authority's rate for the period. Limits: exact binomial quantiles with "
+        "Spiegelhalter's interpolation at 95% and 99.8% two-sided coverage (FUNNEL_LEVELS), clamped to 0-100%. "
+        "A unit under MIN_DENOMINATOR (default 10) records is 'too few to compare' and never named as highest "
+        "or lowest.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.funnel.funnel_limits",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="provisional_from",
+        title="Provisional months",
+        wording="Months whose work was not all due at the as-of date: drawn apart, not scored.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source=LOCAL,
+        convention="Recording timeliness: months ending within the write-up target (working days) of the as-of "
+        "date. Assessment timeliness: months ending within 45 working days of it. Re-referral after closure: "
+        "months ending within the follow-up window (12 calendar months). Provisional months are left out of SPC "
+        "limits, signals and trend verdicts, and counted in a caption.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.provisional.provisional_from",
         kind="method",
     ),
     MetricDefinition(
