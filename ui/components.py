@@ -11,10 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from metrics.params import MIN_DENOMINATOR
 from ui import data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
-from ui.formatting import delta_colour, pct, points_change, points_text, rate_with_counts
+from ui.formatting import (count, delta_colour, is_missing, pct, points_change, points_text, provisional_note,
+                           rate_with_counts, tile_comparison, trend_change, verdict_clash)
 
 log = logging.getLogger(__name__)
 VIEW_KEY = "frontdoor_view"
@@ -104,21 +106,30 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | None, good_direction: str,
-              *, help: str | None = None, against: str = "previous period") -> None:
-    """A headline: the rate to one decimal place, the change in points against the previous period, the counts below."""
+              *, help: str | None = None, against: str = "previous period", note: str | None = None) -> None:
+    """A headline: the rate to one decimal place, the change in points against the previous period, the counts below.
+
+    `note` says when a set filter does not apply to this measure (e.g. 'authority-wide (team not recorded on contacts)').
+    """
     change = points_change(current.get("rate"), previous.get("rate")) if previous else None
     st.metric(
         label,
         pct(current.get("rate")),
         delta=None if change is None else f"{change:+.1f} pts",
         delta_color=delta_colour(good_direction) if change else "off",
-        delta_description=None if change is None else f"vs {against}",
+        delta_description=None if change is None else tile_comparison(against),
         help=help,
     )
     counts = rate_with_counts(current.get("rate"), current.get("numerator"), current.get("denominator"))
     if previous is not None and change is None:
         counts += " · no figure for the previous period"
+    not_recorded = current.get("not_recorded")
+    if not_recorded is not None and not is_missing(not_recorded) and int(not_recorded):
+        counts += f" · {count(not_recorded)} not recorded (left out of the rate)"
     st.caption(counts)
+    if note:
+        st.caption(f"⚠ {note.capitalize()}: the team and worker filters do not change this figure."
+                   if note.startswith("authority-wide") else f"⚠ {note.capitalize()}.")
 
 
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
@@ -162,8 +173,10 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
         if by_team.empty:
             nothing_matches(label.lower(), view)
             return
-        chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
-              by_team, f"{key}_by_team", key=f"{key}_team")
+        funnel(by_team, "team", "team", label, overall, key=f"{key}_team")
+        with st.expander("The same as bars, with n on each"):
+            chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
+                  by_team, f"{key}_by_team", key=f"{key}_team_bars")
         teams = [str(t) for t in by_team["team"].dropna()]
         team = st.selectbox("Drill into a team to see its workers", ["—"] + teams, key=f"{key}_drill")
         if team == "—":
@@ -173,21 +186,72 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
         nothing_matches(label.lower(), view)
         return
     team_rate = first_row(metric(view.period, Filters(team=team), None)).get("rate")
-    chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
-                        overall=team_rate),
-          by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker")
+    funnel(by_worker, "worker", "worker", f"{label} in {team}", team_rate, key=f"{key}_worker")
+    with st.expander("The same as bars, with n on each"):
+        chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
+                            overall=team_rate),
+              by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker_bars")
 
 
-def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, key: str) -> None:
-    """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV."""
+def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: Any, key: str) -> None:
+    """Teams or workers on a funnel plot around `target` (the rate of the level above), with its CSV."""
+    from ui.charts import funnel_chart
+    from ui.formatting import funnel_title
+
+    if is_missing(target):
+        return
+    placed = data.call_pure("metrics.funnel.funnel_limits", frame=frame, target_pct=float(target))
+    curve = data.call_pure("metrics.funnel.funnel_curve", target_pct=float(target),
+                           max_n=float(frame["denominator"].max() or 1))
+    chart(funnel_chart(placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)),
+                       float(target)),
+          placed, f"{key}_funnel", key=f"{key}_funnel")
+    st.caption("Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
+               "(99.8%) limits, a difference from the authority is what chance alone would give; grey dots have "
+               f"fewer than {MIN_DENOMINATOR} records "
+               "and are not compared.")
+
+
+def monthly_series(metric: Callable[..., pd.DataFrame], view: View, code: str | None = None,
+                   **provisional: Any) -> pd.DataFrame:
+    """The monthly rate with provisional months marked (for `code`, see metrics.provisional) and SPC limits."""
+    monthly = metric(view.period, view.filters, "month")
+    if code is not None and not monthly.empty:
+        start = data.call("metrics.provisional.provisional_from", code, **provisional)
+        monthly = data.call_pure("metrics.provisional.mark_provisional", monthly=monthly, start=start)
+    return data.with_spc(monthly)
+
+
+def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, key: str,
+          code: str | None = None, **provisional: Any) -> None:
+    """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV.
+
+    With `code`, months not yet due are provisional (hollow, unscored) and a set filter that does not
+    apply is said; when the chart's verdict is the opposite of the tile's, a caption says why.
+    """
+    from metrics.provisional import REASONS
+    from metrics.registry import good_direction as registry_direction, scope_note
     from ui.charts import trend_chart
     from ui.formatting import trend_title
 
-    monthly = data.with_spc(metric(view.period, view.filters, "month"))
+    good_direction = registry_direction(code) if code else good_direction
+    monthly = monthly_series(metric, view, code, **provisional)
     if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
         nothing_matches(label.lower(), view)
         return
-    chart(trend_chart(monthly, trend_title(label, monthly, good_direction)), monthly, f"{key}_by_month", key=key)
+    note = scope_note(code, view.filters) if code else None
+    title = trend_title(label, monthly, good_direction) + (f" — {note}" if note else "")
+    chart(trend_chart(monthly, title), monthly, f"{key}_by_month", key=key)
+    captions = [provisional_note(monthly, REASONS.get(code or "", "not yet due"))]
+    if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
+        months = int(monthly["mostly_not_recorded"].sum())
+        captions.append(f"{months} month{'s' if months > 1 else ''} where most values are not recorded: shaded, "
+                        "with no rate drawn (not recorded is not 'no').")
+    tile = points_change(first_row(metric(view.period, view.filters, None)).get("rate"),
+                         first_row(metric(view.previous, view.filters, None)).get("rate"))
+    captions.append(verdict_clash(tile, trend_change(monthly), good_direction, view.previous_label))
+    for caption in filter(None, captions):
+        st.caption(caption)
 
 
 def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimension: str, noun: str, key: str,
@@ -206,11 +270,18 @@ def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimen
     chart(fig, frame, f"{key}_by_{dimension}", key=key)
 
 
-def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str) -> dict[str, Any]:
-    """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row."""
+def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str,
+             code: str | None = None) -> dict[str, Any]:
+    """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row.
+
+    With `code`, the good direction comes from the registry and a filter that does not apply is said.
+    """
+    from metrics.registry import good_direction as registry_direction, scope_note
+
     current = first_row(metric(view.period, view.filters, None))
     previous = first_row(metric(view.previous, view.filters, None))
+    direction = registry_direction(code) if code else good_direction
     with st.container(border=True):
-        rate_tile(label, current, previous, good_direction, help=f"{view.label}, {view.scope}",
-                  against=view.previous_label)
+        rate_tile(label, current, previous, direction, help=f"{view.label}, {view.scope}",
+                  against=view.previous_label, note=scope_note(code, view.filters) if code else None)
     return current

@@ -6,6 +6,8 @@ import math
 from datetime import date
 from typing import Any
 
+from metrics.params import MIN_DENOMINATOR
+
 SUPPRESSION_MARK = "c"
 
 
@@ -111,9 +113,60 @@ def pooled_rate(rows: Any) -> float:
     return float(rows["numerator"].fillna(0).sum()) / denominator * 100 if denominator else float("nan")
 
 
+def scored_months(monthly: Any) -> Any:
+    """The months a trend verdict may read: with a denominator, not provisional, not mostly unrecorded."""
+    if not len(monthly):
+        return monthly
+    keep = monthly["denominator"].fillna(0) > 0
+    for flag in ("provisional", "mostly_not_recorded"):
+        if flag in monthly:
+            keep &= ~monthly[flag].fillna(False).astype(bool)
+    return monthly[keep]
+
+
+def trend_change(monthly: Any, window: int = 3) -> float | None:
+    """Points between the pooled first and last `window` scored months (None with fewer than two)."""
+    rows = scored_months(monthly)
+    if len(rows) < 2:
+        return None
+    span = min(window, len(rows) // 2)
+    return points_change(pooled_rate(rows.iloc[-span:]), pooled_rate(rows.iloc[:span]))
+
+
+def provisional_note(monthly: Any, reason: str) -> str | None:
+    """'2 provisional months (…) are drawn hollow and not scored' (None when there are none)."""
+    if not len(monthly) or "provisional" not in monthly:
+        return None
+    count_ = int(monthly["provisional"].fillna(False).astype(bool).sum())
+    if not count_:
+        return None
+    months = "month" if count_ == 1 else "months"
+    return (f"{count_} provisional {months} ({reason}) drawn hollow and left out of the control limits and the "
+            "trend verdict.")
+
+
+def verdict_clash(tile_change: float | None, chart_change: float | None, good_direction: str, previous_label: str) -> str | None:
+    """Why the tile and the chart read differently, when their verdicts are opposite (None when they agree)."""
+    tile, chart_ = direction_word(tile_change, good_direction), direction_word(chart_change, good_direction)
+    opposite = {tile, chart_} in ({"better", "worse"}, {"higher", "lower"})
+    if not opposite:
+        return None
+    return (f"The tile and the chart answer different questions: the tile compares the whole period with "
+            f"{previous_label} ({tile}); the chart compares the first and last months within the period ({chart_}). "
+            "Both are true; neither is a verdict on its own.")
+
+
+def tile_comparison(previous_label: str) -> str:
+    """The tile's comparison in words."""
+    return f"this period vs {previous_label}"
+
+
 def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) -> str:
-    """The finding of a monthly series: the first `window` months with data against the last, and any SPC signals."""
-    rows = monthly[monthly["denominator"].fillna(0) > 0] if len(monthly) else monthly
+    """The finding of a monthly series: the first `window` months with data against the last, and any SPC signals.
+
+    Provisional months and months mostly not recorded are not read.
+    """
+    rows = scored_months(monthly)
     if len(rows) < 2:
         return f"{label}: not enough months to show a trend"
     span = min(window, len(rows) // 2)
@@ -122,16 +175,29 @@ def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) 
         start, end = month_text(part["month"].iloc[0]), month_text(part["month"].iloc[-1])
         return start if start == end else f"{start}–{end}"
     title = trend_finding(label, pooled_rate(first), pooled_rate(last), good_direction, when(first), when(last))
-    signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0
+    signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0  # provisional months carry none
     title += f"; {signals} month{'s' if signals > 1 else ''} with an SPC signal" if signals else "; no SPC signal"
     return title
 
 
-def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None) -> str:
-    """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'."""
-    rows = frame[frame["denominator"].fillna(0) > 0].sort_values("rate") if len(frame) else frame
-    if len(rows) == 0:
+def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None,
+                   min_denominator: int = MIN_DENOMINATOR) -> str:
+    """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'.
+
+    Groups with fewer than `min_denominator` in the denominator are never named highest or lowest.
+    """
+    with_data = frame[frame["denominator"].fillna(0) > 0] if len(frame) else frame
+    if len(with_data) == 0:
         return f"{label} by {noun}: no data"
+    rows = with_data[with_data["denominator"] >= min_denominator].sort_values("rate")
+    small = len(with_data) - len(rows)
+    if len(rows) == 0:
+        return f"{label} by {noun}: none has {min_denominator} or more to compare, so none is ranked"
+    tail = f"; {small} with fewer than {min_denominator} not ranked" if small else ""
+    return _extremes(label, rows, dimension, noun, names) + tail
+
+
+def _extremes(label: str, rows: Any, dimension: str, noun: str, names: dict[str, str] | None) -> str:
 
     def name(value: Any) -> str:
         text = "not recorded" if is_missing(value) else str(value)
@@ -148,3 +214,18 @@ def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dic
 def decimal(value: Any, places: int = 1) -> str:
     """A number to `places` decimal places; a dash when missing."""
     return "–" if is_missing(value) else f"{float(value):.{places}f}"
+
+
+def funnel_title(label: str, frame: Any, dimension: str, noun: str, target: float) -> str:
+    """'Re-referrals by team against the authority (21.5%): Team A above the 99.8% limit; 3 within'."""
+    if not len(frame) or "position" not in frame:
+        return f"{label} by {noun}: no data"
+    outside = frame[frame["position"].str.startswith(("above", "below"))]
+    within = int((frame["position"] == "within limits").sum())
+    small = int((frame["position"] == "too few to compare").sum())
+    parts = [f"{'not recorded' if is_missing(r[dimension]) else r[dimension]} {r['position']}"
+             for _, r in outside.iterrows()]
+    body = "; ".join(parts) if parts else f"every {noun} with enough records is within the limits"
+    tail = f"; {within} within" if parts and within else ""
+    tail += f"; {small} too few to compare" if small else ""
+    return f"{label} by {noun} against the authority ({pct(target)}): {body}{tail}"
