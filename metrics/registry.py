@@ -518,7 +518,8 @@ _RECORDS: dict[str, str] = {
     "count_open_assessments_overdue": "assessments", "recording_timeliness": "recordings",
     "recording_backlog": "recordings", "ethnicity_completeness": "records",
     "ethnicity_inconsistent_children": "children", "count_ethnicity_inconsistent_children": "children",
-    "ethnic_makeup": "referrals", "ethnicity_gaps": "referrals and assessments",
+    "ethnic_makeup": "referrals", "ethnicity_gaps": "referrals and assessments", "ethnicity_representation": "referrals",
+    "re_referral_benchmarks": "published figures", "referrals_per_10000": "published figures",
     "contacts_per_child": "contacts", "contact_conversion": "contacts", "repeat_contacts": "contacts",
     "child_seen_rate": "assessments", "child_views_rate": "recordings",
 }
@@ -550,14 +551,25 @@ _UNKNOWNS: dict[str, str] = {
     "numerator and denominator and shown beside the rate as `not_recorded`; a month where most assessments "
     "have it not recorded is marked, not drawn as a rate. unknowns='as_no' counts it in the denominator only.",
     "child_views_rate": "Recordings whose extract does not say are left out (`not_stated`).",
+    "re_referred_children": "As for the re-referral rate; a child with no earlier closure has the closure columns blank.",
+    "ethnicity_inconsistent_children": "Only known codes are compared: REFU, NOBT, missing and invalid are gaps, "
+    "not contradictions.",
+    "count_ethnicity_inconsistent_children": "Only known codes are compared: REFU, NOBT, missing and invalid are "
+    "gaps, not contradictions.",
+    "ethnicity_representation": "Children with no known ethnicity are left out of every share; groups absent from the "
+    "population file have no verdict.",
+    "re_referral_benchmarks": "Published suppressed values (c, x, z, low) are left out, never read as zero.",
+    "referrals_per_10000": "Without an estimate for the period's end year, the latest earlier estimate is used.",
 }
+_METHOD_UNKNOWNS = "Not a measure: it has no unknowns of its own and follows the figures it is applied to."
 _FILTER_WORDS: dict[str, str] = {
     "team": "team", "worker": "worker", "referral_source": "source", "ethnicity_group": "ethnicity",
     "age_band": "age", "disabled": "disability",
 }
 
 REGISTRY: dict[str, MetricDefinition] = {
-    d.code: replace(d, records=_RECORDS.get(d.code, d.records), unknowns=_UNKNOWNS.get(d.code, d.unknowns))
+    d.code: replace(d, records=_RECORDS.get(d.code, d.records),
+                    unknowns=_UNKNOWNS.get(d.code, _METHOD_UNKNOWNS if d.kind == "method" else d.unknowns))
     for d in _DEFINITIONS
 }
 
@@ -589,7 +601,11 @@ def scope_note(code: str, filters: object) -> str | None:
 def filters_text(code: str) -> str:
     """'Applies: team, worker…; does not apply: … (not recorded on contacts)', for the definitions page."""
     definition = REGISTRY[code]
-    applies = ", ".join(definition.filters) or "none"
+    if definition.kind == "method":
+        return "Not a measure: the filters act on the figures it is applied to."
+    if not definition.filters:
+        return f"None apply: {definition.records or 'these figures'} are for the whole authority."
+    applies = ", ".join(definition.filters)
     ignored = [name for name in ALL_FILTERS if name not in definition.filters]
     if not ignored:
         return f"Applies: {applies}."
