@@ -13,18 +13,13 @@ from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import NORTH, build_dashboard_store
 from test_dashboard_pages import APP, QUERY, choose_team, open_page, texts
 
-from metrics.funnel import funnel_curve, funnel_limits
 from ui import charts
-from ui.formatting import extremes_title, trend_title, verdict_clash
+from ui.formatting import extremes_title, trend_title
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_dashboard_store(tmp_path_factory.mktemp("figures") / "store.duckdb")
-
-
-def _all_text(at: AppTest) -> str:
-    return texts(at) + "\n".join([e.value for e in at.expander] if hasattr(at, "expander") else [])
 
 
 # --- 3: a filter that does not apply says so ---------------------------------------------------
@@ -51,6 +46,8 @@ def test_tiles_state_their_comparison_in_words(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_opposite_verdicts_say_why() -> None:
+    from ui.formatting import verdict_clash
+
     clash = verdict_clash(3.9, -7.1, "down", "Apr 2023 – Mar 2024")
     assert clash and "the tile compares the whole period with Apr 2023 – Mar 2024 (worse)" in clash
     assert "first and last months within the period (better)" in clash
@@ -87,6 +84,8 @@ def test_every_bar_carries_its_n() -> None:
 
 
 def test_funnel_chart_draws_units_and_both_limits() -> None:
+    from metrics.funnel import funnel_curve, funnel_limits
+
     placed = funnel_limits(_by_source(), 20.0)
     fig = charts.funnel_chart(placed, funnel_curve(20.0, 120), "referral_source", "t", 20.0)
     names = [t.name for t in fig.data]
