@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import data
 from ui.components import page_header, require, section, table
-from ui.downloads import download_csv
+from ui.downloads import download_csv, suppressed_cells
 from ui.filters import View
 from ui.headlines import HEADLINES
 
@@ -40,12 +40,16 @@ def aggregates(state: data.StoreState, view: View) -> None:
     frame = choices[measure](view, BREAKDOWNS[by_label])
     suppress = st.checkbox("Suppress small numbers for sharing outside the service (counts 1–4 and their rates "
                            "left blank, as the DfE marks them 'c')", key="dl_suppress")
+    suppressed = None
     if suppress:
-        frame = data.suppress_small_counts(frame)
+        blanked = data.suppress_small_counts(frame)
+        suppressed = suppressed_cells(frame, blanked)
+        frame = blanked
     st.caption(f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
-               "Rates are unrounded in the CSV; numerator and denominator beside them.")
+               "Rates are unrounded in the CSV (to ten significant figures); numerator and denominator beside them"
+               + ("; suppressed cells are written 'c'." if suppress else "."))
     name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
-    table(frame, name, key="dl_aggregate")
+    table(frame, name, key="dl_aggregate", measure=measure, suppressed=suppressed)
 
 
 def child_lists(state: data.StoreState, view: View) -> None:

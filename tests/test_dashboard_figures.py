@@ -157,3 +157,53 @@ def test_definitions_state_filters_and_unknowns(monkeypatch: pytest.MonkeyPatch,
     assert "**Filters:** Applies: referral_source, ethnicity_group, age_band, disabled. Does not apply: team, worker " \
            "(not recorded on contacts)." in shown
     assert "**How unknowns count:** 'Child seen' not recorded is not 'no'" in shown
+
+
+# --- 9: small fixes ---------------------------------------------------------------------------------------
+def test_csv_carries_measure_period_names_integers_and_c() -> None:
+    import io
+
+    from ui.downloads import csv_bytes, suppressed_cells, tidy_frame
+
+    frame = pd.DataFrame({"referral_source": ["1A", "6"], "numerator": [3.0, 40.0], "denominator": [12.0, 175.0],
+                          "rate": [25.0, 23.169999999999998]})
+    blanked = frame.assign(numerator=[None, 40.0], rate=[float("nan"), 23.169999999999998])
+    tidy = tidy_frame(blanked, measure="Re-referrals within 12 months", period="Apr 2024 – Mar 2025",
+                      suppressed=suppressed_cells(frame, blanked))
+    text = csv_bytes(tidy).decode("utf-8-sig")
+    back = pd.read_csv(io.StringIO(text), dtype=str)
+    assert list(back.columns) == ["Measure", "Period", "Referral source", "Referral source name", "Numerator",
+                                  "Denominator", "Rate (%)"]
+    assert back["Referral source name"].iloc[1] == "Police"
+    assert back["Measure"].iloc[0] == "Re-referrals within 12 months"
+    assert back["Numerator"].tolist() == ["c", "40"] and back["Denominator"].tolist() == ["12", "175"]
+    assert back["Rate (%)"].tolist() == ["c", "23.17"]  # no float noise, DfE's c where suppressed
+
+
+def test_about_the_data_flags_impossible_dates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from test_dashboard_fixture import fixture_rows
+
+    rows = fixture_rows()
+    rows["contacts"].append({"child_id": "C20", "contact_date": date(2035, 1, 2), "contact_source": "6"})
+    rows["recordings"].append({"record_id": "R9", "child_id": "C01", "record_type": "case_note",
+                               "event_date": date(1923, 5, 1), "team": NORTH, "worker": "Worker A"})
+    store = build_dashboard_store(tmp_path / "store.duckdb", rows)
+    at = open_page(monkeypatch, store, "about")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "1 impossible date in contacts** (years 2035)" in warnings
+    assert "1 impossible date in recordings** (years 1923)" in warnings
+    span = next(d.value for d in at.dataframe if "impossible_dates" in d.value.columns).set_index("list")
+    assert span.loc["contacts", "latest"] <= date(2025, 3, 31) and span.loc["recordings", "earliest"].year > 1990
+
+
+def test_expectations_cli_into_a_closed_pipe_ends_without_a_traceback() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "expectations", "docs"], cwd=root, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # as `| head` does once it has read its lines
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err and b"BrokenPipeError" not in err

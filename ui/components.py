@@ -132,20 +132,28 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
                    if note.startswith("authority-wide") else f"⚠ {note.capitalize()}.")
 
 
-def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str) -> None:
-    """A chart with the CSV of exactly its data beside it."""
+def _period_text() -> str | None:
+    view = current_view()
+    return f"{view.label} ({view.period.start.isoformat()} to {view.period.end.isoformat()})" if view else None
+
+
+def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str, *, measure: str | None = None) -> None:
+    """A chart with the CSV of exactly its data beside it (with the measure and the period as columns)."""
     st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False})
-    download_csv(frame, name, key=f"{key}_csv", label="Download this chart's data (CSV)")
+    download_csv(frame, name, key=f"{key}_csv", label="Download this chart's data (CSV)",
+                 measure=measure, period=_period_text())
 
 
 def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = ("rate",), personal: bool = False,
-          hide_index: bool = True) -> None:
+          hide_index: bool = True, measure: str | None = None, suppressed: pd.DataFrame | None = None) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows."""
     config = {c: st.column_config.NumberColumn(human_label(c), format="%.1f%%") for c in rates if c in frame}
     config.update({c: human_label(c) for c in frame.columns if c not in config})
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
     download_csv(frame, name, key=f"{key}_csv", personal=personal,
-                 label="Download these rows (CSV)" if personal else "Download this table (CSV)")
+                 label="Download these rows (CSV)" if personal else "Download this table (CSV)",
+                 measure=None if personal else measure, period=None if personal or measure is None else _period_text(),
+                 suppressed=suppressed)
 
 
 def sensitive_list(title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str) -> None:
@@ -176,7 +184,7 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
         funnel(by_team, "team", "team", label, overall, key=f"{key}_team")
         with st.expander("The same as bars, with n on each"):
             chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
-                  by_team, f"{key}_by_team", key=f"{key}_team_bars")
+                  by_team, f"{key}_by_team", key=f"{key}_team_bars", measure=label)
         teams = [str(t) for t in by_team["team"].dropna()]
         team = st.selectbox("Drill into a team to see its workers", ["—"] + teams, key=f"{key}_drill")
         if team == "—":
@@ -190,7 +198,7 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
     with st.expander("The same as bars, with n on each"):
         chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
                             overall=team_rate),
-              by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker_bars")
+              by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker_bars", measure=f"{label} in {team}")
 
 
 def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: Any, key: str) -> None:
@@ -205,7 +213,7 @@ def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: A
                            max_n=float(frame["denominator"].max() or 1))
     chart(funnel_chart(placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)),
                        float(target)),
-          placed, f"{key}_funnel", key=f"{key}_funnel")
+          placed, f"{key}_funnel", key=f"{key}_funnel", measure=label)
     st.caption("Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
                "(99.8%) limits, a difference from the authority is what chance alone would give; grey dots have "
                f"fewer than {MIN_DENOMINATOR} records "
@@ -241,7 +249,7 @@ def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_dire
         return
     note = scope_note(code, view.filters) if code else None
     title = trend_title(label, monthly, good_direction) + (f" — {note}" if note else "")
-    chart(trend_chart(monthly, title), monthly, f"{key}_by_month", key=key)
+    chart(trend_chart(monthly, title), monthly, f"{key}_by_month", key=key, measure=label)
     captions = [provisional_note(monthly, REASONS.get(code or "", "not yet due"))]
     if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
         months = int(monthly["mostly_not_recorded"].sum())
@@ -267,7 +275,7 @@ def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimen
     overall = first_row(metric(view.period, view.filters, None)).get("rate")
     fig = breakdown_bar(frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall,
                         labels=names)
-    chart(fig, frame, f"{key}_by_{dimension}", key=key)
+    chart(fig, frame, f"{key}_by_{dimension}", key=key, measure=label)
 
 
 def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str,
