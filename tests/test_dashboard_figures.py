@@ -54,6 +54,15 @@ def test_opposite_verdicts_say_why() -> None:
     assert verdict_clash(-1.0, -7.1, "down", "x") is None
 
 
+def test_a_move_within_normal_variation_gets_no_verdict() -> None:
+    monthly = pd.DataFrame({"month": [date(2024, m, 1) for m in range(1, 7)], "numerator": [24, 22, 25, 17, 18, 16],
+                            "denominator": [100] * 6, "signal": [None] * 6})
+    monthly["rate"] = monthly["numerator"].astype(float)
+    title = trend_title("Re-referral rate", monthly, "down")
+    assert title == ("Re-referral rate fell from 23.7% (Jan 2024–Mar 2024) to 17.0% (Apr 2024–Jun 2024); "
+                     "within normal variation (no SPC signal)")
+
+
 def test_headline_directions_come_from_the_registry() -> None:
     from metrics.registry import REGISTRY
     from ui.headlines import HEADLINES

@@ -156,6 +156,12 @@ def bar_labels(frame: pd.DataFrame, min_denominator: int = MIN_DENOMINATOR) -> l
     return out
 
 
+def _inside_when_long(rates: pd.Series) -> list[str]:
+    """Text inside the longest bars (so it is not cut off at the right edge), outside the others."""
+    top = float(rates.max()) if rates.notna().any() else 0.0
+    return ["inside" if pd.notna(r) and top and r > 0.6 * top else "outside" for r in rates]
+
+
 def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: float | None = None,
                   labels: dict[str, str] | None = None, min_denominator: int = MIN_DENOMINATOR) -> go.Figure:
     """Rate by team, worker, source...: horizontal bars with the rate and n on each, the overall rate as a line.
@@ -170,7 +176,8 @@ def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: f
     small = data["denominator"].fillna(0) < min_denominator if "denominator" in data else pd.Series(False, index=data.index)
     fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", customdata=_counts(data),
                          marker_color=[GREY if s else BLUE for s in small],
-                         text=bar_labels(data, min_denominator), textposition="outside", cliponaxis=False,
+                         text=bar_labels(data, min_denominator), cliponaxis=False,
+                         textposition=_inside_when_long(data["rate"]), insidetextfont=dict(color="white"),
                          hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
     if overall is not None and pd.notna(overall):
         fig.add_vline(x=overall, line=dict(color=ORANGE, dash="dash", width=2),
@@ -341,15 +348,29 @@ def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title
     outside = frame["position"].str.startswith(("above", "below"))
     names = frame[dimension].fillna("Not recorded").astype(str)
     colours = [GREY if s else (VERMILION if o else BLUE) for s, o in zip(small, outside)]
+    order = frame["denominator"].rank(method="first").fillna(0).astype(int)
     fig.add_trace(go.Scatter(
         x=frame["denominator"], y=frame["rate"], mode="markers+text", name=dimension.replace("_", " ").capitalize(),
-        text=names, textposition="top center", marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
+        text=names, textposition=["top center" if i % 2 else "bottom center" for i in order],
+        marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
         customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
         hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
                       "<extra></extra>"))
     fig.update_xaxes(title_text="Number of records (n)", rangemode="tozero")
-    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", range=_funnel_range(frame, target))
     return fig
+
+
+def _funnel_range(frame: pd.DataFrame, target: float) -> list[float]:
+    """The y range: every unit's rate and the limits at the compared units' sizes (not the wide mouth at n=1)."""
+    compared = frame[frame["position"] != "too few to compare"]
+    values = [target, *frame["rate"].dropna()]
+    for column in ("lower_99.8", "upper_99.8"):
+        if column in compared:
+            values += list(compared[column].dropna())
+    low, high = min(values), max(values)
+    pad = max(2.0, (high - low) * 0.12)
+    return [max(0.0, low - pad), min(100.0, high + pad) + (2.0 if high + pad >= 100 else 0.0)]
 
 
 def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:

@@ -174,8 +174,12 @@ def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) 
     def when(part: Any) -> str:
         start, end = month_text(part["month"].iloc[0]), month_text(part["month"].iloc[-1])
         return start if start == end else f"{start}–{end}"
-    title = trend_finding(label, pooled_rate(first), pooled_rate(last), good_direction, when(first), when(last))
     signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0  # provisional months carry none
+    if "signal" in rows and not signals:
+        # No special cause: the movement is within normal variation, so the title gives no verdict on it.
+        finding = trend_finding(label, pooled_rate(first), pooled_rate(last), "neither", when(first), when(last))
+        return finding + "; within normal variation (no SPC signal)"
+    title = trend_finding(label, pooled_rate(first), pooled_rate(last), good_direction, when(first), when(last))
     title += f"; {signals} month{'s' if signals > 1 else ''} with an SPC signal" if signals else "; no SPC signal"
     return title
 
