@@ -124,7 +124,7 @@ def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series
         part = frame[provisional]
         fig.add_trace(go.Scatter(
             x=pd.to_datetime(part["month"]), y=part["rate"], name="Provisional (not yet due)", mode="markers",
-            marker=dict(color="white", size=9, symbol="circle-open", line=dict(color=BLUE, width=2)),
+            marker=dict(color=BLUE, size=10, symbol="circle-open", line=dict(color=BLUE, width=2)),
             customdata=_counts(part), hovertemplate="%{x|%b %Y} (provisional): " + RATE_HOVER))
         fig.add_vrect(x0=pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
                       x1=_month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15), fillcolor=GREY, opacity=0.12,
@@ -343,7 +343,7 @@ def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title
                                          legendgroup=level, showlegend=side == "upper", hoverinfo="skip",
                                          line=dict(color=GREY, dash=dash, width=1)))
     fig.add_hline(y=target, line=dict(color=ORANGE, width=2), annotation_text=f"Authority: {target:.1f}%",
-                  annotation_position="top right")
+                  annotation_position="bottom left")
     small = frame["position"] == "too few to compare"
     outside = frame["position"].str.startswith(("above", "below"))
     names = frame[dimension].fillna("Not recorded").astype(str)
