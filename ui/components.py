@@ -122,7 +122,8 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
     )
     counts = rate_with_counts(current.get("rate"), current.get("numerator"), current.get("denominator"))
     if previous is not None and change is None:
-        counts += " · no figure for the previous period"
+        counts += (" · no figure for the previous period (mostly not recorded there)"
+                   if previous.get("mostly_not_recorded") else " · no figure for the previous period")
     not_recorded = current.get("not_recorded")
     if not_recorded is not None and not is_missing(not_recorded) and int(not_recorded):
         counts += f" · {count(not_recorded)} not recorded (left out of the rate)"
