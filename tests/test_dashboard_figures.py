@@ -52,6 +52,8 @@ def test_opposite_verdicts_say_why() -> None:
     assert clash and "the tile compares the whole period with Apr 2023 – Mar 2024 (worse)" in clash
     assert "first and last months within the period (better)" in clash
     assert verdict_clash(-1.0, -7.1, "down", "x") is None
+    quiet = verdict_clash(3.9, -7.1, "down", "Apr 2023 – Mar 2024", chart_signalled=False)
+    assert quiet and "no more than normal variation" in quiet and "(worse)" in quiet
 
 
 def test_a_move_within_normal_variation_gets_no_verdict() -> None:

@@ -235,7 +235,7 @@ def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figu
     fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
     if frame.empty:
         return fig
-    names = [str(v) if pd.notna(v) else "Not recorded" for v in frame[dimension]]
+    names = [f"{v if pd.notna(v) else 'Not recorded'} (n={_int(d)})" for v, d in zip(frame[dimension], frame["denominator"])]
     den = frame["denominator"].replace(0, pd.NA)
     for column, label, colour in COMPLETENESS_PARTS:
         if column not in frame:

@@ -16,7 +16,7 @@ from ui import data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
 from ui.formatting import (count, delta_colour, is_missing, pct, points_change, points_text, provisional_note,
-                           rate_with_counts, tile_comparison, trend_change, verdict_clash)
+                           rate_with_counts, scored_months, tile_comparison, trend_change, verdict_clash)
 
 log = logging.getLogger(__name__)
 VIEW_KEY = "frontdoor_view"
@@ -258,7 +258,9 @@ def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_dire
                         "with no rate drawn (not recorded is not 'no').")
     tile = points_change(first_row(metric(view.period, view.filters, None)).get("rate"),
                          first_row(metric(view.previous, view.filters, None)).get("rate"))
-    captions.append(verdict_clash(tile, trend_change(monthly), good_direction, view.previous_label))
+    scored = scored_months(monthly)
+    signalled = "signal" not in scored or bool(scored["signal"].notna().any())
+    captions.append(verdict_clash(tile, trend_change(monthly), good_direction, view.previous_label, signalled))
     for caption in filter(None, captions):
         st.caption(caption)
 

@@ -145,12 +145,21 @@ def provisional_note(monthly: Any, reason: str) -> str | None:
             "trend verdict.")
 
 
-def verdict_clash(tile_change: float | None, chart_change: float | None, good_direction: str, previous_label: str) -> str | None:
-    """Why the tile and the chart read differently, when their verdicts are opposite (None when they agree)."""
+def verdict_clash(tile_change: float | None, chart_change: float | None, good_direction: str, previous_label: str,
+                  chart_signalled: bool = True) -> str | None:
+    """Why the tile and the chart read differently, when they move opposite ways (None when they agree).
+
+    `chart_signalled` False: the chart has no SPC signal, so its title gives no verdict; the caption says so.
+    """
     tile, chart_ = direction_word(tile_change, good_direction), direction_word(chart_change, good_direction)
     opposite = {tile, chart_} in ({"better", "worse"}, {"higher", "lower"})
     if not opposite:
         return None
+    if not chart_signalled:
+        moved = "rose" if (chart_change or 0) > 0 else "fell"
+        return (f"The tile compares the whole period with {previous_label} ({tile}). Within the period the monthly "
+                f"rate {moved}, but by no more than normal variation (no SPC signal), so the chart gives no verdict "
+                "and does not contradict the tile.")
     return (f"The tile and the chart answer different questions: the tile compares the whole period with "
             f"{previous_label} ({tile}); the chart compares the first and last months within the period ({chart_}). "
             "Both are true; neither is a verdict on its own.")
