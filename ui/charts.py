@@ -351,7 +351,8 @@ def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title
     order = frame["denominator"].rank(method="first").fillna(0).astype(int)
     fig.add_trace(go.Scatter(
         x=frame["denominator"], y=frame["rate"], mode="markers+text", name=dimension.replace("_", " ").capitalize(),
-        text=names, textposition=["top center" if i % 2 else "bottom center" for i in order],
+        text=names, textposition=["top center" if i % 2 or r < 5 else "bottom center"
+                                  for i, r in zip(order, frame["rate"].fillna(0))],
         marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
         customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
         hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
