@@ -40,15 +40,28 @@ RESTRICTED: dict[str, tuple[str, tuple[str, str, str, str]]] = {
 }
 
 
+LANDING = "overview"
+
+
 def navigation(who: access.Access) -> dict[str, list[st.Page]]:
-    """The pages `who` may see, by section; the Overview is the landing page."""
+    """The pages `who` may see, by section; the Overview is the landing page.
+
+    Streamlit serves its default page at "/" only (its url_path is ignored), so a default
+    Overview would make `/overview` links "Page not found". The landing page is therefore a
+    hidden default page ("/") running the Overview file, and the Overview in the menu is an
+    ordinary page at `/overview`.
+    """
     sections = dict(PAGES)
     sections.update({name: [page] for name, (grant, page) in RESTRICTED.items() if who.can(grant)})
-    return {
-        name: [st.Page(HERE / file, title=title, url_path=url, icon=icon, default=url == "overview")
-               for file, title, url, icon in pages]
+    nav = {
+        name: [st.Page(HERE / file, title=title, url_path=url, icon=icon) for file, title, url, icon in pages]
         for name, pages in sections.items()
     }
+    file, title, _, icon = next(p for pages in PAGES.values() for p in pages if p[2] == LANDING)
+    landing = st.Page(HERE / file, title=title, url_path="home", icon=icon, default=True, visibility="hidden")
+    first = next(iter(nav))
+    nav[first] = [landing, *nav[first]]
+    return nav
 
 
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")

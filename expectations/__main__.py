@@ -78,5 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _closed_pipe() -> int:
+    """The reader of stdout went away (`... | head`): stop quietly, as a Unix filter does, without a traceback."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # Python flushes stdout again at exit; let that go nowhere
+    return 0
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _closed_pipe()
+    raise SystemExit(code)

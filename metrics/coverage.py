@@ -116,3 +116,35 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     for team, worker in sorted((str(t), str(w)) for t, w in staff if t is not None and w is not None):
         options.setdefault(f"worker:{team}", []).append(worker)
     return options
+
+
+def plausible_span(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Per list: earliest and latest plausible event date, rows, and how many dates are impossible.
+
+    A date is impossible before PLAUSIBLE_FROM or after the latest extract's as-of date (an event
+    cannot be recorded before it happens): such dates are counted and their years named, never
+    taken as the start or end of the span.
+    """
+    latest = _latest_data_date(con) or date.today()
+    parts = []
+    for table, columns in _SPAN_COLUMNS.items():
+        unpivot = " UNION ALL ".join(f"SELECT {c} AS d FROM {table}" for c in columns)
+        parts.append(f"SELECT '{table}' AS list, d FROM ({unpivot})")
+    sql = f"""
+        WITH dates AS ({' UNION ALL '.join(parts)}),
+             judged AS (SELECT list, d, d IS NOT NULL AND (d < ? OR d > ?) AS impossible FROM dates)
+        SELECT list,
+               min(d) FILTER (WHERE NOT impossible) AS earliest,
+               max(d) FILTER (WHERE NOT impossible) AS latest,
+               CAST(count(d) FILTER (WHERE impossible) AS BIGINT) AS impossible_dates,
+               string_agg(DISTINCT CAST(year(d) AS VARCHAR), ', ' ORDER BY CAST(year(d) AS VARCHAR))
+                   FILTER (WHERE impossible) AS impossible_years
+        FROM judged GROUP BY list"""
+    frame = con.execute(sql, [PLAUSIBLE_FROM, latest]).df()
+    rows = {table: int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in _SPAN_COLUMNS}
+    frame["rows"] = frame["list"].map(rows).astype("int64")
+    frame = frame.set_index("list").reindex(list(_SPAN_COLUMNS)).reset_index()
+    frame["impossible_dates"] = frame["impossible_dates"].fillna(0).astype("int64")
+    for column in ("earliest", "latest"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame[["list", "earliest", "latest", "rows", "impossible_dates", "impossible_years"]]

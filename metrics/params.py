@@ -57,3 +57,24 @@ def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+# --- Conventions for reading figures safely (issue 10) -------------------------------------------------
+UNKNOWNS: tuple[str, ...] = ("exclude", "as_no")
+# A yes/no practice field that is not recorded ("child seen" left blank) is "not recorded", not "no":
+# by default it is left out of the rate's numerator and denominator and counted beside it
+# (`not_recorded`). "as_no" restores the old reading (blank counts in the denominator only).
+DEFAULT_UNKNOWNS = "exclude"
+# A month where more than this share of a yes/no field is not recorded is marked, never drawn as a rate.
+MOSTLY_NOT_RECORDED_SHARE = 0.5
+# Groups (teams, workers, sources, closure reasons, ethnic groups) with fewer records than this in
+# the denominator are shown with their n but never named as highest or lowest, nor read as a gap.
+MIN_DENOMINATOR = 10
+# Funnel plot control limits (two-sided coverage): 95% and 99.8%, as NHS England and PHE draw them.
+FUNNEL_LEVELS: tuple[float, ...] = (0.95, 0.998)
+# Confidence level for the Wilson intervals of the ethnicity gaps.
+CONFIDENCE = 0.95
+# Below this share of referrals with a known ethnicity, gaps between ethnic groups are not read.
+ETHNICITY_READABLE_SHARE = 90.0
+# Follow-up window for closures (re-referral after closure), in calendar months.
+DEFAULT_FOLLOW_UP_MONTHS = 12

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import pandas as pd
 
@@ -41,6 +41,8 @@ class MetricDefinition:
     breakdowns: tuple[str, ...]
     function: str = ""
     kind: str = "rate"
+    records: str = ""
+    unknowns: str = ""
 
 
 _DEFINITIONS: tuple[MetricDefinition, ...] = (
@@ -360,6 +362,45 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         breakdowns=("month", "team", "worker", "record_type"),
         function="metrics.practice.child_views_rate",
     ),
+    MetricDefinition(
+        code="ethnicity_gaps",
+        title="Gaps in service by ethnic group",
+        wording="For each ethnic group, the re-referral rate, assessments within 45 working days and child seen, "
+        "against the same rate for all other known groups.",
+        numerator="the group's records meeting the measure (as each measure defines it)",
+        denominator="the group's records in the period with a known ethnicity (child seen: where recorded)",
+        unit="%",
+        good_direction="neither",
+        source=OFSTED_LETTER + "; Wilson (1927) score interval; Newcombe (1998) method 10 for the difference",
+        convention="'The rest' is every other group with a known code. Each rate has a Wilson score interval "
+        "(default 95%); the difference has Newcombe's hybrid score interval, and a group is 'higher' or "
+        "'lower' than the rest only when that interval excludes zero. A group or rest with a denominator "
+        "under MIN_DENOMINATOR (default 10) is 'too few to compare'. When fewer than ETHNICITY_READABLE_SHARE "
+        "(default 90%) of the period's referrals have a known ethnicity, no gap is read.",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.ethnicity_gaps.ethnicity_gaps",
+        kind="distribution",
+    ),
+    MetricDefinition(
+        code="ethnicity_representation",
+        title="Representation of ethnic groups among referred children",
+        wording="Each known group's share of the children referred in the period against its share of the "
+        "local child population.",
+        numerator="children referred in the period in the group",
+        denominator="children referred in the period with a known ethnic group",
+        unit="%",
+        good_direction="neither",
+        source="ONS census population by ethnicity (supplied locally); Wilson (1927) score interval",
+        convention="'Over-represented' when the population share is below the Wilson interval (default 95%) of "
+        "the referral share, 'under-represented' when above it; groups under MIN_DENOMINATOR children are "
+        "'too few to compare'. Population shares come from data/reference/local_child_population_by_ethnicity.csv "
+        "(la_code, ethnicity_group, children); without it the verdict is 'no population figures'.",
+        filters=ALL_FILTERS,
+        breakdowns=(),
+        function="metrics.ethnicity_gaps.ethnicity_representation",
+        kind="distribution",
+    ),
     # --- benchmarks, SPC, privacy -------------------------------------------------------------
     MetricDefinition(
         code="re_referral_benchmarks",
@@ -411,6 +452,43 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         filters=(),
         breakdowns=("month",),
         function="metrics.spc.spc_limits",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="funnel_limits",
+        title="Funnel plot limits",
+        wording="Teams and workers placed by rate against the number of records, inside or outside control "
+        "limits that narrow as the number grows.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source="Spiegelhalter (2005) funnel plots; PHE and NHS England funnel plot practice",
+        convention="Target: the authority's rate for the period. Limits: exact binomial quantiles with "
+        "Spiegelhalter's interpolation at 95% and 99.8% two-sided coverage (FUNNEL_LEVELS), clamped to 0-100%. "
+        "A unit under MIN_DENOMINATOR (default 10) records is 'too few to compare' and never named as highest "
+        "or lowest.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.funnel.funnel_limits",
+        kind="method",
+    ),
+    MetricDefinition(
+        code="provisional_from",
+        title="Provisional months",
+        wording="Months whose work was not all due at the as-of date: drawn apart, not scored.",
+        numerator="-",
+        denominator="-",
+        unit="method",
+        good_direction="neither",
+        source=LOCAL,
+        convention="Recording timeliness: months ending within the write-up target (working days) of the as-of "
+        "date. Assessment timeliness: months ending within 45 working days of it. Re-referral after closure: "
+        "months ending within the follow-up window (12 calendar months). Provisional months are left out of SPC "
+        "limits, signals and trend verdicts, and counted in a caption.",
+        filters=(),
+        breakdowns=(),
+        function="metrics.provisional.provisional_from",
         kind="method",
     ),
     MetricDefinition(
@@ -484,7 +562,107 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
     ),
 )
 
-REGISTRY: dict[str, MetricDefinition] = {d.code: d for d in _DEFINITIONS}
+# What each measure counts (the records its filters act on) and how values that are not recorded count.
+# Kept beside the definitions so the definitions page, tiles and charts read them from one place.
+_RECORDS: dict[str, str] = {
+    "re_referral_rate": "referrals", "re_referred_children": "referrals", "re_referral_after_closure": "closures",
+    "closure_to_re_referral": "closures", "assessment_timeliness": "assessments",
+    "assessment_duration_bands": "assessments", "open_assessments_overdue": "assessments",
+    "count_open_assessments_overdue": "assessments", "recording_timeliness": "recordings",
+    "recording_backlog": "recordings", "ethnicity_completeness": "records",
+    "ethnicity_inconsistent_children": "children", "count_ethnicity_inconsistent_children": "children",
+    "ethnic_makeup": "referrals", "ethnicity_gaps": "referrals and assessments", "ethnicity_representation": "referrals",
+    "re_referral_benchmarks": "published figures", "referrals_per_10000": "published figures",
+    "contacts_per_child": "contacts", "contact_conversion": "contacts", "repeat_contacts": "contacts",
+    "child_seen_rate": "assessments", "child_views_rate": "recordings",
+}
+_NO_TEAM = ("Records without a team or worker count in the authority figure and appear as 'not recorded' in "
+            "team and worker breakdowns; a team or worker filter leaves them out.")
+_UNKNOWNS: dict[str, str] = {
+    "re_referral_rate": "Every referral has a date, so none is unknown. " + _NO_TEAM,
+    "re_referral_after_closure": "Closures whose follow-up window has not all passed at the as-of date are "
+    "provisional: counted in `incomplete_follow_up`, and their months are not scored. " + _NO_TEAM,
+    "closure_to_re_referral": "'Not re-referred' means not as at the latest data: recent closures may still move.",
+    "assessment_timeliness": "Assessments without a start date (or, on the referral clock, without a referral "
+    "date) are left out of the denominator. Months within the limit (45 working days) of the as-of date are "
+    "provisional: late assessments there are still open. " + _NO_TEAM,
+    "assessment_duration_bands": "Assessments without a start date are left out.",
+    "open_assessments_overdue": "A point-in-time list at the as-of date, not a period figure.",
+    "count_open_assessments_overdue": "A point-in-time count at the as-of date, not a period figure.",
+    "recording_timeliness": "Events not yet written up count in the denominator and not the numerator; months "
+    "whose last events are not yet due (target not elapsed at the as-of date) are provisional. " + _NO_TEAM,
+    "recording_backlog": "A point-in-time list at the as-of date, not a period figure.",
+    "ethnicity_completeness": "Unknowns are what this measures: REFU, NOBT, missing and invalid are each counted "
+    "apart and are not 'known'.",
+    "ethnicity_gaps": "Referrals whose ethnicity is not known are left out of every group and of 'the rest'; "
+    "when fewer than the readable share of referrals have a known ethnicity, gaps are not read.",
+    "ethnic_makeup": "Children with no known ethnicity form the 'Not known' group; `share_known` leaves them out.",
+    "contacts_per_child": "Contacts carry no team or worker: team and worker filters do not apply.",
+    "contact_conversion": "Contacts carry no team or worker: team and worker filters do not apply.",
+    "repeat_contacts": "Contacts carry no team or worker: team and worker filters do not apply.",
+    "child_seen_rate": "'Child seen' not recorded is not 'no': by default (unknowns='exclude') it is left out of "
+    "numerator and denominator and shown beside the rate as `not_recorded`; a month where most assessments "
+    "have it not recorded is marked, not drawn as a rate. unknowns='as_no' counts it in the denominator only.",
+    "child_views_rate": "Recordings whose extract does not say are left out (`not_stated`).",
+    "re_referred_children": "As for the re-referral rate; a child with no earlier closure has the closure columns blank.",
+    "ethnicity_inconsistent_children": "Only known codes are compared: REFU, NOBT, missing and invalid are gaps, "
+    "not contradictions.",
+    "count_ethnicity_inconsistent_children": "Only known codes are compared: REFU, NOBT, missing and invalid are "
+    "gaps, not contradictions.",
+    "ethnicity_representation": "Children with no known ethnicity are left out of every share; groups absent from the "
+    "population file have no verdict.",
+    "re_referral_benchmarks": "Published suppressed values (c, x, z, low) are left out, never read as zero.",
+    "referrals_per_10000": "Without an estimate for the period's end year, the latest earlier estimate is used.",
+}
+_METHOD_UNKNOWNS = "Not a measure: it has no unknowns of its own and follows the figures it is applied to."
+_FILTER_WORDS: dict[str, str] = {
+    "team": "team", "worker": "worker", "referral_source": "source", "ethnicity_group": "ethnicity",
+    "age_band": "age", "disabled": "disability",
+}
+
+REGISTRY: dict[str, MetricDefinition] = {
+    d.code: replace(d, records=_RECORDS.get(d.code, d.records),
+                    unknowns=_UNKNOWNS.get(d.code, _METHOD_UNKNOWNS if d.kind == "method" else d.unknowns))
+    for d in _DEFINITIONS
+}
+
+
+def good_direction(code: str) -> str:
+    """Which way is better for a measure ('up', 'down' or 'neither'): the one place colours and verdicts read it."""
+    return REGISTRY[code].good_direction
+
+
+def unapplied_filters(code: str, filters: object) -> tuple[str, ...]:
+    """The filters set in `filters` (a metrics.params.Filters) that the measure's records cannot carry."""
+    active = filters.active() if hasattr(filters, "active") else dict(filters)  # type: ignore[call-overload]
+    return tuple(name for name in active if name not in REGISTRY[code].filters)
+
+
+def scope_note(code: str, filters: object) -> str | None:
+    """Words for a tile or chart when a set filter does not apply, e.g. 'authority-wide (team not recorded on contacts)'."""
+    unapplied = unapplied_filters(code, filters)
+    if not unapplied:
+        return None
+    active = filters.active() if hasattr(filters, "active") else dict(filters)  # type: ignore[call-overload]
+    words = " or ".join(_FILTER_WORDS.get(name, name) for name in unapplied)
+    records = REGISTRY[code].records or "these records"
+    if len(unapplied) == len(active):
+        return f"authority-wide ({words} not recorded on {records})"
+    return f"{words} filter not applied ({words} not recorded on {records})"
+
+
+def filters_text(code: str) -> str:
+    """'Applies: team, worker…; does not apply: … (not recorded on contacts)', for the definitions page."""
+    definition = REGISTRY[code]
+    if definition.kind == "method":
+        return "Not a measure: the filters act on the figures it is applied to."
+    if not definition.filters:
+        return f"None apply: {definition.records or 'these figures'} are for the whole authority."
+    applies = ", ".join(definition.filters)
+    ignored = [name for name in ALL_FILTERS if name not in definition.filters]
+    if not ignored:
+        return f"Applies: {applies}."
+    return f"Applies: {applies}. Does not apply: {', '.join(ignored)} (not recorded on {definition.records or 'these records'})."
 
 
 def definitions_frame() -> pd.DataFrame:
@@ -493,6 +671,7 @@ def definitions_frame() -> pd.DataFrame:
     for definition in REGISTRY.values():
         row = asdict(definition)
         row["filters"] = ", ".join(definition.filters)
+        row["filters_apply"] = filters_text(definition.code)
         row["breakdowns"] = ", ".join(definition.breakdowns)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -527,6 +706,8 @@ def definitions_markdown() -> str:
             f"- Unit: {d.unit}; good direction: {d.good_direction}",
             f"- Source: {d.source}",
             f"- Filters that apply: {', '.join(d.filters) or 'none'}",
+            f"- Filters: {filters_text(d.code)}",
+            f"- Unknowns: {d.unknowns or 'no unknown values are involved.'}",
             f"- Breakdowns (`by`): {', '.join(d.breakdowns) or 'none'}",
             "",
             f"Convention: {d.convention}",

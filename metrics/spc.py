@@ -49,13 +49,19 @@ def spc_limits(
     denominator: str = "denominator",
     chart: str = "p",
 ) -> pd.DataFrame:
-    """`frame` (in time order) with centre, lcl, ucl and signal ('above', 'below', 'run', 'trend' or None) added."""
+    """`frame` (in time order) with centre, lcl, ucl and signal ('above', 'below', 'run', 'trend' or None) added.
+
+    Rows with a true `provisional` column (months not yet due) are left out of the limits and signals.
+    """
     check_choice("chart", chart, CHARTS)
     series = pd.DataFrame({
         "val": pd.to_numeric(frame[value], errors="coerce").astype("float64"),
         "num": pd.to_numeric(frame[numerator], errors="coerce").astype("float64") if numerator in frame else float("nan"),
         "den": pd.to_numeric(frame[denominator], errors="coerce").astype("float64") if denominator in frame else float("nan"),
     })
+    if "provisional" in frame:
+        # Months not yet due are drawn apart: they take no part in the limits or the signals.
+        series.loc[frame["provisional"].fillna(False).astype(bool).to_numpy(), "val"] = float("nan")
     if chart == "p" and series["den"].isna().all():
         raise ValueError("a p-chart needs numerator and denominator columns; use chart='xmr' for a plain series")
     sql = _SIGNALS.format(limits=_LIMITS[chart], moves=TREND_LENGTH - 1, run=RUN_LENGTH)

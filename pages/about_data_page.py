@@ -51,8 +51,14 @@ def coverage() -> None:
 
 
 def spans() -> None:
-    span = data.call("metrics.coverage.data_span")
-    frame = pd.DataFrame([{"list": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in span.items()])
+    """The span of plausible dates per list; impossible dates (before 1990, after the as-of date) flagged apart."""
+    frame = data.frame("metrics.coverage.plausible_span")
+    bad = frame[frame["impossible_dates"] > 0]
+    for _, row in bad.iterrows():
+        st.warning(f"**{int(row['impossible_dates']):,} impossible date{'s' if row['impossible_dates'] > 1 else ''} "
+                   f"in {row['list']}** (years {row['impossible_years']}): before 1990 or after the latest extract's "
+                   "as-of date. They are left out of the span below; the Data quality page lists the rows.",
+                   icon=":material/event_busy:")
     table(frame, "data_span", key="about_span", rates=())
 
 

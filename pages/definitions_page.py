@@ -7,6 +7,7 @@ import streamlit as st
 from ui import data
 from ui.components import page_header, section, table
 
+FIELD_LABELS = {"filters_apply": "Filters", "unknowns": "How unknowns count"}
 DIRECTIONS = {"up": "higher is better", "down": "lower is better", "neither": "neither: context matters"}
 
 
@@ -19,10 +20,10 @@ def render() -> None:
             record = row.to_dict()
             with st.expander(f"**{record.get('title', record.get('code'))}** (`{record.get('code')}`)"):
                 for field in ("wording", "numerator", "denominator", "unit", "good_direction", "convention",
-                              "filters", "breakdowns", "source"):
+                              "filters_apply", "unknowns", "breakdowns", "source"):
                     if field in record and record[field] not in (None, "", []):
                         value = DIRECTIONS.get(record[field], record[field]) if field == "good_direction" else record[field]
-                        st.markdown(f"**{field.replace('_', ' ').capitalize()}:** {value}")
+                        st.markdown(f"**{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())}:** {value}")
         st.subheader("All definitions")
         table(frame, "metric_definitions", key="defs", rates=())
 

@@ -44,9 +44,10 @@ def aggregates(state: data.StoreState, view: View) -> None:
     if suppress and not access.publishable_view():
         frame = publishable_frame(frame)  # (the publishable view makes every table publishable already)
     st.caption(f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
-               "Rates are unrounded in the CSV; numerator and denominator beside them.")
+               "Rates are unrounded in the CSV (to ten significant figures); numerator and denominator beside them"
+               + ("; suppressed cells are written 'c'." if suppress else "."))
     name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
-    table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",))
+    table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",), measure=measure)
 
 
 def child_lists(state: data.StoreState, view: View) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from metrics.registry import scope_note
 from store.codes import REFERRAL_SOURCES
 from ui import data
 from ui.charts import count_bar
@@ -73,6 +74,12 @@ def render() -> None:
     if ready is None:
         return
     _, view = ready
+    note = scope_note("contact_conversion", view.filters)
+    if note:
+        st.warning(f"**Figures on this page are {note}.** Contacts carry no team or worker, so the team and worker "
+                   "filters do not apply here. (A contact could borrow the team of a referral of the same child within "
+                   "30 days, but contacts that never become referrals would still have none, so this page does not "
+                   "guess.)", icon=":material/filter_alt_off:")
     with section("Volumes"):
         if not volumes(view):
             return
@@ -80,16 +87,16 @@ def render() -> None:
     repeat = rate_metric("metrics.front_door.repeat_contacts")
     left, right = st.columns(2)
     with left, section("Conversion"):
-        headline(conversion, view, CONVERSION, "neither")
+        headline(conversion, view, CONVERSION, "neither", code="contact_conversion")
     with right, section("Repeat contacts"):
-        headline(repeat, view, REPEAT, "down")
+        headline(repeat, view, REPEAT, "down", code="repeat_contacts")
     with section("Conversion trend"):
-        trend(conversion, view, CONVERSION, "neither", key="fd_conv_trend")
+        trend(conversion, view, CONVERSION, "neither", key="fd_conv_trend", code="contact_conversion")
     with section("Conversion by source"):
         breakdown(conversion, view, CONVERSION, "contact_source", "contact source", key="fd_conv_source",
                   names=REFERRAL_SOURCES)
     with section("Repeat trend"):
-        trend(repeat, view, REPEAT, "down", key="fd_repeat_trend")
+        trend(repeat, view, REPEAT, "down", key="fd_repeat_trend", code="repeat_contacts")
     st.subheader("Contact sources")
     with section("Source mix"):
         source_mix(view)

@@ -8,9 +8,11 @@ import streamlit as st
 from ui import data
 from ui.benchmarks import authority_name, benchmark_section, benchmarks, year_label
 from ui.charts import sparkline
-from ui.components import chart, first_row, page_header, rate_tile, require, section, table
+from metrics.params import MIN_DENOMINATOR
+from metrics.registry import good_direction, scope_note
+from ui.components import first_row, monthly_series, page_header, rate_tile, require, section, table
 from ui.filters import View
-from ui.formatting import count, pct, points_change
+from ui.formatting import count, delta_colour, pct, points_change
 from ui.headlines import HEADLINES, Headline
 
 
@@ -23,17 +25,27 @@ def headline_tile(headline: Headline, view: View) -> None:
     """One tile: the rate, counts, change on the previous period, and the monthly trend with SPC signals."""
     current = first_row(headline.rate(view.period, view.filters))
     previous = first_row(headline.rate(view.previous, view.filters))
+    note = scope_note(headline.code, view.filters)
     rate_tile(headline.label, current, previous, headline.good_direction,
-              help=f"{view.label}, {view.scope}; change against {view.previous_label}.",
-              against=view.previous_label)
+              help=f"{view.label}, {view.scope if note is None else 'the authority'}; change against "
+                   f"{view.previous_label}.",
+              against=view.previous_label, note=note)
     if not current.get("denominator"):
         st.caption(f"No {headline.what} in this period for {view.scope}.")
         return
-    monthly = data.with_spc(headline.rate(view.period, view.filters, by="month"))
+    monthly = monthly_series(headline.rate, view, headline.code, **headline.provisional)
     signals = monthly["signal"].notna().sum() if "signal" in monthly else 0
     st.plotly_chart(sparkline(monthly), key=f"overview_{headline.key}_spark", config={"displayModeBar": False})
+    notes = []
+    if "provisional" in monthly and monthly["provisional"].any():
+        notes.append(f"{int(monthly['provisional'].sum())} provisional month(s), hollow, not scored")
+    if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
+        notes.append(f"{int(monthly['mostly_not_recorded'].sum())} month(s) mostly not recorded, not drawn")
     if signals:
-        st.caption(f"⚠ {signals} month(s) with an SPC signal: see the {headline.label.split()[0].lower()} page.")
+        where = f"see the {headline.page} page" if headline.page else "hover the chart for the months"
+        notes.append(f"⚠ {signals} month(s) with an SPC signal: {where}")
+    if notes:
+        st.caption("; ".join(notes) + ".")
 
 
 def headline_tiles(state: data.StoreState, view: View) -> None:
@@ -61,14 +73,15 @@ def compared_with_whom(view: View) -> None:
     comparators = bench[(bench["year"] == latest_year) & (bench["area"] != authority)]
     columns = st.columns(len(comparators) + 1)
     with columns[0], st.container(border=True, height="stretch"):
-        rate_tile(f"Here, {view.label}", local, None, "down", help="This period's local rate, from the loaded data.")
+        rate_tile(f"Here, {view.label}", local, None, good_direction("re_referral_rate"),
+                  help="This period's local rate, from the loaded data.")
     for column, (_, row) in zip(columns[1:], comparators.iterrows()):
         change = points_change(local.get("rate"), row["rate"])
         with column, st.container(border=True, height="stretch"):
             st.metric(f"{row['area']} ({year_label(latest_year)})", pct(row["rate"]),
                       delta=None if change is None else f"{change:+.1f} pts",
                       delta_description=None if change is None else "here vs there",
-                      delta_color="inverse" if change else "off",
+                      delta_color=delta_colour(good_direction("re_referral_rate")) if change else "off",
                       help="Published DfE re-referral rate; the delta is this period's local rate minus it.")
             st.caption(f"{pct(row['rate'])} ({count(row['re_referrals'])} of {count(row['referrals'])})")
     benchmark_section("overview_benchmarks")
@@ -83,11 +96,19 @@ def where(state: data.StoreState, view: View) -> None:
         if not state.has(headline.entity):
             continue
         by_team = headline.rate(view.period, view.filters, by="team")
-        for _, r in by_team.iterrows():
+        overall = first_row(headline.rate(view.period, view.filters)).get("rate")
+        if by_team.empty or overall is None or pd.isna(overall):
+            continue
+        placed = data.call_pure("metrics.funnel.funnel_limits", frame=by_team, target_pct=float(overall))
+        for _, r in placed.iterrows():
             rows.append({"measure": headline.label, "team": r["team"], "numerator": r["numerator"],
-                         "denominator": r["denominator"], "rate": r["rate"]})
+                         "denominator": r["denominator"], "rate": r["rate"],
+                         "against_the_authority": r["position"]})
     if rows:
         table(pd.DataFrame(rows), "overview_by_team", key="overview_by_team")
+        st.caption(f"'Against the authority' places each team on a funnel plot (exact binomial 95% and 99.8% limits "
+                   f"around the authority's rate): within the limits is what chance alone would give; teams with "
+                   f"fewer than {MIN_DENOMINATOR} records are not compared.")
 
 
 def render() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from metrics.params import Period
 from store.codes import CLOSURE_REASONS, REFERRAL_SOURCES
 from ui import data
 from ui.benchmarks import benchmark_section
@@ -14,7 +16,7 @@ from ui.charts import breakdown_bar, count_bar
 from ui.components import (breakdown, chart, drilldown, first_row, headline, nothing_matches, page_header, require,
                            section, sensitive_list, trend)
 from ui.filters import View
-from ui.formatting import extremes_title, pct
+from ui.formatting import count, extremes_title
 from ui.provenance import record_sources
 
 LOOKBACKS = {"12 calendar months (DfE)": "12_calendar_months", "365 days": "365_days"}
@@ -30,13 +32,31 @@ def rate_metric(lookback: str):
     return metric
 
 
+def followed_up_period(view: View) -> Period | None:
+    """The part of the period whose closures have had the whole follow-up window (None when none has)."""
+    start = data.call("metrics.provisional.provisional_from", "re_referral_after_closure")
+    end = min(view.period.end, start - timedelta(days=1)) if start else view.period.end
+    return None if end < view.period.start else Period(view.period.start, end)
+
+
 def after_closure(view: View) -> None:
-    frame = data.frame("metrics.re_referrals.re_referral_after_closure", period=view.period, filters=view.filters,
+    scored = followed_up_period(view)
+    provisional = first_row(data.frame("metrics.re_referrals.re_referral_after_closure", period=view.period,
+                                       filters=view.filters)).get("incomplete_follow_up") or 0
+    if scored is None:
+        st.info(f"Every closure in {view.label} has had less than 12 months of follow-up at the as-of date: "
+                "whether those children come back is not known yet, so no rate is scored. Choose an earlier period.")
+        return
+    if scored.end < view.period.end:
+        st.caption(f"Scored: closures up to {scored.end:%d %b %Y}, which have had 12 months of follow-up. Later "
+                   f"closures are provisional and not scored ({count(provisional)} not yet followed by a referral "
+                   "still have time to be).")
+    frame = data.frame("metrics.re_referrals.re_referral_after_closure", period=scored, filters=view.filters,
                        by="closure_reason")
     if frame.empty:
         nothing_matches("closures", view)
         return
-    overall = first_row(data.frame("metrics.re_referrals.re_referral_after_closure", period=view.period,
+    overall = first_row(data.frame("metrics.re_referrals.re_referral_after_closure", period=scored,
                                    filters=view.filters)).get("rate")
     title = extremes_title("Closures followed by a referral within 12 months", frame, "closure_reason",
                            "closure reason", CLOSURE_NAMES)
@@ -81,12 +101,12 @@ def render() -> None:
                       help="Not settled nationally: the DfE counts 12 calendar months; some authorities use 365 days.")
     metric = rate_metric(LOOKBACKS[choice])
     with section("Headline"):
-        current = headline(metric, view, LABEL, "down")
+        current = headline(metric, view, LABEL, "down", code="re_referral_rate")
     if not current.get("denominator"):
         nothing_matches("referrals", view)
         return
     with section("Trend"):
-        trend(metric, view, LABEL, "down", key="rr_trend")
+        trend(metric, view, LABEL, "down", key="rr_trend", code="re_referral_rate")
     st.subheader("Where: teams and workers")
     with section("Drill-down"):
         drilldown(metric, view, LABEL, key="rr_drill")

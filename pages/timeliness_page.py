@@ -51,23 +51,16 @@ def assessments(view: View) -> None:
     clock = CLOCKS[clock_label]
     metric = assessment_metric(clock)
     with section("Assessment headline"):
-        current = headline(metric, view, ASSESSMENT_LABEL, "up")
+        current = headline(metric, view, ASSESSMENT_LABEL, "up", code="assessment_timeliness")
     if not current.get("denominator"):
         nothing_matches("authorised assessments", view)
     else:
         with section("Assessment trend"):
-            trend(metric, view, ASSESSMENT_LABEL, "up", key="tl_trend")
+            trend(metric, view, ASSESSMENT_LABEL, "up", key="tl_trend", code="assessment_timeliness")
         with section("Duration bands"):
             duration_bands(view, clock)
         with section("Assessment drill-down"):
             drilldown(metric, view, ASSESSMENT_LABEL, key="tl_drill")
-    with section("Open assessments overdue"):
-        overdue = data.rows("metrics.timeliness.open_assessments_overdue", filters=view.filters)
-        st.metric("Open assessments already past 45 working days", f"{len(overdue):,}", border=True,
-                  help="Still open at the extract date; shown apart from those completed late.")
-        sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
-                       key="tl_overdue", empty="No open assessment is past 45 working days.")
-        record_sources("assessments", overdue, key="tl_overdue_sources")
 
 
 def recordings(state: data.StoreState, view: View) -> None:
@@ -79,7 +72,7 @@ def recordings(state: data.StoreState, view: View) -> None:
     label = f"Recordings written up within {target} working days"
     metric = recording_metric(target)
     with section("Recording headline"):
-        current = headline(metric, view, label, "up")
+        current = headline(metric, view, label, "up", code="recording_timeliness")
         if current.get("denominator"):
             st.caption(f"Median delay {decimal(current.get('median_delay_wd'))} working days; "
                        f"90th percentile {decimal(current.get('p90_delay_wd'))}.")
@@ -87,16 +80,33 @@ def recordings(state: data.StoreState, view: View) -> None:
         nothing_matches("recorded events", view)
     else:
         with section("Recording trend"):
-            trend(metric, view, label, "up", key="tl_rec_trend")
+            trend(metric, view, label, "up", key="tl_rec_trend", code="recording_timeliness", target_wd=target)
         with section("By record type"):
             breakdown(metric, view, label, "record_type", "record type", key="tl_rec_type")
         with section("Recording drill-down"):
             drilldown(metric, view, label, key="tl_rec_drill")
-    with section("Backlog"):
-        backlog = data.rows("metrics.timeliness.recording_backlog", filters=view.filters)
-        st.metric("Events not yet written up", f"{len(backlog):,}", border=True)
-        sensitive_list("events not yet written up", backlog, "recording_backlog", key="tl_backlog",
-                       empty="Every recorded event has been written up.")
+
+
+def point_in_time(state: data.StoreState, view: View) -> None:
+    """Figures at the as-of date, apart from the period figures: the period filter does not change them."""
+    as_of = data.call("metrics.query.as_of_date")
+    st.header(f"Point in time: as at {as_of:%d %b %Y}")
+    st.caption(f"These are counts on one day, the latest extract's as-of date ({as_of:%d %b %Y}), not figures for "
+               f"{view.label}: the period filter does not change them; the team and worker filters do.")
+    if state.has("assessments"):
+        with section("Open assessments overdue"):
+            overdue = data.rows("metrics.timeliness.open_assessments_overdue", filters=view.filters)
+            st.metric(f"Open assessments past 45 working days, as at {as_of:%d %b %Y}", f"{len(overdue):,}",
+                      border=True, help="Still open at the as-of date; shown apart from those completed late.")
+            sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
+                           key="tl_overdue", empty="No open assessment is past 45 working days.")
+            record_sources("assessments", overdue, key="tl_overdue_sources")
+    if state.has("recordings"):
+        with section("Backlog"):
+            backlog = data.rows("metrics.timeliness.recording_backlog", filters=view.filters)
+            st.metric(f"Events not yet written up, as at {as_of:%d %b %Y}", f"{len(backlog):,}", border=True)
+            sensitive_list("events not yet written up", backlog, "recording_backlog", key="tl_backlog",
+                           empty="Every recorded event has been written up.")
 
 
 def render() -> None:
@@ -112,6 +122,7 @@ def render() -> None:
         missing_entities(["assessments"], state)
     st.header("Recording delays")
     recordings(state, view)
+    point_in_time(state, view)
 
 
 render()

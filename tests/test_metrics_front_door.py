@@ -77,10 +77,17 @@ def test_repeat_contacts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_child_seen(con: duckdb.DuckDBPyConnection) -> None:
+    # "Child seen" not recorded is not "no": left out of the rate by default, counted beside it.
     row = child_seen_rate(con, PERIOD).iloc[0]
-    assert (row["numerator"], row["denominator"], row["not_recorded"]) == (1, 3, 1)
+    assert (row["numerator"], row["denominator"], row["not_recorded"]) == (1, 2, 1)
+    assert row["rate"] == 50.0 and not row["mostly_not_recorded"]
     by_team = child_seen_rate(con, PERIOD, by="team").set_index("team")
-    assert by_team.loc["East", "rate"] == 50.0 and by_team.loc["West", "rate"] == 0.0
+    assert by_team.loc["East", "rate"] == 50.0
+    # West's only assessment has no answer: marked, never drawn as 0%.
+    assert bool(by_team.loc["West", "mostly_not_recorded"]) and math.isnan(by_team.loc["West", "rate"])
+    # The old reading stays available by name.
+    old = child_seen_rate(con, PERIOD, unknowns="as_no").iloc[0]
+    assert (old["numerator"], old["denominator"]) == (1, 3)
 
 
 def test_child_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -9,6 +9,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from metrics.params import MIN_DENOMINATOR
+
 # Okabe & Ito (2008): distinguishable with the common forms of colour-blindness.
 OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
@@ -96,8 +98,11 @@ def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", h
     if "centre" in frame.columns:
         fig.add_trace(go.Scatter(x=x, y=frame["centre"], name="Centre line", mode="lines",
                                  line=dict(color=GREY, width=1), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=frame["rate"], name="Rate", mode="lines+markers", line=dict(color=BLUE, width=2),
+    provisional = _flag(frame, "provisional")
+    fig.add_trace(go.Scatter(x=x, y=frame["rate"].where(~provisional), name="Rate", mode="lines+markers",
+                             line=dict(color=BLUE, width=2),
                              customdata=_counts(frame), hovertemplate="%{x|%b %Y}: " + RATE_HOVER))
+    _mark_incomplete(fig, frame, provisional)
     if "signal" in frame.columns:
         flagged = frame[frame["signal"].notna()]
         if not flagged.empty:
@@ -115,6 +120,35 @@ def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", h
     return fig
 
 
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A boolean column of the frame (all False when absent)."""
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].fillna(False).astype(bool)
+
+
+def _month_end(month: object) -> pd.Timestamp:
+    return pd.Timestamp(month) + pd.offsets.MonthBegin(1)
+
+
+def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series) -> None:
+    """Provisional months as hollow markers on a shaded band; months mostly not recorded as a labelled band, no point."""
+    if provisional.any():
+        part = frame[provisional]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(part["month"]), y=part["rate"], name="Provisional (not yet due)", mode="markers",
+            marker=dict(color=BLUE, size=10, symbol="circle-open", line=dict(color=BLUE, width=2)),
+            customdata=_counts(part), hovertemplate="%{x|%b %Y} (provisional): " + RATE_HOVER))
+        fig.add_vrect(x0=pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
+                      x1=_month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15), fillcolor=GREY, opacity=0.12,
+                      line_width=0, annotation_text="provisional", annotation_position="top left")
+    unrecorded = _flag(frame, "mostly_not_recorded")
+    for month in frame.loc[unrecorded, "month"]:
+        fig.add_vrect(x0=pd.Timestamp(month) - pd.Timedelta(days=15), x1=_month_end(month) - pd.Timedelta(days=15),
+                      fillcolor=ORANGE, opacity=0.15, line_width=0, annotation_text="mostly not recorded",
+                      annotation_position="top left", annotation_textangle=-90)
+
+
 def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
     """A small monthly trend for a headline tile, SPC signals marked, hover with the counts."""
     fig = trend_chart(frame, title, height=120, signal_words=False)
@@ -125,17 +159,38 @@ def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
     return fig
 
 
+def bar_labels(frame: pd.DataFrame, min_denominator: int = MIN_DENOMINATOR) -> list[str]:
+    """Each bar's text: the rate and its n; a group under `min_denominator` says it is too few to rank."""
+    out = []
+    for rate, den in zip(frame["rate"], frame["denominator"] if "denominator" in frame else [None] * len(frame)):
+        n = _int(den)
+        text = f"{rate:.1f}% (n={n})" if pd.notna(rate) else f"n={n}"
+        out.append(text + (" too few to rank" if isinstance(n, int) and n < min_denominator else ""))
+    return out
+
+
+def _inside_when_long(rates: pd.Series) -> list[str]:
+    """Text inside the longest bars (so it is not cut off at the right edge), outside the others."""
+    top = float(rates.max()) if rates.notna().any() else 0.0
+    return ["inside" if pd.notna(r) and top and r > 0.6 * top else "outside" for r in rates]
+
+
 def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: float | None = None,
-                  labels: dict[str, str] | None = None) -> go.Figure:
-    """Rate by team, worker, source...: horizontal bars, counts on hover, the overall rate as a line."""
+                  labels: dict[str, str] | None = None, min_denominator: int = MIN_DENOMINATOR) -> go.Figure:
+    """Rate by team, worker, source...: horizontal bars with the rate and n on each, the overall rate as a line.
+
+    Groups under `min_denominator` are grey and say they are too few to rank."""
     rows = max(len(frame), 1)
     fig = _figure(title, height=max(220, 60 + 28 * rows))
     if frame.empty:
         return fig
     data = frame.sort_values("rate", na_position="first")
     names = [plain(labels.get(str(v), str(v)) if labels else v) for v in data[dimension].fillna("Not recorded")]
-    fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", marker_color=BLUE, customdata=_counts(data),
-                         text=[f"{r:.1f}%" if pd.notna(r) else "" for r in data["rate"]], textposition="auto",
+    small = data["denominator"].fillna(0) < min_denominator if "denominator" in data else pd.Series(False, index=data.index)
+    fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", customdata=_counts(data),
+                         marker_color=[GREY if s else BLUE for s in small],
+                         text=bar_labels(data, min_denominator), cliponaxis=False,
+                         textposition=_inside_when_long(data["rate"]), insidetextfont=dict(color="white"),
                          hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
     if overall is not None and pd.notna(overall):
         fig.add_vline(x=overall, line=dict(color=ORANGE, dash="dash", width=2),
@@ -193,7 +248,7 @@ def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figu
     fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
     if frame.empty:
         return fig
-    names = [plain(v) if pd.notna(v) else "Not recorded" for v in frame[dimension]]
+    names = [f"{plain(v) if pd.notna(v) else 'Not recorded'} (n={_int(d)})" for v, d in zip(frame[dimension], frame["denominator"])]
     den = frame["denominator"].replace(0, pd.NA)
     for column, label, colour in COMPLETENESS_PARTS:
         if column not in frame:
@@ -285,4 +340,73 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
                                        f"({verb} from {int(first):,} on the first)"))
     fig.update_xaxes(type="category", title_text="Load")
     fig.update_yaxes(title_text="Failing expectations", rangemode="tozero")
+    return fig
+
+
+def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title: str, target: float) -> go.Figure:
+    """Rate against denominator for each unit, with the target and the 95% and 99.8% limits narrowing as n grows."""
+    fig = _figure(title, height=420)
+    if frame.empty:
+        return fig
+    for level, dash in (("99.8", "dot"), ("95", "dash")):
+        for side in ("upper", "lower"):
+            column = f"{side}_{level}"
+            if column in curve:
+                fig.add_trace(go.Scatter(x=curve["n"], y=curve[column], mode="lines", name=f"{level}% limits",
+                                         legendgroup=level, showlegend=side == "upper", hoverinfo="skip",
+                                         line=dict(color=GREY, dash=dash, width=1)))
+    fig.add_hline(y=target, line=dict(color=ORANGE, width=2), annotation_text=f"Authority: {target:.1f}%",
+                  annotation_position="bottom left")
+    small = frame["position"] == "too few to compare"
+    outside = frame["position"].str.startswith(("above", "below"))
+    names = frame[dimension].fillna("Not recorded").map(plain)
+    colours = [GREY if s else (VERMILION if o else BLUE) for s, o in zip(small, outside)]
+    order = frame["denominator"].rank(method="first").fillna(0).astype(int)
+    fig.add_trace(go.Scatter(
+        x=frame["denominator"], y=frame["rate"], mode="markers+text", name=dimension.replace("_", " ").capitalize(),
+        text=names, textposition=["top center" if i % 2 or r < 5 else "bottom center"
+                                  for i, r in zip(order, frame["rate"].fillna(0))],
+        marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
+        customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
+        hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
+                      "<extra></extra>"))
+    fig.update_xaxes(title_text="Number of records (n)", rangemode="tozero")
+    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", range=_funnel_range(frame, target))
+    return fig
+
+
+def _funnel_range(frame: pd.DataFrame, target: float) -> list[float]:
+    """The y range: every unit's rate and the limits at the compared units' sizes (not the wide mouth at n=1)."""
+    compared = frame[frame["position"] != "too few to compare"]
+    values = [target, *frame["rate"].dropna()]
+    for column in ("lower_99.8", "upper_99.8"):
+        if column in compared:
+            values += list(compared[column].dropna())
+    low, high = min(values), max(values)
+    pad = max(2.0, (high - low) * 0.12)
+    return [max(0.0, low - pad), min(100.0, high + pad) + (2.0 if high + pad >= 100 else 0.0)]
+
+
+def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Each ethnic group's rate with its Wilson interval beside the rest's, one panel row per measure and group."""
+    fig = _figure(title, height=max(260, 80 + 26 * len(frame)))
+    if frame.empty:
+        return fig
+    rows = [f"{plain(m)} — {plain(g)}" for m, g in zip(frame["label"], frame["ethnicity_group"])]
+    small = frame["verdict"].str.startswith(("too few", "not read"))
+    for name, rate, low, high, colour in (("Group", "rate", "rate_lower", "rate_upper", BLUE),
+                                          ("Everyone else", "rest_rate", "rest_lower", "rest_upper", ORANGE)):
+        fig.add_trace(go.Scatter(
+            x=frame[rate], y=rows, mode="markers", name=name,
+            marker=dict(color=[GREY if s and name == "Group" else colour for s in small], size=9,
+                        symbol="circle" if name == "Group" else "diamond"),
+            error_x=dict(type="data", symmetric=False, array=frame[high] - frame[rate],
+                         arrayminus=frame[rate] - frame[low], color=colour, thickness=1.5),
+            customdata=[[_int(n), _int(d), v] for n, d, v in zip(
+                frame["numerator" if name == "Group" else "rest_numerator"],
+                frame["denominator" if name == "Group" else "rest_denominator"], frame["verdict"])],
+            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
+                          "<extra>" + name + "</extra>"))
+    fig.update_xaxes(title_text="Rate (%) with 95% interval", ticksuffix="%", range=[0, 100])
+    fig.update_yaxes(type="category", autorange="reversed")
     return fig

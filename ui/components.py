@@ -11,11 +11,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from metrics.params import MIN_DENOMINATOR
 from ui import access, data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
 from ui.formatting import SUPPRESSION_MARK as SUPPRESSED
-from ui.formatting import change_description, delta_colour, is_missing, pct, points_change, points_text, rate_with_counts
+from ui.formatting import (change_description, count, delta_colour, is_missing, pct, points_change, provisional_note, rate_with_counts, scored_months, trend_change, verdict_clash)
 
 log = logging.getLogger(__name__)
 VIEW_KEY = "frontdoor_view"
@@ -105,8 +106,11 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | None, good_direction: str,
-              *, help: str | None = None, against: str = "previous period") -> None:
-    """A headline: the rate to one decimal place, the change in points against the previous period, the counts below."""
+              *, help: str | None = None, against: str = "previous period", note: str | None = None) -> None:
+    """A headline: the rate to one decimal place, the change in points against the previous period, the counts below.
+
+    `note` says when a set filter does not apply to this measure (e.g. 'authority-wide (team not recorded on contacts)').
+    """
     if access.publishable_view():
         current, previous = _publishable_row(current), _publishable_row(previous)
     change = points_change(current.get("rate"), previous.get("rate")) if previous else None
@@ -124,8 +128,15 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
                   + " of ".join(SUPPRESSED if is_missing(current.get(k)) else f"{int(current[k]):,}"
                                 for k in ("numerator", "denominator")))
     if previous is not None and change is None:
-        counts += " · no figure for the previous period"
+        counts += (" · no figure for the previous period (mostly not recorded there)"
+                   if previous.get("mostly_not_recorded") else " · no figure for the previous period")
+    not_recorded = current.get("not_recorded")
+    if not_recorded is not None and not is_missing(not_recorded) and int(not_recorded):
+        counts += f" · {count(not_recorded)} not recorded (left out of the rate)"
     st.caption(counts)
+    if note:
+        st.caption(f"⚠ {note.capitalize()}: the team and worker filters do not change this figure."
+                   if note.startswith("authority-wide") else f"⚠ {note.capitalize()}.")
 
 
 def _publishable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -162,22 +173,27 @@ def _needs_suppression(frame: pd.DataFrame) -> bool:
 CHART_DATA_LABEL = "Chart data as a table"
 
 
+def _period_text() -> str | None:
+    view = current_view()
+    return f"{view.label} ({view.period.start.isoformat()} to {view.period.end.isoformat()})" if view else None
+
+
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
-          labels: dict[str, dict[str, str]] | None = None) -> None:
+          labels: dict[str, dict[str, str]] | None = None, *, measure: str | None = None) -> None:
     """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of
     exactly its data; in the publishable view a chart that would show a small count is replaced by its publishable
     table."""
     if access.publishable_view() and _needs_suppression(frame):
         st.caption("Publishable view: this chart would show small numbers, so its figures are shown as a table with "
                    "the small numbers withheld ('c').")
-        table(frame, name, key=key, rates=())
+        table(frame, name, key=key, rates=(), measure=measure)
         return
     # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.5:1.
     st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False}, theme=None)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
     download_csv(publishable_frame(frame) if access.publishable_view() else frame, name, key=f"{key}_csv",
-                 label="Download this chart's data (CSV)")
+                 label="Download this chart's data (CSV)", measure=measure, period=_period_text())
 
 
 CHART_RATES = ("rate", "lcl", "ucl", "centre", "share", "population_share")
@@ -197,7 +213,8 @@ def chart_table(frame: pd.DataFrame, labels: dict[str, dict[str, str]] | None = 
 
 
 def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = ("rate",), personal: bool = False,
-          hide_index: bool = True, download: bool = True) -> None:
+          hide_index: bool = True, download: bool = True, measure: str | None = None,
+          suppressed: pd.DataFrame | None = None) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
     numbers 'c') in the publishable view.
 
@@ -210,7 +227,9 @@ def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = 
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
     if download:
         download_csv(frame, name, key=f"{key}_csv", personal=personal,
-                     label="Download these rows (CSV)" if personal else "Download this table (CSV)")
+                     label="Download these rows (CSV)" if personal else "Download this table (CSV)",
+                     measure=None if personal else measure,
+                     period=None if personal or measure is None else _period_text(), suppressed=suppressed)
 
 
 def may_see(grant: str = access.CHILD_LISTS) -> bool:
@@ -263,8 +282,10 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
         if by_team.empty:
             nothing_matches(label.lower(), view)
             return
-        chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
-              by_team, f"{key}_by_team", key=f"{key}_team")
+        funnel(by_team, "team", "team", label, overall, key=f"{key}_team")
+        with st.expander("The same as bars, with n on each"):
+            chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
+                  by_team, f"{key}_by_team", key=f"{key}_team_bars", measure=label)
         teams = [str(t) for t in by_team["team"].dropna()]
         team = st.selectbox("Drill into a team to see its workers", ["—"] + teams, key=f"{key}_drill")
         if team == "—":
@@ -274,21 +295,74 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
         nothing_matches(label.lower(), view)
         return
     team_rate = first_row(metric(view.period, Filters(team=team), None)).get("rate")
-    chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
-                        overall=team_rate),
-          by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker")
+    funnel(by_worker, "worker", "worker", f"{label} in {team}", team_rate, key=f"{key}_worker")
+    with st.expander("The same as bars, with n on each"):
+        chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
+                            overall=team_rate),
+              by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker_bars", measure=f"{label} in {team}")
 
 
-def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, key: str) -> None:
-    """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV."""
+def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: Any, key: str) -> None:
+    """Teams or workers on a funnel plot around `target` (the rate of the level above), with its CSV."""
+    from ui.charts import funnel_chart
+    from ui.formatting import funnel_title
+
+    if is_missing(target):
+        return
+    placed = data.call_pure("metrics.funnel.funnel_limits", frame=frame, target_pct=float(target))
+    curve = data.call_pure("metrics.funnel.funnel_curve", target_pct=float(target),
+                           max_n=float(frame["denominator"].max() or 1))
+    chart(funnel_chart(placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)),
+                       float(target)),
+          placed, f"{key}_funnel", key=f"{key}_funnel", measure=label)
+    st.caption("Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
+               "(99.8%) limits, a difference from the authority is what chance alone would give; grey dots have "
+               f"fewer than {MIN_DENOMINATOR} records "
+               "and are not compared.")
+
+
+def monthly_series(metric: Callable[..., pd.DataFrame], view: View, code: str | None = None,
+                   **provisional: Any) -> pd.DataFrame:
+    """The monthly rate with provisional months marked (for `code`, see metrics.provisional) and SPC limits."""
+    monthly = metric(view.period, view.filters, "month")
+    if code is not None and not monthly.empty:
+        start = data.call("metrics.provisional.provisional_from", code, **provisional)
+        monthly = data.call_pure("metrics.provisional.mark_provisional", monthly=monthly, start=start)
+    return data.with_spc(monthly)
+
+
+def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, key: str,
+          code: str | None = None, **provisional: Any) -> None:
+    """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV.
+
+    With `code`, months not yet due are provisional (hollow, unscored) and a set filter that does not
+    apply is said; when the chart's verdict is the opposite of the tile's, a caption says why.
+    """
+    from metrics.provisional import REASONS
+    from metrics.registry import good_direction as registry_direction, scope_note
     from ui.charts import trend_chart
     from ui.formatting import trend_title
 
-    monthly = data.with_spc(metric(view.period, view.filters, "month"))
+    good_direction = registry_direction(code) if code else good_direction
+    monthly = monthly_series(metric, view, code, **provisional)
     if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
         nothing_matches(label.lower(), view)
         return
-    chart(trend_chart(monthly, trend_title(label, monthly, good_direction)), monthly, f"{key}_by_month", key=key)
+    note = scope_note(code, view.filters) if code else None
+    title = trend_title(label, monthly, good_direction) + (f" — {note}" if note else "")
+    chart(trend_chart(monthly, title), monthly, f"{key}_by_month", key=key, measure=label)
+    captions = [provisional_note(monthly, REASONS.get(code or "", "not yet due"))]
+    if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
+        months = int(monthly["mostly_not_recorded"].sum())
+        captions.append(f"{months} month{'s' if months > 1 else ''} where most values are not recorded: shaded, "
+                        "with no rate drawn (not recorded is not 'no').")
+    tile = points_change(first_row(metric(view.period, view.filters, None)).get("rate"),
+                         first_row(metric(view.previous, view.filters, None)).get("rate"))
+    scored = scored_months(monthly)
+    signalled = "signal" not in scored or bool(scored["signal"].notna().any())
+    captions.append(verdict_clash(tile, trend_change(monthly), good_direction, view.previous_label, signalled))
+    for caption in filter(None, captions):
+        st.caption(caption)
 
 
 def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimension: str, noun: str, key: str,
@@ -304,14 +378,21 @@ def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimen
     overall = first_row(metric(view.period, view.filters, None)).get("rate")
     fig = breakdown_bar(frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall,
                         labels=names)
-    chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None)
+    chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None, measure=label)
 
 
-def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str) -> dict[str, Any]:
-    """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row."""
+def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str,
+             code: str | None = None) -> dict[str, Any]:
+    """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row.
+
+    With `code`, the good direction comes from the registry and a filter that does not apply is said.
+    """
+    from metrics.registry import good_direction as registry_direction, scope_note
+
     current = first_row(metric(view.period, view.filters, None))
     previous = first_row(metric(view.previous, view.filters, None))
+    direction = registry_direction(code) if code else good_direction
     with st.container(border=True):
-        rate_tile(label, current, previous, good_direction, help=f"{view.label}, {view.scope}",
-                  against=view.previous_label)
+        rate_tile(label, current, previous, direction, help=f"{view.label}, {view.scope}",
+                  against=view.previous_label, note=scope_note(code, view.filters) if code else None)
     return current

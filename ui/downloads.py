@@ -10,6 +10,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from metrics.privacy import COUNT_COLUMNS
+from store.codes import CLOSURE_REASONS, REFERRAL_SOURCES
+
 BOM = "\ufeff"
 # A cell a spreadsheet would read as a formula: starts with = + - @, or a tab / carriage return.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +41,17 @@ COLUMN_LABELS: dict[str, str] = {
     "centre": "Centre line",
     "signal": "SPC signal",
     "wd": "working days",
+    "measure": "Measure",
+    "period": "Period",
 }
+# Code columns and the names a reader needs beside them (a `<column>_name` column follows the code).
+CODE_NAMES: dict[str, dict[str, str]] = {
+    "referral_source": REFERRAL_SOURCES, "contact_source": REFERRAL_SOURCES,
+    "closure_reason": {**CLOSURE_REASONS, "NFA": "Referral closed with no further action"},
+    "previous_closure_reason": {**CLOSURE_REASONS, "NFA": "Referral closed with no further action"},
+}
+SUPPRESSED = "c"  # DfE's mark for a suppressed cell
+FLOAT_FORMAT = "%.10g"  # ten significant figures: 23.169999999999998 is written 23.17
 
 
 def human_label(column: str) -> str:
@@ -69,10 +82,43 @@ def readable_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def tidy_frame(frame: pd.DataFrame, *, measure: str | None = None, period: str | None = None,
+               suppressed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What an analyst needs in a CSV: measure and period columns, names beside codes, counts as integers,
+    and DfE's `c` in cells `suppressed` marks (a boolean frame of the same shape, True where suppressed)."""
+    out = frame.copy()
+    for column, names in CODE_NAMES.items():
+        if column in out.columns and f"{column}_name" not in out.columns:
+            position = list(out.columns).index(column) + 1
+            out.insert(position, f"{column}_name", out[column].map(lambda v, n=names: n.get(str(v)) if pd.notna(v) else None))
+    for column in (c for c in COUNT_COLUMNS if c in out.columns):
+        if out[column].map(lambda v: isinstance(v, str)).any():
+            continue  # already publishable text ('c' beside whole numbers): kept as it is
+        values = pd.to_numeric(out[column], errors="coerce")
+        if values.dropna().eq(values.dropna().round()).all():
+            out[column] = values.round().astype("Int64")
+    if suppressed is not None:
+        for column in (c for c in suppressed.columns if c in out.columns and suppressed[c].any()):
+            values = out[column]
+            if pd.api.types.is_float_dtype(values):  # the column turns to text: write its numbers as the CSV would
+                values = values.map(lambda v: FLOAT_FORMAT % v if pd.notna(v) else None)
+            out[column] = values.astype(object).where(~suppressed[column].to_numpy(), SUPPRESSED)
+    if period is not None:
+        out.insert(0, "period", period)
+    if measure is not None:
+        out.insert(0, "measure", measure)
+    return out
+
+
+def suppressed_cells(original: pd.DataFrame, suppressed: pd.DataFrame) -> pd.DataFrame:
+    """True where suppression blanked a value that was there before (DfE marks these `c`)."""
+    return suppressed.isna() & original.reindex(columns=suppressed.columns).notna()
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """The frame as CSV bytes: UTF-8 with a byte-order mark, readable headings, safe cells."""
+    """The frame as CSV bytes: UTF-8 with a byte-order mark, readable headings, safe cells, no float noise."""
     buffer = io.StringIO()
-    readable_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n")
+    readable_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n", float_format=FLOAT_FORMAT)
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -82,8 +128,12 @@ def safe_name(name: str) -> str:
 
 
 def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = False, label: str | None = None,
-                 on_download: Callable[[], None] | None = None) -> None:
-    """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited)."""
+                 on_download: Callable[[], None] | None = None, measure: str | None = None,
+                 period: str | None = None, suppressed: pd.DataFrame | None = None) -> None:
+    """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited).
+
+    Aggregates carry the measure and period (when given), names beside codes and `c` for suppressed cells.
+    """
     if personal and on_download is None:
         from ui.access import record
 
@@ -94,7 +144,7 @@ def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = F
         text = f"{text} — contains personal data"
     st.download_button(
         text,
-        data=csv_bytes(frame),
+        data=csv_bytes(tidy_frame(frame, measure=measure, period=period, suppressed=suppressed)),
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,

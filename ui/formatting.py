@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from metrics.params import MIN_DENOMINATOR
 from metrics.privacy import SUPPRESSED as SUPPRESSION_MARK  # noqa: F401 - one place for the mark
 from metrics.privacy import publishable
 
@@ -71,7 +72,7 @@ def change_description(against: str, change: float | None, good_direction: str) 
     if change is None:
         return None
     word = direction_word(change, good_direction)
-    return f"vs {against}" + (f": {word}" if word in {"better", "worse", "about the same"} else "")
+    return tile_comparison(against) + (f": {word}" if word in {"better", "worse", "about the same"} else "")
 
 
 def delta_colour(good_direction: str) -> str:
@@ -133,9 +134,69 @@ def pooled_rate(rows: Any) -> float:
     return float(rows["numerator"].fillna(0).sum()) / denominator * 100 if denominator else float("nan")
 
 
+def scored_months(monthly: Any) -> Any:
+    """The months a trend verdict may read: with a denominator, not provisional, not mostly unrecorded."""
+    if not len(monthly):
+        return monthly
+    keep = monthly["denominator"].fillna(0) > 0
+    for flag in ("provisional", "mostly_not_recorded"):
+        if flag in monthly:
+            keep &= ~monthly[flag].fillna(False).astype(bool)
+    return monthly[keep]
+
+
+def trend_change(monthly: Any, window: int = 3) -> float | None:
+    """Points between the pooled first and last `window` scored months (None with fewer than two)."""
+    rows = scored_months(monthly)
+    if len(rows) < 2:
+        return None
+    span = min(window, len(rows) // 2)
+    return points_change(pooled_rate(rows.iloc[-span:]), pooled_rate(rows.iloc[:span]))
+
+
+def provisional_note(monthly: Any, reason: str) -> str | None:
+    """'2 provisional months (…) are drawn hollow and not scored' (None when there are none)."""
+    if not len(monthly) or "provisional" not in monthly:
+        return None
+    count_ = int(monthly["provisional"].fillna(False).astype(bool).sum())
+    if not count_:
+        return None
+    months = "month" if count_ == 1 else "months"
+    return (f"{count_} provisional {months} ({reason}) drawn hollow and left out of the control limits and the "
+            "trend verdict.")
+
+
+def verdict_clash(tile_change: float | None, chart_change: float | None, good_direction: str, previous_label: str,
+                  chart_signalled: bool = True) -> str | None:
+    """Why the tile and the chart read differently, when they move opposite ways (None when they agree).
+
+    `chart_signalled` False: the chart has no SPC signal, so its title gives no verdict; the caption says so.
+    """
+    tile, chart_ = direction_word(tile_change, good_direction), direction_word(chart_change, good_direction)
+    opposite = {tile, chart_} in ({"better", "worse"}, {"higher", "lower"})
+    if not opposite:
+        return None
+    if not chart_signalled:
+        moved = "rose" if (chart_change or 0) > 0 else "fell"
+        return (f"The tile compares the whole period with {previous_label} ({tile}). Within the period the monthly "
+                f"rate {moved}, but by no more than normal variation (no SPC signal), so the chart gives no verdict "
+                "and does not contradict the tile.")
+    return (f"The tile and the chart answer different questions: the tile compares the whole period with "
+            f"{previous_label} ({tile}); the chart compares the first and last months within the period ({chart_}). "
+            "Both are true; neither is a verdict on its own.")
+
+
+def tile_comparison(previous_label: str) -> str:
+    """The tile's comparison in words."""
+    return f"this period vs {previous_label}"
+
+
 def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) -> str:
-    """The finding of a monthly series: the first `window` months with data against the last, and any SPC signals."""
-    rows = monthly[monthly["denominator"].fillna(0) > 0] if len(monthly) else monthly
+    """The finding of a monthly series: the first `window` months with data against the last, and any SPC signals.
+
+    Provisional months and months mostly not recorded are not read.
+    """
+    rows = scored_months(monthly)
     if len(rows) < 2:
         return f"{label}: not enough months to show a trend"
     span = min(window, len(rows) // 2)
@@ -143,17 +204,34 @@ def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) 
     def when(part: Any) -> str:
         start, end = month_text(part["month"].iloc[0]), month_text(part["month"].iloc[-1])
         return start if start == end else f"{start}–{end}"
+    signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0  # provisional months carry none
+    if "signal" in rows and not signals:
+        # No special cause: the movement is within normal variation, so the title gives no verdict on it.
+        finding = trend_finding(label, pooled_rate(first), pooled_rate(last), "neither", when(first), when(last))
+        return finding + "; within normal variation (no SPC signal)"
     title = trend_finding(label, pooled_rate(first), pooled_rate(last), good_direction, when(first), when(last))
-    signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0
     title += f"; {signals} month{'s' if signals > 1 else ''} with an SPC signal" if signals else "; no SPC signal"
     return title
 
 
-def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None) -> str:
-    """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'."""
-    rows = frame[frame["denominator"].fillna(0) > 0].sort_values("rate") if len(frame) else frame
-    if len(rows) == 0:
+def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None,
+                   min_denominator: int = MIN_DENOMINATOR) -> str:
+    """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'.
+
+    Groups with fewer than `min_denominator` in the denominator are never named highest or lowest.
+    """
+    with_data = frame[frame["denominator"].fillna(0) > 0] if len(frame) else frame
+    if len(with_data) == 0:
         return f"{label} by {noun}: no data"
+    rows = with_data[with_data["denominator"] >= min_denominator].sort_values("rate")
+    small = len(with_data) - len(rows)
+    if len(rows) == 0:
+        return f"{label} by {noun}: none has {min_denominator} or more to compare, so none is ranked"
+    tail = f"; {small} with fewer than {min_denominator} not ranked" if small else ""
+    return _extremes(label, rows, dimension, noun, names) + tail
+
+
+def _extremes(label: str, rows: Any, dimension: str, noun: str, names: dict[str, str] | None) -> str:
 
     def name(value: Any) -> str:
         text = "not recorded" if is_missing(value) else str(value)
@@ -170,3 +248,18 @@ def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dic
 def decimal(value: Any, places: int = 1) -> str:
     """A number to `places` decimal places; a dash when missing."""
     return "–" if is_missing(value) else f"{float(value):.{places}f}"
+
+
+def funnel_title(label: str, frame: Any, dimension: str, noun: str, target: float) -> str:
+    """'Re-referrals by team against the authority (21.5%): Team A above the 99.8% limit; 3 within'."""
+    if not len(frame) or "position" not in frame:
+        return f"{label} by {noun}: no data"
+    outside = frame[frame["position"].str.startswith(("above", "below"))]
+    within = int((frame["position"] == "within limits").sum())
+    small = int((frame["position"] == "too few to compare").sum())
+    parts = [f"{'not recorded' if is_missing(r[dimension]) else r[dimension]} {r['position']}"
+             for _, r in outside.iterrows()]
+    body = "; ".join(parts) if parts else f"every {noun} with enough records is within the limits"
+    tail = f"; {within} within" if parts and within else ""
+    tail += f"; {small} too few to compare" if small else ""
+    return f"{label} by {noun} against the authority ({pct(target)}): {body}{tail}"

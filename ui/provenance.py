@@ -7,7 +7,7 @@ import streamlit as st
 
 from store.schema import ENTITIES
 from ui import data
-from ui.components import table
+from ui.components import may_see, table
 
 MAX_CHILDREN = 500  # the sources of at most this many listed children are looked up
 
@@ -28,8 +28,8 @@ def _listed_only(sources: pd.DataFrame, listed: pd.DataFrame, entity: str) -> pd
 
 def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
     """An expander listing, for each listed record, the file, format and as-of date that supplied each of its fields."""
-    if listed.empty or "child_id" not in listed.columns:
-        return
+    if listed.empty or "child_id" not in listed.columns or not may_see():
+        return  # child-level: absent for roles that may not see child lists
     with st.expander("🔒 Sensitive — where each value of these records came from (file per field)"):
         st.caption("A record seen in several extracts takes each field from the newest file that carries it: "
                    "the CIN census has no child seen, team or worker; Annex A no assessment factors.")
