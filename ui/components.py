@@ -254,11 +254,11 @@ def sensitive_list(title: str, frame: pd.DataFrame, name: str, key: str, *, empt
         if frame.empty:
             st.info(empty)
             return
-        _audit_view(name, key, len(frame))
+        audit_view(name, key, len(frame))
         table(frame, name, key, personal=True, rates=())
 
 
-def _audit_view(name: str, key: str, rows: int) -> None:
+def audit_view(name: str, key: str, rows: int) -> None:
     """One audit entry per opening of a list (and again when the filters change while it is open)."""
     from ui.downloads import audit_filters
 

@@ -7,7 +7,7 @@ import streamlit as st
 
 from store.schema import ENTITIES
 from ui import data
-from ui.components import may_see, table
+from ui.components import audit_view, may_see, table
 
 MAX_CHILDREN = 500  # the sources of at most this many listed children are looked up
 
@@ -37,4 +37,6 @@ def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
             return
         children = tuple(sorted({str(c) for c in listed["child_id"].dropna()}))[:MAX_CHILDREN]
         sources = data.rows("metrics.provenance.record_sources", entity=entity, child_ids=children)
-        table(_listed_only(sources, listed, entity), f"{entity}_sources", key, personal=True, rates=())
+        shown = _listed_only(sources, listed, entity)
+        audit_view(f"{entity}_sources", key, len(shown))  # a child-level view: one audit entry per opening
+        table(shown, f"{entity}_sources", key, personal=True, rates=())
