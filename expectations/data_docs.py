@@ -62,8 +62,12 @@ def build_data_docs(context: Any, target: Path) -> Path | None:
 
     A failure to render HTML must not stop a load from being published: it is logged instead.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:  # a folder that cannot be written (static/ read-only) is logged in one line like any other failure
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as exc:
+        log.warning("Data Docs were not built: %s cannot be written (%s)", target, exc.strerror or exc)
+        return None
     try:
         context.add_data_docs_site(SITE_NAME, site_config(staging))
         context.build_data_docs(site_names=[SITE_NAME])

@@ -16,7 +16,7 @@ from ingest.load_checks import capped_as_of, check_has_rows, check_header_date, 
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
-from store.connection import open_for_update
+from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE
 
@@ -162,9 +162,17 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
         _write_load(con, path, sha, result, summary)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     return summary
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the file's transaction; if that fails too (a full disk), the first error is the one to report."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: ReadResult, summary: LoadSummary) -> None:
@@ -229,8 +237,8 @@ def _load_in_transaction(con: duckdb.DuckDBPyConnection, path: Path, as_of: date
     except ExtractError as err:
         return LoadSummary(file=path.name, status="failed", error=str(err))
     except Exception as err:  # any other failure of a messy file is reported in one line, not a traceback
-        if os.environ.get("FRONTDOOR_DEBUG"):
-            raise
+        if os.environ.get("FRONTDOOR_DEBUG") or is_disk_full(err):
+            raise  # a full disk fails the whole command: the store is left as it was
         text = str(err).strip()
         first_line = text.splitlines()[0] if text else type(err).__name__
         return LoadSummary(file=path.name, status="failed", error=f"{path.name}: could not be loaded ({first_line})")
