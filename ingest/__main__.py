@@ -16,9 +16,12 @@ from store.connection import StoreNotFound, is_disk_full, store_path
 
 def _parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        given = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
+    if given > date.today():
+        raise argparse.ArgumentTypeError(f"{given} is after today: an extract cannot be as of a later date")
+    return given
 
 
 def build_parser() -> argparse.ArgumentParser:

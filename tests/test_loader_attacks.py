@@ -407,3 +407,51 @@ def test_cin_children_wrapped_one_level_deeper_are_refused(tmp_path: Path, capsy
     assert code == 1
     assert err.strip() == ("error: cin.xml: no <Child> elements directly under Message/Children; found 1 <childlist>"
                            " there instead (children wrapped one level too deep?): nothing to load")
+
+
+# --- 8. as-of dates ---------------------------------------------------------------------------
+
+def test_as_of_is_never_after_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date, timedelta
+
+    later = (date.today() + timedelta(days=40)).isoformat()
+    path = write(tmp_path / "ahead.csv", RECORDING_HEADER, [recording(1, date=later), recording(2, date=later)])
+    store = tmp_path / "store.duckdb"
+    code, out, _err = run(capsys, store, path)
+    assert code == 0 and f"as of {date.today()}" in out and "is after today: as-of set to today" in out
+    with pytest.raises(SystemExit):
+        main([str(path), "--store", str(store), "--as-of", later])
+    assert "is after today" in capsys.readouterr().err
+
+
+def cin_file(path: Path, reference: str) -> Path:
+    path.write_text(CIN_WRAPPED.replace("<ChildList>", "").replace("</ChildList>", "")
+                    .replace("2024-03-31", reference), encoding="utf-8")
+    return path
+
+
+def test_a_census_header_date_far_beyond_its_events_needs_as_of(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store.duckdb"
+    path = cin_file(tmp_path / "cin.xml", "2026-03-31")  # events in January 2024
+    code, _out, err = run(capsys, store, path)
+    assert code == 1
+    assert err.strip() == ("error: cin.xml: header date 2026-03-31 is more than a year after the file's last event"
+                           " (2024-01-05); if it is right, load the file with --as-of 2026-03-31")
+    code, out, _err = run(capsys, store, path, "--as-of", "2026-03-31")
+    assert code == 0 and "as of 2026-03-31" in out
+    assert run(capsys, tmp_path / "other.duckdb", cin_file(tmp_path / "ok.xml", "2024-03-31"))[0] == 0
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           order: tuple[str, str]) -> None:
+    files = {name: write(tmp_path / f"{name}.csv", RECORDING_HEADER, [recording(1, worker=f"Worker {name}")])
+             for name in ("a", "b")}
+    store = tmp_path / "store.duckdb"
+    assert run(capsys, store, files[order[0]])[0] == 0
+    code, out, _err = run(capsys, store, files[order[1]])
+    assert code == 0 and "is the same as 1 earlier load(s) (latest: load 1): where they carry the same record, this" \
+                         " later load wins" in out
+    with open_read(store) as con:
+        assert con.execute("SELECT worker FROM recordings").fetchall() == [(f"Worker {order[1]}",)]
