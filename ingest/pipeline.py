@@ -12,7 +12,14 @@ from pathlib import Path
 import duckdb
 
 from ingest.detect import check_file
-from ingest.load_checks import capped_as_of, check_has_rows, check_header_date, check_rows_accounted, same_as_of_notice
+from ingest.load_checks import (
+    capped_as_of,
+    check_has_rows,
+    check_header_date,
+    check_rows_accounted,
+    flag_damaged_child_ids,
+    same_as_of_notice,
+)
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
@@ -148,6 +155,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
     check_rows_accounted(con, path, result)
     check_has_rows(path, result)
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
+    summary.notices.extend(flag_damaged_child_ids(con, result))
     if result.as_of and not as_of:
         check_header_date(path, result.as_of, _event_span(con, result.entities)[1], as_of)
     summary.as_of, capped = capped_as_of(as_of or result.as_of or _default_as_of(con, result.entities), date.today())

@@ -455,3 +455,25 @@ def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(tmp_path: Path, capsy
                          " later load wins" in out
     with open_read(store) as con:
         assert con.execute("SELECT worker FROM recordings").fetchall() == [(f"Worker {order[1]}",)]
+
+
+# --- 10. child ids -----------------------------------------------------------------------------
+
+def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ingest.normalise import DAMAGED_CHILD_ID_FLAG
+    from expectations.checks import DAMAGED_CHILD_ID_FLAG as CHECKED_FLAG
+
+    same = ["1005", " 1005", "1005\t", "1005\u200b", "\u00a01005\u2060", "\ufeff1005"]
+    damaged = ["\uff1d1005", "1.2E+5", '"1,005"', "\uff11\uff10\uff10\uff15", "'1005", "=1005"]
+    rows = [recording(i, child=child) for i, child in enumerate(same + damaged)]
+    path = write(tmp_path / "ids.csv", RECORDING_HEADER, rows)
+    store = tmp_path / "store.duckdb"
+    code, out, _err = run(capsys, store, path)
+    assert code == 0 and "6 row(s) with a child id that looks changed by Excel" in out
+    with open_read(store) as con:
+        kept = con.execute("SELECT child_id, list_contains(flags, ?) FROM recordings ORDER BY row_number",
+                           [DAMAGED_CHILD_ID_FLAG]).fetchall()
+    assert kept == [("1005", False)] * 6 + [(c.strip('"'), True) for c in damaged]
+    assert CHECKED_FLAG == DAMAGED_CHILD_ID_FLAG
+    from expectations.checks import REGISTRY
+    assert "format the child id column as Text" in REGISTRY["recordings.child_id_looks_damaged"].description
