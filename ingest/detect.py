@@ -138,6 +138,8 @@ def detect_format(path: Path) -> str:
     path = Path(path)
     check_file(path)
     head = _read_head(path)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16, whose BOM starts UTF-32 LE's
+        raise ExtractError(path, "is UTF-32 text, which is not accepted; save it as UTF-8 (CSV UTF-8 in Excel)")
     if head.startswith(ZIP_MAGIC) or head.startswith(EMPTY_ZIP_MAGIC):
         _check_workbook_zip(path)
         return "annex_a"
