@@ -424,3 +424,25 @@ def ge_checks(table: str) -> list[Check]:
 def sql_check_list() -> list[Check]:
     """Every check that runs as SQL."""
     return [c for c in REGISTRY.values() if c.sql is not None]
+
+
+# --- Child ids that look changed by Excel (issue 9) ---------------------------------------------
+
+DAMAGED_CHILD_ID_FLAG = "child_id_looks_damaged"  # the flag the loaders set (ingest.normalise, same name)
+
+
+def _damaged_child_id_checks() -> list[Check]:
+    return [Check(
+        check_id=f"{table}.child_id_looks_damaged", table=table, severity="warning",
+        title="Child id as the case-management system wrote it",
+        description=(f"The child id on the {ROW_NOUN[table]} looks changed by Excel: in scientific notation "
+                     "(1.2E+5), with thousands separators (1,005), starting with = or an apostrophe, or in "
+                     "full-width digits (１００５). It is kept as written, so the same child may be counted "
+                     "twice. Export the extract again straight from the case-management system, or format the "
+                     "child id column as Text in Excel before saving, and load it again."),
+        problem="Child id looks changed by Excel: export again, or format the column as Text",
+        sql=sql_checks.flagged_rows(table, DAMAGED_CHILD_ID_FLAG, "child_id"),
+    ) for table in TABLES]
+
+
+REGISTRY = _registry(list(REGISTRY.values()) + _damaged_child_id_checks())

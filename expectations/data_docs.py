@@ -108,8 +108,12 @@ def build_data_docs(context: Any, target: Path) -> Path | None:
     """
     from expectations.docs_offline import make_offline
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:  # a folder that cannot be written (static/ read-only) is logged in one line like any other failure
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as exc:
+        log.warning("Data Docs were not built: %s cannot be written (%s)", target, exc.strerror or exc)
+        return None
     try:
         site = target.name.removesuffix(DOCS_SUFFIX) or SITE_NAME  # the header reads "Data Docs | demo.duckdb"
         context.add_data_docs_site(site, site_config(staging))

@@ -231,3 +231,14 @@ def run_sql_check(con: duckdb.DuckDBPyConnection, check: Check, params: CheckPar
     finally:
         if spec.temp:
             con.execute(f"DROP TABLE IF EXISTS {spec.temp[0]}")
+
+
+# --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------
+
+def flagged_rows(table: str, flag: str, value_column: str) -> SqlSpec:
+    """Rows of `table` carrying `flag`; the value shown is `value_column` as stored."""
+    return SqlSpec(
+        rows=lambda p: (f"SELECT {_provenance(table)}, CAST({value_column} AS VARCHAR) AS value FROM {table}"
+                        f" WHERE list_contains(flags, '{flag}')"),
+        checked=_rows_of(table),
+    )

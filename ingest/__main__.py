@@ -11,14 +11,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingest.pipeline import LoadSummary, load_files
-from store.connection import STORE_ENV, store_path
+from store.connection import STORE_ENV, StoreNotFound, is_disk_full, store_path
 
 
 def _parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        given = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
+    if given > date.today():
+        raise argparse.ArgumentTypeError(f"{given} is after today: an extract cannot be as of a later date")
+    return given
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +66,19 @@ def format_summary(summaries: list[LoadSummary]) -> str:
     return "\n".join(lines)
 
 
+def _failure(err: Exception, target: Path) -> str:
+    """One line on a load that failed as a whole (the store is unchanged)."""
+    if is_disk_full(err):
+        return (f"no space left on the disk holding the store ({target.parent}): the load failed and the store"
+                " is unchanged; free some space and load again")
+    if isinstance(err, StoreNotFound):
+        return str(err).strip().splitlines()[0]
+    if isinstance(err, PermissionError):
+        return f"permission denied writing {err.filename or target}: the load failed and the store is unchanged"
+    text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+    return f"the load failed and the store at {target} is unchanged ({type(err).__name__}: {text})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.store is None and not os.environ.get(STORE_ENV):
@@ -85,9 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # a failure while publishing: the store is left as it was
         if os.environ.get("FRONTDOOR_DEBUG"):
             raise
-        text = str(err).strip().splitlines()[0] if str(err).strip() else ""
-        print(f"error: the load failed and the store at {target} is unchanged ({type(err).__name__}: {text})",
-              file=sys.stderr)
+        print(f"error: {_failure(err, target)}", file=sys.stderr)
         return 2
     finally:
         bar.close()

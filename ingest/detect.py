@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import stat
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -59,9 +60,9 @@ def human_size(size: int) -> str:
 def check_file(path: Path) -> int:
     """The size of a file that can be read; ExtractError when missing, unreadable, empty or too large."""
     if not path.exists():
-        raise ExtractError(path, "file not found")
+        raise ExtractError(path, "file not found" if not path.is_symlink() else "a link to a file that is missing")
     if not path.is_file():
-        raise ExtractError(path, "not a file")
+        raise ExtractError(path, _not_a_file(path))
     size = path.stat().st_size
     if size == 0:
         raise ExtractError(path, "empty file")
@@ -74,6 +75,18 @@ def check_file(path: Path) -> int:
     if not os.access(path, os.R_OK):
         raise ExtractError(path, "cannot be read (permission denied)")
     return size
+
+
+def _not_a_file(path: Path) -> str:
+    """What a path that exists but is not a regular file is, for the refusal."""
+    mode = path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file: give the extract files in it (e.g. folder/*.csv)"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a file: save the extract to a file first"
+    if stat.S_ISSOCK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device or socket, not a file"
+    return "not a regular file"
 
 
 def _read_head(path: Path) -> bytes:
@@ -125,6 +138,8 @@ def detect_format(path: Path) -> str:
     path = Path(path)
     check_file(path)
     head = _read_head(path)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16, whose BOM starts UTF-32 LE's
+        raise ExtractError(path, "is UTF-32 text, which is not accepted; save it as UTF-8 (CSV UTF-8 in Excel)")
     if head.startswith(ZIP_MAGIC) or head.startswith(EMPTY_ZIP_MAGIC):
         _check_workbook_zip(path)
         return "annex_a"

@@ -58,3 +58,19 @@ def same_as_of_notice(con: duckdb.DuckDBPyConnection, as_of: date | None) -> lis
         return []
     return [f"as-of {as_of} is the same as {same[0]} earlier load(s) (latest: load {same[1]}): where they carry"
             " the same record, this later load wins"]
+
+
+def flag_damaged_child_ids(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
+    """Flag staged rows whose child id looks damaged by Excel (kept as written); a notice with the count."""
+    from ingest.normalise import DAMAGED_CHILD_ID_FLAG, damaged_child_id_sql
+
+    flagged = 0
+    for entity in result.entities:
+        flagged += int(con.execute(
+            f"UPDATE staged_{entity} SET flags = list_append(coalesce(flags, []::VARCHAR[]), '{DAMAGED_CHILD_ID_FLAG}')"
+            f" WHERE NOT regexp_full_match(child_id, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql('child_id')}"
+        ).fetchone()[0])
+    if not flagged:
+        return []
+    return [f"{flagged} row(s) with a child id that looks changed by Excel (1.2E+5, 1,005, ='1005', full-width"
+            f" digits): kept as written and flagged {DAMAGED_CHILD_ID_FLAG}"]

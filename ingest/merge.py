@@ -24,7 +24,7 @@ from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, non_carriers
 
 # Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
-VERSION_ORDER = "v.as_of DESC, l.sha256 DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
+VERSION_ORDER = "v.as_of DESC, v.load_id DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
 
 CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id): what a merge may have changed
 _RANKED = "_merge_ranked"  # TEMP table of the ranked versions being merged

@@ -65,10 +65,26 @@ def plain_id_sql(raw: str) -> str:
     return f"regexp_full_match({raw}, '{PLAIN_ID}')"
 
 
+# Characters that show as nothing (zero-width space and joiners, direction marks, word joiner,
+# byte-order mark, soft hyphen): removed from child ids wherever they are.
+INVISIBLE = "[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]"
+# A child id as Excel damages it: scientific notation (1.2E+5), thousands separators (1,005), a
+# leading '=' or apostrophe (also full-width), full-width digits (１００５). Kept as written, flagged.
+DAMAGED_CHILD_ID = ("^([0-9]+([.][0-9]+)?[Ee][+-]?[0-9]+|[0-9]{1,3}(,[0-9]{3})+)$|^[=\uFF1D'\uFF07\u2018\u2019]"
+                    "|[\uFF10-\uFF19]")
+DAMAGED_CHILD_ID_FLAG = "child_id_looks_damaged"
+
+
 def child_id_sql(expr: str) -> str:
-    """Child id from clean text: '1005', 1005.0 and ' 1005 ' are one child; leading zeros kept."""
-    t = expr
-    return f"(CASE WHEN regexp_matches({t}, '^[0-9]+\\.0+$') THEN regexp_replace({t}, '\\.0+$', '') ELSE {t} END)"
+    """Child id from clean text: '1005', 1005.0, ' 1005 ' and '1005' + zero-width space are one child; leading zeros kept."""
+    t = f"trim(regexp_replace({expr}, '{INVISIBLE}', '', 'g'))"
+    return f"(CASE WHEN regexp_matches({t}, '^[0-9]+\\.0+$') THEN regexp_replace({t}, '\\.0+$', '') ELSE nullif({t}, '') END)"
+
+
+def damaged_child_id_sql(child_id: str) -> str:
+    """TRUE when a (normalised) child id looks damaged by Excel (DAMAGED_CHILD_ID)."""
+    pattern = DAMAGED_CHILD_ID.replace("'", "''")
+    return f"regexp_matches({child_id}, '{pattern}')"
 
 
 def date_sql(expr: str) -> str:

@@ -12,12 +12,19 @@ from pathlib import Path
 import duckdb
 
 from ingest.detect import check_file
-from ingest.load_checks import capped_as_of, check_has_rows, check_header_date, check_rows_accounted, same_as_of_notice
+from ingest.load_checks import (
+    capped_as_of,
+    check_has_rows,
+    check_header_date,
+    check_rows_accounted,
+    flag_damaged_child_ids,
+    same_as_of_notice,
+)
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
 from ingest.readers.base import ExtractError, ReadResult
 from ingest.submitted import check_as_submitted, record_as_submitted
-from store.connection import open_for_update
+from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE
 
@@ -150,6 +157,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
     check_has_rows(path, result)
     check_as_submitted(con, path, result.format)  # DfE's rules on a CIN census file as submitted
     summary.format, summary.rows_read, summary.notices = result.format, result.rows_read, list(result.notices)
+    summary.notices.extend(flag_damaged_child_ids(con, result))
     if result.as_of and not as_of:
         check_header_date(path, result.as_of, _event_span(con, result.entities)[1], as_of)
     summary.as_of, capped = capped_as_of(as_of or result.as_of or _default_as_of(con, result.entities), date.today())
@@ -164,9 +172,17 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
         _write_load(con, path, sha, result, summary)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
     return summary
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the file's transaction; if that fails too (a full disk), the first error is the one to report."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: ReadResult, summary: LoadSummary) -> None:
@@ -232,8 +248,8 @@ def _load_in_transaction(con: duckdb.DuckDBPyConnection, path: Path, as_of: date
     except ExtractError as err:
         return LoadSummary(file=path.name, status="failed", error=str(err))
     except Exception as err:  # any other failure of a messy file is reported in one line, not a traceback
-        if os.environ.get("FRONTDOOR_DEBUG"):
-            raise
+        if os.environ.get("FRONTDOOR_DEBUG") or is_disk_full(err):
+            raise  # a full disk fails the whole command: the store is left as it was
         text = str(err).strip()
         first_line = text.splitlines()[0] if text else type(err).__name__
         return LoadSummary(file=path.name, status="failed", error=f"{path.name}: could not be loaded ({first_line})")

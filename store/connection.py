@@ -9,7 +9,9 @@ version has its own file path, so DuckDB's per-path instance cache never serves 
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import logging
 import os
 import shutil
 import time
@@ -31,6 +33,30 @@ class StoreNotFound(FileNotFoundError):
     """The store path does not exist yet (nothing has been loaded)."""
 
 
+class StoreLinkBroken(StoreNotFound):
+    """The store link points at a version file that is missing: never silently start an empty store."""
+
+
+WORK_PREFIX = "work-"  # a load's private copy, renamed to a version ('v...') only when it is published
+log = logging.getLogger("store")
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """True when an error (OS or DuckDB) is the disk running out of space."""
+    return (isinstance(err, OSError) and err.errno == errno.ENOSPC) or "No space left on device" in str(err)
+
+
+def _check_link(p: Path) -> None:
+    """Raise StoreLinkBroken when the store is a link to a file that is gone, saying how to recover."""
+    if p.is_symlink() and not p.exists():
+        vdir = versions_dir(p)
+        kept = sorted(vdir.glob("v*.duckdb"), key=_version_time) if vdir.is_dir() else []
+        fix = (f"point it at the newest version left (ln -sfn {kept[-1].relative_to(p.parent)} {p})" if kept
+               else "no versions are left: restore the store from a backup")
+        raise StoreLinkBroken(f"{p}: the store points to {os.readlink(p)}, which is missing; {fix},"
+                              " or remove the link to start an empty store")
+
+
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The store to use: an explicit path, else $FRONTDOOR_STORE, else the demo store."""
     if path:
@@ -46,6 +72,7 @@ def versions_dir(path: Path) -> Path:
 def published_file(path: str | os.PathLike[str] | None = None) -> Path:
     """The immutable version file the store currently points to (raises StoreNotFound)."""
     p = store_path(path)
+    _check_link(p)
     if not p.exists():
         raise StoreNotFound(f"{p}: no store here yet; load extracts with `python -m ingest FILE... --store {p}`")
     return p.resolve()
@@ -73,18 +100,47 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _exclusive_lock(path: Path) -> Iterator[None]:
     lock_path = path.with_name(path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    with open(fd, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another load is writing to the store %s: waiting for it to finish", path)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _new_version_file(path: Path) -> Path:
+def _versions_folder(path: Path) -> Path:
     vdir = versions_dir(path)
-    vdir.mkdir(parents=True, exist_ok=True)
-    return vdir / f"v{time.time_ns()}-{os.getpid()}.duckdb"
+    vdir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(vdir, 0o700)  # the store holds children's records: its owner only
+    return vdir
+
+
+def _new_version_file(path: Path, prefix: str = "v") -> Path:
+    return _versions_folder(path) / f"{prefix}{time.time_ns()}-{os.getpid()}.duckdb"
+
+
+def _version_time(file: Path) -> int:
+    """The time a version was created, from its name ('v<ns>-<pid>.duckdb'); 0 when the name has none."""
+    stem = file.name.removeprefix("v").removeprefix(WORK_PREFIX).split("-", 1)[0].split(".", 1)[0]
+    return int(stem) if stem.isdigit() else 0
+
+
+def _clear_leftovers(path: Path) -> None:
+    """Delete the working copies of loads that were killed (none is in progress: we hold the lock)."""
+    vdir = versions_dir(path)
+    leftovers = [f for f in vdir.glob(f"{WORK_PREFIX}*") if f.is_file()] if vdir.is_dir() else []
+    if leftovers:
+        size = sum(f.stat().st_size for f in leftovers)
+        for f in leftovers:
+            f.unlink(missing_ok=True)
+        log.warning("removed %d working cop%s (%.1f MB) left by an interrupted load", len(leftovers),
+                    "y" if len(leftovers) == 1 else "ies", size / 1024**2)
 
 
 def _swap_link(path: Path, target: Path) -> None:
@@ -96,9 +152,18 @@ def _swap_link(path: Path, target: Path) -> None:
 
 
 def _prune_versions(path: Path, current: Path) -> None:
-    files = sorted(versions_dir(path).glob("v*.duckdb"), key=lambda f: f.stat().st_mtime_ns)
+    """Keep the newest KEEP_VERSIONS versions; delete only older ones provably older than the current version.
+
+    A version is provably older when both its name's creation time and its modification time are
+    before the current version's: a file whose age cannot be told is kept.
+    """
+    if path.resolve() != current.resolve():
+        return  # the link does not point at the version just published: prove nothing, delete nothing
+    now_named, now_modified = _version_time(current), current.stat().st_mtime_ns
+    files = sorted(versions_dir(path).glob("v*.duckdb"), key=_version_time)
     for old in files[:-KEEP_VERSIONS]:
-        if old != current:
+        stat = old.stat()
+        if old != current and 0 < _version_time(old) < now_named and stat.st_mtime_ns < now_modified:
             old.unlink(missing_ok=True)
 
 
@@ -110,24 +175,46 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
     exactly as it was.
     """
     p = store_path(path)
+    _check_link(p)
     with _exclusive_lock(p):
-        work = _new_version_file(p)
-        if p.exists():
-            shutil.copyfile(p.resolve(), work)
-        con = duckdb.connect(str(work))
+        _check_link(p)
+        _clear_leftovers(p)
+        work = _new_version_file(p, WORK_PREFIX)
+        previous = os.umask(0o077)  # the copy, its write-ahead log and temporary files: owner only
         try:
-            create_schema(con)
-            yield con
-            con.execute("CHECKPOINT")
-            con.close()
+            con = _open_work_copy(p, work)
+            try:
+                create_schema(con)
+                yield con
+                con.execute("CHECKPOINT")
+                con.close()
+            except BaseException:
+                con.close()
+                raise
         except BaseException:
-            con.close()
-            work.unlink(missing_ok=True)
-            Path(str(work) + ".wal").unlink(missing_ok=True)
+            _remove_work_copy(work)
             raise
+        finally:
+            os.umask(previous)
         if p.exists() and not p.is_symlink():
             # A plain DuckDB file given as the store: keep it as the first version.
             legacy = _new_version_file(p)
             os.replace(p, legacy)
-        _swap_link(p, work)
-        _prune_versions(p, work)
+            os.chmod(legacy, 0o600)
+        version = _new_version_file(p)
+        os.replace(work, version)
+        _swap_link(p, version)
+        _prune_versions(p, version)
+
+
+def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to a private owner-only copy of the published store (an empty store when there is none)."""
+    if p.exists():
+        shutil.copyfile(p.resolve(), work)
+        os.chmod(work, 0o600)
+    return duckdb.connect(str(work))  # a new file is created by DuckDB under the owner-only umask
+
+
+def _remove_work_copy(work: Path) -> None:
+    work.unlink(missing_ok=True)
+    Path(str(work) + ".wal").unlink(missing_ok=True)

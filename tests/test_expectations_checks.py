@@ -198,6 +198,7 @@ def _duplicate_breakers() -> list[Breaker]:
 
 
 BREAKERS: list[Breaker] = [b for t in ENTITIES for b in _table_breakers(t)] + _specific_breakers() + _duplicate_breakers()
+BREAKERS += [_one(f"{t}.child_id_looks_damaged", t, flags=["child_id_looks_damaged"]) for t in ENTITIES]
 
 # Added after the merge, straight into the store: what no extract can produce through the loader.
 KEY_DUPLICATE_CHILD = "clean-1"  # its first row of each table is stored twice: key_unique fails on both rows

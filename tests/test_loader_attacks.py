@@ -240,3 +240,240 @@ def test_a_workbook_that_unpacks_too_big_is_refused(tmp_path: Path, capsys: pyte
     assert err.strip() == ("error: bomb.xlsx: workbook unpacks to more than 4 MB (a zip bomb, or far too big to be an"
                            " extract; FRONTDOOR_MAX_WORKBOOK_MB sets the limit)")
     assert "loaded     good.csv" in out
+
+
+# --- 5. the store: broken link, pruning, working copies, permissions, full disk ----------------
+
+def test_a_link_to_a_missing_version_is_refused_with_how_to_recover(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from store.connection import StoreLinkBroken
+
+    store = seeded_store(tmp_path, capsys)
+    first = store.resolve()
+    second = write(tmp_path / "second.csv", RECORDING_HEADER, [recording(i) for i in range(5, 9)])
+    assert run(capsys, store, second)[0] == 0
+    store.resolve().unlink()  # the version the link points to is deleted
+    kept = sorted(p.name for p in versions_dir(store).iterdir())
+    third = write(tmp_path / "third.csv", RECORDING_HEADER, [recording(i) for i in range(9, 12)])
+    code, _out, err = run(capsys, store, third)
+    assert code == 2
+    [line] = err.strip().splitlines()
+    assert "which is missing; point it at the newest version left (ln -sfn" in line and first.name in line
+    assert sorted(p.name for p in versions_dir(store).iterdir()) == kept  # nothing pruned, nothing started
+    with pytest.raises(StoreLinkBroken):
+        open_read(store)
+
+
+def test_versions_not_provably_older_are_never_pruned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = seeded_store(tmp_path, capsys)
+    future = versions_dir(store) / "v9999999999999999999-1.duckdb"  # a version from a clock ahead of this one
+    future.write_bytes(store.resolve().read_bytes())
+    for i in range(5):
+        assert run(capsys, store, write(tmp_path / f"more{i}.csv", RECORDING_HEADER, [recording(100 + i)]))[0] == 0
+    names = sorted(p.name for p in versions_dir(store).iterdir())
+    assert future.name in names and len(names) == 3  # two kept by age and the one whose age is not proven older
+
+
+def test_a_killed_load_leaves_no_version_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store = seeded_store(tmp_path, capsys)
+    published = {store.resolve().name}
+    big = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
+    load = subprocess.Popen([sys.executable, "-m", "ingest", str(big), "--store", str(store), "--quiet", "--no-validate"],
+                            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(list(versions_dir(store).iterdir())) < 2 and time.time() < deadline:
+        time.sleep(0.02)
+    load.send_signal(signal.SIGKILL)
+    load.wait()
+    assert len(list(versions_dir(store).iterdir())) >= 2  # the killed load's working copy is there
+    for i in range(4):
+        assert run(capsys, store, write(tmp_path / f"next{i}.csv", RECORDING_HEADER, [recording(300 + i)]))[0] == 0
+        published.add(store.resolve().name)
+    assert {p.name for p in versions_dir(store).iterdir()} <= published  # only versions that were published
+    assert "left by an interrupted load" in caplog.text
+
+
+def test_store_files_are_readable_only_by_their_owner(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import stat
+
+    store = seeded_store(tmp_path, capsys)
+    assert stat.S_IMODE(versions_dir(store).stat().st_mode) == 0o700
+    for version in versions_dir(store).iterdir():
+        assert stat.S_IMODE(version.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.with_name(store.name + ".lock").stat().st_mode) == 0o600
+
+
+def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6M", "tmpfs", str(disk)], capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        store = disk / "store.duckdb"
+        assert run(capsys, store, write(tmp_path / "a.csv", RECORDING_HEADER, [recording(1)]))[0] == 0
+        before = store_state(store)
+        code, _out, err = run(capsys, store, write(tmp_path / "b.csv", RECORDING_HEADER,
+                                                   [recording(i) for i in range(3000)]))
+        assert code == 2
+        assert err.strip() == (f"error: no space left on the disk holding the store ({disk}): the load failed and"
+                               " the store is unchanged; free some space and load again")
+        assert store_state(store) == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+# --- 11. the small items ---------------------------------------------------------------------
+
+def test_an_unwritable_data_docs_folder_does_not_fail_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "static"
+    blocker.write_text("a file where the folder should be")  # unwritable whoever runs the test (root too)
+    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(blocker / "data_docs"))
+    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
+    assert main([str(good), "--store", str(tmp_path / "store.duckdb"), "--quiet"]) == 0
+    assert "Data Docs were not built" in caplog.text
+
+
+def test_size_is_checked_before_the_file_is_hashed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    huge = tmp_path / "huge.csv"
+    with open(huge, "wb") as handle:  # sparse: 8 GB on paper, nothing on disk
+        handle.write((RECORDING_HEADER + "\n").encode())
+        handle.truncate(8 * 1024**3)
+    monkeypatch.setenv("FRONTDOOR_MAX_FILE_MB", "1")
+    started = time.perf_counter()
+    code, _out, err = run(capsys, tmp_path / "store.duckdb", huge)
+    assert time.perf_counter() - started < 3  # hashing 8 GB takes many seconds
+    assert code == 1 and err.strip() == "error: huge.csv: file is 8.0 GB, over the 1.0 MB limit (FRONTDOOR_MAX_FILE_MB)"
+
+
+def test_a_folder_or_a_fifo_is_reported_as_such(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "extracts"
+    folder.mkdir()
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    code, _out, err = run(capsys, tmp_path / "store.duckdb", folder, fifo)
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: extracts: is a folder, not a file: give the extract files in it (e.g. folder/*.csv)",
+        "error: pipe.csv: is a named pipe (FIFO), not a file: save the extract to a file first",
+    ]
+
+
+def test_a_second_load_waiting_on_the_lock_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    import fcntl
+    import threading
+
+    store = seeded_store(tmp_path, capsys)
+    good = write(tmp_path / "more.csv", RECORDING_HEADER, [recording(50)])
+    with open(store.with_name(store.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # a load in progress elsewhere
+        codes: list[int] = []
+        waiting = threading.Thread(target=lambda: codes.append(main([str(good), "--store", str(store), "--quiet",
+                                                                     "--no-validate"])))
+        waiting.start()
+        waiting.join(timeout=3)
+        assert waiting.is_alive() and "another load is writing to the store" in caplog.text
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    waiting.join(timeout=60)
+    assert codes == [0]
+
+
+CIN_WRAPPED = """<?xml version="1.0" encoding="utf-8"?>
+<Message><Header><CollectionDetails><Collection>CIN</Collection><Year>2024</Year>
+<ReferenceDate>2024-03-31</ReferenceDate></CollectionDetails><Source><SourceLevel>L</SourceLevel><LEA>999</LEA>
+<SoftwareCode>X</SoftwareCode><Release>1</Release><SerialNo>1</SerialNo><DateTime>2024-04-01T00:00:00</DateTime>
+</Source></Header><Children><ChildList><Child><ChildIdentifiers><LAchildID>C1</LAchildID></ChildIdentifiers>
+<CINdetails><CINreferralDate>2024-01-05</CINreferralDate></CINdetails></Child></ChildList></Children></Message>
+"""
+
+
+def test_cin_children_wrapped_one_level_deeper_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "cin.xml"
+    path.write_text(CIN_WRAPPED, encoding="utf-8")
+    code, _out, err = run(capsys, tmp_path / "store.duckdb", path)
+    assert code == 1
+    assert err.strip() == ("error: cin.xml: no <Child> elements directly under Message/Children; found 1 <childlist>"
+                           " there instead (children wrapped one level too deep?): nothing to load")
+
+
+# --- 8. as-of dates ---------------------------------------------------------------------------
+
+def test_as_of_is_never_after_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date, timedelta
+
+    later = (date.today() + timedelta(days=40)).isoformat()
+    path = write(tmp_path / "ahead.csv", RECORDING_HEADER, [recording(1, date=later), recording(2, date=later)])
+    store = tmp_path / "store.duckdb"
+    code, out, _err = run(capsys, store, path)
+    assert code == 0 and f"as of {date.today()}" in out and "is after today: as-of set to today" in out
+    with pytest.raises(SystemExit):
+        main([str(path), "--store", str(store), "--as-of", later])
+    assert "is after today" in capsys.readouterr().err
+
+
+def cin_file(path: Path, reference: str) -> Path:
+    path.write_text(CIN_WRAPPED.replace("<ChildList>", "").replace("</ChildList>", "")
+                    .replace("2024-03-31", reference), encoding="utf-8")
+    return path
+
+
+def test_a_census_header_date_far_beyond_its_events_needs_as_of(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store.duckdb"
+    path = cin_file(tmp_path / "cin.xml", "2026-03-31")  # events in January 2024
+    code, _out, err = run(capsys, store, path)
+    assert code == 1
+    assert err.strip() == ("error: cin.xml: header date 2026-03-31 is more than a year after the file's last event"
+                           " (2024-01-05); if it is right, load the file with --as-of 2026-03-31")
+    code, out, _err = run(capsys, store, path, "--as-of", "2026-03-31")
+    assert code == 0 and "as of 2026-03-31" in out
+    assert run(capsys, tmp_path / "other.duckdb", cin_file(tmp_path / "ok.xml", "2024-03-31"))[0] == 0
+
+
+@pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
+def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           order: tuple[str, str]) -> None:
+    files = {name: write(tmp_path / f"{name}.csv", RECORDING_HEADER, [recording(1, worker=f"Worker {name}")])
+             for name in ("a", "b")}
+    store = tmp_path / "store.duckdb"
+    assert run(capsys, store, files[order[0]])[0] == 0
+    code, out, _err = run(capsys, store, files[order[1]])
+    assert code == 0 and "is the same as 1 earlier load(s) (latest: load 1): where they carry the same record, this" \
+                         " later load wins" in out
+    with open_read(store) as con:
+        assert con.execute("SELECT worker FROM recordings").fetchall() == [(f"Worker {order[1]}",)]
+
+
+# --- 10. child ids -----------------------------------------------------------------------------
+
+def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ingest.normalise import DAMAGED_CHILD_ID_FLAG
+    from expectations.checks import DAMAGED_CHILD_ID_FLAG as CHECKED_FLAG
+
+    same = ["1005", " 1005", "1005\t", "1005\u200b", "\u00a01005\u2060", "\ufeff1005"]
+    damaged = ["\uff1d1005", "1.2E+5", '"1,005"', "\uff11\uff10\uff10\uff15", "'1005", "=1005"]
+    rows = [recording(i, child=child) for i, child in enumerate(same + damaged)]
+    path = write(tmp_path / "ids.csv", RECORDING_HEADER, rows)
+    store = tmp_path / "store.duckdb"
+    code, out, _err = run(capsys, store, path)
+    assert code == 0 and "6 row(s) with a child id that looks changed by Excel" in out
+    with open_read(store) as con:
+        kept = con.execute("SELECT child_id, list_contains(flags, ?) FROM recordings ORDER BY row_number",
+                           [DAMAGED_CHILD_ID_FLAG]).fetchall()
+    assert kept == [("1005", False)] * 6 + [(c.strip('"'), True) for c in damaged]
+    assert CHECKED_FLAG == DAMAGED_CHILD_ID_FLAG
+    from expectations.checks import REGISTRY
+    assert "format the child id column as Text" in REGISTRY["recordings.child_id_looks_damaged"].description

@@ -290,6 +290,7 @@ def _stream_children(path: Path, con: duckdb.DuckDBPyConnection) -> _Census:
     ancestors: list[str] = []  # names of the open elements, down to depth 3
     depth = 0
     container: ET.Element | None = None
+    others: dict[str, int] = {}  # elements under Children that are not Child
     for event, elem in xml_events(path):
         if event == "start":
             depth += 1
@@ -314,8 +315,19 @@ def _stream_children(path: Path, con: duckdb.DuckDBPyConnection) -> _Census:
                 _flush(con, batch)
         elif name == "header" and ancestors == ["message"]:
             check_collection(path, census.header)  # before reading a large file that is not a CIN census
+        elif ancestors == ["message", "children"]:
+            others[name] = others.get(name, 0) + 1
     _flush(con, batch)
+    if census.children == 0:
+        raise _no_children(path, others)
     return census
+
+
+def _no_children(path: Path, others: dict[str, int]) -> ExtractError:
+    """The refusal of a census without Child elements where the schema puts them (Message/Children/Child)."""
+    found = ", ".join(f"{n} <{name}>" for name, n in sorted(others.items())[:3])
+    hint = f"; found {found} there instead (children wrapped one level too deep?)" if found else ""
+    return ExtractError(path, f"no <Child> elements directly under Message/Children{hint}: nothing to load")
 
 
 # --- normalising in SQL ----------------------------------------------------------------------------
