@@ -129,8 +129,17 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 _WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_before")
 
 
+def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
+    """Whether current rows lack `field_loads` (a store merged before the field-level merge: re-merge it once)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.name} WHERE {FIELD_LOADS.name} IS NULL LIMIT 1)"
+    return bool(con.execute(sql).fetchone()[0])
+
+
 def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     keys = ", ".join(entity.natural_key)
+    if _merged_by_an_older_build(con, entity):
+        rebuild_canonical(con, [entity.name])
+        _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions}"
                 f" GROUP BY ALL")
