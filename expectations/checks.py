@@ -389,6 +389,24 @@ def _cross_table_checks() -> list[Check]:
             problem="Child's ethnicity differs between records: correct the records that are wrong",
             sql=sql_checks.INCONSISTENT_ETHNICITY,
         ),
+        Check(
+            check_id="cross_table.sex_consistent", table=CROSS_TABLE, severity="warning",
+            title="A child's sex is the same on every record",
+            description=("A child recorded as M on some rows and F on others, in any extract loaded (every version "
+                         "of every contact, referral, assessment and episode, not only the current rows). Check the "
+                         "child's record and correct the rows that differ."),
+            problem="Child's sex differs between records: correct the records that are wrong",
+            sql=sql_checks.INCONSISTENT_SEX,
+        ),
+        Check(
+            check_id="cross_table.date_of_birth_consistent", table=CROSS_TABLE, severity="warning",
+            title="A child's date of birth is the same on every record",
+            description=("A child recorded with two or more different dates of birth, in any extract loaded (every "
+                         "version of every record; an expected date of birth of an unborn child is not compared). "
+                         "Check the date with the family and correct the rows that differ."),
+            problem="Child's date of birth differs between records: correct the records that are wrong",
+            sql=sql_checks.INCONSISTENT_BIRTH_DATE,
+        ),
     ]
 
 

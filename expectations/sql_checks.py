@@ -210,6 +210,47 @@ INCONSISTENT_ETHNICITY = SqlSpec(
 )
 
 
+# --- A child's sex and date of birth consistent across every version of every record -------------
+
+def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
+    """Children with two or more different values of `column` among the version rows where `recorded` holds.
+
+    Every version of every record is compared (the `*_versions` tables), so a later extract that
+    overwrote the current value hides no conflict. Each such version row fails, naming the other value.
+    """
+    where = f"({recorded}) AND child_id IS NOT NULL"
+    text = f"CAST({column} AS VARCHAR)"
+
+    def conflicting(p: CheckParams) -> str:
+        per_table = " UNION ALL ".join(
+            f"SELECT child_id, min({text}) AS lo, max({text}) AS hi, count(*) AS n FROM {t}_versions WHERE {where}"
+            " GROUP BY child_id" for t in ETHNICITY_TABLES)
+        return (f"SELECT child_id, min(lo) AS first_value, max(hi) AS last_value, sum(n) AS records"
+                f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)")
+
+    rows = " UNION ALL ".join(f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}"
+                              for t in ETHNICITY_TABLES)
+    return SqlSpec(
+        temp=(temp, conflicting),
+        rows=lambda p: (
+            "SELECT k.table_name, k.child_id, k.source_file, k.sheet, k.row_number, k.recorded || ' (the child is"
+            " recorded as ' || CASE WHEN k.recorded = c.first_value THEN c.last_value ELSE c.first_value END"
+            f" || ' elsewhere)' AS value FROM ({rows}) k JOIN {temp} c USING (child_id)"
+        ),
+        count=lambda p: f"SELECT coalesce(sum(records), 0) FROM {temp}",
+        checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})"
+                                                 for t in ETHNICITY_TABLES),
+    )
+
+
+# M or F only: U (not known, indeterminate) then F is a gap filled, not a contradiction.
+INCONSISTENT_SEX = attribute_consistency("sex", "sex IN ('M', 'F')", "dq_inconsistent_sex")
+# An expected date of birth (CIN census ExpectedPersonBirthDate, unborn child) is not compared with the actual one.
+INCONSISTENT_BIRTH_DATE = attribute_consistency(
+    "date_of_birth", "date_of_birth IS NOT NULL AND NOT list_contains(coalesce(flags, []), 'date_of_birth_expected')",
+    "dq_inconsistent_birth_date")
+
+
 # --- Running -------------------------------------------------------------------------------
 
 def run_sql_check(con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams,

@@ -41,16 +41,26 @@ class MergeCounts:
 
 
 def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
-    """SELECT of every version with its load's `source_format` and `version_rank` (1 = the newest).
+    """SELECT of every version with its load's `source_format`, `version_rank` (1 = the newest) and, per group of
+    columns some format does not carry, `_g<i>`: those columns (and `_load`) of the newest version that carries them.
 
+    The groups share the ranking's window (one sort): `first_value(... IGNORE NULLS)` over the whole partition of a
+    struct that is NULL only where the version's format does not carry the group, so a carried blank still wins.
     `scope` names a table of natural keys: only the versions of those keys are ranked.
     """
     key = ", ".join(f"v.{k}" for k in entity.natural_key)
     window = f"PARTITION BY {key} ORDER BY {VERSION_ORDER}"
+    whole = f"{window} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    groups = []
+    for i, (missing, columns) in enumerate(field_groups(entity).items()):
+        fields = ", ".join(f"'{c}': v.{c}" for c in columns)
+        formats = ", ".join(f"'{f}'" for f in missing)
+        groups.append(f", first_value(CASE WHEN coalesce(l.format, '') NOT IN ({formats}) THEN"
+                      f" {{{fields}, '_load': v.load_id}} END IGNORE NULLS) OVER ({whole}) AS _g{i}")
     within = f" SEMI JOIN {scope} k ON {_key_match(entity, 'v', 'k')}" if scope else ""
     return (
-        f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank "
-        f"FROM {entity.versions_table} v JOIN loads l USING (load_id){within}"
+        f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank"
+        f"{''.join(groups)} FROM {entity.versions_table} v JOIN loads l USING (load_id){within}"
     )
 
 
@@ -65,33 +75,19 @@ def field_groups(entity: Entity) -> dict[tuple[str, ...], list[str]]:
 
 
 def current_rows_sql(entity: Entity, ranked: str) -> str:
-    """SELECT of the canonical rows (stored columns and `field_loads`) from a table of ranked versions.
-
-    One GROUP BY per key takes, for each group of columns, the newest version among the formats
-    that carry them (`arg_min` of a struct, so a carried empty value wins over an older filled one).
-    """
-    groups = field_groups(entity)
-    provenance = ", ".join(f"w.{c.name}" for c in PROVENANCE)
-    if not groups:
-        return (f"SELECT {', '.join('w.' + c for c in entity.column_names)}, {provenance}, {EMPTY_FIELD_LOADS}"
-                f" FROM {ranked} w WHERE w.version_rank = 1")
+    """SELECT of the canonical rows (stored columns and `field_loads`) from a table of ranked versions (see above)."""
     source: dict[str, str] = {}
-    aggregates, entries = [], []
-    for i, (missing, columns) in enumerate(groups.items()):
-        fields = ", ".join(f"'{c}': {c}" for c in columns)
-        formats = ", ".join(f"'{f}'" for f in missing)
-        aggregates.append(f"arg_min({{{fields}, '_load': load_id}}, version_rank)"
-                          f" FILTER (WHERE source_format NOT IN ({formats})) AS g{i}")
+    entries = []
+    for i, columns in enumerate(field_groups(entity).values()):
         for c in columns:
-            source[c] = f"g.g{i}.{c}"
-            entries.append(f"{{'k': '{c}', 'v': g.g{i}._load}}")
-    keys = ", ".join(entity.natural_key)
+            source[c] = f"w._g{i}.{c}"
+            entries.append(f"{{'k': '{c}', 'v': w._g{i}._load}}")
     values = ", ".join(f"{source.get(c, 'w.' + c)} AS {c}" for c in entity.column_names)
+    provenance = ", ".join(f"w.{c.name}" for c in PROVENANCE)
     field_loads = (f"map_from_entries(list_filter([{', '.join(entries)}],"
-                   f" lambda e: e.v IS NOT NULL AND e.v <> w.load_id)) AS {FIELD_LOADS.name}")
-    return (f"SELECT {values}, {provenance}, {field_loads}"
-            f" FROM {ranked} w JOIN (SELECT {keys}, {', '.join(aggregates)} FROM {ranked} GROUP BY {keys}) g"
-            f" ON {_key_match(entity, 'w', 'g')} WHERE w.version_rank = 1")
+                   f" lambda e: e.v IS NOT NULL AND e.v <> w.load_id)) AS {FIELD_LOADS.name}"
+                   if entries else EMPTY_FIELD_LOADS)
+    return f"SELECT {values}, {provenance}, {field_loads} FROM {ranked} w WHERE w.version_rank = 1"
 
 
 def _key_match(entity: Entity, left: str, right: str) -> str:
@@ -133,8 +129,17 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 _WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_before")
 
 
+def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
+    """Whether current rows lack `field_loads` (a store merged before the field-level merge: re-merge it once)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.name} WHERE {FIELD_LOADS.name} IS NULL LIMIT 1)"
+    return bool(con.execute(sql).fetchone()[0])
+
+
 def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     keys = ", ".join(entity.natural_key)
+    if _merged_by_an_older_build(con, entity):
+        rebuild_canonical(con, [entity.name])
+        _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions}"
                 f" GROUP BY ALL")

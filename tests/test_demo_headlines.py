@@ -100,3 +100,16 @@ def test_child_seen_does_not_jump_when_the_census_arrives(demo: tuple[duckdb.Duc
         "SELECT count(*) FILTER (WHERE child_seen IS NULL) FROM assessment_facts WHERE start_date BETWEEN ? AND ?",
         [_years(truth)[1].start, _years(truth)[1].end]).fetchone()[0]
     assert not_recorded == 0, "assessments the Annex A lists cover keep their child seen"
+
+
+def test_ethnicity_page_finds_the_children_the_truth_made_inconsistent(
+        demo: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
+    """The issue's "0 children with more than one ethnicity recorded": the injected ones are found though later
+    extracts overwrote the differing value."""
+    from metrics.ethnicity import ethnicity_inconsistent_children
+
+    con, truth = demo
+    injected = {k["child_id"] for f in truth["faults"] if f["kind"] == "ethnicity_differs_between_records"
+                for k in f["keys"]}
+    assert injected, "the demo injects children whose ethnicity differs"
+    assert set(ethnicity_inconsistent_children(con)["child_id"]) == injected

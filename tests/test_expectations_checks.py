@@ -184,6 +184,17 @@ def _specific_breakers() -> list[Breaker]:
             "contacts": [valid_row("contacts", "bad:ethnicity")],
             "referrals": [valid_row("referrals", "bad:ethnicity", ethnicity="APKN")],
         }, children={"bad:ethnicity"}, count=2),
+        # F on the contact, M on the assessment (U on the referral is not a contradiction): two rows fail
+        Breaker("cross_table.sex_consistent", {
+            "contacts": [valid_row("contacts", "bad:sex")],
+            "referrals": [valid_row("referrals", "bad:sex", sex="U")],
+            "assessments": [valid_row("assessments", "bad:sex", sex="M")],
+        }, children={"bad:sex"}, count=2),
+        # born 1 Jun 2015 on the referral, 2 Jun 2015 on the episode: both rows fail
+        Breaker("cross_table.date_of_birth_consistent", {
+            "referrals": [valid_row("referrals", "bad:dob")],
+            "cin_episodes": [valid_row("cin_episodes", "bad:dob", date_of_birth=date(2015, 6, 2))],
+        }, children={"bad:dob"}, count=2),
     ]
 
 

@@ -200,3 +200,20 @@ def test_record_sources_name_the_file_of_each_field(files: dict[str, Path], tmp_
         "cin_census_2024-25.xml": "authorised_date, date_of_birth, disabled, ethnicity, factors, referral_date, sex",
     }
     assert set(sources["format"]) == {"annex_a", "cin_census"}
+
+
+def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: dict[str, Path],
+                                                                        tmp_path: Path) -> None:
+    """Rows without field_loads (the column added to an old store) were merged row-wise: the next load fixes them."""
+    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    con = duckdb.connect(str(store.resolve()))
+    con.execute("UPDATE assessments SET child_seen = NULL, team = NULL, field_loads = NULL")  # as the old merge left it
+    con.execute("UPDATE assessment_facts SET child_seen = NULL")
+    con.execute("CHECKPOINT")
+    con.close()
+    _load(store, [files["april"]])  # touches C1 only
+    c2 = _assessment(store, "C2")
+    assert (c2["child_seen"], c2["team"]) == (True, "Assess 1")
+    con = duckdb.connect(str(store.resolve()), read_only=True)
+    assert con.execute("SELECT child_seen FROM assessment_facts WHERE child_id = 'C2'").fetchall() == [(True,)]
+    con.close()

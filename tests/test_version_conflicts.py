@@ -18,15 +18,19 @@ D = date
 CHECK = "cross_table.ethnicity_consistent"
 
 
-def _referral(child: str, ethnicity: str | None, day: int = 5) -> dict:
-    return dict(child_id=child, referral_date=D(2024, 5, day), referral_source="6", sex="F", ethnicity=ethnicity,
-                date_of_birth=D(2015, 1, 1), team="East")
+def _referral(child: str, ethnicity: str | None, day: int = 5, sex: str = "F", born: date = D(2015, 1, 1)) -> dict:
+    return dict(child_id=child, referral_date=D(2024, 5, day), referral_source="6", sex=sex, ethnicity=ethnicity,
+                date_of_birth=born, team="East")
 
 
 # Extract of June: O is WBRI, K is APKN, M is NOBT. Extract of September (same referrals, later as-of):
 # O is now WIRI (the June value is overwritten in the current rows), K is still APKN, M is now MWBC.
-JUNE = {"referrals": [_referral("O", "WBRI"), _referral("K", "APKN", 6), _referral("M", "NOBT", 7)]}
-SEPTEMBER = {"referrals": [_referral("O", "WIRI"), _referral("K", "APKN", 6), _referral("M", "MWBC", 7)]}
+# S is F in June and M in September; B born 1 Jan 2015 in June, 10 Jan 2015 in September; N is U then F.
+JUNE = {"referrals": [_referral("O", "WBRI"), _referral("K", "APKN", 6), _referral("M", "NOBT", 7),
+                      _referral("S", "WBRI", 8), _referral("B", "WBRI", 9), _referral("N", "WBRI", 10, sex="U")]}
+SEPTEMBER = {"referrals": [_referral("O", "WIRI"), _referral("K", "APKN", 6), _referral("M", "MWBC", 7),
+                           _referral("S", "WBRI", 8, sex="M"), _referral("B", "WBRI", 9, born=D(2015, 1, 10)),
+                           _referral("N", "WBRI", 10)]}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +49,9 @@ def con(store: Path) -> duckdb.DuckDBPyConnection:
 
 def test_the_current_rows_agree_so_only_the_versions_show_the_conflict(con: duckdb.DuckDBPyConnection) -> None:
     current = con.execute("SELECT child_id, ethnicity FROM referrals ORDER BY child_id").fetchall()
-    assert current == [("K", "APKN"), ("M", "MWBC"), ("O", "WIRI")]  # one row per child: nothing to compare there
-    assert con.execute("SELECT count(*) FROM referrals_versions").fetchone()[0] == 6
+    assert current[:3] == [("B", "WBRI"), ("K", "APKN"), ("M", "MWBC")]  # one row per child: nothing to compare
+    assert ("O", "WIRI") in current
+    assert con.execute("SELECT count(*) FROM referrals_versions").fetchone()[0] == 12
 
 
 def test_ethnicity_page_counts_a_child_whose_extracts_disagree(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,3 +72,18 @@ def test_consistency_check_fails_on_each_version_that_disagrees(con: duckdb.Duck
     assert set(failures["child_id"]) == {"O"}
     assert sorted(failures["value"]) == ["WBRI (the child is recorded as WIRI elsewhere)",
                                          "WIRI (the child is recorded as WBRI elsewhere)"]
+
+
+@pytest.mark.parametrize(("check_id", "child", "values"), [
+    ("cross_table.sex_consistent", "S", ["F (the child is recorded as M elsewhere)",
+                                         "M (the child is recorded as F elsewhere)"]),
+    ("cross_table.date_of_birth_consistent", "B", ["2015-01-01 (the child is recorded as 2015-01-10 elsewhere)",
+                                                   "2015-01-10 (the child is recorded as 2015-01-01 elsewhere)"]),
+])
+def test_sex_and_birth_date_conflicts_across_extracts_are_found(con: duckdb.DuckDBPyConnection, check_id: str,
+                                                                 child: str, values: list[str]) -> None:
+    run = run_checks(con, CheckParams.from_store(con), check_ids=[check_id])
+    assert run.results.set_index("check_id").loc[check_id, "unexpected_count"] == 2  # N's U then F is no conflict
+    failures = run.failures[run.failures["check_id"] == check_id]
+    assert set(failures["child_id"]) == {child}
+    assert sorted(failures["value"]) == values

@@ -26,6 +26,12 @@ def _listed_only(sources: pd.DataFrame, listed: pd.DataFrame, entity: str) -> pd
     return sources.merge(wanted, on=keys, how="inner")
 
 
+def _as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Date columns shown as dates, not midnight timestamps."""
+    dated = [c for c in frame.columns if c.endswith("_date") or c == "as_of"]
+    return frame.assign(**{c: pd.to_datetime(frame[c], errors="coerce").dt.date for c in dated})
+
+
 def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
     """An expander listing, for each listed record, the file, format and as-of date that supplied each of its fields."""
     if listed.empty or "child_id" not in listed.columns or not may_see():
@@ -37,6 +43,6 @@ def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
             return
         children = tuple(sorted({str(c) for c in listed["child_id"].dropna()}))[:MAX_CHILDREN]
         sources = data.rows("metrics.provenance.record_sources", entity=entity, child_ids=children)
-        shown = _listed_only(sources, listed, entity)
+        shown = _as_dates(_listed_only(sources, listed, entity))
         audit_view(f"{entity}_sources", key, len(shown))  # a child-level view: one audit entry per opening
         table(shown, f"{entity}_sources", key, personal=True, rates=())
