@@ -273,3 +273,22 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
     fig.update_xaxes(type="category", title_text="Load")
     fig.update_yaxes(title_text="Failing expectations", rangemode="tozero")
     return fig
+
+
+def readiness_trend_chart(frame: pd.DataFrame) -> go.Figure:
+    """DfE errors and queries per CIN census file, by load date and file name: is the return getting cleaner?"""
+    fig = _figure("")
+    if frame.empty:
+        fig.update_layout(title=wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet"))
+        return fig
+    for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True)):
+        fig.add_trace(go.Scatter(x=part["file"], y=part["findings"], name=f"{name}s", mode="lines+markers",
+                                 line=dict(color=(VERMILION, BLUE)[i % 2]),
+                                 hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>"))
+    errors = frame[frame["rule_type"] == "error"]["findings"]
+    latest = int(errors.iloc[-1]) if len(errors) else 0
+    fig.update_layout(title=wrap_title(f"DfE errors and queries per CIN file: {latest:,} error"
+                                       f"{'' if latest == 1 else 's'} in the latest file"))
+    fig.update_xaxes(type="category", title_text="Loaded on, file")
+    fig.update_yaxes(title_text="Findings", rangemode="tozero")
+    return fig
