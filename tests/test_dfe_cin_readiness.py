@@ -47,6 +47,10 @@ def test_findings_are_stored_per_load_and_file(store: Path) -> None:
         ("8816", "K1", "Child[1]/CINdetails[1]"), ("8820", "K1", "Child[1]/CINdetails[2]")]
     assert (int(faulty["errors"]), int(faulty["queries"]), bool(faulty["ready"])) == (3, 1, False)
     assert list(rows.columns) == list(readiness.RETURN_ROW_COLUMNS)
+    from ui.downloads import readable_frame  # the CSV the officer works down
+
+    assert list(readable_frame(rows).columns) == ["LAchildID", "DfE rule", "Rule type", "DfE message", "Element path",
+                                                  "Values", "Source file", "Row number"]
     assert set(rows.source_file) == {"faulty_cin.xml"} and set(rows.row_number) == {1, 2}
     clean = files.loc["clean_cin.xml"]
     assert (int(clean["errors"]), int(clean["queries"]), bool(clean["ready"])) == (0, 0, True)

@@ -37,6 +37,10 @@ COLUMN_LABELS: dict[str, str] = {
     "centre": "Centre line",
     "signal": "SPC signal",
     "wd": "working days",
+    "la_child_id": "LAchildID",
+    "rule_code": "DfE rule",
+    "message": "DfE message",
+    "offending_values": "Values",
 }
 
 
