@@ -89,3 +89,7 @@ def test_page_shows_readiness_per_file_with_the_rows_behind_the_sensitive_toggle
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Errors that would block the return"] == "0"
     assert any("nothing blocks the return" in s.value for s in at.success)
+
+
+def test_a_store_from_before_has_no_cin_files_to_show() -> None:
+    assert list(readiness.return_files(duckdb.connect()).columns) == list(readiness.FILE_COLUMNS)

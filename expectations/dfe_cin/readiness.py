@@ -17,9 +17,17 @@ def _census_label(year: str) -> str:
     return f"(CASE WHEN {year} IS NULL THEN 'unknown' ELSE ({year} - 1) || '-' || lpad(({year} % 100)::VARCHAR, 2, '0') END)"
 
 
+FILE_COLUMNS: tuple[str, ...] = ("load_id", "source_file", "loaded_on", "census_year", "reference_date", "children",
+                                 "errors", "queries", "ready")
+
+
 def return_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per CIN census file loaded, newest first: load_id, source_file, loaded_on, census_year,
-    reference_date, children, errors, queries, ready (no error left)."""
+    reference_date, children, errors, queries, ready (no error left). Empty for a store written before
+    files were checked as submitted (it has no `dfe_rule_runs` until its next load)."""
+    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'dfe_rule_runs'").fetchall()[0][0]
+    if not present:
+        return pd.DataFrame(columns=list(FILE_COLUMNS))
     return con.execute(
         f"""SELECT r.load_id, r.source_file, CAST(l.loaded_at AS DATE) AS loaded_on,
                    {_census_label('r.collection_year')} AS census_year, r.reference_date, r.children,
