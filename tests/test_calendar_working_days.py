@@ -98,3 +98,12 @@ def test_an_empty_store_still_gets_2005_to_2030() -> None:
     create_schema(store)
     build_calendar(store)
     assert store.execute("SELECT min(day), max(day) FROM calendar").fetchall()[0] == (FIRST_DAY, LAST_DAY)
+
+
+def test_working_day_index_does_not_depend_on_the_span() -> None:
+    """Derived tables keep indexes: a calendar widened to 2003 gives every later day the index it had."""
+    narrow, wide = duckdb.connect(), duckdb.connect()
+    build_calendar(narrow)
+    build_calendar(wide, date(2003, 1, 1), date(2031, 12, 31))
+    sql = "SELECT day, working_day_index FROM calendar WHERE day BETWEEN DATE '2005-01-01' AND DATE '2030-12-31' ORDER BY day"
+    assert narrow.execute(sql).fetchall() == wide.execute(sql).fetchall()
