@@ -30,7 +30,8 @@ def per_load(trend: pd.DataFrame) -> pd.DataFrame:
     """Failing checks and failing rows per load and severity, from the per-check results."""
     failed = trend.assign(failed=~trend["success"].astype(bool),
                           failing_rows=trend["unexpected_count"].fillna(0).astype("int64"))
-    return (failed.groupby(["load_id", "severity"], as_index=False)
+    keys = ["load_id", "load"] if "load" in failed else ["load_id"]
+    return (failed.groupby([*keys, "severity"], as_index=False)
             .agg(as_of=("as_of", "max"), checks=("check_id", "count"), failed=("failed", "sum"),
                  failing_rows=("failing_rows", "sum")))
 
@@ -40,7 +41,9 @@ def trend() -> None:
     if frame.empty:
         st.info("The trend appears after the first load with checks.")
         return
-    chart(dq_trend_chart(per_load(frame)), per_load(frame), "data_quality_trend", key="dq_trend")
+    loads = per_load(frame)
+    x = "load" if "load" in loads else "load_id"  # the load's date and file name, not its internal id
+    chart(dq_trend_chart(loads, x=x), loads, "data_quality_trend", key="dq_trend")
 
 
 def failing_checks() -> None:

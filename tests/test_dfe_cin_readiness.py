@@ -93,3 +93,19 @@ def test_page_shows_readiness_per_file_with_the_rows_behind_the_sensitive_toggle
 
 def test_a_store_from_before_has_no_cin_files_to_show() -> None:
     assert list(readiness.return_files(duckdb.connect()).columns) == list(readiness.FILE_COLUMNS)
+
+
+def test_trend_charts_label_loads_by_date_and_file_in_load_order(store: Path) -> None:
+    import pandas as pd
+
+    from ui.charts import dq_trend_chart, readiness_trend_chart
+
+    fig = readiness_trend_chart(readiness.readiness_trend(_con(store)))
+    errors = next(t for t in fig.data if t.name == "errors")
+    assert [x.split(" ", 1)[1] for x in errors.x] == ["faulty_cin.xml", "clean_cin.xml"] and list(errors.y) == [3, 0]
+    assert "0 errors in the latest file" in fig.layout.title.text
+    # a later load whose label sorts first still comes last
+    loads = pd.DataFrame({"load_id": [1, 2], "load": ["2026-12-02 z.xml", "2026-12-02 a.xml"],
+                          "severity": ["error", "error"], "failed": [5, 1]})
+    fig = dq_trend_chart(loads, x="load")
+    assert list(fig.data[0].x) == ["2026-12-02 z.xml", "2026-12-02 a.xml"] and "down from 5" in fig.layout.title.text

@@ -259,13 +259,14 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
     if frame.empty:
         fig.update_layout(title=wrap_title("Failing expectations per load: no loads checked yet"))
         return fig
+    order = "load_id" if "load_id" in frame else x  # loads in the order they were made, whatever the label
+    frame = frame.sort_values([order, x])
     groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
     for i, (name, part) in enumerate(groups):
-        part = part.sort_values(x)
         fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=str(name), mode="lines+markers",
                                  line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
                                  hovertemplate=f"{name}, load %{{x}}: %{{y:,}}<extra></extra>"))
-    totals = frame.groupby(x)[y].sum().sort_index()
+    totals = frame.groupby(order, sort=True)[y].sum()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")
     fig.update_layout(title=wrap_title(f"Failing expectations per load: {int(last):,} on the latest load "
