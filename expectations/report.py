@@ -48,13 +48,16 @@ def dq_summary(con: duckdb.DuckDBPyConnection, load_id: int | None = None) -> pd
 
 
 def dq_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per load and check: load_id, as_of (latest extract date of the load), run_at, table_name, check_id,
-    severity, success, unexpected_count, unexpected_percent; oldest load first."""
+    """Per load and check: load_id, load (the load's date and file name, as people know it), as_of (latest
+    extract date of the load), run_at, table_name, check_id, severity, success, unexpected_count,
+    unexpected_percent; oldest load first."""
     return con.execute(
-        f"""SELECT r.load_id, l.as_of, r.run_at, r.table_name, r.check_id, r.severity, r.success,
-                   r.unexpected_count, r.unexpected_percent
+        f"""SELECT r.load_id, coalesce(l.load, 'load ' || r.load_id) AS load, l.as_of, r.run_at, r.table_name,
+                   r.check_id, r.severity, r.success, r.unexpected_count, r.unexpected_percent
             FROM dq_results r
-            LEFT JOIN (SELECT load_id, max(as_of) AS as_of FROM loads GROUP BY load_id) l USING (load_id)
+            LEFT JOIN (SELECT load_id, max(as_of) AS as_of,
+                              strftime(CAST(max(loaded_at) AS DATE), '%Y-%m-%d') || ' ' || max(source_file) AS load
+                       FROM loads GROUP BY load_id) l USING (load_id)
             ORDER BY r.load_id, {_table_rank('r.table_name')}, r.check_id"""
     ).df()
 

@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from ui import data
-from ui.charts import dq_trend_chart
 from ui.access import FAILING_ROWS
+from ui.charts import dq_trend_chart, readiness_trend_chart
 from ui.components import chart, may_see, page_header, require, section, sensitive_list, table
 from ui.downloads import download_csv
 
 FAILURE_COLUMNS = ["child_id", "source_file", "sheet", "row_number", "value", "problem"]
 REPORT = "expectations.report"
+READINESS = "expectations.dfe_cin.readiness"
 
 
 def summary() -> None:
@@ -30,7 +31,8 @@ def per_load(trend: pd.DataFrame) -> pd.DataFrame:
     """Failing checks and failing rows per load and severity, from the per-check results."""
     failed = trend.assign(failed=~trend["success"].astype(bool),
                           failing_rows=trend["unexpected_count"].fillna(0).astype("int64"))
-    return (failed.groupby(["load_id", "severity"], as_index=False)
+    keys = ["load_id", "load"] if "load" in failed else ["load_id"]
+    return (failed.groupby([*keys, "severity"], as_index=False)
             .agg(as_of=("as_of", "max"), checks=("check_id", "count"), failed=("failed", "sum"),
                  failing_rows=("failing_rows", "sum")))
 
@@ -40,7 +42,9 @@ def trend() -> None:
     if frame.empty:
         st.info("The trend appears after the first load with checks.")
         return
-    chart(dq_trend_chart(per_load(frame)), per_load(frame), "data_quality_trend", key="dq_trend")
+    loads = per_load(frame)
+    x = "load" if "load" in loads else "load_id"  # the load's date and file name, not its internal id
+    chart(dq_trend_chart(loads, x=x), loads, "data_quality_trend", key="dq_trend")
 
 
 def failing_checks() -> None:
@@ -72,10 +76,44 @@ def all_failures() -> None:
                      label="Download all failing rows (CSV)")
 
 
+def _file_label(files: pd.DataFrame) -> dict[int, str]:
+    return {int(r.load_id): f"{r.source_file} — census {r.census_year}, loaded {r.loaded_on:%Y-%m-%d}"
+            for r in files.itertuples()}
+
+
+def return_readiness() -> None:
+    """Per CIN census file: DfE errors that block the return, queries to explain, by rule, and the rows to fix."""
+    files = data.frame(f"{READINESS}.return_files")
+    if files.empty:
+        st.info("No CIN census file loaded yet: DfE's rules run on each CIN census file as it is loaded.")
+        return
+    labels = _file_label(files)
+    load_id = st.selectbox("CIN census file", list(labels), key="dq_return_file", format_func=labels.get)
+    chosen = files[files["load_id"] == load_id].iloc[0]
+    left, right = st.columns(2)
+    left.metric("Errors that would block the return", f"{int(chosen['errors']):,}", border=True,
+                help="Findings of DfE error rules on this file as submitted: fix each before the return goes in.")
+    right.metric("Queries to correct or explain", f"{int(chosen['queries']):,}", border=True,
+                 help="Findings of DfE query rules: correct them, or give DfE a reason.")
+    if int(chosen["errors"]) == 0:
+        st.success("No DfE error on this file: nothing blocks the return.")
+    by_rule = data.frame(f"{READINESS}.rule_counts", load_id)
+    if not by_rule.empty:
+        table(by_rule, f"dfe_rules_{chosen['source_file']}", key="dq_return_rules", rates=())
+    rows = data.rows(f"{READINESS}.return_rows", load_id)
+    sensitive_list(f"DfE findings in {chosen['source_file']}", rows, f"dfe_findings_{chosen['source_file']}",
+                   key="dq_return_rows", empty="No DfE finding on this file.", grant=FAILING_ROWS)
+    trend = data.frame(f"{READINESS}.readiness_trend")
+    chart(readiness_trend_chart(trend), trend, "dfe_readiness_trend", key="dq_return_trend")
+
+
 def render() -> None:
     page_header("Data quality", "What did the checks find on each load, and which rows need fixing at source?")
     if require("contacts", "referrals", "assessments", "cin_episodes", "recordings") is None:
         return
+    st.subheader("CIN census return readiness (DfE rules, per file as submitted)")
+    with section("Return readiness"):
+        return_readiness()
     with section("Data Docs"):
         url = data.call_pure(f"{REPORT}.data_docs_url")
         if url:

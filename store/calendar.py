@@ -1,9 +1,10 @@
 """The working-day calendar (England & Wales bank holidays) as a DuckDB table, covering every date the store holds.
 
 `calendar(day DATE, is_working_day BOOLEAN, working_day_index INTEGER, holiday VARCHAR)` has one
-row per day. `working_day_index` counts the working days on or before `day`, so the number of
-working days w with a < w <= b is `idx(b) - idx(a)`: the same day is 0, Friday to Monday is 1,
-and a weekend or bank-holiday start needs no special case.
+row per day. `working_day_index` counts the working days from 2005-01-01 up to and including `day`
+(negative before 2005), whatever span the table has, so the number of working days w with
+a < w <= b is `idx(b) - idx(a)`: the same day is 0, Friday to Monday is 1, and a weekend or
+bank-holiday start needs no special case. Indexes kept in derived tables stay valid when the span grows.
 
 It spans at least 2005–2030 and is widened to every event date in the canonical tables, every
 load's as-of and today, so no date the metrics or checks meet falls outside it (dates before 1900
@@ -13,6 +14,7 @@ or after 2099 are typing errors, reported by the checks, and do not stretch it f
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import duckdb
 import holidays
@@ -27,6 +29,11 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2099, 12, 31)  # the calendar is never
 
 def bank_holidays(first_year: int = FIRST_DAY.year, last_year: int = LAST_DAY.year) -> pd.DataFrame:
     """England & Wales bank holidays (one-off days included) from the `holidays` library."""
+    return _bank_holidays(first_year, last_year).copy()
+
+
+@lru_cache(maxsize=8)
+def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
     table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     frame = pd.DataFrame({"day": list(table.keys()), "holiday": list(table.values())})
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -55,7 +62,7 @@ def build_calendar(con: duckdb.DuckDBPyConnection, first: date | None = None, la
     """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`)."""
     if first is None or last is None:
         first, last = store_span(con)
-    con.register("bank_holidays_frame", bank_holidays(first.year, last.year))
+    con.register("bank_holidays_frame", bank_holidays(EARLIEST.year, LATEST.year))
     con.execute(
         f"""
         CREATE OR REPLACE {"TEMP " if temporary else ""}TABLE {table} AS
@@ -68,13 +75,18 @@ def build_calendar(con: duckdb.DuckDBPyConnection, first: date | None = None, la
                    h.holiday
             FROM days LEFT JOIN (SELECT day, string_agg(holiday, '; ') AS holiday
                                  FROM bank_holidays_frame GROUP BY day) h USING (day)
+        ), counted AS (
+            SELECT day, is_working_day, holiday,
+                   sum(CAST(is_working_day AS INTEGER)) OVER (ORDER BY day) AS since_earliest
+            FROM flagged
         )
         SELECT day, is_working_day,
-               CAST(sum(CAST(is_working_day AS INTEGER)) OVER (ORDER BY day) AS INTEGER) AS working_day_index,
+               CAST(since_earliest - (SELECT since_earliest FROM counted WHERE day = CAST(? AS DATE) - 1)
+                    AS INTEGER) AS working_day_index,
                holiday
-        FROM flagged ORDER BY day
+        FROM counted WHERE day >= CAST(? AS DATE) ORDER BY day
         """,
-        [first, last],
+        [EARLIEST, max(last, FIRST_DAY), FIRST_DAY, first],
     )
     con.unregister("bank_holidays_frame")
 

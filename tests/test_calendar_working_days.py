@@ -73,3 +73,37 @@ def test_weekends_are_never_working_days(con: duckdb.DuckDBPyConnection) -> None
 
 def test_outside_the_calendar_is_none(con: duckdb.DuckDBPyConnection) -> None:
     assert working_days_between(con, date(2004, 12, 31), date(2005, 1, 4)) is None
+
+
+def test_the_calendar_covers_every_date_the_store_holds_and_the_as_of() -> None:
+    """No horizon: an assessment started in 2003 and an extract dated 2032 are inside the calendar."""
+    from store.connection import create_schema
+
+    store = duckdb.connect()
+    create_schema(store)
+    store.execute("INSERT INTO assessments (child_id, start_date) VALUES ('c1', DATE '2003-06-02')")
+    store.execute("INSERT INTO loads (load_id, source_file, as_of) VALUES (1, 'x.xml', DATE '2032-03-31')")
+    build_calendar(store)
+    first, last = store.execute("SELECT min(day), max(day) FROM calendar").fetchall()[0]
+    assert (first, last) == (date(2003, 6, 2), date(2032, 3, 31))
+    # 2 June 2003 (Mon) to 9 June 2003 (Mon): 5 working days; Good Friday 2032 is 26 March
+    assert working_days_between(store, date(2003, 6, 2), date(2003, 6, 9)) == 5
+    assert store.execute("SELECT is_working_day FROM calendar WHERE day = DATE '2032-03-26'").fetchall()[0][0] is False
+
+
+def test_an_empty_store_still_gets_2005_to_2030() -> None:
+    from store.connection import create_schema
+
+    store = duckdb.connect()
+    create_schema(store)
+    build_calendar(store)
+    assert store.execute("SELECT min(day), max(day) FROM calendar").fetchall()[0] == (FIRST_DAY, LAST_DAY)
+
+
+def test_working_day_index_does_not_depend_on_the_span() -> None:
+    """Derived tables keep indexes: a calendar widened to 2003 gives every later day the index it had."""
+    narrow, wide = duckdb.connect(), duckdb.connect()
+    build_calendar(narrow)
+    build_calendar(wide, date(2003, 1, 1), date(2031, 12, 31))
+    sql = "SELECT day, working_day_index FROM calendar WHERE day BETWEEN DATE '2005-01-01' AND DATE '2030-12-31' ORDER BY day"
+    assert narrow.execute(sql).fetchall() == wide.execute(sql).fetchall()

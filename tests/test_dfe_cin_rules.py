@@ -3,6 +3,13 @@
 Each case names the element paths expected to fail; [] means the file passes the rule.
 Files are for the 2022-23 census (Year 2023, ReferenceDate 2023-03-31, period 2022-04-01 to 2023-03-31)
 unless the case says otherwise.
+
+Cross-check: every file in CASES was also run through DfE's validator (csc-validator-be-cin 0.1.13,
+rule set cin2022_23, that rule selected). It agrees on whether the rule fires in every case but
+three, where the wording is followed: 8568 'TRUE' (the validator lower-cases ReferralNFA; the
+schema's xs:boolean and our reading are case-sensitive), 8565 'CPPendDate after closure' (the
+wording lists CPPendDate; the validator drops its CPP finding), and rule 100, which the
+validator's report leaves out (its rule_100 run alone on the Header agrees).
 """
 
 from __future__ import annotations

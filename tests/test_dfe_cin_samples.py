@@ -4,10 +4,11 @@ Expected lists: tests/data/dfe_cin_expected.json, made by running the DfE CIN va
 (csc-validator-be-cin 0.1.13 from PyPI, its CinValidator, the rule set of the header Year, which is
 cin2022_23 for every sample) with tests/data/dfe_cin_expected.py. Where that validator departs from
 DfE's wording, the wording is followed and the case is listed in WORDING_OVER_VALIDATOR with why.
-Rule 100 (header-level) does not appear in the validator's child-level report, so it is derived by
-hand from the wording (ReferenceDate must equal 31 March of the header Year); for
-CIN_header_issues_100.xml it is confirmed by the validator's own sample output in
-samples/cin_census/expected/, which also reports 1103 and 8525 (the later 8525Q) for that file's child.
+Rule 100 (header-level) does not appear in the validator's child-level report (full_issue_df), so
+RULE_100 was obtained by running the validator's rule_100.validate directly on each file's Header
+table (test_engine.run_rule); it agrees with the wording (ReferenceDate must equal 31 March of the
+header Year). For CIN_header_issues_100.xml the validator's own sample output in
+samples/cin_census/expected/ also reports 100, 1103 and 8525 (the later 8525Q) for that file.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ CIN_SAMPLES = SAMPLES / "cin_census"
 EXPECTED = json.loads((Path(__file__).parent / "data" / "dfe_cin_expected.json").read_text(encoding="utf-8"))
 SAMPLE_FILES = sorted(name for name in EXPECTED if name.endswith(".xml"))
 
-# Hand-derived from the wording "<ReferenceDate> must be present and must equal 31 March of the collection year".
+# The validator's rule_100 run on each Header (see above); the wording: "<ReferenceDate> must be present and must
+# equal 31 March of the collection year".
 RULE_100 = {"BAR_cin_2022.xml": False, "CIN_Census_2021.xml": False, "CIN2rows.xml": True,
             "CIN_Census_2021_no_assessment_factors.xml": True, "CIN_Census_2024.xml": True,
             "CIN_Census_2026.xml": True, "CIN_header_issues_100.xml": True, "fake_CIN_data.xml": True}

@@ -61,6 +61,8 @@ def test_trend_shows_the_check_getting_better(con) -> None:
     trend = report.dq_trend(con)
     sex = trend[trend["check_id"] == SEX_MISSING]
     assert sex["load_id"].tolist() == [1, 2]
+    files = dict(con.execute("SELECT load_id, source_file FROM loads").fetchall())
+    assert [label.split(" ", 1)[1] for label in sex["load"]] == [files[1], files[2]]  # load date and file name
     assert sex["unexpected_count"].tolist() == [3, 2]
     assert pd.to_datetime(sex["as_of"]).dt.date.tolist() == [date(2024, 6, 30), date(2024, 7, 31)]
     assert {"run_at", "table_name", "severity", "success", "unexpected_percent"} <= set(trend.columns)

@@ -327,13 +327,14 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
     if frame.empty:
         fig.update_layout(title=wrap_title("Failing expectations per load: no loads checked yet"))
         return fig
+    order = "load_id" if "load_id" in frame else x  # loads in the order they were made, whatever the label
+    frame = frame.sort_values([order, x])
     groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
     for i, (name, part) in enumerate(groups):
-        part = part.sort_values(x)
         fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=plain(name), mode="lines+markers",
                                  line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
                                  hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>"))
-    totals = frame.groupby(x)[y].sum().sort_index()
+    totals = frame.groupby(order, sort=True)[y].sum()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")
     fig.update_layout(title=wrap_title(f"Failing expectations per load: {int(last):,} on the latest load "
@@ -409,4 +410,23 @@ def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
                           "<extra>" + name + "</extra>"))
     fig.update_xaxes(title_text="Rate (%) with 95% interval", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(type="category", autorange="reversed")
+    return fig
+
+
+def readiness_trend_chart(frame: pd.DataFrame) -> go.Figure:
+    """DfE errors and queries per CIN census file, by load date and file name: is the return getting cleaner?"""
+    fig = _figure("")
+    if frame.empty:
+        fig.update_layout(title=wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet"))
+        return fig
+    for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True)):
+        fig.add_trace(go.Scatter(x=part["file"].map(plain), y=part["findings"], name=f"{name}s", mode="lines+markers",
+                                 line=dict(color=(VERMILION, BLUE)[i % 2]),
+                                 hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>"))
+    errors = frame[frame["rule_type"] == "error"]["findings"]
+    latest = int(errors.iloc[-1]) if len(errors) else 0
+    fig.update_layout(title=wrap_title(f"DfE errors and queries per CIN file: {latest:,} error"
+                                       f"{'' if latest == 1 else 's'} in the latest file"))
+    fig.update_xaxes(type="category", title_text="Loaded on, file")
+    fig.update_yaxes(title_text="Findings", rangemode="tozero")
     return fig

@@ -43,6 +43,10 @@ COLUMN_LABELS: dict[str, str] = {
     "wd": "working days",
     "measure": "Measure",
     "period": "Period",
+    "la_child_id": "LAchildID",
+    "rule_code": "DfE rule",
+    "message": "DfE message",
+    "offending_values": "Values",
 }
 # Code columns and the names a reader needs beside them (a `<column>_name` column follows the code).
 CODE_NAMES: dict[str, dict[str, str]] = {
