@@ -232,6 +232,13 @@ def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_sessio
         new = entries(audit_log)[before:]
         assert [(e["event"], e["user"], e["what"], e["rows"]) for e in new] == [
             ("view_list", "ana@council.example", "re_referred_children", 3)]
+        with page.expect_download(timeout=TIMEOUT_MS) as info:  # the list's own download: audited too
+            page.locator('[data-testid="stExpanderDetails"] [data-testid="stDownloadButton"] button').first.click()
+        assert CHILD_ID.search(Path(info.value.path()).read_text(encoding="utf-8-sig"))
+        settle(page)
+        time.sleep(1)
+        assert [(e["event"], e["what"], e["rows"]) for e in entries(audit_log)[before + 1:]] == [
+            ("download_rows", "re_referred_children", 3)]
         assert not CHILD_ID.search(audit_log.read_text())
         page.get_by_role("button", name="Sign out").click()
         end = page.get_by_role("button", name="End session")  # the provider's RP-initiated logout page
