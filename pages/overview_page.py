@@ -8,7 +8,7 @@ import streamlit as st
 from ui import data
 from ui.benchmarks import authority_name, benchmark_section, benchmarks, year_label
 from ui.charts import sparkline
-from ui.components import chart, first_row, page_header, rate_tile, require, section, table
+from ui.components import chart, first_row, page_header, rate_tile, require, section, table, withheld
 from ui.filters import View
 from ui.formatting import count, pct, points_change
 from ui.headlines import HEADLINES, Headline
@@ -29,7 +29,7 @@ def headline_tile(headline: Headline, view: View) -> None:
     if not current.get("denominator"):
         st.caption(f"No {headline.what} in this period for {view.scope}.")
         return
-    monthly = data.with_spc(headline.rate(view.period, view.filters, by="month"))
+    monthly = withheld(data.with_spc(headline.rate(view.period, view.filters, by="month")))
     signals = monthly["signal"].notna().sum() if "signal" in monthly else 0
     st.plotly_chart(sparkline(monthly), key=f"overview_{headline.key}_spark", config={"displayModeBar": False})
     if signals:

@@ -9,8 +9,8 @@ import streamlit as st
 
 from ui import data
 from ui.charts import count_bar
-from ui.components import (breakdown, chart, drilldown, headline, missing_entities, nothing_matches, page_header,
-                           require, section, sensitive_list, trend)
+from ui.components import (breakdown, chart, count_tile, drilldown, headline, missing_entities, nothing_matches,
+                           page_header, require, section, sensitive_list, trend)
 from ui.filters import View
 from ui.formatting import decimal
 
@@ -62,7 +62,7 @@ def assessments(view: View) -> None:
             drilldown(metric, view, ASSESSMENT_LABEL, key="tl_drill")
     with section("Open assessments overdue"):
         overdue = data.rows("metrics.timeliness.open_assessments_overdue", filters=view.filters)
-        st.metric("Open assessments already past 45 working days", f"{len(overdue):,}", border=True,
+        count_tile("Open assessments already past 45 working days", len(overdue), border=True,
                   help="Still open at the extract date; shown apart from those completed late.")
         sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
                        key="tl_overdue", empty="No open assessment is past 45 working days.")
@@ -92,7 +92,7 @@ def recordings(state: data.StoreState, view: View) -> None:
             drilldown(metric, view, label, key="tl_rec_drill")
     with section("Backlog"):
         backlog = data.rows("metrics.timeliness.recording_backlog", filters=view.filters)
-        st.metric("Events not yet written up", f"{len(backlog):,}", border=True)
+        count_tile("Events not yet written up", len(backlog), border=True)
         sensitive_list("events not yet written up", backlog, "recording_backlog", key="tl_backlog",
                        empty="Every recorded event has been written up.")
 
