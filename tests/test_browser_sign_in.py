@@ -36,9 +36,11 @@ SETTLED = """() => {
     return done && wasDone;
 }"""
 
+PROVIDER = Path(sys.executable).parent / "oidc-provider-mock"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser-deps)"),
+    pytest.mark.skipif(not PROVIDER.exists(), reason="oidc-provider-mock is not installed (requirements.txt)"),
 ]
 
 
@@ -76,7 +78,7 @@ def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     claims = [json.dumps({"sub": sub, "email": f"{sub}@council.example", "name": sub.title(), "roles": roles})
               for sub, roles in USERS.items()]
-    args = [str(Path(sys.executable).parent / "oidc-provider-mock"), "--port", str(port), "--host", "127.0.0.1"]
+    args = [str(PROVIDER), "--port", str(port), "--host", "127.0.0.1"]
     for claim in claims:
         args += ["--user-claims", claim]
     log = (tmp_path_factory.getbasetemp() / f"oidc-{port}.log").open("wb")
