@@ -24,7 +24,7 @@ data/demo.duckdb: $(VENV)/.installed
 demo: data/demo.duckdb
 
 run: demo
-	$(PY) -m streamlit run dashboard.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run dashboard.py --server.port $(PORT) --server.address localhost --server.headless true
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

@@ -29,7 +29,7 @@ def _small(values: pd.DataFrame, threshold: int) -> pd.DataFrame:
 
 def _protect_lines(values: np.ndarray, hidden: np.ndarray, axes: Sequence[int]) -> np.ndarray:
     """Secondary suppression: while a line (column, or row with axis 1) that adds up to a published total has
-    exactly one hidden cell, also hide its smallest shown non-zero cell, so the total cannot give the hidden one away."""
+    exactly one hidden cell, also hide its smallest shown non-zero cell, so the total cannot give that one away."""
     hidden = hidden.copy()
     changed = True
     while changed:

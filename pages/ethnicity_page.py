@@ -10,8 +10,8 @@ import streamlit as st
 from metrics.params import ETHNICITY_READABLE_SHARE, MIN_DENOMINATOR
 from ui import data
 from ui.charts import completeness_bar, gaps_chart, makeup_chart
-from ui.components import (chart, headline, nothing_matches, page_header, require, section,
-                           sensitive_list, table, trend)
+from ui.components import (chart, count_tile, headline, nothing_matches, page_header, require, section,
+                           sensitive_list, shown_counts, table, trend)
 from ui.filters import View
 from ui.formatting import count, pct
 
@@ -33,11 +33,13 @@ def gaps(current: dict[str, Any]) -> None:
     """The records without a known code, split the way the DfE reports them."""
     columns = st.columns(len(PARTS))
     total = current.get("denominator") or 0
+    known = {"known": current.get("numerator")} if "numerator" in current else {}
+    shown = shown_counts({key: current.get(key) for key, _ in PARTS} | known)  # 'c' in the publishable view
     for column, (key, label) in zip(columns, PARTS):
         value = current.get(key)
         share = (float(value) / total * 100) if total and value is not None else float("nan")
-        column.metric(label, count(value), border=True)
-        column.caption(f"{pct(share)} of {count(total)}")
+        column.metric(label, shown[key], border=True)
+        column.caption(f"{pct(share) if shown[key] != 'c' else 'c'} of {count(total)}")
 
 
 def by_team(metric: Any, view: View, label: str) -> None:
@@ -151,7 +153,7 @@ def render() -> None:
     st.subheader("Children recorded with different ethnicities")
     with section("Inconsistent records"):
         total = data.call("metrics.ethnicity.count_ethnicity_inconsistent_children", filters=view.filters)
-        st.metric("Children with more than one ethnicity recorded", count(total), border=True)
+        count_tile("Children with more than one ethnicity recorded", total, border=True)
         frame = data.rows("metrics.ethnicity.ethnicity_inconsistent_children", filters=view.filters,
                           limit=LIST_LIMIT)
         if total > LIST_LIMIT:

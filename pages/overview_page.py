@@ -10,7 +10,7 @@ from ui.benchmarks import authority_name, benchmark_section, benchmarks, year_la
 from ui.charts import sparkline
 from metrics.params import MIN_DENOMINATOR
 from metrics.registry import good_direction, scope_note
-from ui.components import first_row, monthly_series, page_header, rate_tile, require, section, table
+from ui.components import first_row, monthly_series, page_header, rate_tile, require, section, table, withheld
 from ui.filters import View
 from ui.formatting import count, delta_colour, pct, points_change
 from ui.headlines import HEADLINES, Headline
@@ -33,7 +33,7 @@ def headline_tile(headline: Headline, view: View) -> None:
     if not current.get("denominator"):
         st.caption(f"No {headline.what} in this period for {view.scope}.")
         return
-    monthly = monthly_series(headline.rate, view, headline.code, **headline.provisional)
+    monthly = withheld(monthly_series(headline.rate, view, headline.code, **headline.provisional))
     signals = monthly["signal"].notna().sum() if "signal" in monthly else 0
     st.plotly_chart(sparkline(monthly), key=f"overview_{headline.key}_spark", config={"displayModeBar": False})
     notes = []

@@ -9,8 +9,8 @@ import streamlit as st
 
 from ui import data
 from ui.charts import count_bar
-from ui.components import (breakdown, chart, drilldown, headline, missing_entities, nothing_matches, page_header,
-                           require, section, sensitive_list, trend)
+from ui.components import (breakdown, chart, count_tile, drilldown, headline, missing_entities, nothing_matches,
+                           page_header, require, section, sensitive_list, trend)
 from ui.filters import View
 from ui.formatting import decimal
 from ui.provenance import record_sources
@@ -96,15 +96,15 @@ def point_in_time(state: data.StoreState, view: View) -> None:
     if state.has("assessments"):
         with section("Open assessments overdue"):
             overdue = data.rows("metrics.timeliness.open_assessments_overdue", filters=view.filters)
-            st.metric(f"Open assessments past 45 working days, as at {as_of:%d %b %Y}", f"{len(overdue):,}",
-                      border=True, help="Still open at the as-of date; shown apart from those completed late.")
+            count_tile(f"Open assessments past 45 working days, as at {as_of:%d %b %Y}", len(overdue), border=True,
+                       help="Still open at the as-of date; shown apart from those completed late.")
             sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
                            key="tl_overdue", empty="No open assessment is past 45 working days.")
             record_sources("assessments", overdue, key="tl_overdue_sources")
     if state.has("recordings"):
         with section("Backlog"):
             backlog = data.rows("metrics.timeliness.recording_backlog", filters=view.filters)
-            st.metric(f"Events not yet written up, as at {as_of:%d %b %Y}", f"{len(backlog):,}", border=True)
+            count_tile(f"Events not yet written up, as at {as_of:%d %b %Y}", len(backlog), border=True)
             sensitive_list("events not yet written up", backlog, "recording_backlog", key="tl_backlog",
                            empty="Every recorded event has been written up.")
 

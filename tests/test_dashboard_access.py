@@ -274,3 +274,21 @@ def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(monkeypatch: pyt
                 assert not [v for v in numbers if 1 <= v <= 4], (measure, by, column)
                 checked += 1
     assert checked >= 40
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                                   audit_log: Path, page: str) -> None:
+    from metrics.privacy import COUNT_COLUMNS
+
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
+    at.toggle(key="publishable_view").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    for tile in at.metric:
+        assert not re.fullmatch(r"[1-4]", str(tile.value)), (page, tile.label, tile.value)
+    for caption in at.caption:  # "21.5% (3 of 10)" under a tile
+        assert not re.search(r"\((?:[1-4]) of ", caption.value), (page, caption.value)
+    for frame in at.dataframe:
+        for column in (c for c in COUNT_COLUMNS if c in frame.value.columns):
+            numbers = [int(float(v)) for v in frame.value[column] if re.fullmatch(r"\d+(\.0+)?", str(v))]
+            assert not [v for v in numbers if 1 <= v <= 4], (page, column)

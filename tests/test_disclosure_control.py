@@ -45,7 +45,8 @@ def test_numeric_version_for_charts_blanks_the_same_cells() -> None:
 
 def test_threshold_is_a_setting() -> None:
     frame = pd.DataFrame({"month": ["Jan", "Feb", "Mar"], "count": [8, 12, 5]})
-    assert rows(publishable(frame, threshold=10)) == [["Jan", C], ["Feb", 12], ["Mar", C]]  # 8 and 5: two hidden protect each other
+    # 8 and 5 are below 10: two hidden cells protect each other, so 12 stays
+    assert rows(publishable(frame, threshold=10)) == [["Jan", C], ["Feb", 12], ["Mar", C]]
     assert rows(publishable(frame, threshold=5)) == [["Jan", 8], ["Feb", 12], ["Mar", 5]]  # 5 is not below 5
 
 

@@ -164,6 +164,32 @@ def publishable_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def withheld(frame: pd.DataFrame) -> pd.DataFrame:
+    """For a chart drawn outside `chart()`: in the publishable view, withheld cells blank (NA); else the frame."""
+    from metrics.privacy import suppress_small_counts
+
+    return suppress_small_counts(frame, access.threshold()) if access.publishable_view() else frame
+
+
+def count_tile(label: str, value: int, **kwargs: Any) -> None:
+    """A tile showing a count of children or events: 'c' for 1 to threshold-1 in the publishable view."""
+    small = access.publishable_view() and 0 < int(value) < access.threshold()
+    st.metric(label, SUPPRESSED if small else f"{int(value):,}", **kwargs)
+
+
+def shown_counts(parts: dict[str, Any]) -> dict[str, str]:
+    """Counts that add up to a published total, as shown: formatted, or in the publishable view 'c' where withheld
+    (with a partner, so the total cannot give a lone one away)."""
+    from metrics.privacy import suppression_mask
+
+    text = {k: count(v) for k, v in parts.items()}
+    if not access.publishable_view():
+        return text
+    frame = pd.DataFrame({"count": [0 if is_missing(v) else int(v) for v in parts.values()]}, index=list(parts))
+    hidden = suppression_mask(frame, access.threshold())["count"]
+    return {k: SUPPRESSED if hidden[k] else t for k, t in text.items()}
+
+
 def _needs_suppression(frame: pd.DataFrame) -> bool:
     from metrics.privacy import suppression_mask
 
