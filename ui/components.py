@@ -122,13 +122,17 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
 
 
 CHART_DATA_LABEL = "Chart data as a table"
+# Plotly's toolbar keeps only "Download plot as a PNG": each of its other buttons would be one more stop for
+# every chart on the way through a page by keyboard, and the table gives the figures exactly.
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": [
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]}
 
 
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
           labels: dict[str, dict[str, str]] | None = None) -> None:
     """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of exactly its data."""
-    # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.5:1.
-    st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False}, theme=None)
+    # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.8:1.
+    st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG, theme=None)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
     download_csv(frame, name, key=f"{key}_csv", label="Download this chart's data (CSV)")
