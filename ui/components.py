@@ -131,8 +131,7 @@ CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": [
 def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
           labels: dict[str, dict[str, str]] | None = None) -> None:
     """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of exactly its data."""
-    # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.8:1.
-    st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG, theme=None)
+    st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
     download_csv(frame, name, key=f"{key}_csv", label="Download this chart's data (CSV)")
