@@ -191,3 +191,13 @@ def test_a_2000_to_2099_link_is_clamped_to_the_stores_data(monkeypatch: pytest.M
     assert date(2000, 1, 1) < start <= date(2023, 12, 1) and date(2025, 3, 31) <= end < date(2026, 1, 1)
     assert at.query_params["from"] == start.isoformat() and at.query_params["to"] == end.isoformat()
     assert any("beyond the loaded data" in c.value for c in at.sidebar.caption)
+
+
+def test_chart_text_is_set_on_each_figure_at_aa_contrast() -> None:
+    """Streamlit's chart theme draws axis labels in #808495 (3.8:1) unless the figure sets its own colour."""
+    frame = pd.DataFrame({"team": ["A", "B"], "numerator": [3, 1], "denominator": [10, 10], "rate": [30.0, 10.0]})
+    fig = charts.breakdown_bar(frame, "team", "By team", overall=20.0)
+    colours = {fig.layout.font.color, fig.layout.title.font.color, fig.layout.xaxis.tickfont.color,
+               fig.layout.yaxis.tickfont.color, fig.layout.xaxis.title.font.color, fig.layout.annotations[0].font.color}
+    assert len(colours) == 1 and None not in colours
+    assert contrast(colours.pop(), "#FFFFFF") >= 4.5
