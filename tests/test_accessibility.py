@@ -173,8 +173,13 @@ def test_direction_of_a_change_is_said_in_words() -> None:
 def test_data_bounds_are_whole_months_up_to_the_extract_date() -> None:
     spans = {"referrals": {"earliest": date(2023, 6, 16), "latest": date(2025, 3, 20), "rows": 5},
              "contacts": {"earliest": None, "latest": None, "rows": 0}}
-    assert data_bounds(spans, Period(date(2024, 4, 1), date(2025, 3, 31))) == (date(2023, 6, 1), date(2025, 3, 31))
+    default = Period(date(2024, 4, 1), date(2025, 3, 31))
+    assert data_bounds(spans, default) == (date(2023, 6, 1), date(2025, 3, 31))
     assert data_bounds({"referrals": {"earliest": None, "latest": None}}, Period(*PERIOD)) is None
+    # Mistyped dates (a recording in 1923, a contact in 2035, as in the synthetic demo) do not stretch it.
+    spans |= {"recordings": {"earliest": date(1923, 4, 11), "latest": date(2025, 3, 1)},
+              "contacts": {"earliest": date(2023, 7, 1), "latest": date(2035, 8, 21)}}
+    assert data_bounds(spans, default, today=date(2025, 5, 14)) == (date(2023, 6, 1), date(2025, 5, 31))
 
 
 def test_clamp_to_data_cuts_a_century_and_says_so() -> None:
