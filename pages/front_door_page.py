@@ -64,7 +64,7 @@ def source_mix(view: View) -> None:
     name = REFERRAL_SOURCES.get(str(top["contact_source"]), str(top["contact_source"]))
     title = f"Where contacts come from: {name} the largest source ({decimal(top['share'])}% of contacts)"
     chart(count_bar(frame, "contact_source", "contacts", title, share="share", labels=REFERRAL_SOURCES), frame,
-          "contact_source_mix", key="fd_mix")
+          "contact_source_mix", key="fd_mix", labels={"contact_source": REFERRAL_SOURCES})
 
 
 def render() -> None:

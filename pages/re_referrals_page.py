@@ -61,7 +61,7 @@ def after_closure(view: View) -> None:
     title = extremes_title("Closures followed by a referral within 12 months", frame, "closure_reason",
                            "closure reason", CLOSURE_NAMES)
     chart(breakdown_bar(frame, "closure_reason", title, overall=overall, labels=CLOSURE_NAMES), frame,
-          "re_referral_after_closure_by_reason", key="rr_after_closure")
+          "re_referral_after_closure_by_reason", key="rr_after_closure", labels={"closure_reason": CLOSURE_NAMES})
 
 
 def closure_gap(view: View) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 # Selectors are Streamlit's data-testid attributes (stable across releases, unlike its generated class names).
-# - help "?" buttons beside labels and tile titles: 16 px icons, given a 24x24 px target (2.5.8 Target Size);
+# - help "?" buttons beside labels and tile titles: 16 px icons, given a 24x24 px target (2.5.8 Target Size),
+#   its extra 4 px a side taken back by a negative margin so that tile titles keep their room;
 # - the day / month / year fields of a date input: 18x20 px each, widened to 24x24 px;
 # - keyboard focus: a 3 px outline in the theme's blue on every focused control (2.4.7 Focus Visible,
 #   2.4.13 Focus Appearance), where Streamlit's own focus ring is faint or absent.
 STYLE = """<style>
-[data-testid="stTooltipHoverTarget"] button { min-width: 24px; min-height: 24px;
+[data-testid="stTooltipHoverTarget"] button { min-width: 24px; min-height: 24px; margin: -4px;
     display: inline-flex; align-items: center; justify-content: center; }
 [data-testid="stDateInputField"] [role="spinbutton"] { min-width: 24px; min-height: 24px;
     display: inline-flex; align-items: center; justify-content: center; }

@@ -15,6 +15,9 @@ from metrics.params import MIN_DENOMINATOR
 OKABE_ITO: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, YELLOW, BLACK = OKABE_ITO
 GREY = "#8C8C8C"
+# Chart text colour, set on each figure (not only in the template) so that Streamlit's chart theme, whose grey
+# axis labels are #808495 (3.8:1 on white), does not replace it: #1F2933 is 14.7:1 (WCAG 1.4.3).
+INK = "#1F2933"
 TEMPLATE = "frontdoor"
 
 # SPC signals are marked by a diamond and a word beside it as well as by colour (WCAG 1.4.1).
@@ -63,7 +66,9 @@ def _figure(title: str, height: int = 360) -> go.Figure:
     lines = wrapped.count("<br>") + 1 if wrapped else 0
     # Room at the top for the title's lines and, under them, a one-line legend.
     fig.update_layout(template=TEMPLATE, title=wrapped, height=height + 22 * max(lines - 1, 0),
-                      margin=dict(t=36 + 22 * lines))
+                      margin=dict(t=36 + 22 * lines), font_color=INK, title_font_color=INK, legend_font_color=INK)
+    fig.update_xaxes(tickfont_color=INK, title_font_color=INK)
+    fig.update_yaxes(tickfont_color=INK, title_font_color=INK)
     return fig
 
 
@@ -194,7 +199,7 @@ def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: f
                          hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
     if overall is not None and pd.notna(overall):
         fig.add_vline(x=overall, line=dict(color=ORANGE, dash="dash", width=2),
-                      annotation_text=f"All: {overall:.1f}%", annotation_position="top")
+                      annotation_text=f"All: {overall:.1f}%", annotation_position="top", annotation_font_color=INK)
     fig.update_xaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
     fig.update_yaxes(type="category")
     return fig

@@ -197,6 +197,10 @@ def _needs_suppression(frame: pd.DataFrame) -> bool:
 
 
 CHART_DATA_LABEL = "Chart data as a table"
+# Plotly's toolbar keeps only "Download plot as a PNG": each of its other buttons would be one more stop for
+# every chart on the way through a page by keyboard, and the table gives the figures exactly.
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": [
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]}
 
 
 def _period_text() -> str | None:
@@ -214,8 +218,7 @@ def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
                    "the small numbers withheld ('c').")
         table(frame, name, key=key, rates=(), measure=measure)
         return
-    # theme=None: the house template (AA-contrast labels), not Streamlit's, whose grey axis labels are 3.5:1.
-    st.plotly_chart(fig, key=f"{key}_chart", config={"displaylogo": False}, theme=None)
+    st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
     download_csv(publishable_frame(frame) if access.publishable_view() else frame, name, key=f"{key}_csv",

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+from metrics.coverage import PLAUSIBLE_FROM
 from metrics.params import Filters, Period
 from ui import data
 from ui.formatting import md_text, period_label
@@ -74,16 +75,22 @@ def _clamp(day: date) -> date:
     return min(max(day, EARLIEST), LATEST)
 
 
-def data_bounds(spans: dict[str, dict[str, object]], default: Period) -> tuple[date, date] | None:
-    """The dates the store covers, in whole months: from the month of its earliest event to the end of the month
-    of its latest event or of the default period (the extract date), whichever is later; None when it has no events."""
-    earliest = [s["earliest"] for s in spans.values() if isinstance(s.get("earliest"), date)]
-    latest = [s["latest"] for s in spans.values() if isinstance(s.get("latest"), date)]
-    if not earliest or not latest:
+def data_bounds(spans: dict[str, dict[str, object]], default: Period,
+                today: date | None = None) -> tuple[date, date] | None:
+    """The dates the store covers, in whole months; None when it has no events.
+
+    From the month of its earliest event (dates before 1990 are errors the checks flag, and are passed over)
+    to the end of the month of its latest event, the default period's end (the extract date) or today,
+    whichever comes first after the default period: a mistyped event in 2035 does not stretch it.
+    """
+    firsts = [s["earliest"] for s in spans.values() if isinstance(s.get("earliest"), date)]
+    lasts = [s["latest"] for s in spans.values() if isinstance(s.get("latest"), date)]
+    if not firsts or not lasts:
         return None
-    last = max(max(latest), default.end)
+    first = min([d for d in firsts if d >= PLAUSIBLE_FROM] or firsts)
+    last = max(default.end, min(max(lasts), today or date.today()))
     month_end = date(last.year, last.month, calendar.monthrange(last.year, last.month)[1])
-    return min(earliest).replace(day=1), month_end
+    return first.replace(day=1), month_end
 
 
 def clamp_to_data(start: date, end: date, bounds: tuple[date, date] | None) -> tuple[date, date, str | None]:

@@ -14,14 +14,18 @@ from metrics.privacy import SUPPRESSED as SUPPRESSION_MARK  # noqa: F401 - one p
 from metrics.privacy import publishable
 
 # Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, which turns off links,
-# images, emphasis, HTML, LaTeX ($), Streamlit's :colour[...] directives and bare-URL links (`https\://`, `www\.`).
+# images, emphasis, HTML, LaTeX ($) and Streamlit's :colour[...] directives.
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GFM turns bare URLs and e-mail addresses into links whatever the escapes: an invisible word joiner (U+2060)
+# before "://", inside "www." and before "@" stops it and leaves the text as it reads.
+_AUTOLINK = re.compile(r"(?i)(?=://)|(?<=w)(?=ww\.)|(?=@)")
+WORD_JOINER = "\u2060"
 
 
 def md_text(value: Any) -> str:
     """Text from the data or the URL made safe to put inside Markdown: shown as typed, never as a link, image or formula."""
     flat = " ".join(str(value).split())  # no line breaks: no headings, lists or code blocks either
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", flat)
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, flat))
 
 
 def is_missing(value: Any) -> bool:
