@@ -320,3 +320,23 @@ def test_without_sign_in_a_server_on_all_interfaces_refuses(tmp_path: Path, brow
     assert text.strip().startswith("Refusing to serve: no sign-in is configured") and sidebar == 0
     assert "Re-referral" not in text and not CHILD_ID.search(text)
     assert "Refusing to serve" in log_path.read_text()
+
+
+def test_every_page_passes_axe_signed_in(dashboard: tuple[str, Path], browser: object) -> None:
+    """Issue 15 signed in: axe (WCAG 2.2 AA) on every page an admin sees, the Audit page and sign-out button included."""
+    from a11y import assert_accessible
+
+    url, _ = dashboard
+    page = sign_in(browser, url, "boss")
+    failures = []
+    try:
+        page.set_viewport_size({"width": 1440, "height": 900})
+        for path in [*PAGES, "audit"]:
+            visit(page, url, path)
+            try:
+                assert_accessible(page, f"signed_in_{path or 'overview'}")
+            except AssertionError as exc:
+                failures.append(str(exc))
+    finally:
+        page.context.close()
+    assert not failures, "\n\n".join(failures)
