@@ -29,13 +29,13 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
 - **Extract date.** "After the extract date" means after the as-of date of the extract the row came
   from (its `as_of`; never later than the store's latest as-of date in `loads`): a date after the
   extract that carries it is impossible, and an assessment still open at that extract's date
-  is measured to it (8670Q).
+  is measured to it (the open-assessment check).
 - **Which rows.** Record checks look at the store's current rows (one per natural key).
   File checks (*rows_rejected*, *duplicates_in_extract*) look at the files loaded since the previous
   validation, so each load reports on its own extracts.
 - **Ethnicity completeness threshold.** Default {DEFAULT_ETHNICITY_THRESHOLD:.0%}; set
   `FRONTDOOR_ETHNICITY_THRESHOLD` (0–1 or a percentage) or `--ethnicity-threshold`.
-- **Working days** (8670Q) come from the store's `calendar` table: days after the start up to and
+- **Working days** (the open-assessment check) come from the store's `calendar` table: days after the start up to and
   including the extract date, Monday–Friday less England & Wales bank holidays (a start 45 working
   days before the extract date passes, 46 fails).
 - **Data Docs** (counts only, no child-level values) are built after each validation beside the

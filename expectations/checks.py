@@ -143,7 +143,8 @@ def _date_checks(table: str) -> list[Check]:
         title="No duplicate rows in an extract",
         description=(f"Rows of one extract (loaded since the previous validation) that share the {noun}'s key "
                      f"({key}) with another row of the same extract. Only the last one is kept"
-                     + (": two referrals of a child on one day are one referral, not a re-referral (DfE 8820)"
+                     + (": two referrals of a child on one day are one referral, not a re-referral"
+                        " (as in DfE rule 8820, which runs per file)"
                         if table == "referrals" else "")
                      + ". Remove the duplicate at source, or correct the date if they are different events."),
         problem=f"Same {key} as another row of this extract: remove the duplicate or correct it",
