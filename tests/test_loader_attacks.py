@@ -477,3 +477,10 @@ def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsy
     assert CHECKED_FLAG == DAMAGED_CHILD_ID_FLAG
     from expectations.checks import REGISTRY
     assert "format the child id column as Text" in REGISTRY["recordings.child_id_looks_damaged"].description
+
+
+def test_header_dates_can_be_trusted_for_sample_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FRONTDOOR_TRUST_HEADER_DATES", "1")
+    code, out, _err = run(capsys, tmp_path / "store.duckdb", cin_file(tmp_path / "cin.xml", "2026-03-31"))
+    assert code == 0 and "as of 2026-03-31" in out

@@ -587,6 +587,9 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
                 {"sheet": source.sheet},
             ).fetchall()[0][0]
         result.rows_read += int(inserted)
+        blank = con.execute("SELECT count(*) FROM _annex_a_raw").fetchall()[0][0] - int(inserted)
+        if blank:
+            result.notices.append(f"{source.alist.label}, sheet '{source.sheet}': {blank} blank row(s) skipped")
         _move_rejects(con, source, positions)
         result.notices.extend(_list_notices(con, source, positions))
     finally:
