@@ -292,3 +292,16 @@ def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(monkeypatch: 
         for column in (c for c in COUNT_COLUMNS if c in frame.value.columns):
             numbers = [int(float(v)) for v in frame.value[column] if re.fullmatch(r"\d+(\.0+)?", str(v))]
             assert not [v for v in numbers if 1 <= v <= 4], (page, column)
+
+
+@pytest.mark.parametrize("page", [*PAGES.values(), "pages/audit_page.py"])
+def test_a_page_file_run_without_the_router_shows_nothing(monkeypatch: pytest.MonkeyPatch, store: Path,
+                                                          audit_log: Path, page: str) -> None:
+    """Streamlit can run a file of pages/ directly (v1 multipage, a server's first session): no sign-in, no data."""
+    monkeypatch.setenv("FRONTDOOR_STORE", str(store))
+    at = AppTest.from_file(str(APP.parent / page), default_timeout=60)
+    at.query_params.update(QUERY)
+    at.run()
+    assert not at.exception
+    assert [i.value for i in at.info] == ["Open the dashboard from its home page and sign in to see this page."]
+    assert not at.metric and not at.dataframe and not at.download_button and not at.caption

@@ -24,8 +24,12 @@ DEMO_HINT = "python -m synthetic demo"
 
 
 def page_header(title: str, question: str) -> None:
-    """The page title and the question it answers."""
+    """The page title and the question it answers; nothing more when the page runs without the router's sign-in
+    (Streamlit can run a file of pages/ directly on a server's first session)."""
     st.title(title)
+    if not access.current().roles:
+        st.info("Open the dashboard from its home page and sign in to see this page.")
+        st.stop()
     st.caption(question)
 
 
