@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import metrics.coverage
 from ui import data
 from ui.charts import coverage_chart
 from ui.components import chart, current_view, explain_store, page_header, section, table
@@ -26,7 +27,7 @@ def warnings() -> None:
     view = current_view()
     if view is None:
         return
-    found = data.call("metrics.coverage.history_warnings", view.period)
+    found = data.call(metrics.coverage.history_warnings, view.period)
     for warning in found:
         st.warning(warning, icon=":material/warning:")
     if not found:
@@ -34,7 +35,7 @@ def warnings() -> None:
 
 
 def loads() -> None:
-    frame = data.frame("metrics.coverage.loads")
+    frame = data.frame(metrics.coverage.loads)
     frame = frame[[c for c in LOAD_COLUMNS if c in frame.columns]]
     if "notices" in frame:
         frame["notices"] = frame["notices"].map(lambda v: "; ".join(v) if isinstance(v, (list, tuple)) or
@@ -43,7 +44,7 @@ def loads() -> None:
 
 
 def coverage() -> None:
-    frame = data.frame("metrics.coverage.coverage_by_month")
+    frame = data.frame(metrics.coverage.coverage_by_month)
     if frame.empty:
         st.info("Nothing dated is loaded yet.")
         return
@@ -52,7 +53,7 @@ def coverage() -> None:
 
 def spans() -> None:
     """The span of plausible dates per list; impossible dates (before 1990, after the as-of date) flagged apart."""
-    frame = data.frame("metrics.coverage.plausible_span")
+    frame = data.frame(metrics.coverage.plausible_span)
     bad = frame[frame["impossible_dates"] > 0]
     for _, row in bad.iterrows():
         st.warning(f"**{int(row['impossible_dates']):,} impossible date{'s' if row['impossible_dates'] > 1 else ''} "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import expectations.dfe_cin.readiness
+import expectations.report
 from ui import data
 from ui.access import FAILING_ROWS
 from ui.charts import dq_trend_chart, readiness_trend_chart
@@ -12,12 +14,10 @@ from ui.components import chart, may_see, page_header, require, section, sensiti
 from ui.downloads import download_csv
 
 FAILURE_COLUMNS = ["child_id", "source_file", "sheet", "row_number", "value", "problem"]
-REPORT = "expectations.report"
-READINESS = "expectations.dfe_cin.readiness"
 
 
 def summary() -> None:
-    frame = data.frame(f"{REPORT}.dq_summary")
+    frame = data.frame(expectations.report.dq_summary)
     if frame.empty:
         st.info("No expectation results yet: checks run on every load (`python -m ingest FILE... --store PATH`).")
         return
@@ -38,7 +38,7 @@ def per_load(trend: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend() -> None:
-    frame = data.frame(f"{REPORT}.dq_trend")
+    frame = data.frame(expectations.report.dq_trend)
     if frame.empty:
         st.info("The trend appears after the first load with checks.")
         return
@@ -48,7 +48,7 @@ def trend() -> None:
 
 
 def failing_checks() -> None:
-    checks = data.frame(f"{REPORT}.dq_failing_checks")
+    checks = data.frame(expectations.report.dq_failing_checks)
     if checks.empty:
         st.success("Every expectation passed on the latest load.")
         return
@@ -60,14 +60,14 @@ def failing_checks() -> None:
     described = dict(zip(ids, checks["title"] if "title" in checks else ids))
     check = st.selectbox("Failing rows of one expectation", ids, key="dq_check",
                          format_func=lambda c: f"{c} — {described.get(c, '')}"[:120])
-    rows = data.rows(f"{REPORT}.dq_failure_rows", check_id=check)
+    rows = data.rows(expectations.report.dq_failure_rows, check_id=check)
     rows = rows[[c for c in FAILURE_COLUMNS if c in rows.columns]]
     sensitive_list(f"rows failing {check}", rows, f"data_quality_failures_{check}", key="dq_rows",
                    empty="No row-level detail is kept for this expectation.", grant=FAILING_ROWS)
 
 
 def all_failures() -> None:
-    rows = data.rows(f"{REPORT}.dq_failure_rows")
+    rows = data.rows(expectations.report.dq_failure_rows)
     rows = rows[[c for c in FAILURE_COLUMNS if c in rows.columns]]
     st.markdown(f"All failing rows of the latest load: **{len(rows):,}** (child id, source file, sheet, row number, "
                 "value, what is wrong) — to fix at source.")
@@ -83,7 +83,7 @@ def _file_label(files: pd.DataFrame) -> dict[int, str]:
 
 def return_readiness() -> None:
     """Per CIN census file: DfE errors that block the return, queries to explain, by rule, and the rows to fix."""
-    files = data.frame(f"{READINESS}.return_files")
+    files = data.frame(expectations.dfe_cin.readiness.return_files)
     if files.empty:
         st.info("No CIN census file loaded yet: DfE's rules run on each CIN census file as it is loaded.")
         return
@@ -97,13 +97,13 @@ def return_readiness() -> None:
                  help="Findings of DfE query rules: correct them, or give DfE a reason.")
     if int(chosen["errors"]) == 0:
         st.success("No DfE error on this file: nothing blocks the return.")
-    by_rule = data.frame(f"{READINESS}.rule_counts", load_id)
+    by_rule = data.frame(expectations.dfe_cin.readiness.rule_counts, load_id)
     if not by_rule.empty:
         table(by_rule, f"dfe_rules_{chosen['source_file']}", key="dq_return_rules", rates=())
-    rows = data.rows(f"{READINESS}.return_rows", load_id)
+    rows = data.rows(expectations.dfe_cin.readiness.return_rows, load_id)
     sensitive_list(f"DfE findings in {chosen['source_file']}", rows, f"dfe_findings_{chosen['source_file']}",
                    key="dq_return_rows", empty="No DfE finding on this file.", grant=FAILING_ROWS)
-    trend = data.frame(f"{READINESS}.readiness_trend")
+    trend = data.frame(expectations.dfe_cin.readiness.readiness_trend)
     chart(readiness_trend_chart(trend), trend, "dfe_readiness_trend", key="dq_return_trend")
 
 
@@ -115,7 +115,7 @@ def render() -> None:
     with section("Return readiness"):
         return_readiness()
     with section("Data Docs"):
-        url = data.call_pure(f"{REPORT}.data_docs_url")
+        url = data.call_pure(expectations.report.data_docs_url)
         if url:
             st.link_button("Open the Data Docs (full expectation results)", url, key="dq_docs",
                            icon=":material/open_in_new:")

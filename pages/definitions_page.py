@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import metrics.registry
 from ui import data
 from ui.components import page_header, section, table
 
@@ -15,7 +16,7 @@ def render() -> None:
     page_header("Definitions", "What each number means: generated from the metric registry the code uses, "
                 "so it cannot drift from the calculation.")
     with section("Definitions"):
-        frame = data.call_pure("metrics.registry.definitions_frame")
+        frame = data.call_pure(metrics.registry.definitions_frame)
         for _, row in frame.iterrows():
             record = row.to_dict()
             with st.expander(f"**{record.get('title', record.get('code'))}** (`{record.get('code')}`)"):

@@ -7,11 +7,24 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import metrics.ethnicity
+import metrics.ethnicity_gaps
 from metrics.params import ETHNICITY_READABLE_SHARE, MIN_DENOMINATOR
 from ui import data
 from ui.charts import completeness_bar, gaps_chart, makeup_chart
-from ui.components import (chart, count_tile, headline, nothing_matches, page_header, require, section,
-                           sensitive_list, shown_counts, table, trend)
+from ui.components import (
+    chart,
+    count_tile,
+    headline,
+    nothing_matches,
+    page_header,
+    require,
+    section,
+    sensitive_list,
+    shown_counts,
+    table,
+    trend,
+)
 from ui.filters import View
 from ui.formatting import count, pct
 
@@ -24,7 +37,7 @@ PARTS = (("refused", "Refused (REFU)"), ("not_obtained", "Not yet obtained (NOBT
 
 def completeness_metric(level: str):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame("metrics.ethnicity.ethnicity_completeness", period=period, filters=filters, by=by,
+        return data.frame(metrics.ethnicity.ethnicity_completeness, period=period, filters=filters, by=by,
                           level=level)
     return metric
 
@@ -59,7 +72,7 @@ def by_team(metric: Any, view: View, label: str) -> None:
 
 
 def makeup(view: View) -> None:
-    frame = data.frame("metrics.ethnicity.ethnic_makeup", period=view.period, filters=view.filters)
+    frame = data.frame(metrics.ethnicity.ethnic_makeup, period=view.period, filters=view.filters)
     if frame.empty:
         nothing_matches("referred children", view)
         return
@@ -77,7 +90,7 @@ def makeup(view: View) -> None:
 
 def representation(view: View) -> None:
     """Each known group's share of referred children (with its interval) against the population, in words."""
-    frame = data.frame("metrics.ethnicity_gaps.ethnicity_representation", period=view.period, filters=view.filters)
+    frame = data.frame(metrics.ethnicity_gaps.ethnicity_representation, period=view.period, filters=view.filters)
     if frame.empty:
         return
     if (frame["verdict"] == "no population figures").all():
@@ -91,7 +104,7 @@ def representation(view: View) -> None:
 
 def service_gaps(view: View) -> None:
     """Re-referrals, assessment timeliness and child seen for each group against the rest, with 95% intervals."""
-    frame = data.frame("metrics.ethnicity_gaps.ethnicity_gaps", period=view.period, filters=view.filters)
+    frame = data.frame(metrics.ethnicity_gaps.ethnicity_gaps, period=view.period, filters=view.filters)
     if frame.empty:
         nothing_matches("referrals or assessments with a known ethnicity", view)
         return
@@ -152,9 +165,9 @@ def render() -> None:
         service_gaps(view)
     st.subheader("Children recorded with different ethnicities")
     with section("Inconsistent records"):
-        total = data.call("metrics.ethnicity.count_ethnicity_inconsistent_children", filters=view.filters)
+        total = data.call(metrics.ethnicity.count_ethnicity_inconsistent_children, filters=view.filters)
         count_tile("Children with more than one ethnicity recorded", total, border=True)
-        frame = data.rows("metrics.ethnicity.ethnicity_inconsistent_children", filters=view.filters,
+        frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters,
                           limit=LIST_LIMIT)
         if total > LIST_LIMIT:
             st.caption(f"The list shows the first {count(LIST_LIMIT)} children by id; "

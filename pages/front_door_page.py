@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import metrics.front_door
 from metrics.registry import scope_note
 from store.codes import REFERRAL_SOURCES
 from ui import data
@@ -35,8 +36,8 @@ def change_text(now: Any, before: Any, whole: bool) -> str | None:
 
 def volumes(view: View) -> bool:
     """Contacts, children and contacts per child, against the previous period; False when there are none."""
-    now = data.frame("metrics.front_door.contacts_per_child", period=view.period, filters=view.filters)
-    before = data.frame("metrics.front_door.contacts_per_child", period=view.previous, filters=view.filters)
+    now = data.frame(metrics.front_door.contacts_per_child, period=view.period, filters=view.filters)
+    before = data.frame(metrics.front_door.contacts_per_child, period=view.previous, filters=view.filters)
     row = now.iloc[0].to_dict() if not now.empty else {}
     prev = before.iloc[0].to_dict() if not before.empty else {}
     if not row.get("contacts"):
@@ -52,7 +53,7 @@ def volumes(view: View) -> bool:
 
 
 def source_mix(view: View) -> None:
-    frame = data.frame("metrics.front_door.contacts_per_child", period=view.period, filters=view.filters,
+    frame = data.frame(metrics.front_door.contacts_per_child, period=view.period, filters=view.filters,
                        by="contact_source")
     if frame.empty:
         nothing_matches("contacts", view)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import metrics.coverage
+import metrics.funnel
+import metrics.re_referrals
+from metrics.params import MIN_DENOMINATOR
+from metrics.registry import good_direction, scope_note
 from ui import data
 from ui.benchmarks import authority_name, benchmark_section, benchmarks, year_label
 from ui.charts import sparkline
-from metrics.params import MIN_DENOMINATOR
-from metrics.registry import good_direction, scope_note
 from ui.components import first_row, monthly_series, page_header, rate_tile, require, section, table, withheld
 from ui.filters import View
 from ui.formatting import count, delta_colour, pct, points_change
@@ -17,7 +20,7 @@ from ui.headlines import HEADLINES, Headline
 
 
 def history_warnings(view: View) -> None:
-    for warning in data.call("metrics.coverage.history_warnings", view.period):
+    for warning in data.call(metrics.coverage.history_warnings, view.period):
         st.warning(warning, icon=":material/warning:")
 
 
@@ -67,7 +70,7 @@ def compared_with_whom(view: View) -> None:
     if bench.empty:
         st.info("No published benchmark figures are available for this authority (set FRONTDOOR_LA_CODE).")
         return
-    local = first_row(data.frame("metrics.re_referrals.re_referral_rate", period=view.period, filters=view.filters))
+    local = first_row(data.frame(metrics.re_referrals.re_referral_rate, period=view.period, filters=view.filters))
     latest_year = int(bench["year"].max())
     authority = authority_name(bench)
     comparators = bench[(bench["year"] == latest_year) & (bench["area"] != authority)]
@@ -99,7 +102,7 @@ def where(state: data.StoreState, view: View) -> None:
         overall = first_row(headline.rate(view.period, view.filters)).get("rate")
         if by_team.empty or overall is None or pd.isna(overall):
             continue
-        placed = data.call_pure("metrics.funnel.funnel_limits", frame=by_team, target_pct=float(overall))
+        placed = data.call_pure(metrics.funnel.funnel_limits, frame=by_team, target_pct=float(overall))
         for _, r in placed.iterrows():
             rows.append({"measure": headline.label, "team": r["team"], "numerator": r["numerator"],
                          "denominator": r["denominator"], "rate": r["rate"],

@@ -8,13 +8,27 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import metrics.coverage
+import metrics.provisional
+import metrics.re_referrals
 from metrics.params import Period
 from store.codes import CLOSURE_REASONS, REFERRAL_SOURCES
 from ui import data
 from ui.benchmarks import benchmark_section
 from ui.charts import breakdown_bar, count_bar
-from ui.components import (breakdown, chart, drilldown, first_row, headline, nothing_matches, page_header, require,
-                           section, sensitive_list, trend)
+from ui.components import (
+    breakdown,
+    chart,
+    drilldown,
+    first_row,
+    headline,
+    nothing_matches,
+    page_header,
+    require,
+    section,
+    sensitive_list,
+    trend,
+)
 from ui.filters import View
 from ui.formatting import count, extremes_title
 from ui.provenance import record_sources
@@ -27,21 +41,21 @@ CLOSURE_NAMES["NFA"] = "NFA referral, no further action"
 
 def rate_metric(lookback: str):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame("metrics.re_referrals.re_referral_rate", period=period, filters=filters, by=by,
+        return data.frame(metrics.re_referrals.re_referral_rate, period=period, filters=filters, by=by,
                           lookback=lookback)
     return metric
 
 
 def followed_up_period(view: View) -> Period | None:
     """The part of the period whose closures have had the whole follow-up window (None when none has)."""
-    start = data.call("metrics.provisional.provisional_from", "re_referral_after_closure")
+    start = data.call(metrics.provisional.provisional_from, "re_referral_after_closure")
     end = min(view.period.end, start - timedelta(days=1)) if start else view.period.end
     return None if end < view.period.start else Period(view.period.start, end)
 
 
 def after_closure(view: View) -> None:
     scored = followed_up_period(view)
-    provisional = first_row(data.frame("metrics.re_referrals.re_referral_after_closure", period=view.period,
+    provisional = first_row(data.frame(metrics.re_referrals.re_referral_after_closure, period=view.period,
                                        filters=view.filters)).get("incomplete_follow_up") or 0
     if scored is None:
         st.info(f"Every closure in {view.label} has had less than 12 months of follow-up at the as-of date: "
@@ -51,12 +65,12 @@ def after_closure(view: View) -> None:
         st.caption(f"Scored: closures up to {scored.end:%d %b %Y}, which have had 12 months of follow-up. Later "
                    f"closures are provisional and not scored ({count(provisional)} not yet followed by a referral "
                    "still have time to be).")
-    frame = data.frame("metrics.re_referrals.re_referral_after_closure", period=scored, filters=view.filters,
+    frame = data.frame(metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters,
                        by="closure_reason")
     if frame.empty:
         nothing_matches("closures", view)
         return
-    overall = first_row(data.frame("metrics.re_referrals.re_referral_after_closure", period=scored,
+    overall = first_row(data.frame(metrics.re_referrals.re_referral_after_closure, period=scored,
                                    filters=view.filters)).get("rate")
     title = extremes_title("Closures followed by a referral within 12 months", frame, "closure_reason",
                            "closure reason", CLOSURE_NAMES)
@@ -65,7 +79,7 @@ def after_closure(view: View) -> None:
 
 
 def closure_gap(view: View) -> None:
-    frame = data.frame("metrics.re_referrals.closure_to_re_referral", period=view.period, filters=view.filters)
+    frame = data.frame(metrics.re_referrals.closure_to_re_referral, period=view.period, filters=view.filters)
     if frame.empty or frame["count"].sum() == 0:
         nothing_matches("re-referrals after a closure", view)
         return
@@ -81,7 +95,7 @@ def closure_gap(view: View) -> None:
 
 
 def children(view: View, lookback: str) -> None:
-    frame = data.rows("metrics.re_referrals.re_referred_children", period=view.period, filters=view.filters,
+    frame = data.rows(metrics.re_referrals.re_referred_children, period=view.period, filters=view.filters,
                        lookback=lookback)
     sensitive_list("children re-referred in the period, with their previous referral and closure", frame,
                    "re_referred_children", key="rr_children", empty="No child was re-referred in this period.")
@@ -95,7 +109,7 @@ def render() -> None:
     if ready is None:
         return
     state, view = ready
-    for warning in data.call("metrics.coverage.history_warnings", view.period):
+    for warning in data.call(metrics.coverage.history_warnings, view.period):
         st.warning(warning, icon=":material/warning:")
     choice = st.radio("Look-back", list(LOOKBACKS), horizontal=True, key="rr_lookback",
                       help="Not settled nationally: the DfE counts 12 calendar months; some authorities use 365 days.")

@@ -7,10 +7,24 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+import metrics.query
+import metrics.timeliness
 from ui import data
 from ui.charts import count_bar
-from ui.components import (breakdown, chart, count_tile, drilldown, headline, missing_entities, nothing_matches,
-                           page_header, require, section, sensitive_list, trend)
+from ui.components import (
+    breakdown,
+    chart,
+    count_tile,
+    drilldown,
+    headline,
+    missing_entities,
+    nothing_matches,
+    page_header,
+    require,
+    section,
+    sensitive_list,
+    trend,
+)
 from ui.filters import View
 from ui.formatting import decimal
 from ui.provenance import record_sources
@@ -22,20 +36,20 @@ ASSESSMENT_LABEL = "Assessments within 45 working days"
 
 def assessment_metric(clock: str):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame("metrics.timeliness.assessment_timeliness", period=period, filters=filters, by=by,
+        return data.frame(metrics.timeliness.assessment_timeliness, period=period, filters=filters, by=by,
                           clock=clock)
     return metric
 
 
 def recording_metric(target_wd: int):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame("metrics.timeliness.recording_timeliness", period=period, filters=filters, by=by,
+        return data.frame(metrics.timeliness.recording_timeliness, period=period, filters=filters, by=by,
                           target_wd=target_wd)
     return metric
 
 
 def duration_bands(view: View, clock: str) -> None:
-    frame = data.frame("metrics.timeliness.assessment_duration_bands", period=view.period, filters=view.filters,
+    frame = data.frame(metrics.timeliness.assessment_duration_bands, period=view.period, filters=view.filters,
                        clock=clock)
     if frame.empty or frame["count"].sum() == 0:
         nothing_matches("authorised assessments", view)
@@ -89,13 +103,13 @@ def recordings(state: data.StoreState, view: View) -> None:
 
 def point_in_time(state: data.StoreState, view: View) -> None:
     """Figures at the as-of date, apart from the period figures: the period filter does not change them."""
-    as_of = data.call("metrics.query.as_of_date")
+    as_of = data.call(metrics.query.as_of_date)
     st.header(f"Point in time: as at {as_of:%d %b %Y}")
     st.caption(f"These are counts on one day, the latest extract's as-of date ({as_of:%d %b %Y}), not figures for "
                f"{view.label}: the period filter does not change them; the team and worker filters do.")
     if state.has("assessments"):
         with section("Open assessments overdue"):
-            overdue = data.rows("metrics.timeliness.open_assessments_overdue", filters=view.filters)
+            overdue = data.rows(metrics.timeliness.open_assessments_overdue, filters=view.filters)
             count_tile(f"Open assessments past 45 working days, as at {as_of:%d %b %Y}", len(overdue), border=True,
                        help="Still open at the as-of date; shown apart from those completed late.")
             sensitive_list("open assessments past 45 working days", overdue, "open_assessments_overdue",
@@ -103,7 +117,7 @@ def point_in_time(state: data.StoreState, view: View) -> None:
             record_sources("assessments", overdue, key="tl_overdue_sources")
     if state.has("recordings"):
         with section("Backlog"):
-            backlog = data.rows("metrics.timeliness.recording_backlog", filters=view.filters)
+            backlog = data.rows(metrics.timeliness.recording_backlog, filters=view.filters)
             count_tile(f"Events not yet written up, as at {as_of:%d %b %Y}", len(backlog), border=True)
             sensitive_list("events not yet written up", backlog, "recording_backlog", key="tl_backlog",
                            empty="Every recorded event has been written up.")

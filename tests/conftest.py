@@ -16,6 +16,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _strict_pages(monkeypatch: pytest.MonkeyPatch):
+    """A section of a page that fails raises in the tests (a page shows it as a message in production)."""
+    monkeypatch.setenv("FRONTDOOR_STRICT_PAGES", "1")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_streamlit_caches():
     """Streamlit caches outlive an AppTest run in one process: start and end every test with them empty."""
     st.cache_data.clear()

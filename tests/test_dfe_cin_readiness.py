@@ -69,7 +69,7 @@ def test_trend_is_by_load_date_and_file_name(store: Path) -> None:
     assert list(trend.findings) == [3, 1, 0, 0]
 
 
-def test_page_shows_readiness_per_file_with_the_rows_behind_the_sensitive_toggle(monkeypatch: pytest.MonkeyPatch,
+def test_page_shows_readiness_per_file_with_the_rows_in_the_sensitive_list(monkeypatch: pytest.MonkeyPatch,
                                                                                   store: Path) -> None:
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
@@ -81,7 +81,8 @@ def test_page_shows_readiness_per_file_with_the_rows_behind_the_sensitive_toggle
     box.set_value(int(files.loc["faulty_cin.xml", "load_id"])).run()
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Errors that would block the return"] == "3" and tiles["Queries to correct or explain"] == "1"
-    at.toggle(key="dq_return_rows_show").set_value(True).run()
+    at.session_state["dq_return_rows_open"] = True  # open the sensitive list's expander
+    at.run()
     shown = next(d.value for d in at.dataframe if "element_path" in d.value.columns)
     assert list(shown.columns) == list(readiness.RETURN_ROW_COLUMNS) and len(shown) == 4
     assert any("personal data" in b.label for b in at.download_button)

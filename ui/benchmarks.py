@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import metrics.benchmarks
 from ui import data
 from ui.charts import benchmark_chart
 from ui.components import chart
@@ -18,7 +19,7 @@ def year_label(year: int) -> str:
 def benchmarks() -> pd.DataFrame:
     """Published rates by year; the authority is FRONTDOOR_LA_CODE (else the metrics default)."""
     code = data.la_code()
-    return data.frame_pure("metrics.benchmarks.re_referral_benchmarks", **({"la_code": code} if code else {}))
+    return data.frame_pure(metrics.benchmarks.re_referral_benchmarks, **({"la_code": code} if code else {}))
 
 
 def authority_name(bench: pd.DataFrame) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -11,14 +12,29 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+import metrics.funnel
+import metrics.provisional
 from metrics.params import MIN_DENOMINATOR
 from ui import access, data
 from ui.downloads import download_csv, human_label
 from ui.filters import View
 from ui.formatting import SUPPRESSION_MARK as SUPPRESSED
-from ui.formatting import (change_description, count, delta_colour, is_missing, pct, points_change, provisional_note, rate_with_counts, scored_months, trend_change, verdict_clash)
+from ui.formatting import (
+    change_description,
+    count,
+    delta_colour,
+    is_missing,
+    pct,
+    points_change,
+    provisional_note,
+    rate_with_counts,
+    scored_months,
+    trend_change,
+    verdict_clash,
+)
 
 log = logging.getLogger(__name__)
+STRICT_ENV = "FRONTDOOR_STRICT_PAGES"
 VIEW_KEY = "frontdoor_view"
 DEMO_HINT = "python -m synthetic demo"
 
@@ -88,15 +104,18 @@ def nothing_matches(what: str, view: View) -> None:
 
 @contextmanager
 def section(name: str) -> Iterator[None]:
-    """Draw a section; if it fails, say so in words (never a traceback) and carry on with the page."""
+    """Draw a section; if it fails, say so in words (never a traceback) and carry on with the page.
+
+    With FRONTDOOR_STRICT_PAGES set (the test suite sets it) the error is raised instead, so a renamed or broken
+    metric fails its page's test rather than shipping as a polite message.
+    """
     try:
         yield
     except data.StoreNotFound:
         st.warning(f"{name}: the store has gone since this page opened; reload the page.")
-    except (ImportError, AttributeError) as exc:
-        log.warning("section %s unavailable: %s", name, type(exc).__name__)
-        st.info(f"{name}: not available in this build yet ({type(exc).__name__}).")
     except Exception as exc:  # noqa: BLE001 - a page must never show a traceback
+        if os.environ.get(STRICT_ENV):  # the tests: a broken metric fails the page test, it is not a message
+            raise
         # Only the exception type is logged: messages can carry child-level values.
         log.warning("section %s failed: %s", name, type(exc).__name__)
         st.error(f"{name} could not be drawn ({type(exc).__name__}). The rest of the page is unaffected.")
@@ -342,8 +361,8 @@ def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: A
 
     if is_missing(target):
         return
-    placed = data.call_pure("metrics.funnel.funnel_limits", frame=frame, target_pct=float(target))
-    curve = data.call_pure("metrics.funnel.funnel_curve", target_pct=float(target),
+    placed = data.call_pure(metrics.funnel.funnel_limits, frame=frame, target_pct=float(target))
+    curve = data.call_pure(metrics.funnel.funnel_curve, target_pct=float(target),
                            max_n=float(frame["denominator"].max() or 1))
     chart(funnel_chart(placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)),
                        float(target)),
@@ -359,8 +378,8 @@ def monthly_series(metric: Callable[..., pd.DataFrame], view: View, code: str | 
     """The monthly rate with provisional months marked (for `code`, see metrics.provisional) and SPC limits."""
     monthly = metric(view.period, view.filters, "month")
     if code is not None and not monthly.empty:
-        start = data.call("metrics.provisional.provisional_from", code, **provisional)
-        monthly = data.call_pure("metrics.provisional.mark_provisional", monthly=monthly, start=start)
+        start = data.call(metrics.provisional.provisional_from, code, **provisional)
+        monthly = data.call_pure(metrics.provisional.mark_provisional, monthly=monthly, start=start)
     return data.with_spc(monthly)
 
 
@@ -372,7 +391,8 @@ def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_dire
     apply is said; when the chart's verdict is the opposite of the tile's, a caption says why.
     """
     from metrics.provisional import REASONS
-    from metrics.registry import good_direction as registry_direction, scope_note
+    from metrics.registry import good_direction as registry_direction
+    from metrics.registry import scope_note
     from ui.charts import trend_chart
     from ui.formatting import trend_title
 
@@ -420,7 +440,8 @@ def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_d
 
     With `code`, the good direction comes from the registry and a filter that does not apply is said.
     """
-    from metrics.registry import good_direction as registry_direction, scope_note
+    from metrics.registry import good_direction as registry_direction
+    from metrics.registry import scope_note
 
     current = first_row(metric(view.period, view.filters, None))
     previous = first_row(metric(view.previous, view.filters, None))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,9 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+import metrics.coverage
+import metrics.privacy
+import metrics.spc
 from store.connection import StoreNotFound, open_read, published_version, store_path
 
 log = logging.getLogger(__name__)
@@ -80,63 +83,61 @@ def _cursor(version: str) -> duckdb.DuckDBPyConnection:
         return _connection(version).cursor()
 
 
-def _resolve(function: str) -> Any:
-    module, name = function.rsplit(".", 1)
-    return getattr(importlib.import_module(module), name)
+Metric = Callable[..., Any]
+# Functions by their qualified name: the caches key on the name (cheap to hash), the call uses the object.
+_FUNCTIONS: dict[str, Metric] = {}
 
 
-def _run(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _name(function: Metric) -> str:
+    """The cache key of a metrics/expectations function: its module and qualified name."""
+    name = f"{function.__module__}.{function.__qualname__}"
+    _FUNCTIONS[name] = function
+    return name
+
+
+def _run(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """The result of `function(con, *args, **kwargs)` on one published version."""
     con = _cursor(version)
     try:
-        return _resolve(function)(con, *args, **dict(kwargs))
+        return _FUNCTIONS[name](con, *args, **dict(kwargs))
     finally:
         con.close()
 
 
 @st.cache_data(max_entries=2048, show_spinner=False)
-def _cached_call(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_call(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """A metric result, cached on (published version, function, arguments)."""
-    return _run(version, function, args, kwargs)
+    return _run(version, name, args, kwargs)
 
 
-def call(function: str, *args: Any, **kwargs: Any) -> Any:
+def call(function: Metric, *args: Any, **kwargs: Any) -> Any:
     """Call a metrics/expectations function on the published store, cached on (version, function, arguments)."""
     version = current_version()
     if version is None:
         raise StoreNotFound(str(current_path()))
-    return _cached_call(version, function, args, tuple(sorted(kwargs.items())))
+    return _cached_call(version, _name(function), args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _cached_rows(version: str, function: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _cached_rows(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """A child-level list, kept as one shared object: lists can be large, and unpickling them on every hit is slow."""
-    return _run(version, function, args, kwargs)
+    return _run(version, name, args, kwargs)
 
 
-def rows(function: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+def rows(function: Metric, *args: Any, **kwargs: Any) -> pd.DataFrame:
     """A child-level list ("the children behind the number"), cached on the published version; do not modify it."""
     version = current_version()
     if version is None:
         raise StoreNotFound(str(current_path()))
-    return _cached_rows(version, function, args, tuple(sorted(kwargs.items())))
-
-
-def available(function: str) -> bool:
-    """Whether this build has the named function (metrics/ and expectations/ land in parallel)."""
-    try:
-        _resolve(function)
-    except (ImportError, AttributeError):
-        return False
-    return True
+    return _cached_rows(version, _name(function), args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _store_state(path: str, version: str) -> StoreState:
     con = _cursor(version)
     try:
-        loads = len(_resolve("metrics.coverage.loads")(con))
-        span = _resolve("metrics.coverage.data_span")(con)
+        loads = len(metrics.coverage.loads(con))
+        span = metrics.coverage.data_span(con)
     except duckdb.CatalogException as exc:
         return StoreState(path, version, problem=f"this file is not a front-door store ({type(exc).__name__})")
     finally:
@@ -154,16 +155,20 @@ def store_state() -> StoreState:
     return _store_state(path, version)
 
 
-def frame(function: str, *args: Any, **kwargs: Any) -> pd.DataFrame:
+def frame(function: Metric, *args: Any, **kwargs: Any) -> pd.DataFrame:
     """A metric result that is a data frame (copied, so a page may change it freely)."""
     result = call(function, *args, **kwargs)
     return result.copy() if isinstance(result, pd.DataFrame) else pd.DataFrame(result)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def reference(function: str, **kwargs: Any) -> Any:
+def _cached_reference(name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    return _FUNCTIONS[name](**dict(kwargs))
+
+
+def reference(function: Metric, **kwargs: Any) -> Any:
     """A function over the published reference data (DfE/ONS figures), not the store; cached on its arguments."""
-    return _resolve(function)(**kwargs)
+    return _cached_reference(_name(function), tuple(sorted(kwargs.items())))
 
 
 def la_code() -> str | None:
@@ -178,19 +183,19 @@ def with_spc(monthly: pd.DataFrame) -> pd.DataFrame:
     """A monthly rate frame with SPC centre line, limits and signals (metrics.spc); cached on the frame."""
     if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
         return monthly
-    return _resolve("metrics.spc.spc_limits")(monthly)
+    return metrics.spc.spc_limits(monthly)
 
 
-def call_pure(function: str, **kwargs: Any) -> Any:
+def call_pure(function: Metric, **kwargs: Any) -> Any:
     """A function that takes no connection (e.g. where the Data Docs are served); not cached."""
-    return _resolve(function)(**kwargs)
+    return function(**kwargs)
 
 
-def frame_pure(function: str, **kwargs: Any) -> pd.DataFrame:
+def frame_pure(function: Metric, **kwargs: Any) -> pd.DataFrame:
     """A data frame from the reference data (cached), copied for the page."""
     return reference(function, **kwargs).copy()
 
 
 def suppress_small_counts(frame: pd.DataFrame) -> pd.DataFrame:
     """Counts from 1 to 4 blanked, with the rates of their rows (metrics.privacy: DfE's 'c')."""
-    return _resolve("metrics.privacy.suppress_small_counts")(frame)
+    return metrics.privacy.suppress_small_counts(frame)

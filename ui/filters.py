@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
+import metrics.coverage
 from metrics.coverage import PLAUSIBLE_FROM
 from metrics.params import Filters, Period
 from ui import data
@@ -161,9 +162,9 @@ def _write_query(period: Period, team: str | None, worker: str | None) -> None:
 
 def sidebar_filters() -> View:
     """Draw the global filters in the sidebar and return the view they select."""
-    default: Period = data.call("metrics.coverage.default_period")
-    options: dict[str, list[str]] = data.call("metrics.coverage.filter_options")
-    notes = _seed_state(default, data_bounds(data.call("metrics.coverage.data_span"), default))
+    default: Period = data.call(metrics.coverage.default_period)
+    options: dict[str, list[str]] = data.call(metrics.coverage.filter_options)
+    notes = _seed_state(default, data_bounds(data.call(metrics.coverage.data_span), default))
     teams = [ALL_TEAMS] + sorted(str(t) for t in options.get("team", []))
     _keep_valid(KEYS["team"], teams, ALL_TEAMS, "Team", notes)
     with st.sidebar:

@@ -8,6 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+import metrics.ethnicity
+import metrics.front_door
+import metrics.practice
+import metrics.re_referrals
+import metrics.timeliness
 from metrics.params import Filters, Period
 from metrics.registry import good_direction
 from ui import data
@@ -23,7 +28,7 @@ class Headline:
 
     key: str
     label: str
-    function: str
+    function: Callable[..., pd.DataFrame]
     entity: str
     params: dict[str, Any] = field(default_factory=dict)
     what: str = "records"
@@ -33,7 +38,7 @@ class Headline:
     @property
     def code(self) -> str:
         """The measure's registry code (the metric function's name)."""
-        return self.function.rsplit(".", 1)[1]
+        return self.function.__name__
 
     @property
     def good_direction(self) -> str:
@@ -48,17 +53,17 @@ class Headline:
 
 
 HEADLINES: tuple[Headline, ...] = (
-    Headline("re_referrals", "Re-referrals within 12 months", "metrics.re_referrals.re_referral_rate", "referrals",
+    Headline("re_referrals", "Re-referrals within 12 months", metrics.re_referrals.re_referral_rate, "referrals",
              what="referrals", page="Re-referrals"),
-    Headline("assessments", "Assessments within 45 working days", "metrics.timeliness.assessment_timeliness",
+    Headline("assessments", "Assessments within 45 working days", metrics.timeliness.assessment_timeliness,
              "assessments", {"clock": "start"}, what="authorised assessments", page="Timeliness"),
-    Headline("recordings", "Recordings written up within 5 working days", "metrics.timeliness.recording_timeliness",
+    Headline("recordings", "Recordings written up within 5 working days", metrics.timeliness.recording_timeliness,
              "recordings", {"target_wd": 5}, what="recorded events", page="Timeliness", provisional={"target_wd": 5}),
-    Headline("ethnicity", "Referrals with ethnicity recorded", "metrics.ethnicity.ethnicity_completeness",
+    Headline("ethnicity", "Referrals with ethnicity recorded", metrics.ethnicity.ethnicity_completeness,
              "referrals", {"level": "referral"}, what="referrals", page="Ethnicity"),
-    Headline("conversion", "Contacts leading to a referral within 30 days", "metrics.front_door.contact_conversion",
+    Headline("conversion", "Contacts leading to a referral within 30 days", metrics.front_door.contact_conversion,
              "contacts", {"within_days": 30}, what="contacts", page="Front door"),
-    Headline("child_seen", "Assessments where the child was seen", "metrics.practice.child_seen_rate",
+    Headline("child_seen", "Assessments where the child was seen", metrics.practice.child_seen_rate,
              "assessments", what="assessments"),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import metrics.provenance
 from store.schema import ENTITIES
 from ui import data
 from ui.components import audit_view, may_see, table
@@ -42,7 +43,7 @@ def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
         if not st.toggle("Show the source files", key=f"{key}_show", value=False):
             return
         children = tuple(sorted({str(c) for c in listed["child_id"].dropna()}))[:MAX_CHILDREN]
-        sources = data.rows("metrics.provenance.record_sources", entity=entity, child_ids=children)
+        sources = data.rows(metrics.provenance.record_sources, entity=entity, child_ids=children)
         shown = _as_dates(_listed_only(sources, listed, entity))
         audit_view(f"{entity}_sources", key, len(shown))  # a child-level view: one audit entry per opening
         table(shown, f"{entity}_sources", key, personal=True, rates=())
