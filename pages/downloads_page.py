@@ -7,6 +7,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+import metrics.ethnicity
+import metrics.re_referrals
+import metrics.timeliness
 from ui import access, data
 from ui.components import may_see, page_header, publishable_frame, require, section, table
 from ui.downloads import download_csv
@@ -14,12 +17,12 @@ from ui.filters import View
 from ui.headlines import HEADLINES
 
 BREAKDOWNS = {"Overall": None, "By month": "month", "By team": "team", "By worker": "worker"}
-CHILD_LISTS: dict[str, tuple[str, str, bool]] = {
+CHILD_LISTS: dict[str, tuple[Callable[..., pd.DataFrame], str, bool]] = {
     # label: (function, entity needed, takes a period)
-    "Re-referred children": ("metrics.re_referrals.re_referred_children", "referrals", True),
-    "Open assessments past 45 working days": ("metrics.timeliness.open_assessments_overdue", "assessments", False),
-    "Events not yet written up": ("metrics.timeliness.recording_backlog", "recordings", False),
-    "Children with conflicting ethnicity records": ("metrics.ethnicity.ethnicity_inconsistent_children",
+    "Re-referred children": (metrics.re_referrals.re_referred_children, "referrals", True),
+    "Open assessments past 45 working days": (metrics.timeliness.open_assessments_overdue, "assessments", False),
+    "Events not yet written up": (metrics.timeliness.recording_backlog, "recordings", False),
+    "Children with conflicting ethnicity records": (metrics.ethnicity.ethnicity_inconsistent_children,
                                                     "referrals", False),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,7 @@ CONVERSION = "Contacts leading to a referral within 30 days"
 REPEAT = "Repeat contacts within 12 months"
 
 
-def rate_metric(function: str, **params: Any):
+def rate_metric(function: Callable[..., pd.DataFrame], **params: Any) -> Callable[..., pd.DataFrame]:
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
         return data.frame(function, period=period, filters=filters, by=by, **params)
     return metric
@@ -84,8 +85,8 @@ def render() -> None:
     with section("Volumes"):
         if not volumes(view):
             return
-    conversion = rate_metric("metrics.front_door.contact_conversion", within_days=30)
-    repeat = rate_metric("metrics.front_door.repeat_contacts")
+    conversion = rate_metric(metrics.front_door.contact_conversion, within_days=30)
+    repeat = rate_metric(metrics.front_door.repeat_contacts)
     left, right = st.columns(2)
     with left, section("Conversion"):
         headline(conversion, view, CONVERSION, "neither", code="contact_conversion")

@@ -6,11 +6,9 @@ Builds the demo through the loaders once for the module (`synthetic.demo.build_d
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 from datetime import date
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -46,9 +44,7 @@ def _years(truth: dict) -> list[Period]:
 
 
 def _yearly(con: duckdb.DuckDBPyConnection, headline: Headline, years: list[Period]) -> pd.DataFrame:
-    module, name = headline.function.rsplit(".", 1)
-    metric = getattr(importlib.import_module(module), name)
-    rows = [metric(con, period=p, filters=Filters(), **headline.params).iloc[0] for p in years]
+    rows = [headline.function(con, period=p, filters=Filters(), **headline.params).iloc[0] for p in years]
     return pd.DataFrame([{k: row[k] for k in ("numerator", "denominator", "rate")} for row in rows])
 
 

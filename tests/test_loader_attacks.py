@@ -335,9 +335,11 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
 def test_an_unwritable_data_docs_folder_does_not_fail_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch,
                                                                caplog: pytest.LogCaptureFixture) -> None:
-    blocker = tmp_path / "static"
+    from expectations import data_docs
+
+    blocker = tmp_path / "docs_parent"
     blocker.write_text("a file where the folder should be")  # unwritable whoever runs the test (root too)
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(blocker / "data_docs"))
+    monkeypatch.setattr(data_docs, "store_docs_dir", lambda store: blocker / "store.duckdb.data_docs")
     good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
     assert main([str(good), "--store", str(tmp_path / "store.duckdb"), "--quiet"]) == 0
     assert "Data Docs were not built" in caplog.text
