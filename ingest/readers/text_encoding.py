@@ -9,15 +9,12 @@ encoding, is refused in one line: guessing would change names silently.
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.readers.base import ExtractError
 
 _CHUNK = 1 << 22
-# a complete UTF-8 multi-byte sequence: present in a UTF-8 file, very rare in Windows-1252 text
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CP1252_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
 NOTICES = {
     "utf-16-le": "file is UTF-16 (little-endian): read as such",
@@ -50,7 +47,7 @@ def _utf8_problem(path: Path) -> tuple[int, int, bool] | None:
             except UnicodeDecodeError as err:
                 bad = offset + err.start
                 return bad, lines + chunk[: err.start].count(b"\n") + 1, seen_utf8 or _has_utf8(path)
-            seen_utf8 = seen_utf8 or bool(_UTF8_SEQUENCE.search(chunk))
+            seen_utf8 = seen_utf8 or _has_utf8_sequence(chunk)
             offset += len(chunk)
             lines += chunk.count(b"\n")
     try:
@@ -62,7 +59,12 @@ def _utf8_problem(path: Path) -> tuple[int, int, bool] | None:
 
 def _has_utf8(path: Path) -> bool:
     with open(path, "rb") as handle:
-        return any(_UTF8_SEQUENCE.search(chunk) for chunk in iter(lambda: handle.read(_CHUNK), b""))
+        return any(_has_utf8_sequence(chunk) for chunk in iter(lambda: handle.read(_CHUNK), b""))
+
+
+def _has_utf8_sequence(chunk: bytes) -> bool:
+    """True when the bytes hold a complete UTF-8 multi-byte sequence (decoding, invalid bytes dropped, leaves non-ASCII)."""
+    return not chunk.isascii() and not chunk.decode("utf-8", errors="ignore").isascii()
 
 
 def _cp1252_undefined(path: Path) -> bool:
@@ -73,6 +75,8 @@ def _cp1252_undefined(path: Path) -> bool:
 def _transcode(path: Path, folder: Path, encoding: str, skip: int) -> Path:
     """A UTF-8 copy of `path` (same file name, in `folder`), decoded from `encoding` after `skip` bytes (a BOM)."""
     target = folder / path.name
+    if target.resolve() == path.resolve():  # never write over the file being read
+        raise ValueError(f"the UTF-8 copy of {path.name} needs a folder of its own")
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     try:
         with open(path, "rb") as source, open(target, "w", encoding="utf-8", newline="") as out:
