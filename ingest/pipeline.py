@@ -26,7 +26,7 @@ from ingest.readers.base import ExtractError, ReadResult
 from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
-from store.schema import ENTITIES, PROVENANCE
+from store.schema import ENTITIES, PROVENANCE, carried_columns
 
 Progress = Callable[[str], None]
 
@@ -72,9 +72,10 @@ def _key_join(entity: str, left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in ENTITIES[entity].natural_key)
 
 
-def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: str) -> int:
+def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: str, source_format: str) -> int:
+    """Staged rows equal to the current row in every column their format carries (the others come from elsewhere)."""
     e = ENTITIES[entity]
-    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in e.column_names)
+    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in carried_columns(source_format, entity))
     sql = f"SELECT count(*) FROM staged_{entity} s JOIN {e.name} c ON {_key_join(entity, 's', 'c')} WHERE {same}"
     return int(con.execute(sql).fetchone()[0])
 
@@ -188,7 +189,7 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: ReadResult, summary: LoadSummary) -> None:
     summary.load_id = _next_load_id(con)
     for entity in result.entities:
-        summary.unchanged += _count_unchanged(con, entity)
+        summary.unchanged += _count_unchanged(con, entity, result.format)
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
     summary.notices.extend(same_as_of_notice(con, summary.as_of))

@@ -217,3 +217,13 @@ def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: d
     con = duckdb.connect(str(store.resolve()), read_only=True)
     assert con.execute("SELECT child_seen FROM assessment_facts WHERE child_id = 'C2'").fetchall() == [(True,)]
     con.close()
+
+
+def test_a_census_sent_again_counts_its_rows_unchanged(files: dict[str, Path], tmp_path: Path) -> None:
+    """Unchanged compares the fields the census carries: Annex A's team on the current row is not a change."""
+    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    again = tmp_path / "cin_census_2024-25_again.xml"
+    again.write_bytes(files["census"].read_bytes() + b"\n<!-- sent again -->\n")
+    [summary] = load_files([again], store=store, validate=False)
+    assert summary.status == "loaded"
+    assert summary.unchanged == sum(summary.rows.values()) == 6
