@@ -1,1 +1,0 @@
-"""The dashboard's shared parts: the data door, filters, charts, downloads and page furniture."""
