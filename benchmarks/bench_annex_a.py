@@ -22,7 +22,7 @@ import xlsxwriter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.readers.annex_a import read_annex_a  # noqa: E402
+from ingest.readers.annex_a import read_annex_a
 
 LIST_3_HEADINGS = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral",
                    "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team",

@@ -123,7 +123,7 @@ def main() -> None:
             results.append((f"{label}: whole load into an empty store, checks off", n, secs))
             store2 = d / f"{path.stem}-checked.duckdb"
             steps = Steps()
-            _, secs = timed(label, lambda p=path, s=store2: load_files([p], store=s, validate=True, progress=steps))
+            _, secs = timed(label, lambda p=path, s=store2, st=steps: load_files([p], store=s, validate=True, progress=st))
             steps("done")
             results.append((f"{label}: whole load with the data quality checks", n, secs))
             breakdown.append((label, {k: v for k, v in steps.times.items() if k != "start"}))

@@ -54,6 +54,12 @@ COPY (SELECT 'M' || i AS "Record ID", CAST(hash(i, 3) % {children} AS VARCHAR) A
 """
 
 
+
+def _data_lines(path: Path) -> int:
+    """Lines below the header of a CSV."""
+    with open(path, encoding="utf-8") as handle:
+        return sum(1 for _ in handle) - 1
+
 def write_month(store: Path, folder: Path) -> list[Path]:
     """One month of national-scale extracts (a sixtieth of the five-year store), written with DuckDB."""
     files = {"annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000), "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
@@ -78,7 +84,7 @@ def main() -> None:
         work = folder / "store.duckdb"
         shutil.copyfile(args.store.resolve(), work)
         files = write_month(work, folder)
-        rows = sum(sum(1 for _ in open(f)) - 1 for f in files)
+        rows = sum(_data_lines(f) for f in files)
         steps: list[tuple[str, float]] = []
         last = [time.perf_counter(), "copying the store"]
 
@@ -91,7 +97,7 @@ def main() -> None:
         summaries = load_files(files, store=work, validate=args.checks, progress=step)
         total = time.perf_counter() - start
         step("done")
-    print(f"| step | seconds |\n|---|---:|")
+    print("| step | seconds |\n|---|---:|")
     for name, secs in steps:
         print(f"| {name} | {secs:.2f} |")
     print(f"| **whole load of {rows:,} rows** | **{total:.2f}** |")

@@ -19,7 +19,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ingest.readers.recordings import read_recordings  # noqa: E402
+from ingest.readers.recordings import read_recordings
 
 HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
 

@@ -16,7 +16,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-
 from ingest.publish import finalise
 from store.codes import CLOSURE_REASONS, ETHNICITY_GROUPS, RECORD_TYPES, REFERRAL_SOURCES
 from store.connection import open_for_update

@@ -42,7 +42,7 @@ class CheckParams:
         load_id: int | None = None,
         ethnicity_threshold: float | None = None,
         max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS,
-    ) -> "CheckParams":
+    ) -> CheckParams:
         """Parameters for a store: as-of = the latest extract date in `loads` (today if none); load = `load_id`
         or the latest; previous load = the latest earlier load that has stored results (0 if none)."""
         as_of, latest = con.execute("SELECT max(as_of), coalesce(max(load_id), 0) FROM loads").fetchall()[0]

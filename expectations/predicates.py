@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from expectations.frames import sql_date, source_sql
+from expectations.frames import source_sql, sql_date
 from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve, spec_columns
 
 

@@ -67,7 +67,7 @@ def dq_failing_checks(con: duckdb.DuckDBPyConnection, load_id: int | None = None
     table_name, check_id, title, dfe_code, severity, description, expectation, element_count,
     unexpected_count, unexpected_percent, rows_stored (failing rows kept for download)."""
     frame = con.execute(
-        f"""SELECT r.table_name, r.check_id, r.dfe_code, r.severity, r.description, r.expectation,
+        """SELECT r.table_name, r.check_id, r.dfe_code, r.severity, r.description, r.expectation,
                    r.element_count, r.unexpected_count, r.unexpected_percent,
                    coalesce(f.rows_stored, 0)::BIGINT AS rows_stored
             FROM dq_results r

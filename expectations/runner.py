@@ -97,7 +97,8 @@ def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: 
         outcome = session.validate(table, suites.build_suite(table, table_checks, params), frame)
         del frame
         clock.lap(f"{table}: Great Expectations")
-        by_id = {(r.expectation_config.meta or {}).get("check_id"): r for r in outcome.results}
+        by_id = {((r.expectation_config.meta if r.expectation_config else None) or {}).get("check_id"): r
+                 for r in outcome.results}
         for check in table_checks:
             counts = suites.result_counts(by_id[check.check_id])
             results.append(_result_row(check, counts))
@@ -196,7 +197,8 @@ def validate_store(
 ) -> pd.DataFrame:
     """Run every check on a writable store, store the results under `load_id` (default: the latest load),
     build Data Docs (beside the store, or in `data_docs_dir`), and return the per-check results (the dq_results rows)."""
-    from expectations.data_docs import build_data_docs, data_docs_dir as docs_dir, store_of_connection
+    from expectations.data_docs import build_data_docs, store_of_connection
+    from expectations.data_docs import data_docs_dir as docs_dir
 
     params = CheckParams.from_store(con, load_id=load_id, ethnicity_threshold=ethnicity_threshold)
     run = run_checks(con, params)

@@ -26,7 +26,6 @@ from great_expectations.expectations.row_conditions import Column
 
 from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve
 
-
 # GE fingerprints every in-memory frame under 1 GB with an md5 of pandas' row hashes, only to
 # label the batch. That costs more than the validation itself (about 8 s for 5 M rows); the
 # label is not used here, so the threshold is set to 0 (no fingerprint).
@@ -108,7 +107,7 @@ class GeSession:
 
     @classmethod
     def start(cls, source: str = "frontdoor_store", run_name: str | None = None,
-              run_time: datetime | None = None) -> "GeSession":
+              run_time: datetime | None = None) -> GeSession:
         """A context whose data source is named `source` (the store's file) and whose runs are named `run_name` (the load)."""
         config = DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),

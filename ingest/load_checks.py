@@ -9,16 +9,17 @@ from pathlib import Path
 import duckdb
 
 from ingest.readers.base import ExtractError, ReadResult
+from store.sql import scalar
 
 HEADER_DATE_TOLERANCE = timedelta(days=366)  # a header date this far beyond the file's last event is refused
 
 
 def staged_counts(con: duckdb.DuckDBPyConnection, result: ReadResult) -> tuple[int, int]:
     """(rows staged to load, rows staged as rejects) for a reader's result."""
-    loaded = sum(int(con.execute(f"SELECT count(*) FROM staged_{e}").fetchone()[0]) for e in result.entities)
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rejects' AND temporary"
-                         ).fetchone()[0]
-    rejected = int(con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0]) if exists else 0
+    loaded = sum(int(scalar(con, f"SELECT count(*) FROM staged_{e}")) for e in result.entities)
+    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rejects' AND temporary"
+                         )
+    rejected = int(scalar(con, "SELECT count(*) FROM staged_rejects")) if exists else 0
     return loaded, rejected
 
 
@@ -73,10 +74,10 @@ def flag_damaged_child_ids(con: duckdb.DuckDBPyConnection, result: ReadResult) -
 
     flagged = 0
     for entity in result.entities:
-        flagged += int(con.execute(
+        flagged += int(scalar(con,
             f"UPDATE staged_{entity} SET flags = list_append(coalesce(flags, []::VARCHAR[]), '{DAMAGED_CHILD_ID_FLAG}')"
             f" WHERE NOT regexp_full_match(child_id, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql('child_id')}"
-        ).fetchone()[0])
+        ))
     if not flagged:
         return []
     return [f"{flagged} row(s) with a child id that looks changed by Excel (1.2E+5, 1,005, ='1005', full-width"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, non_carriers
+from store.sql import scalar
 
 # Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
@@ -132,7 +133,7 @@ _WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_befo
 def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
     """Whether current rows lack `field_loads` (a store merged before the field-level merge: re-merge it once)."""
     sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.name} WHERE {FIELD_LOADS.name} IS NULL LIMIT 1)"
-    return bool(con.execute(sql).fetchone()[0])
+    return bool(scalar(con, sql))
 
 
 def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
@@ -149,7 +150,7 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
         f" UNION ALL SELECT {keys} FROM _merge_keys k WHERE k.n = 1"
         f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
     )
-    contested = con.execute("SELECT count(*) FROM _merge_contested").fetchone()[0]
+    contested = scalar(con, "SELECT count(*) FROM _merge_contested")
     simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
         simple = (f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {entity.versions_table} v"

@@ -195,7 +195,7 @@ _MACROS: dict[str, object] = {
 }
 
 
-def install_macros(con: "duckdb.DuckDBPyConnection") -> None:
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
     """Create temporary SQL macros fd_clean(x), fd_child_id(x), fd_date(x), ... on a connection."""
     for name, build in _MACROS.items():
         con.execute(f"CREATE OR REPLACE TEMP MACRO {name}(x) AS {build('x')}")  # type: ignore[operator]

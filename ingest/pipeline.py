@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
 from store.schema import ENTITIES, PROVENANCE, carried_columns
+from store.sql import scalar
 
 Progress = Callable[[str], None]
 
@@ -65,7 +67,7 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, sha: str) -> tuple[int, str]
 
 
 def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return int(con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()[0])
+    return int(scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads"))
 
 
 def _key_join(entity: str, left: str, right: str) -> str:
@@ -77,7 +79,7 @@ def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: str, source_format:
     e = ENTITIES[entity]
     same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in carried_columns(source_format, entity))
     sql = f"SELECT count(*) FROM staged_{entity} s JOIN {e.name} c ON {_key_join(entity, 's', 'c')} WHERE {same}"
-    return int(con.execute(sql).fetchone()[0])
+    return int(scalar(con, sql))
 
 
 def _insert_versions(con: duckdb.DuckDBPyConnection, entity: str, load_id: int, source_file: str, as_of: date) -> int:
@@ -89,7 +91,7 @@ def _insert_versions(con: duckdb.DuckDBPyConnection, entity: str, load_id: int, 
         f"FROM staged_{entity}",
         [load_id, source_file, as_of],
     )
-    return int(con.execute(f"SELECT count(*) FROM staged_{entity}").fetchone()[0])
+    return int(scalar(con, f"SELECT count(*) FROM staged_{entity}"))
 
 
 def _insert_rejects(con: duckdb.DuckDBPyConnection, load_id: int, source_file: str) -> int:
@@ -97,7 +99,7 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, load_id: int, source_file: s
         "INSERT INTO rejects SELECT ?, ?, sheet, row_number, entity, raw, reason FROM staged_rejects",
         [load_id, source_file],
     )
-    return int(con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0])
+    return int(scalar(con, "SELECT count(*) FROM staged_rejects"))
 
 
 def _staged_event_dates(entities: list[str]) -> str | None:
@@ -123,13 +125,13 @@ def _default_as_of(con: duckdb.DuckDBPyConnection, entities: list[str]) -> date 
     dates = _staged_event_dates(entities)
     if dates is None:
         return None
-    return con.execute(f"SELECT coalesce(max(d) FILTER (WHERE d <= current_date), max(d)) FROM ({dates})").fetchone()[0]
+    return scalar(con, f"SELECT coalesce(max(d) FILTER (WHERE d <= current_date), max(d)) FROM ({dates})")
 
 
 def _after_stated_date(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
     """A notice when events in the file are dated after the date its header states (the as-of used)."""
     dates = _staged_event_dates(result.entities)
-    later = con.execute(f"SELECT count(*) FROM ({dates}) WHERE d > ?", [result.as_of]).fetchone()[0] if dates else 0
+    later = scalar(con, f"SELECT count(*) FROM ({dates}) WHERE d > ?", [result.as_of]) if dates else 0
     if not later:
         return [f"as-of {result.as_of}: the date the file's header states"]
     return [f"as-of {result.as_of}: the date the file's header states, though {later} event date(s) in the file are"
@@ -180,14 +182,13 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     """Roll back the file's transaction; if that fails too (a full disk), the first error is the one to report."""
-    try:
+    with contextlib.suppress(duckdb.Error):
         con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass
 
 
 def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: ReadResult, summary: LoadSummary) -> None:
     summary.load_id = _next_load_id(con)
+    assert summary.as_of is not None, "the as-of date is set before a load is written"
     for entity in result.entities:
         summary.unchanged += _count_unchanged(con, entity, result.format)
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)

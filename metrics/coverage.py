@@ -13,6 +13,7 @@ from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS
 from store.derive import NOT_KNOWN_GROUP
 from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
+from store.sql import scalar
 
 PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
 
@@ -141,7 +142,7 @@ def plausible_span(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                    FILTER (WHERE impossible) AS impossible_years
         FROM judged GROUP BY list"""
     frame = con.execute(sql, [PLAUSIBLE_FROM, latest]).df()
-    rows = {table: int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in _SPAN_COLUMNS}
+    rows = {table: int(scalar(con, f"SELECT count(*) FROM {table}")) for table in _SPAN_COLUMNS}
     frame["rows"] = frame["list"].map(rows).astype("int64")
     frame = frame.set_index("list").reindex(list(_SPAN_COLUMNS)).reset_index()
     frame["impossible_dates"] = frame["impossible_dates"].fillna(0).astype("int64")

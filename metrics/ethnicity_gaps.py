@@ -10,8 +10,15 @@ import pandas as pd
 from scipy.stats import norm
 
 from metrics.ethnicity import ethnic_makeup
-from metrics.params import (CONFIDENCE, DEFAULT_LA_CODE, DEFAULT_LIMIT_WD, ETHNICITY_READABLE_SHARE, MIN_DENOMINATOR,
-                            Filters, Period)
+from metrics.params import (
+    CONFIDENCE,
+    DEFAULT_LA_CODE,
+    DEFAULT_LIMIT_WD,
+    ETHNICITY_READABLE_SHARE,
+    MIN_DENOMINATOR,
+    Filters,
+    Period,
+)
 from metrics.query import filter_clause
 from metrics.registry import REGISTRY
 

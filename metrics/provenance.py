@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pandas as pd
 
@@ -12,7 +14,7 @@ NO_FILE = "not in any file loaded"
 MERGED_ENTITIES: tuple[str, ...] = tuple(ENTITIES)
 
 
-def _values(rows: list[tuple[str, ...]], names: str) -> str:
+def _values(rows: Sequence[tuple[str, ...]], names: str) -> str:
     """A VALUES relation of constant strings (from store.schema, never user input)."""
     if not rows:
         return f"(SELECT {', '.join(f'NULL::VARCHAR AS {n}' for n in names.split(', '))} WHERE false)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from metrics.params import Filters, Lookback, LOOKBACKS, Period, check_choice
+from metrics.params import LOOKBACKS, Filters, Lookback, Period, check_choice
 from metrics.query import aggregate, as_of_date, check_by, filter_clause, list_frame
 from metrics.registry import REGISTRY
 

@@ -57,7 +57,7 @@ def failing_checks() -> None:
     if not may_see(FAILING_ROWS):
         return  # failing rows carry child ids: absent for roles without them
     ids = [str(c) for c in checks["check_id"]]
-    described = dict(zip(ids, checks["title"] if "title" in checks else ids))
+    described = dict(zip(ids, checks.get("title", ids)))
     check = st.selectbox("Failing rows of one expectation", ids, key="dq_check",
                          format_func=lambda c: f"{c} — {described.get(c, '')}"[:120])
     rows = data.rows(expectations.report.dq_failure_rows, check_id=check)

@@ -143,7 +143,8 @@ def _incremental_scopes(con: duckdb.DuckDBPyConnection, changes: str | None) -> 
         return None
     for name, sql in _SCOPE_SQL.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
-    changed, known = con.execute("SELECT (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM children)").fetchone()
+    counts = con.execute("SELECT (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM children)").fetchone()
+    changed, known = counts if counts is not None else (0, 0)
     if changed > FULL_REBUILD_SHARE * known:
         return None
     return {name: Scope(f"_derive_{name}", "record_id" if name == "records" else "child_id") for name in _SCOPE_SQL}

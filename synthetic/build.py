@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synthetic import annex_a, cin_census, file_faults, population, recording_csv
+from synthetic import annex_a, cin_census, file_faults, journeys, population, recording_csv, recordings, truth
 from synthetic import faults as fault_kit
-from synthetic import journeys, recordings, truth
 from synthetic.params import RATES, TEAMS, Params
 from synthetic.snapshot import Recorded, recordings_at
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from a11y import STATEMENT, streamlit_exemptions
-from metrics.params import Filters, Period
+from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import NORTH, PERIOD, build_dashboard_store
+
+from metrics.params import Filters, Period
 from ui import charts
 from ui.components import chart_table
 from ui.filters import View, clamp_to_data, data_bounds

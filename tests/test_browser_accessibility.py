@@ -6,9 +6,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
-
 from a11y import assert_accessible
-from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, PAGES, QUERY, SCREENSHOTS, TIMEOUT_MS, browser, server
+from test_browser_dashboard import CHROMIUM, PAGES, QUERY, SCREENSHOTS, TIMEOUT_MS, browser, server
 from test_dashboard_fixture import NORTH
 
 __all__ = ["browser", "server"]  # the fixtures, shared with the dashboard's browser test

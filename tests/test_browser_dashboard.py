@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from test_dashboard_fixture import EXPECTED, PERIOD, build_dashboard_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,11 +12,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-from expectations.data_docs import store_key
-
 from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
 from test_dashboard_fixture import build_dashboard_store
+
+from expectations.data_docs import store_key
 
 pytestmark = [
     pytest.mark.browser,

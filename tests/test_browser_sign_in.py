@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
 from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
 

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
-
 from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"

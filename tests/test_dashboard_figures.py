@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from test_dashboard_fixture import NORTH, build_dashboard_store
-from test_dashboard_pages import APP, QUERY, choose_team, open_page, texts
+from test_dashboard_pages import QUERY, open_page, texts
 
 from ui import charts
 from ui.formatting import extremes_title, trend_title

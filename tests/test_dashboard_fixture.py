@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from storekit import build_store
 
 AS_OF = date(2025, 3, 31)

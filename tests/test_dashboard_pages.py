@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_dashboard_fixture import EXPECTED, NORTH, PERIOD, build_dashboard_store, fixture_rows
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"

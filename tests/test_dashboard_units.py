@@ -12,8 +12,16 @@ from metrics.params import Period
 from ui import charts
 from ui.downloads import BOM, csv_bytes, human_label, neutralise, safe_name
 from ui.filters import parse_date, previous_period
-from ui.formatting import (extremes_title, pct, period_label, points_change, rate_with_counts, suppress_small,
-                           trend_finding, trend_title)
+from ui.formatting import (
+    extremes_title,
+    pct,
+    period_label,
+    points_change,
+    rate_with_counts,
+    suppress_small,
+    trend_finding,
+    trend_title,
+)
 
 
 # --- formatting ------------------------------------------------------------------------------

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from ingest.pipeline import load_files
-from tests.shared_paths import SHARED
 from store.connection import open_read, published_version
 from store.schema import ENTITIES
+from tests.shared_paths import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 

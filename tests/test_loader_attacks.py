@@ -462,8 +462,8 @@ def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(tmp_path: Path, capsy
 # --- 10. child ids -----------------------------------------------------------------------------
 
 def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from ingest.normalise import DAMAGED_CHILD_ID_FLAG
     from expectations.checks import DAMAGED_CHILD_ID_FLAG as CHECKED_FLAG
+    from ingest.normalise import DAMAGED_CHILD_ID_FLAG
 
     same = ["1005", " 1005", "1005\t", "1005\u200b", "\u00a01005\u2060", "\ufeff1005"]
     damaged = ["\uff1d1005", "1.2E+5", '"1,005"', "\uff11\uff10\uff10\uff15", "'1005", "=1005"]

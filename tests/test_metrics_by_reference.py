@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_dashboard_fixture import PERIOD, build_dashboard_store
 
 import metrics.re_referrals
 import metrics.timeliness
-from test_dashboard_fixture import PERIOD, build_dashboard_store
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"
 QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}

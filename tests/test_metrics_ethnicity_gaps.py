@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
+from storekit import build_store
 
 from metrics.ethnicity_gaps import ethnicity_gaps, ethnicity_representation, wilson_interval
 from metrics.params import Period
 from store.connection import open_read
-from storekit import build_store
 
 PERIOD = Period(date(2024, 4, 1), date(2025, 3, 31))
 

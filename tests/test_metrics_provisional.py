@@ -7,11 +7,11 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
+from storekit import build_store
 
 from metrics.provisional import mark_provisional, provisional_from
 from metrics.spc import spc_limits
 from store.connection import open_read
-from storekit import build_store
 
 AS_OF = date(2025, 3, 31)  # a Monday
 

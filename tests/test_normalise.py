@@ -81,7 +81,7 @@ def test_heading_key_matches_the_spellings_seen() -> None:
 def _column_values(expressions: list[str], inputs: list[str | None]) -> list[list]:
     """Each SQL expression of x evaluated over the inputs, in order."""
     con = duckdb.connect()
-    frame = pa.table({"i": pa.array(range(len(inputs)), pa.int32()), "x": pa.array(inputs, pa.string())})
+    frame = pa.table({"i": pa.array(range(len(inputs)), pa.int32()), "x": pa.array(inputs, pa.string())})  # noqa: F841 - read by name below
     con.execute("CREATE TABLE t AS SELECT * FROM frame")
     return [[r[0] for r in con.execute(f"SELECT {e} FROM t ORDER BY i").fetchall()] for e in expressions]
 

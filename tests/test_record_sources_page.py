@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-
 from test_dashboard_fixture import PERIOD, build_dashboard_store
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from html import escape
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -78,9 +79,9 @@ def _counts(frame: pd.DataFrame) -> list[list[object]]:
     return [[_int(n), _int(d)] for n, d in zip(num, den)]
 
 
-def _int(value: object) -> object:
+def _int(value: Any) -> object:
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError):
         return "–"
 

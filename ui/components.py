@@ -113,7 +113,7 @@ def section(name: str) -> Iterator[None]:
         yield
     except data.StoreNotFound:
         st.warning(f"{name}: the store has gone since this page opened; reload the page.")
-    except Exception as exc:  # noqa: BLE001 - a page must never show a traceback
+    except Exception as exc:
         if os.environ.get(STRICT_ENV):  # the tests: a broken metric fails the page test, it is not a message
             raise
         # Only the exception type is logged: messages can carry child-level values.
@@ -135,7 +135,7 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
     `note` says when a set filter does not apply to this measure (e.g. 'authority-wide (team not recorded on contacts)').
     """
     if access.publishable_view():
-        current, previous = _publishable_row(current), _publishable_row(previous)
+        current, previous = _publishable_row(current) or {}, _publishable_row(previous)
     change = points_change(current.get("rate"), previous.get("rate")) if previous else None
     st.metric(
         label,

@@ -84,8 +84,8 @@ def data_bounds(spans: dict[str, dict[str, object]], default: Period,
     to the end of the month of its latest event, the default period's end (the extract date) or today,
     whichever comes first after the default period: a mistyped event in 2035 does not stretch it.
     """
-    firsts = [s["earliest"] for s in spans.values() if isinstance(s.get("earliest"), date)]
-    lasts = [s["latest"] for s in spans.values() if isinstance(s.get("latest"), date)]
+    firsts = [d for s in spans.values() if isinstance(d := s.get("earliest"), date)]
+    lasts = [d for s in spans.values() if isinstance(d := s.get("latest"), date)]
     if not firsts or not lasts:
         return None
     first = min([d for d in firsts if d >= PLAUSIBLE_FROM] or firsts)

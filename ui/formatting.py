@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -79,9 +79,11 @@ def change_description(against: str, change: float | None, good_direction: str) 
     return tile_comparison(against) + (f": {word}" if word in {"better", "worse", "about the same"} else "")
 
 
-def delta_colour(good_direction: str) -> str:
+def delta_colour(good_direction: str) -> Literal["normal", "inverse", "off"]:
     """st.metric delta colour for a metric whose good direction is up, down or neither."""
-    return {"up": "normal", "down": "inverse"}.get(good_direction, "off")
+    if good_direction == "up":
+        return "normal"
+    return "inverse" if good_direction == "down" else "off"
 
 
 def direction_word(change: float | None, good_direction: str) -> str:

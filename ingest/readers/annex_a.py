@@ -45,8 +45,6 @@ from ingest.readers.base import (
     staged_ddl,
 )
 from ingest.readers.csv_rows import check_all_lines_accounted, number_records
-from ingest.readers.text_encoding import utf8_source
-from ingest.readers.workbook_limits import check_workbook_limits
 from ingest.readers.csv_sniff import (
     HeaderRow,
     find_header,
@@ -56,6 +54,7 @@ from ingest.readers.csv_sniff import (
     read_head,
     truncation,
 )
+from ingest.readers.text_encoding import utf8_source
 from ingest.readers.value_tables import (
     distinct_values_sql,
     lookup_sql,
@@ -63,6 +62,7 @@ from ingest.readers.value_tables import (
     value_or_skipped_sql,
     value_table_sql,
 )
+from ingest.readers.workbook_limits import check_workbook_limits
 
 FORMAT = "annex_a"
 HEADER_SCAN_ROWS = 10  # title rows tolerated above a list's header row
@@ -238,7 +238,7 @@ def annex_a_list_for_headings(heading_keys: list[str]) -> int | None:
 
 # --- reading workbooks ------------------------------------------------------------------------
 
-def _one_line(err: Exception) -> str:
+def _one_line(err: BaseException) -> str:
     """The first line of an error, without any quoted line of the file (it could hold a child's data)."""
     first = str(err).strip().split("\n", 1)[0].split("Original Line", 1)[0]
     return " ".join(first.split())[:160].rstrip(" :") or type(err).__name__
@@ -469,6 +469,8 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         if problem := truncation(text.path, header, "utf-8"):
             raise ExtractError(path, problem)
         number = annex_a_list_for_headings(header.headings)
+        if number is None:
+            raise ExtractError(path, "its headings match no Annex A list")
         if number not in LISTS:
             result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
             return result

@@ -24,7 +24,6 @@ Child's 1-based position in the file.
 from __future__ import annotations
 
 import datetime as dt
-
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +48,7 @@ from store.codes import (
     SEX_CODES,
 )
 from store.schema import ENTITIES, SOURCE_FIELDS
+from store.sql import scalar
 
 FORMAT = "cin_census"
 STAGED_ENTITIES: tuple[str, ...] = ("referrals", "cin_episodes", "assessments")
@@ -511,7 +511,7 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    return int(con.execute(sql).fetchone()[0])
+    return int(scalar(con, sql))
 
 
 def _notices(con: duckdb.DuckDBPyConnection, census: _Census) -> list[str]:

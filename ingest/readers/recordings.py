@@ -36,8 +36,8 @@ from ingest.normalise import (
 )
 from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, setting, staged_ddl
 from ingest.readers.csv_rows import check_all_lines_accounted, number_records
-from ingest.readers.text_encoding import utf8_source
 from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, read_head, truncation
+from ingest.readers.text_encoding import utf8_source
 from ingest.readers.value_tables import (
     distinct_values_sql,
     lookup_sql,
@@ -46,6 +46,7 @@ from ingest.readers.value_tables import (
     value_table_sql,
 )
 from store.codes import RECORD_TYPES
+from store.sql import scalar
 
 FORMAT = "case_recording"
 ENTITY = "recordings"
@@ -301,9 +302,9 @@ def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRo
         except duckdb.Error as err:
             first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]  # later lines may quote the data
             raise ExtractError(path, f"CSV could not be read ({first_line[:200]})") from err
-        if not con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'MISSING COLUMNS'").fetchone()[0]:
+        if not scalar(con, f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'MISSING COLUMNS'"):
             break
-    bad_encoding = con.execute(f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    bad_encoding = scalar(con, f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'")
     if bad_encoding and encoding == "utf-8":
         return _collect_values(con, path, header, "latin-1")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_VALUES} AS {distinct_values_sql(_CSV, raw, _skipped(raw))}")
@@ -339,8 +340,8 @@ def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
         f"INSERT INTO staged_rejects SELECT 'recordings', line, '{ENTITY}', json_object('csv_line', any_value(csv_line)),"
         f" 'CSV line could not be read: ' || min(error_message) FROM {_CSV_ERRORS} GROUP BY line ORDER BY line"
     )
-    rows_read = con.execute(f"SELECT (SELECT count(*) FROM staged_{ENTITY})"
-                            f" + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})").fetchone()[0]
+    rows_read = scalar(con, f"SELECT (SELECT count(*) FROM staged_{ENTITY})"
+                            f" + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})")
     con.execute(f"DELETE FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _reason")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _raw")
@@ -359,8 +360,8 @@ def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: 
         notices.append("file is not UTF-8: read as Latin-1")
     if header.line_index:
         notices.append(f"header row found on line {header.line_index + 1}")
-    unmapped = con.execute(
-        f"SELECT count(*) FROM staged_{ENTITY} WHERE list_contains(flags, 'record_type_unmapped')").fetchone()[0]
+    unmapped = scalar(con,
+        f"SELECT count(*) FROM staged_{ENTITY} WHERE list_contains(flags, 'record_type_unmapped')")
     if unmapped:
         notices.append(f"{unmapped} record(s) with a record type that is not a known type (kept, flagged)")
     return notices
