@@ -35,10 +35,12 @@ test: install browser-deps
 test-fast: install
 	$(PY) -m pytest -n 2 --timeout 300 -q -m "not browser and not slow"
 
+# Lint (ruff), format (ruff), types (mypy) and dead code (vulture), all configured in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/vulture
 
 # Regenerate requirements.txt (every transitive dependency pinned) from pyproject.toml.
 lock: install

@@ -14,14 +14,14 @@ costs far less than copying strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import duckdb
 import pandas as pd
 
 from expectations.model import Check, CheckParams, spec_columns
-from store.codes import ETHNICITY_KNOWN
 from store.schema import ENTITIES, PROVENANCE
+from store.sql import ethnicity_category_sql, quoted
 
 
 def sql_date(value: object) -> str:
@@ -29,16 +29,8 @@ def sql_date(value: object) -> str:
     return f"DATE '{value}'"
 
 
-def _quoted(values: Iterable[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
-ETHNICITY_CATEGORY_SQL = (
-    "CASE WHEN t.ethnicity IS NULL OR trim(t.ethnicity) = '' THEN 'missing'"
-    f" WHEN t.ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) THEN 'known'"
-    " WHEN t.ethnicity IN ('REFU', 'NOBT') THEN t.ethnicity ELSE 'invalid' END"
-)
-"""known / REFU / NOBT / missing / invalid, as store.codes.ethnicity_category."""
+ETHNICITY_CATEGORY_SQL = ethnicity_category_sql("t.ethnicity")
+"""known / REFU / NOBT / missing / invalid, as the store's ethnicity_category macro (store.sql)."""
 
 
 PLAUSIBLE_UNBORN_DAYS = 280
@@ -125,7 +117,7 @@ MAX_CATEGORIES = 5000
 
 
 def _enum(values: list[str]) -> str:
-    return f"ENUM({_quoted(values)})"
+    return f"ENUM({quoted(values)})"
 
 
 def frame_sql(table: str, columns: list[str], params: CheckParams,

@@ -95,16 +95,6 @@ def dq_failure_rows(con: duckdb.DuckDBPyConnection, check_id: str | None = None,
     ).df()
 
 
-def checks_frame() -> pd.DataFrame:
-    """The registry as a table (for a definitions view): check_id, table_name, title, dfe_code, severity,
-    engine, expectation, description."""
-    return pd.DataFrame(
-        [{"check_id": c.check_id, "table_name": c.table, "title": c.title, "dfe_code": c.dfe_code,
-          "severity": c.severity, "engine": c.engine, "expectation": c.expectation, "description": c.description}
-         for c in REGISTRY.values()]
-    )
-
-
 def data_docs_url(store: str | None = None) -> str | None:
     """Where the dashboard links to the Data Docs of `store` (default the current store; None when not built)."""
     return _data_docs_url(store)

@@ -16,13 +16,10 @@ import pandas as pd
 from expectations.model import Check, CheckParams, SqlSpec, SqlText
 from store.codes import DISABILITY_CODES, ETHNICITY_KNOWN
 from store.schema import ENTITIES
+from store.sql import quoted
 
 FAILING_COLUMNS: tuple[str, ...] = ("table_name", "child_id", "source_file", "sheet", "row_number", "value")
 ETHNICITY_TABLES: tuple[str, ...] = ("contacts", "referrals", "assessments", "cin_episodes")
-
-
-def _quoted(values: list[str] | tuple[str, ...]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 def _provenance(table: str, alias: str = "") -> str:
@@ -72,7 +69,7 @@ def missing_child_id(table: str) -> SqlSpec:
 def unparsed_dates(table: str) -> SqlSpec:
     """Rows whose flags say a date column held text that is not a date."""
     columns = [c.name for c in ENTITIES[table].columns if c.type in ("DATE", "TIMESTAMP")]
-    bad = f"list_filter(flags, lambda f: f IN ({_quoted([f'{c}_unparsed' for c in columns])}))"
+    bad = f"list_filter(flags, lambda f: f IN ({quoted([f'{c}_unparsed' for c in columns])}))"
     return SqlSpec(
         rows=lambda p: (f"SELECT {_provenance(table)},"
                         f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
@@ -156,7 +153,7 @@ REFERRAL_COUNT = SqlSpec(
 # --- Codes in list columns -----------------------------------------------------------------
 
 _BAD_DISABILITIES = (f"list_filter(disabilities, lambda d: d IS NOT NULL AND d NOT IN"
-                     f" ({_quoted(tuple(DISABILITY_CODES))}))")
+                     f" ({quoted(tuple(DISABILITY_CODES))}))")
 INVALID_DISABILITIES = SqlSpec(
     rows=lambda p: (f"SELECT {_provenance('cin_episodes')}, array_to_string({_BAD_DISABILITIES}, ', ') AS value"
                     f" FROM cin_episodes WHERE len({_BAD_DISABILITIES}) > 0"),
@@ -181,7 +178,7 @@ OVERLAPPING_EPISODES = SqlSpec(
 
 # --- A child's ethnicity consistent across records ---------------------------------------------
 
-_KNOWN = f"ethnicity IN ({_quoted(sorted(ETHNICITY_KNOWN))}) AND child_id IS NOT NULL"
+_KNOWN = f"ethnicity IN ({quoted(sorted(ETHNICITY_KNOWN))}) AND child_id IS NOT NULL"
 
 
 def _inconsistent_children(p: CheckParams) -> str:

@@ -177,14 +177,6 @@ def double_sql(expr: str) -> str:
     return f"TRY_CAST({expr} AS DOUBLE)"
 
 
-def unparsed_flag_sql(clean_expr: str, parsed_expr: str, field: str) -> str:
-    """A one-element list naming a field whose non-missing value did not parse, else an empty list."""
-    return (
-        f"(CASE WHEN {clean_expr} IS NOT NULL AND ({parsed_expr}) IS NULL"
-        f" THEN ['{field}_unparsed'] ELSE []::VARCHAR[] END)"
-    )
-
-
 _MACROS: dict[str, object] = {
     "fd_clean": clean_text_sql,
     "fd_child_id": lambda x: child_id_sql(clean_text_sql(x)),

@@ -49,9 +49,6 @@ class Filters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
-FILTER_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Filters))
-
-
 def check_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     """Return `value` when it is one of `choices`, else raise ValueError naming the parameter."""
     if value not in choices:

@@ -9,7 +9,6 @@ import pandas as pd
 from store.derive import DERIVED_TABLES
 
 ALL_FILTERS: tuple[str, ...] = ("team", "worker", "referral_source", "ethnicity_group", "age_band", "disabled")
-CHILD_FILTERS: tuple[str, ...] = ("ethnicity_group", "age_band", "disabled")
 GOOD_DIRECTIONS: tuple[str, ...] = ("up", "down", "neither")
 KINDS: tuple[str, ...] = ("rate", "count", "list", "distribution", "benchmark", "method")
 

@@ -121,13 +121,3 @@ RECORD_TYPES: dict[str, str] = {
     "contact": "Contact record",
 }
 
-
-def ethnicity_category(code: str | None) -> str:
-    """Completeness category of a recorded ethnicity: known, REFU, NOBT, missing or invalid."""
-    if code is None or code.strip() == "":
-        return "missing"
-    if code in ETHNICITY_KNOWN:
-        return "known"
-    if code in ETHNICITY_NOT_KNOWN:
-        return code
-    return "invalid"

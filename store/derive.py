@@ -33,6 +33,7 @@ import pandas as pd
 
 from store.calendar import build_calendar
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
+from store.sql import ethnicity_category_sql, quoted
 
 NOT_KNOWN_GROUP = "Not known"
 NFA_REASON = "NFA"
@@ -49,15 +50,10 @@ DERIVED_TABLES: dict[str, str] = {
 }
 
 
-def _quoted(values: list[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 def _macros(con: duckdb.DuckDBPyConnection) -> None:
     """SQL macros for the code lists (built from store.codes, never from user input)."""
-    known = _quoted(sorted(ETHNICITY_GROUPS))
     groups = " ".join(
-        f"WHEN e IN ({_quoted(sorted(c for c, g in ETHNICITY_GROUPS.items() if g == group))}) THEN '{group}'"
+        f"WHEN e IN ({quoted(sorted(c for c, g in ETHNICITY_GROUPS.items() if g == group))}) THEN '{group}'"
         for group in sorted(set(ETHNICITY_GROUPS.values()))
     )
     bands = []
@@ -67,11 +63,7 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
         )
         bands.append(f"WHEN {cond} THEN '{label}'")
     con.execute(
-        f"""CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS CASE
-            WHEN e IS NULL OR trim(e) = '' THEN 'missing'
-            WHEN e IN ({known}) THEN 'known'
-            WHEN e IN ('REFU', 'NOBT') THEN e
-            ELSE 'invalid' END"""
+        f"CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS {ethnicity_category_sql('e')}"
     )
     con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_group(e) AS CASE {groups} ELSE '{NOT_KNOWN_GROUP}' END")
     con.execute(

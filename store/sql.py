@@ -1,11 +1,13 @@
-"""Small helpers for running SQL on a store connection: the one value a query returns."""
+"""SQL helpers every layer shares: the one value a query returns, constant lists quoted, the ethnicity category."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import duckdb
+
+from store.codes import ETHNICITY_KNOWN, ETHNICITY_NOT_KNOWN
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
@@ -14,3 +16,17 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | Non
     if row is None:
         raise LookupError(f"query returned no row: {sql[:80]}")
     return row[0]
+
+
+def quoted(values: Iterable[str]) -> str:
+    """Constant values (code lists, never user input) as comma-separated SQL string literals."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def ethnicity_category_sql(column: str) -> str:
+    """SQL for the completeness category of a recorded ethnicity: known, REFU, NOBT, missing or invalid."""
+    return (
+        f"CASE WHEN {column} IS NULL OR trim({column}) = '' THEN 'missing'"
+        f" WHEN {column} IN ({quoted(sorted(ETHNICITY_KNOWN))}) THEN 'known'"
+        f" WHEN {column} IN ({quoted(sorted(ETHNICITY_NOT_KNOWN))}) THEN {column} ELSE 'invalid' END"
+    )

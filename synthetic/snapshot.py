@@ -11,8 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from synthetic.calendar import working_days_between
-
 
 @dataclass(frozen=True)
 class Recorded:
@@ -73,10 +71,6 @@ def assessments_at(rec: Recorded, as_of: object) -> pd.DataFrame:
     return a
 
 
-def contacts_at(rec: Recorded, as_of: object) -> pd.DataFrame:
-    return rec.contacts.loc[rec.contacts["contact_date"] <= _ts(as_of)]
-
-
 def recordings_at(rec: Recorded, as_of: object) -> pd.DataFrame:
     """Recordings of events by `as_of`; entered_at blank when written up after it."""
     d = _ts(as_of)
@@ -115,10 +109,3 @@ def age_at(dob: pd.Series, as_of: object) -> pd.Series:
     years = d.year - dob.dt.year - ((dob.dt.month > d.month) | ((dob.dt.month == d.month) & (dob.dt.day > d.day)))
     return years.where(dob <= d, -1).where(dob.notna())
 
-
-def overdue_open_assessments(assessments: pd.DataFrame, as_of: object) -> pd.Series:
-    """Mask of assessments open at `as_of` and already more than 45 working days old."""
-    open_ = assessments["assessment_authorised"].isna()
-    start = assessments["assessment_start"].to_numpy().astype("datetime64[D]")
-    days = working_days_between(start, np.full(len(start), np.datetime64(_ts(as_of).date())))
-    return open_ & (days > 45)

@@ -326,23 +326,3 @@ def test_not_a_spreadsheet(tmp_path: Path):
     path = tmp_path / "notes.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not a zip file at all")
     assert "cannot read workbook" in refusal(path)
-
-
-# --- the SQL stays small ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("number", [1, 3, 4, 6])
-def test_values_are_cleaned_once_then_parsed(number: int):
-    """Parsers nested around the cleaning expression repeat it many times over (and cost seconds a million rows)."""
-    from ingest.normalise import clean_text_sql, heading_key
-    from ingest.readers.annex_a import LISTS, _ListSource, _match_fields, _rows_sql, _values_sql
-
-    alist = LISTS[number]
-    headings = [f.heading for f in alist.fields]
-    positions = _match_fields(alist, [heading_key(h) for h in headings])
-    assert set(positions) == {f.column for f in alist.fields}
-    cleaning = clean_text_sql("raw")
-    value_tables = [sql for sql in _values_sql(alist, positions).values() if cleaning in sql]
-    assert len(value_tables) == len(positions)  # one narrow value table per field
-    assert all(sql.count(cleaning) == 1 and "AS MATERIALIZED" in sql for sql in value_tables)
-    rows_sql = _rows_sql(_ListSource(alist, "s", 1, headings), positions)
-    assert "regexp_replace" not in rows_sql  # the row query only joins to the cleaned values

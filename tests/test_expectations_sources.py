@@ -143,6 +143,7 @@ def _load_council_monthly(root: Path) -> tuple[dict, pd.DataFrame]:
     return truth, results
 
 
+@pytest.mark.slow  # loads a whole synthetic council one extract date at a time
 def test_synthetic_council_every_injected_kind_of_fault_is_found(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """One test, so the council is generated and loaded once whatever the test distribution."""

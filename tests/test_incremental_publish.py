@@ -16,6 +16,8 @@ from store.schema import ENTITIES
 from synthetic import readback
 from synthetic.demo import extract_files, quarterly_batches
 
+pytestmark = pytest.mark.slow  # builds a whole synthetic council through the loaders
+
 TABLES = list(ENTITIES) + [t for t in DERIVED_TABLES if t not in ("calendar", "ethnicity_codes")]
 
 

@@ -13,6 +13,8 @@ from ingest.pipeline import load_files
 from synthetic import readback
 from synthetic.demo import extract_files
 
+pytestmark = pytest.mark.slow  # builds a whole synthetic council through the loaders
+
 PARAMS = readback.small_params()
 
 

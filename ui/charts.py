@@ -287,11 +287,6 @@ def makeup_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def figure_data(fig: go.Figure) -> list[dict[str, object]]:
-    """The traces of a figure as plain dicts (for tests that check what a chart shows)."""
-    return [trace.to_plotly_json() for trace in fig.data]
-
-
 def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "month", rows: str = "rows") -> go.Figure:
     """Rows per list per month as a heat map: a gap in the history shows as a white cell."""
     lists = sorted(frame[table].astype(str).unique()) if not frame.empty else []

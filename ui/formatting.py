@@ -64,13 +64,6 @@ def points_change(current: Any, previous: Any) -> float | None:
     return round(float(current) - float(previous), 1)
 
 
-def points_text(change: float | None, against: str) -> str | None:
-    """'+1.2 pts vs previous period' (None when there is nothing to compare)."""
-    if change is None:
-        return None
-    return f"{change:+.1f} pts vs {against}"
-
-
 def change_description(against: str, change: float | None, good_direction: str) -> str | None:
     """'vs Apr 2023 – Mar 2024: worse': the comparison and, in words, whether the change is good (colour is not enough)."""
     if change is None:

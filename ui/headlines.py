@@ -66,5 +66,3 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("child_seen", "Assessments where the child was seen", metrics.practice.child_seen_rate,
              "assessments", what="assessments"),
 )
-
-BY_KEY: dict[str, Headline] = {h.key: h for h in HEADLINES}
