@@ -24,9 +24,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ingest.readers.annex_a import read_annex_a
 
-LIST_3_HEADINGS = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral",
-                   "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team",
-                   "Allocated Worker"]
+LIST_3_HEADINGS = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Date of Referral",
+    "Referral Source",
+    "Referral NFA?",
+    "Number of Referrals in Last 12 Months",
+    "Allocated Team",
+    "Allocated Worker",
+]
 GENDERS = ["a) Male", "b) Female", "F", "M", "c) Not stated/recorded"]
 ETHNICITIES = ["a) WBRI", "WBRI", "k) APKN", "White British", "s) NOBT", "", "#N/A", "r) OOTH"]
 SOURCES = ["q) 6: Police", "Police", "6", "e) 2A: Schools", "j) 3D: Health services", "a) 1A: Individual"]
@@ -103,7 +113,10 @@ def main() -> None:
     args = parser.parse_args()
     duckdb.connect().register("_warm_up", __import__("pyarrow").table({"x": [1]}))  # first register imports pandas
     with tempfile.TemporaryDirectory() as tmp:
-        for name, write, rows in (("list_3.xlsx", write_workbook, args.xlsx_rows), ("list_1.csv", write_csv, args.csv_rows)):
+        for name, write, rows in (
+            ("list_3.xlsx", write_workbook, args.xlsx_rows),
+            ("list_1.csv", write_csv, args.csv_rows),
+        ):
             path = Path(tmp) / name
             start = time.perf_counter()
             write(path, rows)
@@ -111,9 +124,11 @@ def main() -> None:
             runs = [time_read(path) for _ in range(args.repeat)]
             best, cpu, read = min(runs)
             size_mb = path.stat().st_size / 1e6
-            print(f"{name}: {read:,} rows ({size_mb:.1f} MB, written in {written:.1f} s): best {best:.2f} s"
-                  f" (CPU {cpu:.2f} s) of {args.repeat} -> {read / best:,.0f} rows/s;"
-                  f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+            print(
+                f"{name}: {read:,} rows ({size_mb:.1f} MB, written in {written:.1f} s): best {best:.2f} s"
+                f" (CPU {cpu:.2f} s) of {args.repeat} -> {read / best:,.0f} rows/s;"
+                f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+            )
 
 
 if __name__ == "__main__":

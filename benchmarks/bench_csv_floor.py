@@ -21,7 +21,8 @@ CASES: dict[str, str] = {
     "scan only (count the rows)": "SELECT count(*) FROM read_csv('{csv}', all_varchar = true)",
     "into a database file, as text": "CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar = true)",
     "into a database file, dates typed by DuckDB": (
-        "CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{csv}', dateformat = '%d/%m/%Y')"),
+        "CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv('{csv}', dateformat = '%d/%m/%Y')"
+    ),
 }
 
 

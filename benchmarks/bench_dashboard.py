@@ -16,10 +16,21 @@ from pathlib import Path
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-config.set_option("server.address", "127.0.0.1")  # local mode, as `make run`: without sign-in any other address is refused
+config.set_option(
+    "server.address", "127.0.0.1"
+)  # local mode, as `make run`: without sign-in any other address is refused
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"
-PAGES = ["overview", "re_referrals", "timeliness", "ethnicity", "front_door", "data_quality", "downloads",
-         "definitions", "about_data"]
+PAGES = [
+    "overview",
+    "re_referrals",
+    "timeliness",
+    "ethnicity",
+    "front_door",
+    "data_quality",
+    "downloads",
+    "definitions",
+    "about_data",
+]
 
 
 def run_page(page: str) -> float:

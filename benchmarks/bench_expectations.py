@@ -55,8 +55,14 @@ def validate_once(store: Path, docs: Path) -> tuple[float, float, ValidationRun,
     return finished - started, cpu, run, counts, steps
 
 
-def _markdown(seconds: list[float], cpu: list[float], load: list[float], run: ValidationRun,
-              counts: dict[str, int], steps: dict[str, float]) -> str:
+def _markdown(
+    seconds: list[float],
+    cpu: list[float],
+    load: list[float],
+    run: ValidationRun,
+    counts: dict[str, int],
+    steps: dict[str, float],
+) -> str:
     failing = run.results[~run.results["success"]]
     first = seconds[0]
     runs = ", ".join(f"{s:.1f} s (CPU {c:.0f} s, load {a:.1f})" for s, c, a in zip(seconds, cpu, load))
@@ -79,7 +85,9 @@ def _markdown(seconds: list[float], cpu: list[float], load: list[float], run: Va
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_expectations", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_expectations", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--store", type=Path, help="an existing national store (default: build one in a temp folder)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=1)

@@ -49,9 +49,19 @@ def write_list3_workbook(path: Path, rows: int) -> Path:
     sheet = book.add_worksheet("List 3")
     date_fmt = book.add_format({"num_format": "dd/mm/yyyy"})
     sheet.write_row(0, 0, ["List 3: Referrals"])
-    headings = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral",
-                "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team",
-                "Allocated Worker"]
+    headings = [
+        "Child Unique ID",
+        "Gender",
+        "Ethnicity",
+        "Date of Birth",
+        "Age of Child (Years)",
+        "Date of Referral",
+        "Referral Source",
+        "Referral NFA?",
+        "Number of Referrals in Last 12 Months",
+        "Allocated Team",
+        "Allocated Worker",
+    ]
     sheet.write_row(1, 0, headings)
     import datetime as dt
 
@@ -113,8 +123,11 @@ def main() -> None:
         con.execute(LIST1_SQL.format(rows=args.rows, path=list1))
         con.execute(RECORDINGS_SQL.format(rows=args.rows, path=recordings))
         workbook = write_list3_workbook(d / "annex_a_list3.xlsx", args.workbook_rows)
-        for label, path, n in [("Annex A List 1 CSV", list1, args.rows), ("case-recording CSV", recordings, args.rows),
-                               ("Annex A List 3 workbook (.xlsx)", workbook, args.workbook_rows)]:
+        for label, path, n in [
+            ("Annex A List 1 CSV", list1, args.rows),
+            ("case-recording CSV", recordings, args.rows),
+            ("Annex A List 3 workbook (.xlsx)", workbook, args.workbook_rows),
+        ]:
             stage_only(path)  # a first, untimed read: imports, DuckDB's extensions, the file in the page cache
             secs = min(timed(label, lambda p=path: stage_only(p))[1] for _ in range(3))
             results.append((f"{label}: read and normalise (best of 3)", n, secs))
@@ -123,7 +136,9 @@ def main() -> None:
             results.append((f"{label}: whole load into an empty store, checks off", n, secs))
             store2 = d / f"{path.stem}-checked.duckdb"
             steps = Steps()
-            _, secs = timed(label, lambda p=path, s=store2, st=steps: load_files([p], store=s, validate=True, progress=st))
+            _, secs = timed(
+                label, lambda p=path, s=store2, st=steps: load_files([p], store=s, validate=True, progress=st)
+            )
             steps("done")
             results.append((f"{label}: whole load with the data quality checks", n, secs))
             breakdown.append((label, {k: v for k, v in steps.times.items() if k != "start"}))

@@ -41,16 +41,24 @@ def _event_date(stream: int) -> str:
 
 
 FILES: dict[str, tuple[str, str]] = {
-    "annex_a_list_1_contacts.csv": ("contacts", f"""
+    "annex_a_list_1_contacts.csv": (
+        "contacts",
+        f"""
         {_CHILD_COLUMNS}, {_event_date(10)} AS "Date of Contact",
-        ['1A', '1B', '2A', '3A', '5A', '6', '9'][1 + h(i, {{seed}} + 11) % 7] AS "Contact Source\""""),
-    "annex_a_list_3_referrals.csv": ("referrals", f"""
+        ['1A', '1B', '2A', '3A', '5A', '6', '9'][1 + h(i, {{seed}} + 11) % 7] AS "Contact Source\"""",
+    ),
+    "annex_a_list_3_referrals.csv": (
+        "referrals",
+        f"""
         {_CHILD_COLUMNS}, {_event_date(20)} AS "Date of Referral",
         ['1A', '2A', '3A', '5A', '6', '9'][1 + h(i, {{seed}} + 21) % 6] AS "Referral Source",
         ['Yes', 'No', 'No', 'No'][1 + h(i, {{seed}} + 22) % 4] AS "Referral NFA?",
         'Team ' || h(i, {{seed}} + 23) % 60 AS "Allocated Team",
-        'Worker ' || h(i, {{seed}} + 24) % 3000 AS "Allocated Worker\""""),
-    "annex_a_list_4_assessments.csv": ("assessments", f"""
+        'Worker ' || h(i, {{seed}} + 24) % 3000 AS "Allocated Worker\"""",
+    ),
+    "annex_a_list_4_assessments.csv": (
+        "assessments",
+        f"""
         {_CHILD_COLUMNS}, {_event_date(30)} AS "Continuous Assessment Start Date",
         ['Yes', 'No'][1 + h(i, {{seed}} + 31) % 2] AS "Child Seen During Continuous Assessment",
         CASE WHEN h(i, {{seed}} + 32) % 10 = 0 THEN NULL
@@ -58,8 +66,11 @@ FILES: dict[str, tuple[str, str]] = {
                                                     AS INTEGER), '%d/%m/%Y') END
             AS "Continuous Assessment Date of Authorisation",
         'Team ' || h(i, {{seed}} + 34) % 60 AS "Allocated Team",
-        'Worker ' || h(i, {{seed}} + 35) % 3000 AS "Allocated Worker\""""),
-    "annex_a_list_6_children_in_need.csv": ("cin_episodes", f"""
+        'Worker ' || h(i, {{seed}} + 35) % 3000 AS "Allocated Worker\"""",
+    ),
+    "annex_a_list_6_children_in_need.csv": (
+        "cin_episodes",
+        f"""
         {_CHILD_COLUMNS}, {_event_date(40)} AS "CIN Start Date",
         ['N1', 'N2', 'N3', 'N4', 'N5', 'N6', 'N7', 'N8', 'N9'][1 + h(i, {{seed}} + 41) % 9] AS "Primary Need Code",
         CASE WHEN h(i, {{seed}} + 42) % 3 = 0 THEN NULL
@@ -68,15 +79,19 @@ FILES: dict[str, tuple[str, str]] = {
         CASE WHEN h(i, {{seed}} + 42) % 3 = 0 THEN NULL
              ELSE ['RC1', 'RC2', 'RC3', 'RC4', 'RC7', 'RC8'][1 + h(i, {{seed}} + 44) % 6] END AS "Reason for Closure",
         'Team ' || h(i, {{seed}} + 45) % 60 AS "Allocated Team",
-        'Worker ' || h(i, {{seed}} + 46) % 3000 AS "Allocated Worker\""""),
-    "case_recordings.csv": ("recordings", f"""
+        'Worker ' || h(i, {{seed}} + 46) % 3000 AS "Allocated Worker\"""",
+    ),
+    "case_recordings.csv": (
+        "recordings",
+        f"""
         'R' || i AS "Record ID", CAST(h(i, {{seed}}) % {{children}} AS VARCHAR) AS "Child Unique ID",
         ['Case Note', 'Home Visit', 'Supervision', 'Assessment'][1 + h(i, {{seed}} + 51) % 4] AS "Record Type",
         {_event_date(50)} AS "Event Date",
         strftime(TIMESTAMP '2020-04-01 09:00' + INTERVAL (h(i, {SEED} + 50) % 1826 + h(i, {{seed}} + 52) % 9) DAY,
                  '%Y-%m-%d %H:%M') AS "Entered At",
         'Worker ' || h(i, {{seed}} + 53) % 3000 AS "Worker", 'Team ' || h(i, {{seed}} + 54) % 60 AS "Team",
-        ['Yes', 'No', ''][1 + h(i, {{seed}} + 55) % 3] AS "Child Views Recorded\""""),
+        ['Yes', 'No', ''][1 + h(i, {{seed}} + 55) % 3] AS "Child Views Recorded\"""",
+    ),
 }
 """File name -> (the national store's table whose size it takes, the SELECT list of its columns over range(rows) i)."""
 
@@ -119,8 +134,13 @@ def duckdb_alone(files: list[Path], database: Path) -> float:
 def whole_load(files: list[Path], store: Path) -> float:
     """Seconds for `python -m ingest FILES --store STORE` (checks on), as a new process."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "ingest", *map(str, files), "--store", str(store)],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ})
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", *map(str, files), "--store", str(store)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
     secs = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"python -m ingest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
@@ -138,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         written = write_files(folder, args.scale)
         files, rows = list(written), sum(written.values())
-        print(f"{len(files)} CSV files, {rows:,} rows, {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB, "
-              f"written in {time.perf_counter() - started:.1f} s (scale {args.scale:g})")
+        print(
+            f"{len(files)} CSV files, {rows:,} rows, {sum(f.stat().st_size for f in files) / 1e6:,.0f} MB, "
+            f"written in {time.perf_counter() - started:.1f} s (scale {args.scale:g})"
+        )
         warm(files)
         alone = duckdb_alone(files, folder / "duckdb_alone.duckdb")
         load = whole_load(files, folder / "store.duckdb")

@@ -23,8 +23,13 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_STORE = Path("/tmp/frontdoor_national/store.duckdb")
-HEADLINE = ("re_referral_rate", "assessment_timeliness", "open_assessments_overdue", "recording_timeliness",
-            "ethnicity_completeness")
+HEADLINE = (
+    "re_referral_rate",
+    "assessment_timeliness",
+    "open_assessments_overdue",
+    "recording_timeliness",
+    "ethnicity_completeness",
+)
 
 
 def _time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -43,6 +48,7 @@ def _peak_mb() -> float:
 
 
 # ---- worker 1: the metrics package ------------------------------------------------------------------------
+
 
 def worker_metrics(store: Path, repeat: int) -> dict[str, Any]:
     from metrics.coverage import default_period
@@ -69,8 +75,12 @@ def worker_metrics(store: Path, repeat: int) -> dict[str, Any]:
         "headline_report": lambda: headline_report(con, period)["referrals"],
     }
     out = {name: _time(fn, repeat) for name, fn in runs.items()}
-    return {"period": [str(period.start), str(period.end)], "seconds": {k: v[0] for k, v in out.items()},
-            "results": {k: int(v[1]) for k, v in out.items()}, "peak_mb": _peak_mb()}
+    return {
+        "period": [str(period.start), str(period.end)],
+        "seconds": {k: v[0] for k, v in out.items()},
+        "results": {k: int(v[1]) for k, v in out.items()},
+        "peak_mb": _peak_mb(),
+    }
 
 
 # ---- worker 2: the same definitions without the derived tables --------------------------------------------
@@ -111,11 +121,15 @@ def worker_window(store: Path, repeat: int) -> dict[str, Any]:
     for name, sql in _WINDOW_SQL.items():
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         out[name] = _time(lambda sql=sql, used=used: con.execute(sql, used).fetchone()[0], repeat)
-    return {"seconds": {k: v[0] for k, v in out.items()}, "results": {k: int(v[1]) for k, v in out.items()},
-            "peak_mb": _peak_mb()}
+    return {
+        "seconds": {k: v[0] for k, v in out.items()},
+        "results": {k: int(v[1]) for k, v in out.items()},
+        "peak_mb": _peak_mb(),
+    }
 
 
 # ---- worker 3: vectorised pandas over the canonical rows ---------------------------------------------------
+
 
 def _pandas_frames(store: Path) -> dict[str, Any]:
     from store.connection import open_read
@@ -142,13 +156,15 @@ def worker_pandas(store: Path, repeat: int) -> dict[str, Any]:
     load_seconds = time.perf_counter() - started
     period = data["period"]
     start, end, as_of = pd.Timestamp(period.start), pd.Timestamp(period.end), pd.Timestamp(data["as_of"])
-    bank = np.array(sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))),
-                    dtype="datetime64[D]")
+    bank = np.array(
+        sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))), dtype="datetime64[D]"
+    )
     one = np.timedelta64(1, "D")
 
     def wd(a: pd.Series, b: pd.Series) -> np.ndarray:
-        return np.busday_count(a.to_numpy().astype("datetime64[D]") + one,
-                               b.to_numpy().astype("datetime64[D]") + one, holidays=bank)
+        return np.busday_count(
+            a.to_numpy().astype("datetime64[D]") + one, b.to_numpy().astype("datetime64[D]") + one, holidays=bank
+        )
 
     def re_referrals() -> int:
         r = data["referrals"].drop_duplicates(["child_id", "referral_date"]).sort_values(["child_id", "referral_date"])
@@ -176,46 +192,78 @@ def worker_pandas(store: Path, repeat: int) -> dict[str, Any]:
         r = data["referrals"]
         return int(r.loc[r["referral_date"].between(start, end), "ethnicity"].isin(ETHNICITY_KNOWN).sum())
 
-    runs = {"re_referral_rate": re_referrals, "assessment_timeliness": assessments,
-            "open_assessments_overdue": overdue, "recording_timeliness": recordings,
-            "ethnicity_completeness": ethnicity}
+    runs = {
+        "re_referral_rate": re_referrals,
+        "assessment_timeliness": assessments,
+        "open_assessments_overdue": overdue,
+        "recording_timeliness": recordings,
+        "ethnicity_completeness": ethnicity,
+    }
     out = {name: _time(fn, repeat) for name, fn in runs.items()}
-    return {"seconds": {k: v[0] for k, v in out.items()}, "results": {k: int(v[1]) for k, v in out.items()},
-            "load_seconds": load_seconds, "peak_mb": _peak_mb()}
+    return {
+        "seconds": {k: v[0] for k, v in out.items()},
+        "results": {k: int(v[1]) for k, v in out.items()},
+        "load_seconds": load_seconds,
+        "peak_mb": _peak_mb(),
+    }
 
 
 WORKERS: dict[str, Callable[[Path, int], dict[str, Any]]] = {
-    "metrics": worker_metrics, "window": worker_window, "pandas": worker_pandas,
+    "metrics": worker_metrics,
+    "window": worker_window,
+    "pandas": worker_pandas,
 }
 
 
 # ---- driver ----------------------------------------------------------------------------------------------
 
+
 def _run_worker(name: str, store: Path, repeat: int) -> dict[str, Any]:
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_metrics", "--worker", name, "--store", str(store), "--repeat",
-         str(repeat)], capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent,
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_metrics",
+            "--worker",
+            name,
+            "--store",
+            str(store),
+            "--repeat",
+            str(repeat),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _table(metrics: dict, window: dict, pandas: dict) -> str:
-    lines = ["| measure | metrics (derived scan) s | un-materialised DuckDB s | pandas s | pandas ÷ metrics | same result |",
-             "|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "| measure | metrics (derived scan) s | un-materialised DuckDB s | pandas s | pandas ÷ metrics | same result |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for name in HEADLINE:
         m, w, p = metrics["seconds"][name], window["seconds"][name], pandas["seconds"][name]
         same = metrics["results"][name] == window["results"][name] == pandas["results"][name]
         lines.append(f"| {name} | {m:.3f} | {w:.3f} | {p:.3f} | {p / m:.1f}× | {'yes' if same else 'NO'} |")
     total_p = sum(pandas["seconds"].values())
     report = metrics["seconds"]["headline_report"]
-    lines.append(f"| whole headline report | {report:.3f} | {sum(window['seconds'].values()):.3f} | {total_p:.3f} |"
-                 f" {total_p / report:.1f}× | |")
+    lines.append(
+        f"| whole headline report | {report:.3f} | {sum(window['seconds'].values()):.3f} | {total_p:.3f} |"
+        f" {total_p / report:.1f}× | |"
+    )
     listed = metrics["seconds"]["open_assessments_overdue_list"]
-    lines += ["", f"The open-and-overdue list itself ({metrics['results']['open_assessments_overdue_list']} rows, as a"
-              f" DataFrame) takes {listed:.3f} s; the report uses the count.",
-              "", f"Peak memory (ru_maxrss): metrics {metrics['peak_mb']:.0f} MB; un-materialised {window['peak_mb']:.0f} MB;"
-              f" pandas {pandas['peak_mb']:.0f} MB (pandas load from the store {pandas['load_seconds']:.1f} s, not counted above).",
-              f"Period: {metrics['period'][0]} to {metrics['period'][1]}; median of the timed runs after a warm-up."]
+    lines += [
+        "",
+        f"The open-and-overdue list itself ({metrics['results']['open_assessments_overdue_list']} rows, as a"
+        f" DataFrame) takes {listed:.3f} s; the report uses the count.",
+        "",
+        f"Peak memory (ru_maxrss): metrics {metrics['peak_mb']:.0f} MB; un-materialised {window['peak_mb']:.0f} MB;"
+        f" pandas {pandas['peak_mb']:.0f} MB (pandas load from the store {pandas['load_seconds']:.1f} s, not counted above).",
+        f"Period: {metrics['period'][0]} to {metrics['period'][1]}; median of the timed runs after a warm-up.",
+    ]
     return "\n".join(lines)
 
 

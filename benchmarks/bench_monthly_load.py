@@ -54,16 +54,19 @@ COPY (SELECT 'M' || i AS "Record ID", CAST(hash(i, 3) % {children} AS VARCHAR) A
 """
 
 
-
 def _data_lines(path: Path) -> int:
     """Lines below the header of a CSV."""
     with open(path, encoding="utf-8") as handle:
         return sum(1 for _ in handle) - 1
 
+
 def write_month(store: Path, folder: Path) -> list[Path]:
     """One month of national-scale extracts (a sixtieth of the five-year store), written with DuckDB."""
-    files = {"annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000), "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
-             "case_recordings_2025-04.csv": (RECORDINGS_SQL, 330_000)}
+    files = {
+        "annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000),
+        "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
+        "case_recordings_2025-04.csv": (RECORDINGS_SQL, 330_000),
+    }
     con = duckdb.connect()
     con.execute(f"ATTACH '{store.resolve()}' AS store (READ_ONLY)")
     for name, (sql, rows) in files.items():
@@ -102,8 +105,10 @@ def main() -> None:
         print(f"| {name} | {secs:.2f} |")
     print(f"| **whole load of {rows:,} rows** | **{total:.2f}** |")
     for s in summaries:
-        print(f"- {s.file}: {s.status}, {sum(s.rows.values()):,} versions, {s.superseded:,} superseded, "
-              f"{s.replaced:,} replaced, {s.unchanged:,} unchanged")
+        print(
+            f"- {s.file}: {s.status}, {sum(s.rows.values()):,} versions, {s.superseded:,} superseded, "
+            f"{s.replaced:,} replaced, {s.unchanged:,} unchanged"
+        )
 
 
 if __name__ == "__main__":

@@ -73,9 +73,11 @@ def main() -> None:
         runs = [time_read(path) for _ in range(args.repeat)]
     best, cpu, rows = min(runs)
     cores = os.cpu_count() or 1
-    print(f"{rows:,} rows ({size_mb:.0f} MB), best of {args.repeat}: {best:.2f} s wall -> {rows / best:,.0f} rows/s;"
-          f" {cpu:.2f} s CPU -> {rows / cpu * cores:,.0f} rows/s if all {cores} cores were free"
-          f" (load average {os.getloadavg()[0]:.1f})")
+    print(
+        f"{rows:,} rows ({size_mb:.0f} MB), best of {args.repeat}: {best:.2f} s wall -> {rows / best:,.0f} rows/s;"
+        f" {cpu:.2f} s CPU -> {rows / cpu * cores:,.0f} rows/s if all {cores} cores were free"
+        f" (load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":

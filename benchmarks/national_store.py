@@ -58,8 +58,10 @@ def _pick(pool: str, stream: int) -> str:
 
 def _child(stream: int, children: int) -> str:
     # Skewed: a third of events go to an eighth of the children, so repeats happen.
-    return (f"CAST(CASE WHEN {_h(stream)} % 3 = 0 THEN {_h(stream + 50)} % {max(1, children // 8)}"
-            f" ELSE {_h(stream + 50)} % {children} END AS VARCHAR)")
+    return (
+        f"CAST(CASE WHEN {_h(stream)} % 3 = 0 THEN {_h(stream + 50)} % {max(1, children // 8)}"
+        f" ELSE {_h(stream + 50)} % {children} END AS VARCHAR)"
+    )
 
 
 def _day(stream: int) -> str:
@@ -67,18 +69,24 @@ def _day(stream: int) -> str:
 
 
 def _provenance(entity: str) -> str:
-    return (f"1 AS load_id, 'national_synthetic.csv' AS source_file, '{entity}' AS sheet, CAST(i + 2 AS INTEGER)"
-            f" AS row_number, DATE '{AS_OF}' AS as_of, CAST([] AS VARCHAR[]) AS flags")
+    return (
+        f"1 AS load_id, 'national_synthetic.csv' AS source_file, '{entity}' AS sheet, CAST(i + 2 AS INTEGER)"
+        f" AS row_number, DATE '{AS_OF}' AS as_of, CAST([] AS VARCHAR[]) AS flags"
+    )
 
 
 def _child_attributes(day: str) -> str:
-    return (f"{_pick(ETHNICITY_POOL, 20)} AS ethnicity, CASE WHEN {_h(21)} % 2 = 0 THEN 'M' ELSE 'F' END AS sex,"
-            f" CAST({day} - CAST(({_h(22)} % 6700) - 200 AS INTEGER) AS DATE) AS date_of_birth")
+    return (
+        f"{_pick(ETHNICITY_POOL, 20)} AS ethnicity, CASE WHEN {_h(21)} % 2 = 0 THEN 'M' ELSE 'F' END AS sex,"
+        f" CAST({day} - CAST(({_h(22)} % 6700) - 200 AS INTEGER) AS DATE) AS date_of_birth"
+    )
 
 
 def _staff() -> str:
-    return (f"'Team ' || CAST({_h(30)} % {TEAMS} AS VARCHAR) AS team,"
-            f" 'Worker ' || CAST({_h(31)} % {WORKERS} AS VARCHAR) AS worker")
+    return (
+        f"'Team ' || CAST({_h(30)} % {TEAMS} AS VARCHAR) AS team,"
+        f" 'Worker ' || CAST({_h(31)} % {WORKERS} AS VARCHAR) AS worker"
+    )
 
 
 def _statements(sizes: dict[str, int], children: int) -> dict[str, str]:
@@ -86,33 +94,33 @@ def _statements(sizes: dict[str, int], children: int) -> dict[str, str]:
     return {
         "referrals": f"""
             SELECT {_child(1, children)} AS child_id, {_day(2)} AS referral_date, {_pick(SOURCE_POOL, 3)} AS referral_source,
-                   {_h(4)} % 100 < 8 AS nfa, {_staff()}, {_child_attributes(_day(2))}, {_provenance('referrals')}
-            {series.format(n=sizes['referrals'])}""",
+                   {_h(4)} % 100 < 8 AS nfa, {_staff()}, {_child_attributes(_day(2))}, {_provenance("referrals")}
+            {series.format(n=sizes["referrals"])}""",
         "contacts": f"""
             SELECT {_child(5, children)} AS child_id, {_day(6)} AS contact_date, {_pick(SOURCE_POOL, 7)} AS contact_source,
-                   {_child_attributes(_day(6))}, {_provenance('contacts')}
-            {series.format(n=sizes['contacts'])}""",
+                   {_child_attributes(_day(6))}, {_provenance("contacts")}
+            {series.format(n=sizes["contacts"])}""",
         "assessments": f"""
             SELECT child_id, start_date,
                    CASE WHEN start_date + duration <= DATE '{AS_OF}' AND {_h(10)} % 100 >= 2
                         THEN CAST(start_date + duration AS DATE) END AS authorised_date,
                    {_h(11)} % 100 < 90 AS child_seen, {_h(12)} % 100 < 45 AS requires_support,
-                   {_h(13)} % 100 < 9 AS disabled, {_staff()}, {_child_attributes('start_date')},
-                   {_provenance('assessments')}
+                   {_h(13)} % 100 < 9 AS disabled, {_staff()}, {_child_attributes("start_date")},
+                   {_provenance("assessments")}
             FROM (SELECT i, {_child(8, children)} AS child_id, {_day(9)} AS start_date,
                          CAST(CASE WHEN {_h(14)} % 100 < 85 THEN {_h(15)} % 63 ELSE 63 + {_h(15)} % 60 END AS INTEGER)
                              AS duration
-                  {series.format(n=sizes['assessments'])})""",
+                  {series.format(n=sizes["assessments"])})""",
         "cin_episodes": f"""
             SELECT child_id, start_date,
                    CASE WHEN start_date + length <= DATE '{AS_OF}' THEN CAST(start_date + length AS DATE) END
                        AS closure_date,
                    CASE WHEN start_date + length <= DATE '{AS_OF}' THEN {_pick(CLOSURE_POOL, 16)} END AS closure_reason,
                    'N' || CAST({_h(17)} % 10 AS VARCHAR) AS primary_need, {_h(13)} % 100 < 9 AS disabled, {_staff()},
-                   {_child_attributes('start_date')}, {_provenance('cin_episodes')}
+                   {_child_attributes("start_date")}, {_provenance("cin_episodes")}
             FROM (SELECT i, {_child(18, children)} AS child_id, {_day(19)} AS start_date,
                          CAST({_h(23)} % 400 AS INTEGER) AS length
-                  {series.format(n=sizes['cin_episodes'])})""",
+                  {series.format(n=sizes["cin_episodes"])})""",
         "recordings": f"""
             SELECT 'R' || CAST(i AS VARCHAR) AS record_id, {_child(24, children)} AS child_id,
                    {_pick(RECORD_TYPE_POOL, 25)} AS record_type, event_date,
@@ -120,8 +128,8 @@ def _statements(sizes: dict[str, int], children: int) -> dict[str, str]:
                         + to_days(CAST(CASE WHEN {_h(27)} % 100 < 80 THEN {_h(28)} % 8 ELSE {_h(28)} % 40 END AS INTEGER))
                         + to_hours(CAST(8 + {_h(29)} % 10 AS INTEGER)) END AS entered_at,
                    {_staff()}, CASE WHEN {_h(32)} % 100 < 60 THEN {_h(33)} % 100 < 70 END AS child_views_recorded,
-                   {_provenance('recordings')}
-            FROM (SELECT i, {_day(34)} AS event_date {series.format(n=sizes['recordings'])})""",
+                   {_provenance("recordings")}
+            FROM (SELECT i, {_day(34)} AS event_date {series.format(n=sizes["recordings"])})""",
     }
 
 

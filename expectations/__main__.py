@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 
-PRINTED_COLUMNS: list[str] = ["table_name", "check_id", "expectation", "dfe_code", "severity", "success",
-                              "unexpected_count"]
+PRINTED_COLUMNS: list[str] = [
+    "table_name",
+    "check_id",
+    "expectation",
+    "dfe_code",
+    "severity",
+    "success",
+    "unexpected_count",
+]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,12 +27,18 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="re-run every check on the published store and print the results")
     v.add_argument("--store", help="store path (default $FRONTDOOR_STORE, else data/demo.duckdb)")
     v.add_argument("--format", choices=["table", "json"], default="table")
-    v.add_argument("--save", action="store_true",
-                   help="also store the results under the latest load id (publishes a new store version)")
+    v.add_argument(
+        "--save",
+        action="store_true",
+        help="also store the results under the latest load id (publishes a new store version)",
+    )
     v.add_argument("--data-docs", type=Path, help="Data Docs folder (default <store>.data_docs beside the store)")
     v.add_argument("--no-docs", action="store_true", help="do not build Data Docs")
-    v.add_argument("--ethnicity-threshold", type=float,
-                   help="ethnicity completeness threshold, 0-1 or a percentage (default $FRONTDOOR_ETHNICITY_THRESHOLD or 0.95)")
+    v.add_argument(
+        "--ethnicity-threshold",
+        type=float,
+        help="ethnicity completeness threshold, 0-1 or a percentage (default $FRONTDOOR_ETHNICITY_THRESHOLD or 0.95)",
+    )
     sub.add_parser("docs", help="print docs/CHECKS.md (generated from the registry)")
     return parser
 
@@ -38,8 +51,9 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
 
     if args.save:
         with open_for_update(args.store) as con:
-            return validate_store(con, None, args.data_docs, ethnicity_threshold=args.ethnicity_threshold,
-                                  build_docs=not args.no_docs)
+            return validate_store(
+                con, None, args.data_docs, ethnicity_threshold=args.ethnicity_threshold, build_docs=not args.no_docs
+            )
     con = open_read(args.store)
     try:
         run = run_checks(con, CheckParams.from_store(con, ethnicity_threshold=args.ethnicity_threshold))

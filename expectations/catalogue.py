@@ -60,8 +60,13 @@ HEADINGS: dict[str, str] = {
 
 
 def _row(check: Check) -> str:
-    cells = [f"`{check.check_id}`", check.dfe_code or "", check.severity, f"`{check.expectation}`",
-             f"**{check.title}.** {check.description}"]
+    cells = [
+        f"`{check.check_id}`",
+        check.dfe_code or "",
+        check.severity,
+        f"`{check.expectation}`",
+        f"**{check.title}.** {check.description}",
+    ]
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
@@ -102,8 +107,15 @@ def _dfe_row(rule: DfeRule) -> str:
 
 def dfe_rules_markdown() -> str:
     """The DfE rules section of docs/CHECKS.md."""
-    return "\n".join([DFE_INTRO, "| rule | type | census years | DfE message | DfE wording | elements |",
-                      "|---|---|---|---|---|---|", *(_dfe_row(r) for r in DFE_RULES), ""])
+    return "\n".join(
+        [
+            DFE_INTRO,
+            "| rule | type | census years | DfE message | DfE wording | elements |",
+            "|---|---|---|---|---|---|",
+            *(_dfe_row(r) for r in DFE_RULES),
+            "",
+        ]
+    )
 
 
 def checks_markdown() -> str:
@@ -113,7 +125,13 @@ def checks_markdown() -> str:
         checks = [c for c in REGISTRY.values() if c.table == table]
         if not checks:
             continue
-        lines += [f"## {HEADINGS[table]}", "", "| check | DfE | severity | expectation | what it checks and how to fix |",
-                  "|---|---|---|---|---|", *(_row(c) for c in checks), ""]
+        lines += [
+            f"## {HEADINGS[table]}",
+            "",
+            "| check | DfE | severity | expectation | what it checks and how to fix |",
+            "|---|---|---|---|---|",
+            *(_row(c) for c in checks),
+            "",
+        ]
     lines.append(dfe_rules_markdown())
     return "\n".join(lines)

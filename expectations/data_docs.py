@@ -65,13 +65,15 @@ def data_docs_off() -> bool:
     """True when $FRONTDOOR_DATA_DOCS switches Data Docs off; any other value is ignored (it once named a shared folder)."""
     value = os.environ.get(DATA_DOCS_ENV, "").strip()
     if value and value.lower() not in DATA_DOCS_OFF:
-        log.warning("%s=%s ignored: Data Docs are written beside the store (only 'off' is understood)",
-                    DATA_DOCS_ENV, value)
+        log.warning(
+            "%s=%s ignored: Data Docs are written beside the store (only 'off' is understood)", DATA_DOCS_ENV, value
+        )
     return value.lower() in DATA_DOCS_OFF
 
 
-def data_docs_dir(path: str | os.PathLike[str] | None = None,
-                  store: str | os.PathLike[str] | None = None) -> Path | None:
+def data_docs_dir(
+    path: str | os.PathLike[str] | None = None, store: str | os.PathLike[str] | None = None
+) -> Path | None:
     """Where to build: an explicit folder, else `<store>.data_docs`; None when switched off or there is no store."""
     if path:
         return Path(path).expanduser()

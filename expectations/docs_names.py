@@ -34,7 +34,9 @@ def docs_names(con: duckdb.DuckDBPyConnection, load_id: int | None, store_name: 
     """The store's file name as the data source; 'load of FILES (extract AS_OF)' as the run, at the load's time."""
     row = con.execute(
         """SELECT list(DISTINCT source_file ORDER BY source_file), max(as_of), max(loaded_at)
-           FROM loads WHERE load_id = ?""", [load_id]).fetchone()
+           FROM loads WHERE load_id = ?""",
+        [load_id],
+    ).fetchone()
     files, as_of, loaded_at = row if row else (None, None, None)
     source = _safe(store_name or "store")
     if not files:

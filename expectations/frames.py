@@ -52,8 +52,9 @@ DERIVED: dict[str, dict[str, Callable[[CheckParams], str]]] = {
         # the referral of the assessment's episode: only the CIN census gives it, and a later Annex A
         # version of the same assessment (which wins the merge) does not, so take it from any version
         "episode_referral_date": lambda p: "coalesce(t.referral_date, census.referral_date)",
-        "working_days_open": lambda p: ("CASE WHEN t.authorised_date IS NULL"
-                                        " THEN c_as_of.working_day_index - c_start.working_day_index END"),
+        "working_days_open": lambda p: (
+            "CASE WHEN t.authorised_date IS NULL THEN c_as_of.working_day_index - c_start.working_day_index END"
+        ),
     },
     "cin_episodes": {"latest_birth_date": lambda p: _LATEST_BIRTH},
     # the day a recording was entered: compared with dates, it needs no time of day
@@ -62,12 +63,14 @@ DERIVED: dict[str, dict[str, Callable[[CheckParams], str]]] = {
 
 # Working days come from the store's calendar: idx(extract date) - idx(start) (store/calendar.py).
 JOINS: dict[str, str] = {
-    "assessments": ("LEFT JOIN calendar c_start ON c_start.day = t.start_date"
-                    " LEFT JOIN calendar c_as_of ON c_as_of.day = t.as_of"
-                    " LEFT JOIN (SELECT child_id, start_date, max(referral_date) AS referral_date"
-                    "            FROM assessments_versions WHERE referral_date IS NOT NULL"
-                    "            GROUP BY child_id, start_date) census"
-                    "   ON census.child_id = t.child_id AND census.start_date = t.start_date"),
+    "assessments": (
+        "LEFT JOIN calendar c_start ON c_start.day = t.start_date"
+        " LEFT JOIN calendar c_as_of ON c_as_of.day = t.as_of"
+        " LEFT JOIN (SELECT child_id, start_date, max(referral_date) AS referral_date"
+        "            FROM assessments_versions WHERE referral_date IS NOT NULL"
+        "            GROUP BY child_id, start_date) census"
+        "   ON census.child_id = t.child_id AND census.start_date = t.start_date"
+    ),
 }
 
 _TEMPORAL = ("DATE", "TIMESTAMP")
@@ -107,8 +110,10 @@ def _select_expr(table: str, column: str) -> str:
     if not is_date:
         return column
     value = f"CAST({column} AS TIMESTAMP)"
-    bounded = (f"CASE WHEN {value} < TIMESTAMP '{FRAME_EARLIEST}' THEN TIMESTAMP '{FRAME_EARLIEST}'"
-               f" WHEN {value} > TIMESTAMP '{FRAME_LATEST}' THEN TIMESTAMP '{FRAME_LATEST}' ELSE {value} END")
+    bounded = (
+        f"CASE WHEN {value} < TIMESTAMP '{FRAME_EARLIEST}' THEN TIMESTAMP '{FRAME_EARLIEST}'"
+        f" WHEN {value} > TIMESTAMP '{FRAME_LATEST}' THEN TIMESTAMP '{FRAME_LATEST}' ELSE {value} END"
+    )
     return f"CAST({bounded} AS TIMESTAMP_NS) AS {column}"
 
 
@@ -120,18 +125,24 @@ def _enum(values: list[str]) -> str:
     return f"ENUM({quoted(values)})"
 
 
-def frame_sql(table: str, columns: list[str], params: CheckParams,
-              categories: dict[str, list[str]] | None = None) -> str:
+def frame_sql(
+    table: str, columns: list[str], params: CheckParams, categories: dict[str, list[str]] | None = None
+) -> str:
     """SELECT of the columns GE needs: dates as nanosecond timestamps, coded text as ENUMs of `categories`."""
     categories = categories or {}
-    cols = ", ".join(
-        f"CAST({c} AS {_enum(categories[c])}) AS {c}" if categories.get(c) else _select_expr(table, c) for c in columns
-    ) or "1 AS _row"
+    cols = (
+        ", ".join(
+            f"CAST({c} AS {_enum(categories[c])}) AS {c}" if categories.get(c) else _select_expr(table, c)
+            for c in columns
+        )
+        or "1 AS _row"
+    )
     return f"SELECT {cols} FROM ({source_sql(table, params)})"
 
 
-def text_categories(con: duckdb.DuckDBPyConnection, table: str, columns: list[str],
-                    params: CheckParams) -> dict[str, list[str]]:
+def text_categories(
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], params: CheckParams
+) -> dict[str, list[str]]:
     """The distinct values of each text column of the frame (one scan); columns with too many are left out."""
     relation = con.sql(frame_sql(table, columns, params))
     text = [c for c, t in zip(relation.columns, relation.types) if str(t) == "VARCHAR"]

@@ -47,11 +47,16 @@ class CheckParams:
         or the latest; previous load = the latest earlier load that has stored results (0 if none)."""
         as_of, latest = con.execute("SELECT max(as_of), coalesce(max(load_id), 0) FROM loads").fetchall()[0]
         current = int(latest if load_id is None else load_id)
-        previous = con.execute("SELECT coalesce(max(load_id), 0) FROM dq_results WHERE load_id < ?",
-                               [current]).fetchall()[0][0]
-        return cls(as_of=as_of or date.today(), load_id=current, previous_load_id=int(previous),
-                   ethnicity_threshold=resolve_ethnicity_threshold(ethnicity_threshold),
-                   max_failure_rows=max_failure_rows)
+        previous = con.execute(
+            "SELECT coalesce(max(load_id), 0) FROM dq_results WHERE load_id < ?", [current]
+        ).fetchall()[0][0]
+        return cls(
+            as_of=as_of or date.today(),
+            load_id=current,
+            previous_load_id=int(previous),
+            ethnicity_threshold=resolve_ethnicity_threshold(ethnicity_threshold),
+            max_failure_rows=max_failure_rows,
+        )
 
 
 def resolve_ethnicity_threshold(value: float | None = None) -> float:

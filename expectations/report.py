@@ -14,8 +14,18 @@ from expectations.data_docs import data_docs_url as _data_docs_url
 from expectations.model import CROSS_TABLE
 
 TABLE_ORDER: tuple[str, ...] = (*TABLES, CROSS_TABLE)
-FAILURE_ROW_COLUMNS: list[str] = ["child_id", "source_file", "sheet", "row_number", "value", "problem",
-                                  "check_id", "table_name", "severity", "dfe_code"]
+FAILURE_ROW_COLUMNS: list[str] = [
+    "child_id",
+    "source_file",
+    "sheet",
+    "row_number",
+    "value",
+    "problem",
+    "check_id",
+    "table_name",
+    "severity",
+    "dfe_code",
+]
 """The correction-at-source CSV: the first six columns are what a data quality officer needs to find and fix the row."""
 
 
@@ -58,7 +68,7 @@ def dq_trend(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             LEFT JOIN (SELECT load_id, max(as_of) AS as_of,
                               strftime(CAST(max(loaded_at) AS DATE), '%Y-%m-%d') || ' ' || max(source_file) AS load
                        FROM loads GROUP BY load_id) l USING (load_id)
-            ORDER BY r.load_id, {_table_rank('r.table_name')}, r.check_id"""
+            ORDER BY r.load_id, {_table_rank("r.table_name")}, r.check_id"""
     ).df()
 
 
@@ -81,12 +91,12 @@ def dq_failing_checks(con: duckdb.DuckDBPyConnection, load_id: int | None = None
     return frame
 
 
-def dq_failure_rows(con: duckdb.DuckDBPyConnection, check_id: str | None = None,
-                    load_id: int | None = None) -> pd.DataFrame:
+def dq_failure_rows(
+    con: duckdb.DuckDBPyConnection, check_id: str | None = None, load_id: int | None = None
+) -> pd.DataFrame:
     """The stored failing rows of the latest load (or `load_id`), of one check or all: the correction CSV."""
     return con.execute(
-        f"""SELECT {', '.join('f.' + c if c not in ('severity', 'dfe_code') else 'r.' + c
-                              for c in FAILURE_ROW_COLUMNS)}
+        f"""SELECT {", ".join("f." + c if c not in ("severity", "dfe_code") else "r." + c for c in FAILURE_ROW_COLUMNS)}
             FROM dq_failures f JOIN dq_results r USING (load_id, check_id)
             WHERE f.load_id = ? AND (CAST(? AS VARCHAR) IS NULL OR f.check_id = ?)
             ORDER BY CASE r.severity WHEN 'error' THEN 0 ELSE 1 END, f.check_id, f.source_file, f.sheet,

@@ -57,9 +57,14 @@ class _Clock:
 
 def _result_row(check: Check, counts: dict) -> dict:
     return {
-        "table_name": check.table, "check_id": check.check_id, "expectation": check.expectation,
-        "dfe_code": check.dfe_code, "severity": check.severity, "description": check.description,
-        "engine": check.engine, **counts,
+        "table_name": check.table,
+        "check_id": check.check_id,
+        "expectation": check.expectation,
+        "dfe_code": check.dfe_code,
+        "severity": check.severity,
+        "description": check.description,
+        "engine": check.engine,
+        **counts,
     }
 
 
@@ -79,8 +84,14 @@ def _ge_session(con: duckdb.DuckDBPyConnection, params: CheckParams, suites: Any
     return suites.GeSession.start(names.source, names.run_name, names.run_time)
 
 
-def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
-                   results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> GeSession | None:
+def _run_ge_checks(
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams,
+    checks: list[Check],
+    results: list[dict],
+    failures: list[pd.DataFrame],
+    timings: dict[str, float],
+) -> GeSession | None:
     """Each table's suite on its frame; failing rows of failed expectations found by the same predicate in SQL."""
     clock = _Clock(timings)
     from expectations import frames, predicates, suites  # GE is slow to import: only when validating
@@ -97,8 +108,10 @@ def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: 
         outcome = session.validate(table, suites.build_suite(table, table_checks, params), frame)
         del frame
         clock.lap(f"{table}: Great Expectations")
-        by_id = {((r.expectation_config.meta if r.expectation_config else None) or {}).get("check_id"): r
-                 for r in outcome.results}
+        by_id = {
+            ((r.expectation_config.meta if r.expectation_config else None) or {}).get("check_id"): r
+            for r in outcome.results
+        }
         for check in table_checks:
             counts = suites.result_counts(by_id[check.check_id])
             results.append(_result_row(check, counts))
@@ -109,8 +122,14 @@ def _run_ge_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: 
     return session
 
 
-def _run_sql_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
-                    results: list[dict], failures: list[pd.DataFrame], timings: dict[str, float]) -> None:
+def _run_sql_checks(
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams,
+    checks: list[Check],
+    results: list[dict],
+    failures: list[pd.DataFrame],
+    timings: dict[str, float],
+) -> None:
     """Each SQL check, reported in the same form as a GE result."""
     from expectations.sql_checks import run_sql_check
 
@@ -119,14 +138,26 @@ def _run_sql_checks(con: duckdb.DuckDBPyConnection, params: CheckParams, checks:
         checked, failing, rows = run_sql_check(con, check, params, params.max_failure_rows)
         clock.lap(f"sql: {check.check_id}")
         percent = 100.0 * failing / checked if checked else (100.0 if failing else 0.0)
-        results.append(_result_row(check, {"success": failing == 0, "element_count": checked,
-                                           "unexpected_count": failing, "unexpected_percent": percent}))
+        results.append(
+            _result_row(
+                check,
+                {
+                    "success": failing == 0,
+                    "element_count": checked,
+                    "unexpected_count": failing,
+                    "unexpected_percent": percent,
+                },
+            )
+        )
         if failing:
             failures.append(_failure_frame(check, rows))
 
 
-def _run_concurrently(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check],
-                      ) -> tuple[list[dict], list[pd.DataFrame], dict[str, float], GeSession | None]:
+def _run_concurrently(
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams,
+    checks: list[Check],
+) -> tuple[list[dict], list[pd.DataFrame], dict[str, float], GeSession | None]:
     """GE checks in this thread, SQL checks in another on their own connection to the same database.
 
     DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE.
@@ -148,8 +179,9 @@ def _run_concurrently(con: duckdb.DuckDBPyConnection, params: CheckParams, check
     return results + sql_results, failures + sql_failures, {**timings, **sql_timings}, session
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, params: CheckParams | None = None,
-               check_ids: Iterable[str] | None = None) -> ValidationRun:
+def run_checks(
+    con: duckdb.DuckDBPyConnection, params: CheckParams | None = None, check_ids: Iterable[str] | None = None
+) -> ValidationRun:
     """Run the checks (all, or those named) on a store connection; reads only."""
     con.execute("SELECT 1").fetchall()  # finish any result the caller left open (DuckDB 2 refuses con.sql otherwise)
     params = params or CheckParams.from_store(con)
@@ -157,14 +189,19 @@ def run_checks(con: duckdb.DuckDBPyConnection, params: CheckParams | None = None
     results, failures, timings, session = _run_concurrently(con, params, checks)
     order = {c.check_id: i for i, c in enumerate(REGISTRY.values())}
     frame = pd.DataFrame(results).sort_values("check_id", key=lambda s: s.map(order), ignore_index=True)
-    failing = (pd.concat(failures, ignore_index=True) if failures
-               else pd.DataFrame(columns=["table_name", "child_id", "source_file", "sheet", "row_number", "value",
-                                          "check_id", "problem"]))
+    failing = (
+        pd.concat(failures, ignore_index=True)
+        if failures
+        else pd.DataFrame(
+            columns=["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
+        )
+    )
     return ValidationRun(params=params, results=frame, failures=failing, ge_session=session, timings=timings)
 
 
-def store_results(con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationRun,
-                  run_at: datetime | None = None) -> pd.DataFrame:
+def store_results(
+    con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationRun, run_at: datetime | None = None
+) -> pd.DataFrame:
     """Replace the stored results of `load_id` with this run's (other loads' results are kept for trends)."""
     results = run.results.assign(load_id=load_id, run_at=run_at or datetime.now())[RESULT_COLUMNS]
     failures = run.failures.assign(load_id=load_id)[FAILURE_COLUMNS]
@@ -183,8 +220,12 @@ def store_results(con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationR
 
 def _log_summary(results: pd.DataFrame) -> None:
     failed = results[~results["success"]]
-    log.info("data quality: %d checks, %d failed (%d errors)", len(results), len(failed),
-             int((failed["severity"] == "error").sum()))
+    log.info(
+        "data quality: %d checks, %d failed (%d errors)",
+        len(results),
+        len(failed),
+        int((failed["severity"] == "error").sum()),
+    )
 
 
 def validate_store(

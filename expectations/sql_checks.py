@@ -33,6 +33,7 @@ def _rows_of(table: str) -> SqlText:
 
 # --- Duplicated keys: groups counted once into a TEMP table, rows joined back only if any ----------
 
+
 def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: SqlText) -> SqlSpec:
     """Every row of `source` whose `group` columns (the key, maybe within a load) repeat: each such row fails."""
     cols, name = ", ".join(group), f"dq_{table}_repeated_keys"
@@ -41,8 +42,10 @@ def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: Sq
     shown = " || '; ' || ".join(f"coalesce(CAST(s.{k} AS VARCHAR), 'missing')" for k in key)
     return SqlSpec(
         temp=(name, lambda p: f"SELECT {cols}, count(*) AS n FROM ({source(p)}) GROUP BY {cols} HAVING count(*) > 1"),
-        rows=lambda p: (f"SELECT {_provenance(table, 's')}, {shown} || ' (' || d.n || ' rows)' AS value"
-                        f" FROM ({source(p)}) s JOIN {name} d ON {match}"),
+        rows=lambda p: (
+            f"SELECT {_provenance(table, 's')}, {shown} || ' (' || d.n || ' rows)' AS value"
+            f" FROM ({source(p)}) s JOIN {name} d ON {match}"
+        ),
         count=lambda p: f"SELECT coalesce(sum(n), 0) FROM {name}",
         checked=checked,
     )
@@ -55,25 +58,30 @@ def duplicate_keys(table: str) -> SqlSpec:
 
 def missing_child_id(table: str) -> SqlSpec:
     """Stored rows without a child id."""
-    shown = " || '; ' || ".join(f"coalesce(CAST({k} AS VARCHAR), 'missing')"
-                                for k in ENTITIES[table].natural_key if k != "child_id")
+    shown = " || '; ' || ".join(
+        f"coalesce(CAST({k} AS VARCHAR), 'missing')" for k in ENTITIES[table].natural_key if k != "child_id"
+    )
     return SqlSpec(
-        rows=lambda p: (f"SELECT {_provenance(table)}, 'no child id; ' || {shown} AS value FROM {table}"
-                        " WHERE child_id IS NULL"),
+        rows=lambda p: (
+            f"SELECT {_provenance(table)}, 'no child id; ' || {shown} AS value FROM {table} WHERE child_id IS NULL"
+        ),
         checked=_rows_of(table),
     )
 
 
 # --- Dates that did not parse (readers flag them '<column>_unparsed' and store NULL) --------------
 
+
 def unparsed_dates(table: str) -> SqlSpec:
     """Rows whose flags say a date column held text that is not a date."""
     columns = [c.name for c in ENTITIES[table].columns if c.type in ("DATE", "TIMESTAMP")]
     bad = f"list_filter(flags, lambda f: f IN ({quoted([f'{c}_unparsed' for c in columns])}))"
     return SqlSpec(
-        rows=lambda p: (f"SELECT {_provenance(table)},"
-                        f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
-                        f" || ' could not be read as a date' AS value FROM {table} WHERE len({bad}) > 0"),
+        rows=lambda p: (
+            f"SELECT {_provenance(table)},"
+            f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
+            f" || ' could not be read as a date' AS value FROM {table} WHERE len({bad}) > 0"
+        ),
         checked=_rows_of(table),
     )
 
@@ -97,21 +105,27 @@ def _new_rejects(table: str) -> SqlText:
 def rejected_rows(table: str) -> SqlSpec:
     """Rows meant for `table` in the new files that are in `rejects` (child id as written in the file, if any)."""
     return SqlSpec(
-        rows=lambda p: (f"SELECT r.entity AS table_name, {_RAW_CHILD_ID} AS child_id, r.source_file, r.sheet,"
-                        f" r.row_number, r.reason AS value FROM ({_new_rejects(table)(p)}) r"),
-        checked=lambda p: (f"SELECT (SELECT count(*) FROM ({_new_versions(table)(p)}))"
-                           f" + (SELECT count(*) FROM ({_new_rejects(table)(p)}))"),
+        rows=lambda p: (
+            f"SELECT r.entity AS table_name, {_RAW_CHILD_ID} AS child_id, r.source_file, r.sheet,"
+            f" r.row_number, r.reason AS value FROM ({_new_rejects(table)(p)}) r"
+        ),
+        checked=lambda p: (
+            f"SELECT (SELECT count(*) FROM ({_new_versions(table)(p)}))"
+            f" + (SELECT count(*) FROM ({_new_rejects(table)(p)}))"
+        ),
     )
 
 
 def duplicate_rows(table: str) -> SqlSpec:
     """Every row of a new file sharing its natural key with another row of the same file (a load is one file)."""
     checked = _new_versions(table)
-    return _duplicates(table, checked, ("load_id", *ENTITIES[table].natural_key),
-                       lambda p: f"SELECT count(*) FROM ({checked(p)})")
+    return _duplicates(
+        table, checked, ("load_id", *ENTITIES[table].natural_key), lambda p: f"SELECT count(*) FROM ({checked(p)})"
+    )
 
 
 # --- Annex A 'Number of Referrals in Last 12 Months' against the referrals themselves ---------
+
 
 def _referral_counts(p: CheckParams) -> str:
     """Annex A rows whose 12-month look-back the store fully holds, with the number of referrals found.
@@ -143,20 +157,25 @@ def _referral_counts(p: CheckParams) -> str:
 
 REFERRAL_COUNT = SqlSpec(
     temp=("dq_referral_counts", _referral_counts),
-    rows=lambda p: (f"SELECT {_provenance('referrals')}, 'reported ' || referrals_last_12m || ', referrals found '"
-                    " || found || ' in the 12 months before ' || strftime(latest_referral, '%Y-%m-%d') AS value"
-                    " FROM dq_referral_counts WHERE referrals_last_12m <> found"),
+    rows=lambda p: (
+        f"SELECT {_provenance('referrals')}, 'reported ' || referrals_last_12m || ', referrals found '"
+        " || found || ' in the 12 months before ' || strftime(latest_referral, '%Y-%m-%d') AS value"
+        " FROM dq_referral_counts WHERE referrals_last_12m <> found"
+    ),
     checked=lambda p: "SELECT count(*) FROM dq_referral_counts",
 )
 
 
 # --- Codes in list columns -----------------------------------------------------------------
 
-_BAD_DISABILITIES = (f"list_filter(disabilities, lambda d: d IS NOT NULL AND d NOT IN"
-                     f" ({quoted(tuple(DISABILITY_CODES))}))")
+_BAD_DISABILITIES = (
+    f"list_filter(disabilities, lambda d: d IS NOT NULL AND d NOT IN ({quoted(tuple(DISABILITY_CODES))}))"
+)
 INVALID_DISABILITIES = SqlSpec(
-    rows=lambda p: (f"SELECT {_provenance('cin_episodes')}, array_to_string({_BAD_DISABILITIES}, ', ') AS value"
-                    f" FROM cin_episodes WHERE len({_BAD_DISABILITIES}) > 0"),
+    rows=lambda p: (
+        f"SELECT {_provenance('cin_episodes')}, array_to_string({_BAD_DISABILITIES}, ', ') AS value"
+        f" FROM cin_episodes WHERE len({_BAD_DISABILITIES}) > 0"
+    ),
     checked=_rows_of("cin_episodes"),
 )
 
@@ -186,13 +205,18 @@ def _inconsistent_children(p: CheckParams) -> str:
     such rows it has: a later extract that overwrote the current value hides no conflict."""
     per_table = " UNION ALL ".join(
         f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t}_versions WHERE {_KNOWN}"
-        " GROUP BY child_id" for t in ETHNICITY_TABLES)
-    return (f"SELECT child_id, min(lo) AS first_code, max(hi) AS last_code, sum(n) AS records"
-            f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)")
+        " GROUP BY child_id"
+        for t in ETHNICITY_TABLES
+    )
+    return (
+        f"SELECT child_id, min(lo) AS first_code, max(hi) AS last_code, sum(n) AS records"
+        f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)"
+    )
 
 
-_KNOWN_ROWS = " UNION ALL ".join(f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN}"
-                                 for t in ETHNICITY_TABLES)
+_KNOWN_ROWS = " UNION ALL ".join(
+    f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN}" for t in ETHNICITY_TABLES
+)
 INCONSISTENT_ETHNICITY = SqlSpec(
     temp=("dq_inconsistent_children", _inconsistent_children),
     rows=lambda p: (
@@ -202,12 +226,14 @@ INCONSISTENT_ETHNICITY = SqlSpec(
         f" FROM ({_KNOWN_ROWS}) k JOIN dq_inconsistent_children c USING (child_id)"
     ),
     count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
-    checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})"
-                                             for t in ETHNICITY_TABLES),
+    checked=lambda p: (
+        "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})" for t in ETHNICITY_TABLES)
+    ),
 )
 
 
 # --- A child's sex and date of birth consistent across every version of every record -------------
+
 
 def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
     """Children with two or more different values of `column` among the version rows where `recorded` holds.
@@ -221,12 +247,17 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
     def conflicting(p: CheckParams) -> str:
         per_table = " UNION ALL ".join(
             f"SELECT child_id, min({text}) AS lo, max({text}) AS hi, count(*) AS n FROM {t}_versions WHERE {where}"
-            " GROUP BY child_id" for t in ETHNICITY_TABLES)
-        return (f"SELECT child_id, min(lo) AS first_value, max(hi) AS last_value, sum(n) AS records"
-                f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)")
+            " GROUP BY child_id"
+            for t in ETHNICITY_TABLES
+        )
+        return (
+            f"SELECT child_id, min(lo) AS first_value, max(hi) AS last_value, sum(n) AS records"
+            f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)"
+        )
 
-    rows = " UNION ALL ".join(f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}"
-                              for t in ETHNICITY_TABLES)
+    rows = " UNION ALL ".join(
+        f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}" for t in ETHNICITY_TABLES
+    )
     return SqlSpec(
         temp=(temp, conflicting),
         rows=lambda p: (
@@ -235,8 +266,9 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
             f" || ' elsewhere)' AS value FROM ({rows}) k JOIN {temp} c USING (child_id)"
         ),
         count=lambda p: f"SELECT coalesce(sum(records), 0) FROM {temp}",
-        checked=lambda p: "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})"
-                                                 for t in ETHNICITY_TABLES),
+        checked=lambda p: (
+            "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})" for t in ETHNICITY_TABLES)
+        ),
     )
 
 
@@ -244,14 +276,18 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
 INCONSISTENT_SEX = attribute_consistency("sex", "sex IN ('M', 'F')", "dq_inconsistent_sex")
 # An expected date of birth (CIN census ExpectedPersonBirthDate, unborn child) is not compared with the actual one.
 INCONSISTENT_BIRTH_DATE = attribute_consistency(
-    "date_of_birth", "date_of_birth IS NOT NULL AND NOT list_contains(coalesce(flags, []), 'date_of_birth_expected')",
-    "dq_inconsistent_birth_date")
+    "date_of_birth",
+    "date_of_birth IS NOT NULL AND NOT list_contains(coalesce(flags, []), 'date_of_birth_expected')",
+    "dq_inconsistent_birth_date",
+)
 
 
 # --- Running -------------------------------------------------------------------------------
 
-def run_sql_check(con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams,
-                  limit: int) -> tuple[int, int, pd.DataFrame]:
+
+def run_sql_check(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, limit: int
+) -> tuple[int, int, pd.DataFrame]:
     """(rows checked, rows failing, up to `limit` failing rows) of one SQL check."""
     spec = check.sql
     assert spec is not None, f"{check.check_id} is not a SQL check"
@@ -273,10 +309,13 @@ def run_sql_check(con: duckdb.DuckDBPyConnection, check: Check, params: CheckPar
 
 # --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------
 
+
 def flagged_rows(table: str, flag: str, value_column: str) -> SqlSpec:
     """Rows of `table` carrying `flag`; the value shown is `value_column` as stored."""
     return SqlSpec(
-        rows=lambda p: (f"SELECT {_provenance(table)}, CAST({value_column} AS VARCHAR) AS value FROM {table}"
-                        f" WHERE list_contains(flags, '{flag}')"),
+        rows=lambda p: (
+            f"SELECT {_provenance(table)}, CAST({value_column} AS VARCHAR) AS value FROM {table}"
+            f" WHERE list_contains(flags, '{flag}')"
+        ),
         checked=_rows_of(table),
     )

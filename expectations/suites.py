@@ -62,8 +62,12 @@ def to_expectation(check: Check, params: CheckParams) -> gx.expectations.Expecta
     """The GE expectation of a registry check, with the run's bounds filled in."""
     spec = check.ge
     common: dict[str, Any] = {
-        "meta": {"check_id": check.check_id, "dfe_code": check.dfe_code, "severity": check.severity,
-                 "title": check.title},
+        "meta": {
+            "check_id": check.check_id,
+            "dfe_code": check.dfe_code,
+            "severity": check.severity,
+            "title": check.title,
+        },
         "notes": check.description,
         "description": _docs_title(check),
         "severity": _SEVERITY[check.severity],
@@ -78,13 +82,19 @@ def to_expectation(check: Check, params: CheckParams) -> gx.expectations.Expecta
         return E.ExpectColumnValuesToBeInSet(column=spec.column, value_set=list(spec.values), **extra, **common)
     if isinstance(spec, Between):
         return E.ExpectColumnValuesToBeBetween(
-            column=spec.column, min_value=_bound(resolve(spec.min_value, params)),
-            max_value=_bound(resolve(spec.max_value, params)), **common)
+            column=spec.column,
+            min_value=_bound(resolve(spec.min_value, params)),
+            max_value=_bound(resolve(spec.max_value, params)),
+            **common,
+        )
     if isinstance(spec, AtLeast):
         return E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A=spec.column_a, column_B=spec.column_b, or_equal=True,
+            column_A=spec.column_a,
+            column_B=spec.column_b,
+            or_equal=True,
             ignore_row_if="either_value_is_missing",
-            **common)
+            **common,
+        )
     raise TypeError(f"{check.check_id}: not a Great Expectations check")
 
 
@@ -106,8 +116,9 @@ class GeSession:
     run_id: Any = None
 
     @classmethod
-    def start(cls, source: str = "frontdoor_store", run_name: str | None = None,
-              run_time: datetime | None = None) -> GeSession:
+    def start(
+        cls, source: str = "frontdoor_store", run_name: str | None = None, run_time: datetime | None = None
+    ) -> GeSession:
         """A context whose data source is named `source` (the store's file) and whose runs are named `run_name` (the load)."""
         config = DataContextConfig(
             store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -123,7 +134,8 @@ class GeSession:
         batch_definition = self.datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
         suite = self.context.suites.add(suite)
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{table}_checks", data=batch_definition, suite=suite))
+            gx.ValidationDefinition(name=f"{table}_checks", data=batch_definition, suite=suite)
+        )
         outcome = definition.run(batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT, run_id=self.run_id)
         self._name_asset(table)
         return outcome
@@ -162,5 +174,9 @@ def result_counts(result: Any) -> dict[str, Any]:
     percent = r.get("unexpected_percent")
     if percent is None:
         percent = 100.0 * unexpected / checked if checked else 0.0
-    return {"success": bool(result.success), "element_count": checked, "unexpected_count": unexpected,
-            "unexpected_percent": float(percent)}
+    return {
+        "success": bool(result.success),
+        "element_count": checked,
+        "unexpected_count": unexpected,
+        "unexpected_percent": float(percent),
+    }

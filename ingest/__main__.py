@@ -29,11 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m ingest",
         description="Load Annex A workbooks or CSVs, CIN census XML and case-recording CSVs into the store.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="extract files (format detected from content)")
-    parser.add_argument("--store", type=Path, default=None, help="store path (else $FRONTDOOR_STORE; one of them is required)")
-    parser.add_argument("--as-of", type=_parse_date, default=None, dest="as_of",
-                        help="as-of date of the extracts (default: a CIN census file's ReferenceDate, else"
-                             " each file's latest event date not after today)")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="extract files (format detected from content)"
+    )
+    parser.add_argument(
+        "--store", type=Path, default=None, help="store path (else $FRONTDOOR_STORE; one of them is required)"
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_parse_date,
+        default=None,
+        dest="as_of",
+        help="as-of date of the extracts (default: a CIN census file's ReferenceDate, else"
+        " each file's latest event date not after today)",
+    )
     parser.add_argument("--no-validate", action="store_true", help="skip the data quality checks (not recommended)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
@@ -69,8 +78,10 @@ def format_summary(summaries: list[LoadSummary]) -> str:
 def _failure(err: Exception, target: Path) -> str:
     """One line on a load that failed as a whole (the store is unchanged)."""
     if is_disk_full(err):
-        return (f"no space left on the disk holding the store ({target.parent}): the load failed and the store"
-                " is unchanged; free some space and load again")
+        return (
+            f"no space left on the disk holding the store ({target.parent}): the load failed and the store"
+            " is unchanged; free some space and load again"
+        )
     if isinstance(err, StoreNotFound):
         return str(err).strip().splitlines()[0]
     if isinstance(err, PermissionError):
@@ -83,21 +94,32 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.store is None and not os.environ.get(STORE_ENV):
         # Never fall back to the demo store: a council's real extract must not land in demo data.
-        print(f"error: name the store to load into with --store PATH or {STORE_ENV}"
-              " (only `python -m synthetic demo` writes the demo store)", file=sys.stderr)
+        print(
+            f"error: name the store to load into with --store PATH or {STORE_ENV}"
+            " (only `python -m synthetic demo` writes the demo store)",
+            file=sys.stderr,
+        )
         return 2
     target = store_path(args.store)
     steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
-    bar = tqdm(total=steps, desc="loading", unit="step", delay=1.0, file=sys.stderr,
-               disable=args.quiet or not sys.stderr.isatty(), bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed} {postfix}")
+    bar = tqdm(
+        total=steps,
+        desc="loading",
+        unit="step",
+        delay=1.0,
+        file=sys.stderr,
+        disable=args.quiet or not sys.stderr.isatty(),
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {elapsed} {postfix}",
+    )
 
     def progress(message: str) -> None:
         bar.set_postfix_str(message)
         bar.update(1)
 
     try:
-        summaries = load_files(args.files, store=target, as_of=args.as_of, progress=progress,
-                               validate=not args.no_validate)
+        summaries = load_files(
+            args.files, store=target, as_of=args.as_of, progress=progress, validate=not args.no_validate
+        )
     except Exception as err:  # a failure while publishing: the store is left as it was
         if os.environ.get("FRONTDOOR_DEBUG"):
             raise

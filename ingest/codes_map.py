@@ -58,8 +58,13 @@ def _spellings() -> pa.Table:
     with open(SYNONYMS_CSV, encoding="utf-8", newline="") as handle:
         listed = [(r["domain"], r["code"], r["spelling"], False) for r in csv.DictReader(handle)]
     rows += listed
-    rows += [(domain, code, spelling, False) for d, code, spelling, _ in listed if d == "yes_no"
-             for domain in BOOLEAN_DOMAINS if domain != "yes_no"]
+    rows += [
+        (domain, code, spelling, False)
+        for d, code, spelling, _ in listed
+        if d == "yes_no"
+        for domain in BOOLEAN_DOMAINS
+        if domain != "yes_no"
+    ]
     columns = list(zip(*rows))
     return pa.table({"domain": columns[0], "code": columns[1], "spelling": columns[2], "is_code": columns[3]})
 
@@ -86,8 +91,10 @@ def synonym_conflicts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def _lookup_sql(condition: str) -> str:
     # A key that two codes claim maps to neither: never guess.
-    return (f"SELECT domain, key, any_value(code) AS code FROM {SYNONYMS_TABLE} WHERE {condition}"
-            " GROUP BY domain, key HAVING count(DISTINCT code) = 1")
+    return (
+        f"SELECT domain, key, any_value(code) AS code FROM {SYNONYMS_TABLE} WHERE {condition}"
+        " GROUP BY domain, key HAVING count(DISTINCT code) = 1"
+    )
 
 
 def code_map_sql(values_sql: str) -> str:
@@ -102,7 +109,7 @@ def code_map_sql(values_sql: str) -> str:
                CASE WHEN whole.code IS NOT NULL THEN whole.code
                     WHEN lead.code IS NOT NULL AND (rest.code IS NULL OR rest.code = lead.code) THEN lead.code
                END AS code
-        FROM (SELECT DISTINCT domain, value, {code_key_sql('value')} AS key
+        FROM (SELECT DISTINCT domain, value, {code_key_sql("value")} AS key
               FROM ({values_sql}) WHERE value IS NOT NULL AND domain IS NOT NULL) v
         LEFT JOIN ({_lookup_sql("TRUE")}) whole ON whole.domain = v.domain AND whole.key = v.key
         LEFT JOIN ({_lookup_sql("is_code")}) lead
@@ -122,8 +129,10 @@ def create_code_map(con: duckdb.DuckDBPyConnection, values_sql: str, domain: str
     if not has_code_synonyms(con):
         install_code_synonyms(con)
     values = f"SELECT $domain AS domain, value FROM ({values_sql})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {map_table} AS SELECT value, code FROM ({code_map_sql(values)})",
-                {"domain": domain})
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {map_table} AS SELECT value, code FROM ({code_map_sql(values)})",
+        {"domain": domain},
+    )
 
 
 def has_code_synonyms(con: duckdb.DuckDBPyConnection) -> bool:

@@ -129,8 +129,11 @@ def _csv_format(path: Path, head: bytes) -> str:
             return "case_recording"
         if annex_a_list_for_headings([heading_key(h) for h in row.headings]) is not None:
             return "annex_a"
-    raise ExtractError(path, f"not a recognised extract: headings {heading_summary(rows[0].headings)}"
-                             " match no Annex A list or the case-recording extract")
+    raise ExtractError(
+        path,
+        f"not a recognised extract: headings {heading_summary(rows[0].headings)}"
+        " match no Annex A list or the case-recording extract",
+    )
 
 
 def detect_format(path: Path) -> str:

@@ -17,8 +17,7 @@ HEADER_DATE_TOLERANCE = timedelta(days=366)  # a header date this far beyond the
 def staged_counts(con: duckdb.DuckDBPyConnection, result: ReadResult) -> tuple[int, int]:
     """(rows staged to load, rows staged as rejects) for a reader's result."""
     loaded = sum(int(scalar(con, f"SELECT count(*) FROM staged_{e}")) for e in result.entities)
-    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rejects' AND temporary"
-                         )
+    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staged_rejects' AND temporary")
     rejected = int(scalar(con, "SELECT count(*) FROM staged_rejects")) if exists else 0
     return loaded, rejected
 
@@ -27,8 +26,11 @@ def check_rows_accounted(con: duckdb.DuckDBPyConnection, path: Path, result: Rea
     """Refuse the file unless its rows to load plus its rejects are exactly the rows the reader read."""
     loaded, rejected = staged_counts(con, result)
     if loaded + rejected != result.rows_read:
-        raise ExtractError(path, f"the reader read {result.rows_read} rows but accounts for {loaded} loaded and"
-                                 f" {rejected} rejected; nothing was loaded from this file")
+        raise ExtractError(
+            path,
+            f"the reader read {result.rows_read} rows but accounts for {loaded} loaded and"
+            f" {rejected} rejected; nothing was loaded from this file",
+        )
 
 
 def check_has_rows(path: Path, result: ReadResult) -> None:
@@ -55,8 +57,11 @@ def check_header_date(path: Path, stated: date, last_event: date | None, given: 
     if given is not None or last_event is None or os.environ.get(TRUST_HEADER_DATES_ENV, "").strip() == "1":
         return
     if stated - last_event > HEADER_DATE_TOLERANCE:
-        raise ExtractError(path, f"header date {stated} is more than a year after the file's last event"
-                                 f" ({last_event}); if it is right, load the file with --as-of {stated}")
+        raise ExtractError(
+            path,
+            f"header date {stated} is more than a year after the file's last event"
+            f" ({last_event}); if it is right, load the file with --as-of {stated}",
+        )
 
 
 def same_as_of_notice(con: duckdb.DuckDBPyConnection, as_of: date | None) -> list[str]:
@@ -64,8 +69,10 @@ def same_as_of_notice(con: duckdb.DuckDBPyConnection, as_of: date | None) -> lis
     same = con.execute("SELECT count(*), max(load_id) FROM loads WHERE as_of = ?", [as_of]).fetchone()
     if not same or not same[0]:
         return []
-    return [f"as-of {as_of} is the same as {same[0]} earlier load(s) (latest: load {same[1]}): where they carry"
-            " the same record, this later load wins"]
+    return [
+        f"as-of {as_of} is the same as {same[0]} earlier load(s) (latest: load {same[1]}): where they carry"
+        " the same record, this later load wins"
+    ]
 
 
 def flag_damaged_child_ids(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
@@ -74,11 +81,16 @@ def flag_damaged_child_ids(con: duckdb.DuckDBPyConnection, result: ReadResult) -
 
     flagged = 0
     for entity in result.entities:
-        flagged += int(scalar(con,
-            f"UPDATE staged_{entity} SET flags = list_append(coalesce(flags, []::VARCHAR[]), '{DAMAGED_CHILD_ID_FLAG}')"
-            f" WHERE NOT regexp_full_match(child_id, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql('child_id')}"
-        ))
+        flagged += int(
+            scalar(
+                con,
+                f"UPDATE staged_{entity} SET flags = list_append(coalesce(flags, []::VARCHAR[]), '{DAMAGED_CHILD_ID_FLAG}')"
+                f" WHERE NOT regexp_full_match(child_id, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql('child_id')}",
+            )
+        )
     if not flagged:
         return []
-    return [f"{flagged} row(s) with a child id that looks changed by Excel (1.2E+5, 1,005, ='1005', full-width"
-            f" digits): kept as written and flagged {DAMAGED_CHILD_ID_FLAG}"]
+    return [
+        f"{flagged} row(s) with a child id that looks changed by Excel (1.2E+5, 1,005, ='1005', full-width"
+        f" digits): kept as written and flagged {DAMAGED_CHILD_ID_FLAG}"
+    ]

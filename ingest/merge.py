@@ -56,8 +56,10 @@ def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
     for i, (missing, columns) in enumerate(field_groups(entity).items()):
         fields = ", ".join(f"'{c}': v.{c}" for c in columns)
         formats = ", ".join(f"'{f}'" for f in missing)
-        groups.append(f", first_value(CASE WHEN coalesce(l.format, '') NOT IN ({formats}) THEN"
-                      f" {{{fields}, '_load': v.load_id}} END IGNORE NULLS) OVER ({whole}) AS _g{i}")
+        groups.append(
+            f", first_value(CASE WHEN coalesce(l.format, '') NOT IN ({formats}) THEN"
+            f" {{{fields}, '_load': v.load_id}} END IGNORE NULLS) OVER ({whole}) AS _g{i}"
+        )
     within = f" SEMI JOIN {scope} k ON {_key_match(entity, 'v', 'k')}" if scope else ""
     return (
         f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank"
@@ -85,9 +87,12 @@ def current_rows_sql(entity: Entity, ranked: str) -> str:
             entries.append(f"{{'k': '{c}', 'v': w._g{i}._load}}")
     values = ", ".join(f"{source.get(c, 'w.' + c)} AS {c}" for c in entity.column_names)
     provenance = ", ".join(f"w.{c.name}" for c in PROVENANCE)
-    field_loads = (f"map_from_entries(list_filter([{', '.join(entries)}],"
-                   f" lambda e: e.v IS NOT NULL AND e.v <> w.load_id)) AS {FIELD_LOADS.name}"
-                   if entries else EMPTY_FIELD_LOADS)
+    field_loads = (
+        f"map_from_entries(list_filter([{', '.join(entries)}],"
+        f" lambda e: e.v IS NOT NULL AND e.v <> w.load_id)) AS {FIELD_LOADS.name}"
+        if entries
+        else EMPTY_FIELD_LOADS
+    )
     return f"SELECT {values}, {provenance}, {field_loads} FROM {ranked} w WHERE w.version_rank = 1"
 
 
@@ -142,8 +147,9 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
         rebuild_canonical(con, [entity.name])
         _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions}"
-                f" GROUP BY ALL")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL"
+    )
     _note_changes(con, entity, new_versions)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM _merge_keys k WHERE k.n > 1"
@@ -153,9 +159,11 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
     contested = scalar(con, "SELECT count(*) FROM _merge_contested")
     simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
-        simple = (f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {entity.versions_table} v"
-                  f" WHERE load_id IN ({loads})"
-                  f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})")
+        simple = (
+            f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {entity.versions_table} v"
+            f" WHERE load_id IN ({loads})"
+            f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})"
+        )
         _rerank_contested(con, entity, loads, counts)
     con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")
 
@@ -169,8 +177,10 @@ def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str
     """Replace the current rows of the contested keys by the winners among all their versions."""
     keys = ", ".join(entity.natural_key)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT {keys}, load_id FROM {entity.name} c"
-                f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT {keys}, load_id FROM {entity.name} c"
+        f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
+    )
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
     con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, '_merge_ranked')}")
     _note_changes(con, entity, "_merge_ranked")

@@ -24,7 +24,20 @@ if TYPE_CHECKING:
     import duckdb
 
 # Values that mean "missing" in councils' files.
-MISSING_TOKENS: tuple[str, ...] = ("", "#N/A", "N/A", "NA", "#NA", "NULL", "NONE RECORDED", "-", "NAN", "NAT", "#VALUE!", "#REF!")
+MISSING_TOKENS: tuple[str, ...] = (
+    "",
+    "#N/A",
+    "N/A",
+    "NA",
+    "#NA",
+    "NULL",
+    "NONE RECORDED",
+    "-",
+    "NAN",
+    "NAT",
+    "#VALUE!",
+    "#REF!",
+)
 EXCEL_EPOCH = "DATE '1899-12-30'"
 # The plausible window for every date read from an extract: years 1900 to 2099. A value outside
 # ('31/12/9999', '0001-01-01', an Excel serial past 2099) is not taken as a date: a key date makes
@@ -67,11 +80,12 @@ def plain_id_sql(raw: str) -> str:
 
 # Characters that show as nothing (zero-width space and joiners, direction marks, word joiner,
 # byte-order mark, soft hyphen): removed from child ids wherever they are.
-INVISIBLE = "[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\uFEFF]"
+INVISIBLE = "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 # A child id as Excel damages it: scientific notation (1.2E+5), thousands separators (1,005), a
 # leading '=' or apostrophe (also full-width), full-width digits (１００５). Kept as written, flagged.
-DAMAGED_CHILD_ID = ("^([0-9]+([.][0-9]+)?[Ee][+-]?[0-9]+|[0-9]{1,3}(,[0-9]{3})+)$|^[=\uFF1D'\uFF07\u2018\u2019]"
-                    "|[\uFF10-\uFF19]")
+DAMAGED_CHILD_ID = (
+    "^([0-9]+([.][0-9]+)?[Ee][+-]?[0-9]+|[0-9]{1,3}(,[0-9]{3})+)$|^[=\uff1d'\uff07\u2018\u2019]|[\uff10-\uff19]"
+)
 DAMAGED_CHILD_ID_FLAG = "child_id_looks_damaged"
 
 
@@ -119,8 +133,10 @@ def _dmy_timestamp(t: str) -> str:
     Parsed with the one format that can match it, chosen by its number of ':' (a format matches
     only text with as many), as a failed try_strptime costs several successful ones.
     """
-    return (f"(CASE length({t}) - length(replace({t}, ':', '')) WHEN 0 THEN try_strptime({t}, '%d/%m/%Y')"
-            f" WHEN 1 THEN try_strptime({t}, '%d/%m/%Y %H:%M') WHEN 2 THEN try_strptime({t}, '%d/%m/%Y %H:%M:%S') END)")
+    return (
+        f"(CASE length({t}) - length(replace({t}, ':', '')) WHEN 0 THEN try_strptime({t}, '%d/%m/%Y')"
+        f" WHEN 1 THEN try_strptime({t}, '%d/%m/%Y %H:%M') WHEN 2 THEN try_strptime({t}, '%d/%m/%Y %H:%M:%S') END)"
+    )
 
 
 def timestamp_sql(expr: str) -> str:

@@ -134,8 +134,10 @@ def _after_stated_date(con: duckdb.DuckDBPyConnection, result: ReadResult) -> li
     later = scalar(con, f"SELECT count(*) FROM ({dates}) WHERE d > ?", [result.as_of]) if dates else 0
     if not later:
         return [f"as-of {result.as_of}: the date the file's header states"]
-    return [f"as-of {result.as_of}: the date the file's header states, though {later} event date(s) in the file are"
-            " later; check the header's date or those dates (or give --as-of)"]
+    return [
+        f"as-of {result.as_of}: the date the file's header states, though {later} event date(s) in the file are"
+        " later; check the header's date or those dates (or give --as-of)"
+    ]
 
 
 def _stage_file(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult:
@@ -153,7 +155,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, as_of: date | None) ->
     if previous:
         summary.status = "unchanged"
         summary.load_id = previous[0]
-        summary.notices.append(f"identical content already loaded as load {previous[0]} ({previous[1]}); nothing changed")
+        summary.notices.append(
+            f"identical content already loaded as load {previous[0]} ({previous[1]}); nothing changed"
+        )
         return summary
     result = _stage_file(con, path)  # readers write only TEMP staged_* tables
     check_rows_accounted(con, path, result)
@@ -198,8 +202,20 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
     first, last = _event_span(con, result.entities)
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, 0, ?, ?, ?, ?)",
-        [summary.load_id, path.name, sha, result.format, summary.as_of, summary.rows_read,
-         sum(summary.rows.values()), summary.rejected, summary.unchanged, summary.notices, first, last],
+        [
+            summary.load_id,
+            path.name,
+            sha,
+            result.format,
+            summary.as_of,
+            summary.rows_read,
+            sum(summary.rows.values()),
+            summary.rejected,
+            summary.unchanged,
+            summary.notices,
+            first,
+            last,
+        ],
     )
 
 

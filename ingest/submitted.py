@@ -13,8 +13,9 @@ CIN_FORMAT = "cin_census"
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary",
-                            [table]).fetchall()[0][0])
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]).fetchall()[0][0]
+    )
 
 
 def discard_as_submitted(con: duckdb.DuckDBPyConnection) -> None:

@@ -42,8 +42,15 @@ def _report(args: argparse.Namespace) -> int:
     with con:
         for warning in history_warnings(con, period):
             print(f"warning: {warning}", file=sys.stderr)
-        report = headline_report(con, period, lookback=args.lookback, clock=args.clock, limit_wd=args.limit_wd,
-                                 target_wd=args.target_wd, as_of=args.as_of)
+        report = headline_report(
+            con,
+            period,
+            lookback=args.lookback,
+            clock=args.clock,
+            limit_wd=args.limit_wd,
+            target_wd=args.target_wd,
+            as_of=args.as_of,
+        )
     if args.format == "json":
         print(json.dumps(report, indent=2))
     else:

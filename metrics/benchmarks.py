@@ -53,9 +53,7 @@ def re_referral_benchmarks(la_code: str = DEFAULT_LA_CODE) -> pd.DataFrame:
     return frame
 
 
-def referrals_per_10000(
-    con: duckdb.DuckDBPyConnection, period: Period, la_code: str = DEFAULT_LA_CODE
-) -> pd.DataFrame:
+def referrals_per_10000(con: duckdb.DuckDBPyConnection, period: Period, la_code: str = DEFAULT_LA_CODE) -> pd.DataFrame:
     """Referrals in the period per 10,000 children aged 0-17 (ONS estimate for the latest year up to the period's end)."""
     sql = """
         WITH population AS (

@@ -64,8 +64,11 @@ def history_warnings(con: duckdb.DuckDBPyConnection, period: Period) -> list[str
     latest = _latest_data_date(con)
     if latest is not None and period.end > latest:
         warnings.append(f"The period ends after the latest data ({latest:%d %b %Y}): recent months are incomplete.")
-    for table, what in (("recordings", "recording timeliness"), ("assessments", "assessment timeliness"),
-                        ("contacts", "front-door contact measures")):
+    for table, what in (
+        ("recordings", "recording timeliness"),
+        ("assessments", "assessment timeliness"),
+        ("contacts", "front-door contact measures"),
+    ):
         if spans[table]["rows"] == 0:
             warnings.append(f"No {table} are loaded: {what} is empty.")
     return warnings
@@ -88,7 +91,7 @@ def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         f" FROM {table} WHERE {column} {window} GROUP BY 2"
         for table, column in PRIMARY_DATE.items()
     )
-    frame = con.execute(f"SELECT * FROM ({parts}) ORDER BY \"table\", month").df()
+    frame = con.execute(f'SELECT * FROM ({parts}) ORDER BY "table", month').df()
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     frame["rows"] = frame["rows"].astype("int64")
     return frame
@@ -109,8 +112,10 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         "team": sorted({str(team) for team, _ in staff if team is not None}),
         "worker": sorted({str(worker) for _, worker in staff if worker is not None}),
         "referral_source": _distinct(
-            con, "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
-            " FROM contact_facts ORDER BY 1"),
+            con,
+            "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
+            " FROM contact_facts ORDER BY 1",
+        ),
         "ethnicity_group": sorted(set(ETHNICITY_GROUPS.values())) + [NOT_KNOWN_GROUP],
         "age_band": [label for label, _, _ in AGE_BANDS] + [AGE_BAND_UNKNOWN],
     }
@@ -132,7 +137,7 @@ def plausible_span(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         unpivot = " UNION ALL ".join(f"SELECT {c} AS d FROM {table}" for c in columns)
         parts.append(f"SELECT '{table}' AS list, d FROM ({unpivot})")
     sql = f"""
-        WITH dates AS ({' UNION ALL '.join(parts)}),
+        WITH dates AS ({" UNION ALL ".join(parts)}),
              judged AS (SELECT list, d, d IS NOT NULL AND (d < ? OR d > ?) AS impossible FROM dates)
         SELECT list,
                min(d) FILTER (WHERE NOT impossible) AS earliest,

@@ -17,16 +17,43 @@ LEVELS: tuple[str, ...] = ("referral", "child", "contact", "assessment")
 
 # level -> (fact table, date column, filter name -> column, breakdowns, category column, distinct-children?)
 _LEVELS: dict[str, tuple[str, str, dict[str, str], tuple[str, ...], str, bool]] = {
-    "referral": ("referral_facts", "referral_date", {f: f for f in REGISTRY["ethnicity_completeness"].filters},
-                 ("month", "team", "worker", "referral_source", "age_band"), "ethnicity_category", False),
-    "child": ("referral_facts", "referral_date", {f: f for f in REGISTRY["ethnicity_completeness"].filters},
-              ("month", "team", "worker", "referral_source", "age_band"), "child_ethnicity_category", True),
-    "contact": ("contact_facts", "contact_date",
-                {"referral_source": "contact_source", "ethnicity_group": "ethnicity_group", "age_band": "age_band",
-                 "disabled": "disabled"},
-                ("month", "contact_source", "age_band"), "ethnicity_category", False),
-    "assessment": ("assessment_facts", "start_date", {f: f for f in REGISTRY["ethnicity_completeness"].filters},
-                   ("month", "team", "worker", "referral_source", "age_band"), "ethnicity_category", False),
+    "referral": (
+        "referral_facts",
+        "referral_date",
+        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        ("month", "team", "worker", "referral_source", "age_band"),
+        "ethnicity_category",
+        False,
+    ),
+    "child": (
+        "referral_facts",
+        "referral_date",
+        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        ("month", "team", "worker", "referral_source", "age_band"),
+        "child_ethnicity_category",
+        True,
+    ),
+    "contact": (
+        "contact_facts",
+        "contact_date",
+        {
+            "referral_source": "contact_source",
+            "ethnicity_group": "ethnicity_group",
+            "age_band": "age_band",
+            "disabled": "disabled",
+        },
+        ("month", "contact_source", "age_band"),
+        "ethnicity_category",
+        False,
+    ),
+    "assessment": (
+        "assessment_facts",
+        "start_date",
+        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        ("month", "team", "worker", "referral_source", "age_band"),
+        "ethnicity_category",
+        False,
+    ),
 }
 
 
@@ -58,12 +85,21 @@ def ethnicity_completeness(
     """Share of records (or children) in the period with one of the 18 known ethnicity codes."""
     table, date_column, applicable, breakdowns, category, distinct = _LEVELS[check_choice("level", level, LEVELS)]
     frame = aggregate(
-        con, table=table, date_column=date_column, period=period, filters=filters, applicable=applicable,
-        by=check_by(by, breakdowns), counts=_completeness_counts(category, distinct),
-        extras={"rate_excluding_unborn": (
-            f"100.0 * {_completeness_counts(category, distinct)['known_excluding_unborn']}"
-            f" / nullif(count({'DISTINCT child_id' if distinct else '*'}) FILTER (WHERE age_band IS DISTINCT FROM"
-            " 'Unborn'), 0)")},
+        con,
+        table=table,
+        date_column=date_column,
+        period=period,
+        filters=filters,
+        applicable=applicable,
+        by=check_by(by, breakdowns),
+        counts=_completeness_counts(category, distinct),
+        extras={
+            "rate_excluding_unborn": (
+                f"100.0 * {_completeness_counts(category, distinct)['known_excluding_unborn']}"
+                f" / nullif(count({'DISTINCT child_id' if distinct else '*'}) FILTER (WHERE age_band IS DISTINCT FROM"
+                " 'Unborn'), 0)"
+            )
+        },
     )
     return frame.drop(columns=["known_excluding_unborn"])
 
@@ -88,7 +124,9 @@ def ethnicity_inconsistent_children(
     """Children recorded with more than one known ethnicity code across their records (the first `limit`)."""
     filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
     shown = "SELECT * FROM kept ORDER BY child_id" + (" LIMIT ?" if limit is not None else "")
-    sql = _inconsistent_children_sql(filter_sql) + f""", shown AS ({shown}),
+    sql = (
+        _inconsistent_children_sql(filter_sql)
+        + f""", shown AS ({shown}),
         records AS (
             SELECT child_id FROM referral_facts WHERE ethnicity_category <> 'missing'
               AND child_id IN (SELECT child_id FROM shown)
@@ -102,6 +140,7 @@ def ethnicity_inconsistent_children(
         SELECT shown.child_id, shown.ethnicities_recorded, count(records.child_id) AS records
         FROM shown LEFT JOIN records USING (child_id)
         GROUP BY shown.child_id, shown.ethnicities_recorded ORDER BY shown.child_id"""
+    )
     return list_frame(con, sql, params + ([limit] if limit is not None else []), [])
 
 

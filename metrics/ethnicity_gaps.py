@@ -25,14 +25,26 @@ from metrics.registry import REGISTRY
 # measure -> (label, fact table, date column, numerator condition, denominator condition)
 GAP_MEASURES: dict[str, tuple[str, str, str, str, str]] = {
     "re_referral_rate": ("Re-referrals within 12 months", "referral_facts", "referral_date", "re_referral_12m", "true"),
-    "assessment_timeliness": ("Assessments within 45 working days", "assessment_facts", "authorised_date",
-                              "wd_start_to_auth <= ?", "wd_start_to_auth IS NOT NULL"),
-    "child_seen_rate": ("Child seen during assessment", "assessment_facts", "authorised_date", "child_seen",
-                        "child_seen IS NOT NULL"),
+    "assessment_timeliness": (
+        "Assessments within 45 working days",
+        "assessment_facts",
+        "authorised_date",
+        "wd_start_to_auth <= ?",
+        "wd_start_to_auth IS NOT NULL",
+    ),
+    "child_seen_rate": (
+        "Child seen during assessment",
+        "assessment_facts",
+        "authorised_date",
+        "child_seen",
+        "child_seen IS NOT NULL",
+    ),
 }
 
 
-def wilson_interval(successes: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    successes: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for x of n, as proportions (NaN where n is 0)."""
     x = np.asarray(successes, dtype="float64")
     size = np.asarray(n, dtype="float64")
@@ -44,13 +56,17 @@ def wilson_interval(successes: np.ndarray, n: np.ndarray, confidence: float = CO
     return np.where(size > 0, centre - half, np.nan), np.where(size > 0, centre + half, np.nan)
 
 
-def newcombe_difference(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray,
-                        confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def newcombe_difference(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Difference p1 - p2 with Newcombe's hybrid Wilson score interval (method 10), as proportions."""
     l1, u1 = wilson_interval(x1, n1, confidence)
     l2, u2 = wilson_interval(x2, n2, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p1, p2 = np.asarray(x1, "float64") / np.asarray(n1, "float64"), np.asarray(x2, "float64") / np.asarray(n2, "float64")
+        p1, p2 = (
+            np.asarray(x1, "float64") / np.asarray(n1, "float64"),
+            np.asarray(x2, "float64") / np.asarray(n2, "float64"),
+        )
     d = p1 - p2
     return d, d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
@@ -65,13 +81,16 @@ def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, li
             f" count(*) FILTER (WHERE ({denominator}) AND ({numerator})) AS numerator,"
             f" count(*) FILTER (WHERE {denominator}) AS denominator"
             f" FROM {table} WHERE {date_column} BETWEEN ? AND ? AND ethnicity_category = 'known'{filter_sql}"
-            " GROUP BY ethnicity_group")
+            " GROUP BY ethnicity_group"
+        )
         params += ([int(limit_wd)] if uses_limit else []) + [period.start, period.end, *filter_params]
-    sql = (f"WITH g AS ({' UNION ALL '.join(parts)}) SELECT measure, ethnicity_group, CAST(numerator AS BIGINT) AS"
-           " numerator, CAST(denominator AS BIGINT) AS denominator,"
-           " CAST(sum(numerator) OVER (PARTITION BY measure) - numerator AS BIGINT) AS rest_numerator,"
-           " CAST(sum(denominator) OVER (PARTITION BY measure) - denominator AS BIGINT) AS rest_denominator"
-           " FROM g ORDER BY measure, ethnicity_group")
+    sql = (
+        f"WITH g AS ({' UNION ALL '.join(parts)}) SELECT measure, ethnicity_group, CAST(numerator AS BIGINT) AS"
+        " numerator, CAST(denominator AS BIGINT) AS denominator,"
+        " CAST(sum(numerator) OVER (PARTITION BY measure) - numerator AS BIGINT) AS rest_numerator,"
+        " CAST(sum(denominator) OVER (PARTITION BY measure) - denominator AS BIGINT) AS rest_denominator"
+        " FROM g ORDER BY measure, ethnicity_group"
+    )
     return con.execute(sql, params).df()
 
 
@@ -80,14 +99,19 @@ def ethnicity_known_share(con: duckdb.DuckDBPyConnection, period: Period, filter
     filter_sql, params = filter_clause(filters, REGISTRY["re_referral_rate"].filters)
     row = con.execute(
         "SELECT 100.0 * count(*) FILTER (WHERE ethnicity_category = 'known') / nullif(count(*), 0) FROM referral_facts"
-        f" WHERE referral_date BETWEEN ? AND ?{filter_sql}", [period.start, period.end, *params]).fetchone()
+        f" WHERE referral_date BETWEEN ? AND ?{filter_sql}",
+        [period.start, period.end, *params],
+    ).fetchone()
     return float(row[0]) if row and row[0] is not None else float("nan")
 
 
 def _verdict(frame: pd.DataFrame, min_denominator: int, readable: bool) -> np.ndarray:
     small = (frame["denominator"] < min_denominator) | (frame["rest_denominator"] < min_denominator)
-    verdict = np.where(frame["diff_lower"] > 0, "higher than the rest",
-                       np.where(frame["diff_upper"] < 0, "lower than the rest", "no clear difference"))
+    verdict = np.where(
+        frame["diff_lower"] > 0,
+        "higher than the rest",
+        np.where(frame["diff_upper"] < 0, "lower than the rest", "no clear difference"),
+    )
     verdict = np.where(small, f"too few to compare (under {min_denominator})", verdict)
     return np.where(readable, verdict, "not read: ethnicity too incomplete")
 
@@ -113,11 +137,18 @@ def ethnicity_gaps(
         frame["rest_rate"] = 100.0 * frame["rest_numerator"] / frame["rest_denominator"].replace(0, np.nan)
     lower, upper = wilson_interval(frame["numerator"], frame["denominator"], confidence)
     rest_lower, rest_upper = wilson_interval(frame["rest_numerator"], frame["rest_denominator"], confidence)
-    diff, diff_lower, diff_upper = newcombe_difference(frame["numerator"], frame["denominator"],
-                                                       frame["rest_numerator"], frame["rest_denominator"], confidence)
-    frame = frame.assign(rate_lower=100 * lower, rate_upper=100 * upper, rest_lower=100 * rest_lower,
-                         rest_upper=100 * rest_upper, difference=100 * diff, diff_lower=100 * diff_lower,
-                         diff_upper=100 * diff_upper)
+    diff, diff_lower, diff_upper = newcombe_difference(
+        frame["numerator"], frame["denominator"], frame["rest_numerator"], frame["rest_denominator"], confidence
+    )
+    frame = frame.assign(
+        rate_lower=100 * lower,
+        rate_upper=100 * upper,
+        rest_lower=100 * rest_lower,
+        rest_upper=100 * rest_upper,
+        difference=100 * diff,
+        diff_lower=100 * diff_lower,
+        diff_upper=100 * diff_upper,
+    )
     frame["verdict"] = _verdict(frame, min_denominator, readable)
     frame["known_share"] = known
     frame["readable"] = readable
@@ -141,10 +172,17 @@ def ethnicity_representation(
     lower, upper = wilson_interval(known["referred_children"], np.full(len(known), total), confidence)
     known["share_lower"], known["share_upper"] = 100 * lower, 100 * upper
     pop = known["population_share"]
-    known["verdict"] = np.where(pop.isna(), "no population figures",
-                                np.where(known["referred_children"] < min_denominator,
-                                         f"too few to compare (under {min_denominator})",
-                                         np.where(pop < known["share_lower"], "over-represented",
-                                                  np.where(pop > known["share_upper"], "under-represented",
-                                                           "in line with the population"))))
+    known["verdict"] = np.where(
+        pop.isna(),
+        "no population figures",
+        np.where(
+            known["referred_children"] < min_denominator,
+            f"too few to compare (under {min_denominator})",
+            np.where(
+                pop < known["share_lower"],
+                "over-represented",
+                np.where(pop > known["share_upper"], "under-represented", "in line with the population"),
+            ),
+        ),
+    )
     return known.reset_index(drop=True)

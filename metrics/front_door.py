@@ -11,16 +11,25 @@ from metrics.registry import REGISTRY
 
 # The referral_source filter selects the contact source (same DfE code list).
 _CONTACT_FILTERS: dict[str, str] = {
-    "referral_source": "contact_source", "ethnicity_group": "ethnicity_group", "age_band": "age_band",
+    "referral_source": "contact_source",
+    "ethnicity_group": "ethnicity_group",
+    "age_band": "age_band",
     "disabled": "disabled",
 }
 
 
-def _contacts(con: duckdb.DuckDBPyConnection, code: str, period: Period, filters: Filters, by: str | None,
-              **kwargs: object) -> pd.DataFrame:
+def _contacts(
+    con: duckdb.DuckDBPyConnection, code: str, period: Period, filters: Filters, by: str | None, **kwargs: object
+) -> pd.DataFrame:
     return aggregate(
-        con, table="contact_facts", date_column="contact_date", period=period, filters=filters,
-        applicable=_CONTACT_FILTERS, by=check_by(by, REGISTRY[code].breakdowns), **kwargs,  # type: ignore[arg-type]
+        con,
+        table="contact_facts",
+        date_column="contact_date",
+        period=period,
+        filters=filters,
+        applicable=_CONTACT_FILTERS,
+        by=check_by(by, REGISTRY[code].breakdowns),
+        **kwargs,  # type: ignore[arg-type]
     )
 
 
@@ -29,7 +38,11 @@ def contacts_per_child(
 ) -> pd.DataFrame:
     """Contacts in the period, the children they were about, and contacts per child."""
     return _contacts(
-        con, "contacts_per_child", period, filters, by,
+        con,
+        "contacts_per_child",
+        period,
+        filters,
+        by,
         counts={"contacts": "count(*)", "children": "count(DISTINCT child_id)"},
         extras={"contacts_per_child": "count(*) / nullif(count(DISTINCT child_id), 0)"},
         rate=False,
@@ -45,7 +58,11 @@ def contact_conversion(
 ) -> pd.DataFrame:
     """Contacts in the period followed by a referral of the child within `within_days` days."""
     return _contacts(
-        con, "contact_conversion", period, filters, by,
+        con,
+        "contact_conversion",
+        period,
+        filters,
+        by,
         counts={"numerator": "count(*) FILTER (WHERE days_to_referral <= ?)", "denominator": "count(*)"},
         select_params=[int(within_days)],
     )
@@ -56,6 +73,10 @@ def repeat_contacts(
 ) -> pd.DataFrame:
     """Contacts in the period about a child with an earlier contact within the previous 12 months."""
     return _contacts(
-        con, "repeat_contacts", period, filters, by,
+        con,
+        "repeat_contacts",
+        period,
+        filters,
+        by,
         counts={"numerator": "count(*) FILTER (WHERE repeat_12m)", "denominator": "count(*)"},
     )

@@ -68,7 +68,9 @@ def funnel_limits(
     return out
 
 
-def funnel_curve(target_pct: float, max_n: float, levels: Sequence[float] = FUNNEL_LEVELS, points: int = 120) -> pd.DataFrame:
+def funnel_curve(
+    target_pct: float, max_n: float, levels: Sequence[float] = FUNNEL_LEVELS, points: int = 120
+) -> pd.DataFrame:
     """The limit lines to draw: n from 1 to `max_n` (log-spaced) with each level's lower and upper limit."""
     top = max(float(max_n), 2.0)
     sizes = np.unique(np.round(np.geomspace(1.0, top * 1.05, points)))

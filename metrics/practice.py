@@ -27,11 +27,18 @@ def child_seen_rate(
     definition = REGISTRY["child_seen_rate"]
     excluded = check_choice("unknowns", unknowns, UNKNOWNS) == "exclude"
     frame = aggregate(
-        con, table="assessment_facts", date_column="authorised_date", period=period, filters=filters,
-        applicable=definition.filters, by=check_by(by, definition.breakdowns),
-        counts={"numerator": "count(*) FILTER (WHERE child_seen)",
-                "denominator": "count(child_seen)" if excluded else "count(*)",
-                "not_recorded": "count(*) FILTER (WHERE child_seen IS NULL)"},
+        con,
+        table="assessment_facts",
+        date_column="authorised_date",
+        period=period,
+        filters=filters,
+        applicable=definition.filters,
+        by=check_by(by, definition.breakdowns),
+        counts={
+            "numerator": "count(*) FILTER (WHERE child_seen)",
+            "denominator": "count(child_seen)" if excluded else "count(*)",
+            "not_recorded": "count(*) FILTER (WHERE child_seen IS NULL)",
+        },
     )
     assessed = frame["denominator"] + (frame["not_recorded"] if excluded else 0)
     frame["mostly_not_recorded"] = (frame["not_recorded"] > MOSTLY_NOT_RECORDED_SHARE * assessed) & (assessed > 0)
@@ -45,9 +52,16 @@ def child_views_rate(
     """Recordings of events in the period that carry the child's views, of those whose extract says."""
     definition = REGISTRY["child_views_rate"]
     return aggregate(
-        con, table="recording_facts", date_column="event_date", period=period, filters=filters,
-        applicable=definition.filters, by=check_by(by, definition.breakdowns),
-        counts={"numerator": "count(*) FILTER (WHERE child_views_recorded)",
-                "denominator": "count(child_views_recorded)",
-                "not_stated": "count(*) FILTER (WHERE child_views_recorded IS NULL)"},
+        con,
+        table="recording_facts",
+        date_column="event_date",
+        period=period,
+        filters=filters,
+        applicable=definition.filters,
+        by=check_by(by, definition.breakdowns),
+        counts={
+            "numerator": "count(*) FILTER (WHERE child_views_recorded)",
+            "denominator": "count(child_views_recorded)",
+            "not_stated": "count(*) FILTER (WHERE child_views_recorded IS NULL)",
+        },
     )

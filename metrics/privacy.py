@@ -10,14 +10,34 @@ import pandas as pd
 SUPPRESSED = "c"
 DEFAULT_THRESHOLD = 5
 COUNT_COLUMNS: tuple[str, ...] = (
-    "numerator", "denominator", "count", "contacts", "children", "referred_children", "refused", "not_obtained",
-    "missing", "invalid", "unborn", "not_recorded", "not_stated", "written_up", "not_written_up",
+    "numerator",
+    "denominator",
+    "count",
+    "contacts",
+    "children",
+    "referred_children",
+    "refused",
+    "not_obtained",
+    "missing",
+    "invalid",
+    "unborn",
+    "not_recorded",
+    "not_stated",
+    "written_up",
+    "not_written_up",
     "incomplete_follow_up",
 )
 # Figures computed from a row's counts: withheld with them ('c'), since they would let a reader recover a count.
 DERIVED_COLUMNS: tuple[str, ...] = (
-    "rate", "share", "share_known", "contacts_per_child", "rate_excluding_unborn", "median_delay_wd", "p90_delay_wd",
-    "lcl", "ucl",
+    "rate",
+    "share",
+    "share_known",
+    "contacts_per_child",
+    "rate_excluding_unborn",
+    "median_delay_wd",
+    "p90_delay_wd",
+    "lcl",
+    "ucl",
 )
 
 
@@ -47,8 +67,9 @@ def _protect_lines(values: np.ndarray, hidden: np.ndarray, axes: Sequence[int]) 
     return hidden
 
 
-def suppression_mask(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
-                     columns: Sequence[str] | None = None) -> pd.DataFrame:
+def suppression_mask(
+    frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """Which cells of a long aggregate (one row per category; each count column adds up to the published overall)
     to withhold: small counts, a partner for a lone small count in a column, and the derived figures of their rows."""
     counts = [c for c in (columns or COUNT_COLUMNS) if c in frame.columns]
@@ -64,8 +85,9 @@ def suppression_mask(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
     return mask
 
 
-def suppress_small_counts(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
-                          columns: Sequence[str] | None = None) -> pd.DataFrame:
+def suppress_small_counts(
+    frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """A copy of `frame` with every withheld cell (see `suppression_mask`) set to NA: numeric, for charts."""
     mask = suppression_mask(frame, threshold, columns)
     out = frame.copy()
@@ -75,8 +97,9 @@ def suppress_small_counts(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOL
     return out
 
 
-def publishable(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD,
-                columns: Sequence[str] | None = None) -> pd.DataFrame:
+def publishable(
+    frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """A copy of `frame` fit to leave the service: every withheld cell (see `suppression_mask`) written as 'c'."""
     mask = suppression_mask(frame, threshold, columns)
     out = frame.copy()

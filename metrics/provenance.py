@@ -26,8 +26,9 @@ def record_sources_sql(entity: str) -> str:
     """SELECT of (natural key, source_file, format, as_of, fields) for the current rows of the children in `?`."""
     e = ENTITIES[check_choice("entity", entity, MERGED_ENTITIES)]
     fields = [c for c in e.column_names if c not in e.natural_key and c != "child_id"]
-    not_carried = [(fmt, c) for fmt, tables in SOURCE_FIELDS.items() if entity in tables
-                   for c in fields if c not in tables[entity]]
+    not_carried = [
+        (fmt, c) for fmt, tables in SOURCE_FIELDS.items() if entity in tables for c in fields if c not in tables[entity]
+    ]
     keys = ", ".join(f"r.{k}" for k in e.natural_key)
     child = "" if "child_id" in e.natural_key else "r.child_id, "
     return f"""
@@ -37,10 +38,10 @@ def record_sources_sql(entity: str) -> str:
         ), per_field AS (
             SELECT {child}{keys}, f.field,
                    CASE WHEN coalesce(map_contains(r.field_loads, f.field), false) THEN r.field_loads[f.field]
-                        WHEN EXISTS (SELECT 1 FROM {_values(not_carried, 'format, field')} n
+                        WHEN EXISTS (SELECT 1 FROM {_values(not_carried, "format, field")} n
                                      WHERE n.format = r.format AND n.field = f.field) THEN NULL
                         ELSE r.load_id END AS supplied_by
-            FROM r CROSS JOIN {_values([(c,) for c in fields], 'field')} f
+            FROM r CROSS JOIN {_values([(c,) for c in fields], "field")} f
         )
         SELECT p.* EXCLUDE (field, supplied_by), coalesce(l.source_file, '{NO_FILE}') AS source_file,
                l.format, l.as_of, string_agg(p.field, ', ' ORDER BY p.field) AS fields

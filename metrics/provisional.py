@@ -14,7 +14,7 @@ from metrics.query import as_of_date
 REASONS: dict[str, str] = {
     "recording_timeliness": "events whose write-up target had not elapsed at the as-of date",
     "assessment_timeliness": "assessments authorised within the 45-working-day limit of the as-of date "
-                             "(slower ones from those months are still open)",
+    "(slower ones from those months are still open)",
     "re_referral_after_closure": "closures with less than the follow-up window before the as-of date",
 }
 
@@ -23,7 +23,9 @@ def _working_days_before(con: duckdb.DuckDBPyConnection, day: date, working_days
     """The latest date whose working-day index is at least `working_days` below `day`'s."""
     row = con.execute(
         "SELECT max(day) FROM calendar WHERE working_day_index <= "
-        "(SELECT working_day_index FROM calendar WHERE day = ?) - ?", [day, int(working_days)]).fetchone()
+        "(SELECT working_day_index FROM calendar WHERE day = ?) - ?",
+        [day, int(working_days)],
+    ).fetchone()
     if row is None or row[0] is None:
         return day - timedelta(days=int(working_days) * 7 // 5 + 1)
     return row[0]

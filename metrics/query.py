@@ -13,8 +13,15 @@ from metrics.params import Filters, Period
 
 # Breakdown names (each a column of the derived fact tables): the only names `by` can put in SQL text.
 DIMENSIONS: tuple[str, ...] = (
-    "month", "team", "worker", "referral_source", "ethnicity_group", "age_band", "closure_reason",
-    "record_type", "contact_source",
+    "month",
+    "team",
+    "worker",
+    "referral_source",
+    "ethnicity_group",
+    "age_band",
+    "closure_reason",
+    "record_type",
+    "contact_source",
 )
 
 
@@ -117,7 +124,9 @@ def aggregate(
     where_params = [period.start, period.end, *filter_params]
     selects = [f"{expr} AS {name}" for name, expr in {**counts, **extras}.items()]
     group = f"{by}, " if by else ""
-    ctes = [f"agg AS (SELECT {group}{', '.join(selects)} FROM {table} {where_sql}" + (f" GROUP BY {by})" if by else ")")]
+    ctes = [
+        f"agg AS (SELECT {group}{', '.join(selects)} FROM {table} {where_sql}" + (f" GROUP BY {by})" if by else ")")
+    ]
     params: list[Any] = [*select_params, *where_params]
     base = "agg"
     for name, (column, q) in quantiles.items():
@@ -156,6 +165,8 @@ def as_of_date(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> dat
     return row[0] if row and row[0] is not None else date.today()
 
 
-def list_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], date_columns: Iterable[str]) -> pd.DataFrame:
+def list_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any], date_columns: Iterable[str]
+) -> pd.DataFrame:
     """Run a list query and turn date columns into `datetime.date` values."""
     return _dates(con.execute(sql, list(params)).df(), date_columns)

@@ -28,8 +28,13 @@ def re_referral_rate(
     flag = _lookback_column(lookback)
     definition = REGISTRY["re_referral_rate"]
     return aggregate(
-        con, table="referral_facts", date_column="referral_date", period=period, filters=filters,
-        applicable=definition.filters, by=check_by(by, definition.breakdowns),
+        con,
+        table="referral_facts",
+        date_column="referral_date",
+        period=period,
+        filters=filters,
+        applicable=definition.filters,
+        by=check_by(by, definition.breakdowns),
         counts={"numerator": f"count(*) FILTER (WHERE {flag})", "denominator": "count(*)"},
     )
 
@@ -48,8 +53,12 @@ def re_referred_children(
         " days_since_closure, team, worker, referral_source FROM referral_facts"
         f" WHERE referral_date BETWEEN ? AND ? AND {flag}{filter_sql} ORDER BY referral_date, child_id"
     )
-    frame = list_frame(con, sql, [period.start, period.end, *params],
-                       ["referral_date", "previous_referral_date", "previous_closure_date"])
+    frame = list_frame(
+        con,
+        sql,
+        [period.start, period.end, *params],
+        ["referral_date", "previous_referral_date", "previous_closure_date"],
+    )
     frame["days_since_closure"] = frame["days_since_closure"].astype("Int64")
     return frame
 
@@ -67,13 +76,18 @@ def re_referral_after_closure(
         raise ValueError("within_months must be a positive number of months")
     as_of = as_of_date(con)
     return aggregate(
-        con, table="closure_facts", date_column="closure_date", period=period, filters=filters,
-        applicable=_CLOSURE_FILTERS, by=check_by(by, REGISTRY["re_referral_after_closure"].breakdowns),
+        con,
+        table="closure_facts",
+        date_column="closure_date",
+        period=period,
+        filters=filters,
+        applicable=_CLOSURE_FILTERS,
+        by=check_by(by, REGISTRY["re_referral_after_closure"].breakdowns),
         counts={
             "numerator": "count(*) FILTER (WHERE next_referral_date <= CAST(closure_date + to_months(?) AS DATE))",
             "denominator": "count(*)",
             "incomplete_follow_up": "count(*) FILTER (WHERE CAST(closure_date + to_months(?) AS DATE) > ? AND ("
-                                    "next_referral_date IS NULL OR next_referral_date > ?))",
+            "next_referral_date IS NULL OR next_referral_date > ?))",
         },
         select_params=[months, months, as_of, as_of],
     )
@@ -87,15 +101,22 @@ _BANDS_SQL = """
          WHEN next_referral_date <= CAST(closure_date + INTERVAL 12 MONTH AS DATE) THEN '6 to 12 months'
          ELSE 'over 12 months' END"""
 CLOSURE_BANDS: tuple[str, ...] = (
-    "within 1 month", "1 to 3 months", "3 to 6 months", "6 to 12 months", "over 12 months", "not re-referred",
+    "within 1 month",
+    "1 to 3 months",
+    "3 to 6 months",
+    "6 to 12 months",
+    "over 12 months",
+    "not re-referred",
 )
 
 
-def closure_to_re_referral(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
+def closure_to_re_referral(
+    con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()
+) -> pd.DataFrame:
     """Closures in the period by the time until the child's next referral: band, count, share."""
     filter_sql, params = filter_clause(filters, _CLOSURE_FILTERS)
     sql = f"""
-        WITH bands AS (SELECT * FROM (VALUES {', '.join(f"({i}, '{b}')" for i, b in enumerate(CLOSURE_BANDS))})
+        WITH bands AS (SELECT * FROM (VALUES {", ".join(f"({i}, '{b}')" for i, b in enumerate(CLOSURE_BANDS))})
                        t(band_order, band)),
              counted AS (SELECT {_BANDS_SQL} AS band, count(*) AS n FROM closure_facts
                          WHERE closure_date BETWEEN ? AND ?{filter_sql} GROUP BY 1)

@@ -130,7 +130,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="Clock 'start' (DfE statistic): assessment start to authorisation. Clock 'referral' "
         "(Working Together): referral to authorisation, the referral being the CIN census episode's "
         "referral date where given, else the child's latest referral on or before the start. "
-        + WORKING_DAYS + " Day 45 is in time, day 46 late. `median_wd` is the median duration.",
+        + WORKING_DAYS
+        + " Day 45 is in time, day 46 late. `median_wd` is the median duration.",
         filters=ALL_FILTERS,
         breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
         function="metrics.timeliness.assessment_timeliness",
@@ -162,8 +163,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         good_direction="down",
         source="DfE CIN census validation rule 8670Q",
         convention="As-of date: the latest extract as-of date in `loads` unless given. Working days open = "
-        "working days from the start to the as-of date. Shown apart from assessments completed late. "
-        + WORKING_DAYS,
+        "working days from the start to the as-of date. Shown apart from assessments completed late. " + WORKING_DAYS,
         filters=ALL_FILTERS,
         breakdowns=(),
         function="metrics.timeliness.open_assessments_overdue",
@@ -304,8 +304,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
     MetricDefinition(
         code="contact_conversion",
         title="Contacts leading to a referral",
-        wording="Of the contacts in the period, the percentage followed by a referral of the child within "
-        "N days.",
+        wording="Of the contacts in the period, the percentage followed by a referral of the child within N days.",
         numerator="contacts followed by a referral on the same day or within N calendar days (default 30)",
         denominator="contacts in the period",
         unit="%",
@@ -564,19 +563,34 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
 # What each measure counts (the records its filters act on) and how values that are not recorded count.
 # Kept beside the definitions so the definitions page, tiles and charts read them from one place.
 _RECORDS: dict[str, str] = {
-    "re_referral_rate": "referrals", "re_referred_children": "referrals", "re_referral_after_closure": "closures",
-    "closure_to_re_referral": "closures", "assessment_timeliness": "assessments",
-    "assessment_duration_bands": "assessments", "open_assessments_overdue": "assessments",
-    "count_open_assessments_overdue": "assessments", "recording_timeliness": "recordings",
-    "recording_backlog": "recordings", "ethnicity_completeness": "records",
-    "ethnicity_inconsistent_children": "children", "count_ethnicity_inconsistent_children": "children",
-    "ethnic_makeup": "referrals", "ethnicity_gaps": "referrals and assessments", "ethnicity_representation": "referrals",
-    "re_referral_benchmarks": "published figures", "referrals_per_10000": "published figures",
-    "contacts_per_child": "contacts", "contact_conversion": "contacts", "repeat_contacts": "contacts",
-    "child_seen_rate": "assessments", "child_views_rate": "recordings",
+    "re_referral_rate": "referrals",
+    "re_referred_children": "referrals",
+    "re_referral_after_closure": "closures",
+    "closure_to_re_referral": "closures",
+    "assessment_timeliness": "assessments",
+    "assessment_duration_bands": "assessments",
+    "open_assessments_overdue": "assessments",
+    "count_open_assessments_overdue": "assessments",
+    "recording_timeliness": "recordings",
+    "recording_backlog": "recordings",
+    "ethnicity_completeness": "records",
+    "ethnicity_inconsistent_children": "children",
+    "count_ethnicity_inconsistent_children": "children",
+    "ethnic_makeup": "referrals",
+    "ethnicity_gaps": "referrals and assessments",
+    "ethnicity_representation": "referrals",
+    "re_referral_benchmarks": "published figures",
+    "referrals_per_10000": "published figures",
+    "contacts_per_child": "contacts",
+    "contact_conversion": "contacts",
+    "repeat_contacts": "contacts",
+    "child_seen_rate": "assessments",
+    "child_views_rate": "recordings",
 }
-_NO_TEAM = ("Records without a team or worker count in the authority figure and appear as 'not recorded' in "
-            "team and worker breakdowns; a team or worker filter leaves them out.")
+_NO_TEAM = (
+    "Records without a team or worker count in the authority figure and appear as 'not recorded' in "
+    "team and worker breakdowns; a team or worker filter leaves them out."
+)
 _UNKNOWNS: dict[str, str] = {
     "re_referral_rate": "Every referral has a date, so none is unknown. " + _NO_TEAM,
     "re_referral_after_closure": "Closures whose follow-up window has not all passed at the as-of date are "
@@ -615,13 +629,20 @@ _UNKNOWNS: dict[str, str] = {
 }
 _METHOD_UNKNOWNS = "Not a measure: it has no unknowns of its own and follows the figures it is applied to."
 _FILTER_WORDS: dict[str, str] = {
-    "team": "team", "worker": "worker", "referral_source": "source", "ethnicity_group": "ethnicity",
-    "age_band": "age", "disabled": "disability",
+    "team": "team",
+    "worker": "worker",
+    "referral_source": "source",
+    "ethnicity_group": "ethnicity",
+    "age_band": "age",
+    "disabled": "disability",
 }
 
 REGISTRY: dict[str, MetricDefinition] = {
-    d.code: replace(d, records=_RECORDS.get(d.code, d.records),
-                    unknowns=_UNKNOWNS.get(d.code, _METHOD_UNKNOWNS if d.kind == "method" else d.unknowns))
+    d.code: replace(
+        d,
+        records=_RECORDS.get(d.code, d.records),
+        unknowns=_UNKNOWNS.get(d.code, _METHOD_UNKNOWNS if d.kind == "method" else d.unknowns),
+    )
     for d in _DEFINITIONS
 }
 
@@ -712,8 +733,14 @@ def definitions_markdown() -> str:
             f"Convention: {d.convention}",
             "",
         ]
-    lines += ["## Derived tables", "", "Rebuilt at every publish by `store/derive.py`; metrics scan these.", "",
-              "| table | grain |", "|---|---|"]
+    lines += [
+        "## Derived tables",
+        "",
+        "Rebuilt at every publish by `store/derive.py`; metrics scan these.",
+        "",
+        "| table | grain |",
+        "|---|---|",
+    ]
     lines += [f"| `{table}` | {grain} |" for table, grain in DERIVED_TABLES.items()]
     lines.append("")
     return "\n".join(lines)

@@ -14,10 +14,19 @@ from metrics.re_referrals import re_referral_rate
 from metrics.timeliness import assessment_timeliness, count_open_assessments_overdue, recording_timeliness
 
 HEADLINE_KEYS: tuple[str, ...] = (
-    "referrals", "re_referrals", "re_referral_rate",
-    "assessments_completed", "assessments_within_45_wd", "assessment_timeliness_rate", "open_assessments_overdue",
-    "recordings", "recorded_within_target", "recording_timeliness_rate", "median_recording_delay_wd",
-    "referrals_ethnicity_known", "ethnicity_completeness_rate",
+    "referrals",
+    "re_referrals",
+    "re_referral_rate",
+    "assessments_completed",
+    "assessments_within_45_wd",
+    "assessment_timeliness_rate",
+    "open_assessments_overdue",
+    "recordings",
+    "recorded_within_target",
+    "recording_timeliness_rate",
+    "median_recording_delay_wd",
+    "referrals_ethnicity_known",
+    "ethnicity_completeness_rate",
 )
 
 
@@ -46,10 +55,18 @@ def headline_report(
     record = recording_timeliness(con, period, filters, target_wd=target_wd).iloc[0]
     ethnic = ethnicity_completeness(con, period, filters).iloc[0]
     values = (
-        int(re_ref["denominator"]), int(re_ref["numerator"]), _number(re_ref["rate"]),
-        int(assess["denominator"]), int(assess["numerator"]), _number(assess["rate"]), overdue,
-        int(record["denominator"]), int(record["numerator"]), _number(record["rate"]),
+        int(re_ref["denominator"]),
+        int(re_ref["numerator"]),
+        _number(re_ref["rate"]),
+        int(assess["denominator"]),
+        int(assess["numerator"]),
+        _number(assess["rate"]),
+        overdue,
+        int(record["denominator"]),
+        int(record["numerator"]),
+        _number(record["rate"]),
         _number(record["median_delay_wd"]),
-        int(ethnic["numerator"]), _number(ethnic["rate"]),
+        int(ethnic["numerator"]),
+        _number(ethnic["rate"]),
     )
     return dict(zip(HEADLINE_KEYS, values, strict=True))

@@ -54,11 +54,17 @@ def spc_limits(
     Rows with a true `provisional` column (months not yet due) are left out of the limits and signals.
     """
     check_choice("chart", chart, CHARTS)
-    series = pd.DataFrame({
-        "val": pd.to_numeric(frame[value], errors="coerce").astype("float64"),
-        "num": pd.to_numeric(frame[numerator], errors="coerce").astype("float64") if numerator in frame else float("nan"),
-        "den": pd.to_numeric(frame[denominator], errors="coerce").astype("float64") if denominator in frame else float("nan"),
-    })
+    series = pd.DataFrame(
+        {
+            "val": pd.to_numeric(frame[value], errors="coerce").astype("float64"),
+            "num": pd.to_numeric(frame[numerator], errors="coerce").astype("float64")
+            if numerator in frame
+            else float("nan"),
+            "den": pd.to_numeric(frame[denominator], errors="coerce").astype("float64")
+            if denominator in frame
+            else float("nan"),
+        }
+    )
     if "provisional" in frame:
         # Months not yet due are drawn apart: they take no part in the limits or the signals.
         series.loc[frame["provisional"].fillna(False).astype(bool).to_numpy(), "val"] = float("nan")

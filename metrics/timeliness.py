@@ -13,8 +13,15 @@ from metrics.registry import REGISTRY
 
 _CLOCK_COLUMN = {"start": "wd_start_to_auth", "referral": "wd_referral_to_auth"}
 DURATION_BANDS: tuple[tuple[str, int, int | None], ...] = (
-    ("same day", 0, 0), ("1-10", 1, 10), ("11-20", 11, 20), ("21-30", 21, 30), ("31-40", 31, 40),
-    ("41-45", 41, 45), ("46-50", 46, 50), ("51-60", 51, 60), ("61+", 61, None),
+    ("same day", 0, 0),
+    ("1-10", 1, 10),
+    ("11-20", 11, 20),
+    ("21-30", 21, 30),
+    ("31-40", 31, 40),
+    ("41-45", 41, 45),
+    ("46-50", 46, 50),
+    ("51-60", 51, 60),
+    ("61+", 61, None),
 )
 
 
@@ -34,10 +41,14 @@ def assessment_timeliness(
     duration = _clock_column(clock)
     definition = REGISTRY["assessment_timeliness"]
     return aggregate(
-        con, table="assessment_facts", date_column="authorised_date", period=period, filters=filters,
-        applicable=definition.filters, by=check_by(by, definition.breakdowns),
-        counts={"numerator": f"count(*) FILTER (WHERE {duration} <= ?)",
-                "denominator": f"count({duration})"},
+        con,
+        table="assessment_facts",
+        date_column="authorised_date",
+        period=period,
+        filters=filters,
+        applicable=definition.filters,
+        by=check_by(by, definition.breakdowns),
+        counts={"numerator": f"count(*) FILTER (WHERE {duration} <= ?)", "denominator": f"count({duration})"},
         quantiles={"median_wd": (duration, 0.5)},
         select_params=[int(limit_wd)],
     )
@@ -49,8 +60,9 @@ def assessment_duration_bands(
     """Assessments authorised in the period by duration in the DfE working-day bands: band, count, share."""
     duration = _clock_column(clock)
     filter_sql, params = filter_clause(filters, REGISTRY["assessment_duration_bands"].filters)
-    values = ", ".join(f"({i}, '{b}', {lo}, {hi if hi is not None else 'NULL'})"
-                       for i, (b, lo, hi) in enumerate(DURATION_BANDS))
+    values = ", ".join(
+        f"({i}, '{b}', {lo}, {hi if hi is not None else 'NULL'})" for i, (b, lo, hi) in enumerate(DURATION_BANDS)
+    )
     sql = f"""
         WITH bands AS (SELECT * FROM (VALUES {values}) t(band_order, band, low, high)),
              durations AS (SELECT {duration} AS wd FROM assessment_facts
@@ -86,8 +98,9 @@ def open_assessments_overdue(
     limit_wd: int = DEFAULT_LIMIT_WD,
 ) -> pd.DataFrame:
     """Assessments open at the as-of date for more than `limit_wd` working days, longest first."""
-    sql, params = _overdue_sql(con, as_of, filters, limit_wd,
-                               "child_id, start_date, working_days_open, team, worker, referral_date")
+    sql, params = _overdue_sql(
+        con, as_of, filters, limit_wd, "child_id, start_date, working_days_open, team, worker, referral_date"
+    )
     frame = list_frame(con, sql + " ORDER BY working_days_open DESC, child_id", params, ["start_date", "referral_date"])
     frame["working_days_open"] = frame["working_days_open"].astype("int64")
     return frame
@@ -115,10 +128,19 @@ def recording_timeliness(
     """Recordings of events in the period written up within `target_wd` working days, with median and p90 delay."""
     definition = REGISTRY["recording_timeliness"]
     return aggregate(
-        con, table="recording_facts", date_column="event_date", period=period, filters=filters,
-        applicable=definition.filters, by=check_by(by, definition.breakdowns),
-        counts={"numerator": "count(*) FILTER (WHERE delay_wd <= ?)", "denominator": "count(*)",
-                "written_up": "count(entered_date)", "not_written_up": "count(*) FILTER (WHERE entered_date IS NULL)"},
+        con,
+        table="recording_facts",
+        date_column="event_date",
+        period=period,
+        filters=filters,
+        applicable=definition.filters,
+        by=check_by(by, definition.breakdowns),
+        counts={
+            "numerator": "count(*) FILTER (WHERE delay_wd <= ?)",
+            "denominator": "count(*)",
+            "written_up": "count(entered_date)",
+            "not_written_up": "count(*) FILTER (WHERE entered_date IS NULL)",
+        },
         quantiles={"median_delay_wd": ("delay_wd", 0.5), "p90_delay_wd": ("delay_wd", 0.9)},
         select_params=[int(target_wd)],
     )

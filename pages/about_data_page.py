@@ -10,8 +10,21 @@ from ui import data
 from ui.charts import coverage_chart
 from ui.components import chart, current_view, explain_store, page_header, section, table
 
-LOAD_COLUMNS = ["load_id", "source_file", "format", "as_of", "loaded_at", "rows_read", "rows_loaded", "rows_rejected",
-                "rows_superseded", "rows_unchanged", "event_date_min", "event_date_max", "notices"]
+LOAD_COLUMNS = [
+    "load_id",
+    "source_file",
+    "format",
+    "as_of",
+    "loaded_at",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "rows_superseded",
+    "rows_unchanged",
+    "event_date_min",
+    "event_date_max",
+    "notices",
+]
 
 
 def store_summary(state: data.StoreState) -> None:
@@ -38,8 +51,9 @@ def loads() -> None:
     frame = data.frame(metrics.coverage.loads)
     frame = frame[[c for c in LOAD_COLUMNS if c in frame.columns]]
     if "notices" in frame:
-        frame["notices"] = frame["notices"].map(lambda v: "; ".join(v) if isinstance(v, (list, tuple)) or
-                                                hasattr(v, "tolist") else v)
+        frame["notices"] = frame["notices"].map(
+            lambda v: "; ".join(v) if isinstance(v, (list, tuple)) or hasattr(v, "tolist") else v
+        )
     table(frame, "loads", key="about_loads", rates=())
 
 
@@ -56,10 +70,12 @@ def spans() -> None:
     frame = data.frame(metrics.coverage.plausible_span)
     bad = frame[frame["impossible_dates"] > 0]
     for _, row in bad.iterrows():
-        st.warning(f"**{int(row['impossible_dates']):,} impossible date{'s' if row['impossible_dates'] > 1 else ''} "
-                   f"in {row['list']}** (years {row['impossible_years']}): before 1990 or after the latest extract's "
-                   "as-of date. They are left out of the span below; the Data quality page lists the rows.",
-                   icon=":material/event_busy:")
+        st.warning(
+            f"**{int(row['impossible_dates']):,} impossible date{'s' if row['impossible_dates'] > 1 else ''} "
+            f"in {row['list']}** (years {row['impossible_years']}): before 1990 or after the latest extract's "
+            "as-of date. They are left out of the span below; the Data quality page lists the rows.",
+            icon=":material/event_busy:",
+        )
     table(frame, "data_span", key="about_span", rates=())
 
 

@@ -22,8 +22,11 @@ CHILD_LISTS: dict[str, tuple[Callable[..., pd.DataFrame], str, bool]] = {
     "Re-referred children": (metrics.re_referrals.re_referred_children, "referrals", True),
     "Open assessments past 45 working days": (metrics.timeliness.open_assessments_overdue, "assessments", False),
     "Events not yet written up": (metrics.timeliness.recording_backlog, "recordings", False),
-    "Children with conflicting ethnicity records": (metrics.ethnicity.ethnicity_inconsistent_children,
-                                                    "referrals", False),
+    "Children with conflicting ethnicity records": (
+        metrics.ethnicity.ethnicity_inconsistent_children,
+        "referrals",
+        False,
+    ),
 }
 
 
@@ -41,22 +44,28 @@ def aggregates(state: data.StoreState, view: View) -> None:
     measure = left.selectbox("Measure", list(choices), key="dl_measure")
     by_label = right.selectbox("Breakdown", list(BREAKDOWNS), key="dl_by")
     frame = choices[measure](view, BREAKDOWNS[by_label])
-    suppress = st.checkbox("For sharing outside the service: small numbers shown as 'c' as the DfE publishes them "
-                           "(counts 1–4, a partner count so totals cannot reveal them, and their rates)",
-                           key="dl_suppress")
+    suppress = st.checkbox(
+        "For sharing outside the service: small numbers shown as 'c' as the DfE publishes them "
+        "(counts 1–4, a partner count so totals cannot reveal them, and their rates)",
+        key="dl_suppress",
+    )
     if suppress and not access.publishable_view():
         frame = publishable_frame(frame)  # (the publishable view makes every table publishable already)
-    st.caption(f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
-               "Rates are unrounded in the CSV (to ten significant figures); numerator and denominator beside them"
-               + ("; suppressed cells are written 'c'." if suppress else "."))
+    st.caption(
+        f"{measure}, {by_label.lower()}, {view.label}, {view.scope}: {len(frame):,} rows. "
+        "Rates are unrounded in the CSV (to ten significant figures); numerator and denominator beside them"
+        + ("; suppressed cells are written 'c'." if suppress else ".")
+    )
     name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
     table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",), measure=measure)
 
 
 def child_lists(state: data.StoreState, view: View) -> None:
     with st.expander("🔒 Sensitive — child-level lists (personal data)"):
-        st.caption("Special-category personal data: download only if your role needs it, keep it on approved "
-                   "systems, and delete it when done.")
+        st.caption(
+            "Special-category personal data: download only if your role needs it, keep it on approved "
+            "systems, and delete it when done."
+        )
         available = {k: v for k, v in CHILD_LISTS.items() if state.has(v[1])}
         if not available:
             st.info("No child-level list is available: the lists they come from are not loaded.")
@@ -71,8 +80,10 @@ def child_lists(state: data.StoreState, view: View) -> None:
 
 
 def render() -> None:
-    page_header("Downloads", "Take the numbers away: every measure overall, by month, team or worker, as CSV "
-                "(UTF-8, opens in Excel).")
+    page_header(
+        "Downloads",
+        "Take the numbers away: every measure overall, by month, team or worker, as CSV (UTF-8, opens in Excel).",
+    )
     ready = require("referrals", "assessments", "contacts", "recordings")
     if ready is None:
         return

@@ -31,14 +31,18 @@ from ui.formatting import count, pct
 LIST_LIMIT = 5000  # children listed on screen; the count above is exact
 LEVELS = {"Referrals": "referral", "Children": "child", "Contacts": "contact", "Assessments": "assessment"}
 LEVEL_ENTITY = {"referral": "referrals", "child": "referrals", "contact": "contacts", "assessment": "assessments"}
-PARTS = (("refused", "Refused (REFU)"), ("not_obtained", "Not yet obtained (NOBT)"), ("missing", "Missing"),
-         ("invalid", "Invalid code"))
+PARTS = (
+    ("refused", "Refused (REFU)"),
+    ("not_obtained", "Not yet obtained (NOBT)"),
+    ("missing", "Missing"),
+    ("invalid", "Invalid code"),
+)
 
 
 def completeness_metric(level: str):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(metrics.ethnicity.ethnicity_completeness, period=period, filters=filters, by=by,
-                          level=level)
+        return data.frame(metrics.ethnicity.ethnicity_completeness, period=period, filters=filters, by=by, level=level)
+
     return metric
 
 
@@ -64,8 +68,10 @@ def by_team(metric: Any, view: View, label: str) -> None:
     worst = frame[frame["denominator"] >= MIN_DENOMINATOR].sort_values("rate").head(1)
     title = f"{label} by {dimension}"
     if not worst.empty:
-        title += (f": lowest {worst.iloc[0][dimension]} ({pct(worst.iloc[0]['rate'])}, "
-                  f"{count(worst.iloc[0]['numerator'])} of {count(worst.iloc[0]['denominator'])})")
+        title += (
+            f": lowest {worst.iloc[0][dimension]} ({pct(worst.iloc[0]['rate'])}, "
+            f"{count(worst.iloc[0]['numerator'])} of {count(worst.iloc[0]['denominator'])})"
+        )
     elif len(frame):
         title += f": none has {MIN_DENOMINATOR} or more records, so none is ranked"
     chart(completeness_bar(frame, dimension, title), frame, f"ethnicity_completeness_by_{dimension}", key="eth_team")
@@ -82,8 +88,10 @@ def makeup(view: View) -> None:
         title = "Ethnic make-up of referred children (no population figures to compare)"
     else:
         top = over.iloc[-1]
-        title = (f"Ethnic make-up of referred children: {top['ethnicity_group']} most over-represented "
-                 f"({pct(top['share'])} of referrals, {pct(top['population_share'])} of children)")
+        title = (
+            f"Ethnic make-up of referred children: {top['ethnicity_group']} most over-represented "
+            f"({pct(top['share'])} of referrals, {pct(top['population_share'])} of children)"
+        )
     frame = frame.drop(columns="gap")
     chart(makeup_chart(frame, title), frame, "ethnic_makeup", key="eth_makeup")
 
@@ -94,12 +102,25 @@ def representation(view: View) -> None:
     if frame.empty:
         return
     if (frame["verdict"] == "no population figures").all():
-        st.caption("Representation is not read: the council has not supplied the child population by ethnic group "
-                   "(data/reference/local_child_population_by_ethnicity.csv: la_code, ethnicity_group, children).")
-    columns = ["ethnicity_group", "referred_children", "share_known", "share_lower", "share_upper",
-               "population_share", "verdict"]
-    table(frame[columns], "ethnicity_representation", key="eth_representation",
-          rates=("share_known", "share_lower", "share_upper", "population_share"))
+        st.caption(
+            "Representation is not read: the council has not supplied the child population by ethnic group "
+            "(data/reference/local_child_population_by_ethnicity.csv: la_code, ethnicity_group, children)."
+        )
+    columns = [
+        "ethnicity_group",
+        "referred_children",
+        "share_known",
+        "share_lower",
+        "share_upper",
+        "population_share",
+        "verdict",
+    ]
+    table(
+        frame[columns],
+        "ethnicity_representation",
+        key="eth_representation",
+        rates=("share_known", "share_lower", "share_upper", "population_share"),
+    )
 
 
 def service_gaps(view: View) -> None:
@@ -110,23 +131,29 @@ def service_gaps(view: View) -> None:
         return
     known, readable = float(frame["known_share"].iloc[0]), bool(frame["readable"].iloc[0])
     if not readable:
-        st.warning(f"**Ethnicity is too incomplete for a gap to be read:** only {pct(known)} of referrals in "
-                   f"{view.label} have a known ethnicity (the threshold is {pct(ETHNICITY_READABLE_SHARE)}). The rates "
-                   "below are shown, but a difference between groups may be no more than who was recorded.",
-                   icon=":material/warning:")
+        st.warning(
+            f"**Ethnicity is too incomplete for a gap to be read:** only {pct(known)} of referrals in "
+            f"{view.label} have a known ethnicity (the threshold is {pct(ETHNICITY_READABLE_SHARE)}). The rates "
+            "below are shown, but a difference between groups may be no more than who was recorded.",
+            icon=":material/warning:",
+        )
     found = frame[frame["verdict"].isin(["higher than the rest", "lower than the rest"])]
     if not readable:
         title = "Gaps in service by ethnic group: not read (ethnicity too incomplete)"
     elif found.empty:
         title = "Gaps in service by ethnic group: no group differs clearly from the rest"
     else:
-        parts = [f"{r['ethnicity_group']} {r['verdict'].replace(' than the rest', '')} on {r['label'].lower()}"
-                 for _, r in found.iterrows()]
+        parts = [
+            f"{r['ethnicity_group']} {r['verdict'].replace(' than the rest', '')} on {r['label'].lower()}"
+            for _, r in found.iterrows()
+        ]
         title = "Gaps in service by ethnic group: " + "; ".join(parts)
     chart(gaps_chart(frame, title), frame, "ethnicity_gaps", key="eth_gaps")
-    st.caption(f"Each group against all other known groups, with 95% Wilson intervals; a gap is named only when the "
-               f"interval of the difference (Newcombe) excludes zero. Groups with fewer than {MIN_DENOMINATOR} records "
-               "are too few to compare (grey). Records with no known ethnicity are left out.")
+    st.caption(
+        f"Each group against all other known groups, with 95% Wilson intervals; a gap is named only when the "
+        f"interval of the difference (Newcombe) excludes zero. Groups with fewer than {MIN_DENOMINATOR} records "
+        "are too few to compare (grey). Records with no known ethnicity are left out."
+    )
 
 
 def render() -> None:
@@ -144,8 +171,10 @@ def render() -> None:
     with section("Headline"):
         current = headline(metric, view, label, "up", code="ethnicity_completeness")
         if level == "contact" and (view.filters.team or view.filters.worker):
-            st.caption("⚠ Authority-wide (team not recorded on contacts): the team and worker filters do not "
-                       "change the contact figures.")
+            st.caption(
+                "⚠ Authority-wide (team not recorded on contacts): the team and worker filters do not "
+                "change the contact figures."
+            )
     if not current.get("denominator"):
         nothing_matches("records", view)
         return
@@ -167,13 +196,19 @@ def render() -> None:
     with section("Inconsistent records"):
         total = data.call(metrics.ethnicity.count_ethnicity_inconsistent_children, filters=view.filters)
         count_tile("Children with more than one ethnicity recorded", total, border=True)
-        frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters,
-                          limit=LIST_LIMIT)
+        frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT)
         if total > LIST_LIMIT:
-            st.caption(f"The list shows the first {count(LIST_LIMIT)} children by id; "
-                       "the Data quality page's CSV has every failing record.")
-        sensitive_list("children whose ethnicity differs between records", frame, "ethnicity_inconsistent_children",
-                       key="eth_inconsistent", empty="No child has conflicting ethnicity records.")
+            st.caption(
+                f"The list shows the first {count(LIST_LIMIT)} children by id; "
+                "the Data quality page's CSV has every failing record."
+            )
+        sensitive_list(
+            "children whose ethnicity differs between records",
+            frame,
+            "ethnicity_inconsistent_children",
+            key="eth_inconsistent",
+            empty="No child has conflicting ethnicity records.",
+        )
 
 
 render()

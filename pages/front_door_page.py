@@ -24,6 +24,7 @@ REPEAT = "Repeat contacts within 12 months"
 def rate_metric(function: Callable[..., pd.DataFrame], **params: Any) -> Callable[..., pd.DataFrame]:
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
         return data.frame(function, period=period, filters=filters, by=by, **params)
+
     return metric
 
 
@@ -45,17 +46,20 @@ def volumes(view: View) -> bool:
         nothing_matches("contacts", view)
         return False
     columns = st.columns(3)
-    for column, key, label, fmt in ((columns[0], "contacts", "Contacts", count),
-                                    (columns[1], "children", "Children contacted", count),
-                                    (columns[2], "contacts_per_child", "Contacts per child", decimal)):
+    for column, key, label, fmt in (
+        (columns[0], "contacts", "Contacts", count),
+        (columns[1], "children", "Children contacted", count),
+        (columns[2], "contacts_per_child", "Contacts per child", decimal),
+    ):
         delta = change_text(row.get(key), prev.get(key), whole=fmt is count)
         column.metric(label, fmt(row.get(key)), delta=delta, delta_color="off", border=True)
     return True
 
 
 def source_mix(view: View) -> None:
-    frame = data.frame(metrics.front_door.contacts_per_child, period=view.period, filters=view.filters,
-                       by="contact_source")
+    frame = data.frame(
+        metrics.front_door.contacts_per_child, period=view.period, filters=view.filters, by="contact_source"
+    )
     if frame.empty:
         nothing_matches("contacts", view)
         return
@@ -65,23 +69,33 @@ def source_mix(view: View) -> None:
     top = frame.iloc[0]
     name = REFERRAL_SOURCES.get(str(top["contact_source"]), str(top["contact_source"]))
     title = f"Where contacts come from: {name} the largest source ({decimal(top['share'])}% of contacts)"
-    chart(count_bar(frame, "contact_source", "contacts", title, share="share", labels=REFERRAL_SOURCES), frame,
-          "contact_source_mix", key="fd_mix", labels={"contact_source": REFERRAL_SOURCES})
+    chart(
+        count_bar(frame, "contact_source", "contacts", title, share="share", labels=REFERRAL_SOURCES),
+        frame,
+        "contact_source_mix",
+        key="fd_mix",
+        labels={"contact_source": REFERRAL_SOURCES},
+    )
 
 
 def render() -> None:
-    page_header("Front door", "How many contacts come in, from whom, how many become referrals, "
-                "and how many children keep coming back?")
+    page_header(
+        "Front door",
+        "How many contacts come in, from whom, how many become referrals, and how many children keep coming back?",
+    )
     ready = require("contacts")
     if ready is None:
         return
     _, view = ready
     note = scope_note("contact_conversion", view.filters)
     if note:
-        st.warning(f"**Figures on this page are {note}.** Contacts carry no team or worker, so the team and worker "
-                   "filters do not apply here. (A contact could borrow the team of a referral of the same child within "
-                   "30 days, but contacts that never become referrals would still have none, so this page does not "
-                   "guess.)", icon=":material/filter_alt_off:")
+        st.warning(
+            f"**Figures on this page are {note}.** Contacts carry no team or worker, so the team and worker "
+            "filters do not apply here. (A contact could borrow the team of a referral of the same child within "
+            "30 days, but contacts that never become referrals would still have none, so this page does not "
+            "guess.)",
+            icon=":material/filter_alt_off:",
+        )
     with section("Volumes"):
         if not volumes(view):
             return
@@ -95,8 +109,15 @@ def render() -> None:
     with section("Conversion trend"):
         trend(conversion, view, CONVERSION, "neither", key="fd_conv_trend", code="contact_conversion")
     with section("Conversion by source"):
-        breakdown(conversion, view, CONVERSION, "contact_source", "contact source", key="fd_conv_source",
-                  names=REFERRAL_SOURCES)
+        breakdown(
+            conversion,
+            view,
+            CONVERSION,
+            "contact_source",
+            "contact source",
+            key="fd_conv_source",
+            names=REFERRAL_SOURCES,
+        )
     with section("Repeat trend"):
         trend(repeat, view, REPEAT, "down", key="fd_repeat_trend", code="repeat_contacts")
     st.subheader("Contact sources")

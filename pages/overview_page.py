@@ -29,10 +29,15 @@ def headline_tile(headline: Headline, view: View) -> None:
     current = first_row(headline.rate(view.period, view.filters))
     previous = first_row(headline.rate(view.previous, view.filters))
     note = scope_note(headline.code, view.filters)
-    rate_tile(headline.label, current, previous, headline.good_direction,
-              help=f"{view.label}, {view.scope if note is None else 'the authority'}; change against "
-                   f"{view.previous_label}.",
-              against=view.previous_label, note=note)
+    rate_tile(
+        headline.label,
+        current,
+        previous,
+        headline.good_direction,
+        help=f"{view.label}, {view.scope if note is None else 'the authority'}; change against {view.previous_label}.",
+        against=view.previous_label,
+        note=note,
+    )
     if not current.get("denominator"):
         st.caption(f"No {headline.what} in this period for {view.scope}.")
         return
@@ -56,12 +61,15 @@ def headline_tiles(state: data.StoreState, view: View) -> None:
     missing = sorted({h.entity for h in HEADLINES if not state.has(h.entity)})
     for row_start in range(0, len(shown), 3):
         columns = st.columns(3)
-        for column, headline in zip(columns, shown[row_start:row_start + 3]):
+        for column, headline in zip(columns, shown[row_start : row_start + 3]):
             with column, st.container(border=True, height="stretch"), section(headline.label):
                 headline_tile(headline, view)
     if missing:
-        st.info("Not shown because not loaded: " + ", ".join(data.ENTITY_LABELS[e] for e in missing)
-                + f". Load them with `{state.load_hint()}`.")
+        st.info(
+            "Not shown because not loaded: "
+            + ", ".join(data.ENTITY_LABELS[e] for e in missing)
+            + f". Load them with `{state.load_hint()}`."
+        )
 
 
 def compared_with_whom(view: View) -> None:
@@ -76,16 +84,24 @@ def compared_with_whom(view: View) -> None:
     comparators = bench[(bench["year"] == latest_year) & (bench["area"] != authority)]
     columns = st.columns(len(comparators) + 1)
     with columns[0], st.container(border=True, height="stretch"):
-        rate_tile(f"Here, {view.label}", local, None, good_direction("re_referral_rate"),
-                  help="This period's local rate, from the loaded data.")
+        rate_tile(
+            f"Here, {view.label}",
+            local,
+            None,
+            good_direction("re_referral_rate"),
+            help="This period's local rate, from the loaded data.",
+        )
     for column, (_, row) in zip(columns[1:], comparators.iterrows()):
         change = points_change(local.get("rate"), row["rate"])
         with column, st.container(border=True, height="stretch"):
-            st.metric(f"{row['area']} ({year_label(latest_year)})", pct(row["rate"]),
-                      delta=None if change is None else f"{change:+.1f} pts",
-                      delta_description=None if change is None else "here vs there",
-                      delta_color=delta_colour(good_direction("re_referral_rate")) if change else "off",
-                      help="Published DfE re-referral rate; the delta is this period's local rate minus it.")
+            st.metric(
+                f"{row['area']} ({year_label(latest_year)})",
+                pct(row["rate"]),
+                delta=None if change is None else f"{change:+.1f} pts",
+                delta_description=None if change is None else "here vs there",
+                delta_color=delta_colour(good_direction("re_referral_rate")) if change else "off",
+                help="Published DfE re-referral rate; the delta is this period's local rate minus it.",
+            )
             st.caption(f"{pct(row['rate'])} ({count(row['re_referrals'])} of {count(row['referrals'])})")
     benchmark_section("overview_benchmarks")
 
@@ -104,19 +120,31 @@ def where(state: data.StoreState, view: View) -> None:
             continue
         placed = data.call_pure(metrics.funnel.funnel_limits, frame=by_team, target_pct=float(overall))
         for _, r in placed.iterrows():
-            rows.append({"measure": headline.label, "team": r["team"], "numerator": r["numerator"],
-                         "denominator": r["denominator"], "rate": r["rate"],
-                         "against_the_authority": r["position"]})
+            rows.append(
+                {
+                    "measure": headline.label,
+                    "team": r["team"],
+                    "numerator": r["numerator"],
+                    "denominator": r["denominator"],
+                    "rate": r["rate"],
+                    "against_the_authority": r["position"],
+                }
+            )
     if rows:
         table(pd.DataFrame(rows), "overview_by_team", key="overview_by_team")
-        st.caption(f"'Against the authority' places each team on a funnel plot (exact binomial 95% and 99.8% limits "
-                   f"around the authority's rate): within the limits is what chance alone would give; teams with "
-                   f"fewer than {MIN_DENOMINATOR} records are not compared.")
+        st.caption(
+            f"'Against the authority' places each team on a funnel plot (exact binomial 95% and 99.8% limits "
+            f"around the authority's rate): within the limits is what chance alone would give; teams with "
+            f"fewer than {MIN_DENOMINATOR} records are not compared."
+        )
 
 
 def render() -> None:
-    page_header("Overview", "Are we getting better, where, and compared with whom? "
-                "Rates are percentages to one decimal place, with the counts behind them.")
+    page_header(
+        "Overview",
+        "Are we getting better, where, and compared with whom? "
+        "Rates are percentages to one decimal place, with the counts behind them.",
+    )
     ready = require("referrals", "assessments", "contacts", "recordings", "cin_episodes")
     if ready is None:
         return

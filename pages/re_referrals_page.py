@@ -41,8 +41,10 @@ CLOSURE_NAMES["NFA"] = "NFA referral, no further action"
 
 def rate_metric(lookback: str):
     def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(metrics.re_referrals.re_referral_rate, period=period, filters=filters, by=by,
-                          lookback=lookback)
+        return data.frame(
+            metrics.re_referrals.re_referral_rate, period=period, filters=filters, by=by, lookback=lookback
+        )
+
     return metric
 
 
@@ -55,27 +57,43 @@ def followed_up_period(view: View) -> Period | None:
 
 def after_closure(view: View) -> None:
     scored = followed_up_period(view)
-    provisional = first_row(data.frame(metrics.re_referrals.re_referral_after_closure, period=view.period,
-                                       filters=view.filters)).get("incomplete_follow_up") or 0
+    provisional = (
+        first_row(
+            data.frame(metrics.re_referrals.re_referral_after_closure, period=view.period, filters=view.filters)
+        ).get("incomplete_follow_up")
+        or 0
+    )
     if scored is None:
-        st.info(f"Every closure in {view.label} has had less than 12 months of follow-up at the as-of date: "
-                "whether those children come back is not known yet, so no rate is scored. Choose an earlier period.")
+        st.info(
+            f"Every closure in {view.label} has had less than 12 months of follow-up at the as-of date: "
+            "whether those children come back is not known yet, so no rate is scored. Choose an earlier period."
+        )
         return
     if scored.end < view.period.end:
-        st.caption(f"Scored: closures up to {scored.end:%d %b %Y}, which have had 12 months of follow-up. Later "
-                   f"closures are provisional and not scored ({count(provisional)} not yet followed by a referral "
-                   "still have time to be).")
-    frame = data.frame(metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters,
-                       by="closure_reason")
+        st.caption(
+            f"Scored: closures up to {scored.end:%d %b %Y}, which have had 12 months of follow-up. Later "
+            f"closures are provisional and not scored ({count(provisional)} not yet followed by a referral "
+            "still have time to be)."
+        )
+    frame = data.frame(
+        metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters, by="closure_reason"
+    )
     if frame.empty:
         nothing_matches("closures", view)
         return
-    overall = first_row(data.frame(metrics.re_referrals.re_referral_after_closure, period=scored,
-                                   filters=view.filters)).get("rate")
-    title = extremes_title("Closures followed by a referral within 12 months", frame, "closure_reason",
-                           "closure reason", CLOSURE_NAMES)
-    chart(breakdown_bar(frame, "closure_reason", title, overall=overall, labels=CLOSURE_NAMES), frame,
-          "re_referral_after_closure_by_reason", key="rr_after_closure", labels={"closure_reason": CLOSURE_NAMES})
+    overall = first_row(
+        data.frame(metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters)
+    ).get("rate")
+    title = extremes_title(
+        "Closures followed by a referral within 12 months", frame, "closure_reason", "closure reason", CLOSURE_NAMES
+    )
+    chart(
+        breakdown_bar(frame, "closure_reason", title, overall=overall, labels=CLOSURE_NAMES),
+        frame,
+        "re_referral_after_closure_by_reason",
+        key="rr_after_closure",
+        labels={"closure_reason": CLOSURE_NAMES},
+    )
 
 
 def closure_gap(view: View) -> None:
@@ -88,31 +106,51 @@ def closure_gap(view: View) -> None:
         title = "No closure in the period has been followed by another referral yet"
     else:
         top = came_back.loc[came_back["count"].idxmax()]
-        title = (f"Closures followed by another referral: most often {top['band']} "
-                 f"({int(top['count']):,} of {int(frame['count'].sum()):,} closures)")
-    chart(count_bar(frame, "band", "count", title, share="share" if "share" in frame else None), frame,
-          "closure_to_re_referral", key="rr_gap")
+        title = (
+            f"Closures followed by another referral: most often {top['band']} "
+            f"({int(top['count']):,} of {int(frame['count'].sum()):,} closures)"
+        )
+    chart(
+        count_bar(frame, "band", "count", title, share="share" if "share" in frame else None),
+        frame,
+        "closure_to_re_referral",
+        key="rr_gap",
+    )
 
 
 def children(view: View, lookback: str) -> None:
-    frame = data.rows(metrics.re_referrals.re_referred_children, period=view.period, filters=view.filters,
-                       lookback=lookback)
-    sensitive_list("children re-referred in the period, with their previous referral and closure", frame,
-                   "re_referred_children", key="rr_children", empty="No child was re-referred in this period.")
+    frame = data.rows(
+        metrics.re_referrals.re_referred_children, period=view.period, filters=view.filters, lookback=lookback
+    )
+    sensitive_list(
+        "children re-referred in the period, with their previous referral and closure",
+        frame,
+        "re_referred_children",
+        key="rr_children",
+        empty="No child was re-referred in this period.",
+    )
     record_sources("referrals", frame, key="rr_children_sources")
 
 
 def render() -> None:
-    page_header("Re-referrals", "Of the referrals in the period, how many came within 12 months of a previous "
-                "referral of the same child (DfE definition)?")
+    page_header(
+        "Re-referrals",
+        "Of the referrals in the period, how many came within 12 months of a previous "
+        "referral of the same child (DfE definition)?",
+    )
     ready = require("referrals")
     if ready is None:
         return
     state, view = ready
     for warning in data.call(metrics.coverage.history_warnings, view.period):
         st.warning(warning, icon=":material/warning:")
-    choice = st.radio("Look-back", list(LOOKBACKS), horizontal=True, key="rr_lookback",
-                      help="Not settled nationally: the DfE counts 12 calendar months; some authorities use 365 days.")
+    choice = st.radio(
+        "Look-back",
+        list(LOOKBACKS),
+        horizontal=True,
+        key="rr_lookback",
+        help="Not settled nationally: the DfE counts 12 calendar months; some authorities use 365 days.",
+    )
     metric = rate_metric(LOOKBACKS[choice])
     with section("Headline"):
         current = headline(metric, view, LABEL, "down", code="re_referral_rate")

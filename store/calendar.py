@@ -41,24 +41,31 @@ def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
 
 
 def _existing(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
-    rows = con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT internal AND list_contains(?, table_name)",
-                       [tables]).fetchall()
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND list_contains(?, table_name)", [tables]
+    ).fetchall()
     return [r[0] for r in rows]
 
 
 def store_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
     """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today."""
     tables = _existing(con, [*EVENT_DATE_COLUMNS, "loads"])
-    parts = [f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}" for t in tables if t != "loads"
-             for c in EVENT_DATE_COLUMNS[t]]
+    parts = [
+        f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}" for t in tables if t != "loads" for c in EVENT_DATE_COLUMNS[t]
+    ]
     parts += ["SELECT min(as_of), max(as_of) FROM loads"] if "loads" in tables else []
     parts.insert(0, "SELECT current_date AS lo, current_date AS hi")
     lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
 
 
-def build_calendar(con: duckdb.DuckDBPyConnection, first: date | None = None, last: date | None = None,
-                   table: str = "calendar", temporary: bool = False) -> None:
+def build_calendar(
+    con: duckdb.DuckDBPyConnection,
+    first: date | None = None,
+    last: date | None = None,
+    table: str = "calendar",
+    temporary: bool = False,
+) -> None:
     """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`)."""
     if first is None or last is None:
         first, last = store_span(con)

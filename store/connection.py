@@ -51,10 +51,15 @@ def _check_link(p: Path) -> None:
     if p.is_symlink() and not p.exists():
         vdir = versions_dir(p)
         kept = sorted(vdir.glob("v*.duckdb"), key=_version_time) if vdir.is_dir() else []
-        fix = (f"point it at the newest version left (ln -sfn {kept[-1].relative_to(p.parent)} {p})" if kept
-               else "no versions are left: restore the store from a backup")
-        raise StoreLinkBroken(f"{p}: the store points to {os.readlink(p)}, which is missing; {fix},"
-                              " or remove the link to start an empty store")
+        fix = (
+            f"point it at the newest version left (ln -sfn {kept[-1].relative_to(p.parent)} {p})"
+            if kept
+            else "no versions are left: restore the store from a backup"
+        )
+        raise StoreLinkBroken(
+            f"{p}: the store points to {os.readlink(p)}, which is missing; {fix},"
+            " or remove the link to start an empty store"
+        )
 
 
 def store_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -139,8 +144,12 @@ def _clear_leftovers(path: Path) -> None:
         size = sum(f.stat().st_size for f in leftovers)
         for f in leftovers:
             f.unlink(missing_ok=True)
-        log.warning("removed %d working cop%s (%.1f MB) left by an interrupted load", len(leftovers),
-                    "y" if len(leftovers) == 1 else "ies", size / 1024**2)
+        log.warning(
+            "removed %d working cop%s (%.1f MB) left by an interrupted load",
+            len(leftovers),
+            "y" if len(leftovers) == 1 else "ies",
+            size / 1024**2,
+        )
 
 
 def _swap_link(path: Path, target: Path) -> None:

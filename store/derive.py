@@ -62,9 +62,7 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
             ([f"age >= {lower}"] if lower is not None else []) + ([f"age < {upper}"] if upper is not None else [])
         )
         bands.append(f"WHEN {cond} THEN '{label}'")
-    con.execute(
-        f"CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS {ethnicity_category_sql('e')}"
-    )
+    con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS {ethnicity_category_sql('e')}")
     con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_group(e) AS CASE {groups} ELSE '{NOT_KNOWN_GROUP}' END")
     con.execute(
         """CREATE OR REPLACE TEMP MACRO age_at(dob, d, age_years) AS CASE
@@ -80,8 +78,19 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
 
 
 FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
-_SOURCE_TABLES = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "children", "closure_facts",
-                  "contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
+_SOURCE_TABLES = (
+    "contacts",
+    "referrals",
+    "assessments",
+    "cin_episodes",
+    "recordings",
+    "children",
+    "closure_facts",
+    "contacts_versions",
+    "referrals_versions",
+    "assessments_versions",
+    "cin_episodes_versions",
+)
 
 
 @dataclass(frozen=True)
@@ -145,8 +154,10 @@ def _incremental_scopes(con: duckdb.DuckDBPyConnection, changes: str | None) -> 
 def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category."""
     frame = pd.DataFrame(
-        [(code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name, "known" if code in ETHNICITY_GROUPS else code)
-         for code, name in ETHNICITY_NAMES.items()],
+        [
+            (code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name, "known" if code in ETHNICITY_GROUPS else code)
+            for code, name in ETHNICITY_NAMES.items()
+        ],
         columns=["code", "ethnicity_group", "name", "category"],
     )
     con.register("ethnicity_codes_frame", frame)
@@ -167,13 +178,13 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
         INSERT INTO children BY NAME
         WITH attrs AS (
             SELECT child_id, contact_date AS event_date, contact_date AS last_date, as_of, sex, ethnicity,
-                   date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM {src['contacts']}
+                   date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM {src["contacts"]}
             UNION ALL SELECT child_id, referral_date, referral_date, as_of, sex, ethnicity, date_of_birth, NULL
-                   FROM {src['referrals']}
+                   FROM {src["referrals"]}
             UNION ALL SELECT child_id, start_date, coalesce(authorised_date, start_date), as_of, sex, ethnicity,
-                   date_of_birth, disabled FROM {src['assessments']}
+                   date_of_birth, disabled FROM {src["assessments"]}
             UNION ALL SELECT child_id, start_date, coalesce(closure_date, start_date), as_of, sex, ethnicity,
-                   date_of_birth, disabled FROM {src['cin_episodes']}
+                   date_of_birth, disabled FROM {src["cin_episodes"]}
         ), keyed AS (
             SELECT *, CAST(event_date - DATE '1900-01-01' AS BIGINT) * 100000
                       + coalesce(CAST(as_of - DATE '1900-01-01' AS BIGINT), 0) AS latest_key,
@@ -189,16 +200,16 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                    min(event_date) AS first_seen, max(last_date) AS last_seen
             FROM keyed GROUP BY child_id
         ), every_version AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
-            SELECT child_id, ethnicity FROM {src['contacts_versions']}
-            UNION ALL SELECT child_id, ethnicity FROM {src['referrals_versions']}
-            UNION ALL SELECT child_id, ethnicity FROM {src['assessments_versions']}
-            UNION ALL SELECT child_id, ethnicity FROM {src['cin_episodes_versions']}
+            SELECT child_id, ethnicity FROM {src["contacts_versions"]}
+            UNION ALL SELECT child_id, ethnicity FROM {src["referrals_versions"]}
+            UNION ALL SELECT child_id, ethnicity FROM {src["assessments_versions"]}
+            UNION ALL SELECT child_id, ethnicity FROM {src["cin_episodes_versions"]}
         ), codes AS (
             SELECT child_id, list_sort(list(DISTINCT ethnicity)) AS ethnicities_recorded FROM every_version
             WHERE child_id IS NOT NULL AND ethnicity_category(ethnicity) <> 'missing' GROUP BY child_id
         ), written AS (
             SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
-            FROM {src['recordings']} WHERE child_id IS NOT NULL GROUP BY child_id
+            FROM {src["recordings"]} WHERE child_id IS NOT NULL GROUP BY child_id
         )
         SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
                coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
@@ -216,16 +227,20 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
     referral's date, DfE rule 8820), the day after for an NFA referral (not its own successor).
     """
     src = _sources(scope)
-    _write(con, "closure_facts", scope, f"""
+    _write(
+        con,
+        "closure_facts",
+        scope,
+        f"""
         WITH episodes AS (
             SELECT child_id, closure_date, closure_reason, 'episode' AS closure_kind, start_date, team, worker
-            FROM {src['cin_episodes']} WHERE closure_date IS NOT NULL
+            FROM {src["cin_episodes"]} WHERE closure_date IS NOT NULL
         ), nfa AS (
             SELECT r.child_id, r.referral_date AS closure_date, '{NFA_REASON}' AS closure_reason,
                    'nfa_referral' AS closure_kind, r.referral_date AS start_date, r.team, r.worker
-            FROM {src['referrals']} r
+            FROM {src["referrals"]} r
             WHERE r.nfa AND NOT EXISTS (
-                SELECT 1 FROM {src['cin_episodes']} e
+                SELECT 1 FROM {src["cin_episodes"]} e
                 WHERE e.child_id = r.child_id AND e.start_date = r.referral_date AND e.closure_date IS NOT NULL)
         ), closures AS (
             SELECT *, CAST(greatest(closure_date, start_date + 1) AS DATE) AS match_date
@@ -240,20 +255,25 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.closure_date AS INTEGER) AS days_to_next_referral
         FROM closures c
-        LEFT JOIN {src['children']} ch USING (child_id)
-        ASOF LEFT JOIN {src['referrals']} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
+        LEFT JOIN {src["children"]} ch USING (child_id)
+        ASOF LEFT JOIN {src["referrals"]} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
         ORDER BY c.closure_date
-        """)
+        """,
+    )
 
 
 def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`referral_facts`: each referral with the child's previous referral and previous closure."""
     src = _sources(scope)
-    _write(con, "referral_facts", scope, f"""
+    _write(
+        con,
+        "referral_facts",
+        scope,
+        f"""
         WITH r AS (
             SELECT *, lag(referral_date) OVER (PARTITION BY child_id ORDER BY referral_date)
                           AS previous_referral_date
-            FROM {src['referrals']}
+            FROM {src["referrals"]}
         )
         SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
                coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
@@ -272,10 +292,11 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
                pc.closure_reason AS previous_closure_reason,
                CAST(r.referral_date - pc.closure_date AS INTEGER) AS days_since_closure
         FROM r
-        LEFT JOIN {src['children']} ch USING (child_id)
-        ASOF LEFT JOIN {src['closure_facts']} pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
+        LEFT JOIN {src["children"]} ch USING (child_id)
+        ASOF LEFT JOIN {src["closure_facts"]} pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
         ORDER BY r.referral_date
-        """)
+        """,
+    )
 
 
 def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
@@ -285,11 +306,15 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
     referral on or before the assessment's start.
     """
     src = _sources(scope)
-    _write(con, "assessment_facts", scope, f"""
+    _write(
+        con,
+        "assessment_facts",
+        scope,
+        f"""
         WITH a AS (
             SELECT a.*, coalesce(a.referral_date, lr.referral_date) AS linked_referral_date
-            FROM {src['assessments']} a
-            ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) lr
+            FROM {src["assessments"]} a
+            ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src["referrals"]}) lr
                 ON a.child_id = lr.child_id AND a.start_date >= lr.referral_date
         )
         SELECT a.child_id, a.start_date, a.authorised_date,
@@ -308,40 +333,50 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
                age_band_of(age_at(coalesce(a.date_of_birth, ch.date_of_birth), a.start_date, a.age_years))
                    AS age_band
         FROM a
-        LEFT JOIN {src['children']} ch USING (child_id)
-        LEFT JOIN {src['referrals']} rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
+        LEFT JOIN {src["children"]} ch USING (child_id)
+        LEFT JOIN {src["referrals"]} rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
         LEFT JOIN calendar cs ON cs.day = a.start_date
         LEFT JOIN calendar ca ON ca.day = a.authorised_date
         LEFT JOIN calendar cr ON cr.day = a.linked_referral_date
         ORDER BY a.authorised_date NULLS LAST
-        """)
+        """,
+    )
 
 
 def build_recording_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`recording_facts`: each recorded item with its delay in working days from event to entry."""
-    _write(con, "recording_facts", scope, f"""
+    _write(
+        con,
+        "recording_facts",
+        scope,
+        f"""
         SELECT r.record_id, r.child_id, coalesce(r.record_type, 'not_recorded') AS record_type, r.event_date,
                CAST(date_trunc('month', r.event_date) AS DATE) AS month,
                CAST(r.entered_at AS DATE) AS entered_date,
                ce.working_day_index AS event_wdi,
                cn.working_day_index - ce.working_day_index AS delay_wd,
                r.team, r.worker, r.child_views_recorded
-        FROM {_sources(scope)['recordings']} r
+        FROM {_sources(scope)["recordings"]} r
         LEFT JOIN calendar ce ON ce.day = r.event_date
         LEFT JOIN calendar cn ON cn.day = CAST(r.entered_at AS DATE)
         ORDER BY r.event_date
-        """)
+        """,
+    )
 
 
 def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`contact_facts`: each contact with the child's previous contact (an earlier day) and next referral."""
     src = _sources(scope)
-    _write(con, "contact_facts", scope, f"""
+    _write(
+        con,
+        "contact_facts",
+        scope,
+        f"""
         WITH c AS (  -- the child's latest contact on an earlier day (a window: cheaper than a self ASOF join)
             SELECT *, max(contact_date) OVER (PARTITION BY child_id ORDER BY contact_date
                                               RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING)
                           AS previous_contact_date
-            FROM {src['contacts']}
+            FROM {src["contacts"]}
         )
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
@@ -356,10 +391,11 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.contact_date AS INTEGER) AS days_to_referral
         FROM c
-        LEFT JOIN {src['children']} ch USING (child_id)
-        ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src['referrals']}) nr
+        LEFT JOIN {src["children"]} ch USING (child_id)
+        ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src["referrals"]}) nr
             ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
-        """)
+        """,
+    )
 
 
 def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) -> None:
@@ -377,9 +413,14 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
         _macros(con)
         build_ethnicity_codes(con)
         scopes = _incremental_scopes(con, changes)
-        for build, scope in ((build_children, "children"), (build_closure_facts, "events"),
-                             (build_referral_facts, "events"), (build_assessment_facts, "events"),
-                             (build_recording_facts, "records"), (build_contact_facts, "events")):
+        for build, scope in (
+            (build_children, "children"),
+            (build_closure_facts, "events"),
+            (build_referral_facts, "events"),
+            (build_assessment_facts, "events"),
+            (build_recording_facts, "records"),
+            (build_contact_facts, "events"),
+        ):
             build(con, None if scopes is None else scopes[scope])
     finally:
         for name in _SCOPE_SQL:

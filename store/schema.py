@@ -39,7 +39,11 @@ def _c(name: str, type_: str, description: str) -> Column:
 # Child attributes as recorded on an event row (Annex A lists carry them on every row).
 CHILD_ATTRIBUTES: tuple[Column, ...] = (
     _c("sex", "VARCHAR", "M, F or U (normalised); an unmappable value is kept verbatim and flagged"),
-    _c("ethnicity", "VARCHAR", "DfE ethnicity code (18 known, REFU, NOBT); unmappable kept verbatim and flagged; NULL when missing"),
+    _c(
+        "ethnicity",
+        "VARCHAR",
+        "DfE ethnicity code (18 known, REFU, NOBT); unmappable kept verbatim and flagged; NULL when missing",
+    ),
     _c("date_of_birth", "DATE", "date of birth as recorded on this row"),
     _c("age_years", "DOUBLE", "age as recorded on this row (Annex A 'Age of Child (Years)'), not recomputed"),
 )
@@ -49,8 +53,16 @@ PROVENANCE: tuple[Column, ...] = (
     _c("load_id", "INTEGER", "the load (see `loads`) that brought this version"),
     _c("source_file", "VARCHAR", "file name of the extract"),
     _c("sheet", "VARCHAR", "sheet name (Annex A), list name (per-list CSV) or XML element path"),
-    _c("row_number", "INTEGER", "1-based row number in the sheet or CSV (header row included), or the Child's position in the XML"),
-    _c("as_of", "DATE", "as-of date of the extract (--as-of, else a CIN census ReferenceDate, else its latest event date)"),
+    _c(
+        "row_number",
+        "INTEGER",
+        "1-based row number in the sheet or CSV (header row included), or the Child's position in the XML",
+    ),
+    _c(
+        "as_of",
+        "DATE",
+        "as-of date of the extract (--as-of, else a CIN census ReferenceDate, else its latest event date)",
+    ),
     _c("flags", "VARCHAR[]", "normalisation notes on this row, e.g. 'ethnicity_unmapped'"),
 )
 
@@ -93,7 +105,11 @@ ASSESSMENTS = Entity(
         _c("child_id", "VARCHAR", "normalised child id"),
         _c("start_date", "DATE", "Continuous Assessment Start Date / AssessmentActualStartDate"),
         _c("authorised_date", "DATE", "Date of Authorisation; NULL while the assessment is open"),
-        _c("referral_date", "DATE", "the episode's referral date where the extract gives it (CIN census); NULL in Annex A"),
+        _c(
+            "referral_date",
+            "DATE",
+            "the episode's referral date where the extract gives it (CIN census); NULL in Annex A",
+        ),
         _c("child_seen", "BOOLEAN", "Child Seen During Continuous Assessment"),
         _c("requires_support", "BOOLEAN", "assessed as requiring LA children's social care support"),
         _c("disabled", "BOOLEAN", "Does the Child have a Disability"),
@@ -138,7 +154,11 @@ RECORDINGS = Entity(
         _c("entered_at", "TIMESTAMP", "when it was written up; NULL when not yet written up"),
         _c("worker", "VARCHAR", "Worker who recorded it"),
         _c("team", "VARCHAR", "Team"),
-        _c("child_views_recorded", "BOOLEAN", "whether the child's views are recorded (NULL when the extract does not say)"),
+        _c(
+            "child_views_recorded",
+            "BOOLEAN",
+            "whether the child's views are recorded (NULL when the extract does not say)",
+        ),
     ),
 )
 
@@ -159,10 +179,10 @@ SOURCE_FIELDS: dict[str, dict[str, frozenset[str]]] = {
     },
     "cin_census": {
         "referrals": _CHILD_FIELDS | {"referral_date", "referral_source", "nfa"},
-        "assessments": frozenset(ASSESSMENTS.column_names) - {"child_seen", "requires_support", "team", "worker",
-                                                             "age_years"},
-        "cin_episodes": frozenset(CIN_EPISODES.column_names) - {"case_status", "last_seen_date", "team", "worker",
-                                                               "age_years"},
+        "assessments": frozenset(ASSESSMENTS.column_names)
+        - {"child_seen", "requires_support", "team", "worker", "age_years"},
+        "cin_episodes": frozenset(CIN_EPISODES.column_names)
+        - {"case_status", "last_seen_date", "team", "worker", "age_years"},
     },
     "case_recording": {"recordings": frozenset(RECORDINGS.column_names)},
 }
@@ -178,17 +198,25 @@ def non_carriers(entity: str, column: str) -> tuple[str, ...]:
     """The declared formats that hold rows of `entity` but do not carry `column` (sorted)."""
     return tuple(sorted(f for f, tables in SOURCE_FIELDS.items() if entity in tables and column not in tables[entity]))
 
+
 # Which load supplied the fields a canonical row did not take from its own (newest) version.
-FIELD_LOADS = _c("field_loads", "MAP(VARCHAR, INTEGER)",
-                 "canonical table only: for each field taken from an older version because the newest version's "
-                 "format does not carry it, the load that supplied it (e.g. child_seen -> an Annex A load under a "
-                 "newer CIN census row); every other field comes from this row's `load_id`")
+FIELD_LOADS = _c(
+    "field_loads",
+    "MAP(VARCHAR, INTEGER)",
+    "canonical table only: for each field taken from an older version because the newest version's "
+    "format does not carry it, the load that supplied it (e.g. child_seen -> an Annex A load under a "
+    "newer CIN census row); every other field comes from this row's `load_id`",
+)
 
 CHILDREN_COLUMNS: tuple[Column, ...] = (
     _c("child_id", "VARCHAR", "normalised child id"),
     _c("sex", "VARCHAR", "latest recorded sex"),
     _c("ethnicity", "VARCHAR", "latest recorded ethnicity (non-missing where any record has one)"),
-    _c("ethnicities_recorded", "VARCHAR[]", "every distinct non-missing ethnicity recorded for the child, in any version of any record"),
+    _c(
+        "ethnicities_recorded",
+        "VARCHAR[]",
+        "every distinct non-missing ethnicity recorded for the child, in any version of any record",
+    ),
     _c("date_of_birth", "DATE", "latest recorded date of birth"),
     _c("disabled", "BOOLEAN", "latest recorded disability flag"),
     _c("first_seen", "DATE", "earliest event date across all tables"),
@@ -253,7 +281,11 @@ DQ_FAILURES_COLUMNS: tuple[Column, ...] = (
 DFE_RULE_RUNS_COLUMNS: tuple[Column, ...] = (
     _c("load_id", "INTEGER", "the load of the CIN census file checked"),
     _c("source_file", "VARCHAR", "file name"),
-    _c("collection_year", "INTEGER", "census year the rules were chosen for, by its end (2024 = 2023-24): header Year, else ReferenceDate"),
+    _c(
+        "collection_year",
+        "INTEGER",
+        "census year the rules were chosen for, by its end (2024 = 2023-24): header Year, else ReferenceDate",
+    ),
     _c("reference_date", "DATE", "header ReferenceDate (end of the census period); NULL when absent or not a date"),
     _c("children", "INTEGER", "Child elements in the file"),
     _c("rules_run", "VARCHAR[]", "codes of the DfE rules run for that year"),
@@ -307,19 +339,43 @@ def all_ddl() -> list[str]:
 
 def schema_markdown() -> str:
     """The store's schema as Markdown (docs/SCHEMA.md is generated from this)."""
-    lines = ["# Store schema", "", "Generated from `store/schema.py` by `python -m store schema`; do not edit by hand.", ""]
+    lines = [
+        "# Store schema",
+        "",
+        "Generated from `store/schema.py` by `python -m store schema`; do not edit by hand.",
+        "",
+    ]
     for entity in ENTITIES.values():
-        lines += [f"## `{entity.name}` (and `{entity.versions_table}`)", "",
-                  f"Grain: {entity.grain}. Natural key: {', '.join(entity.natural_key)}.", "",
-                  "`" + entity.versions_table + "` holds every version from every load; `" + entity.name
-                  + "` holds the current one per natural key: each field from the newest version whose source"
-                  " format carries it (latest as-of wins).", "",
-                  "| column | type | meaning |", "|---|---|---|"]
-        lines += [f"| {c.name} | {c.type} | {c.description} |"
-                  for c in list(entity.columns) + list(PROVENANCE) + [FIELD_LOADS]]
-        lines += ["", "Carried by: " + "; ".join(
-            f"{fmt} ({'all columns' if set(tables[entity.name]) == set(entity.column_names) else ', '.join(carried_columns(fmt, entity.name))})"
-            for fmt, tables in SOURCE_FIELDS.items() if entity.name in tables) + ".", ""]
+        lines += [
+            f"## `{entity.name}` (and `{entity.versions_table}`)",
+            "",
+            f"Grain: {entity.grain}. Natural key: {', '.join(entity.natural_key)}.",
+            "",
+            "`"
+            + entity.versions_table
+            + "` holds every version from every load; `"
+            + entity.name
+            + "` holds the current one per natural key: each field from the newest version whose source"
+            " format carries it (latest as-of wins).",
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c.name} | {c.type} | {c.description} |"
+            for c in list(entity.columns) + list(PROVENANCE) + [FIELD_LOADS]
+        ]
+        lines += [
+            "",
+            "Carried by: "
+            + "; ".join(
+                f"{fmt} ({'all columns' if set(tables[entity.name]) == set(entity.column_names) else ', '.join(carried_columns(fmt, entity.name))})"
+                for fmt, tables in SOURCE_FIELDS.items()
+                if entity.name in tables
+            )
+            + ".",
+            "",
+        ]
     for name, cols in SUPPORT_TABLES.items():
         lines += [f"## `{name}`", "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| {c.name} | {c.type} | {c.description} |" for c in cols]

@@ -19,26 +19,127 @@ from synthetic.snapshot import Recorded, age_at, assessments_at, episodes_at, la
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 LIST_TITLES = {1: "Contacts", 3: "Referrals", 4: "Assessments", 6: "Children in Need"}
-LIST_LONG_TITLES = {1: "List 1: Contacts", 3: "List 3: Referral", 4: "List 4: Assessments", 6: "List 6: Children in Need"}
+LIST_LONG_TITLES = {
+    1: "List 1: Contacts",
+    3: "List 3: Referral",
+    4: "List 4: Assessments",
+    6: "List 6: Children in Need",
+}
 OTHER_LISTS = {
-    2: ("List 2: Early Help", ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)",
-                               "Assessment start date", "Assessment completion date", "Organisation completing assessment"]),
-    5: ("List 5: Section 47 enquiries and Initial Child Protection Conferences",
-        ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Does the Child have a Disability",
-         "Strategy discussion initiating Section 47 Enquiry Start Date", "Allocated Team", "Allocated Worker"]),
-    7: ("List 7: Child protection", ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)",
-                                     "Child Protection Plan Start Date", "Allocated Team", "Allocated Worker"]),
+    2: (
+        "List 2: Early Help",
+        [
+            "Child Unique ID",
+            "Gender",
+            "Ethnicity",
+            "Date of Birth",
+            "Age of Child (Years)",
+            "Assessment start date",
+            "Assessment completion date",
+            "Organisation completing assessment",
+        ],
+    ),
+    5: (
+        "List 5: Section 47 enquiries and Initial Child Protection Conferences",
+        [
+            "Child Unique ID",
+            "Gender",
+            "Ethnicity",
+            "Date of Birth",
+            "Age of Child (Years)",
+            "Does the Child have a Disability",
+            "Strategy discussion initiating Section 47 Enquiry Start Date",
+            "Allocated Team",
+            "Allocated Worker",
+        ],
+    ),
+    7: (
+        "List 7: Child protection",
+        [
+            "Child Unique ID",
+            "Gender",
+            "Ethnicity",
+            "Date of Birth",
+            "Age of Child (Years)",
+            "Child Protection Plan Start Date",
+            "Allocated Team",
+            "Allocated Worker",
+        ],
+    ),
 }
 
-ETHNICITY_LETTERS = ["WBRI", "WIRI", "WIRT", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND", "APKN", "ABAN",
-                     "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU"]
-SOURCE_ORDER = ["1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F", "4", "5A", "5B", "5C", "6", "7",
-                "8", "9", "10"]
-SOURCE_GROUP = {"1": "Individual", "2A": "Schools", "2B": "Education services", "3": "Health services", "4": "Housing",
-                "5": "LA services", "6": "Police", "7": "Other legal agency", "8": "Other", "9": "Anonymous", "10": "Unknown"}
-SOURCE_WORDS = {"2A": "Schools", "2B": "Education services", "4": "Housing", "6": "Police", "7": "Other legal agency",
-                "8": "Other", "9": "Anonymous", "10": "Unknown"}
-CASE_STATUS = {"cin_plan": "c) Child in need plan", "open_assessment": "d) Open assessment", "closed": "e) Closed episode"}
+ETHNICITY_LETTERS = [
+    "WBRI",
+    "WIRI",
+    "WIRT",
+    "WOTH",
+    "WROM",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "CHNE",
+    "OOTH",
+    "REFU",
+]
+SOURCE_ORDER = [
+    "1A",
+    "1B",
+    "1C",
+    "1D",
+    "2A",
+    "2B",
+    "3A",
+    "3B",
+    "3C",
+    "3D",
+    "3E",
+    "3F",
+    "4",
+    "5A",
+    "5B",
+    "5C",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+]
+SOURCE_GROUP = {
+    "1": "Individual",
+    "2A": "Schools",
+    "2B": "Education services",
+    "3": "Health services",
+    "4": "Housing",
+    "5": "LA services",
+    "6": "Police",
+    "7": "Other legal agency",
+    "8": "Other",
+    "9": "Anonymous",
+    "10": "Unknown",
+}
+SOURCE_WORDS = {
+    "2A": "Schools",
+    "2B": "Education services",
+    "4": "Housing",
+    "6": "Police",
+    "7": "Other legal agency",
+    "8": "Other",
+    "9": "Anonymous",
+    "10": "Unknown",
+}
+CASE_STATUS = {
+    "cin_plan": "c) Child in need plan",
+    "open_assessment": "d) Open assessment",
+    "closed": "e) Closed episode",
+}
 
 
 def _letter(i: int) -> str:
@@ -50,7 +151,9 @@ def _source_group(code: str) -> str:
 
 
 ETHNICITY_PREFIXED = {c: f"{_letter(i)}) {c}" for i, c in enumerate(ETHNICITY_LETTERS)} | {"NOBT": "s) NOBT"}
-SOURCE_PREFIXED = {c: f"{_letter(i)}) {c}: {_source_group(c)}" for i, c in enumerate(SOURCE_ORDER)} | {"5D": "5D: LA services"}
+SOURCE_PREFIXED = {c: f"{_letter(i)}) {c}: {_source_group(c)}" for i, c in enumerate(SOURCE_ORDER)} | {
+    "5D": "5D: LA services"
+}
 SEX_STYLES = {
     "prefixed": {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"},
     "bare": {"M": "M", "F": "F", "U": "U"},
@@ -89,17 +192,29 @@ class AnnexAStyle:
 XLSX_STYLES: tuple[AnnexAStyle, ...] = (
     AnnexAStyle("ofsted_template_2019", sheets="underscore", title_row=True, curly_apostrophe=True, other_lists=True),
     AnnexAStyle("liia_2024", age_heading="Age", nbsp_names="all", age_float=True),
-    AnnexAStyle("council_export", sheets="titles", lower_headings=True, trailing_spaces=True, codes="bare", missing="#N/A",
-                dates="text", ids="text", nbsp_names="none"),
+    AnnexAStyle(
+        "council_export",
+        sheets="titles",
+        lower_headings=True,
+        trailing_spaces=True,
+        codes="bare",
+        missing="#N/A",
+        dates="text",
+        ids="text",
+        nbsp_names="none",
+    ),
     AnnexAStyle("serial_dates", title_row=True, codes="words", dates="serial", ids="mixed"),
     AnnexAStyle("formula_dates", sheets="underscore", trailing_spaces=True, dates="formula", curly_apostrophe=True),
-    AnnexAStyle("mixed_bag", age_heading="Age", codes="mixed", missing="#N/A", dates="mixed", ids="mixed", lower_headings=True),
+    AnnexAStyle(
+        "mixed_bag", age_heading="Age", codes="mixed", missing="#N/A", dates="mixed", ids="mixed", lower_headings=True
+    ),
 )
 LEGACY_XLS_STYLE = AnnexAStyle("legacy_xls", sheets="underscore", title_row=True, other_lists=True)
 CSV_STYLE = AnnexAStyle("per_list_csv", codes="bare", dates="text", ids="text", nbsp_names="none")
 
 
 # --- the lists, as canonical values ---------------------------------------------------------
+
 
 def window(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The six months up to and including the extract date."""
@@ -116,27 +231,67 @@ def _with_child(frame: pd.DataFrame, rec: Recorded, as_of: pd.Timestamp) -> pd.D
 def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
     """Lists 1, 3, 4 and 6 as the system shows them on `as_of` (canonical values, one row per list row)."""
     lo, hi = window(as_of)
-    contacts = rec.contacts.loc[rec.contacts["contact_date"].between(lo, hi), ["child_id", "contact_date", "contact_source"]]
+    contacts = rec.contacts.loc[
+        rec.contacts["contact_date"].between(lo, hi), ["child_id", "contact_date", "contact_source"]
+    ]
     l1 = _with_child(contacts.reset_index(drop=True), rec, as_of)
 
     eps = episodes_at(rec, as_of)
     refs = eps.loc[eps["referral_date"].between(lo, hi)]
-    l3 = _with_child(refs[["child_id", "referral_date", "referral_source", "nfa", "referral_team", "referral_worker"]]
-                     .rename(columns={"referral_team": "team", "referral_worker": "worker"}).reset_index(drop=True), rec, as_of)
+    l3 = _with_child(
+        refs[["child_id", "referral_date", "referral_source", "nfa", "referral_team", "referral_worker"]]
+        .rename(columns={"referral_team": "team", "referral_worker": "worker"})
+        .reset_index(drop=True),
+        rec,
+        as_of,
+    )
     counts = referrals_in_last_12_months(rec.episodes, as_of)
     l3["referrals_last_12m"] = l3["child_id"].map(counts).fillna(0).astype(int)
 
     a = assessments_at(rec, as_of)
-    active = a["assessment_start"].between(lo, hi) | a["assessment_authorised"].between(lo, hi) | a["assessment_authorised"].isna()
-    l4 = _with_child(a.loc[active, ["child_id", "assessment_start", "child_seen", "assessment_authorised", "requires_support",
-                                    "team", "worker"]].reset_index(drop=True), rec, as_of)
+    active = (
+        a["assessment_start"].between(lo, hi)
+        | a["assessment_authorised"].between(lo, hi)
+        | a["assessment_authorised"].isna()
+    )
+    l4 = _with_child(
+        a.loc[
+            active,
+            [
+                "child_id",
+                "assessment_start",
+                "child_seen",
+                "assessment_authorised",
+                "requires_support",
+                "team",
+                "worker",
+            ],
+        ].reset_index(drop=True),
+        rec,
+        as_of,
+    )
 
     cin = eps.loc[~eps["nfa"] & (eps["closure_date"].isna() | (eps["closure_date"] >= lo))]
     cin = cin.sort_values(["child_id", "referral_date"]).drop_duplicates("child_id", keep="last")
     cin = cin.sort_values(["referral_date", "child_id"]).reset_index(drop=True)
     cin = cin.assign(last_seen=last_seen(rec, cin, as_of))
-    l6 = _with_child(cin[["child_id", "referral_date", "primary_need", "last_seen", "closure_date", "closure_reason",
-                          "case_status", "team", "worker"]], rec, as_of)
+    l6 = _with_child(
+        cin[
+            [
+                "child_id",
+                "referral_date",
+                "primary_need",
+                "last_seen",
+                "closure_date",
+                "closure_reason",
+                "case_status",
+                "team",
+                "worker",
+            ]
+        ],
+        rec,
+        as_of,
+    )
     return {1: l1, 3: l3, 4: l4, 6: l6}
 
 
@@ -145,25 +300,45 @@ def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
 COLUMNS: dict[int, list[tuple[str, str, str]]] = {
     # (canonical column, heading, kind)
     1: [("contact_date", "Date of Contact", "date"), ("contact_source", "Contact Source", "source")],
-    3: [("referral_date", "Date of Referral", "date"), ("referral_source", "Referral Source", "source"),
-        ("nfa", "Referral NFA?", "yesno"), ("referrals_last_12m", "Number of Referrals in Last 12 Months", "int"),
-        ("team", "Allocated Team", "text"), ("worker", "Allocated Worker", "name")],
-    4: [("disabled", "Does the Child have a Disability", "yesno"),
+    3: [
+        ("referral_date", "Date of Referral", "date"),
+        ("referral_source", "Referral Source", "source"),
+        ("nfa", "Referral NFA?", "yesno"),
+        ("referrals_last_12m", "Number of Referrals in Last 12 Months", "int"),
+        ("team", "Allocated Team", "text"),
+        ("worker", "Allocated Worker", "name"),
+    ],
+    4: [
+        ("disabled", "Does the Child have a Disability", "yesno"),
         ("assessment_start", "Continuous Assessment Start Date", "date"),
         ("child_seen", "Child Seen During Continuous Assessment", "yesno"),
         ("assessment_authorised", "Continuous Assessment Date of Authorisation", "date"),
         ("requires_support", "Was the child assessed as requiring LA children's social care support?", "yesno"),
-        ("team", "Allocated Team", "text"), ("worker", "Allocated Worker", "name")],
-    6: [("disabled", "Does the Child have a Disability", "yesno"), ("referral_date", "CIN Start Date", "date"),
-        ("primary_need", "Primary Need Code", "need"), ("last_seen", "Date Child Was Last Seen", "date"),
-        ("closure_date", "CIN Closure Date", "date"), ("closure_reason", "Reason for Closure", "reason"),
-        ("case_status", "Case Status", "status"), ("team", "Allocated Team", "text"), ("worker", "Allocated Worker", "name")],
+        ("team", "Allocated Team", "text"),
+        ("worker", "Allocated Worker", "name"),
+    ],
+    6: [
+        ("disabled", "Does the Child have a Disability", "yesno"),
+        ("referral_date", "CIN Start Date", "date"),
+        ("primary_need", "Primary Need Code", "need"),
+        ("last_seen", "Date Child Was Last Seen", "date"),
+        ("closure_date", "CIN Closure Date", "date"),
+        ("closure_reason", "Reason for Closure", "reason"),
+        ("case_status", "Case Status", "status"),
+        ("team", "Allocated Team", "text"),
+        ("worker", "Allocated Worker", "name"),
+    ],
 }
 
 
 def list_columns(number: int, style: AnnexAStyle) -> list[tuple[str, str, str]]:
-    child = [("child_id", "Child Unique ID", "id"), ("sex", "Gender", "sex"), ("ethnicity", "Ethnicity", "ethnicity"),
-             ("date_of_birth", "Date of Birth", "date"), ("age", style.age_heading, "age")]
+    child = [
+        ("child_id", "Child Unique ID", "id"),
+        ("sex", "Gender", "sex"),
+        ("ethnicity", "Ethnicity", "ethnicity"),
+        ("date_of_birth", "Date of Birth", "date"),
+        ("age", style.age_heading, "age"),
+    ]
     return child + COLUMNS[number]
 
 
@@ -185,6 +360,7 @@ def sheet_name(number: int, style: AnnexAStyle) -> str:
 
 
 # --- values ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Formula:
@@ -213,17 +389,31 @@ def _code_styles(style: AnnexAStyle, n: int, rng: np.random.Generator) -> np.nda
 
 NEED_TABLES = {"prefixed": {k: f"{k} - {v}" for k, v in PRIMARY_NEED.items()}, "bare": {}, "words": {}}
 REASON_TABLES = {"prefixed": {k: f"{k} - {v}" for k, v in CLOSURE_REASONS.items()}, "bare": {}, "words": {}}
-STATUS_TABLES = {"prefixed": CASE_STATUS, "bare": {k: v[3:] for k, v in CASE_STATUS.items()},
-                 "words": {k: v[3:] for k, v in CASE_STATUS.items()}}
-SOURCE_TABLES = {"prefixed": SOURCE_PREFIXED, "bare": {},
-                 "words": {c: SOURCE_WORDS.get(c, SOURCE_PREFIXED[c]) for c in SOURCE_PREFIXED}}
+STATUS_TABLES = {
+    "prefixed": CASE_STATUS,
+    "bare": {k: v[3:] for k, v in CASE_STATUS.items()},
+    "words": {k: v[3:] for k, v in CASE_STATUS.items()},
+}
+SOURCE_TABLES = {
+    "prefixed": SOURCE_PREFIXED,
+    "bare": {},
+    "words": {c: SOURCE_WORDS.get(c, SOURCE_PREFIXED[c]) for c in SOURCE_PREFIXED},
+}
 ETHNICITY_TABLES = {"prefixed": ETHNICITY_PREFIXED, "bare": {}, "words": {}}
-CODED_KINDS = {"sex": SEX_STYLES, "ethnicity": ETHNICITY_TABLES, "source": SOURCE_TABLES, "yesno": YES_NO_STYLES,
-               "need": NEED_TABLES, "reason": REASON_TABLES, "status": STATUS_TABLES}
+CODED_KINDS = {
+    "sex": SEX_STYLES,
+    "ethnicity": ETHNICITY_TABLES,
+    "source": SOURCE_TABLES,
+    "yesno": YES_NO_STYLES,
+    "need": NEED_TABLES,
+    "reason": REASON_TABLES,
+    "status": STATUS_TABLES,
+}
 
 
-def render_column(values: pd.Series, kind: str, style: AnnexAStyle, rng: np.random.Generator,
-                  nbsp_workers: frozenset[str]) -> list[object]:
+def render_column(
+    values: pd.Series, kind: str, style: AnnexAStyle, rng: np.random.Generator, nbsp_workers: frozenset[str]
+) -> list[object]:
     """Cell values (str, float, date, Formula or None) for one column in this style."""
     n = len(values)
     codes = _code_styles(style, n, rng)
@@ -233,21 +423,34 @@ def render_column(values: pd.Series, kind: str, style: AnnexAStyle, rng: np.rand
     if kind in CODED_KINDS:
         out = _coded(out, codes, CODED_KINDS[kind])
         if kind == "ethnicity" and style.trailing_spaces:
-            out = np.array([v + " " if isinstance(v, str) and i % 7 == 0 else v for i, v in enumerate(out)], dtype=object)
+            out = np.array(
+                [v + " " if isinstance(v, str) and i % 7 == 0 else v for i, v in enumerate(out)], dtype=object
+            )
     elif kind == "id":
         mixed = rng.random(n) < 0.5
         as_number = style.ids == "number" or style.ids == "mixed"
-        out = np.array([float(v) if as_number and isinstance(v, str) and v.isdigit() and v[0] != "0"
-                        and (style.ids == "number" or m) else v for v, m in zip(out, mixed)], dtype=object)
+        out = np.array(
+            [
+                float(v)
+                if as_number and isinstance(v, str) and v.isdigit() and v[0] != "0" and (style.ids == "number" or m)
+                else v
+                for v, m in zip(out, mixed)
+            ],
+            dtype=object,
+        )
     elif kind == "age":
         frac = rng.random(n) if style.age_float else np.zeros(n)
-        out = np.array([None if v is None else float(v) + (f if v >= 0 else 0.0) for v, f in zip(out, frac)], dtype=object)
+        out = np.array(
+            [None if v is None else float(v) + (f if v >= 0 else 0.0) for v, f in zip(out, frac)], dtype=object
+        )
     elif kind == "int":
         out = np.array([None if v is None else float(v) for v in out], dtype=object)
     elif kind == "name" and style.nbsp_names != "none":
         every = style.nbsp_names == "all"
-        out = np.array([v.replace(" ", "\xa0", 1) if v is not None and (every or v in nbsp_workers) else v for v in out],
-                       dtype=object)
+        out = np.array(
+            [v.replace(" ", "\xa0", 1) if v is not None and (every or v in nbsp_workers) else v for v in out],
+            dtype=object,
+        )
     return list(out)
 
 
@@ -261,8 +464,11 @@ def _dates(values: pd.Series, style: AnnexAStyle, rng: np.random.Generator) -> n
         text = np.array([isinstance(v, str) for v in values.to_numpy()], dtype=bool)
         stamps = pd.to_datetime(values.where(~text), errors="coerce")
     stamps = pd.Series(pd.DatetimeIndex(stamps), index=range(n))
-    modes = (np.array(["date", "serial", "text", "formula"], dtype=object)[rng.integers(0, 4, n)]
-             if style.dates == "mixed" else np.full(n, style.dates, dtype=object))
+    modes = (
+        np.array(["date", "serial", "text", "formula"], dtype=object)[rng.integers(0, 4, n)]
+        if style.dates == "mixed"
+        else np.full(n, style.dates, dtype=object)
+    )
     ok = stamps.notna().to_numpy() & ~text
     out = np.where(text, values.astype(object).to_numpy(), None).astype(object)
     if not ok.any():
@@ -278,7 +484,9 @@ def _dates(values: pd.Series, style: AnnexAStyle, rng: np.random.Generator) -> n
             out[pick] = stamps[pick].dt.strftime("%d/%m/%Y").to_numpy()
         else:
             s = stamps[pick]
-            formulas = ("=DATE(" + s.dt.year.astype(str) + "," + s.dt.month.astype(str) + "," + s.dt.day.astype(str) + ")").to_numpy()
+            formulas = (
+                "=DATE(" + s.dt.year.astype(str) + "," + s.dt.month.astype(str) + "," + s.dt.day.astype(str) + ")"
+            ).to_numpy()
             out[pick] = [Formula(f, v) for f, v in zip(formulas, serial[pick])]
     return out
 
@@ -296,11 +504,14 @@ class RenderedList:
         return len(self.columns[0]) if self.columns else 0
 
 
-def render(number: int, frame: pd.DataFrame, style: AnnexAStyle, rng: np.random.Generator,
-           nbsp_workers: frozenset[str]) -> RenderedList:
+def render(
+    number: int, frame: pd.DataFrame, style: AnnexAStyle, rng: np.random.Generator, nbsp_workers: frozenset[str]
+) -> RenderedList:
     spec = list_columns(number, style)
     headings = [heading(h, style, i) for i, (_, h, _) in enumerate(spec)]
-    columns = [render_column(frame[col].reset_index(drop=True), kind, style, rng, nbsp_workers) for col, _, kind in spec]
+    columns = [
+        render_column(frame[col].reset_index(drop=True), kind, style, rng, nbsp_workers) for col, _, kind in spec
+    ]
     if "_duplicate" in frame.columns:  # a duplicated row is a copy of the rendered row above it
         for i in np.flatnonzero(frame["_duplicate"].to_numpy(dtype=bool)):
             for values in columns:
@@ -313,12 +524,20 @@ def render(number: int, frame: pd.DataFrame, style: AnnexAStyle, rng: np.random.
 
 # --- writers --------------------------------------------------------------------------------
 
+
 def write_xlsx(path: Path, lists: list[RenderedList], style: AnnexAStyle, as_of: pd.Timestamp) -> None:
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-    wb.set_properties({"title": "Annex A - Child level data", "author": "Synthetic council",
-                       "created": dt.datetime(as_of.year, as_of.month, as_of.day, 9, 0)})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    wb.set_properties(
+        {
+            "title": "Annex A - Child level data",
+            "author": "Synthetic council",
+            "created": dt.datetime(as_of.year, as_of.month, as_of.day, 9, 0),
+        }
+    )
     date_format = wb.add_format({"num_format": "dd/mm/yyyy"})
     if style.other_lists:
         front = wb.add_worksheet("Front_Sheet")
@@ -399,8 +618,10 @@ def write_csvs(stem: Path, lists: list[RenderedList]) -> list[Path]:
     """One CSV per list (`<stem>_list_<n>.csv`), as some councils send Annex A."""
     paths = []
     for rendered in lists:
-        frame = pd.DataFrame({h: [_csv_text(v) for v in col] for h, col in zip(rendered.headings, rendered.columns)},
-                             columns=rendered.headings)
+        frame = pd.DataFrame(
+            {h: [_csv_text(v) for v in col] for h, col in zip(rendered.headings, rendered.columns)},
+            columns=rendered.headings,
+        )
         path = stem.with_name(f"{stem.name}_list_{rendered.number}.csv")
         frame.to_csv(path, index=False, lineterminator="\r\n")
         paths.append(path)

@@ -55,12 +55,20 @@ def simulate(params: Params) -> Council:
     years = cin_census.census_years(pd.Timestamp(params.simulation_start), pd.Timestamp(params.end))
     census_window = (years[0].start, years[-1].reference_date)
     recorded, injected = fault_kit.inject_record_faults(
-        clean, census_window, pd.Timestamp(params.span_start), pd.Timestamp(params.end), rng_for(params.seed, "faults"))
+        clean, census_window, pd.Timestamp(params.span_start), pd.Timestamp(params.end), rng_for(params.seed, "faults")
+    )
     natural = [
-        fault_kit.Fault("ethnicity_missing", "4220", "ethnicity not recorded (part of the true ~5% not known)", "child", "natural"),
-        fault_kit.Fault("open_assessment_overdue", "8670Q",
-                        "assessment still open more than 45 working days after it started, at the extract date "
-                        "(count: the latest Annex A extract)", "assessment", "natural"),
+        fault_kit.Fault(
+            "ethnicity_missing", "4220", "ethnicity not recorded (part of the true ~5% not known)", "child", "natural"
+        ),
+        fault_kit.Fault(
+            "open_assessment_overdue",
+            "8670Q",
+            "assessment still open more than 45 working days after it started, at the extract date "
+            "(count: the latest Annex A extract)",
+            "assessment",
+            "natural",
+        ),
     ]
     return Council(params, clean, recorded, staff, injected + natural)
 
@@ -92,8 +100,16 @@ def _at(count: int, fraction: float) -> int:
     return min(count - 1, int(fraction * count))
 
 
-def _annex_a_faults(lists: dict[int, pd.DataFrame], i: int, count: int, as_of: pd.Timestamp, n: int,
-                    rng: np.random.Generator, book: dict, name: str) -> dict[int, pd.DataFrame]:
+def _annex_a_faults(
+    lists: dict[int, pd.DataFrame],
+    i: int,
+    count: int,
+    as_of: pd.Timestamp,
+    n: int,
+    rng: np.random.Generator,
+    book: dict,
+    name: str,
+) -> dict[int, pd.DataFrame]:
     """The file-level faults planned for the i-th of `count` monthly extracts."""
     k = fault_kit.fault_count(n, 1.5, minimum=2)
     l1, l3, l4, l6 = lists[1], lists[3], lists[4], lists[6]
@@ -131,7 +147,9 @@ def _annex_a_detect_frames(lists: dict[int, pd.DataFrame]) -> fault_kit.Frames:
     return {
         "contacts": lists[1],
         "referrals": lists[3],
-        "assessments": l4[["child_id", "assessment_start", "assessment_authorised", "sex", "ethnicity", "date_of_birth"]],
+        "assessments": l4[
+            ["child_id", "assessment_start", "assessment_authorised", "sex", "ethnicity", "date_of_birth"]
+        ],
         "cin_episodes": lists[6],
     }
 
@@ -163,8 +181,16 @@ def _annex_a_task(task: AnnexATask, council: Council | None = None) -> tuple[dic
     name = f"{stem}.{task.container}" if task.container != "csv" else f"{stem}_list_*.csv"
     book: dict[str, fault_kit.Fault] = {}
     lists = annex_a.list_frames(council.recorded, as_of)
-    lists = _annex_a_faults(lists, task.index, task.count, as_of, council.params.children,
-                            rng_for(seed, f"annex_a:{as_of.date()}"), book, name)
+    lists = _annex_a_faults(
+        lists,
+        task.index,
+        task.count,
+        as_of,
+        council.params.children,
+        rng_for(seed, f"annex_a:{as_of.date()}"),
+        book,
+        name,
+    )
     seen = fault_kit.observations(council.faults, _annex_a_detect_frames(lists), as_of)
     nbsp = frozenset(council.workers.loc[council.workers["nbsp_in_name"], "worker"])
     rng = rng_for(seed, f"annex_a_render:{as_of.date()}")
@@ -179,9 +205,14 @@ def _annex_a_task(task: AnnexATask, council: Council | None = None) -> tuple[dic
         names = [p.name for p in annex_a.write_csvs(task.out / stem, rendered)]
     lo, hi = annex_a.window(as_of)
     entry = {
-        "files": names, "format": "annex_a", "container": task.container, "as_of": str(as_of.date()),
-        "window": {"start": str(lo.date()), "end": str(hi.date())}, "style": task.style.as_dict(),
-        "rows": {f"list_{r.number}": r.rows for r in rendered}, "sheets": {f"list_{r.number}": r.sheet for r in rendered},
+        "files": names,
+        "format": "annex_a",
+        "container": task.container,
+        "as_of": str(as_of.date()),
+        "window": {"start": str(lo.date()), "end": str(hi.date())},
+        "style": task.style.as_dict(),
+        "rows": {f"list_{r.number}": r.rows for r in rendered},
+        "sheets": {f"list_{r.number}": r.sheet for r in rendered},
     }
     return entry, book, {name: seen}
 
@@ -189,8 +220,10 @@ def _annex_a_task(task: AnnexATask, council: Council | None = None) -> tuple[dic
 def write_annex_a(council: Council, out: Path, book: dict, inventory: list[dict], jobs: int = 1) -> None:
     """Every monthly Annex A extract, in `jobs` processes."""
     dates = annex_a_dates(council.params)
-    tasks = [AnnexATask(i, len(dates), as_of, fmt, style, out)
-             for i, (as_of, (fmt, style)) in enumerate(zip(dates, annex_a_formats(len(dates))))]
+    tasks = [
+        AnnexATask(i, len(dates), as_of, fmt, style, out)
+        for i, (as_of, (fmt, style)) in enumerate(zip(dates, annex_a_formats(len(dates))))
+    ]
     if jobs > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -207,8 +240,9 @@ def write_annex_a(council: Council, out: Path, book: dict, inventory: list[dict]
             fault_kit.record_observations(council.faults, name, counts)
 
 
-def _census_faults(eps: pd.DataFrame, i: int, count: int, n: int, rng: np.random.Generator, book: dict,
-                   name: str) -> pd.DataFrame:
+def _census_faults(
+    eps: pd.DataFrame, i: int, count: int, n: int, rng: np.random.Generator, book: dict, name: str
+) -> pd.DataFrame:
     eps = eps.assign(_missing_id=False, _key_date=eps["referral_date"])
     k = fault_kit.fault_count(n, 1.0, minimum=2)
     if i == 0:
@@ -216,9 +250,19 @@ def _census_faults(eps: pd.DataFrame, i: int, count: int, n: int, rng: np.random
         chosen = kids.iloc[np.sort(rng.choice(len(kids), size=k, replace=False))]
         mask = eps["child_id"].isin(chosen)
         eps.loc[mask, "_missing_id"] = True
-        file_faults._log(book, "missing_child_id", None, "row without a child id (must end in rejects)", "row", name,
-                         int(mask.sum()), [{"child_element": "LAchildID empty", "referral_date": str(d.date())}
-                                           for d in eps.loc[mask, "referral_date"]])
+        file_faults._log(
+            book,
+            "missing_child_id",
+            None,
+            "row without a child id (must end in rejects)",
+            "row",
+            name,
+            int(mask.sum()),
+            [
+                {"child_element": "LAchildID empty", "referral_date": str(d.date())}
+                for d in eps.loc[mask, "referral_date"]
+            ],
+        )
     if i == min(1, count - 1):
         eps = file_faults.unparseable_date(eps, "referral_date", k, rng, book, name)
     if i == count - 1:
@@ -239,21 +283,34 @@ def write_census(council: Council, out: Path, book: dict, inventory: list[dict])
         attrs = kids[["child_id", "sex", "ethnicity", "date_of_birth"]]
         shown = eps.loc[~eps["_missing_id"]]
         frames = {
-            "referrals": shown.drop(columns=["sex", "ethnicity", "date_of_birth"], errors="ignore").merge(attrs, on="child_id"),
+            "referrals": shown.drop(columns=["sex", "ethnicity", "date_of_birth"], errors="ignore").merge(
+                attrs, on="child_id"
+            ),
             "cin_episodes": shown,
-            "assessments": assessments.loc[assessments["child_id"].isin(shown["child_id"]),
-                                           ["child_id", "assessment_start", "assessment_authorised", "referral_date"]],
+            "assessments": assessments.loc[
+                assessments["child_id"].isin(shown["child_id"]),
+                ["child_id", "assessment_start", "assessment_authorised", "referral_date"],
+            ],
         }
         fault_kit.observe(council.faults, year.file_name, frames, year.reference_date)
         booleans = ("1", "0") if i % 2 == 0 else ("true", "false")
         tree = cin_census.build_xml(council.recorded, year, eps, assessments, p.la_code, booleans, rng)
         cin_census.write(out / year.file_name, tree)
-        inventory.append({
-            "files": [year.file_name], "format": "cin_census", "container": "xml", "as_of": str(year.reference_date.date()),
-            "window": {"start": str(year.start.date()), "end": str(year.reference_date.date())},
-            "style": {"sex_element": "Sex" if year.uses_sex else "GenderCurrent", "booleans": "/".join(booleans)},
-            "rows": {"children": int(eps["child_id"].nunique()), "cin_details": len(eps), "assessments": len(assessments)},
-        })
+        inventory.append(
+            {
+                "files": [year.file_name],
+                "format": "cin_census",
+                "container": "xml",
+                "as_of": str(year.reference_date.date()),
+                "window": {"start": str(year.start.date()), "end": str(year.reference_date.date())},
+                "style": {"sex_element": "Sex" if year.uses_sex else "GenderCurrent", "booleans": "/".join(booleans)},
+                "rows": {
+                    "children": int(eps["child_id"].nunique()),
+                    "cin_details": len(eps),
+                    "assessments": len(assessments),
+                },
+            }
+        )
 
 
 def write_recordings(council: Council, out: Path, book: dict, inventory: list[dict]) -> None:
@@ -277,10 +334,17 @@ def write_recordings(council: Council, out: Path, book: dict, inventory: list[di
             frame = file_faults.duplicate_rows(frame, k, rng, book, name, ["record_id"])
         fault_kit.observe(council.faults, name, {"recordings": frame}, as_of)
         recording_csv.write(out / name, recording_csv.render(frame, style), style)
-        inventory.append({
-            "files": [name], "format": "case_recording", "container": "csv", "as_of": str(as_of.date()),
-            "window": {"start": str(lo.date()), "end": str(as_of.date())}, "style": style.as_dict(), "rows": {"recordings": len(frame)},
-        })
+        inventory.append(
+            {
+                "files": [name],
+                "format": "case_recording",
+                "container": "csv",
+                "as_of": str(as_of.date()),
+                "window": {"start": str(lo.date()), "end": str(as_of.date())},
+                "style": style.as_dict(),
+                "rows": {"recordings": len(frame)},
+            }
+        )
 
 
 def extracts(params: Params, out: Path, jobs: int = 1) -> dict:
@@ -321,8 +385,14 @@ def _truth_document(council: Council, faults: list[fault_kit.Fault], inventory: 
             "cin_episodes": int((t.episodes["referral_date"] <= end).sum()),
             "recordings": len(t.recordings),
         },
-        "teams": [{"team": tm.name, "role": tm.role,
-                   "workers": sorted(council.workers.loc[council.workers["team"] == tm.name, "worker"])} for tm in TEAMS],
+        "teams": [
+            {
+                "team": tm.name,
+                "role": tm.role,
+                "workers": sorted(council.workers.loc[council.workers["team"] == tm.name, "worker"]),
+            }
+            for tm in TEAMS
+        ],
         "files": inventory,
         "faults": [f.as_dict() for f in faults],
     }

@@ -56,10 +56,15 @@ def census_frames(rec: Recorded, year: CensusYear) -> tuple[pd.DataFrame, pd.Dat
     """Episodes open at any time in the year and their assessments in the year, as at 31 March."""
     eps = episodes_at(rec, year.reference_date)
     eps = eps.loc[eps["closure_date"].isna() | (eps["closure_date"] >= year.start)].reset_index(drop=True)
-    a = rec.episodes.loc[rec.episodes["assessment_start"].notna()
-                         & (rec.episodes["assessment_start"] <= year.reference_date)].copy()
+    a = rec.episodes.loc[
+        rec.episodes["assessment_start"].notna() & (rec.episodes["assessment_start"] <= year.reference_date)
+    ].copy()
     a["assessment_authorised"] = a["assessment_authorised"].where(a["assessment_authorised"] <= year.reference_date)
-    a = a.loc[(a["assessment_start"] >= year.start) | a["assessment_authorised"].isna() | (a["assessment_authorised"] >= year.start)]
+    a = a.loc[
+        (a["assessment_start"] >= year.start)
+        | a["assessment_authorised"].isna()
+        | (a["assessment_authorised"] >= year.start)
+    ]
     a = a.merge(eps[["child_id", "referral_date"]], on=["child_id", "referral_date"])
     return eps, a
 
@@ -86,23 +91,45 @@ def _child_records(rec: Recorded, year: CensusYear, child_ids: pd.Series) -> dic
     kids["_dob_tag"] = np.where(born, "PersonBirthDate", "ExpectedPersonBirthDate")
     kids["_dob"] = dob.dt.strftime("%Y-%m-%d")
     sex = kids["sex"]
-    kids["_sex"] = sex if year.uses_sex else sex.map(lambda v: SEX_TO_GENDER_CURRENT.get(v, v) if isinstance(v, str) else None)
+    kids["_sex"] = (
+        sex if year.uses_sex else sex.map(lambda v: SEX_TO_GENDER_CURRENT.get(v, v) if isinstance(v, str) else None)
+    )
     records = kids[["child_id", "_upn", "_upn_unknown", "_dob_tag", "_dob", "_sex", "ethnicity", "disability"]]
     records = records.astype(object).where(records.notna(), None)
     return {r["child_id"]: r for r in records.to_dict("records")}
 
 
 def _episode_records(eps: pd.DataFrame) -> list[dict]:
-    out = eps[["child_id", "_missing_id", "_key_date", "referral_date", "referral_source", "primary_need", "closure_date",
-               "closure_reason", "assessment_authorised", "requires_support", "nfa"]].copy()
+    out = eps[
+        [
+            "child_id",
+            "_missing_id",
+            "_key_date",
+            "referral_date",
+            "referral_source",
+            "primary_need",
+            "closure_date",
+            "closure_reason",
+            "assessment_authorised",
+            "requires_support",
+            "nfa",
+        ]
+    ].copy()
     for column in ("referral_date", "closure_date", "assessment_authorised"):
         out[column] = [_day(v) for v in out[column]]
     out = out.astype(object).where(out.notna(), None)
     return out.to_dict("records")
 
 
-def build_xml(rec: Recorded, year: CensusYear, eps: pd.DataFrame, assessments: pd.DataFrame, la_code: str,
-              booleans: tuple[str, str], rng: np.random.Generator) -> ET.ElementTree:
+def build_xml(
+    rec: Recorded,
+    year: CensusYear,
+    eps: pd.DataFrame,
+    assessments: pd.DataFrame,
+    la_code: str,
+    booleans: tuple[str, str],
+    rng: np.random.Generator,
+) -> ET.ElementTree:
     """The census message for the year."""
     root = ET.Element("Message")
     header = ET.SubElement(root, "Header")
@@ -112,13 +139,21 @@ def build_xml(rec: Recorded, year: CensusYear, eps: pd.DataFrame, assessments: p
     _text(details, "ReferenceDate", year.reference_date.strftime("%Y-%m-%d"))
     source = ET.SubElement(header, "Source")
     sent = year.reference_date + pd.Timedelta(days=52, hours=10, minutes=15)
-    for tag, value in (("SourceLevel", "L"), ("LEA", la_code), ("SoftwareCode", "Local Authority"), ("Release", "ver 3.1.21"),
-                       ("SerialNo", "001"), ("DateTime", sent.strftime("%Y-%m-%dT%H:%M:%S"))):
+    for tag, value in (
+        ("SourceLevel", "L"),
+        ("LEA", la_code),
+        ("SoftwareCode", "Local Authority"),
+        ("Release", "ver 3.1.21"),
+        ("SerialNo", "001"),
+        ("DateTime", sent.strftime("%Y-%m-%dT%H:%M:%S")),
+    ):
         _text(source, tag, value)
     children = ET.SubElement(root, "Children")
     kids = _child_records(rec, year, eps["child_id"])
-    a = assessments.assign(start=[_day(v) for v in assessments["assessment_start"]],
-                           auth=[_day(v) for v in assessments["assessment_authorised"]])
+    a = assessments.assign(
+        start=[_day(v) for v in assessments["assessment_start"]],
+        auth=[_day(v) for v in assessments["assessment_authorised"]],
+    )
     by_episode: dict[tuple, list[dict]] = {}
     for r in a[["child_id", "referral_date", "start", "auth", "factors"]].to_dict("records"):
         by_episode.setdefault((r["child_id"], r["referral_date"]), []).append(r)
@@ -131,7 +166,9 @@ def build_xml(rec: Recorded, year: CensusYear, eps: pd.DataFrame, assessments: p
             current = (ep["child_id"], ep["_missing_id"])
             child = ET.SubElement(children, "Child")
             kid = kids[ep["child_id"]]
-            _identifiers(child, None if ep["_missing_id"] else ep["child_id"], kid, year, bool(drop_sex[i % len(drop_sex)]))
+            _identifiers(
+                child, None if ep["_missing_id"] else ep["child_id"], kid, year, bool(drop_sex[i % len(drop_sex)])
+            )
             _characteristics(child, kid)
         _cin_details(child, ep, by_episode.get((ep["child_id"], ep["_key_date"]), []), booleans)
     ET.indent(root, space="    ")

@@ -60,5 +60,7 @@ def build_demo(store: Path | None = None, out: Path | None = None, jobs: int = 2
     for batch in quarterly_batches(files):  # one publish (and one data-quality run) per quarter: a trend to show
         summaries += load_files(batch, store=store_path(store), progress=lambda message: print(message, flush=True))
     loaded = time.perf_counter()
-    return (f"demo: wrote {len(files)} extract files to {folder} in {written - started:.1f}s, "
-            f"loaded {len(summaries)} into {store_path(store)} in {loaded - written:.1f}s")
+    return (
+        f"demo: wrote {len(files)} extract files to {folder} in {written - started:.1f}s, "
+        f"loaded {len(summaries)} into {store_path(store)} in {loaded - written:.1f}s"
+    )

@@ -40,9 +40,15 @@ class Fault:
 
     def as_dict(self) -> dict:
         return {
-            "kind": self.kind, "dfe_code": self.dfe_code, "description": self.description, "unit": self.unit,
-            "layer": self.layer, "count": self.count, "found_in_files": len(self.seen) if self.layer != "file" else self.count,
-            "files": dict(sorted(self.files.items())), "keys": self.keys,
+            "kind": self.kind,
+            "dfe_code": self.dfe_code,
+            "description": self.description,
+            "unit": self.unit,
+            "layer": self.layer,
+            "count": self.count,
+            "found_in_files": len(self.seen) if self.layer != "file" else self.count,
+            "files": dict(sorted(self.files.items())),
+            "keys": self.keys,
         }
 
 
@@ -60,13 +66,19 @@ def fault_count(n_children: int, per_thousand: float, minimum: int = 2) -> int:
 
 # --- record-level injection -----------------------------------------------------------------
 
+
 def _pick(rng: np.random.Generator, index: pd.Index, k: int) -> pd.Index:
     k = min(k, len(index))
     return index[np.sort(rng.choice(len(index), size=k, replace=False))]
 
 
-def inject_record_faults(truth: Recorded, census_window: tuple[pd.Timestamp, pd.Timestamp], span_start: pd.Timestamp,
-                         end: pd.Timestamp, rng: np.random.Generator) -> tuple[Recorded, list[Fault]]:
+def inject_record_faults(
+    truth: Recorded,
+    census_window: tuple[pd.Timestamp, pd.Timestamp],
+    span_start: pd.Timestamp,
+    end: pd.Timestamp,
+    rng: np.random.Generator,
+) -> tuple[Recorded, list[Fault]]:
     """A copy of the truth with record-level faults, and the list of what was injected."""
     n = len(truth.children)
     kids, eps, recs = truth.children.copy(), truth.episodes.copy(), truth.recordings.copy()
@@ -82,16 +94,38 @@ def inject_record_faults(truth: Recorded, census_window: tuple[pd.Timestamp, pd.
 
     rows = _pick(rng, free(authorised & in_span), fault_count(n, 4))
     used.update(rows)
-    eps.loc[rows, "assessment_authorised"] = eps.loc[rows, "assessment_start"] - pd.to_timedelta(rng.integers(1, 30, len(rows)), "D")
-    faults.append(Fault("assessment_authorised_before_start", "8608", "assessment authorisation date before its start date",
-                        "assessment", "record", _keys(eps.loc[rows], ["child_id", "assessment_start"])))
+    eps.loc[rows, "assessment_authorised"] = eps.loc[rows, "assessment_start"] - pd.to_timedelta(
+        rng.integers(1, 30, len(rows)), "D"
+    )
+    faults.append(
+        Fault(
+            "assessment_authorised_before_start",
+            "8608",
+            "assessment authorisation date before its start date",
+            "assessment",
+            "record",
+            _keys(eps.loc[rows], ["child_id", "assessment_start"]),
+        )
+    )
 
-    in_census = (eps["referral_date"] >= max(c_lo, span_start) + pd.Timedelta(days=31)) & (eps["referral_date"] <= c_hi - pd.Timedelta(days=60))
+    in_census = (eps["referral_date"] >= max(c_lo, span_start) + pd.Timedelta(days=31)) & (
+        eps["referral_date"] <= c_hi - pd.Timedelta(days=60)
+    )
     rows = _pick(rng, free(authorised & in_census & (eps["assessment_authorised"] <= c_hi)), fault_count(n, 3))
     used.update(rows)
-    eps.loc[rows, "assessment_start"] = eps.loc[rows, "referral_date"] - pd.to_timedelta(rng.integers(1, 20, len(rows)), "D")
-    faults.append(Fault("assessment_before_referral", "1103", "assessment starts before the referral of its episode (visible in the CIN census)",
-                        "assessment", "record", _keys(eps.loc[rows], ["child_id", "assessment_start", "referral_date"])))
+    eps.loc[rows, "assessment_start"] = eps.loc[rows, "referral_date"] - pd.to_timedelta(
+        rng.integers(1, 20, len(rows)), "D"
+    )
+    faults.append(
+        Fault(
+            "assessment_before_referral",
+            "1103",
+            "assessment starts before the referral of its episode (visible in the CIN census)",
+            "assessment",
+            "record",
+            _keys(eps.loc[rows], ["child_id", "assessment_start", "referral_date"]),
+        )
+    )
 
     faults.append(_overlaps(eps, rng, n, used, in_census, c_hi))
     non_nfa = ~eps["nfa"]
@@ -99,15 +133,31 @@ def inject_record_faults(truth: Recorded, census_window: tuple[pd.Timestamp, pd.
     rows = _pick(rng, free(closed), fault_count(n, 3))
     used.update(rows)
     eps.loc[rows, "closure_reason"] = None
-    faults.append(Fault("closure_date_without_reason", "8805", "CIN closure date recorded without a reason for closure",
-                        "episode", "record", _keys(eps.loc[rows], ["child_id", "referral_date"])))
+    faults.append(
+        Fault(
+            "closure_date_without_reason",
+            "8805",
+            "CIN closure date recorded without a reason for closure",
+            "episode",
+            "record",
+            _keys(eps.loc[rows], ["child_id", "referral_date"]),
+        )
+    )
     open_ = non_nfa & (eps["closure_date"] > end) & in_span
     rows = _pick(rng, free(open_), fault_count(n, 2.5))
     used.update(rows)
     eps.loc[rows, "closure_date"] = pd.NaT
     eps.loc[rows, "closure_reason"] = "RC7"
-    faults.append(Fault("closure_reason_without_date", "8810", "reason for closure recorded on an open episode (no closure date)",
-                        "episode", "record", _keys(eps.loc[rows], ["child_id", "referral_date"])))
+    faults.append(
+        Fault(
+            "closure_reason_without_date",
+            "8810",
+            "reason for closure recorded on an open episode (no closure date)",
+            "episode",
+            "record",
+            _keys(eps.loc[rows], ["child_id", "referral_date"]),
+        )
+    )
 
     faults.append(_before_birth(kids, eps, rng, n, in_span))
     faults.extend(_child_codes(kids, eps, rng, n, in_span))
@@ -115,8 +165,9 @@ def inject_record_faults(truth: Recorded, census_window: tuple[pd.Timestamp, pd.
     return Recorded(kids, eps, truth.contacts, recs), faults
 
 
-def _overlaps(eps: pd.DataFrame, rng: np.random.Generator, n: int, used: set[int], window: pd.Series,
-              census_end: pd.Timestamp) -> Fault:
+def _overlaps(
+    eps: pd.DataFrame, rng: np.random.Generator, n: int, used: set[int], window: pd.Series, census_end: pd.Timestamp
+) -> Fault:
     """Extend an episode's closure past the child's next referral, both in one census year (DfE 8820)."""
     order = eps.sort_values(["child_id", "referral_date"]).index
     nxt = eps.loc[order].groupby("child_id")["referral_date"].shift(-1).reindex(eps.index)
@@ -126,8 +177,14 @@ def _overlaps(eps: pd.DataFrame, rng: np.random.Generator, n: int, used: set[int
     rows = _pick(rng, candidates, fault_count(n, 2.5))
     used.update(rows)
     eps.loc[rows, "closure_date"] = nxt[rows] + pd.to_timedelta(rng.integers(5, 40, len(rows)), "D")
-    return Fault("overlapping_episodes", "8820", "a child's CIN episode closes after the child's next referral (episodes overlap)",
-                 "child", "record", _keys(eps.loc[rows], ["child_id", "referral_date", "closure_date"]))
+    return Fault(
+        "overlapping_episodes",
+        "8820",
+        "a child's CIN episode closes after the child's next referral (episodes overlap)",
+        "child",
+        "record",
+        _keys(eps.loc[rows], ["child_id", "referral_date", "closure_date"]),
+    )
 
 
 def _before_birth(kids: pd.DataFrame, eps: pd.DataFrame, rng: np.random.Generator, n: int, window: pd.Series) -> Fault:
@@ -138,38 +195,77 @@ def _before_birth(kids: pd.DataFrame, eps: pd.DataFrame, rng: np.random.Generato
     ids = eps.loc[rows, "child_id"]
     new_dob = eps.loc[rows, "referral_date"] + pd.to_timedelta(rng.integers(300, 420, len(rows)), "D")
     kids.loc[kids["child_id"].isin(ids), "date_of_birth"] = kids["child_id"].map(dict(zip(ids, new_dob)))
-    return Fault("referral_over_40_weeks_before_birth", "8606", "referral more than 40 weeks before the (expected) date of birth",
-                 "referral", "record", _keys(eps.loc[rows], ["child_id", "referral_date"]))
+    return Fault(
+        "referral_over_40_weeks_before_birth",
+        "8606",
+        "referral more than 40 weeks before the (expected) date of birth",
+        "referral",
+        "record",
+        _keys(eps.loc[rows], ["child_id", "referral_date"]),
+    )
 
 
-def _child_codes(kids: pd.DataFrame, eps: pd.DataFrame, rng: np.random.Generator, n: int, window: pd.Series) -> list[Fault]:
+def _child_codes(
+    kids: pd.DataFrame, eps: pd.DataFrame, rng: np.random.Generator, n: int, window: pd.Series
+) -> list[Fault]:
     """Sex missing or invalid (4180) and ethnicity invalid (4220) on every record of some children."""
     referred = pd.Index(eps.loc[window, "child_id"].unique())
     pool = kids.index[kids["child_id"].isin(referred).to_numpy() & kids["ethnicity"].isin(ETHNICITY_KNOWN).to_numpy()]
     chosen = _pick(rng, pool, fault_count(n, 2) + fault_count(n, 1.5) + fault_count(n, 2.5))
     k1, k2 = fault_count(n, 2), fault_count(n, 1.5)
-    missing, invalid, bad_eth = chosen[:k1], chosen[k1:k1 + k2], chosen[k1 + k2:]
+    missing, invalid, bad_eth = chosen[:k1], chosen[k1 : k1 + k2], chosen[k1 + k2 :]
     kids.loc[missing, "sex"] = None
     kids.loc[invalid, "sex"] = np.array(INVALID_SEX)[np.arange(len(invalid)) % len(INVALID_SEX)]
     kids.loc[bad_eth, "ethnicity"] = np.array(INVALID_ETHNICITY)[np.arange(len(bad_eth)) % len(INVALID_ETHNICITY)]
     return [
-        Fault("sex_missing", "4180", "sex / gender not recorded", "child", "record", _keys(kids.loc[missing], ["child_id"])),
-        Fault("sex_invalid", "4180", "sex / gender recorded with a value outside the code list", "child", "record",
-              _keys(kids.loc[invalid], ["child_id", "sex"])),
-        Fault("ethnicity_invalid", "4220", "ethnicity recorded with a value that is not one of the 20 codes", "child", "record",
-              _keys(kids.loc[bad_eth], ["child_id", "ethnicity"])),
+        Fault(
+            "sex_missing",
+            "4180",
+            "sex / gender not recorded",
+            "child",
+            "record",
+            _keys(kids.loc[missing], ["child_id"]),
+        ),
+        Fault(
+            "sex_invalid",
+            "4180",
+            "sex / gender recorded with a value outside the code list",
+            "child",
+            "record",
+            _keys(kids.loc[invalid], ["child_id", "sex"]),
+        ),
+        Fault(
+            "ethnicity_invalid",
+            "4220",
+            "ethnicity recorded with a value that is not one of the 20 codes",
+            "child",
+            "record",
+            _keys(kids.loc[bad_eth], ["child_id", "ethnicity"]),
+        ),
     ]
 
 
-def _entered_before_event(recs: pd.DataFrame, rng: np.random.Generator, n: int, span_start: pd.Timestamp,
-                          end: pd.Timestamp) -> Fault:
-    ok = recs["entered_at"].notna() & (recs["event_date"] >= span_start + pd.Timedelta(days=31)) & (
-        recs["entered_at"] <= end - pd.Timedelta(days=3))
+def _entered_before_event(
+    recs: pd.DataFrame, rng: np.random.Generator, n: int, span_start: pd.Timestamp, end: pd.Timestamp
+) -> Fault:
+    ok = (
+        recs["entered_at"].notna()
+        & (recs["event_date"] >= span_start + pd.Timedelta(days=31))
+        & (recs["entered_at"] <= end - pd.Timedelta(days=3))
+    )
     rows = _pick(rng, recs.index[ok.to_numpy()], fault_count(n, 8))
     back = pd.to_timedelta(rng.integers(1, 15, len(rows)), "D")
-    recs.loc[rows, "entered_at"] = recs.loc[rows, "event_date"] - back + pd.to_timedelta(rng.integers(9 * 60, 17 * 60, len(rows)), "m")
-    return Fault("recording_entered_before_event", None, "case recording entered (written up) before the event it records",
-                 "recording", "record", _keys(recs.loc[rows], ["record_id"]))
+    recs.loc[rows, "entered_at"] = (
+        recs.loc[rows, "event_date"] - back + pd.to_timedelta(rng.integers(9 * 60, 17 * 60, len(rows)), "m")
+    )
+    return Fault(
+        "recording_entered_before_event",
+        None,
+        "case recording entered (written up) before the event it records",
+        "recording",
+        "record",
+        _keys(recs.loc[rows], ["record_id"]),
+    )
 
 
 # --- detection in one file's frames (canonical values, only the columns the file carries) -----
@@ -211,18 +307,22 @@ def _detect_open_overdue(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
         return pd.DataFrame(columns=["child_id"])
     start = _dated(a["assessment_start"])
     a = a.loc[a["assessment_authorised"].isna() & start.notna() & a["child_id"].notna()]
-    days = working_days_between(_dated(a["assessment_start"]).to_numpy().astype("datetime64[D]"),
-                                np.full(len(a), np.datetime64(as_of.date())))
+    days = working_days_between(
+        _dated(a["assessment_start"]).to_numpy().astype("datetime64[D]"), np.full(len(a), np.datetime64(as_of.date()))
+    )
     return a.loc[days > 45, ["child_id", "assessment_start"]]
 
 
-def _where(entity: str, columns: list[str], test: Callable[[pd.DataFrame], pd.Series]) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
+def _where(
+    entity: str, columns: list[str], test: Callable[[pd.DataFrame], pd.Series]
+) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
     def detect(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
         f = frames.get(entity)
         if f is None or f.empty or not set(columns) <= set(f.columns):
             return pd.DataFrame(columns=["child_id"])
         f = f.loc[f["child_id"].notna()]
         return f.loc[test(f).fillna(False).astype(bool)]
+
     return detect
 
 
@@ -231,39 +331,59 @@ def _sex_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
         s = _child_attr(frames, "sex")
         bad = s["sex"].isna() if kind == "missing" else (s["sex"].notna() & ~s["sex"].isin(SEX_CODES))
         return s.loc[bad, ["child_id"]].drop_duplicates()
+
     return detect
 
 
 def _ethnicity_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
     def detect(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
         s = _child_attr(frames, "ethnicity")
-        bad = s["ethnicity"].isna() if kind == "missing" else (s["ethnicity"].notna() & ~s["ethnicity"].isin(ETHNICITY_ALL))
+        bad = (
+            s["ethnicity"].isna()
+            if kind == "missing"
+            else (s["ethnicity"].notna() & ~s["ethnicity"].isin(ETHNICITY_ALL))
+        )
         return s.loc[bad, ["child_id"]].drop_duplicates()
+
     return detect
 
 
 DETECTORS: dict[str, Callable[[Frames, pd.Timestamp], pd.DataFrame]] = {
     "assessment_authorised_before_start": _where(
-        "assessments", ["assessment_start", "assessment_authorised"],
-        lambda f: _dated(f["assessment_authorised"]) < _dated(f["assessment_start"])),
+        "assessments",
+        ["assessment_start", "assessment_authorised"],
+        lambda f: _dated(f["assessment_authorised"]) < _dated(f["assessment_start"]),
+    ),
     "assessment_before_referral": _where(
-        "assessments", ["assessment_start", "referral_date"],
-        lambda f: _dated(f["assessment_start"]) < _dated(f["referral_date"])),
+        "assessments",
+        ["assessment_start", "referral_date"],
+        lambda f: _dated(f["assessment_start"]) < _dated(f["referral_date"]),
+    ),
     "overlapping_episodes": _detect_overlaps,
     "closure_date_without_reason": _where(
-        "cin_episodes", ["closure_date", "closure_reason"], lambda f: f["closure_date"].notna() & f["closure_reason"].isna()),
+        "cin_episodes",
+        ["closure_date", "closure_reason"],
+        lambda f: f["closure_date"].notna() & f["closure_reason"].isna(),
+    ),
     "closure_reason_without_date": _where(
-        "cin_episodes", ["closure_date", "closure_reason"], lambda f: f["closure_date"].isna() & f["closure_reason"].notna()),
+        "cin_episodes",
+        ["closure_date", "closure_reason"],
+        lambda f: f["closure_date"].isna() & f["closure_reason"].notna(),
+    ),
     "referral_over_40_weeks_before_birth": _where(
-        "referrals", ["referral_date", "date_of_birth"],
-        lambda f: (_dated(f["date_of_birth"]) - _dated(f["referral_date"])) > FORTY_WEEKS),
+        "referrals",
+        ["referral_date", "date_of_birth"],
+        lambda f: (_dated(f["date_of_birth"]) - _dated(f["referral_date"])) > FORTY_WEEKS,
+    ),
     "sex_missing": _sex_test("missing"),
     "sex_invalid": _sex_test("invalid"),
     "ethnicity_invalid": _ethnicity_test("invalid"),
     "ethnicity_missing": _ethnicity_test("missing"),
     "recording_entered_before_event": _where(
-        "recordings", ["event_date", "entered_at"],
-        lambda f: pd.to_datetime(f["entered_at"], errors="coerce").dt.normalize() < _dated(f["event_date"])),
+        "recordings",
+        ["event_date", "entered_at"],
+        lambda f: pd.to_datetime(f["entered_at"], errors="coerce").dt.normalize() < _dated(f["event_date"]),
+    ),
     "open_assessment_overdue": _detect_open_overdue,
 }
 

@@ -15,16 +15,74 @@ from synthetic.calendar import add_working_days, roll_to_working_day
 from synthetic.params import RATES, TEAM_BY_NAME, Params, Rates
 
 SOURCE_MIX: dict[str, float] = {
-    "6": 29, "2A": 19, "2B": 1, "3A": 3, "3B": 3, "3C": 1, "3D": 2, "3E": 4, "3F": 3, "5A": 4, "5B": 3,
-    "5C": 2, "5D": 3, "1A": 4, "1B": 1, "1C": 1, "1D": 1, "4": 2, "7": 2, "8": 4, "9": 2, "10": 1,
+    "6": 29,
+    "2A": 19,
+    "2B": 1,
+    "3A": 3,
+    "3B": 3,
+    "3C": 1,
+    "3D": 2,
+    "3E": 4,
+    "3F": 3,
+    "5A": 4,
+    "5B": 3,
+    "5C": 2,
+    "5D": 3,
+    "1A": 4,
+    "1B": 1,
+    "1C": 1,
+    "1D": 1,
+    "4": 2,
+    "7": 2,
+    "8": 4,
+    "9": 2,
+    "10": 1,
 }
 CONTACT_SOURCE_MIX: dict[str, float] = {**SOURCE_MIX, "6": 36, "9": 3, "1A": 6}
-NEED_MIX: dict[str, float] = {"N1": 50, "N2": 5, "N3": 5, "N4": 13, "N5": 16, "N6": 3, "N7": 1, "N8": 3, "N0": 1, "N9": 3}
+NEED_MIX: dict[str, float] = {
+    "N1": 50,
+    "N2": 5,
+    "N3": 5,
+    "N4": 13,
+    "N5": 16,
+    "N6": 3,
+    "N7": 1,
+    "N8": 3,
+    "N0": 1,
+    "N9": 3,
+}
 SUPPORT_CLOSURE_MIX: dict[str, float] = {"RC7": 84, "RC5": 6, "RC3": 3, "RC4": 3, "RC6": 2, "RC1": 1, "RC2": 1}
 NEXT_REFERRAL_P: dict[str, float] = {
-    "RC1": 0.02, "RC2": 0.0, "RC3": 0.15, "RC4": 0.1, "RC5": 0.08, "RC6": 0.0, "RC7": 0.24, "RC8": 0.34, "RC9": 0.3,
+    "RC1": 0.02,
+    "RC2": 0.0,
+    "RC3": 0.15,
+    "RC4": 0.1,
+    "RC5": 0.08,
+    "RC6": 0.0,
+    "RC7": 0.24,
+    "RC8": 0.34,
+    "RC9": 0.3,
 }
-FACTORS = ("1B", "2B", "3A", "3B", "4B", "5A", "6B", "8B", "9A", "10A", "11A", "14A", "16A", "18B", "19B", "20", "21", "22A")
+FACTORS = (
+    "1B",
+    "2B",
+    "3A",
+    "3B",
+    "4B",
+    "5A",
+    "6B",
+    "8B",
+    "9A",
+    "10A",
+    "11A",
+    "14A",
+    "16A",
+    "18B",
+    "19B",
+    "20",
+    "21",
+    "22A",
+)
 MAX_REFERRALS = 10
 
 
@@ -64,8 +122,9 @@ def _durations(rng: np.random.Generator, teams: np.ndarray, speed: np.ndarray, r
     return np.where(same_day, 0, np.maximum(np.rint(days), 1)).astype(np.int64)
 
 
-def _one_round(rng: np.random.Generator, kids: pd.DataFrame, referral: np.ndarray, workers: pd.DataFrame,
-               rates: Rates) -> pd.DataFrame:
+def _one_round(
+    rng: np.random.Generator, kids: pd.DataFrame, referral: np.ndarray, workers: pd.DataFrame, rates: Rates
+) -> pd.DataFrame:
     """One referral per child in `kids` on `referral`, followed to its closure."""
     n = len(kids)
     nfa = rng.random(n) < rates.nfa_share
@@ -83,9 +142,13 @@ def _one_round(rng: np.random.Generator, kids: pd.DataFrame, referral: np.ndarra
     plan_days = np.exp(np.log(rates.cin_median_days) + 0.65 * rng.standard_normal(n)).astype(np.int64)
     plan_days = np.where(early, rng.integers(15, 45, n), np.maximum(plan_days, 30))
     closure = np.where(
-        nfa, referral,
-        np.where(support, roll_to_working_day(authorised + plan_days.astype("timedelta64[D]")),
-                 add_working_days(authorised, rng.integers(0, 6, n))),
+        nfa,
+        referral,
+        np.where(
+            support,
+            roll_to_working_day(authorised + plan_days.astype("timedelta64[D]")),
+            add_working_days(authorised, rng.integers(0, 6, n)),
+        ),
     )
     reason = np.where(rng.random(n) < 0.72, "RC8", "RC9").astype(object)
     reason[support] = _choice(rng, SUPPORT_CLOSURE_MIX, int(support.sum()))
@@ -143,8 +206,9 @@ def _next_referral(rng: np.random.Generator, round_: pd.DataFrame, rates: Rates)
     return np.where(again, nxt, np.datetime64("NaT"))
 
 
-def referrals(params: Params, rng: np.random.Generator, kids: pd.DataFrame, workers: pd.DataFrame,
-              rates: Rates = RATES) -> pd.DataFrame:
+def referrals(
+    params: Params, rng: np.random.Generator, kids: pd.DataFrame, workers: pd.DataFrame, rates: Rates = RATES
+) -> pd.DataFrame:
     """Every referral (= CIN episode) of every child, with its assessment and closure, in date order."""
     end = np.datetime64(params.end)
     active = kids.loc[~kids["contact_only"]].reset_index(drop=True)
@@ -171,8 +235,9 @@ def _factors(rng: np.random.Generator, n: int) -> list[list[str]]:
     return [sorted({FACTORS[j] for j in picks[i, : counts[i]]}) for i in range(n)]
 
 
-def contacts(params: Params, rng: np.random.Generator, kids: pd.DataFrame, refs: pd.DataFrame,
-             rates: Rates = RATES) -> pd.DataFrame:
+def contacts(
+    params: Params, rng: np.random.Generator, kids: pd.DataFrame, refs: pd.DataFrame, rates: Rates = RATES
+) -> pd.DataFrame:
     """Contacts: one shortly before each referral, plus contacts that went no further."""
     n_ref = len(refs)
     lead = rng.choice([0, 0, 0, 0, 0, 0, 1, 2, 3, 5], size=n_ref).astype("timedelta64[D]")
@@ -181,7 +246,9 @@ def contacts(params: Params, rng: np.random.Generator, kids: pd.DataFrame, refs:
         {
             "child_id": refs["child_id"].to_numpy(),
             "contact_date": (refs["referral_date"].to_numpy().astype("datetime64[D]") - lead).astype("datetime64[ns]"),
-            "contact_source": np.where(same_source, refs["referral_source"].to_numpy(), _choice(rng, CONTACT_SOURCE_MIX, n_ref)),
+            "contact_source": np.where(
+                same_source, refs["referral_source"].to_numpy(), _choice(rng, CONTACT_SOURCE_MIX, n_ref)
+            ),
             "led_to_referral": True,
         }
     )

@@ -61,7 +61,14 @@ TEAMS: tuple[Team, ...] = (
     Team("MASH", "front_door", recording_median_wd=1.6, workers=6),
     Team("Assessment Team 1", "assessment", assessment_median_wd=23.0, assessment_sigma=0.45, recording_median_wd=2.2),
     Team("Assessment Team 2", "assessment", assessment_median_wd=27.0, assessment_sigma=0.5, recording_median_wd=3.8),
-    Team("Children with Disabilities", "assessment", assessment_median_wd=27.0, assessment_sigma=0.5, recording_median_wd=2.6, workers=4),
+    Team(
+        "Children with Disabilities",
+        "assessment",
+        assessment_median_wd=27.0,
+        assessment_sigma=0.5,
+        recording_median_wd=2.6,
+        workers=4,
+    ),
     Team("Locality North", "cin", early_closure=0.05, recording_median_wd=2.3),
     Team("Locality South", "cin", early_closure=0.30, recording_median_wd=3.0),
 )

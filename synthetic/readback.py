@@ -20,8 +20,17 @@ from synthetic.recording_csv import STANDARD_HEADINGS, VARIANT_HEADINGS
 from synthetic.recordings import RECORD_TYPE_LABELS
 
 MISSING = {"", "#N/A"}
-SEX_WORDS = {"a) male": "M", "b) female": "F", "c) not stated/recorded": "U", "m": "M", "f": "F", "u": "U",
-             "male": "M", "female": "F", "unknown": "U"}
+SEX_WORDS = {
+    "a) male": "M",
+    "b) female": "F",
+    "c) not stated/recorded": "U",
+    "m": "M",
+    "f": "F",
+    "u": "U",
+    "male": "M",
+    "female": "F",
+    "unknown": "U",
+}
 GENDER_CURRENT = {"1": "M", "2": "F", "0": "U", "9": "U"}
 YES_NO = {"a) yes": True, "b) no": False, "yes": True, "no": False}
 SOURCE_TEXT = {v.lower(): k for k, v in SOURCE_PREFIXED.items()} | {v.lower(): k for k, v in SOURCE_WORDS.items()}
@@ -88,6 +97,7 @@ def yes_no(v: object) -> bool | None:
 
 # --- Annex A --------------------------------------------------------------------------------
 
+
 def _list_number(sheet: str) -> int | None:
     m = re.fullmatch(r"List[ _](\d+)", sheet)
     if m:
@@ -102,14 +112,22 @@ def _header_index(rows: list[list[object]]) -> int:
 
 def _spec(number: int) -> dict[str, tuple[str, str]]:
     """heading key -> (column, kind), both age headings accepted."""
-    child = [("child_id", "Child Unique ID", "id"), ("sex", "Gender", "sex"), ("ethnicity", "Ethnicity", "ethnicity"),
-             ("date_of_birth", "Date of Birth", "date"), ("age", "Age of Child (Years)", "age"), ("age", "Age", "age")]
+    child = [
+        ("child_id", "Child Unique ID", "id"),
+        ("sex", "Gender", "sex"),
+        ("ethnicity", "Ethnicity", "ethnicity"),
+        ("date_of_birth", "Date of Birth", "date"),
+        ("age", "Age of Child (Years)", "age"),
+        ("age", "Age", "age"),
+    ]
     out = {key(h): (c, k) for c, h, k in child + COLUMNS[number]}
     out[key("Was the child assessed as requiring LA children’s social care support")] = ("requires_support", "yesno")
     return out
 
 
-def _tidy(number: int, headings: list[object], rows: list[list[object]], file: str, sheet: str, first_row: int) -> pd.DataFrame:
+def _tidy(
+    number: int, headings: list[object], rows: list[list[object]], file: str, sheet: str, first_row: int
+) -> pd.DataFrame:
     spec = _spec(number)
     columns = [spec.get(key(h)) for h in headings]
     records = []
@@ -151,7 +169,7 @@ def read_annex_a(folder: Path) -> dict[int, pd.DataFrame]:
                     continue
                 rows = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
                 h = _header_index(rows)
-                frame = _tidy(number, rows[h], rows[h + 1:], path.name, sheet, h + 2)
+                frame = _tidy(number, rows[h], rows[h + 1 :], path.name, sheet, h + 2)
                 parts[number].append(frame.assign(as_of=_extract_date(path.name)))
         elif path.suffix == ".csv":
             number = int(re.search(r"_list_(\d+)\.csv$", path.name).group(1))
@@ -162,6 +180,7 @@ def read_annex_a(folder: Path) -> dict[int, pd.DataFrame]:
 
 
 # --- CIN census -----------------------------------------------------------------------------
+
 
 def _t(el: ET.Element | None, tag: str) -> str | None:
     found = el.find(tag) if el is not None else None
@@ -182,24 +201,54 @@ def read_census(folder: Path) -> dict[str, pd.DataFrame]:
             sex = sex_raw if sex_raw is not None else (GENDER_CURRENT.get(gender, gender) if gender else None)
             dob = _t(ids, "PersonBirthDate") or _t(ids, "ExpectedPersonBirthDate")
             chars = child.find("ChildCharacteristics")
-            children.append({"file": path.name, "as_of": reference, "position": position, "child_id": cid, "sex": sex,
-                             "ethnicity": _t(chars, "Ethnicity"), "date_of_birth": parse_date(dob)})
+            children.append(
+                {
+                    "file": path.name,
+                    "as_of": reference,
+                    "position": position,
+                    "child_id": cid,
+                    "sex": sex,
+                    "ethnicity": _t(chars, "Ethnicity"),
+                    "date_of_birth": parse_date(dob),
+                }
+            )
             for d in child.findall("CINdetails"):
                 raw = _t(d, "CINreferralDate")
-                details.append({"file": path.name, "as_of": reference, "position": position, "child_id": cid,
-                                "referral_date_raw": raw, "referral_date": parse_date(raw),
-                                "referral_source": _t(d, "ReferralSource"), "primary_need": _t(d, "PrimaryNeedCode"),
-                                "closure_date": parse_date(_t(d, "CINclosureDate")),
-                                "closure_reason": _t(d, "ReasonForClosure"), "nfa": _t(d, "ReferralNFA")})
+                details.append(
+                    {
+                        "file": path.name,
+                        "as_of": reference,
+                        "position": position,
+                        "child_id": cid,
+                        "referral_date_raw": raw,
+                        "referral_date": parse_date(raw),
+                        "referral_source": _t(d, "ReferralSource"),
+                        "primary_need": _t(d, "PrimaryNeedCode"),
+                        "closure_date": parse_date(_t(d, "CINclosureDate")),
+                        "closure_reason": _t(d, "ReasonForClosure"),
+                        "nfa": _t(d, "ReferralNFA"),
+                    }
+                )
                 for a in d.findall("Assessments"):
-                    assessments.append({"file": path.name, "as_of": reference, "child_id": cid,
-                                        "referral_date": parse_date(raw),
-                                        "assessment_start": parse_date(_t(a, "AssessmentActualStartDate")),
-                                        "assessment_authorised": parse_date(_t(a, "AssessmentAuthorisationDate"))})
-    return {"children": pd.DataFrame(children), "details": pd.DataFrame(details), "assessments": pd.DataFrame(assessments)}
+                    assessments.append(
+                        {
+                            "file": path.name,
+                            "as_of": reference,
+                            "child_id": cid,
+                            "referral_date": parse_date(raw),
+                            "assessment_start": parse_date(_t(a, "AssessmentActualStartDate")),
+                            "assessment_authorised": parse_date(_t(a, "AssessmentAuthorisationDate")),
+                        }
+                    )
+    return {
+        "children": pd.DataFrame(children),
+        "details": pd.DataFrame(details),
+        "assessments": pd.DataFrame(assessments),
+    }
 
 
 # --- case recordings ------------------------------------------------------------------------
+
 
 def read_recordings(folder: Path) -> pd.DataFrame:
     """Every row of every recording CSV, with the file it came from."""
@@ -223,6 +272,7 @@ def read_recordings(folder: Path) -> pd.DataFrame:
 
 
 # --- a generated set shared by test processes -----------------------------------------------
+
 
 def small_params() -> object:
     """The small council the tests read back: 300 children, one year to 2025-09-30, seed 7."""

@@ -15,12 +15,24 @@ import pandas as pd
 from synthetic.recordings import RECORD_TYPE_LABELS
 
 STANDARD_HEADINGS = {
-    "record_id": "Record ID", "child_id": "Child Unique ID", "record_type": "Record Type", "event_date": "Event Date",
-    "entered_at": "Entered At", "worker": "Worker", "team": "Team", "child_views_recorded": "Child Views Recorded",
+    "record_id": "Record ID",
+    "child_id": "Child Unique ID",
+    "record_type": "Record Type",
+    "event_date": "Event Date",
+    "entered_at": "Entered At",
+    "worker": "Worker",
+    "team": "Team",
+    "child_views_recorded": "Child Views Recorded",
 }
 VARIANT_HEADINGS = {
-    "record_id": "RECORD_ID", "child_id": "child unique id ", "record_type": "Record type", "event_date": "event_date",
-    "entered_at": "Entered at", "worker": "worker", "team": "TEAM", "child_views_recorded": "Child views recorded",
+    "record_id": "RECORD_ID",
+    "child_id": "child unique id ",
+    "record_type": "Record type",
+    "event_date": "event_date",
+    "entered_at": "Entered at",
+    "worker": "worker",
+    "team": "TEAM",
+    "child_views_recorded": "Child views recorded",
 }
 OVERLAP = pd.Timedelta(days=14)
 
@@ -75,7 +87,9 @@ def render(frame: pd.DataFrame, style: RecordingStyle) -> pd.DataFrame:
         ids = ids.where(~numeric, ids + ".0")
     out["record_id"] = frame["record_id"]
     out["child_id"] = ids.fillna("")
-    out["record_type"] = frame["record_type"] if style.record_types == "keys" else frame["record_type"].map(RECORD_TYPE_LABELS)
+    out["record_type"] = (
+        frame["record_type"] if style.record_types == "keys" else frame["record_type"].map(RECORD_TYPE_LABELS)
+    )
     day, stamp = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S") if style.dates == "iso" else ("%d/%m/%Y", "%d/%m/%Y %H:%M")
     out["event_date"] = _format(frame["event_date"], day)
     out["entered_at"] = _format(frame["entered_at"], stamp)

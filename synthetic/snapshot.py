@@ -108,4 +108,3 @@ def age_at(dob: pd.Series, as_of: object) -> pd.Series:
     d = _ts(as_of)
     years = d.year - dob.dt.year - ((dob.dt.month > d.month) | ((dob.dt.month == d.month) & (dob.dt.day > d.day)))
     return years.where(dob <= d, -1).where(dob.notna())
-

@@ -65,8 +65,9 @@ def re_referral_rate(referrals: pd.DataFrame, period: Period, by: str | None = N
 
 def assessment_working_days(episodes: pd.DataFrame, clock: str = "start") -> np.ndarray:
     begin = episodes["assessment_start" if clock == "start" else "referral_date"]
-    return working_days_between(begin.to_numpy().astype("datetime64[D]"),
-                                episodes["assessment_authorised"].to_numpy().astype("datetime64[D]"))
+    return working_days_between(
+        begin.to_numpy().astype("datetime64[D]"), episodes["assessment_authorised"].to_numpy().astype("datetime64[D]")
+    )
 
 
 def assessment_timeliness(episodes: pd.DataFrame, period: Period, clock: str = "start", by: str | None = None) -> dict:
@@ -86,18 +87,24 @@ def ethnicity_not_known(episodes: pd.DataFrame, children: pd.DataFrame, period: 
     out = _rate(not_known.sum(), len(eth))
     out["by_child"] = _rate((~kids.isin(ETHNICITY_KNOWN)).sum(), len(kids))
     out["breakdown_by_child"] = {
-        "REFU": int((kids == "REFU").sum()), "NOBT": int((kids == "NOBT").sum()), "missing": int(kids.isna().sum()),
+        "REFU": int((kids == "REFU").sum()),
+        "NOBT": int((kids == "NOBT").sum()),
+        "missing": int(kids.isna().sum()),
     }
     return out
 
 
-def recording_delays(recordings: pd.DataFrame, period: Period, as_of: date, target_wd: int = 5, by: str | None = None) -> dict:
+def recording_delays(
+    recordings: pd.DataFrame, period: Period, as_of: date, target_wd: int = 5, by: str | None = None
+) -> dict:
     """Delay from event to write-up in working days, for events in the period, as known on `as_of`."""
     r = recordings.loc[period.contains(recordings["event_date"])]
     entered = r["entered_at"].notna() & (r["entered_at"].dt.normalize() <= pd.Timestamp(as_of))
     delay = pd.Series(np.nan, index=r.index)
-    days = working_days_between(r.loc[entered, "event_date"].to_numpy().astype("datetime64[D]"),
-                                r.loc[entered, "entered_at"].dt.normalize().to_numpy().astype("datetime64[D]"))
+    days = working_days_between(
+        r.loc[entered, "event_date"].to_numpy().astype("datetime64[D]"),
+        r.loc[entered, "entered_at"].dt.normalize().to_numpy().astype("datetime64[D]"),
+    )
     delay[entered] = days
 
     def summary(d: pd.Series) -> dict:
@@ -118,14 +125,17 @@ def open_overdue(episodes: pd.DataFrame, as_of: date) -> int:
     started = episodes["assessment_start"].notna() & (episodes["assessment_start"] <= d)
     open_ = episodes["assessment_authorised"].isna() | (episodes["assessment_authorised"] > d)
     a = episodes.loc[started & open_]
-    days = working_days_between(a["assessment_start"].to_numpy().astype("datetime64[D]"),
-                                np.full(len(a), np.datetime64(as_of)))
+    days = working_days_between(
+        a["assessment_start"].to_numpy().astype("datetime64[D]"), np.full(len(a), np.datetime64(as_of))
+    )
     return int((days > 45).sum())
 
 
 def contact_conversion(contacts: pd.DataFrame, episodes: pd.DataFrame, period: Period, within_days: int = 30) -> dict:
     """Contacts in the period followed by a referral of the child on the same day or within `within_days` days."""
-    c = contacts.loc[period.contains(contacts["contact_date"]), ["child_id", "contact_date"]].sort_values("contact_date")
+    c = contacts.loc[period.contains(contacts["contact_date"]), ["child_id", "contact_date"]].sort_values(
+        "contact_date"
+    )
     r = episodes[["child_id", "referral_date"]].drop_duplicates().sort_values("referral_date")
     nxt = pd.merge_asof(c, r, left_on="contact_date", right_on="referral_date", by="child_id", direction="forward")
     converted = (nxt["referral_date"] - nxt["contact_date"]).dt.days <= within_days
@@ -139,8 +149,13 @@ def yearly_rates(contacts: pd.DataFrame, episodes: pd.DataFrame, end: date, year
     contacts accumulate over the span and the share that lead to a referral falls each year.
     """
     last = last_complete_months(end)
-    periods = [Period((pd.Timestamp(last.start) - pd.DateOffset(years=k)).date(),
-                      (pd.Timestamp(last.end) - pd.DateOffset(years=k)).date()) for k in reversed(range(years))]
+    periods = [
+        Period(
+            (pd.Timestamp(last.start) - pd.DateOffset(years=k)).date(),
+            (pd.Timestamp(last.end) - pd.DateOffset(years=k)).date(),
+        )
+        for k in reversed(range(years))
+    ]
     return {"contact_conversion_30d": [{**p.as_dict(), **contact_conversion(contacts, episodes, p)} for p in periods]}
 
 
@@ -151,7 +166,10 @@ def true_rates(children: pd.DataFrame, episodes: pd.DataFrame, recordings: pd.Da
     return {
         "period": period.as_dict(),
         "as_of": end.isoformat(),
-        "re_referral_rate": {**re_referral_rate(seen, period), "by_team": re_referral_rate(seen, period, by="referral_team")},
+        "re_referral_rate": {
+            **re_referral_rate(seen, period),
+            "by_team": re_referral_rate(seen, period, by="referral_team"),
+        },
         "assessment_within_45wd": {
             **assessment_timeliness(seen, period),
             "by_team": assessment_timeliness(seen, period, by="assessment_team"),

@@ -17,8 +17,11 @@ TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
 FAILING_IMPACTS = ("serious", "critical")
 # One row of the statement's table of Streamlit's own violations:
 # | `rule-id` | `css selector of the Streamlit element` | what it is | https://github.com/streamlit/streamlit/issues/N |
-_ROW = re.compile(r"^\|\s*`(?P<rule>[a-z0-9-]+)`\s*\|\s*`(?P<selector>[^`]+)`\s*\|[^|]*\|\s*"
-                  r"(?P<issue>https://github\.com/streamlit/streamlit/(?:issues|pull)/\d+)\s*\|", re.M)
+_ROW = re.compile(
+    r"^\|\s*`(?P<rule>[a-z0-9-]+)`\s*\|\s*`(?P<selector>[^`]+)`\s*\|[^|]*\|\s*"
+    r"(?P<issue>https://github\.com/streamlit/streamlit/(?:issues|pull)/\d+)\s*\|",
+    re.M,
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,7 @@ def _node_exempt(page: Any, node: dict[str, Any], selectors: list[str]) -> bool:
 def unexempted_violations(page: Any, exemptions: list[Exemption] | None = None) -> list[dict[str, Any]]:
     """axe's serious and critical violations on the page, with the nodes the statement exempts taken out."""
     exemptions = streamlit_exemptions() if exemptions is None else exemptions
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": list(TAGS)},
-                                       "resultTypes": ["violations"]})
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": list(TAGS)}, "resultTypes": ["violations"]})
     failing = []
     for violation in results.response["violations"]:
         if violation.get("impact") not in FAILING_IMPACTS:

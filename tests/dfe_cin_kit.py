@@ -28,39 +28,63 @@ def failing_ids(findings: pd.DataFrame) -> dict[str, list[str]]:
 
 
 def assessment(start: str | None, authorised: str | None = None) -> str:
-    parts = [f"<AssessmentActualStartDate>{start}</AssessmentActualStartDate>" if start else "",
-             f"<AssessmentAuthorisationDate>{authorised}</AssessmentAuthorisationDate>" if authorised else ""]
+    parts = [
+        f"<AssessmentActualStartDate>{start}</AssessmentActualStartDate>" if start else "",
+        f"<AssessmentAuthorisationDate>{authorised}</AssessmentAuthorisationDate>" if authorised else "",
+    ]
     return f"<Assessments>{''.join(parts)}</Assessments>"
 
 
-def cin(referral: str = "2022-06-01", closure: str | None = None, reason: str | None = None, nfa: str | None = "false",
-        initial_cpc: str | None = None, inner: str = "") -> str:
-    parts = [f"<CINreferralDate>{referral}</CINreferralDate>" if referral else "",
-             "<ReferralSource>1A</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>",
-             f"<CINclosureDate>{closure}</CINclosureDate>" if closure else "",
-             f"<ReasonForClosure>{reason}</ReasonForClosure>" if reason else "",
-             f"<DateOfInitialCPC>{initial_cpc}</DateOfInitialCPC>" if initial_cpc else "",
-             inner,
-             f"<ReferralNFA>{nfa}</ReferralNFA>" if nfa is not None else ""]
+def cin(
+    referral: str = "2022-06-01",
+    closure: str | None = None,
+    reason: str | None = None,
+    nfa: str | None = "false",
+    initial_cpc: str | None = None,
+    inner: str = "",
+) -> str:
+    parts = [
+        f"<CINreferralDate>{referral}</CINreferralDate>" if referral else "",
+        "<ReferralSource>1A</ReferralSource><PrimaryNeedCode>N1</PrimaryNeedCode>",
+        f"<CINclosureDate>{closure}</CINclosureDate>" if closure else "",
+        f"<ReasonForClosure>{reason}</ReasonForClosure>" if reason else "",
+        f"<DateOfInitialCPC>{initial_cpc}</DateOfInitialCPC>" if initial_cpc else "",
+        inner,
+        f"<ReferralNFA>{nfa}</ReferralNFA>" if nfa is not None else "",
+    ]
     return f"<CINdetails>{''.join(parts)}</CINdetails>"
 
 
-def child(*cins: str, la_child_id: str = "C1", birth: str | None = "2015-01-01", expected: str | None = None,
-          death: str | None = None, gender: str | None = "1", sex: str | None = None, ethnicity: str = "WBRI") -> str:
-    ids = [f"<LAchildID>{la_child_id}</LAchildID>",
-           f"<PersonBirthDate>{birth}</PersonBirthDate>" if birth else "",
-           f"<ExpectedPersonBirthDate>{expected}</ExpectedPersonBirthDate>" if expected else "",
-           f"<GenderCurrent>{gender}</GenderCurrent>" if gender else "",
-           f"<Sex>{sex}</Sex>" if sex else "",
-           f"<PersonDeathDate>{death}</PersonDeathDate>" if death else ""]
-    return (f"<Child><ChildIdentifiers>{''.join(ids)}</ChildIdentifiers>"
-            f"<ChildCharacteristics><Ethnicity>{ethnicity}</Ethnicity></ChildCharacteristics>{''.join(cins)}</Child>")
+def child(
+    *cins: str,
+    la_child_id: str = "C1",
+    birth: str | None = "2015-01-01",
+    expected: str | None = None,
+    death: str | None = None,
+    gender: str | None = "1",
+    sex: str | None = None,
+    ethnicity: str = "WBRI",
+) -> str:
+    ids = [
+        f"<LAchildID>{la_child_id}</LAchildID>",
+        f"<PersonBirthDate>{birth}</PersonBirthDate>" if birth else "",
+        f"<ExpectedPersonBirthDate>{expected}</ExpectedPersonBirthDate>" if expected else "",
+        f"<GenderCurrent>{gender}</GenderCurrent>" if gender else "",
+        f"<Sex>{sex}</Sex>" if sex else "",
+        f"<PersonDeathDate>{death}</PersonDeathDate>" if death else "",
+    ]
+    return (
+        f"<Child><ChildIdentifiers>{''.join(ids)}</ChildIdentifiers>"
+        f"<ChildCharacteristics><Ethnicity>{ethnicity}</Ethnicity></ChildCharacteristics>{''.join(cins)}</Child>"
+    )
 
 
 def census(*children: str, year: str = "2023", reference: str = "2023-03-31") -> str:
-    return ("<?xml version='1.0' encoding='utf-8'?><Message><Header><CollectionDetails><Collection>CIN</Collection>"
-            f"<Year>{year}</Year><ReferenceDate>{reference}</ReferenceDate></CollectionDetails>"
-            f"<Source><LEA>201</LEA></Source></Header><Children>{''.join(children)}</Children></Message>")
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><Message><Header><CollectionDetails><Collection>CIN</Collection>"
+        f"<Year>{year}</Year><ReferenceDate>{reference}</ReferenceDate></CollectionDetails>"
+        f"<Source><LEA>201</LEA></Source></Header><Children>{''.join(children)}</Children></Message>"
+    )
 
 
 def write(tmp: Path, xml: str, name: str = "cin.xml") -> Path:

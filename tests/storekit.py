@@ -21,8 +21,14 @@ def _frame(entity: str, rows: list[dict[str, Any]], load_id: int, as_of: date) -
     records = []
     for i, row in enumerate(rows, start=1):
         rec = {c: row.get(c) for c in e.column_names}
-        rec.update(load_id=load_id, source_file=f"fixture_{entity}.xlsx", sheet=row.get("sheet", entity),
-                   row_number=row.get("row_number", i + 1), as_of=row.get("as_of", as_of), flags=row.get("flags", []))
+        rec.update(
+            load_id=load_id,
+            source_file=f"fixture_{entity}.xlsx",
+            sheet=row.get("sheet", entity),
+            row_number=row.get("row_number", i + 1),
+            as_of=row.get("as_of", as_of),
+            flags=row.get("flags", []),
+        )
         records.append(rec)
     return pd.DataFrame.from_records(records, columns=e.column_names + [c.name for c in PROVENANCE])
 

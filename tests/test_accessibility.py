@@ -26,7 +26,7 @@ HTML_NAME = "<a href='https://evil.example/login'>Team <b>North</b></a>"
 
 
 def _relative_luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -39,8 +39,9 @@ def contrast(foreground: str, background: str) -> float:
 
 def blend(colour: str, opacity: float, background: str) -> str:
     """`colour` drawn at `opacity` over `background`, as Streamlit draws captions (text colour at 60%)."""
-    parts = [round(int(colour[i:i + 2], 16) * opacity + int(background[i:i + 2], 16) * (1 - opacity))
-             for i in (1, 3, 5)]
+    parts = [
+        round(int(colour[i : i + 2], 16) * opacity + int(background[i : i + 2], 16) * (1 - opacity)) for i in (1, 3, 5)
+    ]
     return "#" + "".join(f"{p:02X}" for p in parts)
 
 
@@ -54,8 +55,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_dashboard_store(tmp_path_factory.mktemp("a11y") / "store.duckdb")
 
 
-def run_dashboard(monkeypatch: pytest.MonkeyPatch, store: Path, query: dict[str, str],
-                  page: str | None = None) -> AppTest:
+def run_dashboard(
+    monkeypatch: pytest.MonkeyPatch, store: Path, query: dict[str, str], page: str | None = None
+) -> AppTest:
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(query)
@@ -67,6 +69,7 @@ def run_dashboard(monkeypatch: pytest.MonkeyPatch, store: Path, query: dict[str,
 
 
 # --- theme and statement ---------------------------------------------------------------------------------
+
 
 def test_theme_captions_meet_aa_contrast_on_both_backgrounds() -> None:
     theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
@@ -87,14 +90,19 @@ def test_statement_lists_streamlits_own_violations_with_their_upstream_issues() 
     exemptions = streamlit_exemptions()
     assert {e.rule for e in exemptions} >= {"list", "listitem"}
     text = STATEMENT.read_text(encoding="utf-8")
-    for heading in ("Compliance status", "Non-accessible content", "Preparation of this accessibility statement",
-                    "Enforcement procedure"):
+    for heading in (
+        "Compliance status",
+        "Non-accessible content",
+        "Preparation of this accessibility statement",
+        "Enforcement procedure",
+    ):
         assert heading in text
     assert all(e.issue.startswith("https://github.com/streamlit/streamlit/") for e in exemptions)
     assert all(e.selector.startswith('[data-testid="st') for e in exemptions)  # Streamlit's elements only
 
 
 # --- text from the data and the URL is shown as typed --------------------------------------------------
+
 
 def test_markdown_in_names_is_escaped() -> None:
     escaped = md_text(LINK + " $x^2$ ![img](https://evil.example/a.png) :red[alert]")
@@ -109,16 +117,16 @@ def test_view_scope_escapes_team_and_worker_names() -> None:
 
 
 def test_a_link_in_the_url_is_shown_as_text(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
-    at = run_dashboard(monkeypatch, store, {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat(),
-                                            "worker": LINK})
+    at = run_dashboard(monkeypatch, store, {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat(), "worker": LINK})
     notes = [c.value for c in at.sidebar.caption if "not among the choices" in c.value]
     assert notes, [c.value for c in at.sidebar.caption]
     assert "](https" not in notes[0] and "\\[Session expired" in notes[0]
 
 
 def test_chart_titles_and_labels_show_html_as_text() -> None:
-    frame = pd.DataFrame({"team": [HTML_NAME, "South"], "numerator": [3, 1], "denominator": [10, 10],
-                          "rate": [30.0, 10.0]})
+    frame = pd.DataFrame(
+        {"team": [HTML_NAME, "South"], "numerator": [3, 1], "denominator": [10, 10], "rate": [30.0, 10.0]}
+    )
     fig = charts.breakdown_bar(frame, "team", f"Re-referrals by team: highest {HTML_NAME}", overall=20.0)
     shown = [fig.layout.title.text, *fig.data[0].y]
     assert not any("<a" in text or "<b>" in text for text in shown), shown
@@ -129,11 +137,20 @@ def test_chart_titles_and_labels_show_html_as_text() -> None:
 
 # --- charts: text equivalent, signals in words ---------------------------------------------------------
 
+
 def _monthly() -> pd.DataFrame:
-    return pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-                         "numerator": [1, 2, 9], "denominator": [10, 10, 10], "rate": [10.0, 20.0, 90.0],
-                         "centre": [40.0] * 3, "lcl": [0.0] * 3, "ucl": [80.0] * 3,
-                         "signal": [None, None, "above"]})
+    return pd.DataFrame(
+        {
+            "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "numerator": [1, 2, 9],
+            "denominator": [10, 10, 10],
+            "rate": [10.0, 20.0, 90.0],
+            "centre": [40.0] * 3,
+            "lcl": [0.0] * 3,
+            "ucl": [80.0] * 3,
+            "signal": [None, None, "above"],
+        }
+    )
 
 
 def test_spc_signals_are_marked_by_a_word_and_a_symbol_as_well_as_colour() -> None:
@@ -148,12 +165,15 @@ def test_chart_table_uses_the_charts_labels_and_words() -> None:
     assert list(table["numerator"]) == [1, 2, 9]  # the same counts
     coded = pd.DataFrame({"referral_source": ["3A", None], "rate": [1.0, 2.0]})
     assert list(chart_table(coded, {"referral_source": {"3A": "3A: School"}})["referral_source"]) == [
-        "3A: School", "Not recorded"]
+        "3A: School",
+        "Not recorded",
+    ]
 
 
 def test_every_chart_has_its_data_as_a_table_one_click_away(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
-    at = run_dashboard(monkeypatch, store, {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()},
-                       "pages/re_referrals_page.py")
+    at = run_dashboard(
+        monkeypatch, store, {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}, "pages/re_referrals_page.py"
+    )
     expanders = [e for e in at.expander if e.label == "Chart data as a table"]
     assert expanders, [e.label for e in at.expander]
     assert all(len(e.dataframe) == 1 for e in expanders)
@@ -170,15 +190,20 @@ def test_direction_of_a_change_is_said_in_words() -> None:
 
 # --- URL periods: clamped to the data ------------------------------------------------------------------
 
+
 def test_data_bounds_are_whole_months_up_to_the_extract_date() -> None:
-    spans = {"referrals": {"earliest": date(2023, 6, 16), "latest": date(2025, 3, 20), "rows": 5},
-             "contacts": {"earliest": None, "latest": None, "rows": 0}}
+    spans = {
+        "referrals": {"earliest": date(2023, 6, 16), "latest": date(2025, 3, 20), "rows": 5},
+        "contacts": {"earliest": None, "latest": None, "rows": 0},
+    }
     default = Period(date(2024, 4, 1), date(2025, 3, 31))
     assert data_bounds(spans, default) == (date(2023, 6, 1), date(2025, 3, 31))
     assert data_bounds({"referrals": {"earliest": None, "latest": None}}, Period(*PERIOD)) is None
     # Mistyped dates (a recording in 1923, a contact in 2035, as in the synthetic demo) do not stretch it.
-    spans |= {"recordings": {"earliest": date(1923, 4, 11), "latest": date(2025, 3, 1)},
-              "contacts": {"earliest": date(2023, 7, 1), "latest": date(2035, 8, 21)}}
+    spans |= {
+        "recordings": {"earliest": date(1923, 4, 11), "latest": date(2025, 3, 1)},
+        "contacts": {"earliest": date(2023, 7, 1), "latest": date(2035, 8, 21)},
+    }
     assert data_bounds(spans, default, today=date(2025, 5, 14)) == (date(2023, 6, 1), date(2025, 5, 31))
 
 
@@ -202,7 +227,13 @@ def test_chart_text_is_set_on_each_figure_at_aa_contrast() -> None:
     """Streamlit's chart theme draws axis labels in #808495 (3.8:1) unless the figure sets its own colour."""
     frame = pd.DataFrame({"team": ["A", "B"], "numerator": [3, 1], "denominator": [10, 10], "rate": [30.0, 10.0]})
     fig = charts.breakdown_bar(frame, "team", "By team", overall=20.0)
-    colours = {fig.layout.font.color, fig.layout.title.font.color, fig.layout.xaxis.tickfont.color,
-               fig.layout.yaxis.tickfont.color, fig.layout.xaxis.title.font.color, fig.layout.annotations[0].font.color}
+    colours = {
+        fig.layout.font.color,
+        fig.layout.title.font.color,
+        fig.layout.xaxis.tickfont.color,
+        fig.layout.yaxis.tickfont.color,
+        fig.layout.xaxis.title.font.color,
+        fig.layout.annotations[0].font.color,
+    }
     assert len(colours) == 1 and None not in colours
     assert contrast(colours.pop(), "#FFFFFF") >= 4.5

@@ -62,25 +62,33 @@ def test_template_lists_that_are_not_loaded_are_skipped_with_a_notice(name: str)
 def test_liia_sample_values_are_normalised():
     con = duckdb.connect()
     read_annex_a(SAMPLES / "liia_Annex_A_2024_Jan.xlsx", con)
-    contact = con.execute("SELECT sex, ethnicity, contact_source, sheet, row_number FROM staged_contacts"
-                          " WHERE child_id = '9212044'").fetchone()
+    contact = con.execute(
+        "SELECT sex, ethnicity, contact_source, sheet, row_number FROM staged_contacts WHERE child_id = '9212044'"
+    ).fetchone()
     assert contact == ("F", "WBRI", "6", "List 1", 2)  # 'Female', 'a) WBRI', 'q) 6: Police'
-    referral = con.execute("SELECT referral_source, nfa, referrals_last_12m, worker FROM staged_referrals"
-                           " WHERE child_id = '4653765'").fetchone()
+    referral = con.execute(
+        "SELECT referral_source, nfa, referrals_last_12m, worker FROM staged_referrals WHERE child_id = '4653765'"
+    ).fetchone()
     assert referral == ("3D", False, 2, "Mathilde Cutsforth")  # 'j) 3D: Health services'; nbsp in the name
-    unmapped_need = con.execute("SELECT primary_need, flags FROM staged_cin_episodes WHERE child_id = '12598894'").fetchone()
+    unmapped_need = con.execute(
+        "SELECT primary_need, flags FROM staged_cin_episodes WHERE child_id = '12598894'"
+    ).fetchone()
     assert unmapped_need == ("PSRMEM - Support with memory and cognition", ["primary_need_unmapped"])
     assert con.execute("SELECT primary_need FROM staged_cin_episodes WHERE child_id = '8140425'").fetchone() == ("N1",)
     # 'CS Assessment Updated' is not a yes/no answer: NULL and flagged, the row still loads.
-    assert con.execute("SELECT count(*) FROM staged_assessments WHERE requires_support IS NULL"
-                       " AND list_contains(flags, 'requires_support_unmapped') AND child_seen").fetchone() == (5,)
+    assert con.execute(
+        "SELECT count(*) FROM staged_assessments WHERE requires_support IS NULL"
+        " AND list_contains(flags, 'requires_support_unmapped') AND child_seen"
+    ).fetchone() == (5,)
 
 
 def test_ofsted_template_sample_bare_codes():
     con = duckdb.connect()
     read_annex_a(SAMPLES / "ofsted_template_aug2019_sample.xlsx", con)
-    rows = con.execute("SELECT child_id, sex, ethnicity, referral_source, nfa, referrals_last_12m, flags"
-                       " FROM staged_referrals ORDER BY row_number").fetchall()
+    rows = con.execute(
+        "SELECT child_id, sex, ethnicity, referral_source, nfa, referrals_last_12m, flags"
+        " FROM staged_referrals ORDER BY row_number"
+    ).fetchall()
     assert rows[0] == ("1", "F", "WBRI", "2A", True, 1, [])  # 'School', 'yes'
     # 'Health' could be any of 3A-3F: kept as written and flagged, never guessed.
     assert rows[1] == ("2", "F", "OOTH", "Health", False, 2, ["referral_source_unmapped"])
@@ -101,4 +109,7 @@ def test_template_headings_identify_every_list():
 def test_workbook_lists_for_the_detector():
     assert annex_a_workbook_lists(SAMPLES / "liia_Annex_A_2024_Jan.xlsx") == {f"List {n}": n for n in range(1, 12)}
     assert annex_a_workbook_lists(SAMPLES / "cscdp_journeys_expected_output.xlsx") == {}
-    assert annex_a_sheet_lists(["Front_Sheet", "Guidance", "List_3", "Referrals", "Legend"]) == {"List_3": 3, "Referrals": 3}
+    assert annex_a_sheet_lists(["Front_Sheet", "Guidance", "List_3", "Referrals", "Legend"]) == {
+        "List_3": 3,
+        "Referrals": 3,
+    }

@@ -16,17 +16,58 @@ from ingest.readers.annex_a import annex_a_list_for_sheet_name, read_annex_a
 from ingest.readers.base import ExtractError
 
 NBSP = "\u00a0"
-LIST_1 = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Contact",
-          "Contact Source"]
-LIST_3 = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)", "Date of Referral",
-          "Referral Source", "Referral NFA?", "Number of Referrals in Last 12 Months", "Allocated Team", "Allocated Worker"]
-LIST_4 = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)",
-          "Does the Child have a Disability", "Continuous Assessment Start Date", "Child Seen During Continuous Assessment",
-          "Continuous Assessment Date of Authorisation",
-          "Was the child assessed as requiring LA children’s social care support?", "Allocated Team", "Allocated Worker"]
-LIST_6 = ["Child Unique ID", "Gender", "Ethnicity", "Date of Birth", "Age of Child (Years)",
-          "Does the Child have a Disability", "CIN Start Date", "Primary Need Code", "Date Child Was Last Seen",
-          "CIN Closure Date", "Reason for Closure", "Case Status", "Allocated Team", "Allocated Worker"]
+LIST_1 = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Date of Contact",
+    "Contact Source",
+]
+LIST_3 = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Date of Referral",
+    "Referral Source",
+    "Referral NFA?",
+    "Number of Referrals in Last 12 Months",
+    "Allocated Team",
+    "Allocated Worker",
+]
+LIST_4 = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Does the Child have a Disability",
+    "Continuous Assessment Start Date",
+    "Child Seen During Continuous Assessment",
+    "Continuous Assessment Date of Authorisation",
+    "Was the child assessed as requiring LA children’s social care support?",
+    "Allocated Team",
+    "Allocated Worker",
+]
+LIST_6 = [
+    "Child Unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of Birth",
+    "Age of Child (Years)",
+    "Does the Child have a Disability",
+    "CIN Start Date",
+    "Primary Need Code",
+    "Date Child Was Last Seen",
+    "CIN Closure Date",
+    "Reason for Closure",
+    "Case Status",
+    "Allocated Team",
+    "Allocated Worker",
+]
 
 
 @dataclass(frozen=True)
@@ -64,14 +105,26 @@ def staged(con: duckdb.DuckDBPyConnection, entity: str, columns: str) -> list[tu
 
 
 def rejects(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    return con.execute("SELECT sheet, row_number, entity, reason FROM staged_rejects ORDER BY sheet, row_number").fetchall()
+    return con.execute(
+        "SELECT sheet, row_number, entity, reason FROM staged_rejects ORDER BY sheet, row_number"
+    ).fetchall()
 
 
 # --- a messy List 3 ------------------------------------------------------------------------
 
-MESSY_HEADINGS = ["child unique id ", "GENDER", "Ethnicity ", f"Date{NBSP}of Birth", "Age", f"Date{NBSP}of referral ",
-                  "referral source", "Referral NFA? ", "Number of referrals in last 12 months", "Allocated Team",
-                  "Allocated Worker"]
+MESSY_HEADINGS = [
+    "child unique id ",
+    "GENDER",
+    "Ethnicity ",
+    f"Date{NBSP}of Birth",
+    "Age",
+    f"Date{NBSP}of referral ",
+    "referral source",
+    "Referral NFA? ",
+    "Number of referrals in last 12 months",
+    "Allocated Team",
+    "Allocated Worker",
+]
 
 
 @pytest.fixture(scope="module")
@@ -80,22 +133,93 @@ def messy(tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, object]:
         ["Annex A - List 3: Referrals"],  # row 1: title
         ["Extract date 31/03/2024"],  # row 2: title
         MESSY_HEADINGS,  # row 3: header
-        [1005, "b) Female", "a) WBRI", dt.date(2015, 1, 1), 9, dt.date(2024, 1, 5), "q) 6: Police", "a) Yes", 2,
-         f"Team{NBSP}A", f"Jo{NBSP}Bloggs "],  # row 4: real dates, prefixed codes, nbsp
-        ["1005.0", "F", "WBRI", "01/02/2015", "9", 45296, "Police", "yes", "2", "Team A", "Jo Bloggs"],  # row 5: text, serial
-        [" 1005 ", "Female", "White British", 42005, 9.5, Formula("=DATE(2024,2,1)", 45323), "6", "b) No", 3.0,
-         "Team A", "Jo Bloggs"],  # row 6: formula with a cached value
+        [
+            1005,
+            "b) Female",
+            "a) WBRI",
+            dt.date(2015, 1, 1),
+            9,
+            dt.date(2024, 1, 5),
+            "q) 6: Police",
+            "a) Yes",
+            2,
+            f"Team{NBSP}A",
+            f"Jo{NBSP}Bloggs ",
+        ],  # row 4: real dates, prefixed codes, nbsp
+        [
+            "1005.0",
+            "F",
+            "WBRI",
+            "01/02/2015",
+            "9",
+            45296,
+            "Police",
+            "yes",
+            "2",
+            "Team A",
+            "Jo Bloggs",
+        ],  # row 5: text, serial
+        [
+            " 1005 ",
+            "Female",
+            "White British",
+            42005,
+            9.5,
+            Formula("=DATE(2024,2,1)", 45323),
+            "6",
+            "b) No",
+            3.0,
+            "Team A",
+            "Jo Bloggs",
+        ],  # row 6: formula with a cached value
         [],  # row 7: blank
-        [2001, "Male", "Martian", "31/13/2010", "nine", "31/01/2024", "e) 2A: Schools", "Maybe", "#N/A", "#N/A",
-         ""],  # row 8: unmapped and unparsed values
-        [None, "a) Male", "a) WBRI", None, None, dt.date(2024, 1, 9), "Police", "No", 0, "Team B", "Al"],  # row 9: no id
+        [
+            2001,
+            "Male",
+            "Martian",
+            "31/13/2010",
+            "nine",
+            "31/01/2024",
+            "e) 2A: Schools",
+            "Maybe",
+            "#N/A",
+            "#N/A",
+            "",
+        ],  # row 8: unmapped and unparsed values
+        [
+            None,
+            "a) Male",
+            "a) WBRI",
+            None,
+            None,
+            dt.date(2024, 1, 9),
+            "Police",
+            "No",
+            0,
+            "Team B",
+            "Al",
+        ],  # row 9: no id
         [2002, "a) Male", "a) WBRI", None, None, "31/02/2024", "Police", "No", 0, "Team B", "Al"],  # row 10: bad date
         [2003, "a) Male", "a) WBRI", None, None, "#N/A", "Police", "No", 0, "Team B", "Al"],  # row 11: no date
-        ["#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A", "#N/A"],  # row 12: dragged formulas
+        [
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+            "#N/A",
+        ],  # row 12: dragged formulas
         ["", None, " ", NBSP],  # row 13: blank-looking
     ]
-    path = write_xlsx(tmp_path_factory.mktemp("messy") / "messy.xlsx", {"Front_Sheet": [["Annex A"]], "List_3": rows,
-                                                                        "Codes_used": [["Gender"], ["a) Male"]]})
+    path = write_xlsx(
+        tmp_path_factory.mktemp("messy") / "messy.xlsx",
+        {"Front_Sheet": [["Annex A"]], "List_3": rows, "Codes_used": [["Gender"], ["a) Male"]]},
+    )
     con = duckdb.connect()
     return con, read_annex_a(path, con)
 
@@ -124,7 +248,10 @@ def test_dates_real_text_serial_and_formula(messy):
 def test_prefixed_and_bare_codes_give_dfe_codes(messy):
     con, _ = messy
     assert staged(con, "referrals", "sex, ethnicity, referral_source, nfa, referrals_last_12m, age_years")[:3] == [
-        ("F", "WBRI", "6", True, 2, 9.0), ("F", "WBRI", "6", True, 2, 9.0), ("F", "WBRI", "6", False, 3, 9.5)]
+        ("F", "WBRI", "6", True, 2, 9.0),
+        ("F", "WBRI", "6", True, 2, 9.0),
+        ("F", "WBRI", "6", False, 3, 9.5),
+    ]
 
 
 def test_nbsp_and_spaces_in_names_are_cleaned(messy):
@@ -134,8 +261,10 @@ def test_nbsp_and_spaces_in_names_are_cleaned(messy):
 
 def test_unmapped_codes_are_kept_as_written_and_flagged(messy):
     con, result = messy
-    row = con.execute("SELECT sex, ethnicity, referral_source, nfa, date_of_birth, age_years, referrals_last_12m,"
-                      " team, worker, flags FROM staged_referrals WHERE row_number = 8").fetchone()
+    row = con.execute(
+        "SELECT sex, ethnicity, referral_source, nfa, date_of_birth, age_years, referrals_last_12m,"
+        " team, worker, flags FROM staged_referrals WHERE row_number = 8"
+    ).fetchone()
     assert row[:9] == ("M", "Martian", "2A", None, None, None, None, None, None)
     assert sorted(row[9]) == ["age_years_unparsed", "date_of_birth_unparsed", "ethnicity_unmapped", "nfa_unmapped"]
     assert con.execute("SELECT flags FROM staged_referrals WHERE row_number = 4").fetchone()[0] == []
@@ -161,12 +290,26 @@ def test_guidance_front_and_codes_sheets_are_ignored(messy):
 
 # --- sheet names and headings ----------------------------------------------------------------
 
-@pytest.mark.parametrize("sheet, entity", [
-    ("List 3", "referrals"), ("List_3", "referrals"), ("Referrals", "referrals"), ("List 3 - Referrals", "referrals"),
-    ("list 3", "referrals"), ("LIST_3 ", "referrals"), ("List3", "referrals"), ("List 1", "contacts"),
-    ("Contacts", "contacts"), ("List 4 - Assessments", "assessments"), ("Assessments", "assessments"),
-    ("Children in Need", "cin_episodes"), ("CIN", "cin_episodes"), ("List_6", "cin_episodes"),
-])
+
+@pytest.mark.parametrize(
+    "sheet, entity",
+    [
+        ("List 3", "referrals"),
+        ("List_3", "referrals"),
+        ("Referrals", "referrals"),
+        ("List 3 - Referrals", "referrals"),
+        ("list 3", "referrals"),
+        ("LIST_3 ", "referrals"),
+        ("List3", "referrals"),
+        ("List 1", "contacts"),
+        ("Contacts", "contacts"),
+        ("List 4 - Assessments", "assessments"),
+        ("Assessments", "assessments"),
+        ("Children in Need", "cin_episodes"),
+        ("CIN", "cin_episodes"),
+        ("List_6", "cin_episodes"),
+    ],
+)
 def test_sheet_name_variants(tmp_path: Path, sheet: str, entity: str):
     headings = {"referrals": LIST_3, "contacts": LIST_1, "assessments": LIST_4, "cin_episodes": LIST_6}[entity]
     row = [1005, "a) Male", "a) WBRI", dt.date(2010, 1, 1), 14] + [dt.date(2024, 3, 1)] * (len(headings) - 5)
@@ -177,17 +320,30 @@ def test_sheet_name_variants(tmp_path: Path, sheet: str, entity: str):
     assert staged(con, entity, "child_id, sheet, row_number") == [("1005", sheet, 2)]
 
 
-@pytest.mark.parametrize("name, number", [
-    ("Front_Sheet", None), ("Guidance", None), ("Codes_used", None), ("FAQ_and_changes", None), ("Sheet1", None),
-    ("List_2", 2), ("Early Help", 2), ("List 11", 11), ("List 10 - Adoption", 10), ("Care leavers", 9),
-])
+@pytest.mark.parametrize(
+    "name, number",
+    [
+        ("Front_Sheet", None),
+        ("Guidance", None),
+        ("Codes_used", None),
+        ("FAQ_and_changes", None),
+        ("Sheet1", None),
+        ("List_2", 2),
+        ("Early Help", 2),
+        ("List 11", 11),
+        ("List 10 - Adoption", 10),
+        ("Care leavers", 9),
+    ],
+)
 def test_sheet_names_that_are_not_loaded_lists(name: str, number: int | None):
     assert annex_a_list_for_sheet_name(name) == number
 
 
 def test_a_list_under_an_unknown_sheet_name_is_found_by_its_headings(tmp_path: Path):
-    path = write_xlsx(tmp_path / "book.xlsx", {"Sheet1": [["Referrals to 31 March"], LIST_3,
-                                                          [7, "M", "WBRI", None, None, "05/01/2024"]]})
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {"Sheet1": [["Referrals to 31 March"], LIST_3, [7, "M", "WBRI", None, None, "05/01/2024"]]},
+    )
     con = duckdb.connect()
     assert read_annex_a(path, con).entities == ["referrals"]
     assert staged(con, "referrals", "child_id, referral_date, row_number") == [("7", dt.date(2024, 1, 5), 3)]
@@ -195,30 +351,88 @@ def test_a_list_under_an_unknown_sheet_name_is_found_by_its_headings(tmp_path: P
 
 def test_list_4_headings_with_curly_or_straight_apostrophe_and_lower_case(tmp_path: Path):
     straight = [h.replace("’", "'").lower() for h in LIST_4]
-    row = [11, "b) Female", "k) APKN", dt.date(2012, 8, 8), 8, "a) Yes", dt.date(2024, 1, 2), "b) No", None, "a) Yes",
-           "Team", "Worker"]
+    row = [
+        11,
+        "b) Female",
+        "k) APKN",
+        dt.date(2012, 8, 8),
+        8,
+        "a) Yes",
+        dt.date(2024, 1, 2),
+        "b) No",
+        None,
+        "a) Yes",
+        "Team",
+        "Worker",
+    ]
     path = write_xlsx(tmp_path / "book.xlsx", {"List 4": [LIST_4, row], "Assessments": [straight, row]})
     con = duckdb.connect()
     read_annex_a(path, con)
     expected = ("11", dt.date(2024, 1, 2), None, True, False, True, "F", "APKN", [])
-    assert staged(con, "assessments", "child_id, start_date, authorised_date, disabled, child_seen, requires_support,"
-                                      " sex, ethnicity, flags") == [expected, expected]
+    assert staged(
+        con,
+        "assessments",
+        "child_id, start_date, authorised_date, disabled, child_seen, requires_support, sex, ethnicity, flags",
+    ) == [expected, expected]
 
 
 def test_list_6_codes_and_dates(tmp_path: Path):
-    rows = [LIST_6,
-            [21, "a) Male", "i) MOTH", dt.date(2009, 1, 1), 15, "b) No", dt.date(2023, 6, 9), "N1 - Abuse or neglect",
-             dt.date(2024, 1, 21), dt.date(2024, 2, 1), "RC8 - Case closed after assessment, no further action",
-             "e) Closed episode", "Locality 1", "Sam"],
-            [22, "b) Female", "WBRI", None, None, "No", "09/06/2023", "N2", None, None, None, "c) Child in need plan",
-             None, None]]
+    rows = [
+        LIST_6,
+        [
+            21,
+            "a) Male",
+            "i) MOTH",
+            dt.date(2009, 1, 1),
+            15,
+            "b) No",
+            dt.date(2023, 6, 9),
+            "N1 - Abuse or neglect",
+            dt.date(2024, 1, 21),
+            dt.date(2024, 2, 1),
+            "RC8 - Case closed after assessment, no further action",
+            "e) Closed episode",
+            "Locality 1",
+            "Sam",
+        ],
+        [
+            22,
+            "b) Female",
+            "WBRI",
+            None,
+            None,
+            "No",
+            "09/06/2023",
+            "N2",
+            None,
+            None,
+            None,
+            "c) Child in need plan",
+            None,
+            None,
+        ],
+    ]
     path = write_xlsx(tmp_path / "book.xlsx", {"List 6": rows})
     con = duckdb.connect()
     read_annex_a(path, con)
-    assert staged(con, "cin_episodes", "child_id, start_date, primary_need, last_seen_date, closure_date, closure_reason,"
-                                       " case_status, disabled, referral_source, disabilities") == [
-        ("21", dt.date(2023, 6, 9), "N1", dt.date(2024, 1, 21), dt.date(2024, 2, 1), "RC8", "e) Closed episode", False,
-         None, None),
+    assert staged(
+        con,
+        "cin_episodes",
+        "child_id, start_date, primary_need, last_seen_date, closure_date, closure_reason,"
+        " case_status, disabled, referral_source, disabilities",
+    ) == [
+        (
+            "21",
+            dt.date(2023, 6, 9),
+            "N1",
+            dt.date(2024, 1, 21),
+            dt.date(2024, 2, 1),
+            "RC8",
+            "e) Closed episode",
+            False,
+            None,
+            None,
+        ),
         ("22", dt.date(2023, 6, 9), "N2", None, None, None, "c) Child in need plan", False, None, None),
     ]
 
@@ -233,8 +447,14 @@ def test_age_heading_variants(tmp_path: Path):
 
 
 def test_only_some_lists_and_a_header_only_list(tmp_path: Path):
-    path = write_xlsx(tmp_path / "book.xlsx", {"List 3": [LIST_3], "List 6": [
-        LIST_6, [1, "M", "WBRI", None, None, None, "01/04/2023"]], "List 7": [["Child Unique ID"]]})
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        {
+            "List 3": [LIST_3],
+            "List 6": [LIST_6, [1, "M", "WBRI", None, None, None, "01/04/2023"]],
+            "List 7": [["Child Unique ID"]],
+        },
+    )
     con = duckdb.connect()
     result = read_annex_a(path, con)
     assert sorted(result.entities) == ["cin_episodes", "referrals"]
@@ -248,10 +468,13 @@ def test_missing_optional_columns_are_reported(tmp_path: Path):
     con = duckdb.connect()
     result = read_annex_a(path, con)
     assert staged(con, "referrals", "child_id, referral_date, sex, team") == [("9", dt.date(2024, 5, 1), None, None)]
-    assert any(n.startswith("List 3 (Referrals), sheet 'List 3': no column for Gender, Ethnicity") for n in result.notices)
+    assert any(
+        n.startswith("List 3 (Referrals), sheet 'List 3': no column for Gender, Ethnicity") for n in result.notices
+    )
 
 
 # --- legacy .xls ---------------------------------------------------------------------------------
+
 
 def test_legacy_xls_written_with_xlwt(tmp_path: Path):
     book = xlwt.Workbook()
@@ -276,7 +499,9 @@ def test_legacy_xls_written_with_xlwt(tmp_path: Path):
     book.save(str(path))
     con = duckdb.connect()
     assert read_annex_a(path, con).entities == ["contacts"]
-    assert staged(con, "contacts", "child_id, contact_date, contact_source, sex, ethnicity, date_of_birth, row_number") == [
+    assert staged(
+        con, "contacts", "child_id, contact_date, contact_source, sex, ethnicity, date_of_birth, row_number"
+    ) == [
         ("1005", dt.date(2024, 1, 5), "6", "F", "WBRI", dt.date(2015, 1, 1), 3),
         ("1006", dt.date(2024, 1, 6), "2A", None, None, None, 4),
         ("1007", dt.date(2024, 1, 6), None, None, None, None, 5),
@@ -284,6 +509,7 @@ def test_legacy_xls_written_with_xlwt(tmp_path: Path):
 
 
 # --- files that cannot be loaded -------------------------------------------------------------------
+
 
 def refusal(path: Path) -> str:
     with pytest.raises(ExtractError) as refused:
@@ -294,20 +520,29 @@ def refusal(path: Path) -> str:
 
 
 def test_list_missing_required_columns(tmp_path: Path):
-    path = write_xlsx(tmp_path / "book.xlsx", {"List 3": [["Child Unique ID", "Gender", "Referral Source"], [1, "M", "6"]]})
-    assert refusal(path) == ("book.xlsx: List 3 (Referrals) (sheet 'List 3') is missing required column(s) Date of Referral"
-                             " (headings found: 'Child Unique ID', 'Gender', 'Referral Source')")
+    path = write_xlsx(
+        tmp_path / "book.xlsx", {"List 3": [["Child Unique ID", "Gender", "Referral Source"], [1, "M", "6"]]}
+    )
+    assert refusal(path) == (
+        "book.xlsx: List 3 (Referrals) (sheet 'List 3') is missing required column(s) Date of Referral"
+        " (headings found: 'Child Unique ID', 'Gender', 'Referral Source')"
+    )
 
 
 def test_list_missing_child_id_column(tmp_path: Path):
-    path = write_xlsx(tmp_path / "book.xlsx", {"Contacts": [["Title"], ["Person", "Date of Contact"], ["x", "01/01/2024"]]})
+    path = write_xlsx(
+        tmp_path / "book.xlsx", {"Contacts": [["Title"], ["Person", "Date of Contact"], ["x", "01/01/2024"]]}
+    )
     assert "List 1 (Contacts) (sheet 'Contacts') is missing required column(s) Child Unique ID" in refusal(path)
 
 
 def test_workbook_without_annex_a_lists(tmp_path: Path):
-    path = write_xlsx(tmp_path / "book.xlsx", {"Child journeys": [["child unique id", "journey"]], "Legend": [["Event"]]})
-    assert refusal(path) == ("book.xlsx: not an Annex A workbook: no List 1/3/4/6 sheets found"
-                             " (sheets: Child journeys, Legend)")
+    path = write_xlsx(
+        tmp_path / "book.xlsx", {"Child journeys": [["child unique id", "journey"]], "Legend": [["Event"]]}
+    )
+    assert refusal(path) == (
+        "book.xlsx: not an Annex A workbook: no List 1/3/4/6 sheets found (sheets: Child journeys, Legend)"
+    )
 
 
 def test_workbook_with_only_lists_that_are_not_loaded(tmp_path: Path):

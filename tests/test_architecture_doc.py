@@ -28,7 +28,9 @@ def import_table() -> dict[str, set[str]]:
         if len(cells) != 3 or not cells[0].startswith("`"):
             continue
         package = cells[0].strip("`")
-        never[package] = {name for name in re.findall(r"`?([a-z_]+)`?", cells[2]) if name in PROJECT_PACKAGES | EXTERNAL_WATCHED}
+        never[package] = {
+            name for name in re.findall(r"`?([a-z_]+)`?", cells[2]) if name in PROJECT_PACKAGES | EXTERNAL_WATCHED
+        }
         if "SQL" in cells[2]:
             never[package].add("duckdb")
     return never
@@ -61,5 +63,7 @@ def test_the_doc_names_the_layers_it_describes() -> None:
 @pytest.mark.parametrize("package", sorted(import_table()))
 def test_import_rules_hold(package: str) -> None:
     never = import_table()[package]
-    broken = {module: sorted(names & never) for module, names in imported_packages(ROOT / package).items() if names & never}
+    broken = {
+        module: sorted(names & never) for module, names in imported_packages(ROOT / package).items() if names & never
+    }
     assert not broken, f"{package} imports what docs/ARCHITECTURE.md says it never imports: {broken}"

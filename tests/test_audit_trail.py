@@ -13,8 +13,16 @@ from ui import audit
 
 def add(path: Path, n: int, user: str = "ana@council.example") -> None:
     for _ in range(n):
-        audit.append(path, "view_list", user=user, roles=["analyst"], page="re-referrals", what="re_referred_children",
-                     filters={"from": "2024-04-01", "team": None}, rows=3)
+        audit.append(
+            path,
+            "view_list",
+            user=user,
+            roles=["analyst"],
+            page="re-referrals",
+            what="re_referred_children",
+            filters={"from": "2024-04-01", "team": None},
+            rows=3,
+        )
 
 
 def test_entries_are_chained_and_the_file_is_private(tmp_path: Path) -> None:

@@ -85,8 +85,9 @@ def tab_to(page: object, wanted: callable, what: str) -> dict[str, str]:
     raise AssertionError(f"{what} not reached with {KEYBOARD_LIMIT} presses of Tab")
 
 
-def test_keyboard_alone_reaches_a_filter_changes_it_and_downloads_a_csv(server: str, browser: object,
-                                                                       tmp_path: Path) -> None:
+def test_keyboard_alone_reaches_a_filter_changes_it_and_downloads_a_csv(
+    server: str, browser: object, tmp_path: Path
+) -> None:
     page = open_at_1440(browser, f"{server}/re-referrals{QUERY}")
     try:
         tab_to(page, lambda f: f["tag"] == "INPUT" and f["label"] == "Team", "the Team filter")
@@ -94,12 +95,14 @@ def test_keyboard_alone_reaches_a_filter_changes_it_and_downloads_a_csv(server: 
         page.wait_for_selector('[role="listbox"]', timeout=TIMEOUT_MS)
         page.keyboard.type("North")
         page.keyboard.press("Enter")
-        page.wait_for_function("team => new URLSearchParams(location.search).get('team') === team", arg=NORTH,
-                               timeout=TIMEOUT_MS)
+        page.wait_for_function(
+            "team => new URLSearchParams(location.search).get('team') === team", arg=NORTH, timeout=TIMEOUT_MS
+        )
         settle(page)
         assert parse_qs(urlparse(page.url).query)["team"] == [NORTH]
-        tab_to(page, lambda f: f["testid"] == "stDownloadButton" or "Download this" in f["label"],
-               "a CSV download button")
+        tab_to(
+            page, lambda f: f["testid"] == "stDownloadButton" or "Download this" in f["label"], "a CSV download button"
+        )
         with page.expect_download(timeout=TIMEOUT_MS) as download_info:
             page.keyboard.press("Enter")
         target = tmp_path / download_info.value.suggested_filename

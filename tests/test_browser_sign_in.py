@@ -21,10 +21,23 @@ from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
 ROOT = Path(__file__).resolve().parent.parent
 QUERY = f"?from={PERIOD[0].isoformat()}&to={PERIOD[1].isoformat()}"
 USERS = {  # sub -> roles claim
-    "lead": ["leadership"], "ana": ["analyst"], "dq": ["data_quality"], "boss": ["admin"], "nobody": [],
+    "lead": ["leadership"],
+    "ana": ["analyst"],
+    "dq": ["data_quality"],
+    "boss": ["admin"],
+    "nobody": [],
 }
-PAGES = ["", "re-referrals", "timeliness", "ethnicity", "front-door", "data-quality", "downloads", "definitions",
-         "about-the-data"]
+PAGES = [
+    "",
+    "re-referrals",
+    "timeliness",
+    "ethnicity",
+    "front-door",
+    "data-quality",
+    "downloads",
+    "definitions",
+    "about-the-data",
+]
 SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     const done = app && app.getAttribute('data-test-script-state') === 'notRunning'
@@ -75,8 +88,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real OpenID Connect provider on a free port, with one predefined user per role."""
     port = free_port()
-    claims = [json.dumps({"sub": sub, "email": f"{sub}@council.example", "name": sub.title(), "roles": roles})
-              for sub, roles in USERS.items()]
+    claims = [
+        json.dumps({"sub": sub, "email": f"{sub}@council.example", "name": sub.title(), "roles": roles})
+        for sub, roles in USERS.items()
+    ]
     args = [str(PROVIDER), "--port", str(port), "--host", "127.0.0.1"]
     for claim in claims:
         args += ["--user-claims", claim]
@@ -99,18 +114,42 @@ def dashboard(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     secrets = folder / "secrets.toml"
-    secrets.write_text(f'[auth]\nredirect_uri = "{url}/oauth2callback"\ncookie_secret = "browser-test-cookie-secret"\n'
-                       f'client_id = "frontdoor"\nclient_secret = "browser-test-secret"\n'
-                       f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
+    secrets.write_text(
+        f'[auth]\nredirect_uri = "{url}/oauth2callback"\ncookie_secret = "browser-test-cookie-secret"\n'
+        f'client_id = "frontdoor"\nclient_secret = "browser-test-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
     audit_log = folder / "audit" / "audit.jsonl"
-    env = {**os.environ, "FRONTDOOR_STORE": str(store), "STREAMLIT_SECRETS_FILES": str(secrets),
-           "FRONTDOOR_AUDIT_LOG": str(audit_log)}
+    env = {
+        **os.environ,
+        "FRONTDOOR_STORE": str(store),
+        "STREAMLIT_SECRETS_FILES": str(secrets),
+        "FRONTDOOR_AUDIT_LOG": str(audit_log),
+    }
     log = (tmp_path_factory.getbasetemp() / f"streamlit-signin-{port}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_health(url, process)
         yield url, audit_log
@@ -191,8 +230,9 @@ def open_list(page: object, label: str) -> str:
     return all_text(page.locator('[data-testid="stExpanderDetails"]').first)
 
 
-def test_leadership_crawls_every_page_and_download_without_a_child_id(dashboard: tuple[str, Path], browser: object,
-                                                                       tmp_path: Path) -> None:
+def test_leadership_crawls_every_page_and_download_without_a_child_id(
+    dashboard: tuple[str, Path], browser: object, tmp_path: Path
+) -> None:
     url, audit_log = dashboard
     page = sign_in(browser, url, "lead", screenshots=True)
     try:
@@ -219,8 +259,9 @@ def test_leadership_crawls_every_page_and_download_without_a_child_id(dashboard:
         page.context.close()
 
 
-def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_session(dashboard: tuple[str, Path],
-                                                                                   browser: object) -> None:
+def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_session(
+    dashboard: tuple[str, Path], browser: object
+) -> None:
     url, audit_log = dashboard
     page = sign_in(browser, url, "ana")
     try:
@@ -232,14 +273,16 @@ def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_sessio
         time.sleep(1)
         new = entries(audit_log)[before:]
         assert [(e["event"], e["user"], e["what"], e["rows"]) for e in new] == [
-            ("view_list", "ana@council.example", "re_referred_children", 3)]
+            ("view_list", "ana@council.example", "re_referred_children", 3)
+        ]
         with page.expect_download(timeout=TIMEOUT_MS) as info:  # the list's own download: audited too
             page.locator('[data-testid="stExpanderDetails"] [data-testid="stDownloadButton"] button').first.click()
         assert CHILD_ID.search(Path(info.value.path()).read_text(encoding="utf-8-sig"))
         settle(page)
         time.sleep(1)
-        assert [(e["event"], e["what"], e["rows"]) for e in entries(audit_log)[before + 1:]] == [
-            ("download_rows", "re_referred_children", 3)]
+        assert [(e["event"], e["what"], e["rows"]) for e in entries(audit_log)[before + 1 :]] == [
+            ("download_rows", "re_referred_children", 3)
+        ]
         assert not CHILD_ID.search(audit_log.read_text())
         page.get_by_role("button", name="Sign out").click()
         end = page.get_by_role("button", name="End session")  # the provider's RP-initiated logout page
@@ -255,8 +298,7 @@ def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_sessio
         page.context.close()
 
 
-def test_data_quality_sees_failing_rows_and_admin_reads_the_trail(dashboard: tuple[str, Path],
-                                                                  browser: object) -> None:
+def test_data_quality_sees_failing_rows_and_admin_reads_the_trail(dashboard: tuple[str, Path], browser: object) -> None:
     url, audit_log = dashboard
     page = sign_in(browser, url, "dq")
     try:
@@ -300,9 +342,26 @@ def test_without_sign_in_a_server_on_all_interfaces_refuses(tmp_path: Path, brow
     log_path = tmp_path / "streamlit.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true", "--server.port",
-             str(port), "--server.address", "0.0.0.0", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "dashboard.py",
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(port),
+                "--server.address",
+                "0.0.0.0",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_for_health(url, process)

@@ -38,8 +38,16 @@ def test_worked_examples(con: duckdb.DuckDBPyConnection, start: date, end: date,
 
 @pytest.mark.parametrize(
     "day",
-    [date(2011, 4, 29), date(2012, 6, 4), date(2012, 6, 5), date(2020, 5, 8), date(2022, 6, 2), date(2022, 6, 3),
-     date(2022, 9, 19), date(2023, 5, 8)],
+    [
+        date(2011, 4, 29),
+        date(2012, 6, 4),
+        date(2012, 6, 5),
+        date(2020, 5, 8),
+        date(2022, 6, 2),
+        date(2022, 6, 3),
+        date(2022, 9, 19),
+        date(2023, 5, 8),
+    ],
 )
 def test_one_off_bank_holidays_are_not_working_days(con: duckdb.DuckDBPyConnection, day: date) -> None:
     row = con.execute("SELECT is_working_day, holiday FROM calendar WHERE day = ?", [day]).fetchone()
@@ -48,13 +56,18 @@ def test_one_off_bank_holidays_are_not_working_days(con: duckdb.DuckDBPyConnecti
 
 def test_moved_may_day_2020_was_a_friday_and_the_monday_worked(con: duckdb.DuckDBPyConnection) -> None:
     # 2020's early May bank holiday moved from Monday 4 May to Friday 8 May (VE Day 75).
-    rows = dict(con.execute("SELECT day, is_working_day FROM calendar WHERE day IN (?, ?)",
-                            [date(2020, 5, 4), date(2020, 5, 8)]).fetchall())
+    rows = dict(
+        con.execute(
+            "SELECT day, is_working_day FROM calendar WHERE day IN (?, ?)", [date(2020, 5, 4), date(2020, 5, 8)]
+        ).fetchall()
+    )
     assert rows == {date(2020, 5, 4): True, date(2020, 5, 8): False}
 
 
 def test_calendar_covers_2005_to_2030_one_row_a_day(con: duckdb.DuckDBPyConnection) -> None:
-    first, last, n, distinct = con.execute("SELECT min(day), max(day), count(*), count(DISTINCT day) FROM calendar").fetchone()
+    first, last, n, distinct = con.execute(
+        "SELECT min(day), max(day), count(*), count(DISTINCT day) FROM calendar"
+    ).fetchone()
     assert (first, last) == (FIRST_DAY, LAST_DAY) == (date(2005, 1, 1), date(2030, 12, 31))
     assert n == distinct == (LAST_DAY - FIRST_DAY).days + 1
 

@@ -63,7 +63,9 @@ def test_every_sample_file_is_listed() -> None:
     assert sorted(p.name for p in SAMPLES.glob("*.xml")) == sorted(SAMPLE_OUTCOMES)
 
 
-@pytest.mark.parametrize("name", sorted(SAMPLE_OUTCOMES), ids=lambda n: f"{n}: {SAMPLE_OUTCOMES[n][0]}, {SAMPLE_OUTCOMES[n][2]}")
+@pytest.mark.parametrize(
+    "name", sorted(SAMPLE_OUTCOMES), ids=lambda n: f"{n}: {SAMPLE_OUTCOMES[n][0]}, {SAMPLE_OUTCOMES[n][2]}"
+)
 def test_sample_file_loads_or_is_refused(name: str) -> None:
     outcome, expected, why = SAMPLE_OUTCOMES[name]
     con = duckdb.connect()
@@ -77,13 +79,17 @@ def test_sample_file_loads_or_is_refused(name: str) -> None:
     assert result.format == "cin_census" and result.entities == list(ENTITIES)
     assert result.rows_read == sum(counts) + con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0]
     for entity in ENTITIES:  # the reader contract: exactly the canonical columns + provenance
-        assert [d[0] for d in con.execute(f"SELECT * FROM staged_{entity} LIMIT 0").description] == staged_columns(entity)
+        assert [d[0] for d in con.execute(f"SELECT * FROM staged_{entity} LIMIT 0").description] == staged_columns(
+            entity
+        )
 
 
 def test_fake_census_has_332_children_402_referrals_no_assessments() -> None:
     con = duckdb.connect()
     result = read_cin_census(SAMPLES / "fake_CIN_data.xml", con)
-    assert con.execute("SELECT count(*), max(row_number), count(DISTINCT child_id) FROM staged_referrals").fetchone() == (402, 332, 332)
+    assert con.execute(
+        "SELECT count(*), max(row_number), count(DISTINCT child_id) FROM staged_referrals"
+    ).fetchone() == (402, 332, 332)
     assert con.execute("SELECT count(*) FROM staged_assessments").fetchone()[0] == 0
     header = result.notices[0]
     assert header.startswith("CIN census: Collection CIN, Year 2022, ReferenceDate 2022-07-21, LEA 975;")
@@ -174,8 +180,12 @@ def test_gender_current_style_file(tmp_path: Path) -> None:
         ("C2", date(2025, 2, 1), "3B", False, "U"),  # GenderCurrent 0: not recorded / unborn
         ("C3", date(2025, 3, 1), "11", None, "U"),  # GenderCurrent 9: indeterminate
     ]
-    assert [r["sheet"] for r in refs] == ["Child[1]/CINdetails[1]", "Child[1]/CINdetails[2]", "Child[2]/CINdetails[1]",
-                                          "Child[3]/CINdetails[1]"]
+    assert [r["sheet"] for r in refs] == [
+        "Child[1]/CINdetails[1]",
+        "Child[1]/CINdetails[2]",
+        "Child[2]/CINdetails[1]",
+        "Child[3]/CINdetails[1]",
+    ]
     assert [r["row_number"] for r in refs] == [1, 1, 2, 3]
     assert refs[0]["ethnicity"] == "WBRI" and refs[0]["team"] is None and refs[0]["worker"] is None
     assert set(refs[3]["flags"]) == {"referral_source_invalid", "nfa_unparsed", "ethnicity_invalid"}
@@ -183,7 +193,11 @@ def test_gender_current_style_file(tmp_path: Path) -> None:
     eps = staged(con, "cin_episodes")
     first, second, unborn, coded_badly = eps
     assert (first["start_date"], first["closure_date"], first["closure_reason"], first["primary_need"]) == (
-        date(2024, 4, 2), date(2024, 6, 3), "RC8", "N1")
+        date(2024, 4, 2),
+        date(2024, 6, 3),
+        "RC8",
+        "N1",
+    )
     assert (first["disabilities"], first["disabled"]) == (["NONE"], False)
     assert second["primary_need"] == "N12" and "primary_need_invalid" in second["flags"]
     assert unborn["date_of_birth"] == date(2025, 5, 1) and "date_of_birth_expected" in unborn["flags"]
@@ -193,7 +207,9 @@ def test_gender_current_style_file(tmp_path: Path) -> None:
     assert {"ethnicity_invalid", "closure_reason_invalid", "disabilities_invalid"} <= set(coded_badly["flags"])
 
     assessments = staged(con, "assessments")
-    assert [(a["start_date"], a["authorised_date"], a["referral_date"], a["factors"], a["sheet"]) for a in assessments] == [
+    assert [
+        (a["start_date"], a["authorised_date"], a["referral_date"], a["factors"], a["sheet"]) for a in assessments
+    ] == [
         (date(2024, 4, 3), date(2024, 5, 20), date(2024, 4, 2), ["2A", "24A"], "Child[1]/CINdetails[1]/Assessments[1]"),
         (date(2024, 5, 21), None, date(2024, 4, 2), None, "Child[1]/CINdetails[1]/Assessments[2]"),  # still open
     ]
@@ -222,19 +238,28 @@ def test_sex_style_file_from_2024_25(tmp_path: Path) -> None:
     result = read_cin_census(write_xml(tmp_path, SEX_STYLE_CHILDREN), con)
     rows = staged(con, "referrals")
     assert [(r["child_id"], r["sex"], r["ethnicity"], r["nfa"]) for r in rows] == [
-        ("S1", "F", "APKN", True), ("S2", "U", "REFU", False), ("S3", "2", "WBRI", False)]
+        ("S1", "F", "APKN", True),
+        ("S2", "U", "REFU", False),
+        ("S3", "2", "WBRI", False),
+    ]
     assert rows[2]["flags"] == ["sex_invalid"]  # a GenderCurrent code in the Sex element is not guessed
     assert "sex coded as Sex" in result.notices[0]
 
 
 def test_namespaced_and_indented_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "ns.xml"
-    path.write_text('\n\n  <Message xmlns="http://www.example.org/cin"><Header><CollectionDetails><Collection>CIN'
-                    "</Collection></CollectionDetails></Header><Children>" + SEX_STYLE_CHILDREN
-                    + "</Children></Message>", encoding="utf-8")
+    path.write_text(
+        '\n\n  <Message xmlns="http://www.example.org/cin"><Header><CollectionDetails><Collection>CIN'
+        "</Collection></CollectionDetails></Header><Children>" + SEX_STYLE_CHILDREN + "</Children></Message>",
+        encoding="utf-8",
+    )
     con = duckdb.connect()
     read_cin_census(path, con)
-    assert con.execute("SELECT list(child_id ORDER BY child_id) FROM staged_referrals").fetchone()[0] == ["S1", "S2", "S3"]
+    assert con.execute("SELECT list(child_id ORDER BY child_id) FROM staged_referrals").fetchone()[0] == [
+        "S1",
+        "S2",
+        "S3",
+    ]
 
 
 REJECTED_CHILDREN = """
@@ -293,7 +318,9 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 PLAIN_DOCTYPE = """<?xml version="1.0"?><!DOCTYPE Message SYSTEM "http://example.org/cin.dtd"><Message/>"""
 
 
-@pytest.mark.parametrize("text", [BILLION_LAUGHS, EXTERNAL_ENTITY, PLAIN_DOCTYPE], ids=["billion-laughs", "external-entity", "external-dtd"])
+@pytest.mark.parametrize(
+    "text", [BILLION_LAUGHS, EXTERNAL_ENTITY, PLAIN_DOCTYPE], ids=["billion-laughs", "external-entity", "external-dtd"]
+)
 def test_dtds_and_entities_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "evil.xml"
     path.write_text(text, encoding="utf-8")
@@ -320,13 +347,15 @@ def test_other_xml_collections_are_refused(tmp_path: Path) -> None:
 
 
 def _many_children(tmp_path: Path, n: int) -> Path:
-    child = ("<Child><ChildIdentifiers><LAchildID>N{i}</LAchildID><PersonBirthDate>2012-05-05</PersonBirthDate>"
-             "<GenderCurrent>1</GenderCurrent></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
-             "<Disabilities><Disability>NONE</Disability></Disabilities></ChildCharacteristics>"
-             "<CINdetails><CINreferralDate>2024-06-01</CINreferralDate><ReferralSource>6</ReferralSource>"
-             "<PrimaryNeedCode>N1</PrimaryNeedCode><ReferralNFA>0</ReferralNFA><Assessments>"
-             "<AssessmentActualStartDate>2024-06-02</AssessmentActualStartDate>"
-             "<AssessmentAuthorisationDate>2024-07-01</AssessmentAuthorisationDate></Assessments></CINdetails></Child>\n")
+    child = (
+        "<Child><ChildIdentifiers><LAchildID>N{i}</LAchildID><PersonBirthDate>2012-05-05</PersonBirthDate>"
+        "<GenderCurrent>1</GenderCurrent></ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
+        "<Disabilities><Disability>NONE</Disability></Disabilities></ChildCharacteristics>"
+        "<CINdetails><CINreferralDate>2024-06-01</CINreferralDate><ReferralSource>6</ReferralSource>"
+        "<PrimaryNeedCode>N1</PrimaryNeedCode><ReferralNFA>0</ReferralNFA><Assessments>"
+        "<AssessmentActualStartDate>2024-06-02</AssessmentActualStartDate>"
+        "<AssessmentAuthorisationDate>2024-07-01</AssessmentAuthorisationDate></Assessments></CINdetails></Child>\n"
+    )
     return write_xml(tmp_path, "".join(child.format(i=i) for i in range(n)), name="many.xml")
 
 

@@ -29,10 +29,18 @@ PAGES = {
     "about": "pages/about_data_page.py",
 }
 # Pages with a child-level list, and the expander key of each list.
-CHILD_LISTS = {"re_referrals": ["rr_children_open"], "timeliness": ["tl_overdue_open", "tl_backlog_open"],
-               "ethnicity": ["eth_inconsistent_open"]}
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-secret",
-        "client_id": "frontdoor", "client_secret": "x", "server_metadata_url": "http://127.0.0.1:9/.well-known"}
+CHILD_LISTS = {
+    "re_referrals": ["rr_children_open"],
+    "timeliness": ["tl_overdue_open", "tl_backlog_open"],
+    "ethnicity": ["eth_inconsistent_open"],
+}
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "test-secret",
+    "client_id": "frontdoor",
+    "client_secret": "x",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known",
+}
 CHILD_ID = re.compile(r"\bC\d{2}\b")
 ISSUED = itertools.count(1_700_000_000)  # each signed_in() is a new sign-in (its ID token's issue time)
 
@@ -56,8 +64,9 @@ def signed_in(roles: list[str] | None, *, email: str = "jo@council.example") -> 
     return user
 
 
-def open_as(monkeypatch: pytest.MonkeyPatch, store: Path, user: dict[str, Any] | None, page: str = "overview",
-            auth: bool = True) -> AppTest:
+def open_as(
+    monkeypatch: pytest.MonkeyPatch, store: Path, user: dict[str, Any] | None, page: str = "overview", auth: bool = True
+) -> AppTest:
     """The dashboard on `page`, with sign-in configured (unless `auth` is False) and `user` as st.user."""
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=90)
@@ -101,8 +110,9 @@ def test_the_fixture_ids_match_the_pattern_the_scan_looks_for() -> None:
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_leadership_sees_every_aggregate_page_and_no_child_identifier(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                                      audit_log: Path, page: str) -> None:
+def test_leadership_sees_every_aggregate_page_and_no_child_identifier(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
     assert at.title and not at.title[0].value.startswith(("Sign in", "No access"))
     for key in CHILD_LISTS.get(page, []):  # even a forged "open" state draws nothing
@@ -119,8 +129,9 @@ def test_leadership_sees_every_aggregate_page_and_no_child_identifier(monkeypatc
 
 
 @pytest.mark.parametrize("page", ["re_referrals", "timeliness"])
-def test_analyst_opens_child_lists_and_each_opening_is_audited(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                               audit_log: Path, page: str) -> None:
+def test_analyst_opens_child_lists_and_each_opening_is_audited(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["analyst"], email="ana@council.example"), page)
     assert len(sensitive(at)) == len(CHILD_LISTS[page])
     entries = [json.loads(line) for line in audit_log.read_text().splitlines()]
@@ -143,8 +154,9 @@ def test_analyst_opens_child_lists_and_each_opening_is_audited(monkeypatch: pyte
     assert len(audit_log.read_text().splitlines()) == 3  # opened again: a second view
 
 
-def test_analyst_has_child_level_downloads_but_no_failing_rows(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                               audit_log: Path) -> None:
+def test_analyst_has_child_level_downloads_but_no_failing_rows(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["analyst"]), "downloads")
     assert "Child-level lists" in [s.value for s in at.subheader]
     at = open_as(monkeypatch, store, signed_in(["analyst"]), "data_quality")
@@ -152,8 +164,9 @@ def test_analyst_has_child_level_downloads_but_no_failing_rows(monkeypatch: pyte
     assert not any("personal data" in b.label for b in at.download_button)
 
 
-def test_data_quality_role_sees_failing_rows_but_no_child_lists(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                                audit_log: Path) -> None:
+def test_data_quality_role_sees_failing_rows_but_no_child_lists(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["data_quality"]), "data_quality")
     assert "dq_check" in [s.key for s in at.selectbox]
     assert any("personal data" in b.label for b in at.download_button)
@@ -179,8 +192,9 @@ def test_only_admin_has_the_audit_page(monkeypatch: pytest.MonkeyPatch, store: P
             at.switch_page("pages/audit_page.py")  # not in this role's navigation: no URL reaches it
 
 
-def test_audit_page_says_when_the_trail_was_changed(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                    audit_log: Path) -> None:
+def test_audit_page_says_when_the_trail_was_changed(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["admin"]))
     at = open_as(monkeypatch, store, signed_in(["admin"], email="other@council.example"))
     lines = audit_log.read_text().splitlines()
@@ -189,19 +203,23 @@ def test_audit_page_says_when_the_trail_was_changed(monkeypatch: pytest.MonkeyPa
     assert any("breaks at line 2" in e.value for e in at.error)
 
 
-def test_a_user_without_a_role_sees_only_whom_to_ask(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                     audit_log: Path) -> None:
+def test_a_user_without_a_role_sees_only_whom_to_ask(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["some-other-app-role"]))
     assert [t.value for t in at.title] == ["No access yet"]
     assert "performance team" in everything_shown(at)
     assert not at.metric and not at.dataframe and not at.sidebar.selectbox
 
 
-def test_roles_can_come_from_a_groups_claim_or_an_allow_list(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                             audit_log: Path, tmp_path: Path) -> None:
+def test_roles_can_come_from_a_groups_claim_or_an_allow_list(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, tmp_path: Path
+) -> None:
     settings = tmp_path / "access.toml"
-    settings.write_text('[roles]\nclaim = "groups"\n[roles.values]\n"CSC-Analysts" = "analyst"\n'
-                        '[allow_list]\n"dq@council.example" = "data_quality"\n')
+    settings.write_text(
+        '[roles]\nclaim = "groups"\n[roles.values]\n"CSC-Analysts" = "analyst"\n'
+        '[allow_list]\n"dq@council.example" = "data_quality"\n'
+    )
     monkeypatch.setenv("FRONTDOOR_ACCESS_CONFIG", str(settings))
     at = open_as(monkeypatch, store, {**signed_in(None), "groups": ["CSC-Analysts"]}, "re_referrals")
     assert sensitive(at)
@@ -211,16 +229,18 @@ def test_roles_can_come_from_a_groups_claim_or_an_allow_list(monkeypatch: pytest
     assert "dq_check" in [s.key for s in at.selectbox]
 
 
-def test_signed_out_users_see_only_the_sign_in_page(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                    audit_log: Path) -> None:
+def test_signed_out_users_see_only_the_sign_in_page(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, {"is_logged_in": False})
     assert [t.value for t in at.title] == ["Front door — children's services"]
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.metric and not at.dataframe and not at.sidebar.selectbox
 
 
-def test_local_mode_banner_on_localhost_and_refusal_elsewhere(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                              audit_log: Path) -> None:
+def test_local_mode_banner_on_localhost_and_refusal_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     for page in PAGES:
         at = open_as(monkeypatch, store, None, page, auth=False)
         assert any("Local mode" in i.value for i in at.info), page
@@ -228,12 +248,14 @@ def test_local_mode_banner_on_localhost_and_refusal_elsewhere(monkeypatch: pytes
     at = open_as(monkeypatch, store, None, auth=False)
     assert [e.value for e in at.error] == [
         "Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound to "
-        "0.0.0.0, not localhost; configure sign-in or run with --server.address 127.0.0.1."]
+        "0.0.0.0, not localhost; configure sign-in or run with --server.address 127.0.0.1."
+    ]
     assert not at.title and not at.metric and not at.dataframe and not at.sidebar.selectbox
 
 
-def test_publishable_view_withholds_small_numbers(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                  audit_log: Path) -> None:
+def test_publishable_view_withholds_small_numbers(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     at = open_as(monkeypatch, store, signed_in(["leadership"]), "re_referrals")
     tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
     assert tile.value == "30.0%"  # 3 of 10
@@ -242,8 +264,9 @@ def test_publishable_view_withholds_small_numbers(monkeypatch: pytest.MonkeyPatc
     assert tile.value == "c"  # 3 re-referrals: withheld with their rate
 
 
-def test_leadership_can_be_held_to_the_publishable_view(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                        audit_log: Path, tmp_path: Path) -> None:
+def test_leadership_can_be_held_to_the_publishable_view(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, tmp_path: Path
+) -> None:
     settings = tmp_path / "access.toml"
     settings.write_text("[disclosure]\nthreshold = 5\nleadership_publishable = true\n")
     monkeypatch.setenv("FRONTDOOR_ACCESS_CONFIG", str(settings))
@@ -252,8 +275,9 @@ def test_leadership_can_be_held_to_the_publishable_view(monkeypatch: pytest.Monk
     assert next(m for m in at.metric if m.label.startswith("Re-referral rate")).value == "c"
 
 
-def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                                audit_log: Path) -> None:
+def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
     from metrics.privacy import COUNT_COLUMNS
 
     at = open_as(monkeypatch, store, signed_in(["analyst"]), "downloads")
@@ -276,8 +300,9 @@ def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(monkeypatch: pyt
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                                   audit_log: Path, page: str) -> None:
+def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
+) -> None:
     from metrics.privacy import COUNT_COLUMNS
 
     at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
@@ -294,8 +319,9 @@ def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(monkeypatch: 
 
 
 @pytest.mark.parametrize("page", [*PAGES.values(), "pages/audit_page.py"])
-def test_a_page_file_run_without_the_router_shows_nothing(monkeypatch: pytest.MonkeyPatch, store: Path,
-                                                          audit_log: Path, page: str) -> None:
+def test_a_page_file_run_without_the_router_shows_nothing(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
+) -> None:
     """Streamlit can run a file of pages/ directly (v1 multipage, a server's first session): no sign-in, no data."""
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP.parent / page), default_timeout=60)

@@ -16,16 +16,28 @@ NORTH, SOUTH = "Team North", "Team South"
 # Re-referrals in Apr 2024 – Mar 2025: 10 referrals (C01–C10), 3 re-referrals -> 30.0%.
 # Team North: C01, C02, C03, C05, C06 -> 2 of 5 = 40.0%; Team South: C04, C07–C10 -> 1 of 5 = 20.0%.
 EXPECTED = {
-    "re_referrals": "30.0%", "re_referrals_north": "40.0%", "re_referrals_south": "20.0%",
-    "assessments": "75.0%", "assessments_north": "100.0%",
+    "re_referrals": "30.0%",
+    "re_referrals_north": "40.0%",
+    "re_referrals_south": "20.0%",
+    "assessments": "75.0%",
+    "assessments_north": "100.0%",
     "conversion": "33.3%",
 }
 
 
 def _referral(child: str, day: date, team: str, worker: str, ethnicity: str | None = "WBRI", **extra: Any) -> dict:
-    return {"child_id": child, "referral_date": day, "referral_source": extra.pop("source", "6"), "nfa": False,
-            "team": team, "worker": worker, "sex": "F", "ethnicity": ethnicity, "date_of_birth": date(2015, 1, 1),
-            **extra}
+    return {
+        "child_id": child,
+        "referral_date": day,
+        "referral_source": extra.pop("source", "6"),
+        "nfa": False,
+        "team": team,
+        "worker": worker,
+        "sex": "F",
+        "ethnicity": ethnicity,
+        "date_of_birth": date(2015, 1, 1),
+        **extra,
+    }
 
 
 def fixture_rows() -> dict[str, list[dict[str, Any]]]:
@@ -37,10 +49,10 @@ def fixture_rows() -> dict[str, list[dict[str, Any]]]:
         _referral("C03", date(2023, 6, 30), NORTH, "Worker B"),
         _referral("C04", date(2024, 2, 1), SOUTH, "Worker C"),
         # The period.
-        _referral("C01", date(2024, 5, 10), NORTH, "Worker A"),   # 8 months after 2023-09-01: re-referral
-        _referral("C02", date(2024, 6, 15), NORTH, "Worker A"),   # 2023-06-16 is within 12 months: re-referral
-        _referral("C03", date(2024, 7, 1), NORTH, "Worker B"),    # 2023-06-30 is 12 months and a day: not
-        _referral("C04", date(2024, 8, 1), SOUTH, "Worker C"),    # 6 months after 2024-02-01: re-referral
+        _referral("C01", date(2024, 5, 10), NORTH, "Worker A"),  # 8 months after 2023-09-01: re-referral
+        _referral("C02", date(2024, 6, 15), NORTH, "Worker A"),  # 2023-06-16 is within 12 months: re-referral
+        _referral("C03", date(2024, 7, 1), NORTH, "Worker B"),  # 2023-06-30 is 12 months and a day: not
+        _referral("C04", date(2024, 8, 1), SOUTH, "Worker C"),  # 6 months after 2024-02-01: re-referral
         _referral("C05", date(2024, 9, 2), NORTH, "Worker B", ethnicity="REFU"),
         _referral("C06", date(2024, 10, 7), NORTH, "Worker A", ethnicity=None),
         _referral("C07", date(2024, 11, 4), SOUTH, "Worker C"),
@@ -49,32 +61,76 @@ def fixture_rows() -> dict[str, list[dict[str, Any]]]:
         _referral("C10", date(2025, 2, 3), SOUTH, "Worker C", source="3A"),
     ]
     assessment = lambda child, start, end, team, worker: {  # noqa: E731
-        "child_id": child, "start_date": start, "authorised_date": end, "child_seen": True, "requires_support": True,
-        "disabled": False, "team": team, "worker": worker, "sex": "F", "ethnicity": "WBRI"}
+        "child_id": child,
+        "start_date": start,
+        "authorised_date": end,
+        "child_seen": True,
+        "requires_support": True,
+        "disabled": False,
+        "team": team,
+        "worker": worker,
+        "sex": "F",
+        "ethnicity": "WBRI",
+    }
     assessments = [
-        assessment("C01", date(2024, 5, 13), date(2024, 5, 24), NORTH, "Worker A"),   # 9 working days: in time
-        assessment("C02", date(2024, 6, 17), date(2024, 7, 5), NORTH, "Worker A"),    # 14: in time
-        assessment("C07", date(2024, 11, 5), date(2024, 12, 3), SOUTH, "Worker C"),   # 20: in time
-        assessment("C04", date(2024, 8, 2), date(2024, 12, 20), SOUTH, "Worker C"),   # about 100: late
-        assessment("C09", date(2025, 1, 7), None, SOUTH, "Worker D"),                 # open, overdue at as-of
+        assessment("C01", date(2024, 5, 13), date(2024, 5, 24), NORTH, "Worker A"),  # 9 working days: in time
+        assessment("C02", date(2024, 6, 17), date(2024, 7, 5), NORTH, "Worker A"),  # 14: in time
+        assessment("C07", date(2024, 11, 5), date(2024, 12, 3), SOUTH, "Worker C"),  # 20: in time
+        assessment("C04", date(2024, 8, 2), date(2024, 12, 20), SOUTH, "Worker C"),  # about 100: late
+        assessment("C09", date(2025, 1, 7), None, SOUTH, "Worker D"),  # open, overdue at as-of
     ]
     episodes = [
-        {"child_id": "C01", "start_date": date(2023, 9, 1), "closure_date": date(2023, 12, 1), "closure_reason": "RC8",
-         "primary_need": "N1", "team": NORTH, "worker": "Worker A"},
-        {"child_id": "C04", "start_date": date(2024, 2, 1), "closure_date": date(2024, 4, 30), "closure_reason": "RC7",
-         "primary_need": "N4", "team": SOUTH, "worker": "Worker C"},
-        {"child_id": "C07", "start_date": date(2024, 11, 4), "closure_date": date(2025, 1, 31),
-         "closure_reason": "RC8", "primary_need": "N5", "team": SOUTH, "worker": "Worker C"},
+        {
+            "child_id": "C01",
+            "start_date": date(2023, 9, 1),
+            "closure_date": date(2023, 12, 1),
+            "closure_reason": "RC8",
+            "primary_need": "N1",
+            "team": NORTH,
+            "worker": "Worker A",
+        },
+        {
+            "child_id": "C04",
+            "start_date": date(2024, 2, 1),
+            "closure_date": date(2024, 4, 30),
+            "closure_reason": "RC7",
+            "primary_need": "N4",
+            "team": SOUTH,
+            "worker": "Worker C",
+        },
+        {
+            "child_id": "C07",
+            "start_date": date(2024, 11, 4),
+            "closure_date": date(2025, 1, 31),
+            "closure_reason": "RC8",
+            "primary_need": "N5",
+            "team": SOUTH,
+            "worker": "Worker C",
+        },
     ]
-    contact = lambda child, day, source="6": {"child_id": child, "contact_date": day, "contact_source": source,  # noqa: E731
-                                              "sex": "F", "ethnicity": "WBRI"}
+
+    def contact(child: str, day: date, source: str = "6") -> dict:
+        return {"child_id": child, "contact_date": day, "contact_source": source, "sex": "F", "ethnicity": "WBRI"}
+
     # Contacts: 6 in the period, 2 followed by a referral within 30 days -> 33.3%; C12 contacted twice.
-    contacts = [contact("C01", date(2024, 5, 5)), contact("C04", date(2024, 7, 20)),
-                contact("C11", date(2024, 9, 1), "2A"), contact("C12", date(2024, 10, 1)),
-                contact("C12", date(2024, 11, 1)), contact("C13", date(2024, 12, 2), "3A")]
+    contacts = [
+        contact("C01", date(2024, 5, 5)),
+        contact("C04", date(2024, 7, 20)),
+        contact("C11", date(2024, 9, 1), "2A"),
+        contact("C12", date(2024, 10, 1)),
+        contact("C12", date(2024, 11, 1)),
+        contact("C13", date(2024, 12, 2), "3A"),
+    ]
     record = lambda rid, child, event, entered, team="Team North", worker="Worker A": {  # noqa: E731
-        "record_id": rid, "child_id": child, "record_type": "case_note", "event_date": event, "entered_at": entered,
-        "team": team, "worker": worker, "child_views_recorded": True}
+        "record_id": rid,
+        "child_id": child,
+        "record_type": "case_note",
+        "event_date": event,
+        "entered_at": entered,
+        "team": team,
+        "worker": worker,
+        "child_views_recorded": True,
+    }
     recordings = [
         record("R1", "C01", date(2024, 5, 13), datetime(2024, 5, 14, 10)),
         record("R2", "C02", date(2024, 6, 17), datetime(2024, 6, 18, 10)),
@@ -82,12 +138,18 @@ def fixture_rows() -> dict[str, list[dict[str, Any]]]:
         record("R4", "C04", date(2024, 8, 2), datetime(2024, 9, 20, 10), SOUTH, "Worker C"),
         record("R5", "C09", date(2025, 3, 31), None, SOUTH, "Worker D"),
     ]
-    return {"referrals": referrals, "assessments": assessments, "cin_episodes": episodes, "contacts": contacts,
-            "recordings": recordings}
+    return {
+        "referrals": referrals,
+        "assessments": assessments,
+        "cin_episodes": episodes,
+        "contacts": contacts,
+        "recordings": recordings,
+    }
 
 
-def build_dashboard_store(path: Path, rows: dict[str, list[dict[str, Any]]] | None = None,
-                          validate: bool = False) -> Path:
+def build_dashboard_store(
+    path: Path, rows: dict[str, list[dict[str, Any]]] | None = None, validate: bool = False
+) -> Path:
     """The fixture store at `path` (all rows unless `rows` is given), with the data quality checks run if asked."""
     return build_store(path, rows=fixture_rows() if rows is None else rows, as_of=AS_OF, validate=validate)
 

@@ -62,8 +62,13 @@ def choose_team(at: AppTest, team: str) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
-                     + [w.value for w in at.warning] + [s.value for s in at.success])
+    return "\n".join(
+        [m.value for m in at.markdown]
+        + [c.value for c in at.caption]
+        + [i.value for i in at.info]
+        + [w.value for w in at.warning]
+        + [s.value for s in at.success]
+    )
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -98,8 +103,9 @@ def test_re_referrals_headline_filter_and_drilldown(monkeypatch: pytest.MonkeyPa
     assert metric_value(at, "Re-referral rate") == EXPECTED["re_referrals_north"]
 
 
-def test_re_referred_children_are_sent_only_when_their_expander_opens(monkeypatch: pytest.MonkeyPatch,
-                                                                     store: Path) -> None:
+def test_re_referred_children_are_sent_only_when_their_expander_opens(
+    monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
     at = open_page(monkeypatch, store, "re_referrals")
     assert any("Sensitive" in e.label for e in at.expander)
     before = len(at.dataframe)
@@ -203,8 +209,9 @@ def test_a_store_without_recordings_says_to_load_them(monkeypatch: pytest.Monkey
     assert "case recordings" in texts(at)
 
 
-def test_data_quality_lists_failing_expectations_and_their_rows(monkeypatch: pytest.MonkeyPatch,
-                                                                tmp_path: Path) -> None:
+def test_data_quality_lists_failing_expectations_and_their_rows(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from expectations.report import dq_failing_checks, dq_failure_rows
     from store.connection import open_read
 

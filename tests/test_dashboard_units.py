@@ -25,8 +25,10 @@ from ui.formatting import (
 
 
 # --- formatting ------------------------------------------------------------------------------
-@pytest.mark.parametrize("rate, text", [(21.456, "21.5%"), (22.6, "22.6%"), (0, "0.0%"), (100, "100.0%"),
-                                        (float("nan"), "–"), (None, "–"), (pd.NA, "–")])
+@pytest.mark.parametrize(
+    "rate, text",
+    [(21.456, "21.5%"), (22.6, "22.6%"), (0, "0.0%"), (100, "100.0%"), (float("nan"), "–"), (None, "–"), (pd.NA, "–")],
+)
 def test_rates_read_as_the_dfe_prints_them(rate: object, text: str) -> None:
     assert pct(rate) == text
 
@@ -41,25 +43,39 @@ def test_change_is_in_points_and_undefined_without_both_rates() -> None:
 
 
 def test_titles_state_the_finding_and_whether_it_is_better() -> None:
-    assert trend_finding("Re-referral rate", 30.0, 22.0, "down", "Apr", "Mar") == \
-        "Re-referral rate fell from 30.0% (Apr) to 22.0% (Mar): better"
+    assert (
+        trend_finding("Re-referral rate", 30.0, 22.0, "down", "Apr", "Mar")
+        == "Re-referral rate fell from 30.0% (Apr) to 22.0% (Mar): better"
+    )
     assert trend_finding("Timeliness", 90.0, 80.0, "up", "Apr", "Mar").endswith(": worse")
     assert "held steady at 50.0%" in trend_finding("X", 50.0, 50.0, "up", "a", "b")
 
 
 def test_trend_title_pools_the_first_and_last_months_and_counts_signals() -> None:
-    monthly = pd.DataFrame({
-        "month": [date(2024, m, 1) for m in range(1, 7)],
-        "numerator": [1, 1, 1, 3, 3, 3], "denominator": [10] * 6, "rate": [10.0, 10, 10, 30, 30, 30],
-        "signal": [None, None, None, None, None, "above"],
-    })
-    assert trend_title("Rate", monthly, "down") == \
-        "Rate rose from 10.0% (Jan 2024–Mar 2024) to 30.0% (Apr 2024–Jun 2024): worse; 1 month with an SPC signal"
+    monthly = pd.DataFrame(
+        {
+            "month": [date(2024, m, 1) for m in range(1, 7)],
+            "numerator": [1, 1, 1, 3, 3, 3],
+            "denominator": [10] * 6,
+            "rate": [10.0, 10, 10, 30, 30, 30],
+            "signal": [None, None, None, None, None, "above"],
+        }
+    )
+    assert (
+        trend_title("Rate", monthly, "down")
+        == "Rate rose from 10.0% (Jan 2024–Mar 2024) to 30.0% (Apr 2024–Jun 2024): worse; 1 month with an SPC signal"
+    )
 
 
 def test_extremes_title_names_highest_and_lowest() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C"], "numerator": [1, 3, 0], "denominator": [10, 10, 0],
-                          "rate": [10.0, 30.0, float("nan")]})
+    frame = pd.DataFrame(
+        {
+            "team": ["A", "B", "C"],
+            "numerator": [1, 3, 0],
+            "denominator": [10, 10, 0],
+            "rate": [10.0, 30.0, float("nan")],
+        }
+    )
     assert extremes_title("Rate", frame, "team", "team") == "Rate by team: highest B (30.0%), lowest A (10.0%)"
 
 
@@ -77,11 +93,21 @@ def test_period_labels_and_the_previous_period() -> None:
 
 
 # --- downloads -------------------------------------------------------------------------------
-@pytest.mark.parametrize("cell, safe", [
-    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+44 123", "'+44 123"), ("-cmd", "'-cmd"),
-    ("@SUM(A1)", "'@SUM(A1)"), ("\tTab", "'\tTab"), ("\rCR", "'\rCR"), ("-1.5", "-1.5"), ("+3", "+3"),
-    ("Team North", "Team North"), (12, 12),
-])
+@pytest.mark.parametrize(
+    "cell, safe",
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+44 123", "'+44 123"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("-1.5", "-1.5"),
+        ("+3", "+3"),
+        ("Team North", "Team North"),
+        (12, 12),
+    ],
+)
 def test_cells_a_spreadsheet_would_run_are_neutralised(cell: object, safe: object) -> None:
     assert neutralise(cell) == safe
 
@@ -104,9 +130,18 @@ def test_headings_and_file_names() -> None:
 
 # --- charts ----------------------------------------------------------------------------------
 def _monthly() -> pd.DataFrame:
-    return pd.DataFrame({"month": [date(2024, m, 1) for m in (1, 2, 3)], "numerator": [1, 2, 9],
-                         "denominator": [10, 10, 10], "rate": [10.0, 20.0, 90.0], "centre": [40.0] * 3,
-                         "lcl": [0.0] * 3, "ucl": [80.0] * 3, "signal": [None, None, "above"]})
+    return pd.DataFrame(
+        {
+            "month": [date(2024, m, 1) for m in (1, 2, 3)],
+            "numerator": [1, 2, 9],
+            "denominator": [10, 10, 10],
+            "rate": [10.0, 20.0, 90.0],
+            "centre": [40.0] * 3,
+            "lcl": [0.0] * 3,
+            "ucl": [80.0] * 3,
+            "signal": [None, None, "above"],
+        }
+    )
 
 
 def _colours(fig: object) -> set[str]:
@@ -138,8 +173,15 @@ def test_breakdown_bar_sorts_by_rate_and_draws_the_overall_line() -> None:
 
 
 def test_benchmark_chart_labels_years_as_the_dfe_does() -> None:
-    frame = pd.DataFrame({"year": [2024, 2025], "area": ["England", "England"], "rate": [22.4, 22.6],
-                          "referrals": [100, 100], "re_referrals": [22, 23]})
+    frame = pd.DataFrame(
+        {
+            "year": [2024, 2025],
+            "area": ["England", "England"],
+            "rate": [22.4, 22.6],
+            "referrals": [100, 100],
+            "re_referrals": [22, 23],
+        }
+    )
     assert list(charts.benchmark_chart(frame, "t").data[0].x) == ["2023-24", "2024-25"]
 
 
@@ -150,8 +192,18 @@ def test_coverage_chart_names_empty_months() -> None:
 
 
 def test_completeness_bar_stacks_the_dfe_categories() -> None:
-    frame = pd.DataFrame({"team": ["A"], "numerator": [8], "denominator": [10], "rate": [80.0], "refused": [1],
-                          "not_obtained": [0], "missing": [1], "invalid": [0]})
+    frame = pd.DataFrame(
+        {
+            "team": ["A"],
+            "numerator": [8],
+            "denominator": [10],
+            "rate": [80.0],
+            "refused": [1],
+            "not_obtained": [0],
+            "missing": [1],
+            "invalid": [0],
+        }
+    )
     fig = charts.completeness_bar(frame, "team", "Ethnicity")
     assert [t.name for t in fig.data] == ["Known code", "Refused", "Not yet obtained", "Missing", "Invalid"]
     assert fig.data[0].x[0] == pytest.approx(80.0)

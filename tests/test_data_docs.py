@@ -15,8 +15,18 @@ from store.connection import DEFAULT_STORE, PROJECT_ROOT, create_schema
 from tests.storekit import build_store
 
 GE_TEMPLATES = Path(__import__("great_expectations").__file__).parent / "render" / "view" / "templates"
-LOAD = {"referrals": [{"child_id": "kid-1", "referral_date": date(2024, 5, 1), "referral_source": "6", "sex": None,
-                       "ethnicity": "WBRI", "date_of_birth": date(2016, 1, 1)}]}
+LOAD = {
+    "referrals": [
+        {
+            "child_id": "kid-1",
+            "referral_date": date(2024, 5, 1),
+            "referral_source": "6",
+            "sex": None,
+            "ethnicity": "WBRI",
+            "date_of_birth": date(2016, 1, 1),
+        }
+    ]
+}
 
 
 def snapshot(*paths: Path) -> dict[str, tuple[int, int]]:
@@ -27,9 +37,16 @@ def snapshot(*paths: Path) -> dict[str, tuple[int, int]]:
 
 def shared_docs_locations() -> list[Path]:
     """The demo store's Data Docs, their published copy, and the old shared folder's pages."""
-    published = PROJECT_ROOT / "static" / "data_docs"  # the served folder (conftest sends in-process tests' copies to tmp)
-    return [data_docs.store_docs_dir(DEFAULT_STORE), published / data_docs.store_key(DEFAULT_STORE),
-            published / "index.html", published / "validations", published / "expectations"]
+    published = (
+        PROJECT_ROOT / "static" / "data_docs"
+    )  # the served folder (conftest sends in-process tests' copies to tmp)
+    return [
+        data_docs.store_docs_dir(DEFAULT_STORE),
+        published / data_docs.store_key(DEFAULT_STORE),
+        published / "index.html",
+        published / "validations",
+        published / "expectations",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -78,20 +95,26 @@ def test_every_asset_ge_templates_load_is_vendored_with_its_licence() -> None:
 
 
 def test_offline_html_points_at_the_vendored_copies() -> None:
-    page = ('<head><script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
-            '<script src="https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js" '
-            'integrity="sha384-abc" crossorigin="anonymous"></script>'
-            '<img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1"/></head>'
-            '<a href="https://greatexpectations.io">GE</a>')
+    page = (
+        '<head><script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+        '<script src="https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js" '
+        'integrity="sha384-abc" crossorigin="anonymous"></script>'
+        '<img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1"/></head>'
+        '<a href="https://greatexpectations.io">GE</a>'
+    )
     out = docs_offline.offline_html(page, "../../")
     assert '<script src="../../static/vendor/jquery-3.7.1/jquery.min.js">' in out
-    assert '<script src="../../static/vendor/popper.js-1.12.9/popper.min.js"></script>' in out  # no SRI for a local copy
+    assert (
+        '<script src="../../static/vendor/popper.js-1.12.9/popper.min.js"></script>' in out
+    )  # no SRI for a local copy
     assert '<img src="../../static/images/logo-long.png"/>' in out
     assert 'href="../../static/vendor/frontdoor-overrides.css"' in out
     assert docs_offline.external_assets(out) == []  # the link a reader may click is not an asset
-    assert docs_offline.external_assets(page) == ["https://code.jquery.com/jquery-3.7.1.min.js",
-                                                  "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js",
-                                                  "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1"]
+    assert docs_offline.external_assets(page) == [
+        "https://code.jquery.com/jquery-3.7.1.min.js",
+        "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js",
+        "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1",
+    ]
 
 
 def test_a_site_that_would_still_fetch_from_the_internet_is_refused(tmp_path: Path) -> None:
@@ -105,14 +128,20 @@ def test_source_and_run_are_named_after_the_store_and_the_load() -> None:
     create_schema(con)
     files = ["annex_a_2024.xlsx", "cin_2024.xml", "recordings.csv", "z_extra.csv"]
     for i, name in enumerate(files):
-        con.execute("INSERT INTO loads (load_id, source_file, sha256, format, as_of, loaded_at) VALUES (?, ?, ?, 'x', ?, ?)",
-                    [7 if i < 2 else 8, name, str(i), date(2024, 3, 31 - i), datetime(2024, 4, 2, 9, 30)])
+        con.execute(
+            "INSERT INTO loads (load_id, source_file, sha256, format, as_of, loaded_at) VALUES (?, ?, ?, 'x', ?, ?)",
+            [7 if i < 2 else 8, name, str(i), date(2024, 3, 31 - i), datetime(2024, 4, 2, 9, 30)],
+        )
     names = docs_names(con, 7, "demo.duckdb")
-    assert (names.source, names.run_name) == ("demo.duckdb", "load of annex_a_2024.xlsx, cin_2024.xml (extract 2024-03-31)")
+    assert (names.source, names.run_name) == (
+        "demo.duckdb",
+        "load of annex_a_2024.xlsx, cin_2024.xml (extract 2024-03-31)",
+    )
     assert names.run_time == datetime(2024, 4, 2, 9, 30).astimezone()  # the load's local time, as an aware time
     con.execute("UPDATE loads SET load_id = 8")
     assert docs_names(con, 8, "la.duckdb").run_name == (
-        "load of annex_a_2024.xlsx, cin_2024.xml, recordings.csv and 1 more (extract 2024-03-31)")
+        "load of annex_a_2024.xlsx, cin_2024.xml, recordings.csv and 1 more (extract 2024-03-31)"
+    )
     assert docs_names(con, 99, None).run_name == "checks on the store"
 
 
@@ -127,8 +156,9 @@ def test_the_connection_of_a_load_knows_its_store(store: Path) -> None:
     assert data_docs.store_of_connection(duckdb.connect()) is None
 
 
-def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(store: Path, tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     static = tmp_path / "static"
     monkeypatch.setattr(data_docs, "STATIC_DIR", static)
     monkeypatch.setattr(data_docs, "PUBLISHED_DIR", static / "data_docs")
@@ -138,7 +168,9 @@ def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(st
     copy = static / "data_docs" / key
     assert (copy / "static" / "vendor" / "jquery-3.7.1" / "jquery.min.js").is_file()
     first = (copy / "index.html").stat().st_mtime_ns
-    assert data_docs.data_docs_url(str(store)) and (copy / "index.html").stat().st_mtime_ns == first  # unchanged: no copy
+    assert (
+        data_docs.data_docs_url(str(store)) and (copy / "index.html").stat().st_mtime_ns == first
+    )  # unchanged: no copy
     (data_docs.store_docs_dir(store) / data_docs.BUILT_STAMP).write_text("rebuilt\n")
     data_docs.data_docs_url(str(store))
     assert (copy / data_docs.BUILT_STAMP).read_text() == "rebuilt\n"  # rebuilt: copied again
@@ -155,8 +187,9 @@ def test_the_dashboard_publishes_the_current_stores_docs_and_prunes_gone_ones(st
     gone.rename(data_docs.store_docs_dir(store))
 
 
-def test_docs_never_go_to_the_projects_shared_static_folder(monkeypatch: pytest.MonkeyPatch,
-                                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_docs_never_go_to_the_projects_shared_static_folder(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     assert data_docs.data_docs_dir() is None
     monkeypatch.setenv("FRONTDOOR_DATA_DOCS", str(PROJECT_ROOT / "static" / "data_docs"))  # the old meaning: a folder
     assert data_docs.data_docs_dir(store="/x/la.duckdb") == Path("/x/la.duckdb.data_docs")

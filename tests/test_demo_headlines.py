@@ -39,8 +39,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConne
 
 
 def _years(truth: dict) -> list[Period]:
-    return [Period(date.fromisoformat(y["start"]), date.fromisoformat(y["end"]))
-            for y in truth["by_year"]["contact_conversion_30d"]]
+    return [
+        Period(date.fromisoformat(y["start"]), date.fromisoformat(y["end"]))
+        for y in truth["by_year"]["contact_conversion_30d"]
+    ]
 
 
 def _yearly(con: duckdb.DuckDBPyConnection, headline: Headline, years: list[Period]) -> pd.DataFrame:
@@ -61,27 +63,30 @@ def test_the_overview_compares_the_last_of_the_truth_years(demo: tuple[duckdb.Du
 
 
 @pytest.mark.parametrize("headline", [h for h in HEADLINES if h.key not in MOVES_IN_TRUTH], ids=lambda h: h.key)
-def test_stationary_headlines_stay_within_their_spc_limits(demo: tuple[duckdb.DuckDBPyConnection, dict],
-                                                          headline: Headline) -> None:
+def test_stationary_headlines_stay_within_their_spc_limits(
+    demo: tuple[duckdb.DuckDBPyConnection, dict], headline: Headline
+) -> None:
     con, truth = demo
     yearly = _yearly(con, headline, _years(truth))
     assert (yearly["denominator"] > 100).all(), f"{headline.key}: too few records to test anything\n{yearly}"
     for i in range(len(yearly) - 1):
-        pair = spc_limits(yearly.iloc[i:i + 2].reset_index(drop=True))
+        pair = spc_limits(yearly.iloc[i : i + 2].reset_index(drop=True))
         assert pair["signal"].isna().all(), (
             f"{headline.label}: {pair['rate'].round(1).tolist()} between adjacent years is outside the SPC limits "
-            f"({pair['lcl'].round(1).tolist()}..{pair['ucl'].round(1).tolist()}) though the truth is stationary")
+            f"({pair['lcl'].round(1).tolist()}..{pair['ucl'].round(1).tolist()}) though the truth is stationary"
+        )
 
 
 @pytest.mark.parametrize("key", list(MOVES_IN_TRUTH))
-def test_headlines_the_truth_moves_move_as_the_truth_does(demo: tuple[duckdb.DuckDBPyConnection, dict],
-                                                         key: str) -> None:
+def test_headlines_the_truth_moves_move_as_the_truth_does(
+    demo: tuple[duckdb.DuckDBPyConnection, dict], key: str
+) -> None:
     con, truth = demo
     headline = next(h for h in HEADLINES if h.key == key)
     yearly = _yearly(con, headline, _years(truth))
     true = pd.DataFrame(truth["by_year"][MOVES_IN_TRUTH[key]])
     for i in range(len(yearly) - 1):
-        pair = yearly.iloc[i:i + 2].reset_index(drop=True)
+        pair = yearly.iloc[i : i + 2].reset_index(drop=True)
         shown, real = pair["rate"].diff().iloc[1], true["rate"].diff().iloc[i + 1]
         assert abs(shown - real) <= _limit(pair), f"{headline.label}: moved {shown:+.1f} pts, the truth {real:+.1f}"
 
@@ -94,18 +99,21 @@ def test_child_seen_does_not_jump_when_the_census_arrives(demo: tuple[duckdb.Duc
     assert yearly["rate"].diff().abs().max() < 5.0, yearly
     not_recorded = con.execute(
         "SELECT count(*) FILTER (WHERE child_seen IS NULL) FROM assessment_facts WHERE start_date BETWEEN ? AND ?",
-        [_years(truth)[1].start, _years(truth)[1].end]).fetchone()[0]
+        [_years(truth)[1].start, _years(truth)[1].end],
+    ).fetchone()[0]
     assert not_recorded == 0, "assessments the Annex A lists cover keep their child seen"
 
 
 def test_ethnicity_page_finds_the_children_the_truth_made_inconsistent(
-        demo: tuple[duckdb.DuckDBPyConnection, dict]) -> None:
+    demo: tuple[duckdb.DuckDBPyConnection, dict],
+) -> None:
     """The issue's "0 children with more than one ethnicity recorded": the injected ones are found though later
     extracts overwrote the differing value."""
     from metrics.ethnicity import ethnicity_inconsistent_children
 
     con, truth = demo
-    injected = {k["child_id"] for f in truth["faults"] if f["kind"] == "ethnicity_differs_between_records"
-                for k in f["keys"]}
+    injected = {
+        k["child_id"] for f in truth["faults"] if f["kind"] == "ethnicity_differs_between_records" for k in f["keys"]
+    }
     assert injected, "the demo injects children whose ethnicity differs"
     assert set(ethnicity_inconsistent_children(con)["child_id"]) == injected

@@ -50,9 +50,13 @@ def test_every_derived_table_exists(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_children_latest_attributes(con: duckdb.DuckDBPyConnection) -> None:
-    rows = {r[0]: r[1:] for r in con.execute(
-        "SELECT child_id, ethnicity, ethnicities_recorded, sex, date_of_birth, disabled, first_seen, last_seen"
-        " FROM children").fetchall()}
+    rows = {
+        r[0]: r[1:]
+        for r in con.execute(
+            "SELECT child_id, ethnicity, ethnicities_recorded, sex, date_of_birth, disabled, first_seen, last_seen"
+            " FROM children"
+        ).fetchall()
+    }
     assert set(rows) == {"1", "2", "9"}  # one row per child, recordings included
     ethnicity, recorded, sex, dob, disabled, first, last = rows["1"]
     assert ethnicity == "WBRI" and recorded == ["NOBT", "WBRI"]
@@ -64,7 +68,8 @@ def test_children_latest_attributes(con: duckdb.DuckDBPyConnection) -> None:
 def test_referral_facts(con: duckdb.DuckDBPyConnection) -> None:
     facts = con.execute(
         "SELECT child_id, referral_date, previous_referral_date, re_referral_12m, previous_closure_date,"
-        " previous_closure_reason, age_band FROM referral_facts ORDER BY child_id, referral_date").fetchall()
+        " previous_closure_reason, age_band FROM referral_facts ORDER BY child_id, referral_date"
+    ).fetchall()
     assert facts == [
         ("1", D(2023, 1, 10), None, False, None, None, "5 to 9"),
         # episode closed 1 Sep 2023, the day of this referral: it is the previous closure
@@ -77,8 +82,10 @@ def test_referral_facts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_closure_facts(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("SELECT child_id, closure_date, closure_reason, closure_kind, next_referral_date,"
-                       " days_to_next_referral FROM closure_facts ORDER BY child_id, closure_date, closure_reason").fetchall()
+    rows = con.execute(
+        "SELECT child_id, closure_date, closure_reason, closure_kind, next_referral_date,"
+        " days_to_next_referral FROM closure_facts ORDER BY child_id, closure_date, closure_reason"
+    ).fetchall()
     assert rows == [
         ("1", D(2023, 9, 1), "RC7", "episode", D(2023, 9, 1), 0),  # followed the same day
         ("1", D(2023, 9, 1), "RC8", "episode", D(2024, 2, 1), 153),  # its own referral is not its successor
@@ -87,8 +94,10 @@ def test_closure_facts(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_assessment_facts_link_referrals_and_count_working_days(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("SELECT start_date, referral_date, wd_start_to_auth, wd_referral_to_auth FROM assessment_facts"
-                       " ORDER BY start_date").fetchall()
+    rows = con.execute(
+        "SELECT start_date, referral_date, wd_start_to_auth, wd_referral_to_auth FROM assessment_facts"
+        " ORDER BY start_date"
+    ).fetchall()
     assert rows == [
         (D(2023, 9, 4), D(2023, 1, 10), None, None),  # open; the census referral date wins over 1 Sep 2023
         (D(2024, 2, 5), D(2024, 2, 1), 4, 6),  # Mon 5 -> Fri 9 Feb = 4; Thu 1 -> Fri 9 Feb = 6
@@ -98,11 +107,16 @@ def test_assessment_facts_link_referrals_and_count_working_days(con: duckdb.Duck
 def test_recording_and_contact_facts(con: duckdb.DuckDBPyConnection) -> None:
     assert con.execute("SELECT delay_wd FROM recording_facts").fetchall() == [(1,)]  # Fri 5 -> Mon 8 Jan
     assert con.execute("SELECT next_referral_date, days_to_referral FROM contact_facts").fetchall() == [
-        (D(2023, 9, 1), 1)]
+        (D(2023, 9, 1), 1)
+    ]
 
 
 def test_grain_one_row_per_key(con: duckdb.DuckDBPyConnection) -> None:
-    for table, key in (("referral_facts", "child_id, referral_date"), ("assessment_facts", "child_id, start_date"),
-                       ("recording_facts", "record_id"), ("children", "child_id")):
+    for table, key in (
+        ("referral_facts", "child_id, referral_date"),
+        ("assessment_facts", "child_id, start_date"),
+        ("recording_facts", "record_id"),
+        ("children", "child_id"),
+    ):
         dupes = con.execute(f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
         assert dupes.fetchone()[0] == 0, table

@@ -17,8 +17,10 @@ CIN_SAMPLE = SHARED / "cin_census" / "CIN_Census_2024.xml"
 XLSX_SAMPLE = SHARED / "annex_a" / "ofsted_template_aug2019_sample.xlsx"
 XLS_SAMPLE = SHARED / "annex_a" / "cscdp_example_A_legacy.xls"
 RECORDING_HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
-LIST3_HEADER = ("Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
-                "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker")
+LIST3_HEADER = (
+    "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
+    "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker"
+)
 
 
 def refused(path: Path, pattern: str) -> str:
@@ -30,12 +32,15 @@ def refused(path: Path, pattern: str) -> str:
     return message
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    (XLSX_SAMPLE, "annex_a"),
-    (XLS_SAMPLE, "annex_a"),
-    (CIN_SAMPLE, "cin_census"),
-    (SHARED / "cin_census" / "fake_CIN_data.xml", "cin_census"),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (XLSX_SAMPLE, "annex_a"),
+        (XLS_SAMPLE, "annex_a"),
+        (CIN_SAMPLE, "cin_census"),
+        (SHARED / "cin_census" / "fake_CIN_data.xml", "cin_census"),
+    ],
+)
 def test_sample_files_are_recognised(source: Path, expected: str) -> None:
     assert detect_format(source) == expected
 
@@ -44,8 +49,10 @@ def test_csv_extracts_are_recognised_by_their_headings(tmp_path: Path) -> None:
     recordings = tmp_path / "export.txt"
     recordings.write_text(RECORDING_HEADER + "\nR1,1,Visit,2024-05-01,,W,T,\n", encoding="utf-8")
     list3 = tmp_path / "list3.csv"
-    list3.write_text("Annex A List 3 - Referrals\n" + LIST3_HEADER + "\n1001,F,WBRI,01/02/2015,9,15/03/2024,Police,No,0,MASH,Ann\n",
-                     encoding="utf-8-sig")
+    list3.write_text(
+        "Annex A List 3 - Referrals\n" + LIST3_HEADER + "\n1001,F,WBRI,01/02/2015,9,15/03/2024,Police,No,0,MASH,Ann\n",
+        encoding="utf-8-sig",
+    )
     assert detect_format(recordings) == "case_recording"
     assert detect_format(list3) == "annex_a"
 
@@ -113,16 +120,21 @@ def test_xml_that_is_not_a_cin_census(tmp_path: Path) -> None:
     other_root = tmp_path / "other.xml"
     other_root.write_text("<?xml version='1.0'?><Workbook><Sheet/></Workbook>", encoding="utf-8")
     other_collection = tmp_path / "903.xml"
-    other_collection.write_text("<Message><Header><CollectionDetails><Collection>SSDA903</Collection></CollectionDetails>"
-                                "</Header><Children/></Message>", encoding="utf-8")
+    other_collection.write_text(
+        "<Message><Header><CollectionDetails><Collection>SSDA903</Collection></CollectionDetails>"
+        "</Header><Children/></Message>",
+        encoding="utf-8",
+    )
     refused(other_root, "not a recognised extract: XML root is <Workbook>, not a CIN census <Message>")
     refused(other_collection, "not a recognised extract: XML collection 'SSDA903' is not the CIN census")
 
 
 def test_xml_with_a_dtd_is_refused_before_reading(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.xml"
-    bomb.write_text('<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Message>&b;</Message>',
-                    encoding="utf-8")
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><Message>&b;</Message>',
+        encoding="utf-8",
+    )
     refused(bomb, "XML with a DTD or entity declarations is refused")
 
 
@@ -141,8 +153,11 @@ def test_truncated_xml_is_refused_by_read_extract(tmp_path: Path) -> None:
 def test_unrecognised_text_names_its_headings(tmp_path: Path) -> None:
     notes = tmp_path / "notes.csv"
     notes.write_text("Name,Email,Phone\nAnn,ann@example.org,01234 567890\n", encoding="utf-8")
-    message = refused(notes, "not a recognised extract: headings 'Name', 'Email', 'Phone' match no Annex A list"
-                             " or the case-recording extract")
+    message = refused(
+        notes,
+        "not a recognised extract: headings 'Name', 'Email', 'Phone' match no Annex A list"
+        " or the case-recording extract",
+    )
     headerless = tmp_path / "data.csv"
     headerless.write_text("1005,ann@example.org,2024-05-01\n", encoding="utf-8")
     message = refused(headerless, "not a recognised extract")
@@ -161,8 +176,11 @@ def test_read_extract_dispatches_to_each_reader(tmp_path: Path) -> None:
     recordings.write_text(RECORDING_HEADER + "\nR1,1,Visit,2024-05-01,,W,T,\n", encoding="utf-8")
     list3 = tmp_path / "list3.csv"
     list3.write_text(LIST3_HEADER + "\n1001,F,WBRI,01/02/2015,9,15/03/2024,Police,No,0,MASH,Ann\n", encoding="utf-8")
-    expected = {recordings: ("case_recording", "staged_recordings", 1), CIN_SAMPLE: ("cin_census", "staged_referrals", 2),
-                list3: ("annex_a", "staged_referrals", 1)}
+    expected = {
+        recordings: ("case_recording", "staged_recordings", 1),
+        CIN_SAMPLE: ("cin_census", "staged_referrals", 2),
+        list3: ("annex_a", "staged_referrals", 1),
+    }
     for path, (format_, table, count) in expected.items():
         con = duckdb.connect()
         result = read_extract(path, con)

@@ -23,8 +23,9 @@ def test_counts_on_screen_rows_in_the_csv(tmp_path: Path, capsys: pytest.Capture
     assert set(rows.la_child_id.dropna()) == {"DfEX0000001"} and "8670Q" in set(rows.rule_code)
 
 
-def test_a_clean_file_exits_0_and_a_non_cin_file_is_refused_in_one_line(tmp_path: Path,
-                                                                        capsys: pytest.CaptureFixture) -> None:
+def test_a_clean_file_exits_0_and_a_non_cin_file_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     clean = write(tmp_path, census(child(cin("2022-06-01", inner=a("2022-06-02", "2022-06-20")))))
     assert main([str(clean)]) == 0
     assert "0 error(s)" in capsys.readouterr().out

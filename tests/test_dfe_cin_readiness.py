@@ -18,8 +18,10 @@ APP = Path(__file__).resolve().parent.parent / "dashboard.py"
 CLEAN = census(child(cin("2022-06-01", inner=a("2022-06-02", "2022-06-20"))))
 # K1: 8820, the second referral falls within the first, still open and not NFA; 8816, that open episode is not the
 # latest; 8670Q, its assessment open since 2022-06-02. K2: 8805, a closure without a reason.
-FAULTY = census(child(cin("2022-05-01", inner=a("2022-06-02")), cin("2022-07-01", "2022-08-01", "RC1"),
-                      la_child_id="K1"), child(cin("2022-06-01", "2022-09-01"), la_child_id="K2"))
+FAULTY = census(
+    child(cin("2022-05-01", inner=a("2022-06-02")), cin("2022-07-01", "2022-08-01", "RC1"), la_child_id="K1"),
+    child(cin("2022-06-01", "2022-09-01"), la_child_id="K2"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("readiness")
     faulty, clean = write(folder, FAULTY, "faulty_cin.xml"), write(folder, CLEAN, "clean_cin.xml")
     path = folder / "store.duckdb"
-    summaries = load_files([faulty, SAMPLES / "annex_a" / "liia_Annex_A_2024_Jan.xlsx", clean], store=path, validate=False)
+    summaries = load_files(
+        [faulty, SAMPLES / "annex_a" / "liia_Annex_A_2024_Jan.xlsx", clean], store=path, validate=False
+    )
     assert [s.status for s in summaries] == ["loaded", "loaded", "loaded"], [s.error for s in summaries]
     return path
 
@@ -43,14 +47,25 @@ def test_findings_are_stored_per_load_and_file(store: Path) -> None:
     faulty = files.loc["faulty_cin.xml"]
     rows = readiness.return_rows(con, int(faulty["load_id"]))
     assert sorted(zip(rows.rule_code, rows.la_child_id, rows.element_path)) == [
-        ("8670Q", "K1", "Child[1]/CINdetails[1]/Assessments[1]"), ("8805", "K2", "Child[2]/CINdetails[1]"),
-        ("8816", "K1", "Child[1]/CINdetails[1]"), ("8820", "K1", "Child[1]/CINdetails[2]")]
+        ("8670Q", "K1", "Child[1]/CINdetails[1]/Assessments[1]"),
+        ("8805", "K2", "Child[2]/CINdetails[1]"),
+        ("8816", "K1", "Child[1]/CINdetails[1]"),
+        ("8820", "K1", "Child[1]/CINdetails[2]"),
+    ]
     assert (int(faulty["errors"]), int(faulty["queries"]), bool(faulty["ready"])) == (3, 1, False)
     assert list(rows.columns) == list(readiness.RETURN_ROW_COLUMNS)
     from ui.downloads import readable_frame  # the CSV the officer works down
 
-    assert list(readable_frame(rows).columns) == ["LAchildID", "DfE rule", "Rule type", "DfE message", "Element path",
-                                                  "Values", "Source file", "Row number"]
+    assert list(readable_frame(rows).columns) == [
+        "LAchildID",
+        "DfE rule",
+        "Rule type",
+        "DfE message",
+        "Element path",
+        "Values",
+        "Source file",
+        "Row number",
+    ]
     assert set(rows.source_file) == {"faulty_cin.xml"} and set(rows.row_number) == {1, 2}
     clean = files.loc["clean_cin.xml"]
     assert (int(clean["errors"]), int(clean["queries"]), bool(clean["ready"])) == (0, 0, True)
@@ -69,8 +84,9 @@ def test_trend_is_by_load_date_and_file_name(store: Path) -> None:
     assert list(trend.findings) == [3, 1, 0, 0]
 
 
-def test_page_shows_readiness_per_file_with_the_rows_in_the_sensitive_list(monkeypatch: pytest.MonkeyPatch,
-                                                                                  store: Path) -> None:
+def test_page_shows_readiness_per_file_with_the_rows_in_the_sensitive_list(
+    monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
@@ -106,7 +122,13 @@ def test_trend_charts_label_loads_by_date_and_file_in_load_order(store: Path) ->
     assert [x.split(" ", 1)[1] for x in errors.x] == ["faulty_cin.xml", "clean_cin.xml"] and list(errors.y) == [3, 0]
     assert "0 errors in the latest file" in fig.layout.title.text
     # a later load whose label sorts first still comes last
-    loads = pd.DataFrame({"load_id": [1, 2], "load": ["2026-12-02 z.xml", "2026-12-02 a.xml"],
-                          "severity": ["error", "error"], "failed": [5, 1]})
+    loads = pd.DataFrame(
+        {
+            "load_id": [1, 2],
+            "load": ["2026-12-02 z.xml", "2026-12-02 a.xml"],
+            "severity": ["error", "error"],
+            "failed": [5, 1],
+        }
+    )
     fig = dq_trend_chart(loads, x="load")
     assert list(fig.data[0].x) == ["2026-12-02 z.xml", "2026-12-02 a.xml"] and "down from 5" in fig.layout.title.text

@@ -28,19 +28,37 @@ SAMPLE_FILES = sorted(name for name in EXPECTED if name.endswith(".xml"))
 
 # The validator's rule_100 run on each Header (see above); the wording: "<ReferenceDate> must be present and must
 # equal 31 March of the collection year".
-RULE_100 = {"BAR_cin_2022.xml": False, "CIN_Census_2021.xml": False, "CIN2rows.xml": True,
-            "CIN_Census_2021_no_assessment_factors.xml": True, "CIN_Census_2024.xml": True,
-            "CIN_Census_2026.xml": True, "CIN_header_issues_100.xml": True, "fake_CIN_data.xml": True}
+RULE_100 = {
+    "BAR_cin_2022.xml": False,
+    "CIN_Census_2021.xml": False,
+    "CIN2rows.xml": True,
+    "CIN_Census_2021_no_assessment_factors.xml": True,
+    "CIN_Census_2024.xml": True,
+    "CIN_Census_2026.xml": True,
+    "CIN_header_issues_100.xml": True,
+    "fake_CIN_data.xml": True,
+}
 
 # (file, rule) -> (LAchildIDs by the wording, why the validator differs)
 WORDING_OVER_VALIDATOR = {
-    ("CIN2rows.xml", "8565"): (["DfEX0000001"], "CPPendDate 2023-03-14 is after CINclosureDate 2023-02-27 in the same"
-                               " CINdetails; the wording lists CPPendDate, the validator drops its own CPP finding"),
-    ("CIN_Census_2021_no_assessment_factors.xml", "8565"): (["DfEX0000001"], "as CIN2rows.xml: CPPendDate after closure"),
-    ("CIN_Census_2021.xml", "8525Q"): (["DfEX0000001"], "both PersonBirthDate and ExpectedPersonBirthDate (1066-04-13)"
-                                       " are provided; pandas cannot hold a date before 1677 and reads it as missing"),
-    ("CIN_header_issues_100.xml", "8525Q"): (["DfEX0000001"], "as CIN_Census_2021.xml; the validator's sample output"
-                                             " for this file reports it (8525)"),
+    ("CIN2rows.xml", "8565"): (
+        ["DfEX0000001"],
+        "CPPendDate 2023-03-14 is after CINclosureDate 2023-02-27 in the same"
+        " CINdetails; the wording lists CPPendDate, the validator drops its own CPP finding",
+    ),
+    ("CIN_Census_2021_no_assessment_factors.xml", "8565"): (
+        ["DfEX0000001"],
+        "as CIN2rows.xml: CPPendDate after closure",
+    ),
+    ("CIN_Census_2021.xml", "8525Q"): (
+        ["DfEX0000001"],
+        "both PersonBirthDate and ExpectedPersonBirthDate (1066-04-13)"
+        " are provided; pandas cannot hold a date before 1677 and reads it as missing",
+    ),
+    ("CIN_header_issues_100.xml", "8525Q"): (
+        ["DfEX0000001"],
+        "as CIN_Census_2021.xml; the validator's sample output for this file reports it (8525)",
+    ),
 }
 
 

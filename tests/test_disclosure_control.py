@@ -15,32 +15,49 @@ def rows(frame: pd.DataFrame) -> list[list[object]]:
 
 
 def test_a_lone_small_numerator_takes_the_smallest_other_count_with_it() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C", "D"], "numerator": [3, 0, 10, 6], "denominator": [20, 8, 40, 12],
-                          "rate": [15.0, 0.0, 25.0, 50.0]})
+    frame = pd.DataFrame(
+        {
+            "team": ["A", "B", "C", "D"],
+            "numerator": [3, 0, 10, 6],
+            "denominator": [20, 8, 40, 12],
+            "rate": [15.0, 0.0, 25.0, 50.0],
+        }
+    )
     assert rows(publishable(frame)) == [
-        ["A", C, 20, C],     # 3 is 1-4: primary
-        ["B", 0, 8, 0.0],    # zero is shown, and a zero cannot protect a hidden cell
+        ["A", C, 20, C],  # 3 is 1-4: primary
+        ["B", 0, 8, 0.0],  # zero is shown, and a zero cannot protect a hidden cell
         ["C", 10, 40, 25.0],
-        ["D", C, 12, C],     # secondary: the overall numerator (19) minus 10 would give A's 3 away; 6 is the smallest
+        ["D", C, 12, C],  # secondary: the overall numerator (19) minus 10 would give A's 3 away; 6 is the smallest
     ]
     assert frame["numerator"].tolist() == [3, 0, 10, 6]  # the input is untouched
 
 
 def test_two_small_cells_in_a_column_need_no_partner_but_a_lone_small_denominator_does() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C"], "numerator": [2, 1, 7], "denominator": [4, 30, 9],
-                          "rate": [50.0, 3.3, 77.8]})
+    frame = pd.DataFrame(
+        {"team": ["A", "B", "C"], "numerator": [2, 1, 7], "denominator": [4, 30, 9], "rate": [50.0, 3.3, 77.8]}
+    )
     assert rows(publishable(frame)) == [
-        ["A", C, C, C],      # both counts are 1-4
-        ["B", C, 30, C],     # numerator 1: primary; its rate goes with it
-        ["C", 7, C, C],      # denominator: A's 4 is alone in its column, so 9 (the smallest other) is withheld
+        ["A", C, C, C],  # both counts are 1-4
+        ["B", C, 30, C],  # numerator 1: primary; its rate goes with it
+        ["C", 7, C, C],  # denominator: A's 4 is alone in its column, so 9 (the smallest other) is withheld
     ]
 
 
 def test_numeric_version_for_charts_blanks_the_same_cells() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C", "D"], "numerator": [3, 0, 10, 6], "denominator": [20, 8, 40, 12],
-                          "rate": [15.0, 0.0, 25.0, 50.0]})
-    assert rows(suppress_small_counts(frame)) == [["A", None, 20, None], ["B", 0, 8, 0.0], ["C", 10, 40, 25.0],
-                                                  ["D", None, 12, None]]
+    frame = pd.DataFrame(
+        {
+            "team": ["A", "B", "C", "D"],
+            "numerator": [3, 0, 10, 6],
+            "denominator": [20, 8, 40, 12],
+            "rate": [15.0, 0.0, 25.0, 50.0],
+        }
+    )
+    assert rows(suppress_small_counts(frame)) == [
+        ["A", None, 20, None],
+        ["B", 0, 8, 0.0],
+        ["C", 10, 40, 25.0],
+        ["D", None, 12, None],
+    ]
 
 
 def test_threshold_is_a_setting() -> None:
@@ -51,14 +68,16 @@ def test_threshold_is_a_setting() -> None:
 
 
 def test_two_way_table_with_totals_primary_and_secondary_cell_by_cell() -> None:
-    table = pd.DataFrame({"T1": [20, 4, 0, 24], "T2": [15, 10, 6, 31], "T3": [3, 12, 8, 23], "Total": [38, 26, 14, 78]},
-                         index=["White", "Asian", "Black", "Total"])
+    table = pd.DataFrame(
+        {"T1": [20, 4, 0, 24], "T2": [15, 10, 6, 31], "T3": [3, 12, 8, 23], "Total": [38, 26, 14, 78]},
+        index=["White", "Asian", "Black", "Total"],
+    )
     out = suppress_table(table)
     expected = {
         # row: [T1, T2, T3, Total]
-        "White": [C, 15, C, 38],   # T3 3 primary; T1 20 hidden so column T1's total cannot give Asian's 4 away
-        "Asian": [C, C, 12, 26],   # T1 4 primary; T2 10 partners it in the row
-        "Black": [0, C, C, 14],    # T3 8 partners White's 3 in column T3; T2 6 then partners it in the row
+        "White": [C, 15, C, 38],  # T3 3 primary; T1 20 hidden so column T1's total cannot give Asian's 4 away
+        "Asian": [C, C, 12, 26],  # T1 4 primary; T2 10 partners it in the row
+        "Black": [0, C, C, 14],  # T3 8 partners White's 3 in column T3; T2 6 then partners it in the row
         "Total": [24, 31, 23, 78],  # totals of 5 or more stay
     }
     for row, cells in expected.items():

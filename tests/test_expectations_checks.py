@@ -34,14 +34,30 @@ def valid_row(table: str, child: str, n: int = 0, **overrides: Any) -> dict[str,
     rows: dict[str, dict[str, Any]] = {
         "contacts": {"contact_date": date(2024, 6, 3 + n), "contact_source": "6", **child_attrs},
         "referrals": {"referral_date": date(2024, 6, 10 + n), "referral_source": "2A", "nfa": False, **child_attrs},
-        "assessments": {"start_date": date(2024, 6, 11 + n), "authorised_date": date(2024, 7, 1 + n),
-                        "referral_date": date(2024, 6, 10 + n), "child_seen": True, **child_attrs},
+        "assessments": {
+            "start_date": date(2024, 6, 11 + n),
+            "authorised_date": date(2024, 7, 1 + n),
+            "referral_date": date(2024, 6, 10 + n),
+            "child_seen": True,
+            **child_attrs,
+        },
         # a child's episodes follow one another (n months apart, each closed after 20 days)
-        "cin_episodes": {"start_date": date(2024, 6 + n, 10), "closure_date": date(2024, 6 + n, 30),
-                         "closure_reason": "RC7", "primary_need": "N1", "referral_source": "2A",
-                         "disabilities": ["NONE"], "last_seen_date": date(2024, 6 + n, 20), **child_attrs},
-        "recordings": {"record_id": f"{child}-r{n}", "record_type": "visit", "event_date": date(2024, 6, 12 + n),
-                       "entered_at": datetime(2024, 6, 13 + n, 10, 0)},
+        "cin_episodes": {
+            "start_date": date(2024, 6 + n, 10),
+            "closure_date": date(2024, 6 + n, 30),
+            "closure_reason": "RC7",
+            "primary_need": "N1",
+            "referral_source": "2A",
+            "disabilities": ["NONE"],
+            "last_seen_date": date(2024, 6 + n, 20),
+            **child_attrs,
+        },
+        "recordings": {
+            "record_id": f"{child}-r{n}",
+            "record_type": "visit",
+            "event_date": date(2024, 6, 12 + n),
+            "entered_at": datetime(2024, 6, 13 + n, 10, 0),
+        },
     }
     return {"child_id": child, **rows[table], **overrides}
 
@@ -51,10 +67,17 @@ def clean_rows() -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {t: [valid_row(t, "clean-1", i) for i in range(3)] for t in ENTITIES}
     rows["assessments"] += [
         # open exactly 45 working days at the extract date (Mon 27 Jan -> Mon 31 Mar 2025): not overdue
-        valid_row("assessments", "clean-open45", start_date=date(2025, 1, 27), authorised_date=None, referral_date=None),
+        valid_row(
+            "assessments", "clean-open45", start_date=date(2025, 1, 27), authorised_date=None, referral_date=None
+        ),
         # authorised the day it started
-        valid_row("assessments", "clean-sameday", start_date=date(2024, 5, 1), authorised_date=date(2024, 5, 1),
-                  referral_date=date(2024, 5, 1)),
+        valid_row(
+            "assessments",
+            "clean-sameday",
+            start_date=date(2024, 5, 1),
+            authorised_date=date(2024, 5, 1),
+            referral_date=date(2024, 5, 1),
+        ),
     ]
     rows["cin_episodes"] += [
         # closed on the day the next episode starts: not an overlap (8820)
@@ -102,9 +125,12 @@ def _table_breakers(table: str) -> list[Breaker]:
             _one(f"{table}.sex_valid", table, sex="X"),
             _one(f"{table}.date_of_birth_not_before_1990", table, date_of_birth=OLD),
             # 400 days ahead: a referral is then also more than 40 weeks before birth (8606)
-            _one(f"{table}.date_of_birth_not_after_extract", table,
-                 ("referrals.8606_not_before_birth",) if table == "referrals" else (),
-                 date_of_birth=date(2026, 5, 5)),
+            _one(
+                f"{table}.date_of_birth_not_after_extract",
+                table,
+                ("referrals.8606_not_before_birth",) if table == "referrals" else (),
+                date_of_birth=date(2026, 5, 5),
+            ),
             _one(f"{table}.dates_parse", table, date_of_birth=None, flags=["date_of_birth_unparsed"]),
         ]
     else:
@@ -117,20 +143,31 @@ def _date_breakers(table: str) -> list[Breaker]:
     """A date after the extract and one before 1990 for each event date, keeping the row's other dates consistent."""
     future = date(2025, 4, 10)
     after: dict[str, dict[str, Any]] = {
-        "contact_date": {}, "referral_date": {"referrals_last_12m": None},
-        "start_date": ({"authorised_date": None, "referral_date": None} if table == "assessments"
-                       else {"closure_date": None, "closure_reason": None, "last_seen_date": None}),
-        "authorised_date": {}, "closure_date": {}, "last_seen_date": {},
+        "contact_date": {},
+        "referral_date": {"referrals_last_12m": None},
+        "start_date": (
+            {"authorised_date": None, "referral_date": None}
+            if table == "assessments"
+            else {"closure_date": None, "closure_reason": None, "last_seen_date": None}
+        ),
+        "authorised_date": {},
+        "closure_date": {},
+        "last_seen_date": {},
         "event_date": {"entered_at": None},
     }
     before: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         "contact_date": ({}, ()),
         "referral_date": ({"date_of_birth": None}, ()),
-        "start_date": (({"authorised_date": None, "referral_date": None} if table == "assessments"
-                        else {"closure_date": None, "closure_reason": None, "last_seen_date": None}),
-                       # an open assessment started before 1990 is open far beyond 45 working days: the calendar
-                       # covers every date the store holds, so it is counted (it fell outside a 2005-2030 calendar)
-                       ("assessments.8670Q_open_over_45_days",) if table == "assessments" else ()),
+        "start_date": (
+            (
+                {"authorised_date": None, "referral_date": None}
+                if table == "assessments"
+                else {"closure_date": None, "closure_reason": None, "last_seen_date": None}
+            ),
+            # an open assessment started before 1990 is open far beyond 45 working days: the calendar
+            # covers every date the store holds, so it is counted (it fell outside a 2005-2030 calendar)
+            ("assessments.8670Q_open_over_45_days",) if table == "assessments" else (),
+        ),
         "authorised_date": ({}, ("assessments.8608_authorised_after_start",)),
         "closure_date": ({}, ("cin_episodes.closure_after_start",)),
         "last_seen_date": ({}, ()),
@@ -158,8 +195,13 @@ def _specific_breakers() -> list[Breaker]:
         _one("assessments.8608_authorised_after_start", "assessments", authorised_date=date(2024, 6, 1)),
         _one("assessments.1103_start_after_referral", "assessments", referral_date=date(2024, 6, 20)),
         # Fri 24 Jan 2025 -> Mon 31 Mar 2025 is 46 working days: overdue
-        _one("assessments.8670Q_open_over_45_days", "assessments", start_date=date(2025, 1, 24),
-             authorised_date=None, referral_date=None),
+        _one(
+            "assessments.8670Q_open_over_45_days",
+            "assessments",
+            start_date=date(2025, 1, 24),
+            authorised_date=None,
+            referral_date=None,
+        ),
         _one("cin_episodes.closure_after_start", "cin_episodes", closure_date=date(2024, 6, 1), last_seen_date=None),
         _one("cin_episodes.8805_closure_reason", "cin_episodes", closure_reason=None),
         _one("cin_episodes.8810_closure_date", "cin_episodes", closure_date=None),
@@ -169,32 +211,63 @@ def _specific_breakers() -> list[Breaker]:
         _one("cin_episodes.referral_source_valid", "cin_episodes", referral_source="ZZ"),
         _one("cin_episodes.disabilities_valid", "cin_episodes", disabilities=["NONE", "XYZ"]),
         # the first episode is still open 30 days after the second starts
-        Breaker("cin_episodes.8820_no_overlap", {"cin_episodes": [
-            valid_row("cin_episodes", "bad:8820", start_date=date(2024, 1, 10), closure_date=date(2024, 5, 1)),
-            valid_row("cin_episodes", "bad:8820", start_date=date(2024, 4, 1), closure_date=None, closure_reason=None),
-        ]}, children={"bad:8820"}),
+        Breaker(
+            "cin_episodes.8820_no_overlap",
+            {
+                "cin_episodes": [
+                    valid_row("cin_episodes", "bad:8820", start_date=date(2024, 1, 10), closure_date=date(2024, 5, 1)),
+                    valid_row(
+                        "cin_episodes", "bad:8820", start_date=date(2024, 4, 1), closure_date=None, closure_reason=None
+                    ),
+                ]
+            },
+            children={"bad:8820"},
+        ),
         _one("recordings.entered_after_event", "recordings", entered_at=datetime(2024, 6, 11, 9, 0)),
-        _one("recordings.entered_at_not_after_extract", "recordings", event_date=AS_OF,
-             entered_at=datetime(2025, 4, 1, 0, 0)),
-        _one("recordings.entered_at_not_before_1990", "recordings", ("recordings.entered_after_event",),
-             entered_at=datetime(1985, 1, 1, 9, 0)),
+        _one(
+            "recordings.entered_at_not_after_extract",
+            "recordings",
+            event_date=AS_OF,
+            entered_at=datetime(2025, 4, 1, 0, 0),
+        ),
+        _one(
+            "recordings.entered_at_not_before_1990",
+            "recordings",
+            ("recordings.entered_after_event",),
+            entered_at=datetime(1985, 1, 1, 9, 0),
+        ),
         _one("recordings.record_type_valid", "recordings", record_type="telepathy"),
         # WBRI on the contact, APKN on the referral: both records fail
-        Breaker("cross_table.ethnicity_consistent", {
-            "contacts": [valid_row("contacts", "bad:ethnicity")],
-            "referrals": [valid_row("referrals", "bad:ethnicity", ethnicity="APKN")],
-        }, children={"bad:ethnicity"}, count=2),
+        Breaker(
+            "cross_table.ethnicity_consistent",
+            {
+                "contacts": [valid_row("contacts", "bad:ethnicity")],
+                "referrals": [valid_row("referrals", "bad:ethnicity", ethnicity="APKN")],
+            },
+            children={"bad:ethnicity"},
+            count=2,
+        ),
         # F on the contact, M on the assessment (U on the referral is not a contradiction): two rows fail
-        Breaker("cross_table.sex_consistent", {
-            "contacts": [valid_row("contacts", "bad:sex")],
-            "referrals": [valid_row("referrals", "bad:sex", sex="U")],
-            "assessments": [valid_row("assessments", "bad:sex", sex="M")],
-        }, children={"bad:sex"}, count=2),
+        Breaker(
+            "cross_table.sex_consistent",
+            {
+                "contacts": [valid_row("contacts", "bad:sex")],
+                "referrals": [valid_row("referrals", "bad:sex", sex="U")],
+                "assessments": [valid_row("assessments", "bad:sex", sex="M")],
+            },
+            children={"bad:sex"},
+            count=2,
+        ),
         # born 1 Jun 2015 on the referral, 2 Jun 2015 on the episode: both rows fail
-        Breaker("cross_table.date_of_birth_consistent", {
-            "referrals": [valid_row("referrals", "bad:dob")],
-            "cin_episodes": [valid_row("cin_episodes", "bad:dob", date_of_birth=date(2015, 6, 2))],
-        }, children={"bad:dob"}, count=2),
+        Breaker(
+            "cross_table.date_of_birth_consistent",
+            {
+                "referrals": [valid_row("referrals", "bad:dob")],
+                "cin_episodes": [valid_row("cin_episodes", "bad:dob", date_of_birth=date(2015, 6, 2))],
+            },
+            children={"bad:dob"},
+            count=2,
+        ),
     ]
 
 
@@ -208,7 +281,9 @@ def _duplicate_breakers() -> list[Breaker]:
     return out
 
 
-BREAKERS: list[Breaker] = [b for t in ENTITIES for b in _table_breakers(t)] + _specific_breakers() + _duplicate_breakers()
+BREAKERS: list[Breaker] = (
+    [b for t in ENTITIES for b in _table_breakers(t)] + _specific_breakers() + _duplicate_breakers()
+)
 BREAKERS += [_one(f"{t}.child_id_looks_damaged", t, flags=["child_id_looks_damaged"]) for t in ENTITIES]
 
 # Added after the merge, straight into the store: what no extract can produce through the loader.
@@ -256,10 +331,14 @@ def _add_direct_faults(path: Path) -> None:
     with open_for_update(path) as con:
         for table in ENTITIES:
             key = ENTITIES[table].natural_key
-            con.execute(f"INSERT INTO {table} SELECT * FROM {table} WHERE child_id = ? ORDER BY {', '.join(key)} LIMIT 1",
-                        [KEY_DUPLICATE_CHILD])
-            con.execute("INSERT INTO rejects VALUES (1, 'fixture.xlsx', 'List 3', 99, ?, ?, 'Date of Referral is not a date')",
-                        [table, REJECT_RAW])
+            con.execute(
+                f"INSERT INTO {table} SELECT * FROM {table} WHERE child_id = ? ORDER BY {', '.join(key)} LIMIT 1",
+                [KEY_DUPLICATE_CHILD],
+            )
+            con.execute(
+                "INSERT INTO rejects VALUES (1, 'fixture.xlsx', 'List 3', 99, ?, ?, 'Date of Referral is not a date')",
+                [table, REJECT_RAW],
+            )
         validate_store(con, 1)
 
 
@@ -276,8 +355,7 @@ def faulty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FRONTDOOR_DATA_DOCS", "off")
-        return build_store(tmp_path_factory.mktemp("clean") / "store.duckdb", clean_rows(), as_of=AS_OF,
-                           validate=True)
+        return build_store(tmp_path_factory.mktemp("clean") / "store.duckdb", clean_rows(), as_of=AS_OF, validate=True)
 
 
 def _results(path: Path) -> pd.DataFrame:
@@ -309,7 +387,9 @@ def test_check_fails_exactly_as_often_as_broken(faulty_store: Path, check_id: st
     results = _results(faulty_store)
     row = results.loc[check_id]
     expected = expected_counts()[check_id]
-    assert row["unexpected_count"] == expected, f"{check_id}: {row['unexpected_count']} failing rows, expected {expected}"
+    assert row["unexpected_count"] == expected, (
+        f"{check_id}: {row['unexpected_count']} failing rows, expected {expected}"
+    )
     assert not row["success"]
     assert row["element_count"] >= expected
     assert row["unexpected_percent"] == pytest.approx(100.0 * expected / row["element_count"])
@@ -340,7 +420,12 @@ def test_results_carry_registry_metadata(faulty_store: Path) -> None:
     for check_id, check in REGISTRY.items():
         row = results.loc[check_id]
         assert (row["table_name"], row["severity"], row["description"], row["expectation"], row["engine"]) == (
-            check.table, check.severity, check.description, check.expectation, check.engine)
+            check.table,
+            check.severity,
+            check.description,
+            check.expectation,
+            check.engine,
+        )
         assert (row["dfe_code"] if pd.notna(row["dfe_code"]) else None) == check.dfe_code
     assert set(results["load_id"]) == {1}
 
@@ -348,7 +433,8 @@ def test_results_carry_registry_metadata(faulty_store: Path) -> None:
 def test_failure_values_show_what_is_wrong(faulty_store: Path) -> None:
     failures = _failures(faulty_store).set_index("check_id")
     assert "start_date 2025-01-24; as_of 2025-03-31; working_days_open 46" in set(
-        failures.loc[["assessments.8670Q_open_over_45_days"], "value"])
+        failures.loc[["assessments.8670Q_open_over_45_days"], "value"]
+    )
     assert failures.loc["cin_episodes.disabilities_valid", "value"] == "XYZ"
     assert failures.loc["contacts.ethnicity_valid", "value"] == "XXXX"
     assert failures.loc["referrals.sex_present", "value"] == "missing"

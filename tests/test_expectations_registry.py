@@ -43,7 +43,9 @@ def test_every_dfe_rule_of_the_brief_is_run_per_file_and_no_merged_store_check_c
 def test_every_table_has_a_suite_and_the_required_kinds_of_check() -> None:
     for table in TABLES:
         suite = {c.check_id for c in ge_checks(table)}
-        assert any(i.endswith("_not_after_extract") for i in suite) and any(i.endswith("_not_before_1990") for i in suite)
+        assert any(i.endswith("_not_after_extract") for i in suite) and any(
+            i.endswith("_not_before_1990") for i in suite
+        )
         sql = {c.check_id for c in sql_check_list() if c.table == table}
         assert {f"{table}.key_unique", f"{table}.child_id_present", f"{table}.dates_parse"} <= sql
     assert "cross_table.ethnicity_consistent" in {c.check_id for c in sql_check_list()}
@@ -119,10 +121,11 @@ def test_coded_text_reaches_great_expectations_as_categories_keeping_invalid_cod
 
     con = duckdb.connect()
     create_schema(con)
-    con.execute("INSERT INTO recordings (record_id, child_id, record_type, as_of) VALUES"
-                " ('r1', 'c1', 'visit', DATE '2025-03-31'), ('r2', 'c1', 'tele''pathy', DATE '2025-03-31'),"
-                " ('r3', 'c2', NULL, DATE '2025-03-31')")
+    con.execute(
+        "INSERT INTO recordings (record_id, child_id, record_type, as_of) VALUES"
+        " ('r1', 'c1', 'visit', DATE '2025-03-31'), ('r2', 'c1', 'tele''pathy', DATE '2025-03-31'),"
+        " ('r3', 'c2', NULL, DATE '2025-03-31')"
+    )
     frame = frames.load_frame(con, "recordings", ge_checks("recordings"), CheckParams(as_of=date(2025, 3, 31)))
     assert str(frame["record_type"].dtype) == "category"
     assert frame["record_type"].tolist()[:2] == ["visit", "tele'pathy"] and pd.isna(frame["record_type"].iloc[2])
-

@@ -34,6 +34,7 @@ def _results(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # --- The shared CIN census samples (their faults are deliberate) ----------------------------
 
+
 @pytest.fixture(scope="module")
 def cin_samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
     files = sorted(CIN_SAMPLES.glob("*.xml"))
@@ -70,7 +71,10 @@ def test_cin_sample_dates_in_the_future_and_before_1990_are_found(cin_samples) -
     _, failures = cin_samples
     future = _failing(failures, "referrals.referral_date_not_after_extract")["value"]
     assert any(v.startswith("referral_date 2030-03-31") for v in future)
-    assert "start_date 2028-04-28; as_of" in _failing(failures, "assessments.start_date_not_after_extract")["value"].iloc[0]
+    assert (
+        "start_date 2028-04-28; as_of"
+        in _failing(failures, "assessments.start_date_not_after_extract")["value"].iloc[0]
+    )
     assert _failing(failures, "referrals.referral_date_not_before_1990")["value"].str.startswith("1970-").all()
 
 
@@ -87,6 +91,7 @@ def test_cin_samples_pass_the_checks_they_do_not_break(cin_samples) -> None:
 
 
 # --- A synthetic council: every kind of injected fault is found ------------------------------
+
 
 def _each(template: str, tables: tuple[str, ...] = TABLES) -> list[str]:
     return [template.format(t=t) for t in tables]
@@ -116,18 +121,28 @@ FAULT_CHECKS: dict[str, list[str]] = {
     "unparseable_key_date": _each("{t}.rows_rejected"),
     "duplicate_rows": _each("{t}.duplicates_in_extract"),
     "same_day_duplicate_referral": ["referrals.duplicates_in_extract"],
-    "unmappable_code": ["contacts.contact_source_valid", "referrals.referral_source_valid",
-                        "cin_episodes.referral_source_valid", "cin_episodes.primary_need_valid",
-                        "recordings.record_type_valid"],
+    "unmappable_code": [
+        "contacts.contact_source_valid",
+        "referrals.referral_source_valid",
+        "cin_episodes.referral_source_valid",
+        "cin_episodes.primary_need_valid",
+        "recordings.record_type_valid",
+    ],
     "date_after_extract": _dates("not_after_extract"),
     "date_before_1990": _dates("not_before_1990"),
     "ethnicity_differs_between_records": ["cross_table.ethnicity_consistent"],
     "referral_count_disagrees": ["referrals.referrals_last_12m_agrees"],
 }
 # Faults in the records themselves stay in every later extract: the final store still shows them all.
-LASTING = {"assessment_authorised_before_start", "assessment_before_referral", "closure_date_without_reason",
-           "closure_reason_without_date", "referral_over_40_weeks_before_birth", "recording_entered_before_event",
-           "open_assessment_overdue"}
+LASTING = {
+    "assessment_authorised_before_start",
+    "assessment_before_referral",
+    "closure_date_without_reason",
+    "closure_reason_without_date",
+    "referral_over_40_weeks_before_birth",
+    "recording_entered_before_event",
+    "open_assessment_overdue",
+}
 
 
 def _load_council_monthly(root: Path) -> tuple[dict, pd.DataFrame]:
@@ -144,8 +159,9 @@ def _load_council_monthly(root: Path) -> tuple[dict, pd.DataFrame]:
 
 
 @pytest.mark.slow  # loads a whole synthetic council one extract date at a time
-def test_synthetic_council_every_injected_kind_of_fault_is_found(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_synthetic_council_every_injected_kind_of_fault_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One test, so the council is generated and loaded once whatever the test distribution."""
     monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
     truth, results = _load_council_monthly(tmp_path)

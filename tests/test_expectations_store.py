@@ -18,8 +18,15 @@ from tests.storekit import build_store
 
 
 def _referral(child: str, day: int, **kw: object) -> dict:
-    return {"child_id": child, "referral_date": date(2024, 5, day), "referral_source": "6", "sex": "M",
-            "ethnicity": "WBRI", "date_of_birth": date(2016, 1, 1), **kw}
+    return {
+        "child_id": child,
+        "referral_date": date(2024, 5, day),
+        "referral_source": "6",
+        "sex": "M",
+        "ethnicity": "WBRI",
+        "date_of_birth": date(2016, 1, 1),
+        **kw,
+    }
 
 
 # Load 1: three referrals without sex. Load 2 (a later extract) corrects one: two are left.
@@ -49,11 +56,14 @@ def con(store: tuple[Path, Path]):
 
 
 def test_results_are_kept_per_load_and_a_rerun_replaces_its_own(con) -> None:
-    per_load = con.execute("SELECT load_id, count(*), count(DISTINCT check_id) FROM dq_results GROUP BY 1 ORDER BY 1").fetchall()
+    per_load = con.execute(
+        "SELECT load_id, count(*), count(DISTINCT check_id) FROM dq_results GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert [row[0] for row in per_load] == [1, 2]
     assert all(n == distinct for _, n, distinct in per_load)  # the re-run of load 2 left one row per check
-    failures = dict(con.execute("SELECT load_id, count(*) FROM dq_failures WHERE check_id = ? GROUP BY 1",
-                                [SEX_MISSING]).fetchall())
+    failures = dict(
+        con.execute("SELECT load_id, count(*) FROM dq_failures WHERE check_id = ? GROUP BY 1", [SEX_MISSING]).fetchall()
+    )
     assert failures == {1: 3, 2: 2}
 
 
@@ -71,14 +81,24 @@ def test_trend_shows_the_check_getting_better(con) -> None:
 def test_summary_by_table_and_severity_for_the_latest_load(con) -> None:
     summary = report.dq_summary(con)
     errors = summary[(summary["table_name"] == "referrals") & (summary["severity"] == "error")].iloc[0]
-    failing = con.execute("SELECT count(*), sum(unexpected_count) FROM dq_results WHERE load_id = 2 AND NOT success"
-                          " AND table_name = 'referrals' AND severity = 'error'").fetchall()[0]
+    failing = con.execute(
+        "SELECT count(*), sum(unexpected_count) FROM dq_results WHERE load_id = 2 AND NOT success"
+        " AND table_name = 'referrals' AND severity = 'error'"
+    ).fetchall()[0]
     assert (errors["checks_failed"], errors["failing_rows"]) == failing
-    assert errors["checks"] == con.execute("SELECT count(*) FROM dq_results WHERE load_id = 2 AND"
-                                           " table_name = 'referrals' AND severity = 'error'").fetchall()[0][0]
+    assert (
+        errors["checks"]
+        == con.execute(
+            "SELECT count(*) FROM dq_results WHERE load_id = 2 AND table_name = 'referrals' AND severity = 'error'"
+        ).fetchall()[0][0]
+    )
     assert summary["table_name"].iloc[0] == "contacts" and summary["table_name"].iloc[-1] == "cross_table"
-    assert report.dq_summary(con, load_id=1).set_index(["table_name", "severity"]).loc[
-        ("referrals", "error"), "failing_rows"] > errors["failing_rows"]
+    assert (
+        report.dq_summary(con, load_id=1)
+        .set_index(["table_name", "severity"])
+        .loc[("referrals", "error"), "failing_rows"]
+        > errors["failing_rows"]
+    )
 
 
 def test_failing_checks_list_each_failure_with_its_stored_rows(con) -> None:
@@ -113,8 +133,9 @@ def test_report_functions_on_a_store_never_validated(tmp_path: Path) -> None:
         connection.close()
 
 
-def test_data_docs_are_built_served_and_free_of_child_values(store: tuple[Path, Path],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_docs_are_built_served_and_free_of_child_values(
+    store: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, docs = store
     assert (docs / "index.html").is_file()
     pages = list((docs / "validations").rglob("*.html"))
@@ -140,8 +161,9 @@ def test_data_docs_folder_is_beside_the_store(monkeypatch: pytest.MonkeyPatch) -
     assert data_docs.data_docs_dir(store="/x/demo.duckdb") is None
 
 
-def test_data_docs_are_built_once_per_validation_unless_switched_off(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_data_docs_are_built_once_per_validation_unless_switched_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     built: list[Path] = []
     monkeypatch.setattr(data_docs, "build_data_docs", lambda context, target: built.append(target))
     monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
@@ -165,18 +187,41 @@ def test_cli_prints_each_expectation_as_json(store: tuple[Path, Path], capsys: p
     assert main(["validate", "--store", str(store[0]), "--format", "json", "--no-docs"]) == 0
     printed = json.loads(capsys.readouterr().out)
     by_id = {r["check_id"]: r for r in printed}
-    assert set(printed[0]) == {"table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"}
-    assert by_id[SEX_MISSING] == {"table": "referrals", "check_id": SEX_MISSING,
-                                  "expectation": "expect_column_values_to_not_be_null", "dfe_code": None,
-                                  "severity": "error", "success": False, "unexpected_count": 2}
+    assert set(printed[0]) == {
+        "table",
+        "check_id",
+        "expectation",
+        "dfe_code",
+        "severity",
+        "success",
+        "unexpected_count",
+    }
+    assert by_id[SEX_MISSING] == {
+        "table": "referrals",
+        "check_id": SEX_MISSING,
+        "expectation": "expect_column_values_to_not_be_null",
+        "dfe_code": None,
+        "severity": "error",
+        "success": False,
+        "unexpected_count": 2,
+    }
     assert by_id["cin_episodes.8820_no_overlap"]["expectation"] == "sql"
 
 
-def test_cli_table_output_and_missing_store(store: tuple[Path, Path], tmp_path: Path,
-                                            capsys: pytest.CaptureFixture) -> None:
+def test_cli_table_output_and_missing_store(
+    store: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     assert main(["validate", "--store", str(store[0]), "--no-docs"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["table", "check_id", "expectation", "dfe_code", "severity", "success", "unexpected_count"]
+    assert lines[0].split() == [
+        "table",
+        "check_id",
+        "expectation",
+        "dfe_code",
+        "severity",
+        "success",
+        "unexpected_count",
+    ]
     sex = next(line for line in lines if SEX_MISSING in line).split()
     assert sex[-3:] == ["error", "False", "2"] and "4180" not in sex  # the merged-store check carries no DfE code
     assert main(["validate", "--store", str(tmp_path / "none.duckdb"), "--no-docs"]) == 2
@@ -188,7 +233,12 @@ def test_cli_docs_prints_the_catalogue(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_unexpected_percent_is_of_rows_checked(con) -> None:
-    row = pd.Series(con.execute("SELECT element_count, unexpected_count, unexpected_percent FROM dq_results"
-                                " WHERE load_id = 2 AND check_id = ?", [SEX_MISSING]).fetchall()[0],
-                    index=["checked", "failing", "percent"])
+    row = pd.Series(
+        con.execute(
+            "SELECT element_count, unexpected_count, unexpected_percent FROM dq_results"
+            " WHERE load_id = 2 AND check_id = ?",
+            [SEX_MISSING],
+        ).fetchall()[0],
+        index=["checked", "failing", "percent"],
+    )
     assert (row["checked"], row["failing"]) == (4, 2) and row["percent"] == pytest.approx(50.0)

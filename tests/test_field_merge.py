@@ -27,14 +27,21 @@ def _child(cid: str, dob: str = "2015-02-01", eth: str = "WBRI") -> list[object]
 
 def _annex_a_august(folder: Path) -> Path:
     """Annex A, as-of 31 Aug 2024: two assessments, both with the child seen, a team and a worker."""
-    return write_xlsx(folder / "annex_a_2024-08-31.xlsx", {
-        "List 3": [LIST_3,
-                   _child("C1") + [D(2024, 4, 28), "Police", "No", 0, "MASH", "Worker One"],
-                   _child("C2") + [D(2024, 5, 2), "Schools", "No", 1, "Assess 1", "Worker Two"]],
-        "List 4": [LIST_4,
-                   _child("C1") + ["No", D(2024, 5, 1), "Yes", D(2024, 6, 20), "Yes", "MASH", "Worker One"],
-                   _child("C2") + ["No", D(2024, 5, 3), "Yes", D(2024, 6, 2), "No", "Assess 1", "Worker Two"]],
-    })
+    return write_xlsx(
+        folder / "annex_a_2024-08-31.xlsx",
+        {
+            "List 3": [
+                LIST_3,
+                _child("C1") + [D(2024, 4, 28), "Police", "No", 0, "MASH", "Worker One"],
+                _child("C2") + [D(2024, 5, 2), "Schools", "No", 1, "Assess 1", "Worker Two"],
+            ],
+            "List 4": [
+                LIST_4,
+                _child("C1") + ["No", D(2024, 5, 1), "Yes", D(2024, 6, 20), "Yes", "MASH", "Worker One"],
+                _child("C2") + ["No", D(2024, 5, 3), "Yes", D(2024, 6, 2), "No", "Assess 1", "Worker Two"],
+            ],
+        },
+    )
 
 
 CENSUS_CHILDREN = """
@@ -64,15 +71,23 @@ def _census(folder: Path) -> Path:
 
 def _annex_a_april(folder: Path) -> Path:
     """Annex A, as-of 30 Apr 2025: C1's assessment again, child seen left blank and a new team (C2 out of range)."""
-    return write_xlsx(folder / "annex_a_2025-04-30.xlsx", {
-        "List 3": [LIST_3, _child("C1") + [D(2024, 4, 28), "Police", "No", 0, "Assess 2", "Worker Three"]],
-        "List 4": [LIST_4, _child("C1") + ["No", D(2024, 5, 1), None, D(2024, 6, 20), "Yes", "Assess 2",
-                                           "Worker Three"]],
-    })
+    return write_xlsx(
+        folder / "annex_a_2025-04-30.xlsx",
+        {
+            "List 3": [LIST_3, _child("C1") + [D(2024, 4, 28), "Police", "No", 0, "Assess 2", "Worker Three"]],
+            "List 4": [
+                LIST_4,
+                _child("C1") + ["No", D(2024, 5, 1), None, D(2024, 6, 20), "Yes", "Assess 2", "Worker Three"],
+            ],
+        },
+    )
 
 
-AS_OF = {"annex_a_2024-08-31.xlsx": D(2024, 8, 31), "cin_census_2024-25.xml": D(2025, 3, 31),
-         "annex_a_2025-04-30.xlsx": D(2025, 4, 30)}
+AS_OF = {
+    "annex_a_2024-08-31.xlsx": D(2024, 8, 31),
+    "cin_census_2024-25.xml": D(2025, 3, 31),
+    "annex_a_2025-04-30.xlsx": D(2025, 4, 30),
+}
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +116,8 @@ def _canonical(store: Path) -> dict[str, list[tuple]]:
             out[name] = con.execute(
                 f"SELECT {cols}, (SELECT list(l.source_file || ':' || f.key ORDER BY f.key)"
                 f"  FROM (SELECT unnest(map_entries(t.field_loads)) AS f) JOIN loads l ON l.load_id = f.value)"
-                f" FROM {name} t ORDER BY {keys}").fetchall()
+                f" FROM {name} t ORDER BY {keys}"
+            ).fetchall()
         return out
     finally:
         con.close()
@@ -130,8 +146,10 @@ def test_census_later_does_not_blank_annex_a_child_seen(files: dict[str, Path], 
     assert c2["source_file"] == "cin_census_2024-25.xml"  # the row is the newest version's
     con = duckdb.connect(str(store.resolve()), read_only=True)
     seen = con.execute("SELECT child_seen FROM assessment_facts WHERE child_id = 'C2'").fetchall()
-    supplier = con.execute("SELECT l.source_file FROM assessments a JOIN loads l ON l.load_id = a.field_loads['child_seen']"
-                           " WHERE a.child_id = 'C2'").fetchall()
+    supplier = con.execute(
+        "SELECT l.source_file FROM assessments a JOIN loads l ON l.load_id = a.field_loads['child_seen']"
+        " WHERE a.child_id = 'C2'"
+    ).fetchall()
     con.close()
     assert seen == [(True,)], "the metrics' fact table must see Annex A's child seen"
     assert supplier == [("annex_a_2024-08-31.xlsx",)], "field_loads names the file that supplied child seen"
@@ -202,8 +220,7 @@ def test_record_sources_name_the_file_of_each_field(files: dict[str, Path], tmp_
     assert set(sources["format"]) == {"annex_a", "cin_census"}
 
 
-def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: dict[str, Path],
-                                                                        tmp_path: Path) -> None:
+def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: dict[str, Path], tmp_path: Path) -> None:
     """Rows without field_loads (the column added to an old store) were merged row-wise: the next load fixes them."""
     store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
     con = duckdb.connect(str(store.resolve()))

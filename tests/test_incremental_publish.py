@@ -58,8 +58,9 @@ def test_incremental_publish_equals_a_full_rebuild(incremental_store: Path, tmp_
         assert got == want, f"{table}: incremental publish differs from a full rebuild"
 
 
-def test_one_load_of_everything_gives_the_same_tables(incremental_store: Path, batches: list[list[Path]],
-                                                      tmp_path: Path) -> None:
+def test_one_load_of_everything_gives_the_same_tables(
+    incremental_store: Path, batches: list[list[Path]], tmp_path: Path
+) -> None:
     at_once = tmp_path / "at_once.duckdb"
     load_files([f for batch in reversed(batches) for f in batch], store=at_once, validate=False)
     a = duckdb.connect(str(incremental_store.resolve()), read_only=True)

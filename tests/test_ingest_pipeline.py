@@ -19,8 +19,10 @@ from tests.shared_paths import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
 
-LIST3_HEADER = ("Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
-                "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker")
+LIST3_HEADER = (
+    "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
+    "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker"
+)
 RECORDING_HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
 
 
@@ -37,15 +39,21 @@ def write_recordings(path: Path, rows: list[str]) -> Path:
 @pytest.fixture()
 def extracts(tmp_path: Path) -> dict[str, Path]:
     """Two overlapping monthly List 3 extracts: the later one corrects a team and adds a referral."""
-    early = write_list3(tmp_path / "list3_2024_05.csv", [
-        "1001,b) Female,a) WBRI,01/02/2015,9,15/03/2024,q) 6: Police,b) No,0,Assessment Team 1,Ann Smith",
-        "1002,a) Male,WBRI,2016-05-05,8,20/04/2024,Schools,No,1,Assessment Team 2,Bob Jones",
-    ])
-    late = write_list3(tmp_path / "list3_2024_06.csv", [
-        "1001,b) Female,a) WBRI,01/02/2015,9,15/03/2024,q) 6: Police,b) No,0,MASH,Ann Smith",  # team corrected
-        "1002,a) Male,WBRI,2016-05-05,8,20/04/2024,Schools,No,1,Assessment Team 2,Bob Jones",  # unchanged
-        "1003,a) Male,APKN,2012-01-01,12,03/06/2024,Housing,No,0,MASH,Cara Khan",  # new
-    ])
+    early = write_list3(
+        tmp_path / "list3_2024_05.csv",
+        [
+            "1001,b) Female,a) WBRI,01/02/2015,9,15/03/2024,q) 6: Police,b) No,0,Assessment Team 1,Ann Smith",
+            "1002,a) Male,WBRI,2016-05-05,8,20/04/2024,Schools,No,1,Assessment Team 2,Bob Jones",
+        ],
+    )
+    late = write_list3(
+        tmp_path / "list3_2024_06.csv",
+        [
+            "1001,b) Female,a) WBRI,01/02/2015,9,15/03/2024,q) 6: Police,b) No,0,MASH,Ann Smith",  # team corrected
+            "1002,a) Male,WBRI,2016-05-05,8,20/04/2024,Schools,No,1,Assessment Team 2,Bob Jones",  # unchanged
+            "1003,a) Male,APKN,2012-01-01,12,03/06/2024,Housing,No,0,MASH,Cara Khan",  # new
+        ],
+    )
     return {"early": early, "late": late}
 
 
@@ -114,11 +122,14 @@ def test_good_files_publish_when_another_fails(tmp_path: Path, extracts: dict[st
 
 def test_rejected_rows_are_kept_with_their_reason(tmp_path: Path) -> None:
     store = tmp_path / "s.duckdb"
-    extract = write_list3(tmp_path / "list3.csv", [
-        "1001,F,WBRI,01/02/2015,9,15/03/2024,Police,No,0,MASH,Ann Smith",
-        ",F,WBRI,01/02/2015,9,16/03/2024,Police,No,0,MASH,Ann Smith",  # no child id
-        "1004,F,WBRI,01/02/2015,9,31/02/2024,Police,No,0,MASH,Ann Smith",  # no such date
-    ])
+    extract = write_list3(
+        tmp_path / "list3.csv",
+        [
+            "1001,F,WBRI,01/02/2015,9,15/03/2024,Police,No,0,MASH,Ann Smith",
+            ",F,WBRI,01/02/2015,9,16/03/2024,Police,No,0,MASH,Ann Smith",  # no child id
+            "1004,F,WBRI,01/02/2015,9,31/02/2024,Police,No,0,MASH,Ann Smith",  # no such date
+        ],
+    )
     [summary] = load_files([extract], store=store, validate=False)
     assert summary.rows == {"referrals": 1} and summary.rejected == 2
     with open_read(store) as con:
@@ -136,7 +147,9 @@ def test_reader_sees_old_or_new_state_never_a_mixture(tmp_path: Path, extracts: 
     def read_loop() -> None:
         while not stop.is_set():
             with open_read(store) as con:
-                seen.add(con.execute("SELECT (SELECT count(*) FROM loads), (SELECT count(*) FROM referrals)").fetchone())
+                seen.add(
+                    con.execute("SELECT (SELECT count(*) FROM loads), (SELECT count(*) FROM referrals)").fetchone()
+                )
 
     reader = threading.Thread(target=read_loop)
     reader.start()
@@ -151,8 +164,13 @@ def test_reader_sees_old_or_new_state_never_a_mixture(tmp_path: Path, extracts: 
 def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("this is not an extract\nat all\n")
-    proc = subprocess.run([sys.executable, "-m", "ingest", str(bad), "--store", str(tmp_path / "s.duckdb"), "--quiet"],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "FRONTDOOR_DEBUG": ""})
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", str(bad), "--store", str(tmp_path / "s.duckdb"), "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FRONTDOOR_DEBUG": ""},
+    )
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and errors[0].startswith("error: notes.txt: "), proc.stderr
@@ -161,8 +179,21 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
 
 
 def test_cli_summary_and_exit_code(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    proc = subprocess.run([sys.executable, "-m", "ingest", str(extracts["early"]), "--store", str(tmp_path / "s.duckdb"),
-                           "--quiet", "--no-validate"], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ingest",
+            str(extracts["early"]),
+            "--store",
+            str(tmp_path / "s.duckdb"),
+            "--quiet",
+            "--no-validate",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "loaded     list3_2024_05.csv [annex_a, as of 2024-04-20, load 1]: 2 referrals" in proc.stdout
     assert "1 loaded, 0 unchanged, 0 failed" in proc.stdout
@@ -170,10 +201,18 @@ def test_cli_summary_and_exit_code(tmp_path: Path, extracts: dict[str, Path]) ->
 
 def test_store_env_variable_names_the_store(tmp_path: Path, extracts: dict[str, Path]) -> None:
     target = tmp_path / "env.duckdb"
-    proc = subprocess.run([sys.executable, "-m", "ingest", str(extracts["early"]), "--quiet", "--no-validate"],
-                          cwd=ROOT, capture_output=True, text=True, env={**os.environ, "FRONTDOOR_STORE": str(target)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", str(extracts["early"]), "--quiet", "--no-validate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FRONTDOOR_STORE": str(target)},
+    )
     assert proc.returncode == 0, proc.stderr
-    assert duckdb.connect(str(target.resolve()), read_only=True).execute("SELECT count(*) FROM referrals").fetchone()[0] == 2
+    assert (
+        duckdb.connect(str(target.resolve()), read_only=True).execute("SELECT count(*) FROM referrals").fetchone()[0]
+        == 2
+    )
 
 
 def test_assessment_keeps_the_census_referral_date_when_annex_a_wins(tmp_path: Path) -> None:
@@ -187,14 +226,18 @@ def test_assessment_keeps_the_census_referral_date_when_annex_a_wins(tmp_path: P
         "<PrimaryNeedCode>N1</PrimaryNeedCode><ReferralNFA>false</ReferralNFA><Assessments>"
         "<AssessmentActualStartDate>2024-01-10</AssessmentActualStartDate>"
         "<AssessmentAuthorisationDate>2024-02-20</AssessmentAuthorisationDate></Assessments></CINdetails></Child>"
-        "</Children></Message>", encoding="utf-8")
+        "</Children></Message>",
+        encoding="utf-8",
+    )
     list4 = tmp_path / "list4_2024_06.csv"
     list4.write_text(
         "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Does the Child have a Disability,"
         "Continuous Assessment Start Date,Child Seen During Continuous Assessment,"
         "Continuous Assessment Date of Authorisation,Was the child assessed as requiring LA children's social care support?,"
         "Allocated Team,Allocated Worker\n"
-        "2001,F,WBRI,01/01/2015,9,No,10/01/2024,Yes,20/02/2024,Yes,MASH,Ann Smith\n", encoding="utf-8")
+        "2001,F,WBRI,01/01/2015,9,No,10/01/2024,Yes,20/02/2024,Yes,MASH,Ann Smith\n",
+        encoding="utf-8",
+    )
     store = tmp_path / "s.duckdb"
     load_files([census], store=store, as_of=date(2024, 3, 31), validate=False)
     load_files([list4], store=store, as_of=date(2024, 6, 30), validate=False)
@@ -205,8 +248,9 @@ def test_assessment_keeps_the_census_referral_date_when_annex_a_wins(tmp_path: P
 
 def test_census_as_of_is_its_header_reference_date(tmp_path: Path) -> None:
     samples = SHARED / "samples" / "cin_census"
-    summaries = load_files([samples / "CIN_Census_2024.xml", samples / "fake_CIN_data.xml"], store=tmp_path / "s.duckdb",
-                           validate=False)
+    summaries = load_files(
+        [samples / "CIN_Census_2024.xml", samples / "fake_CIN_data.xml"], store=tmp_path / "s.duckdb", validate=False
+    )
     assert [s.as_of for s in summaries] == [date(2024, 3, 31), date(2022, 7, 21)]
     assert any("the date the file's header states" in n for n in summaries[0].notices)
     later = [n for n in summaries[1].notices if "later" in n]  # the fake file holds events after its header's date

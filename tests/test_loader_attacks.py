@@ -15,8 +15,10 @@ from ingest.readers.recordings import read_recordings
 from store.connection import open_read, versions_dir
 
 RECORDING_HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
-LIST3_HEADER = ("Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
-                "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker")
+LIST3_HEADER = (
+    "Child Unique ID,Gender,Ethnicity,Date of Birth,Age of Child (Years),Date of Referral,Referral Source,"
+    "Referral NFA?,Number of Referrals in Last 12 Months,Allocated Team,Allocated Worker"
+)
 
 
 def recording(i: int, worker: str = "Ann Smith", child: str | None = None, date: str = "2024-05-03") -> str:
@@ -56,9 +58,11 @@ def seeded_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 # --- 1. an unbalanced quote -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["recordings", "list3"])
-def test_unbalanced_quote_refuses_the_file_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                       kind: str) -> None:
+def test_unbalanced_quote_refuses_the_file_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     store = seeded_store(tmp_path, capsys)
     before = store_state(store)
     if kind == "recordings":
@@ -87,14 +91,16 @@ def test_every_file_prints_its_rows_accounted(tmp_path: Path, capsys: pytest.Cap
 
 # --- 2. row numbers and "later row wins" whatever the parallelism ------------------------------
 
+
 def test_big_file_keeps_its_own_row_numbers_with_insertion_order_off(tmp_path: Path) -> None:
     n = 130_000  # past the size where DuckDB reads a CSV in parallel
     path = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(n)])
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     read_recordings(path, con)
-    wrong = con.execute("SELECT count(*) FROM staged_recordings"
-                        " WHERE row_number <> CAST(substr(record_id, 2) AS INTEGER) + 2").fetchone()[0]
+    wrong = con.execute(
+        "SELECT count(*) FROM staged_recordings WHERE row_number <> CAST(substr(record_id, 2) AS INTEGER) + 2"
+    ).fetchone()[0]
     assert wrong == 0
 
 
@@ -109,15 +115,26 @@ def test_later_duplicate_in_a_big_file_wins_every_time(tmp_path: Path, capsys: p
         assert run(capsys, store, path)[0] == 0
         with open_read(store) as con:
             assert con.execute("SELECT worker, row_number FROM recordings WHERE record_id = 'R0'").fetchall() == [
-                ("Last Worker", n + 1)]
+                ("Last Worker", n + 1)
+            ]
 
 
 # --- 7. encodings and files without rows ------------------------------------------------------
 
-@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
-                                          ("utf-16-be", codecs.BOM_UTF16_BE), ("cp1252", b"")])
-def test_encodings_are_read_correctly(tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str,
-                                      bom: bytes) -> None:
+
+@pytest.mark.parametrize(
+    "encoding,bom",
+    [
+        ("utf-8", b""),
+        ("utf-8", codecs.BOM_UTF8),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("cp1252", b""),
+    ],
+)
+def test_encodings_are_read_correctly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str, bom: bytes
+) -> None:
     rows = [recording(i, worker="Zoë O’Brien") for i in range(3)]
     path = tmp_path / "rec.csv"
     path.write_bytes(bom + ("\r\n".join([RECORDING_HEADER, *rows]) + "\r\n").encode(encoding))
@@ -150,11 +167,20 @@ def test_header_only_file_is_refused_and_not_recorded(tmp_path: Path, capsys: py
 
 # --- 3. dates outside the plausible window (1900-2099) ----------------------------------------
 
-def test_far_dates_are_rejected_or_flagged_and_the_checks_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    far = write(tmp_path / "far.csv", RECORDING_HEADER,
-                [recording(1), recording(2, date="31/12/9999"), recording(3).replace("2024-05-07 09:15:00", "9999-12-31")])
-    list3 = write(tmp_path / "list3.csv", LIST3_HEADER,
-                  [list3_row(1), list3_row(2, referred="31/12/9999"), list3_row(3).replace("2016-05-05", "01/01/0001")])
+
+def test_far_dates_are_rejected_or_flagged_and_the_checks_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    far = write(
+        tmp_path / "far.csv",
+        RECORDING_HEADER,
+        [recording(1), recording(2, date="31/12/9999"), recording(3).replace("2024-05-07 09:15:00", "9999-12-31")],
+    )
+    list3 = write(
+        tmp_path / "list3.csv",
+        LIST3_HEADER,
+        [list3_row(1), list3_row(2, referred="31/12/9999"), list3_row(3).replace("2016-05-05", "01/01/0001")],
+    )
     store = tmp_path / "store.duckdb"
     code = main([str(far), str(list3), "--store", str(store), "--quiet"])  # with the checks
     out, err = capsys.readouterr()
@@ -162,22 +188,35 @@ def test_far_dates_are_rejected_or_flagged_and_the_checks_run(tmp_path: Path, ca
     with open_read(store) as con:
         rejects = con.execute("SELECT source_file, row_number, reason FROM rejects ORDER BY ALL").fetchall()
         assert [(f, r) for f, r, _reason in rejects] == [("far.csv", 3), ("far.csv", 4), ("list3.csv", 3)]
-        assert con.execute("SELECT flags FROM referrals WHERE child_id = '2003'").fetchone()[0] == ["date_of_birth_unparsed"]
+        assert con.execute("SELECT flags FROM referrals WHERE child_id = '2003'").fetchone()[0] == [
+            "date_of_birth_unparsed"
+        ]
 
 
-def test_a_store_holding_far_dates_is_validated_without_a_traceback(tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_store_holding_far_dates_is_validated_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from datetime import date, datetime
 
     from expectations.__main__ import main as expectations_main
     from tests.storekit import build_store
 
-    store = build_store(tmp_path / "far.duckdb", {  # as a --no-validate load by an older version could leave it
-        "referrals": [{"child_id": "1", "referral_date": date(9999, 12, 31), "date_of_birth": date(1, 1, 1)}],
-        "recordings": [{"record_id": "R1", "child_id": "1", "record_type": "case_note",
-                        "event_date": date(9999, 12, 31), "entered_at": datetime(9999, 12, 31, 23, 59)}],
-        "assessments": [{"child_id": "1", "start_date": date(1066, 10, 14), "authorised_date": date(9999, 1, 1)}],
-    })
+    store = build_store(
+        tmp_path / "far.duckdb",
+        {  # as a --no-validate load by an older version could leave it
+            "referrals": [{"child_id": "1", "referral_date": date(9999, 12, 31), "date_of_birth": date(1, 1, 1)}],
+            "recordings": [
+                {
+                    "record_id": "R1",
+                    "child_id": "1",
+                    "record_type": "case_note",
+                    "event_date": date(9999, 12, 31),
+                    "entered_at": datetime(9999, 12, 31, 23, 59),
+                }
+            ],
+            "assessments": [{"child_id": "1", "start_date": date(1066, 10, 14), "authorised_date": date(9999, 1, 1)}],
+        },
+    )
     assert expectations_main(["validate", "--store", str(store), "--no-docs"]) in (0, 1)
     out = capsys.readouterr().out
     assert "recordings.event_date_not_after_extract" in out
@@ -186,6 +225,7 @@ def test_a_store_holding_far_dates_is_validated_without_a_traceback(tmp_path: Pa
 
 
 # --- 4. workbooks opened with limits -----------------------------------------------------------
+
 
 def list3_workbook(path: Path, far_cell: str | None = None, padding_mb: int = 0) -> Path:
     import zipfile
@@ -220,32 +260,41 @@ def test_a_cell_at_xfd1048576_is_refused_and_other_files_load(tmp_path: Path) ->
     assert far.stat().st_size < 10_000
     good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
     store = tmp_path / "store.duckdb"
-    done = subprocess.run([sys.executable, "-m", "ingest", str(far), str(good), "--store", str(store), "--quiet",
-                           "--no-validate"], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-m", "ingest", str(far), str(good), "--store", str(store), "--quiet", "--no-validate"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert done.returncode == 1, done.stderr[-500:]
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("error: far.xlsx: sheet part sheet1.xml has cells as far as row 1,048,576, column XFD")
     assert "loaded     good.csv" in done.stdout
 
 
-def test_a_workbook_that_unpacks_too_big_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_workbook_that_unpacks_too_big_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     bomb = list3_workbook(tmp_path / "bomb.xlsx", padding_mb=12)
     assert bomb.stat().st_size < 200_000
     monkeypatch.setenv("FRONTDOOR_MAX_WORKBOOK_MB", "4")
     good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(3)])
     code, out, err = run(capsys, tmp_path / "store.duckdb", bomb, good)
     assert code == 1
-    assert err.strip() == ("error: bomb.xlsx: workbook unpacks to more than 4 MB (a zip bomb, or far too big to be an"
-                           " extract; FRONTDOOR_MAX_WORKBOOK_MB sets the limit)")
+    assert err.strip() == (
+        "error: bomb.xlsx: workbook unpacks to more than 4 MB (a zip bomb, or far too big to be an"
+        " extract; FRONTDOOR_MAX_WORKBOOK_MB sets the limit)"
+    )
     assert "loaded     good.csv" in out
 
 
 # --- 5. the store: broken link, pruning, working copies, permissions, full disk ----------------
 
-def test_a_link_to_a_missing_version_is_refused_with_how_to_recover(tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_a_link_to_a_missing_version_is_refused_with_how_to_recover(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from store.connection import StoreLinkBroken
 
     store = seeded_store(tmp_path, capsys)
@@ -274,8 +323,9 @@ def test_versions_not_provably_older_are_never_pruned(tmp_path: Path, capsys: py
     assert future.name in names and len(names) == 3  # two kept by age and the one whose age is not proven older
 
 
-def test_a_killed_load_leaves_no_version_behind(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_a_killed_load_leaves_no_version_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     import signal
     import subprocess
     import sys
@@ -284,8 +334,12 @@ def test_a_killed_load_leaves_no_version_behind(tmp_path: Path, capsys: pytest.C
     store = seeded_store(tmp_path, capsys)
     published = {store.resolve().name}
     big = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
-    load = subprocess.Popen([sys.executable, "-m", "ingest", str(big), "--store", str(store), "--quiet", "--no-validate"],
-                            cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    load = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(big), "--store", str(store), "--quiet", "--no-validate"],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 60
     while len(list(versions_dir(store).iterdir())) < 2 and time.time() < deadline:
         time.sleep(0.02)
@@ -320,11 +374,14 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
         store = disk / "store.duckdb"
         assert run(capsys, store, write(tmp_path / "a.csv", RECORDING_HEADER, [recording(1)]))[0] == 0
         before = store_state(store)
-        code, _out, err = run(capsys, store, write(tmp_path / "b.csv", RECORDING_HEADER,
-                                                   [recording(i) for i in range(3000)]))
+        code, _out, err = run(
+            capsys, store, write(tmp_path / "b.csv", RECORDING_HEADER, [recording(i) for i in range(3000)])
+        )
         assert code == 2
-        assert err.strip() == (f"error: no space left on the disk holding the store ({disk}): the load failed and"
-                               " the store is unchanged; free some space and load again")
+        assert err.strip() == (
+            f"error: no space left on the disk holding the store ({disk}): the load failed and"
+            " the store is unchanged; free some space and load again"
+        )
         assert store_state(store) == before
     finally:
         subprocess.run(["umount", str(disk)], check=False)
@@ -332,9 +389,13 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
 
 # --- 11. the small items ---------------------------------------------------------------------
 
-def test_an_unwritable_data_docs_folder_does_not_fail_the_load(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                               monkeypatch: pytest.MonkeyPatch,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
+
+def test_an_unwritable_data_docs_folder_does_not_fail_the_load(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from expectations import data_docs
 
     blocker = tmp_path / "docs_parent"
@@ -345,8 +406,9 @@ def test_an_unwritable_data_docs_folder_does_not_fail_the_load(tmp_path: Path, c
     assert "Data Docs were not built" in caplog.text
 
 
-def test_size_is_checked_before_the_file_is_hashed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_is_checked_before_the_file_is_hashed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import time
 
     huge = tmp_path / "huge.csv"
@@ -373,8 +435,9 @@ def test_a_folder_or_a_fifo_is_reported_as_such(tmp_path: Path, capsys: pytest.C
     ]
 
 
-def test_a_second_load_waiting_on_the_lock_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_a_second_load_waiting_on_the_lock_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     import fcntl
     import threading
 
@@ -383,8 +446,9 @@ def test_a_second_load_waiting_on_the_lock_says_so(tmp_path: Path, capsys: pytes
     with open(store.with_name(store.name + ".lock"), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # a load in progress elsewhere
         codes: list[int] = []
-        waiting = threading.Thread(target=lambda: codes.append(main([str(good), "--store", str(store), "--quiet",
-                                                                     "--no-validate"])))
+        waiting = threading.Thread(
+            target=lambda: codes.append(main([str(good), "--store", str(store), "--quiet", "--no-validate"]))
+        )
         waiting.start()
         waiting.join(timeout=3)
         assert waiting.is_alive() and "another load is writing to the store" in caplog.text
@@ -407,11 +471,14 @@ def test_cin_children_wrapped_one_level_deeper_are_refused(tmp_path: Path, capsy
     path.write_text(CIN_WRAPPED, encoding="utf-8")
     code, _out, err = run(capsys, tmp_path / "store.duckdb", path)
     assert code == 1
-    assert err.strip() == ("error: cin.xml: no <Child> elements directly under Message/Children; found 1 <childlist>"
-                           " there instead (children wrapped one level too deep?): nothing to load")
+    assert err.strip() == (
+        "error: cin.xml: no <Child> elements directly under Message/Children; found 1 <childlist>"
+        " there instead (children wrapped one level too deep?): nothing to load"
+    )
 
 
 # --- 8. as-of dates ---------------------------------------------------------------------------
+
 
 def test_as_of_is_never_after_today(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from datetime import date, timedelta
@@ -427,39 +494,51 @@ def test_as_of_is_never_after_today(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def cin_file(path: Path, reference: str) -> Path:
-    path.write_text(CIN_WRAPPED.replace("<ChildList>", "").replace("</ChildList>", "")
-                    .replace("2024-03-31", reference), encoding="utf-8")
+    path.write_text(
+        CIN_WRAPPED.replace("<ChildList>", "").replace("</ChildList>", "").replace("2024-03-31", reference),
+        encoding="utf-8",
+    )
     return path
 
 
-def test_a_census_header_date_far_beyond_its_events_needs_as_of(tmp_path: Path,
-                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_census_header_date_far_beyond_its_events_needs_as_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "store.duckdb"
     path = cin_file(tmp_path / "cin.xml", "2026-03-31")  # events in January 2024
     code, _out, err = run(capsys, store, path)
     assert code == 1
-    assert err.strip() == ("error: cin.xml: header date 2026-03-31 is more than a year after the file's last event"
-                           " (2024-01-05); if it is right, load the file with --as-of 2026-03-31")
+    assert err.strip() == (
+        "error: cin.xml: header date 2026-03-31 is more than a year after the file's last event"
+        " (2024-01-05); if it is right, load the file with --as-of 2026-03-31"
+    )
     code, out, _err = run(capsys, store, path, "--as-of", "2026-03-31")
     assert code == 0 and "as of 2026-03-31" in out
     assert run(capsys, tmp_path / "other.duckdb", cin_file(tmp_path / "ok.xml", "2024-03-31"))[0] == 0
 
 
 @pytest.mark.parametrize("order", [("a", "b"), ("b", "a")])
-def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                           order: tuple[str, str]) -> None:
-    files = {name: write(tmp_path / f"{name}.csv", RECORDING_HEADER, [recording(1, worker=f"Worker {name}")])
-             for name in ("a", "b")}
+def test_a_tie_on_as_of_goes_to_the_later_load_and_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], order: tuple[str, str]
+) -> None:
+    files = {
+        name: write(tmp_path / f"{name}.csv", RECORDING_HEADER, [recording(1, worker=f"Worker {name}")])
+        for name in ("a", "b")
+    }
     store = tmp_path / "store.duckdb"
     assert run(capsys, store, files[order[0]])[0] == 0
     code, out, _err = run(capsys, store, files[order[1]])
-    assert code == 0 and "is the same as 1 earlier load(s) (latest: load 1): where they carry the same record, this" \
-                         " later load wins" in out
+    assert (
+        code == 0
+        and "is the same as 1 earlier load(s) (latest: load 1): where they carry the same record, this later load wins"
+        in out
+    )
     with open_read(store) as con:
         assert con.execute("SELECT worker FROM recordings").fetchall() == [(f"Worker {order[1]}",)]
 
 
 # --- 10. child ids -----------------------------------------------------------------------------
+
 
 def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from expectations.checks import DAMAGED_CHILD_ID_FLAG as CHECKED_FLAG
@@ -473,16 +552,19 @@ def test_child_ids_are_trimmed_and_excel_damage_is_flagged(tmp_path: Path, capsy
     code, out, _err = run(capsys, store, path)
     assert code == 0 and "6 row(s) with a child id that looks changed by Excel" in out
     with open_read(store) as con:
-        kept = con.execute("SELECT child_id, list_contains(flags, ?) FROM recordings ORDER BY row_number",
-                           [DAMAGED_CHILD_ID_FLAG]).fetchall()
+        kept = con.execute(
+            "SELECT child_id, list_contains(flags, ?) FROM recordings ORDER BY row_number", [DAMAGED_CHILD_ID_FLAG]
+        ).fetchall()
     assert kept == [("1005", False)] * 6 + [(c.strip('"'), True) for c in damaged]
     assert CHECKED_FLAG == DAMAGED_CHILD_ID_FLAG
     from expectations.checks import REGISTRY
+
     assert "format the child id column as Text" in REGISTRY["recordings.child_id_looks_damaged"].description
 
 
-def test_header_dates_can_be_trusted_for_sample_files(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_header_dates_can_be_trusted_for_sample_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FRONTDOOR_TRUST_HEADER_DATES", "1")
     code, out, _err = run(capsys, tmp_path / "store.duckdb", cin_file(tmp_path / "cin.xml", "2026-03-31"))
     assert code == 0 and "as of 2026-03-31" in out

@@ -41,12 +41,23 @@ def _samples(folder: Path) -> dict[str, bytes]:
     sheet = next(name for name in book.sheet_names if "3" in name)
     rows = book.get_sheet_by_name(sheet).to_python()
     list3 = "\n".join(",".join(_csv_cell(c) for c in row) for row in rows) + "\n"
-    recordings = "\n".join([RECORDING_HEADER] + [
-        f"R{i},{1000 + i % 37},{'Visit' if i % 3 else 'Case Note'},2024-0{1 + i % 9}-1{i % 10},"
-        f"2024-0{1 + i % 9}-1{i % 10} 10:00,Zoë O’Brien,Team {i % 4},{'Yes' if i % 2 else 'No'}" for i in range(300)
-    ]) + "\n"
-    return {"annex_a.xlsx": annex_a.read_bytes(), "cin.xml": cin.read_bytes(),
-            "list3.csv": list3.encode("utf-8"), "recordings.csv": recordings.encode("utf-8")}
+    recordings = (
+        "\n".join(
+            [RECORDING_HEADER]
+            + [
+                f"R{i},{1000 + i % 37},{'Visit' if i % 3 else 'Case Note'},2024-0{1 + i % 9}-1{i % 10},"
+                f"2024-0{1 + i % 9}-1{i % 10} 10:00,Zoë O’Brien,Team {i % 4},{'Yes' if i % 2 else 'No'}"
+                for i in range(300)
+            ]
+        )
+        + "\n"
+    )
+    return {
+        "annex_a.xlsx": annex_a.read_bytes(),
+        "cin.xml": cin.read_bytes(),
+        "list3.csv": list3.encode("utf-8"),
+        "recordings.csv": recordings.encode("utf-8"),
+    }
 
 
 def _truncate(data: bytes, rng: random.Random) -> bytes:
@@ -101,8 +112,9 @@ def _store_hash(store: Path) -> str:
     return digest.hexdigest()
 
 
-def test_every_mutant_is_loaded_whole_or_refused_in_one_line(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_mutant_is_loaded_whole_or_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = tmp_path / "store.duckdb"
     seed = tmp_path / "seed.csv"
     seed.write_text(RECORDING_HEADER + "\nS1,1,Visit,2024-01-02,,Ann,Team,Yes\n", encoding="utf-8")

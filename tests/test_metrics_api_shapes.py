@@ -17,8 +17,9 @@ from tests.storekit import build_store
 
 PERIOD = Period(date(2024, 1, 1), date(2024, 6, 30))
 RATE_METRICS = [code for code, d in REGISTRY.items() if d.kind == "rate"]
-EVERY_FILTER = Filters(team="East", worker="Ann", referral_source="6", ethnicity_group="White", age_band="5 to 9",
-                       disabled=False)
+EVERY_FILTER = Filters(
+    team="East", worker="Ann", referral_source="6", ethnicity_group="White", age_band="5 to 9", disabled=False
+)
 CHILD = dict(ethnicity="WBRI", date_of_birth=date(2016, 5, 1))
 
 
@@ -27,16 +28,46 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     path = tmp_path_factory.mktemp("shapes") / "store.duckdb"
     rows = {
         # one child who matches every filter, so each filtered metric has something to count
-        "referrals": [dict(child_id="1", referral_date=date(2024, 2, 1), referral_source="6", team="East",
-                           worker="Ann", **CHILD)],
+        "referrals": [
+            dict(child_id="1", referral_date=date(2024, 2, 1), referral_source="6", team="East", worker="Ann", **CHILD)
+        ],
         "contacts": [dict(child_id="1", contact_date=date(2024, 1, 30), contact_source="6", **CHILD)],
-        "assessments": [dict(child_id="1", start_date=date(2024, 2, 2), authorised_date=date(2024, 3, 1),
-                             child_seen=True, disabled=False, team="East", worker="Ann", **CHILD)],
-        "cin_episodes": [dict(child_id="1", start_date=date(2024, 2, 1), closure_date=date(2024, 5, 1),
-                              closure_reason="RC7", disabled=False, team="East", worker="Ann", **CHILD)],
-        "recordings": [dict(record_id="r", child_id="1", record_type="visit", event_date=date(2024, 2, 2),
-                            entered_at=pd.Timestamp("2024-02-05 10:00").to_pydatetime(), team="East", worker="Ann",
-                            child_views_recorded=True)],
+        "assessments": [
+            dict(
+                child_id="1",
+                start_date=date(2024, 2, 2),
+                authorised_date=date(2024, 3, 1),
+                child_seen=True,
+                disabled=False,
+                team="East",
+                worker="Ann",
+                **CHILD,
+            )
+        ],
+        "cin_episodes": [
+            dict(
+                child_id="1",
+                start_date=date(2024, 2, 1),
+                closure_date=date(2024, 5, 1),
+                closure_reason="RC7",
+                disabled=False,
+                team="East",
+                worker="Ann",
+                **CHILD,
+            )
+        ],
+        "recordings": [
+            dict(
+                record_id="r",
+                child_id="1",
+                record_type="visit",
+                event_date=date(2024, 2, 2),
+                entered_at=pd.Timestamp("2024-02-05 10:00").to_pydatetime(),
+                team="East",
+                worker="Ann",
+                child_views_recorded=True,
+            )
+        ],
     }
     build_store(path, rows, as_of=date(2024, 6, 30))
     return open_read(path)
@@ -55,8 +86,11 @@ def test_rate_metric_shape_for_every_breakdown(con: duckdb.DuckDBPyConnection, c
         extra = {"level": "contact"} if code == "ethnicity_completeness" and by == "contact_source" else {}
         frame = fn(con, PERIOD, by=by, **extra)
         head = [by] if by else []
-        expected = head + (["contacts", "children", "contacts_per_child"] if code == "contacts_per_child"
-                           else ["numerator", "denominator", "rate"])
+        expected = head + (
+            ["contacts", "children", "contacts_per_child"]
+            if code == "contacts_per_child"
+            else ["numerator", "denominator", "rate"]
+        )
         assert frame.columns[: len(expected)].tolist() == expected, (code, by)
         if by == "month":
             assert frame["month"].tolist() == [date(2024, m, 1) for m in range(1, 7)]
@@ -99,11 +133,17 @@ def test_an_empty_store_gives_zero_counts_and_no_rates(tmp_path_factory: pytest.
 
 
 def test_coverage_counts_only_plausible_months(tmp_path_factory: pytest.TempPathFactory) -> None:
-    path = build_store(tmp_path_factory.mktemp("typos") / "store.duckdb", {"contacts": [
-        dict(child_id="1", contact_date=date(2024, 3, 4), contact_source="6"),  # counts: inside the window
-        dict(child_id="2", contact_date=date(2035, 3, 4), contact_source="6"),  # a typo after the as-of date
-        dict(child_id="3", contact_date=date(1923, 3, 4), contact_source="6"),  # a typo before 1990
-    ]}, as_of=date(2024, 6, 30))
+    path = build_store(
+        tmp_path_factory.mktemp("typos") / "store.duckdb",
+        {
+            "contacts": [
+                dict(child_id="1", contact_date=date(2024, 3, 4), contact_source="6"),  # counts: inside the window
+                dict(child_id="2", contact_date=date(2035, 3, 4), contact_source="6"),  # a typo after the as-of date
+                dict(child_id="3", contact_date=date(1923, 3, 4), contact_source="6"),  # a typo before 1990
+            ]
+        },
+        as_of=date(2024, 6, 30),
+    )
     with open_read(path) as typos:
         months = coverage_by_month(typos)
     assert months["month"].tolist() == [date(2024, 3, 1)] and months["rows"].tolist() == [1]

@@ -30,9 +30,14 @@ def test_benchmarks_leave_out_suppressed_values() -> None:
 
 
 def _series(rates: list[float], n: int = 100) -> pd.DataFrame:
-    return pd.DataFrame({"month": pd.date_range("2023-01-01", periods=len(rates), freq="MS").date,
-                         "numerator": [round(r * n / 100) for r in rates], "denominator": [n] * len(rates),
-                         "rate": rates})
+    return pd.DataFrame(
+        {
+            "month": pd.date_range("2023-01-01", periods=len(rates), freq="MS").date,
+            "numerator": [round(r * n / 100) for r in rates],
+            "denominator": [n] * len(rates),
+            "rate": rates,
+        }
+    )
 
 
 def test_p_chart_limits_and_a_point_above() -> None:
@@ -72,8 +77,9 @@ def test_empty_months_keep_their_row_without_limits() -> None:
 
 
 def test_suppress_small_counts() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C"], "numerator": [3, 0, 10], "denominator": [20, 8, 40],
-                          "rate": [15.0, 0.0, 25.0]})
+    frame = pd.DataFrame(
+        {"team": ["A", "B", "C"], "numerator": [3, 0, 10], "denominator": [20, 8, 40], "rate": [15.0, 0.0, 25.0]}
+    )
     out = suppress_small_counts(frame)
     # 3 < 5 hidden, 0 shown; 10 hidden too (secondary), else the overall numerator minus 10 would give the 3 away
     assert out["numerator"].isna().tolist() == [True, False, True]

@@ -44,8 +44,9 @@ def test_a_metric_that_raises_fails_the_page(monkeypatch: pytest.MonkeyPatch, st
     assert at.exception
 
 
-def test_in_production_a_failing_section_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
-                                                                      store: Path) -> None:
+def test_in_production_a_failing_section_is_a_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, store: Path
+) -> None:
     monkeypatch.delenv("FRONTDOOR_STRICT_PAGES")
 
     def broken(*args: object, **kwargs: object) -> None:

@@ -105,8 +105,9 @@ def test_children_with_no_ethnicity_are_not_known(con: duckdb.DuckDBPyConnection
 
 def test_ethnic_makeup_with_a_population_file(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     population = tmp_path / "population.csv"
-    population.write_text("la_code,ethnicity_group,children\n889,White,600\n889,Asian,300\n889,Mixed,100\n"
-                          "999,White,1\n")
+    population.write_text(
+        "la_code,ethnicity_group,children\n889,White,600\n889,Asian,300\n889,Mixed,100\n999,White,1\n"
+    )
     makeup = ethnic_makeup(con, PERIOD, population_file=population).set_index("ethnicity_group")
     assert makeup.loc["White", "population_share"] == pytest.approx(60.0)
     assert makeup.loc["Asian", "population_share"] == pytest.approx(30.0)

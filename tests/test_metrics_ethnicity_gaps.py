@@ -50,7 +50,12 @@ def test_group_against_the_rest(tmp_path: Path) -> None:
     gaps = ethnicity_gaps(con, PERIOD)
     rr = gaps[gaps["measure"] == "re_referral_rate"].set_index("ethnicity_group")
     asian = rr.loc["Asian"]
-    assert (asian["numerator"], asian["denominator"], asian["rest_numerator"], asian["rest_denominator"]) == (18, 30, 12, 44)
+    assert (asian["numerator"], asian["denominator"], asian["rest_numerator"], asian["rest_denominator"]) == (
+        18,
+        30,
+        12,
+        44,
+    )
     ci = binomtest(18, 30).proportion_ci(method="wilson")
     assert asian["rate_lower"] == pytest.approx(100 * ci.low) and asian["rate_upper"] == pytest.approx(100 * ci.high)
     assert asian["verdict"] == "higher than the rest"
@@ -68,8 +73,9 @@ def test_gaps_not_read_when_ethnicity_is_incomplete(tmp_path: Path) -> None:
 def test_representation_against_the_population(tmp_path: Path) -> None:
     con = open_read(build_store(tmp_path / "s.duckdb", _rows()))
     population = tmp_path / "population.csv"
-    pd.DataFrame({"la_code": ["889"] * 3, "ethnicity_group": ["White", "Asian", "Black"],
-                  "children": [800, 150, 50]}).to_csv(population, index=False)
+    pd.DataFrame(
+        {"la_code": ["889"] * 3, "ethnicity_group": ["White", "Asian", "Black"], "children": [800, 150, 50]}
+    ).to_csv(population, index=False)
     rep = ethnicity_representation(con, PERIOD, population_file=population).set_index("ethnicity_group")
     assert rep.loc["Asian", "verdict"] == "over-represented"  # 30 of 74 referred children against 15%
     assert rep.loc["White", "verdict"] == "under-represented"

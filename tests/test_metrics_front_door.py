@@ -46,8 +46,11 @@ RECORDINGS = [
 @pytest.fixture(scope="module")
 def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     path = tmp_path_factory.mktemp("front_door") / "store.duckdb"
-    build_store(path, {"contacts": CONTACTS, "referrals": REFERRALS, "assessments": ASSESSMENTS,
-                       "recordings": RECORDINGS}, as_of=D(2025, 4, 30))
+    build_store(
+        path,
+        {"contacts": CONTACTS, "referrals": REFERRALS, "assessments": ASSESSMENTS, "recordings": RECORDINGS},
+        as_of=D(2025, 4, 30),
+    )
     return open_read(path)
 
 

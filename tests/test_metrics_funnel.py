@@ -22,8 +22,9 @@ def _by_hand(target: float, n: int, q: float) -> float:
     return min(max(100 * (r - a) / n, 0.0), 100.0)  # a limit below 0% is drawn at 0%
 
 
-@pytest.mark.parametrize("target,n,level", [(22.6, 40, 0.95), (22.6, 40, 0.998), (86.0, 150, 0.95),
-                                            (10.0, 12, 0.998), (50.0, 500, 0.95)])
+@pytest.mark.parametrize(
+    "target,n,level", [(22.6, 40, 0.95), (22.6, 40, 0.998), (86.0, 150, 0.95), (10.0, 12, 0.998), (50.0, 500, 0.95)]
+)
 def test_limits_match_a_hand_computation(target: float, n: int, level: float) -> None:
     lower, upper = binomial_limits(target, [n], level)
     assert lower[0] == pytest.approx(_by_hand(target, n, (1 - level) / 2), abs=1e-9)
@@ -38,8 +39,7 @@ def test_limits_narrow_as_units_grow_and_nest() -> None:
 
 
 def test_positions_and_small_units() -> None:
-    frame = pd.DataFrame({"team": ["A", "B", "C", "D"], "numerator": [2, 30, 20, 5],
-                          "denominator": [2, 60, 100, 100]})
+    frame = pd.DataFrame({"team": ["A", "B", "C", "D"], "numerator": [2, 30, 20, 5], "denominator": [2, 60, 100, 100]})
     frame["rate"] = 100 * frame["numerator"] / frame["denominator"]
     out = funnel_limits(frame, 20.0).set_index("team")
     assert out.loc["A", "position"] == "too few to compare"  # 2 of 2: 100% but n < 10

@@ -19,8 +19,11 @@ from store.connection import open_read
 from tests.storekit import build_store
 
 AS_OF = date(2024, 6, 30)
-PERIODS = [Period(date(2023, 4, 1), date(2024, 3, 31)), Period(date(2024, 2, 1), date(2024, 2, 29)),
-           Period(date(2020, 1, 1), date(2020, 12, 31))]
+PERIODS = [
+    Period(date(2023, 4, 1), date(2024, 3, 31)),
+    Period(date(2024, 2, 1), date(2024, 2, 29)),
+    Period(date(2020, 1, 1), date(2020, 12, 31)),
+]
 ETHNICITIES = [*sorted(ETHNICITY_GROUPS), "REFU", "NOBT", None, "ZZZZ"]
 TEAMS = ["North", "South", "Duty"]
 
@@ -33,27 +36,43 @@ def _dates(rng: np.random.Generator, n: int, start: str, end: str) -> pd.Series:
 def _generate(seed: int = 20240229) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n_ref = 2500
-    referrals = pd.DataFrame({
-        "child_id": rng.integers(1, 700, n_ref).astype(str),
-        "referral_date": _dates(rng, n_ref, "2021-06-01", "2024-06-30"),
-        "team": rng.choice(TEAMS, n_ref),
-        "ethnicity": rng.choice(np.array(ETHNICITIES, dtype=object), n_ref, p=[0.7 / 18] * 18 + [0.08, 0.08, 0.1, 0.04]),
-    })
+    referrals = pd.DataFrame(
+        {
+            "child_id": rng.integers(1, 700, n_ref).astype(str),
+            "referral_date": _dates(rng, n_ref, "2021-06-01", "2024-06-30"),
+            "team": rng.choice(TEAMS, n_ref),
+            "ethnicity": rng.choice(
+                np.array(ETHNICITIES, dtype=object), n_ref, p=[0.7 / 18] * 18 + [0.08, 0.08, 0.1, 0.04]
+            ),
+        }
+    )
     # a few same-day duplicates with another team: the canonical table keeps one row per (child, date)
     referrals = pd.concat([referrals, referrals.sample(60, random_state=1).assign(team="Duty")], ignore_index=True)
     n_ass = 1500
     start = _dates(rng, n_ass, "2022-01-01", "2024-06-30")
     length = pd.to_timedelta(rng.integers(0, 110, n_ass), unit="D")
     authorised = (start + length).where((rng.random(n_ass) > 0.1) & (start + length <= pd.Timestamp(AS_OF)))
-    assessments = pd.DataFrame({"child_id": rng.integers(1, 700, n_ass).astype(str), "start_date": start,
-                                "authorised_date": authorised, "team": rng.choice(TEAMS, n_ass)})
+    assessments = pd.DataFrame(
+        {
+            "child_id": rng.integers(1, 700, n_ass).astype(str),
+            "start_date": start,
+            "authorised_date": authorised,
+            "team": rng.choice(TEAMS, n_ass),
+        }
+    )
     assessments = assessments.drop_duplicates(["child_id", "start_date"])
     n_rec = 3000
     event = _dates(rng, n_rec, "2023-01-01", "2024-06-30")
     entered = event + pd.to_timedelta(rng.integers(0, 20, n_rec), unit="D") + pd.Timedelta(hours=10)
-    recordings = pd.DataFrame({"record_id": [f"r{i}" for i in range(n_rec)],
-                               "child_id": rng.integers(1, 700, n_rec).astype(str), "event_date": event,
-                               "entered_at": entered.where(rng.random(n_rec) > 0.07), "team": rng.choice(TEAMS, n_rec)})
+    recordings = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(n_rec)],
+            "child_id": rng.integers(1, 700, n_rec).astype(str),
+            "event_date": event,
+            "entered_at": entered.where(rng.random(n_rec) > 0.07),
+            "team": rng.choice(TEAMS, n_rec),
+        }
+    )
     return {"referrals": referrals, "assessments": assessments, "recordings": recordings}
 
 
@@ -81,8 +100,9 @@ def con(data: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory)
 
 # ---- the oracle: plain pandas and numpy, written from the definitions, not from the SQL ----------------------
 
-BANK_HOLIDAYS = np.array(sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))),
-                         dtype="datetime64[D]")
+BANK_HOLIDAYS = np.array(
+    sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))), dtype="datetime64[D]"
+)
 
 
 def working_days(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -100,7 +120,9 @@ def canonical_referrals(referrals: pd.DataFrame) -> pd.DataFrame:
     return referrals.drop_duplicates(["child_id", "referral_date"], keep="last")
 
 
-def oracle_re_referrals(referrals: pd.DataFrame, period: Period, lookback: str, team: str | None = None) -> tuple[int, int]:
+def oracle_re_referrals(
+    referrals: pd.DataFrame, period: Period, lookback: str, team: str | None = None
+) -> tuple[int, int]:
     r = canonical_referrals(referrals).sort_values(["child_id", "referral_date"]).copy()
     r["previous"] = r.groupby("child_id")["referral_date"].shift()
     if lookback == "12_calendar_months":
@@ -135,21 +157,29 @@ def oracle_report(data: dict[str, pd.DataFrame], period: Period) -> dict[str, fl
         return 100.0 * n / d if d else None
 
     return {
-        "referrals": ref_d, "re_referrals": re_n, "re_referral_rate": pct(re_n, ref_d),
-        "assessments_completed": len(done), "assessments_within_45_wd": int((wd <= 45).sum()),
-        "assessment_timeliness_rate": pct(int((wd <= 45).sum()), len(done)), "open_assessments_overdue": overdue,
-        "recordings": len(rec), "recorded_within_target": int((delay <= 5).sum()),
+        "referrals": ref_d,
+        "re_referrals": re_n,
+        "re_referral_rate": pct(re_n, ref_d),
+        "assessments_completed": len(done),
+        "assessments_within_45_wd": int((wd <= 45).sum()),
+        "assessment_timeliness_rate": pct(int((wd <= 45).sum()), len(done)),
+        "open_assessments_overdue": overdue,
+        "recordings": len(rec),
+        "recorded_within_target": int((delay <= 5).sum()),
         "recording_timeliness_rate": pct(int((delay <= 5).sum()), len(rec)),
         "median_recording_delay_wd": None if delay.dropna().empty else float(delay.median()),
-        "referrals_ethnicity_known": known, "ethnicity_completeness_rate": pct(known, len(referrals)),
+        "referrals_ethnicity_known": known,
+        "ethnicity_completeness_rate": pct(known, len(referrals)),
     }
 
 
 # ---- the comparisons ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("period", PERIODS, ids=["year", "leap-february", "empty"])
-def test_headline_report_matches_the_oracle(con: duckdb.DuckDBPyConnection, data: dict[str, pd.DataFrame],
-                                            period: Period) -> None:
+def test_headline_report_matches_the_oracle(
+    con: duckdb.DuckDBPyConnection, data: dict[str, pd.DataFrame], period: Period
+) -> None:
     expected = oracle_report(data, period)
     actual = headline_report(con, period)
     assert list(actual) == list(expected)
@@ -160,15 +190,17 @@ def test_headline_report_matches_the_oracle(con: duckdb.DuckDBPyConnection, data
 
 
 @pytest.mark.parametrize("lookback", ["12_calendar_months", "365_days"])
-def test_re_referral_rate_by_team_matches_the_oracle(con: duckdb.DuckDBPyConnection, data: dict[str, pd.DataFrame],
-                                                     lookback: str) -> None:
+def test_re_referral_rate_by_team_matches_the_oracle(
+    con: duckdb.DuckDBPyConnection, data: dict[str, pd.DataFrame], lookback: str
+) -> None:
     period = PERIODS[0]
     for team in TEAMS:
         row = re_referral_rate(con, period, Filters(team=team), lookback=lookback).iloc[0]
         assert (row["numerator"], row["denominator"]) == oracle_re_referrals(data["referrals"], period, lookback, team)
     by_team = re_referral_rate(con, period, lookback=lookback, by="team")
     assert (by_team["numerator"].sum(), by_team["denominator"].sum()) == oracle_re_referrals(
-        data["referrals"], period, lookback)
+        data["referrals"], period, lookback
+    )
 
 
 def test_monthly_timeliness_sums_to_the_whole(con: duckdb.DuckDBPyConnection, data: dict[str, pd.DataFrame]) -> None:
@@ -176,8 +208,10 @@ def test_monthly_timeliness_sums_to_the_whole(con: duckdb.DuckDBPyConnection, da
     months = assessment_timeliness(con, period, by="month")
     done = _in(data["assessments"], "authorised_date", period)
     expected = done.groupby(done["authorised_date"].dt.to_period("M")).size()
-    assert months["denominator"].tolist() == expected.reindex(
-        pd.period_range("2023-04", "2024-03", freq="M"), fill_value=0).tolist()
+    assert (
+        months["denominator"].tolist()
+        == expected.reindex(pd.period_range("2023-04", "2024-03", freq="M"), fill_value=0).tolist()
+    )
     rec = recording_timeliness(con, period, by="team").set_index("team")
     in_period = _in(data["recordings"], "event_date", period)
     assert rec["denominator"].to_dict() == in_period.groupby("team").size().to_dict()

@@ -31,8 +31,13 @@ def facts() -> duckdb.DuckDBPyConnection:
 
 def count(con: duckdb.DuckDBPyConnection, filters: Filters, applicable=("team", "worker"), by: str | None = None):
     return aggregate(
-        con, table="referral_facts", date_column="referral_date", period=Period(date(2024, 4, 1), date(2025, 3, 31)),
-        filters=filters, applicable=applicable, by=by,
+        con,
+        table="referral_facts",
+        date_column="referral_date",
+        period=Period(date(2024, 4, 1), date(2025, 3, 31)),
+        filters=filters,
+        applicable=applicable,
+        by=by,
         counts={"numerator": "count(*) FILTER (WHERE is_re_referral)", "denominator": "count(*)"},
     )
 
@@ -54,7 +59,9 @@ def test_a_filter_that_does_not_apply_adds_nothing():
 
 def test_a_filter_can_map_to_another_column():
     assert filter_clause(Filters(referral_source="1A"), {"referral_source": "contact_source"}) == (
-        " AND contact_source = ?", ["1A"])
+        " AND contact_source = ?",
+        ["1A"],
+    )
 
 
 def test_several_values_are_one_list_parameter():

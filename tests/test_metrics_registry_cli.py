@@ -25,8 +25,11 @@ def _public_functions() -> list[str]:
     names = []
     for module_name in API_MODULES:
         module = importlib.import_module(f"metrics.{module_name}")
-        names += [f"metrics.{module_name}.{name}" for name, obj in inspect.getmembers(module, inspect.isfunction)
-                  if not name.startswith("_") and obj.__module__ == module.__name__]
+        names += [
+            f"metrics.{module_name}.{name}"
+            for name, obj in inspect.getmembers(module, inspect.isfunction)
+            if not name.startswith("_") and obj.__module__ == module.__name__
+        ]
     return names
 
 
@@ -53,23 +56,27 @@ def test_definitions_frame_has_one_row_per_metric() -> None:
 
 def test_docs_metrics_md_is_generated_from_the_registry() -> None:
     assert (ROOT / "docs" / "METRICS.md").read_text() == definitions_markdown() + "\n", (
-        "regenerate with: python -m metrics docs > docs/METRICS.md")
+        "regenerate with: python -m metrics docs > docs/METRICS.md"
+    )
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "store.duckdb"
     rows = {
-        "referrals": [dict(child_id="1", referral_date=date(2024, 1, 5), ethnicity="WBRI"),  # first: known
-                      dict(child_id="1", referral_date=date(2024, 2, 5))],  # re-referral, ethnicity missing
+        "referrals": [
+            dict(child_id="1", referral_date=date(2024, 1, 5), ethnicity="WBRI"),  # first: known
+            dict(child_id="1", referral_date=date(2024, 2, 5)),
+        ],  # re-referral, ethnicity missing
         "assessments": [dict(child_id="1", start_date=date(2024, 1, 8), authorised_date=date(2024, 1, 10))],
     }
     return build_store(path, rows, as_of=date(2024, 3, 31))
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "metrics", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "metrics", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_json_has_exactly_the_headline_keys(store: Path) -> None:
@@ -105,5 +112,7 @@ def test_headline_rates_are_unrounded(store: Path) -> None:
 
     with open_read(store) as con:
         report = headline_report(con, Period(date(2024, 1, 1), date(2024, 3, 31)), lookback="365_days")
-    assert all(v is None or isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))
-               for v in report.values())
+    assert all(
+        v is None or isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))
+        for v in report.values()
+    )

@@ -36,24 +36,29 @@ def _canonical(council: object, end: date) -> dict[str, list[dict]]:
     kids = council.truth.children[["child_id", "sex", "ethnicity", "date_of_birth"]]
     eps = council.truth.episodes.loc[council.truth.episodes["referral_date"] <= cut].merge(kids, on="child_id")
     referrals = eps.rename(columns={"referral_team": "team", "referral_worker": "worker"})[
-        ["child_id", "referral_date", "referral_source", "nfa", "team", "worker", "sex", "ethnicity", "date_of_birth"]]
+        ["child_id", "referral_date", "referral_source", "nfa", "team", "worker", "sex", "ethnicity", "date_of_birth"]
+    ]
     started = eps.loc[eps["assessment_start"].notna() & (eps["assessment_start"] <= cut)].copy()
     started["authorised_date"] = started["assessment_authorised"].where(started["assessment_authorised"] <= cut)
-    assessments = started.rename(columns={"assessment_start": "start_date", "assessment_team": "team",
-                                          "assessment_worker": "worker"})[
-        ["child_id", "start_date", "authorised_date", "referral_date", "child_seen", "team", "worker", "ethnicity"]]
+    assessments = started.rename(
+        columns={"assessment_start": "start_date", "assessment_team": "team", "assessment_worker": "worker"}
+    )[["child_id", "start_date", "authorised_date", "referral_date", "child_seen", "team", "worker", "ethnicity"]]
     recordings = council.truth.recordings.loc[council.truth.recordings["event_date"] <= cut].copy()
     recordings["entered_at"] = recordings["entered_at"].where(recordings["entered_at"] <= cut + pd.Timedelta(days=1))
-    return {"referrals": _records(referrals), "assessments": _records(assessments),
-            "recordings": _records(recordings.drop(columns=["child_views_recorded"]))}
+    return {
+        "referrals": _records(referrals),
+        "assessments": _records(assessments),
+        "recordings": _records(recordings.drop(columns=["child_views_recorded"])),
+    }
 
 
 @pytest.fixture(scope="module")
 def council_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, dict, Period]:
     params = Params(children=1200, years=2, seed=7)
     council = synthetic_build.simulate(params)
-    truth = synthetic_truth.true_rates(council.truth.children, council.truth.episodes, council.truth.recordings,
-                                       params.end)
+    truth = synthetic_truth.true_rates(
+        council.truth.children, council.truth.episodes, council.truth.recordings, params.end
+    )
     path = tmp_path_factory.mktemp("synthetic") / "store.duckdb"
     build_store(path, _canonical(council, params.end), as_of=params.end)
     period = Period(date.fromisoformat(truth["period"]["start"]), date.fromisoformat(truth["period"]["end"]))
@@ -68,7 +73,9 @@ def test_headline_rates_recover_the_truth(council_store: tuple[duckdb.DuckDBPyCo
     assert report["re_referral_rate"] == pytest.approx(re_ref["rate"], abs=0.01)  # truth is rounded to 2 dp
     assessed = truth["assessment_within_45wd"]
     assert (report["assessments_completed"], report["assessments_within_45_wd"]) == (
-        assessed["denominator"], assessed["numerator"])
+        assessed["denominator"],
+        assessed["numerator"],
+    )
     assert report["open_assessments_overdue"] == truth["open_assessments_overdue"]
     recorded = truth["recording_delay"]
     assert (report["recordings"], report["recorded_within_target"]) == (recorded["denominator"], recorded["numerator"])
@@ -82,8 +89,10 @@ def test_breakdowns_recover_the_truth(council_store: tuple[duckdb.DuckDBPyConnec
     con, truth, period = council_store
     by_team = assessment_timeliness(con, period, by="team").set_index("team")
     for team, expected in truth["assessment_within_45wd"]["by_team"].items():
-        assert by_team.loc[team, ["numerator", "denominator"]].tolist() == [expected["numerator"],
-                                                                            expected["denominator"]], team
+        assert by_team.loc[team, ["numerator", "denominator"]].tolist() == [
+            expected["numerator"],
+            expected["denominator"],
+        ], team
     referral_clock = assessment_timeliness(con, period, clock="referral").iloc[0]
     assert referral_clock["numerator"] == truth["assessment_within_45wd"]["referral_clock"]["numerator"]
     by_child = ethnicity_completeness(con, period, level="child").iloc[0]

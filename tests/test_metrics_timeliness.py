@@ -29,14 +29,32 @@ REFERRALS = [
 ]
 ASSESSMENTS = [
     # 1: started Tue 2 Jan, authorised Tue 5 Mar 2024 = day 45 -> in time; from referral (20 Dec 2023) 53 -> late
-    dict(child_id="1", start_date=D(2024, 1, 2), authorised_date=D(2024, 3, 5), team="East", worker="Ann",
-         child_seen=True),
+    dict(
+        child_id="1",
+        start_date=D(2024, 1, 2),
+        authorised_date=D(2024, 3, 5),
+        team="East",
+        worker="Ann",
+        child_seen=True,
+    ),
     # 2: the same start, authorised Wed 6 Mar = day 46 -> late; no referral at all -> not on the referral clock
-    dict(child_id="2", start_date=D(2024, 1, 2), authorised_date=D(2024, 3, 6), team="East", worker="Bob",
-         child_seen=False),
+    dict(
+        child_id="2",
+        start_date=D(2024, 1, 2),
+        authorised_date=D(2024, 3, 6),
+        team="East",
+        worker="Bob",
+        child_seen=False,
+    ),
     # 3: Mon 20 Nov 2023 -> Thu 25 Jan 2024 over Christmas = 45 -> in time; the CIN census gave its referral
-    dict(child_id="3", start_date=D(2023, 11, 20), authorised_date=D(2024, 1, 25), referral_date=D(2023, 11, 20),
-         team="West", worker="Cat"),
+    dict(
+        child_id="3",
+        start_date=D(2023, 11, 20),
+        authorised_date=D(2024, 1, 25),
+        referral_date=D(2023, 11, 20),
+        team="West",
+        worker="Cat",
+    ),
     # 4: a Saturday start authorised the Monday after = 1 working day -> in time
     dict(child_id="4", start_date=D(2024, 3, 23), authorised_date=D(2024, 3, 25), team="West", worker="Cat"),
     # 5: same-day assessment = 0 working days -> in time, band 'same day'
@@ -52,20 +70,56 @@ ASSESSMENTS = [
 ]
 RECORDINGS = [
     # event Fri 3 May entered Tue 7 May (Mon 6 May bank holiday) = 1 -> within 5 (event outside PERIOD)
-    dict(record_id="r0", child_id="1", record_type="visit", event_date=D(2024, 5, 3),
-         entered_at=datetime(2024, 5, 7, 9, 0), team="East", worker="Ann"),
+    dict(
+        record_id="r0",
+        child_id="1",
+        record_type="visit",
+        event_date=D(2024, 5, 3),
+        entered_at=datetime(2024, 5, 7, 9, 0),
+        team="East",
+        worker="Ann",
+    ),
     # Mon 4 Mar -> Mon 11 Mar = 5 working days -> within target 5
-    dict(record_id="r1", child_id="1", record_type="visit", event_date=D(2024, 3, 4),
-         entered_at=datetime(2024, 3, 11, 17, 30), team="East", worker="Ann", child_views_recorded=True),
+    dict(
+        record_id="r1",
+        child_id="1",
+        record_type="visit",
+        event_date=D(2024, 3, 4),
+        entered_at=datetime(2024, 3, 11, 17, 30),
+        team="East",
+        worker="Ann",
+        child_views_recorded=True,
+    ),
     # Mon 4 Mar -> Tue 12 Mar = 6 -> late
-    dict(record_id="r2", child_id="1", record_type="case_note", event_date=D(2024, 3, 4),
-         entered_at=datetime(2024, 3, 12, 8, 0), team="East", worker="Bob"),
+    dict(
+        record_id="r2",
+        child_id="1",
+        record_type="case_note",
+        event_date=D(2024, 3, 4),
+        entered_at=datetime(2024, 3, 12, 8, 0),
+        team="East",
+        worker="Bob",
+    ),
     # same day = 0 -> within target
-    dict(record_id="r3", child_id="2", record_type="case_note", event_date=D(2024, 1, 10),
-         entered_at=datetime(2024, 1, 10, 12, 0), team="West", worker="Cat"),
+    dict(
+        record_id="r3",
+        child_id="2",
+        record_type="case_note",
+        event_date=D(2024, 1, 10),
+        entered_at=datetime(2024, 1, 10, 12, 0),
+        team="West",
+        worker="Cat",
+    ),
     # Thu 28 Mar -> Tue 2 Apr over Easter = 1 -> within target
-    dict(record_id="r4", child_id="2", record_type="visit", event_date=D(2024, 3, 28),
-         entered_at=datetime(2024, 4, 2, 10, 0), team="West", worker="Cat"),
+    dict(
+        record_id="r4",
+        child_id="2",
+        record_type="visit",
+        event_date=D(2024, 3, 28),
+        entered_at=datetime(2024, 4, 2, 10, 0),
+        team="West",
+        worker="Cat",
+    ),
     # not written up -> in the denominator, not within target; in the backlog
     dict(record_id="r5", child_id="3", record_type="visit", event_date=D(2024, 3, 29), team="West", worker="Cat"),
 ]
@@ -103,8 +157,17 @@ def test_by_worker(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_duration_bands(con: duckdb.DuckDBPyConnection) -> None:
     bands = assessment_duration_bands(con, PERIOD).set_index("band")["count"].to_dict()
-    assert bands == {"same day": 1, "1-10": 1, "11-20": 0, "21-30": 0, "31-40": 0, "41-45": 2, "46-50": 1,
-                     "51-60": 0, "61+": 0}
+    assert bands == {
+        "same day": 1,
+        "1-10": 1,
+        "11-20": 0,
+        "21-30": 0,
+        "31-40": 0,
+        "41-45": 2,
+        "46-50": 1,
+        "51-60": 0,
+        "61+": 0,
+    }
 
 
 def test_open_assessments_overdue(con: duckdb.DuckDBPyConnection) -> None:

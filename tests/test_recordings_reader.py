@@ -46,22 +46,71 @@ def rejects(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def test_standard_extract(tmp_path: Path) -> None:
-    path = write(tmp_path / "rec.csv", [
-        HEADER,
-        "CN-1,1005,Case Note,2024-05-03,2024-05-07 09:15:00,Ann Smith,Assessment Team 1,No",
-        "CN-2,1005.0,Home Visit,2024-05-03,2024-05-03T16:40:00,Ann Smith,Assessment Team 1,Yes",
-        "CN-3,0457,supervision,2024-05-14,,Dev  Patel,\u00a0MASH\u00a0,",
-    ])
+    path = write(
+        tmp_path / "rec.csv",
+        [
+            HEADER,
+            "CN-1,1005,Case Note,2024-05-03,2024-05-07 09:15:00,Ann Smith,Assessment Team 1,No",
+            "CN-2,1005.0,Home Visit,2024-05-03,2024-05-03T16:40:00,Ann Smith,Assessment Team 1,Yes",
+            "CN-3,0457,supervision,2024-05-14,,Dev  Patel,\u00a0MASH\u00a0,",
+        ],
+    )
     con = duckdb.connect()
     result = read_recordings(path, con)
     assert result.format == "case_recording" and result.entities == ["recordings"] and result.rows_read == 3
     assert [d[0] for d in con.execute("SELECT * FROM staged_recordings").description] == staged_columns("recordings")
-    got = [(r["record_id"], r["child_id"], r["record_type"], r["event_date"], r["entered_at"], r["worker"], r["team"],
-            r["child_views_recorded"], r["row_number"], r["flags"]) for r in rows(con)]
+    got = [
+        (
+            r["record_id"],
+            r["child_id"],
+            r["record_type"],
+            r["event_date"],
+            r["entered_at"],
+            r["worker"],
+            r["team"],
+            r["child_views_recorded"],
+            r["row_number"],
+            r["flags"],
+        )
+        for r in rows(con)
+    ]
     assert got == [
-        ("CN-1", "1005", "case_note", date(2024, 5, 3), datetime(2024, 5, 7, 9, 15), "Ann Smith", "Assessment Team 1", False, 2, []),
-        ("CN-2", "1005", "visit", date(2024, 5, 3), datetime(2024, 5, 3, 16, 40), "Ann Smith", "Assessment Team 1", True, 3, []),
-        ("CN-3", "0457", "supervision", date(2024, 5, 14), None, "Dev Patel", "MASH", None, 4, []),  # not yet written up
+        (
+            "CN-1",
+            "1005",
+            "case_note",
+            date(2024, 5, 3),
+            datetime(2024, 5, 7, 9, 15),
+            "Ann Smith",
+            "Assessment Team 1",
+            False,
+            2,
+            [],
+        ),
+        (
+            "CN-2",
+            "1005",
+            "visit",
+            date(2024, 5, 3),
+            datetime(2024, 5, 3, 16, 40),
+            "Ann Smith",
+            "Assessment Team 1",
+            True,
+            3,
+            [],
+        ),
+        (
+            "CN-3",
+            "0457",
+            "supervision",
+            date(2024, 5, 14),
+            None,
+            "Dev Patel",
+            "MASH",
+            None,
+            4,
+            [],
+        ),  # not yet written up
     ]
     assert con.execute("SELECT count(*) FROM staged_rejects").fetchone()[0] == 0
 
@@ -76,26 +125,44 @@ MESSY_HEADINGS = [
 
 @pytest.mark.parametrize("header", MESSY_HEADINGS)
 def test_messy_headings_are_recognised(tmp_path: Path, header: str) -> None:
-    path = write(tmp_path / "messy.csv", [header, "R1,77,Statutory Visit,03/05/2024 10:00,07/05/2024 09:15,Ann,MASH,yes"])
+    path = write(
+        tmp_path / "messy.csv", [header, "R1,77,Statutory Visit,03/05/2024 10:00,07/05/2024 09:15,Ann,MASH,yes"]
+    )
     con = duckdb.connect()
     read_recordings(path, con)
     [row] = rows(con)
-    assert (row["record_id"], row["child_id"], row["record_type"], row["event_date"], row["entered_at"],
-            row["worker"], row["team"], row["child_views_recorded"]) == (
-        "R1", "77", "visit", date(2024, 5, 3), datetime(2024, 5, 7, 9, 15), "Ann", "MASH", True)
+    assert (
+        row["record_id"],
+        row["child_id"],
+        row["record_type"],
+        row["event_date"],
+        row["entered_at"],
+        row["worker"],
+        row["team"],
+        row["child_views_recorded"],
+    ) == ("R1", "77", "visit", date(2024, 5, 3), datetime(2024, 5, 7, 9, 15), "Ann", "MASH", True)
 
 
 def test_bom_crlf_and_uk_dates(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([
-        HEADER,
-        "A1,9,Chronology Entry,31/01/2024,01/02/2024 17:05,Bob,CIN 2,No",
-        "A2,9,Strategy Discussion,1/2/2024,02/02/2024,Bob,CIN 2,N",
-        "A3,9,meeting,2024-02-03 10:30,2024-02-05 08:00:05,Bob,CIN 2,Y",
-    ]).encode() + b"\r\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + "\r\n".join(
+            [
+                HEADER,
+                "A1,9,Chronology Entry,31/01/2024,01/02/2024 17:05,Bob,CIN 2,No",
+                "A2,9,Strategy Discussion,1/2/2024,02/02/2024,Bob,CIN 2,N",
+                "A3,9,meeting,2024-02-03 10:30,2024-02-05 08:00:05,Bob,CIN 2,Y",
+            ]
+        ).encode()
+        + b"\r\n"
+    )
     con = duckdb.connect()
     read_recordings(path, con)
-    got = [(r["record_id"], r["record_type"], r["event_date"], r["entered_at"], r["child_views_recorded"]) for r in rows(con)]
+    got = [
+        (r["record_id"], r["record_type"], r["event_date"], r["entered_at"], r["child_views_recorded"])
+        for r in rows(con)
+    ]
     assert got == [
         ("A1", "chronology", date(2024, 1, 31), datetime(2024, 2, 1, 17, 5), False),
         ("A2", "meeting", date(2024, 2, 1), datetime(2024, 2, 2), False),
@@ -104,17 +171,37 @@ def test_bom_crlf_and_uk_dates(tmp_path: Path) -> None:
 
 
 def test_record_types_normalised_and_unknown_kept_flagged(tmp_path: Path) -> None:
-    spellings = ["Case Note", "CASE_NOTE", "Home Visit", "Statutory Visit", "home-visit", "Assessment Write-up",
-                 "Core Group Meeting", "Contact Record", "Genogram", "Family Network Meeting!", "", "#N/A"]
+    spellings = [
+        "Case Note",
+        "CASE_NOTE",
+        "Home Visit",
+        "Statutory Visit",
+        "home-visit",
+        "Assessment Write-up",
+        "Core Group Meeting",
+        "Contact Record",
+        "Genogram",
+        "Family Network Meeting!",
+        "",
+        "#N/A",
+    ]
     lines = [HEADER] + [f"R{i},5,{s},2024-05-01,,W,T," for i, s in enumerate(spellings)]
     con = duckdb.connect()
     result = read_recordings(write(tmp_path / "types.csv", lines), con)
     got = [(r["record_type"], r["flags"]) for r in rows(con)]
     assert got == [
-        ("case_note", []), ("case_note", []), ("visit", []), ("visit", []), ("visit", []), ("assessment", []),
-        ("meeting", []), ("contact", []),
-        ("genogram", ["record_type_unmapped"]), ("family_network_meeting", ["record_type_unmapped"]),
-        (None, []), (None, []),
+        ("case_note", []),
+        ("case_note", []),
+        ("visit", []),
+        ("visit", []),
+        ("visit", []),
+        ("assessment", []),
+        ("meeting", []),
+        ("contact", []),
+        ("genogram", ["record_type_unmapped"]),
+        ("family_network_meeting", ["record_type_unmapped"]),
+        (None, []),
+        (None, []),
     ]
     assert "2 record(s) with a record type that is not a known type" in " ".join(result.notices)
 
@@ -129,17 +216,20 @@ def test_every_record_type_name_and_synonym_maps_to_its_key() -> None:
 
 
 def test_rejects_keep_raw_values_and_reasons(tmp_path: Path) -> None:
-    path = write(tmp_path / "bad.csv", [
-        HEADER,
-        "R1,1,Visit,2024-05-01,2024-05-02 10:00,W,T,Yes",  # fine
-        ",2,Visit,2024-05-01,,W,T,",  # no record id
-        "R3,#N/A,Visit,2024-05-01,,W,T,",  # no child id
-        "R4,4,Visit,31/02/2024,,W,T,",  # no such date
-        "R5,5,Visit,,,W,T,",  # no event date
-        "R6,6,Visit,2024-05-01,next week,W,T,",  # entered at is not a date
-        "R7,7,Visit,2024-05-01,,W,T,maybe",  # loads, flagged
-        "R8,8,Visit,2024-05-01,,W,T,Yes,surplus",  # a line with too many fields
-    ])
+    path = write(
+        tmp_path / "bad.csv",
+        [
+            HEADER,
+            "R1,1,Visit,2024-05-01,2024-05-02 10:00,W,T,Yes",  # fine
+            ",2,Visit,2024-05-01,,W,T,",  # no record id
+            "R3,#N/A,Visit,2024-05-01,,W,T,",  # no child id
+            "R4,4,Visit,31/02/2024,,W,T,",  # no such date
+            "R5,5,Visit,,,W,T,",  # no event date
+            "R6,6,Visit,2024-05-01,next week,W,T,",  # entered at is not a date
+            "R7,7,Visit,2024-05-01,,W,T,maybe",  # loads, flagged
+            "R8,8,Visit,2024-05-01,,W,T,Yes,surplus",  # a line with too many fields
+        ],
+    )
     con = duckdb.connect()
     result = read_recordings(path, con)
     assert [(r["record_id"], r["flags"]) for r in rows(con)] == [("R1", []), ("R7", ["child_views_recorded_unparsed"])]
@@ -153,13 +243,23 @@ def test_rejects_keep_raw_values_and_reasons(tmp_path: Path) -> None:
     ]
     assert got[5][0] == 9 and got[5][2].startswith("CSV line could not be read: Expected Number of Columns: 8 Found: 9")
     raw = json.loads(rejects(con)[2]["raw"])
-    assert raw == {"Record ID": "R4", "Child Unique ID": "4", "Record Type": "Visit", "Event Date": "31/02/2024",
-                   "Entered At": None, "Worker": "W", "Team": "T", "Child Views Recorded": None}
+    assert raw == {
+        "Record ID": "R4",
+        "Child Unique ID": "4",
+        "Record Type": "Visit",
+        "Event Date": "31/02/2024",
+        "Entered At": None,
+        "Worker": "W",
+        "Team": "T",
+        "Child Views Recorded": None,
+    }
     assert result.rows_read == 8
 
 
 def test_missing_required_headings_name_the_columns(tmp_path: Path) -> None:
-    path = write(tmp_path / "partial.csv", ["Record ID,Child Unique ID,Record Type,Event Date,Team", "R1,1,Visit,2024-05-01,T"])
+    path = write(
+        tmp_path / "partial.csv", ["Record ID,Child Unique ID,Record Type,Event Date,Team", "R1,1,Visit,2024-05-01,T"]
+    )
     with pytest.raises(ExtractError) as err:
         read_recordings(path, duckdb.connect())
     message = str(err.value)
@@ -169,8 +269,13 @@ def test_missing_required_headings_name_the_columns(tmp_path: Path) -> None:
 
 
 def test_optional_views_column_may_be_absent(tmp_path: Path) -> None:
-    path = write(tmp_path / "noviews.csv", ["Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Notes",
-                                           "R1,1,Visit,2024-05-01,,W,T,free text ignored"])
+    path = write(
+        tmp_path / "noviews.csv",
+        [
+            "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Notes",
+            "R1,1,Visit,2024-05-01,,W,T,free text ignored",
+        ],
+    )
     con = duckdb.connect()
     result = read_recordings(path, con)
     assert rows(con)[0]["child_views_recorded"] is None
@@ -179,12 +284,16 @@ def test_optional_views_column_may_be_absent(tmp_path: Path) -> None:
 
 
 def test_latin1_semicolon_and_title_rows(tmp_path: Path) -> None:
-    path = write(tmp_path / "latin.csv", [
-        "Case recording extract;;;;;;;",
-        "Produced 2024-06-01;;;;;;;",
-        HEADER.replace(",", ";"),
-        "R1;12;Visit;2024-05-01;;Zoë Brontë;Équipe A;Yes",
-    ], encoding="latin-1")
+    path = write(
+        tmp_path / "latin.csv",
+        [
+            "Case recording extract;;;;;;;",
+            "Produced 2024-06-01;;;;;;;",
+            HEADER.replace(",", ";"),
+            "R1;12;Visit;2024-05-01;;Zoë Brontë;Équipe A;Yes",
+        ],
+        encoding="latin-1",
+    )
     con = duckdb.connect()
     result = read_recordings(path, con)
     [row] = rows(con)
@@ -195,24 +304,33 @@ def test_latin1_semicolon_and_title_rows(tmp_path: Path) -> None:
 
 def test_excel_unicode_text_utf16_tab_separated(tmp_path: Path) -> None:
     path = tmp_path / "unicode.txt"
-    path.write_text(HEADER.replace(",", "\t") + "\nR1\t1\tHome Visit\t03/05/2024\t07/05/2024 10:00\tZoë\tMASH\tYes\n",
-                    encoding="utf-16")
+    path.write_text(
+        HEADER.replace(",", "\t") + "\nR1\t1\tHome Visit\t03/05/2024\t07/05/2024 10:00\tZoë\tMASH\tYes\n",
+        encoding="utf-16",
+    )
     con = duckdb.connect()
     read_recordings(path, con)
     assert [(r["record_type"], r["event_date"], r["worker"], r["child_views_recorded"]) for r in rows(con)] == [
-        ("visit", date(2024, 5, 3), "Zoë", True)]
+        ("visit", date(2024, 5, 3), "Zoë", True)
+    ]
 
 
 @pytest.mark.parametrize("quoted", [True, False], ids=["with-quotes", "without-quotes"])
 def test_short_rows_and_quoted_line_breaks_inside_a_transaction(tmp_path: Path, quoted: bool) -> None:
-    first = 'R1,1,Visit,2024-05-01,,"Smith, Ann","Team ""A""\nNorth",Yes' if quoted else "R1,1,Visit,2024-05-01,,Ann,North,Yes"
+    first = (
+        'R1,1,Visit,2024-05-01,,"Smith, Ann","Team ""A""\nNorth",Yes'
+        if quoted
+        else "R1,1,Visit,2024-05-01,,Ann,North,Yes"
+    )
     path = write(tmp_path / "quoted.csv", [HEADER, first, "R2,2,Visit,2024-05-02,,W,T"])  # R2 omits the last field
     con = duckdb.connect()
     con.execute("BEGIN TRANSACTION")  # as in the pipeline: a failed statement here would abort the load
     read_recordings(path, con)
     expected_first = ("R1", "Smith, Ann", 'Team "A" North', True) if quoted else ("R1", "Ann", "North", True)
     assert [(r["record_id"], r["worker"], r["team"], r["child_views_recorded"]) for r in rows(con)] == [
-        expected_first, ("R2", "W", "T", None)]
+        expected_first,
+        ("R2", "W", "T", None),
+    ]
     con.execute("COMMIT")
 
 
@@ -226,9 +344,15 @@ def test_row_numbers_follow_the_file_order_inside_a_transaction(tmp_path: Path) 
     con = duckdb.connect()
     con.execute("BEGIN TRANSACTION")  # the pipeline reads inside a transaction, where row ids start high
     result = read_recordings(path, con)
-    mismatched = con.execute("SELECT count(*) FROM staged_recordings WHERE record_id <> 'R' || (row_number - 2)").fetchone()[0]
+    mismatched = con.execute(
+        "SELECT count(*) FROM staged_recordings WHERE record_id <> 'R' || (row_number - 2)"
+    ).fetchone()[0]
     assert mismatched == 0
-    assert con.execute("SELECT count(*), min(row_number), max(row_number) FROM staged_recordings").fetchone() == (199800, 2, 200001)
+    assert con.execute("SELECT count(*), min(row_number), max(row_number) FROM staged_recordings").fetchone() == (
+        199800,
+        2,
+        200001,
+    )
     bad = con.execute("SELECT list(row_number ORDER BY row_number)[1:2] FROM staged_rejects").fetchone()[0]
     assert bad == [9, 1009]  # records R7 and R1007, on lines 9 and 1009
     assert result.rows_read == 200000
@@ -252,8 +376,21 @@ def test_docs_list_every_accepted_spelling() -> None:
 def test_values_are_the_shared_normalisation_of_each_raw_value(tmp_path: Path) -> None:
     """Plain ids and common date-time shapes are taken as they are, the rest looked up: both give ingest.normalise's value."""
     ids = ["R1", "CN-2", " R3", "R 4", "R5.0", "r6\u00a0", "#N/A", "NA", "", "1005", "1005.0", " 0457 ", "A/7"]
-    times = ["2024-05-02 10:00", "2024-05-02T10:00:05", "03/05/2024 10:15", "03/05/2024", " 2024-05-02 10:00",
-             "2024-02-30 10:00", "03/05/2024 10:00 PM", "2024-05-02 10:00 PM", "45415.5", "next week", "#N/A", "", "NULL"]
+    times = [
+        "2024-05-02 10:00",
+        "2024-05-02T10:00:05",
+        "03/05/2024 10:15",
+        "03/05/2024",
+        " 2024-05-02 10:00",
+        "2024-02-30 10:00",
+        "03/05/2024 10:00 PM",
+        "2024-05-02 10:00 PM",
+        "45415.5",
+        "next week",
+        "#N/A",
+        "",
+        "NULL",
+    ]
     cells = [(rid, cid, ts) for rid in ids for cid in ids[::-1][:4] for ts in times][:400]
     cells += [(f"K{i}", ids[i % len(ids)], times[i % len(times)]) for i in range(len(ids) * len(times))]
     path = tmp_path / "awkward.csv"
@@ -295,5 +432,7 @@ def test_a_file_cut_off_mid_row_is_refused(tmp_path: Path) -> None:
     path.write_text(HEADER + "\nR1,1,Visit,2024-05-01,2024-05-02 10:00,W,T,Yes\nR2,2,Visit,2024-05-01,2024-05-0")
     with pytest.raises(ExtractError) as err:
         read_recordings(path, duckdb.connect())
-    assert str(err.value) == ("cut.csv: looks cut short: its last line has 5 of 8 fields and no line break after it"
-                              " (was the file copied or downloaded completely?)")
+    assert str(err.value) == (
+        "cut.csv: looks cut short: its last line has 5 of 8 fields and no line break after it"
+        " (was the file copied or downloaded completely?)"
+    )

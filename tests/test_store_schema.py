@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_schema_doc_is_generated_from_the_code() -> None:
     assert (ROOT / "docs" / "SCHEMA.md").read_text(encoding="utf-8") == schema_markdown() + "\n", (
-        "docs/SCHEMA.md is stale: run `python -m store schema > docs/SCHEMA.md`")
+        "docs/SCHEMA.md is stale: run `python -m store schema > docs/SCHEMA.md`"
+    )
 
 
 def test_every_table_is_created_with_its_natural_key_columns() -> None:
@@ -25,4 +26,6 @@ def test_every_table_is_created_with_its_natural_key_columns() -> None:
     assert expected <= tables
     for entity in ENTITIES.values():
         columns = {r[0] for r in con.execute(f"DESCRIBE {entity.name}").fetchall()}
-        assert set(entity.natural_key) <= columns and {"load_id", "source_file", "sheet", "row_number", "as_of"} <= columns
+        assert (
+            set(entity.natural_key) <= columns and {"load_id", "source_file", "sheet", "row_number", "as_of"} <= columns
+        )

@@ -51,8 +51,16 @@ def test_every_annex_a_variant_is_written(folder: Path, truth: dict) -> None:
 
     cells = _all_cells(folder)
     text = {v for v in cells if isinstance(v, str)}
-    assert {"List 1: Contacts", "Age", "Age of Child (Years)", "Date of referral", "#N/A"} <= text  # title row, headings
-    assert any(v.endswith(" ") and v.strip() in {"Child Unique ID", "Date of Birth", "Gender"} for v in text)  # trailing
+    assert {
+        "List 1: Contacts",
+        "Age",
+        "Age of Child (Years)",
+        "Date of referral",
+        "#N/A",
+    } <= text  # title row, headings
+    assert any(
+        v.endswith(" ") and v.strip() in {"Child Unique ID", "Date of Birth", "Gender"} for v in text
+    )  # trailing
     assert any("children’s" in v for v in text) and any("children's" in v for v in text)  # curly and straight
     assert {"a) WBRI", "WBRI", "b) Female", "F", "Female", "a) Yes", "yes", "q) 6: Police", "Police"} <= text
     assert any("\xa0" in v for v in text)  # non-breaking space inside a worker's name
@@ -69,7 +77,9 @@ def test_formula_dates_carry_cached_values(folder: Path, truth: dict) -> None:
     entry = next(f for f in truth["files"] if f["style"]["name"] == "formula_dates")
     path = folder / entry["files"][0]
     ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
-    formulas = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=DATE(")]
+    formulas = [
+        c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str) and c.value.startswith("=DATE(")
+    ]
     assert formulas
     cached = _cells(path)["List_1"]
     assert isinstance(cached[1][5], dt.date | dt.datetime)  # the cached value is what a reader sees
@@ -77,7 +87,12 @@ def test_formula_dates_carry_cached_values(folder: Path, truth: dict) -> None:
 
 def test_recording_csv_variants(folder: Path, truth: dict) -> None:
     entries = [f for f in truth["files"] if f["format"] == "case_recording"]
-    assert {e["style"]["name"] for e in entries} == {"standard", "uk_dates_excel", "heading_variants", "no_views_float_ids"}
+    assert {e["style"]["name"] for e in entries} == {
+        "standard",
+        "uk_dates_excel",
+        "heading_variants",
+        "no_views_float_ids",
+    }
     heads = {e["style"]["name"]: (folder / e["files"][0]).read_bytes().split(b"\n")[0] for e in entries}
     assert heads["standard"].startswith(b"Record ID,Child Unique ID,Record Type,Event Date,Entered At")
     assert heads["heading_variants"].startswith(b"RECORD_ID,child unique id ,Record type,event_date")
@@ -134,8 +149,23 @@ def test_gender_current_before_2024_25(tmp_path: Path) -> None:
 def test_same_seed_gives_the_same_files(folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The command line, run again with the same parameters, writes the same files."""
     again = tmp_path / "again"
-    code = main(["extracts", "--children", str(PARAMS.children), "--years", str(PARAMS.years), "--seed", str(PARAMS.seed),
-                 "--end", PARAMS.end.isoformat(), "--out", str(again), "--jobs", "1"])
+    code = main(
+        [
+            "extracts",
+            "--children",
+            str(PARAMS.children),
+            "--years",
+            str(PARAMS.years),
+            "--seed",
+            str(PARAMS.seed),
+            "--end",
+            PARAMS.end.isoformat(),
+            "--out",
+            str(again),
+            "--jobs",
+            "1",
+        ]
+    )
     assert code == 0 and "wrote" in capsys.readouterr().out
     names = sorted(p.name for p in folder.iterdir() if p.suffix != ".lock")
     assert names == sorted(p.name for p in again.iterdir())
@@ -160,12 +190,37 @@ def test_command_line_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     def fake_extracts(params: Params, out: Path, jobs: int = 1) -> dict:
         seen.update(params=params, out=out, jobs=jobs)
         rate = {"rate": 1.0, "median_wd": 2.0}
-        return {"files": [], "rates": {k: rate for k in ("re_referral_rate", "assessment_within_45wd",
-                                                          "ethnicity_not_known", "recording_delay")}}
+        return {
+            "files": [],
+            "rates": {
+                k: rate
+                for k in ("re_referral_rate", "assessment_within_45wd", "ethnicity_not_known", "recording_delay")
+            },
+        }
 
     monkeypatch.setattr(synthetic.build, "extracts", fake_extracts)
-    assert main(["extracts", "--children", "60", "--years", "2", "--seed", "3", "--out", str(tmp_path),
-                 "--end", "2024-06-15", "--la-code", "201", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "extracts",
+                "--children",
+                "60",
+                "--years",
+                "2",
+                "--seed",
+                "3",
+                "--out",
+                str(tmp_path),
+                "--end",
+                "2024-06-15",
+                "--la-code",
+                "201",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert seen["params"] == Params(children=60, years=2, seed=3, end=dt.date(2024, 6, 15), la_code="201")
     assert main(["extracts", "--children", "10", "--out", str(tmp_path)]) == 2  # too few children
     with pytest.raises(SystemExit):
@@ -193,7 +248,9 @@ def _xsd_sequences(path: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
     for ctype in root.iter(f"{xs}complexType"):
         if ctype.get("name"):
             seq = ctype.find(f"{xs}sequence")
-            sequences[ctype.get("name")] = [e.get("name") for e in seq.findall(f"{xs}element")] if seq is not None else []
+            sequences[ctype.get("name")] = (
+                [e.get("name") for e in seq.findall(f"{xs}element")] if seq is not None else []
+            )
     types = {e.get("name"): e.get("type") for e in root.iter(f"{xs}element") if e.get("type") in sequences}
     return sequences, types
 

@@ -69,11 +69,26 @@ def _distinct(frame: pd.DataFrame, columns: list[str]) -> int:
 
 def test_every_fault_kind_is_injected(faults: dict[str, dict]) -> None:
     expected = {
-        "assessment_authorised_before_start", "assessment_before_referral", "overlapping_episodes",
-        "closure_date_without_reason", "closure_reason_without_date", "referral_over_40_weeks_before_birth",
-        "sex_missing", "sex_invalid", "ethnicity_invalid", "ethnicity_missing", "recording_entered_before_event",
-        "open_assessment_overdue", "missing_child_id", "duplicate_rows", "date_after_extract", "unparseable_key_date",
-        "same_day_duplicate_referral", "unmappable_code", "referral_count_disagrees", "date_before_1990",
+        "assessment_authorised_before_start",
+        "assessment_before_referral",
+        "overlapping_episodes",
+        "closure_date_without_reason",
+        "closure_reason_without_date",
+        "referral_over_40_weeks_before_birth",
+        "sex_missing",
+        "sex_invalid",
+        "ethnicity_invalid",
+        "ethnicity_missing",
+        "recording_entered_before_event",
+        "open_assessment_overdue",
+        "missing_child_id",
+        "duplicate_rows",
+        "date_after_extract",
+        "unparseable_key_date",
+        "same_day_duplicate_referral",
+        "unmappable_code",
+        "referral_count_disagrees",
+        "date_before_1990",
         "ethnicity_differs_between_records",
     }
     assert set(faults) == expected
@@ -153,8 +168,12 @@ def test_recordings_entered_before_event(recs, faults) -> None:
 def test_dates_after_the_extract_or_before_1990(annex, recs, faults) -> None:
     l1 = _with_id(annex[1])
     assert _per_file(l1.loc[l1["contact_date"] > l1["as_of"]]) == faults["date_after_extract"]["files"]
-    old = pd.concat([l1.loc[l1["date_of_birth"] < pd.Timestamp("1990-01-01")],
-                     recs.loc[recs["event_date"] < pd.Timestamp("1990-01-01")]])
+    old = pd.concat(
+        [
+            l1.loc[l1["date_of_birth"] < pd.Timestamp("1990-01-01")],
+            recs.loc[recs["event_date"] < pd.Timestamp("1990-01-01")],
+        ]
+    )
     assert _per_file(old) == faults["date_before_1990"]["files"]
 
 
@@ -172,30 +191,44 @@ def test_duplicate_rows_and_same_day_referrals(annex, census, recs, faults) -> N
 
     l3 = _with_id(annex[3]).astype({c: str for c in _raw(annex[3])}).drop_duplicates(["file", *_raw(annex[3])])
     cin = _with_id(census["details"])
-    same_day = pd.concat([l3.loc[l3.duplicated(["file", "child_id", "referral_date"])],
-                          cin.loc[cin.duplicated(["file", "child_id", "referral_date"])]])
+    same_day = pd.concat(
+        [
+            l3.loc[l3.duplicated(["file", "child_id", "referral_date"])],
+            cin.loc[cin.duplicated(["file", "child_id", "referral_date"])],
+        ]
+    )
     assert _per_file(same_day) == faults["same_day_duplicate_referral"]["files"]
 
 
 def test_rows_without_child_id_and_unparseable_key_dates(annex, census, recs, faults) -> None:
-    missing = pd.concat([annex[n].loc[annex[n]["child_id"].isna()] for n in (1, 3, 4, 6)]
-                        + [census["details"].loc[census["details"]["child_id"].isna()], recs.loc[recs["child_id"].isna()]])
+    missing = pd.concat(
+        [annex[n].loc[annex[n]["child_id"].isna()] for n in (1, 3, 4, 6)]
+        + [census["details"].loc[census["details"]["child_id"].isna()], recs.loc[recs["child_id"].isna()]]
+    )
     assert _per_file(missing) == faults["missing_child_id"]["files"]
     key_dates = {1: "contact_date", 3: "referral_date", 4: "assessment_start", 6: "referral_date"}
-    unparsed = [annex[n].loc[annex[n][f"{c}_raw"].map(lambda v: v not in (None, "", "#N/A")) & annex[n][c].isna()]
-                for n, c in key_dates.items()]
-    unparsed.append(census["details"].loc[census["details"]["referral_date_raw"].notna() & census["details"]["referral_date"].isna()])
+    unparsed = [
+        annex[n].loc[annex[n][f"{c}_raw"].map(lambda v: v not in (None, "", "#N/A")) & annex[n][c].isna()]
+        for n, c in key_dates.items()
+    ]
+    unparsed.append(
+        census["details"].loc[
+            census["details"]["referral_date_raw"].notna() & census["details"]["referral_date"].isna()
+        ]
+    )
     unparsed.append(recs.loc[(recs["event_date_raw"] != "") & recs["event_date"].isna()])
     assert _per_file(pd.concat(unparsed)) == faults["unparseable_key_date"]["files"]
 
 
 def test_unmappable_codes(annex, census, faults) -> None:
     l1, l6, cin = _with_id(annex[1]), _with_id(annex[6]), _with_id(census["details"])
-    bad = pd.concat([
-        l1.loc[~l1["contact_source"].isin(REFERRAL_SOURCES)],
-        l6.loc[l6["primary_need"].notna() & ~l6["primary_need"].isin(PRIMARY_NEED)],
-        cin.loc[~cin["referral_source"].isin(REFERRAL_SOURCES)],
-    ])
+    bad = pd.concat(
+        [
+            l1.loc[~l1["contact_source"].isin(REFERRAL_SOURCES)],
+            l6.loc[l6["primary_need"].notna() & ~l6["primary_need"].isin(PRIMARY_NEED)],
+            cin.loc[~cin["referral_source"].isin(REFERRAL_SOURCES)],
+        ]
+    )
     assert _per_file(bad) == faults["unmappable_code"]["files"]
 
 
@@ -215,6 +248,7 @@ def test_open_assessments_overdue_at_the_latest_extract_8670q(annex, faults) -> 
     l4 = _with_id(annex[4])
     latest = l4.loc[l4["as_of"] == l4["as_of"].max()]
     open_ = latest.loc[latest["assessment_authorised"].isna() & latest["assessment_start"].notna()]
-    days = working_days_between(open_["assessment_start"].to_numpy().astype("datetime64[D]"),
-                                np.datetime64(latest["as_of"].iloc[0].date()))
+    days = working_days_between(
+        open_["assessment_start"].to_numpy().astype("datetime64[D]"), np.datetime64(latest["as_of"].iloc[0].date())
+    )
     assert int((days > 45).sum()) == faults["open_assessment_overdue"]["count"]

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow  # builds a whole synthetic council through the lo
 PARAMS = readback.small_params()
 
 
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return readback.generated(PARAMS, readback.shared_root(tmp_path_factory.getbasetemp()))
@@ -82,9 +81,16 @@ def test_store_recovers_the_true_re_referral_rate(loaded, folder: Path) -> None:
 def test_demo_loads_a_quarter_at_a_time() -> None:
     from synthetic.demo import quarterly_batches
 
-    names = ["annex_a_2024-05-31.xlsx", "cin_census_2023-24.xml", "case_recordings_2024-Q2.csv",
-             "annex_a_2024-03-31.xlsx", "annex_a_2024-04-30_list_3.csv"]
+    names = [
+        "annex_a_2024-05-31.xlsx",
+        "cin_census_2023-24.xml",
+        "case_recordings_2024-Q2.csv",
+        "annex_a_2024-03-31.xlsx",
+        "annex_a_2024-04-30_list_3.csv",
+    ]
     batches = [[p.name for p in batch] for batch in quarterly_batches([Path(n) for n in names])]
     # the 2023-24 census closes on 31 March 2024, so it lands with the first quarter of 2024
-    assert batches == [["annex_a_2024-03-31.xlsx", "cin_census_2023-24.xml"],
-                       ["annex_a_2024-04-30_list_3.csv", "annex_a_2024-05-31.xlsx", "case_recordings_2024-Q2.csv"]]
+    assert batches == [
+        ["annex_a_2024-03-31.xlsx", "cin_census_2023-24.xml"],
+        ["annex_a_2024-04-30_list_3.csv", "annex_a_2024-05-31.xlsx", "case_recordings_2024-Q2.csv"],
+    ]

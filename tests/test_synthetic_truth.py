@@ -79,12 +79,21 @@ def test_working_days_worked_examples(start: str, end: str, days: int) -> None:
 
 
 def test_re_referral_definition() -> None:
-    refs = pd.DataFrame({
-        "child_id": ["a", "a", "b", "b", "c", "c"],
-        "referral_date": pd.to_datetime(["2023-03-15", "2024-03-15",  # exactly 12 months: re-referral
-                                         "2023-03-14", "2024-03-15",  # 12 months and a day: not
-                                         "2023-02-28", "2024-02-29"]),  # leap day: 12 months before is 28 Feb
-    })
+    refs = pd.DataFrame(
+        {
+            "child_id": ["a", "a", "b", "b", "c", "c"],
+            "referral_date": pd.to_datetime(
+                [
+                    "2023-03-15",
+                    "2024-03-15",  # exactly 12 months: re-referral
+                    "2023-03-14",
+                    "2024-03-15",  # 12 months and a day: not
+                    "2023-02-28",
+                    "2024-02-29",
+                ]
+            ),  # leap day: 12 months before is 28 Feb
+        }
+    )
     assert re_referral_flags(refs).tolist() == [False, True, False, False, False, True]
 
 
@@ -103,7 +112,10 @@ def test_clean_truth_has_no_faults() -> None:
     next_referral = ordered.groupby("child_id")["referral_date"].shift(-1)
     assert (ordered["closure_date"][next_referral.notna()] < next_referral.dropna()).all()
     assert e["closure_reason"].notna().all() and e["closure_date"].notna().all()
-    born_after = t.children.set_index("child_id")["date_of_birth"].reindex(e["child_id"]).to_numpy() - e["referral_date"].to_numpy()
+    born_after = (
+        t.children.set_index("child_id")["date_of_birth"].reindex(e["child_id"]).to_numpy()
+        - e["referral_date"].to_numpy()
+    )
     assert (born_after <= np.timedelta64(280, "D")).all()
     r = t.recordings
     assert (r["entered_at"].dropna().dt.normalize() >= r.loc[r["entered_at"].notna(), "event_date"]).all()

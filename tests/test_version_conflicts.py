@@ -19,18 +19,40 @@ CHECK = "cross_table.ethnicity_consistent"
 
 
 def _referral(child: str, ethnicity: str | None, day: int = 5, sex: str = "F", born: date = D(2015, 1, 1)) -> dict:
-    return dict(child_id=child, referral_date=D(2024, 5, day), referral_source="6", sex=sex, ethnicity=ethnicity,
-                date_of_birth=born, team="East")
+    return dict(
+        child_id=child,
+        referral_date=D(2024, 5, day),
+        referral_source="6",
+        sex=sex,
+        ethnicity=ethnicity,
+        date_of_birth=born,
+        team="East",
+    )
 
 
 # Extract of June: O is WBRI, K is APKN, M is NOBT. Extract of September (same referrals, later as-of):
 # O is now WIRI (the June value is overwritten in the current rows), K is still APKN, M is now MWBC.
 # S is F in June and M in September; B born 1 Jan 2015 in June, 10 Jan 2015 in September; N is U then F.
-JUNE = {"referrals": [_referral("O", "WBRI"), _referral("K", "APKN", 6), _referral("M", "NOBT", 7),
-                      _referral("S", "WBRI", 8), _referral("B", "WBRI", 9), _referral("N", "WBRI", 10, sex="U")]}
-SEPTEMBER = {"referrals": [_referral("O", "WIRI"), _referral("K", "APKN", 6), _referral("M", "MWBC", 7),
-                           _referral("S", "WBRI", 8, sex="M"), _referral("B", "WBRI", 9, born=D(2015, 1, 10)),
-                           _referral("N", "WBRI", 10)]}
+JUNE = {
+    "referrals": [
+        _referral("O", "WBRI"),
+        _referral("K", "APKN", 6),
+        _referral("M", "NOBT", 7),
+        _referral("S", "WBRI", 8),
+        _referral("B", "WBRI", 9),
+        _referral("N", "WBRI", 10, sex="U"),
+    ]
+}
+SEPTEMBER = {
+    "referrals": [
+        _referral("O", "WIRI"),
+        _referral("K", "APKN", 6),
+        _referral("M", "MWBC", 7),
+        _referral("S", "WBRI", 8, sex="M"),
+        _referral("B", "WBRI", 9, born=D(2015, 1, 10)),
+        _referral("N", "WBRI", 10),
+    ]
+}
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +92,33 @@ def test_consistency_check_fails_on_each_version_that_disagrees(con: duckdb.Duck
     assert result["unexpected_count"] == 2  # O's June row and O's September row
     failures = run.failures[run.failures["check_id"] == CHECK]
     assert set(failures["child_id"]) == {"O"}
-    assert sorted(failures["value"]) == ["WBRI (the child is recorded as WIRI elsewhere)",
-                                         "WIRI (the child is recorded as WBRI elsewhere)"]
+    assert sorted(failures["value"]) == [
+        "WBRI (the child is recorded as WIRI elsewhere)",
+        "WIRI (the child is recorded as WBRI elsewhere)",
+    ]
 
 
-@pytest.mark.parametrize(("check_id", "child", "values"), [
-    ("cross_table.sex_consistent", "S", ["F (the child is recorded as M elsewhere)",
-                                         "M (the child is recorded as F elsewhere)"]),
-    ("cross_table.date_of_birth_consistent", "B", ["2015-01-01 (the child is recorded as 2015-01-10 elsewhere)",
-                                                   "2015-01-10 (the child is recorded as 2015-01-01 elsewhere)"]),
-])
-def test_sex_and_birth_date_conflicts_across_extracts_are_found(con: duckdb.DuckDBPyConnection, check_id: str,
-                                                                 child: str, values: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("check_id", "child", "values"),
+    [
+        (
+            "cross_table.sex_consistent",
+            "S",
+            ["F (the child is recorded as M elsewhere)", "M (the child is recorded as F elsewhere)"],
+        ),
+        (
+            "cross_table.date_of_birth_consistent",
+            "B",
+            [
+                "2015-01-01 (the child is recorded as 2015-01-10 elsewhere)",
+                "2015-01-10 (the child is recorded as 2015-01-01 elsewhere)",
+            ],
+        ),
+    ],
+)
+def test_sex_and_birth_date_conflicts_across_extracts_are_found(
+    con: duckdb.DuckDBPyConnection, check_id: str, child: str, values: list[str]
+) -> None:
     run = run_checks(con, CheckParams.from_store(con), check_ids=[check_id])
     assert run.results.set_index("check_id").loc[check_id, "unexpected_count"] == 2  # N's U then F is no conflict
     failures = run.failures[run.failures["check_id"] == check_id]

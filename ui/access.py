@@ -90,11 +90,15 @@ def _parse_config(path: str, _mtime: float) -> AccessConfig:
     values = {str(k): str(v) for k, v in listed.items() if str(v) in ROLES}
     allow = {str(k).lower(): tuple(r for r in _as_tuple(v) if r in ROLES) for k, v in raw.get("allow_list", {}).items()}
     audit_path = Path(raw.get("audit", {}).get("path", "data/audit/audit.jsonl"))
-    return AccessConfig(claim=str(roles.get("claim", "roles")), values=values, allow_list=allow,
-                        ask=str(raw.get("access", {}).get("ask", AccessConfig.ask)),
-                        threshold=int(disclosure.get("threshold", 5)),
-                        leadership_publishable=bool(disclosure.get("leadership_publishable", False)),
-                        audit_path=audit_path if audit_path.is_absolute() else ROOT / audit_path)
+    return AccessConfig(
+        claim=str(roles.get("claim", "roles")),
+        values=values,
+        allow_list=allow,
+        ask=str(raw.get("access", {}).get("ask", AccessConfig.ask)),
+        threshold=int(disclosure.get("threshold", 5)),
+        leadership_publishable=bool(disclosure.get("leadership_publishable", False)),
+        audit_path=audit_path if audit_path.is_absolute() else ROOT / audit_path,
+    )
 
 
 def load_config() -> AccessConfig:
@@ -131,8 +135,10 @@ def refusal(address: str | None) -> str | None:
     if auth_configured() or (address or "").strip("[]") in LOCAL_ADDRESSES:
         return None
     where = address or "every network interface (no --server.address)"
-    return (f"Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound "
-            f"to {where}, not localhost; configure sign-in or run with --server.address 127.0.0.1.")
+    return (
+        f"Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound "
+        f"to {where}, not localhost; configure sign-in or run with --server.address 127.0.0.1."
+    )
 
 
 def current() -> Access:
@@ -150,12 +156,21 @@ def threshold() -> int:
     return load_config().threshold
 
 
-def record(event: str, *, what: str | None = None, rows: int | None = None,
-           filters: dict[str, Any] | None = None) -> None:
+def record(
+    event: str, *, what: str | None = None, rows: int | None = None, filters: dict[str, Any] | None = None
+) -> None:
     """Append an audit entry for the current user (who, when, page, filters, row count; never child values)."""
     who = current()
-    audit.append(audit_path(), event, user=who.user, roles=sorted(who.roles), page=st.session_state.get(PAGE_KEY),
-                 what=what, filters=filters, rows=rows)
+    audit.append(
+        audit_path(),
+        event,
+        user=who.user,
+        roles=sorted(who.roles),
+        page=st.session_state.get(PAGE_KEY),
+        what=what,
+        filters=filters,
+        rows=rows,
+    )
 
 
 def _provider_names() -> list[str | None]:
@@ -166,20 +181,30 @@ def _provider_names() -> list[str | None]:
 
 def _sign_in_page() -> None:
     st.title("Front door — children's services")
-    st.markdown("This dashboard holds personal data about children. **Sign in with your council account** to "
-                "continue; what you see depends on your role.")
+    st.markdown(
+        "This dashboard holds personal data about children. **Sign in with your council account** to "
+        "continue; what you see depends on your role."
+    )
     for provider in _provider_names():
         label = "Sign in" if provider is None else f"Sign in with {provider.replace('_', ' ').title()}"
-        st.button(label, key=f"sign_in_{provider or 'default'}", type="primary", icon=":material/login:",
-                  on_click=st.login, args=() if provider is None else (provider,))
+        st.button(
+            label,
+            key=f"sign_in_{provider or 'default'}",
+            type="primary",
+            icon=":material/login:",
+            on_click=st.login,
+            args=() if provider is None else (provider,),
+        )
 
 
 def _no_role_page() -> None:
     who = _user_name()
     st.title("No access yet")
     st.warning(f"You are signed in as **{who}**, but your account has no role on this dashboard.")
-    st.markdown(f"To ask for access, contact {load_config().ask}. Say which role you need: leadership, analyst, "
-                "data quality or admin.")
+    st.markdown(
+        f"To ask for access, contact {load_config().ask}. Say which role you need: leadership, analyst, "
+        "data quality or admin."
+    )
     sign_out_button(main=True)
 
 
@@ -239,17 +264,23 @@ def _sign_out() -> None:
 
 
 def sign_out_button(main: bool = False) -> None:
-    (st if main else st.sidebar).button("Sign out", key="sign_out_main" if main else "sign_out",
-                                       icon=":material/logout:", on_click=_sign_out)
+    (st if main else st.sidebar).button(
+        "Sign out", key="sign_out_main" if main else "sign_out", icon=":material/logout:", on_click=_sign_out
+    )
 
 
 def sidebar(access: Access) -> None:
     """Who is signed in, the publishable-view toggle, and sign-out (or the local-mode note)."""
     forced = "leadership" in access.roles and load_config().leadership_publishable and len(access.roles) == 1
     with st.sidebar:
-        chosen = st.toggle("Publishable view", key=PUBLISHABLE_KEY, value=forced, disabled=forced,
-                           help=f"Counts from 1 to {threshold() - 1} shown as 'c', with secondary suppression, as "
-                                "the DfE publishes them: for figures that leave the service.")
+        chosen = st.toggle(
+            "Publishable view",
+            key=PUBLISHABLE_KEY,
+            value=forced,
+            disabled=forced,
+            help=f"Counts from 1 to {threshold() - 1} shown as 'c', with secondary suppression, as "
+            "the DfE publishes them: for figures that leave the service.",
+        )
         st.session_state["frontdoor_publishable"] = forced or bool(chosen)
         if access.local:
             st.caption("Local mode: no sign-in; this computer only.")
@@ -260,6 +291,9 @@ def sidebar(access: Access) -> None:
 
 def local_banner(access: Access) -> None:
     if access.local:
-        st.info("**Local mode** — no sign-in is configured, so this dashboard only answers on this computer "
-                "(localhost) and everyone who can use this computer sees everything. Configure sign-in before "
-                "serving it to others (README: Sign-in and roles).", icon=":material/computer:")
+        st.info(
+            "**Local mode** — no sign-in is configured, so this dashboard only answers on this computer "
+            "(localhost) and everyone who can use this computer sees everything. Configure sign-in before "
+            "serving it to others (README: Sign-in and roles).",
+            icon=":material/computer:",
+        )

@@ -42,8 +42,17 @@ def _last_line(fd: int) -> bytes | None:
     return tail.rsplit(b"\n", 1)[-1]
 
 
-def append(path: Path, event: str, *, user: str, roles: list[str], page: str | None = None,
-           what: str | None = None, filters: dict[str, Any] | None = None, rows: int | None = None) -> dict[str, Any]:
+def append(
+    path: Path,
+    event: str,
+    *,
+    user: str,
+    roles: list[str],
+    page: str | None = None,
+    what: str | None = None,
+    filters: dict[str, Any] | None = None,
+    rows: int | None = None,
+) -> dict[str, Any]:
     """Append one entry (the file is only ever opened to append, under an exclusive lock); returns it."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
@@ -56,9 +65,17 @@ def append(path: Path, event: str, *, user: str, roles: list[str], page: str | N
             last = _last_line(reader)
         finally:
             os.close(reader)
-        entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "event": event, "user": user,
-                 "roles": sorted(roles), "page": page, "what": what, "filters": filters or {}, "rows": rows,
-                 "prev": GENESIS if last is None else line_hash(last)}
+        entry = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "event": event,
+            "user": user,
+            "roles": sorted(roles),
+            "page": page,
+            "what": what,
+            "filters": filters or {},
+            "rows": rows,
+            "prev": GENESIS if last is None else line_hash(last),
+        }
         os.write(fd, json.dumps(entry, sort_keys=True, default=str).encode("utf-8") + b"\n")
         os.fsync(fd)
         return entry

@@ -46,5 +46,9 @@ def benchmark_section(key: str) -> None:
         st.info("No published benchmark figures are available for this authority (set FRONTDOOR_LA_CODE).")
         return
     authority = authority_name(bench)
-    chart(benchmark_chart(bench, benchmark_title(bench, authority), highlight=authority), bench,
-          "re_referral_benchmarks", key=key)
+    chart(
+        benchmark_chart(bench, benchmark_title(bench, authority), highlight=authority),
+        bench,
+        "re_referral_benchmarks",
+        key=key,
+    )

@@ -66,8 +66,15 @@ def _figure(title: str, height: int = 360) -> go.Figure:
     wrapped = wrap_title(title)
     lines = wrapped.count("<br>") + 1 if wrapped else 0
     # Room at the top for the title's lines and, under them, a one-line legend.
-    fig.update_layout(template=TEMPLATE, title=wrapped, height=height + 22 * max(lines - 1, 0),
-                      margin=dict(t=36 + 22 * lines), font_color=INK, title_font_color=INK, legend_font_color=INK)
+    fig.update_layout(
+        template=TEMPLATE,
+        title=wrapped,
+        height=height + 22 * max(lines - 1, 0),
+        margin=dict(t=36 + 22 * lines),
+        font_color=INK,
+        title_font_color=INK,
+        legend_font_color=INK,
+    )
     fig.update_xaxes(tickfont_color=INK, title_font_color=INK)
     fig.update_yaxes(tickfont_color=INK, title_font_color=INK)
     return fig
@@ -89,38 +96,80 @@ def _int(value: Any) -> object:
 RATE_HOVER = "%{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
 
 
-def trend_chart(frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360,
-                signal_words: bool = True) -> go.Figure:
+def trend_chart(
+    frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360, signal_words: bool = True
+) -> go.Figure:
     """A monthly rate with numerator and denominator on hover, and SPC limits and signals when present."""
     fig = _figure(title, height)
     if frame.empty:
         return fig
     x = pd.to_datetime(frame["month"])
     if {"lcl", "ucl"} <= set(frame.columns):
-        fig.add_trace(go.Scatter(x=x, y=frame["ucl"], name="Control limits", mode="lines",
-                                 line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=x, y=frame["lcl"], name="Lower limit", mode="lines", showlegend=False,
-                                 line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame["ucl"],
+                name="Control limits",
+                mode="lines",
+                line=dict(color=GREY, dash="dot", width=1),
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame["lcl"],
+                name="Lower limit",
+                mode="lines",
+                showlegend=False,
+                line=dict(color=GREY, dash="dot", width=1),
+                hoverinfo="skip",
+            )
+        )
     if "centre" in frame.columns:
-        fig.add_trace(go.Scatter(x=x, y=frame["centre"], name="Centre line", mode="lines",
-                                 line=dict(color=GREY, width=1), hoverinfo="skip"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=frame["centre"],
+                name="Centre line",
+                mode="lines",
+                line=dict(color=GREY, width=1),
+                hoverinfo="skip",
+            )
+        )
     provisional = _flag(frame, "provisional")
-    fig.add_trace(go.Scatter(x=x, y=frame["rate"].where(~provisional), name="Rate", mode="lines+markers",
-                             line=dict(color=BLUE, width=2),
-                             customdata=_counts(frame), hovertemplate="%{x|%b %Y}: " + RATE_HOVER))
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=frame["rate"].where(~provisional),
+            name="Rate",
+            mode="lines+markers",
+            line=dict(color=BLUE, width=2),
+            customdata=_counts(frame),
+            hovertemplate="%{x|%b %Y}: " + RATE_HOVER,
+        )
+    )
     _mark_incomplete(fig, frame, provisional)
     if "signal" in frame.columns:
         flagged = frame[frame["signal"].notna()]
         if not flagged.empty:
-            fig.add_trace(go.Scatter(
-                x=pd.to_datetime(flagged["month"]), y=flagged["rate"], name="SPC signal",
-                mode="markers+text" if signal_words else "markers",
-                text=[SIGNAL_WORD.get(str(s), str(s)) for s in flagged["signal"]], textposition="top center",
-                textfont=dict(color=BLACK, size=11),
-                marker=dict(color=VERMILION, size=11, symbol="diamond", line=dict(color="white", width=1)),
-                customdata=[[*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])],
-                hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}"
-                              "<br>Signal: %{customdata[2]}<extra></extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=pd.to_datetime(flagged["month"]),
+                    y=flagged["rate"],
+                    name="SPC signal",
+                    mode="markers+text" if signal_words else "markers",
+                    text=[SIGNAL_WORD.get(str(s), str(s)) for s in flagged["signal"]],
+                    textposition="top center",
+                    textfont=dict(color=BLACK, size=11),
+                    marker=dict(color=VERMILION, size=11, symbol="diamond", line=dict(color="white", width=1)),
+                    customdata=[
+                        [*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])
+                    ],
+                    hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}"
+                    "<br>Signal: %{customdata[2]}<extra></extra>",
+                )
+            )
     fig.update_yaxes(title_text=y_title, rangemode="tozero", ticksuffix="%")
     fig.update_xaxes(dtick="M1", tickformat="%b\n%Y")
     return fig
@@ -141,25 +190,46 @@ def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series
     """Provisional months as hollow markers on a shaded band; months mostly not recorded as a labelled band, no point."""
     if provisional.any():
         part = frame[provisional]
-        fig.add_trace(go.Scatter(
-            x=pd.to_datetime(part["month"]), y=part["rate"], name="Provisional (not yet due)", mode="markers",
-            marker=dict(color=BLUE, size=10, symbol="circle-open", line=dict(color=BLUE, width=2)),
-            customdata=_counts(part), hovertemplate="%{x|%b %Y} (provisional): " + RATE_HOVER))
-        fig.add_vrect(x0=pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
-                      x1=_month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15), fillcolor=GREY, opacity=0.12,
-                      line_width=0, annotation_text="provisional", annotation_position="top left")
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(part["month"]),
+                y=part["rate"],
+                name="Provisional (not yet due)",
+                mode="markers",
+                marker=dict(color=BLUE, size=10, symbol="circle-open", line=dict(color=BLUE, width=2)),
+                customdata=_counts(part),
+                hovertemplate="%{x|%b %Y} (provisional): " + RATE_HOVER,
+            )
+        )
+        fig.add_vrect(
+            x0=pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
+            x1=_month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15),
+            fillcolor=GREY,
+            opacity=0.12,
+            line_width=0,
+            annotation_text="provisional",
+            annotation_position="top left",
+        )
     unrecorded = _flag(frame, "mostly_not_recorded")
     for month in frame.loc[unrecorded, "month"]:
-        fig.add_vrect(x0=pd.Timestamp(month) - pd.Timedelta(days=15), x1=_month_end(month) - pd.Timedelta(days=15),
-                      fillcolor=ORANGE, opacity=0.15, line_width=0, annotation_text="mostly not recorded",
-                      annotation_position="top left", annotation_textangle=-90)
+        fig.add_vrect(
+            x0=pd.Timestamp(month) - pd.Timedelta(days=15),
+            x1=_month_end(month) - pd.Timedelta(days=15),
+            fillcolor=ORANGE,
+            opacity=0.15,
+            line_width=0,
+            annotation_text="mostly not recorded",
+            annotation_position="top left",
+            annotation_textangle=-90,
+        )
 
 
 def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
     """A small monthly trend for a headline tile, SPC signals marked, hover with the counts."""
     fig = trend_chart(frame, title, height=120, signal_words=False)
-    fig.update_layout(showlegend=False, margin=dict(l=0, r=0, t=24 if title else 4, b=0),
-                      title=dict(font=dict(size=12)))
+    fig.update_layout(
+        showlegend=False, margin=dict(l=0, r=0, t=24 if title else 4, b=0), title=dict(font=dict(size=12))
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, rangemode="normal")
     return fig
@@ -181,8 +251,15 @@ def _inside_when_long(rates: pd.Series) -> list[str]:
     return ["inside" if pd.notna(r) and top and r > 0.6 * top else "outside" for r in rates]
 
 
-def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: float | None = None,
-                  labels: dict[str, str] | None = None, min_denominator: int = MIN_DENOMINATOR) -> go.Figure:
+def breakdown_bar(
+    frame: pd.DataFrame,
+    dimension: str,
+    title: str,
+    *,
+    overall: float | None = None,
+    labels: dict[str, str] | None = None,
+    min_denominator: int = MIN_DENOMINATOR,
+) -> go.Figure:
     """Rate by team, worker, source...: horizontal bars with the rate and n on each, the overall rate as a line.
 
     Groups under `min_denominator` are grey and say they are too few to rank."""
@@ -192,15 +269,31 @@ def breakdown_bar(frame: pd.DataFrame, dimension: str, title: str, *, overall: f
         return fig
     data = frame.sort_values("rate", na_position="first")
     names = [plain(labels.get(str(v), str(v)) if labels else v) for v in data[dimension].fillna("Not recorded")]
-    small = data["denominator"].fillna(0) < min_denominator if "denominator" in data else pd.Series(False, index=data.index)
-    fig.add_trace(go.Bar(x=data["rate"], y=names, orientation="h", customdata=_counts(data),
-                         marker_color=[GREY if s else BLUE for s in small],
-                         text=bar_labels(data, min_denominator), cliponaxis=False,
-                         textposition=_inside_when_long(data["rate"]), insidetextfont=dict(color="white"),
-                         hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
+    small = (
+        data["denominator"].fillna(0) < min_denominator if "denominator" in data else pd.Series(False, index=data.index)
+    )
+    fig.add_trace(
+        go.Bar(
+            x=data["rate"],
+            y=names,
+            orientation="h",
+            customdata=_counts(data),
+            marker_color=[GREY if s else BLUE for s in small],
+            text=bar_labels(data, min_denominator),
+            cliponaxis=False,
+            textposition=_inside_when_long(data["rate"]),
+            insidetextfont=dict(color="white"),
+            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+        )
+    )
     if overall is not None and pd.notna(overall):
-        fig.add_vline(x=overall, line=dict(color=ORANGE, dash="dash", width=2),
-                      annotation_text=f"All: {overall:.1f}%", annotation_position="top", annotation_font_color=INK)
+        fig.add_vline(
+            x=overall,
+            line=dict(color=ORANGE, dash="dash", width=2),
+            annotation_text=f"All: {overall:.1f}%",
+            annotation_position="top",
+            annotation_font_color=INK,
+        )
     fig.update_xaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
     fig.update_yaxes(type="category")
     return fig
@@ -213,20 +306,35 @@ def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = 
         return fig
     for i, (area, rows) in enumerate(frame.sort_values("year").groupby("area", sort=False)):
         strong = area == highlight
-        custom = [[_int(n), _int(d)] for n, d in zip(rows.get("re_referrals", rows["rate"] * 0),
-                                                     rows.get("referrals", rows["rate"] * 0))]
-        fig.add_trace(go.Scatter(
-            x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)], y=rows["rate"], name=plain(area),
-            mode="lines+markers",
-            line=dict(width=4 if strong else 2, color=OKABE_ITO[i % len(OKABE_ITO)]), customdata=custom,
-            hovertemplate=f"{plain(area)} %{{x}}: " + RATE_HOVER))
+        custom = [
+            [_int(n), _int(d)]
+            for n, d in zip(rows.get("re_referrals", rows["rate"] * 0), rows.get("referrals", rows["rate"] * 0))
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)],
+                y=rows["rate"],
+                name=plain(area),
+                mode="lines+markers",
+                line=dict(width=4 if strong else 2, color=OKABE_ITO[i % len(OKABE_ITO)]),
+                customdata=custom,
+                hovertemplate=f"{plain(area)} %{{x}}: " + RATE_HOVER,
+            )
+        )
     fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(type="category", title_text="Year ending 31 March")
     return fig
 
 
-def count_bar(frame: pd.DataFrame, category: str, value: str, title: str, *, share: str | None = None,
-              labels: dict[str, str] | None = None) -> go.Figure:
+def count_bar(
+    frame: pd.DataFrame,
+    category: str,
+    value: str,
+    title: str,
+    *,
+    share: str | None = None,
+    labels: dict[str, str] | None = None,
+) -> go.Figure:
     """Counts by band or category, in the frame's order, with the share on hover when given."""
     fig = _figure(title)
     if frame.empty:
@@ -254,16 +362,27 @@ def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figu
     fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
     if frame.empty:
         return fig
-    names = [f"{plain(v) if pd.notna(v) else 'Not recorded'} (n={_int(d)})" for v, d in zip(frame[dimension], frame["denominator"])]
+    names = [
+        f"{plain(v) if pd.notna(v) else 'Not recorded'} (n={_int(d)})"
+        for v, d in zip(frame[dimension], frame["denominator"])
+    ]
     den = frame["denominator"].replace(0, pd.NA)
     for column, label, colour in COMPLETENESS_PARTS:
         if column not in frame:
             continue
         share = (frame[column] / den * 100).astype(float)
-        fig.add_trace(go.Bar(
-            y=names, x=share, name=label, orientation="h", marker_color=colour,
-            customdata=[[_int(n), _int(d)] for n, d in zip(frame[column], frame["denominator"])],
-            hovertemplate=f"%{{y}} — {label}: " + "%{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=share,
+                name=label,
+                orientation="h",
+                marker_color=colour,
+                customdata=[[_int(n), _int(d)] for n, d in zip(frame[column], frame["denominator"])],
+                hovertemplate=f"%{{y}} — {label}: "
+                + "%{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+            )
+        )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text="Share of records (%)", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(type="category")
@@ -276,12 +395,26 @@ def makeup_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     if frame.empty:
         return fig
     groups = frame["ethnicity_group"].map(plain)
-    fig.add_trace(go.Bar(x=groups, y=frame["share"], name="Referred children", marker_color=BLUE,
-                         customdata=frame["referred_children"],
-                         hovertemplate="%{x}: %{y:.1f}% of referred children (%{customdata:,})<extra></extra>"))
+    fig.add_trace(
+        go.Bar(
+            x=groups,
+            y=frame["share"],
+            name="Referred children",
+            marker_color=BLUE,
+            customdata=frame["referred_children"],
+            hovertemplate="%{x}: %{y:.1f}% of referred children (%{customdata:,})<extra></extra>",
+        )
+    )
     if "population_share" in frame and frame["population_share"].notna().any():
-        fig.add_trace(go.Bar(x=groups, y=frame["population_share"], name="Child population", marker_color=ORANGE,
-                             hovertemplate="%{x}: %{y:.1f}% of the child population<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                x=groups,
+                y=frame["population_share"],
+                name="Child population",
+                marker_color=ORANGE,
+                hovertemplate="%{x}: %{y:.1f}% of the child population<extra></extra>",
+            )
+        )
     fig.update_layout(barmode="group")
     fig.update_yaxes(title_text="Share (%)", ticksuffix="%")
     return fig
@@ -296,12 +429,22 @@ def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "m
     if frame.empty:
         return fig
     pivot = frame.assign(**{table: frame[table].astype(str), month: pd.to_datetime(frame[month])}).pivot_table(
-        index=table, columns=month, values=rows, aggfunc="sum")
+        index=table, columns=month, values=rows, aggfunc="sum"
+    )
     months = pd.date_range(pivot.columns.min(), pivot.columns.max(), freq="MS")
     pivot = pivot.reindex(columns=months)
-    fig.add_trace(go.Heatmap(
-        z=pivot.values, x=months, y=[plain(i) for i in pivot.index], colorscale=[[0, "#DCEBF7"], [1, BLUE]], xgap=1, ygap=2,
-        hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>", colorbar=dict(title="Rows")))
+    fig.add_trace(
+        go.Heatmap(
+            z=pivot.values,
+            x=months,
+            y=[plain(i) for i in pivot.index],
+            colorscale=[[0, "#DCEBF7"], [1, BLUE]],
+            xgap=1,
+            ygap=2,
+            hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>",
+            colorbar=dict(title="Rows"),
+        )
+    )
     fig.update_xaxes(dtick="M3", tickformat="%b\n%Y")
     fig.update_yaxes(type="category")
     return fig
@@ -322,7 +465,9 @@ def _coverage_gaps(frame: pd.DataFrame, table: str, month: str, rows: str) -> st
     return "; ".join(notes)
 
 
-def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed", group: str | None = "severity") -> go.Figure:
+def dq_trend_chart(
+    frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed", group: str | None = "severity"
+) -> go.Figure:
     """Failing expectations per load (by severity when given): is the data getting cleaner?"""
     fig = _figure("")
     if frame.empty:
@@ -332,14 +477,24 @@ def dq_trend_chart(frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed"
     frame = frame.sort_values([order, x])
     groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
     for i, (name, part) in enumerate(groups):
-        fig.add_trace(go.Scatter(x=part[x].astype(str), y=part[y], name=plain(name), mode="lines+markers",
-                                 line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
-                                 hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=part[x].astype(str),
+                y=part[y],
+                name=plain(name),
+                mode="lines+markers",
+                line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
+                hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>",
+            )
+        )
     totals = frame.groupby(order, sort=True)[y].sum()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")
-    fig.update_layout(title=wrap_title(f"Failing expectations per load: {int(last):,} on the latest load "
-                                       f"({verb} from {int(first):,} on the first)"))
+    fig.update_layout(
+        title=wrap_title(
+            f"Failing expectations per load: {int(last):,} on the latest load ({verb} from {int(first):,} on the first)"
+        )
+    )
     fig.update_xaxes(type="category", title_text="Load")
     fig.update_yaxes(title_text="Failing expectations", rangemode="tozero")
     return fig
@@ -354,24 +509,45 @@ def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title
         for side in ("upper", "lower"):
             column = f"{side}_{level}"
             if column in curve:
-                fig.add_trace(go.Scatter(x=curve["n"], y=curve[column], mode="lines", name=f"{level}% limits",
-                                         legendgroup=level, showlegend=side == "upper", hoverinfo="skip",
-                                         line=dict(color=GREY, dash=dash, width=1)))
-    fig.add_hline(y=target, line=dict(color=ORANGE, width=2), annotation_text=f"Authority: {target:.1f}%",
-                  annotation_position="bottom left")
+                fig.add_trace(
+                    go.Scatter(
+                        x=curve["n"],
+                        y=curve[column],
+                        mode="lines",
+                        name=f"{level}% limits",
+                        legendgroup=level,
+                        showlegend=side == "upper",
+                        hoverinfo="skip",
+                        line=dict(color=GREY, dash=dash, width=1),
+                    )
+                )
+    fig.add_hline(
+        y=target,
+        line=dict(color=ORANGE, width=2),
+        annotation_text=f"Authority: {target:.1f}%",
+        annotation_position="bottom left",
+    )
     small = frame["position"] == "too few to compare"
     outside = frame["position"].str.startswith(("above", "below"))
     names = frame[dimension].fillna("Not recorded").map(plain)
     colours = [GREY if s else (VERMILION if o else BLUE) for s, o in zip(small, outside)]
     order = frame["denominator"].rank(method="first").fillna(0).astype(int)
-    fig.add_trace(go.Scatter(
-        x=frame["denominator"], y=frame["rate"], mode="markers+text", name=dimension.replace("_", " ").capitalize(),
-        text=names, textposition=["top center" if i % 2 or r < 5 else "bottom center"
-                                  for i, r in zip(order, frame["rate"].fillna(0))],
-        marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
-        customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
-        hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
-                      "<extra></extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=frame["denominator"],
+            y=frame["rate"],
+            mode="markers+text",
+            name=dimension.replace("_", " ").capitalize(),
+            text=names,
+            textposition=[
+                "top center" if i % 2 or r < 5 else "bottom center" for i, r in zip(order, frame["rate"].fillna(0))
+            ],
+            marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
+            customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
+            hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
+            "<extra></extra>",
+        )
+    )
     fig.update_xaxes(title_text="Number of records (n)", rangemode="tozero")
     fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", range=_funnel_range(frame, target))
     return fig
@@ -396,19 +572,41 @@ def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
         return fig
     rows = [f"{plain(m)} — {plain(g)}" for m, g in zip(frame["label"], frame["ethnicity_group"])]
     small = frame["verdict"].str.startswith(("too few", "not read"))
-    for name, rate, low, high, colour in (("Group", "rate", "rate_lower", "rate_upper", BLUE),
-                                          ("Everyone else", "rest_rate", "rest_lower", "rest_upper", ORANGE)):
-        fig.add_trace(go.Scatter(
-            x=frame[rate], y=rows, mode="markers", name=name,
-            marker=dict(color=[GREY if s and name == "Group" else colour for s in small], size=9,
-                        symbol="circle" if name == "Group" else "diamond"),
-            error_x=dict(type="data", symmetric=False, array=frame[high] - frame[rate],
-                         arrayminus=frame[rate] - frame[low], color=colour, thickness=1.5),
-            customdata=[[_int(n), _int(d), v] for n, d, v in zip(
-                frame["numerator" if name == "Group" else "rest_numerator"],
-                frame["denominator" if name == "Group" else "rest_denominator"], frame["verdict"])],
-            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
-                          "<extra>" + name + "</extra>"))
+    for name, rate, low, high, colour in (
+        ("Group", "rate", "rate_lower", "rate_upper", BLUE),
+        ("Everyone else", "rest_rate", "rest_lower", "rest_upper", ORANGE),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=frame[rate],
+                y=rows,
+                mode="markers",
+                name=name,
+                marker=dict(
+                    color=[GREY if s and name == "Group" else colour for s in small],
+                    size=9,
+                    symbol="circle" if name == "Group" else "diamond",
+                ),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=frame[high] - frame[rate],
+                    arrayminus=frame[rate] - frame[low],
+                    color=colour,
+                    thickness=1.5,
+                ),
+                customdata=[
+                    [_int(n), _int(d), v]
+                    for n, d, v in zip(
+                        frame["numerator" if name == "Group" else "rest_numerator"],
+                        frame["denominator" if name == "Group" else "rest_denominator"],
+                        frame["verdict"],
+                    )
+                ],
+                hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
+                "<extra>" + name + "</extra>",
+            )
+        )
     fig.update_xaxes(title_text="Rate (%) with 95% interval", ticksuffix="%", range=[0, 100])
     fig.update_yaxes(type="category", autorange="reversed")
     return fig
@@ -421,13 +619,23 @@ def readiness_trend_chart(frame: pd.DataFrame) -> go.Figure:
         fig.update_layout(title=wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet"))
         return fig
     for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True)):
-        fig.add_trace(go.Scatter(x=part["file"].map(plain), y=part["findings"], name=f"{name}s", mode="lines+markers",
-                                 line=dict(color=(VERMILION, BLUE)[i % 2]),
-                                 hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=part["file"].map(plain),
+                y=part["findings"],
+                name=f"{name}s",
+                mode="lines+markers",
+                line=dict(color=(VERMILION, BLUE)[i % 2]),
+                hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>",
+            )
+        )
     errors = frame[frame["rule_type"] == "error"]["findings"]
     latest = int(errors.iloc[-1]) if len(errors) else 0
-    fig.update_layout(title=wrap_title(f"DfE errors and queries per CIN file: {latest:,} error"
-                                       f"{'' if latest == 1 else 's'} in the latest file"))
+    fig.update_layout(
+        title=wrap_title(
+            f"DfE errors and queries per CIN file: {latest:,} error{'' if latest == 1 else 's'} in the latest file"
+        )
+    )
     fig.update_xaxes(type="category", title_text="Loaded on, file")
     fig.update_yaxes(title_text="Findings", rangemode="tozero")
     return fig

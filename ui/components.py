@@ -68,8 +68,10 @@ def explain_store(state: data.StoreState) -> None:
         st.error(f"The store at `{state.path}` cannot be read: {state.problem}.")
         st.markdown(f"Load extracts into a new store with `{state.load_hint()}`.")
     elif state.empty:
-        st.warning(f"**The store is empty**: `{state.path}` has no contacts, referrals, assessments, "
-                   "children-in-need episodes or recordings yet.")
+        st.warning(
+            f"**The store is empty**: `{state.path}` has no contacts, referrals, assessments, "
+            "children-in-need episodes or recordings yet."
+        )
         st.markdown(f"Load extracts with:\n\n```\n{state.load_hint()}\n```")
 
 
@@ -98,8 +100,9 @@ def missing_entities(entities: list[str], state: data.StoreState) -> None:
 
 def nothing_matches(what: str, view: View) -> None:
     """A notice for a filter or period that matches nothing."""
-    st.info(f"No {what} for {view.scope} in {view.label}. Widen the period or choose another team or worker "
-            "in the sidebar.")
+    st.info(
+        f"No {what} for {view.scope} in {view.label}. Widen the period or choose another team or worker in the sidebar."
+    )
 
 
 @contextmanager
@@ -128,8 +131,16 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
     return frame.iloc[0].to_dict()
 
 
-def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | None, good_direction: str,
-              *, help: str | None = None, against: str = "previous period", note: str | None = None) -> None:
+def rate_tile(
+    label: str,
+    current: dict[str, Any],
+    previous: dict[str, Any] | None,
+    good_direction: str,
+    *,
+    help: str | None = None,
+    against: str = "previous period",
+    note: str | None = None,
+) -> None:
     """A headline: the rate to one decimal place, the change in points against the previous period, the counts below.
 
     `note` says when a set filter does not apply to this measure (e.g. 'authority-wide (team not recorded on contacts)').
@@ -147,19 +158,25 @@ def rate_tile(label: str, current: dict[str, Any], previous: dict[str, Any] | No
     )
     counts = rate_with_counts(current.get("rate"), current.get("numerator"), current.get("denominator"))
     if current.get("suppressed"):
-        counts = (f"{SUPPRESSED} — small numbers withheld (publishable view): "
-                  + " of ".join(SUPPRESSED if is_missing(current.get(k)) else f"{int(current[k]):,}"
-                                for k in ("numerator", "denominator")))
+        counts = f"{SUPPRESSED} — small numbers withheld (publishable view): " + " of ".join(
+            SUPPRESSED if is_missing(current.get(k)) else f"{int(current[k]):,}" for k in ("numerator", "denominator")
+        )
     if previous is not None and change is None:
-        counts += (" · no figure for the previous period (mostly not recorded there)"
-                   if previous.get("mostly_not_recorded") else " · no figure for the previous period")
+        counts += (
+            " · no figure for the previous period (mostly not recorded there)"
+            if previous.get("mostly_not_recorded")
+            else " · no figure for the previous period"
+        )
     not_recorded = current.get("not_recorded")
     if not_recorded is not None and not is_missing(not_recorded) and int(not_recorded):
         counts += f" · {count(not_recorded)} not recorded (left out of the rate)"
     st.caption(counts)
     if note:
-        st.caption(f"⚠ {note.capitalize()}: the team and worker filters do not change this figure."
-                   if note.startswith("authority-wide") else f"⚠ {note.capitalize()}.")
+        st.caption(
+            f"⚠ {note.capitalize()}: the team and worker filters do not change this figure."
+            if note.startswith("authority-wide")
+            else f"⚠ {note.capitalize()}."
+        )
 
 
 def _publishable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -171,7 +188,8 @@ def _publishable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     frame = pd.DataFrame([row])
     hidden = suppression_mask(frame, access.threshold()).iloc[0]
     return {k: (float("nan") if hidden.get(k, False) else v) for k, v in row.items()} | {
-        "suppressed": bool(hidden.any())}
+        "suppressed": bool(hidden.any())
+    }
 
 
 def publishable_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -222,8 +240,19 @@ def _needs_suppression(frame: pd.DataFrame) -> bool:
 CHART_DATA_LABEL = "Chart data as a table"
 # Plotly's toolbar keeps only "Download plot as a PNG": each of its other buttons would be one more stop for
 # every chart on the way through a page by keyboard, and the table gives the figures exactly.
-CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": [
-    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "resetScale2d"]}
+CHART_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": [
+        "zoom2d",
+        "pan2d",
+        "select2d",
+        "lasso2d",
+        "zoomIn2d",
+        "zoomOut2d",
+        "autoScale2d",
+        "resetScale2d",
+    ],
+}
 
 
 def _period_text() -> str | None:
@@ -231,21 +260,36 @@ def _period_text() -> str | None:
     return f"{view.label} ({view.period.start.isoformat()} to {view.period.end.isoformat()})" if view else None
 
 
-def chart(fig: go.Figure, frame: pd.DataFrame, name: str, key: str,
-          labels: dict[str, dict[str, str]] | None = None, *, measure: str | None = None) -> None:
+def chart(
+    fig: go.Figure,
+    frame: pd.DataFrame,
+    name: str,
+    key: str,
+    labels: dict[str, dict[str, str]] | None = None,
+    *,
+    measure: str | None = None,
+) -> None:
     """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of
     exactly its data; in the publishable view a chart that would show a small count is replaced by its publishable
     table."""
     if access.publishable_view() and _needs_suppression(frame):
-        st.caption("Publishable view: this chart would show small numbers, so its figures are shown as a table with "
-                   "the small numbers withheld ('c').")
+        st.caption(
+            "Publishable view: this chart would show small numbers, so its figures are shown as a table with "
+            "the small numbers withheld ('c')."
+        )
         table(frame, name, key=key, rates=(), measure=measure)
         return
     st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
-    download_csv(publishable_frame(frame) if access.publishable_view() else frame, name, key=f"{key}_csv",
-                 label="Download this chart's data (CSV)", measure=measure, period=_period_text())
+    download_csv(
+        publishable_frame(frame) if access.publishable_view() else frame,
+        name,
+        key=f"{key}_csv",
+        label="Download this chart's data (CSV)",
+        measure=measure,
+        period=_period_text(),
+    )
 
 
 CHART_RATES = ("rate", "lcl", "ucl", "centre", "share", "population_share")
@@ -264,9 +308,18 @@ def chart_table(frame: pd.DataFrame, labels: dict[str, dict[str, str]] | None = 
     return out
 
 
-def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = ("rate",), personal: bool = False,
-          hide_index: bool = True, download: bool = True, measure: str | None = None,
-          suppressed: pd.DataFrame | None = None) -> None:
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    key: str,
+    *,
+    rates: tuple[str, ...] = ("rate",),
+    personal: bool = False,
+    hide_index: bool = True,
+    download: bool = True,
+    measure: str | None = None,
+    suppressed: pd.DataFrame | None = None,
+) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
     numbers 'c') in the publishable view.
 
@@ -278,10 +331,16 @@ def table(frame: pd.DataFrame, name: str, key: str, *, rates: tuple[str, ...] = 
     config.update({c: human_label(c) for c in frame.columns if c not in config})
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
     if download:
-        download_csv(frame, name, key=f"{key}_csv", personal=personal,
-                     label="Download these rows (CSV)" if personal else "Download this table (CSV)",
-                     measure=None if personal else measure,
-                     period=None if personal or measure is None else _period_text(), suppressed=suppressed)
+        download_csv(
+            frame,
+            name,
+            key=f"{key}_csv",
+            personal=personal,
+            label="Download these rows (CSV)" if personal else "Download this table (CSV)",
+            measure=None if personal else measure,
+            period=None if personal or measure is None else _period_text(),
+            suppressed=suppressed,
+        )
 
 
 def may_see(grant: str = access.CHILD_LISTS) -> bool:
@@ -289,15 +348,17 @@ def may_see(grant: str = access.CHILD_LISTS) -> bool:
     return access.current().can(grant)
 
 
-def sensitive_list(title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str,
-                   grant: str = access.CHILD_LISTS) -> None:
+def sensitive_list(
+    title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str, grant: str = access.CHILD_LISTS
+) -> None:
     """A child-level list, only for roles granted it (absent for the others), in an expander whose rows are sent to
     the browser only when opened; each opening is one audit entry; its download is marked personal data."""
     if not may_see(grant):
         return
     rows = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
-    expander = st.expander(f"🔒 Sensitive — {title} ({rows}, child-level personal data)", key=f"{key}_open",
-                           on_change="rerun")
+    expander = st.expander(
+        f"🔒 Sensitive — {title} ({rows}, child-level personal data)", key=f"{key}_open", on_change="rerun"
+    )
     with expander:
         if not expander.open:
             st.session_state.pop(f"{key}_audited", None)
@@ -336,8 +397,13 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
             return
         funnel(by_team, "team", "team", label, overall, key=f"{key}_team")
         with st.expander("The same as bars, with n on each"):
-            chart(breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
-                  by_team, f"{key}_by_team", key=f"{key}_team_bars", measure=label)
+            chart(
+                breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
+                by_team,
+                f"{key}_by_team",
+                key=f"{key}_team_bars",
+                measure=label,
+            )
         teams = [str(t) for t in by_team["team"].dropna()]
         team = st.selectbox("Drill into a team to see its workers", ["—"] + teams, key=f"{key}_drill")
         if team == "—":
@@ -349,9 +415,18 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
     team_rate = first_row(metric(view.period, Filters(team=team), None)).get("rate")
     funnel(by_worker, "worker", "worker", f"{label} in {team}", team_rate, key=f"{key}_worker")
     with st.expander("The same as bars, with n on each"):
-        chart(breakdown_bar(by_worker, "worker", extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
-                            overall=team_rate),
-              by_worker, f"{key}_{team}_by_worker", key=f"{key}_worker_bars", measure=f"{label} in {team}")
+        chart(
+            breakdown_bar(
+                by_worker,
+                "worker",
+                extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
+                overall=team_rate,
+            ),
+            by_worker,
+            f"{key}_{team}_by_worker",
+            key=f"{key}_worker_bars",
+            measure=f"{label} in {team}",
+        )
 
 
 def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: Any, key: str) -> None:
@@ -362,19 +437,29 @@ def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: A
     if is_missing(target):
         return
     placed = data.call_pure(metrics.funnel.funnel_limits, frame=frame, target_pct=float(target))
-    curve = data.call_pure(metrics.funnel.funnel_curve, target_pct=float(target),
-                           max_n=float(frame["denominator"].max() or 1))
-    chart(funnel_chart(placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)),
-                       float(target)),
-          placed, f"{key}_funnel", key=f"{key}_funnel", measure=label)
-    st.caption("Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
-               "(99.8%) limits, a difference from the authority is what chance alone would give; grey dots have "
-               f"fewer than {MIN_DENOMINATOR} records "
-               "and are not compared.")
+    curve = data.call_pure(
+        metrics.funnel.funnel_curve, target_pct=float(target), max_n=float(frame["denominator"].max() or 1)
+    )
+    chart(
+        funnel_chart(
+            placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)), float(target)
+        ),
+        placed,
+        f"{key}_funnel",
+        key=f"{key}_funnel",
+        measure=label,
+    )
+    st.caption(
+        "Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
+        "(99.8%) limits, a difference from the authority is what chance alone would give; grey dots have "
+        f"fewer than {MIN_DENOMINATOR} records "
+        "and are not compared."
+    )
 
 
-def monthly_series(metric: Callable[..., pd.DataFrame], view: View, code: str | None = None,
-                   **provisional: Any) -> pd.DataFrame:
+def monthly_series(
+    metric: Callable[..., pd.DataFrame], view: View, code: str | None = None, **provisional: Any
+) -> pd.DataFrame:
     """The monthly rate with provisional months marked (for `code`, see metrics.provisional) and SPC limits."""
     monthly = metric(view.period, view.filters, "month")
     if code is not None and not monthly.empty:
@@ -383,8 +468,15 @@ def monthly_series(metric: Callable[..., pd.DataFrame], view: View, code: str | 
     return data.with_spc(monthly)
 
 
-def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, key: str,
-          code: str | None = None, **provisional: Any) -> None:
+def trend(
+    metric: Callable[..., pd.DataFrame],
+    view: View,
+    label: str,
+    good_direction: str,
+    key: str,
+    code: str | None = None,
+    **provisional: Any,
+) -> None:
     """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV.
 
     With `code`, months not yet due are provisional (hollow, unscored) and a set filter that does not
@@ -407,10 +499,14 @@ def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_dire
     captions = [provisional_note(monthly, REASONS.get(code or "", "not yet due"))]
     if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
         months = int(monthly["mostly_not_recorded"].sum())
-        captions.append(f"{months} month{'s' if months > 1 else ''} where most values are not recorded: shaded, "
-                        "with no rate drawn (not recorded is not 'no').")
-    tile = points_change(first_row(metric(view.period, view.filters, None)).get("rate"),
-                         first_row(metric(view.previous, view.filters, None)).get("rate"))
+        captions.append(
+            f"{months} month{'s' if months > 1 else ''} where most values are not recorded: shaded, "
+            "with no rate drawn (not recorded is not 'no')."
+        )
+    tile = points_change(
+        first_row(metric(view.period, view.filters, None)).get("rate"),
+        first_row(metric(view.previous, view.filters, None)).get("rate"),
+    )
     scored = scored_months(monthly)
     signalled = "signal" not in scored or bool(scored["signal"].notna().any())
     captions.append(verdict_clash(tile, trend_change(monthly), good_direction, view.previous_label, signalled))
@@ -418,8 +514,15 @@ def trend(metric: Callable[..., pd.DataFrame], view: View, label: str, good_dire
         st.caption(caption)
 
 
-def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimension: str, noun: str, key: str,
-              names: dict[str, str] | None = None) -> None:
+def breakdown(
+    metric: Callable[..., pd.DataFrame],
+    view: View,
+    label: str,
+    dimension: str,
+    noun: str,
+    key: str,
+    names: dict[str, str] | None = None,
+) -> None:
     """The rate by one dimension (source, closure reason, record type...) as bars with the overall line."""
     from ui.charts import breakdown_bar
     from ui.formatting import extremes_title
@@ -429,13 +532,15 @@ def breakdown(metric: Callable[..., pd.DataFrame], view: View, label: str, dimen
         nothing_matches(label.lower(), view)
         return
     overall = first_row(metric(view.period, view.filters, None)).get("rate")
-    fig = breakdown_bar(frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall,
-                        labels=names)
+    fig = breakdown_bar(
+        frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall, labels=names
+    )
     chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None, measure=label)
 
 
-def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str,
-             code: str | None = None) -> dict[str, Any]:
+def headline(
+    metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, code: str | None = None
+) -> dict[str, Any]:
     """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row.
 
     With `code`, the good direction comes from the registry and a filter that does not apply is said.
@@ -447,6 +552,13 @@ def headline(metric: Callable[..., pd.DataFrame], view: View, label: str, good_d
     previous = first_row(metric(view.previous, view.filters, None))
     direction = registry_direction(code) if code else good_direction
     with st.container(border=True):
-        rate_tile(label, current, previous, direction, help=f"{view.label}, {view.scope}",
-                  against=view.previous_label, note=scope_note(code, view.filters) if code else None)
+        rate_tile(
+            label,
+            current,
+            previous,
+            direction,
+            help=f"{view.label}, {view.scope}",
+            against=view.previous_label,
+            note=scope_note(code, view.filters) if code else None,
+        )
     return current

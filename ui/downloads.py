@@ -50,7 +50,8 @@ COLUMN_LABELS: dict[str, str] = {
 }
 # Code columns and the names a reader needs beside them (a `<column>_name` column follows the code).
 CODE_NAMES: dict[str, dict[str, str]] = {
-    "referral_source": REFERRAL_SOURCES, "contact_source": REFERRAL_SOURCES,
+    "referral_source": REFERRAL_SOURCES,
+    "contact_source": REFERRAL_SOURCES,
     "closure_reason": {**CLOSURE_REASONS, "NFA": "Referral closed with no further action"},
     "previous_closure_reason": {**CLOSURE_REASONS, "NFA": "Referral closed with no further action"},
 }
@@ -86,15 +87,22 @@ def readable_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def tidy_frame(frame: pd.DataFrame, *, measure: str | None = None, period: str | None = None,
-               suppressed: pd.DataFrame | None = None) -> pd.DataFrame:
+def tidy_frame(
+    frame: pd.DataFrame,
+    *,
+    measure: str | None = None,
+    period: str | None = None,
+    suppressed: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """What an analyst needs in a CSV: measure and period columns, names beside codes, counts as integers,
     and DfE's `c` in cells `suppressed` marks (a boolean frame of the same shape, True where suppressed)."""
     out = frame.copy()
     for column, names in CODE_NAMES.items():
         if column in out.columns and f"{column}_name" not in out.columns:
             position = list(out.columns).index(column) + 1
-            out.insert(position, f"{column}_name", out[column].map(lambda v, n=names: n.get(str(v)) if pd.notna(v) else None))
+            out.insert(
+                position, f"{column}_name", out[column].map(lambda v, n=names: n.get(str(v)) if pd.notna(v) else None)
+            )
     for column in (c for c in COUNT_COLUMNS if c in out.columns):
         if out[column].map(lambda v: isinstance(v, str)).any():
             continue  # already publishable text ('c' beside whole numbers): kept as it is
@@ -131,9 +139,18 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "data"
 
 
-def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = False, label: str | None = None,
-                 on_download: Callable[[], None] | None = None, measure: str | None = None,
-                 period: str | None = None, suppressed: pd.DataFrame | None = None) -> None:
+def download_csv(
+    frame: pd.DataFrame,
+    name: str,
+    key: str,
+    *,
+    personal: bool = False,
+    label: str | None = None,
+    on_download: Callable[[], None] | None = None,
+    measure: str | None = None,
+    period: str | None = None,
+    suppressed: pd.DataFrame | None = None,
+) -> None:
     """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited).
 
     Aggregates carry the measure and period (when given), names beside codes and `c` for suppressed cells.
@@ -143,6 +160,7 @@ def download_csv(frame: pd.DataFrame, name: str, key: str, *, personal: bool = F
 
         def on_download() -> None:
             record("download_rows", what=name, rows=len(frame), filters=audit_filters())
+
     text = label or "Download CSV"
     if personal:
         text = f"{text} — contains personal data"
@@ -165,5 +183,9 @@ def audit_filters() -> dict[str, Any]:
     view = current_view()
     if view is None:
         return {}
-    return {"from": view.period.start.isoformat(), "to": view.period.end.isoformat(), "team": view.filters.team,
-            "worker": view.filters.worker}
+    return {
+        "from": view.period.start.isoformat(),
+        "to": view.period.end.isoformat(),
+        "team": view.filters.team,
+        "worker": view.filters.worker,
+    }

@@ -76,8 +76,9 @@ def _clamp(day: date) -> date:
     return min(max(day, EARLIEST), LATEST)
 
 
-def data_bounds(spans: dict[str, dict[str, object]], default: Period,
-                today: date | None = None) -> tuple[date, date] | None:
+def data_bounds(
+    spans: dict[str, dict[str, object]], default: Period, today: date | None = None
+) -> tuple[date, date] | None:
     """The dates the store covers, in whole months; None when it has no events.
 
     From the month of its earliest event (dates before 1990 are errors the checks flag, and are passed over)
@@ -109,8 +110,14 @@ def clamp_to_data(start: date, end: date, bounds: tuple[date, date] | None) -> t
     new_start, new_end = max(start, first), min(end, last)
     if new_start > new_end:
         return start, end, None
-    return new_start, new_end, (f"The link's period ({asked}) reaches beyond the loaded data: it is shown from "
-                                f"{new_start:%d %b %Y} to {new_end:%d %b %Y}, the dates the store holds.")
+    return (
+        new_start,
+        new_end,
+        (
+            f"The link's period ({asked}) reaches beyond the loaded data: it is shown from "
+            f"{new_start:%d %b %Y} to {new_end:%d %b %Y}, the dates the store holds."
+        ),
+    )
 
 
 def _seed_state(default: Period, bounds: tuple[date, date] | None = None) -> list[str]:
@@ -145,8 +152,9 @@ def _workers_for(options: dict[str, list[str]], team: str | None) -> list[str]:
 def _keep_valid(key: str, choices: list[str], fallback: str, what: str, notes: list[str]) -> None:
     if st.session_state.get(key) not in choices:
         if st.session_state.get(key) not in (None, fallback):
-            notes.append(f"{what} “{md_text(st.session_state[key])}” is not among the choices; "
-                         f"showing {fallback.lower()}.")
+            notes.append(
+                f"{what} “{md_text(st.session_state[key])}” is not among the choices; showing {fallback.lower()}."
+            )
         st.session_state[key] = fallback
 
 

@@ -161,12 +161,19 @@ def provisional_note(monthly: Any, reason: str) -> str | None:
     if not count_:
         return None
     months = "month" if count_ == 1 else "months"
-    return (f"{count_} provisional {months} ({reason}) drawn hollow and left out of the control limits and the "
-            "trend verdict.")
+    return (
+        f"{count_} provisional {months} ({reason}) drawn hollow and left out of the control limits and the "
+        "trend verdict."
+    )
 
 
-def verdict_clash(tile_change: float | None, chart_change: float | None, good_direction: str, previous_label: str,
-                  chart_signalled: bool = True) -> str | None:
+def verdict_clash(
+    tile_change: float | None,
+    chart_change: float | None,
+    good_direction: str,
+    previous_label: str,
+    chart_signalled: bool = True,
+) -> str | None:
     """Why the tile and the chart read differently, when they move opposite ways (None when they agree).
 
     `chart_signalled` False: the chart has no SPC signal, so its title gives no verdict; the caption says so.
@@ -177,12 +184,16 @@ def verdict_clash(tile_change: float | None, chart_change: float | None, good_di
         return None
     if not chart_signalled:
         moved = "rose" if (chart_change or 0) > 0 else "fell"
-        return (f"The tile compares the whole period with {previous_label} ({tile}). Within the period the monthly "
-                f"rate {moved}, but by no more than normal variation (no SPC signal), so the chart gives no verdict "
-                "and does not contradict the tile.")
-    return (f"The tile and the chart answer different questions: the tile compares the whole period with "
-            f"{previous_label} ({tile}); the chart compares the first and last months within the period ({chart_}). "
-            "Both are true; neither is a verdict on its own.")
+        return (
+            f"The tile compares the whole period with {previous_label} ({tile}). Within the period the monthly "
+            f"rate {moved}, but by no more than normal variation (no SPC signal), so the chart gives no verdict "
+            "and does not contradict the tile."
+        )
+    return (
+        f"The tile and the chart answer different questions: the tile compares the whole period with "
+        f"{previous_label} ({tile}); the chart compares the first and last months within the period ({chart_}). "
+        "Both are true; neither is a verdict on its own."
+    )
 
 
 def tile_comparison(previous_label: str) -> str:
@@ -200,9 +211,11 @@ def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) 
         return f"{label}: not enough months to show a trend"
     span = min(window, len(rows) // 2)
     first, last = rows.iloc[:span], rows.iloc[-span:]
+
     def when(part: Any) -> str:
         start, end = month_text(part["month"].iloc[0]), month_text(part["month"].iloc[-1])
         return start if start == end else f"{start}–{end}"
+
     signals = int(rows["signal"].notna().sum()) if "signal" in rows else 0  # provisional months carry none
     if "signal" in rows and not signals:
         # No special cause: the movement is within normal variation, so the title gives no verdict on it.
@@ -213,8 +226,14 @@ def trend_title(label: str, monthly: Any, good_direction: str, window: int = 3) 
     return title
 
 
-def extremes_title(label: str, frame: Any, dimension: str, noun: str, names: dict[str, str] | None = None,
-                   min_denominator: int = MIN_DENOMINATOR) -> str:
+def extremes_title(
+    label: str,
+    frame: Any,
+    dimension: str,
+    noun: str,
+    names: dict[str, str] | None = None,
+    min_denominator: int = MIN_DENOMINATOR,
+) -> str:
     """'Re-referrals by team: highest in Team A (31.0%), lowest in Team B (12.5%)'.
 
     Groups with fewer than `min_denominator` in the denominator are never named highest or lowest.
@@ -240,8 +259,10 @@ def _extremes(label: str, rows: Any, dimension: str, noun: str, names: dict[str,
     if len(rows) == 1:
         return f"{label} by {noun}: {name(high[dimension])} {pct(high['rate'])}"
     low = rows.iloc[0]
-    return (f"{label} by {noun}: highest {name(high[dimension])} ({pct(high['rate'])}), "
-            f"lowest {name(low[dimension])} ({pct(low['rate'])})")
+    return (
+        f"{label} by {noun}: highest {name(high[dimension])} ({pct(high['rate'])}), "
+        f"lowest {name(low[dimension])} ({pct(low['rate'])})"
+    )
 
 
 def decimal(value: Any, places: int = 1) -> str:
@@ -256,8 +277,9 @@ def funnel_title(label: str, frame: Any, dimension: str, noun: str, target: floa
     outside = frame[frame["position"].str.startswith(("above", "below"))]
     within = int((frame["position"] == "within limits").sum())
     small = int((frame["position"] == "too few to compare").sum())
-    parts = [f"{'not recorded' if is_missing(r[dimension]) else r[dimension]} {r['position']}"
-             for _, r in outside.iterrows()]
+    parts = [
+        f"{'not recorded' if is_missing(r[dimension]) else r[dimension]} {r['position']}" for _, r in outside.iterrows()
+    ]
     body = "; ".join(parts) if parts else f"every {noun} with enough records is within the limits"
     tail = f"; {within} within" if parts and within else ""
     tail += f"; {small} too few to compare" if small else ""

@@ -38,8 +38,10 @@ def record_sources(entity: str, listed: pd.DataFrame, key: str) -> None:
     if listed.empty or "child_id" not in listed.columns or not may_see():
         return  # child-level: absent for roles that may not see child lists
     with st.expander("🔒 Sensitive — where each value of these records came from (file per field)"):
-        st.caption("A record seen in several extracts takes each field from the newest file that carries it: "
-                   "the CIN census has no child seen, team or worker; Annex A no assessment factors.")
+        st.caption(
+            "A record seen in several extracts takes each field from the newest file that carries it: "
+            "the CIN census has no child seen, team or worker; Annex A no assessment factors."
+        )
         if not st.toggle("Show the source files", key=f"{key}_show", value=False):
             return
         children = tuple(sorted({str(c) for c in listed["child_id"].dropna()}))[:MAX_CHILDREN]

@@ -9,16 +9,33 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-RETURN_ROW_COLUMNS: tuple[str, ...] = ("la_child_id", "rule_code", "rule_type", "message", "element_path",
-                                       "offending_values", "source_file", "row_number")
+RETURN_ROW_COLUMNS: tuple[str, ...] = (
+    "la_child_id",
+    "rule_code",
+    "rule_type",
+    "message",
+    "element_path",
+    "offending_values",
+    "source_file",
+    "row_number",
+)
 
 
 def _census_label(year: str) -> str:
     return f"(CASE WHEN {year} IS NULL THEN 'unknown' ELSE ({year} - 1) || '-' || lpad(({year} % 100)::VARCHAR, 2, '0') END)"
 
 
-FILE_COLUMNS: tuple[str, ...] = ("load_id", "source_file", "loaded_on", "census_year", "reference_date", "children",
-                                 "errors", "queries", "ready")
+FILE_COLUMNS: tuple[str, ...] = (
+    "load_id",
+    "source_file",
+    "loaded_on",
+    "census_year",
+    "reference_date",
+    "children",
+    "errors",
+    "queries",
+    "ready",
+)
 
 
 def return_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -30,7 +47,7 @@ def return_files(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return pd.DataFrame(columns=list(FILE_COLUMNS))
     return con.execute(
         f"""SELECT r.load_id, r.source_file, CAST(l.loaded_at AS DATE) AS loaded_on,
-                   {_census_label('r.collection_year')} AS census_year, r.reference_date, r.children,
+                   {_census_label("r.collection_year")} AS census_year, r.reference_date, r.children,
                    r.errors, r.queries, r.errors = 0 AS ready
             FROM dfe_rule_runs r LEFT JOIN loads l USING (load_id)
             ORDER BY l.loaded_at DESC, r.load_id DESC"""
@@ -51,7 +68,7 @@ def rule_counts(con: duckdb.DuckDBPyConnection, load_id: int) -> pd.DataFrame:
 def return_rows(con: duckdb.DuckDBPyConnection, load_id: int, rule_type: str | None = None) -> pd.DataFrame:
     """For one file: every finding to work down (errors first, then in file order), optionally one type only."""
     return con.execute(
-        f"""SELECT {', '.join(RETURN_ROW_COLUMNS)} FROM dfe_findings
+        f"""SELECT {", ".join(RETURN_ROW_COLUMNS)} FROM dfe_findings
             WHERE load_id = ? AND (CAST(? AS VARCHAR) IS NULL OR rule_type = ?)
             ORDER BY CASE rule_type WHEN 'error' THEN 0 ELSE 1 END, row_number, element_path, rule_code""",
         [load_id, rule_type, rule_type],

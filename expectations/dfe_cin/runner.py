@@ -9,26 +9,40 @@ from expectations.dfe_cin.submitted import build_modules, drop_modules
 
 STAGED_FINDINGS = "staged_dfe_findings"
 STAGED_RUN = "staged_dfe_run"
-_FINDING_COLUMNS = ("rule_code", "rule_type", "message", "element_path", "row_number", "la_child_id", "elements",
-                    "offending_values")
+_FINDING_COLUMNS = (
+    "rule_code",
+    "rule_type",
+    "message",
+    "element_path",
+    "row_number",
+    "la_child_id",
+    "elements",
+    "offending_values",
+)
 
 
 def run_rules(con: duckdb.DuckDBPyConnection) -> int:
     """Run the file's year's rules on `staged_cin_elements` into TEMP tables; returns the number of findings."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_FINDINGS} (rule_code VARCHAR, rule_type VARCHAR,"
-                " message VARCHAR, element_path VARCHAR, row_number INTEGER, la_child_id VARCHAR, elements VARCHAR,"
-                " offending_values VARCHAR, rule_order INTEGER)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGED_FINDINGS} (rule_code VARCHAR, rule_type VARCHAR,"
+        " message VARCHAR, element_path VARCHAR, row_number INTEGER, la_child_id VARCHAR, elements VARCHAR,"
+        " offending_values VARCHAR, rule_order INTEGER)"
+    )
     try:
         year = build_modules(con)
         rules = rules_for(year)
         for order, rule in enumerate(rules):
-            con.execute(f"INSERT INTO {STAGED_FINDINGS} SELECT ?, ?, ?, path, child_pos, la_child_id, ?,"
-                        f" offending_values, ? FROM ({rule.sql})",
-                        [rule.code, rule.rule_type, rule.message, rule.elements, order])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_RUN} AS SELECT CAST(? AS INTEGER) AS collection_year,"
-                    " (SELECT reference_date FROM dfe_census) AS reference_date,"
-                    " CAST((SELECT count(*) FROM dfe_child) AS INTEGER) AS children, CAST(? AS VARCHAR[]) AS rules_run",
-                    [year, [r.code for r in rules]])
+            con.execute(
+                f"INSERT INTO {STAGED_FINDINGS} SELECT ?, ?, ?, path, child_pos, la_child_id, ?,"
+                f" offending_values, ? FROM ({rule.sql})",
+                [rule.code, rule.rule_type, rule.message, rule.elements, order],
+            )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGED_RUN} AS SELECT CAST(? AS INTEGER) AS collection_year,"
+            " (SELECT reference_date FROM dfe_census) AS reference_date,"
+            " CAST((SELECT count(*) FROM dfe_child) AS INTEGER) AS children, CAST(? AS VARCHAR[]) AS rules_run",
+            [year, [r.code for r in rules]],
+        )
     finally:
         drop_modules(con)
     return int(con.execute(f"SELECT count(*) FROM {STAGED_FINDINGS}").fetchall()[0][0])
@@ -43,12 +57,17 @@ def findings_frame(con: duckdb.DuckDBPyConnection):
 def record_findings(con: duckdb.DuckDBPyConnection, load_id: int, source_file: str) -> None:
     """Write the staged run and findings under this load and file (inside the load's transaction)."""
     cols = ", ".join(_FINDING_COLUMNS)
-    con.execute(f"INSERT INTO dfe_findings SELECT ?, ?, {cols} FROM {STAGED_FINDINGS}"
-                " ORDER BY rule_order, row_number, element_path", [load_id, source_file])
-    con.execute(f"INSERT INTO dfe_rule_runs SELECT ?, ?, r.collection_year, r.reference_date, r.children, r.rules_run,"
-                f" (SELECT count(*) FROM {STAGED_FINDINGS} WHERE rule_type = 'error'),"
-                f" (SELECT count(*) FROM {STAGED_FINDINGS} WHERE rule_type = 'query') FROM {STAGED_RUN} r",
-                [load_id, source_file])
+    con.execute(
+        f"INSERT INTO dfe_findings SELECT ?, ?, {cols} FROM {STAGED_FINDINGS}"
+        " ORDER BY rule_order, row_number, element_path",
+        [load_id, source_file],
+    )
+    con.execute(
+        f"INSERT INTO dfe_rule_runs SELECT ?, ?, r.collection_year, r.reference_date, r.children, r.rules_run,"
+        f" (SELECT count(*) FROM {STAGED_FINDINGS} WHERE rule_type = 'error'),"
+        f" (SELECT count(*) FROM {STAGED_FINDINGS} WHERE rule_type = 'query') FROM {STAGED_RUN} r",
+        [load_id, source_file],
+    )
 
 
 def drop_findings(con: duckdb.DuckDBPyConnection) -> None:

@@ -18,22 +18,57 @@ WORKING_DAYS_8670Q = 45
 
 # module table -> (group, raw elements, parsed dates: column -> element)
 MODULES: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
-    "dfe_child": ("Child", ("LAchildID", "UPN", "PersonBirthDate", "ExpectedPersonBirthDate", "PersonDeathDate",
-                            "GenderCurrent", "Sex", "Ethnicity"),
-                  {"birth_date": "PersonBirthDate", "expected_birth_date": "ExpectedPersonBirthDate",
-                   "death_date": "PersonDeathDate"}),
-    "dfe_cin": ("CINdetails", ("CINreferralDate", "ReferralSource", "PrimaryNeedCode", "CINclosureDate",
-                               "ReasonForClosure", "DateOfInitialCPC", "ReferralNFA"),
-                {"referral_date": "CINreferralDate", "closure_date": "CINclosureDate",
-                 "initial_cpc_date": "DateOfInitialCPC"}),
-    "dfe_assessment": ("Assessments", ("AssessmentActualStartDate", "AssessmentAuthorisationDate"),
-                       {"start_date": "AssessmentActualStartDate", "authorised_date": "AssessmentAuthorisationDate"}),
-    "dfe_s47": ("Section47", ("S47ActualStartDate", "DateOfInitialCPC"),
-                {"s47_start_date": "S47ActualStartDate", "initial_cpc_date": "DateOfInitialCPC"}),
-    "dfe_cpp": ("ChildProtectionPlans", ("CPPstartDate", "CPPendDate"),
-                {"cpp_start_date": "CPPstartDate", "cpp_end_date": "CPPendDate"}),
-    "dfe_plan": ("CINPlanDates", ("CINPlanStartDate", "CINPlanEndDate"),
-                 {"plan_start_date": "CINPlanStartDate", "plan_end_date": "CINPlanEndDate"}),
+    "dfe_child": (
+        "Child",
+        (
+            "LAchildID",
+            "UPN",
+            "PersonBirthDate",
+            "ExpectedPersonBirthDate",
+            "PersonDeathDate",
+            "GenderCurrent",
+            "Sex",
+            "Ethnicity",
+        ),
+        {
+            "birth_date": "PersonBirthDate",
+            "expected_birth_date": "ExpectedPersonBirthDate",
+            "death_date": "PersonDeathDate",
+        },
+    ),
+    "dfe_cin": (
+        "CINdetails",
+        (
+            "CINreferralDate",
+            "ReferralSource",
+            "PrimaryNeedCode",
+            "CINclosureDate",
+            "ReasonForClosure",
+            "DateOfInitialCPC",
+            "ReferralNFA",
+        ),
+        {"referral_date": "CINreferralDate", "closure_date": "CINclosureDate", "initial_cpc_date": "DateOfInitialCPC"},
+    ),
+    "dfe_assessment": (
+        "Assessments",
+        ("AssessmentActualStartDate", "AssessmentAuthorisationDate"),
+        {"start_date": "AssessmentActualStartDate", "authorised_date": "AssessmentAuthorisationDate"},
+    ),
+    "dfe_s47": (
+        "Section47",
+        ("S47ActualStartDate", "DateOfInitialCPC"),
+        {"s47_start_date": "S47ActualStartDate", "initial_cpc_date": "DateOfInitialCPC"},
+    ),
+    "dfe_cpp": (
+        "ChildProtectionPlans",
+        ("CPPstartDate", "CPPendDate"),
+        {"cpp_start_date": "CPPstartDate", "cpp_end_date": "CPPendDate"},
+    ),
+    "dfe_plan": (
+        "CINPlanDates",
+        ("CINPlanStartDate", "CINPlanEndDate"),
+        {"plan_start_date": "CINPlanStartDate", "plan_end_date": "CINPlanEndDate"},
+    ),
 }
 
 
@@ -46,16 +81,25 @@ def module_sql(group: str, elements: tuple[str, ...], dates: dict[str, str]) -> 
     values = ", ".join(_first(e) for e in elements)
     parsed = "".join(f", try_cast(trim({e}) AS DATE) AS {c}" for c, e in dates.items())
     child = "" if group == "Child" else ", c.LAchildID"
-    join = "" if group == "Child" else " LEFT JOIN (SELECT child_pos, " + _first("LAchildID") + \
-        " FROM staged_cin_elements WHERE grp = 'Child' GROUP BY child_pos) c USING (child_pos)"
-    return (f"SELECT m.*{parsed}{child} FROM (SELECT child_pos, cin_pos, grp_pos, path, {values}"
-            f" FROM staged_cin_elements WHERE grp = '{group}' GROUP BY child_pos, cin_pos, grp_pos, path) m{join}")
+    join = (
+        ""
+        if group == "Child"
+        else " LEFT JOIN (SELECT child_pos, "
+        + _first("LAchildID")
+        + " FROM staged_cin_elements WHERE grp = 'Child' GROUP BY child_pos) c USING (child_pos)"
+    )
+    return (
+        f"SELECT m.*{parsed}{child} FROM (SELECT child_pos, cin_pos, grp_pos, path, {values}"
+        f" FROM staged_cin_elements WHERE grp = '{group}' GROUP BY child_pos, cin_pos, grp_pos, path) m{join}"
+    )
 
 
 def header(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
     """The header's Year and ReferenceDate as written."""
-    rows = con.execute("SELECT element, value FROM staged_cin_elements WHERE grp = 'Header'"
-                       " AND element IN ('Year', 'ReferenceDate') ORDER BY seq DESC").fetchall()
+    rows = con.execute(
+        "SELECT element, value FROM staged_cin_elements WHERE grp = 'Header'"
+        " AND element IN ('Year', 'ReferenceDate') ORDER BY seq DESC"
+    ).fetchall()
     return dict(rows)
 
 
@@ -87,8 +131,10 @@ def census_start(reference: date) -> date:
 def working_day_before(con: duckdb.DuckDBPyConnection, day: date, count: int) -> date:
     """The `count`-th working day before `day` (`day` itself not counted, whether or not it is a working day)."""
     build_calendar(con, day - timedelta(days=3 * count + 30), day, table="_dfe_calendar", temporary=True)
-    row = con.execute("SELECT day FROM _dfe_calendar WHERE is_working_day AND day < ? ORDER BY day DESC"
-                      " LIMIT 1 OFFSET ?", [day, count - 1]).fetchall()
+    row = con.execute(
+        "SELECT day FROM _dfe_calendar WHERE is_working_day AND day < ? ORDER BY day DESC LIMIT 1 OFFSET ?",
+        [day, count - 1],
+    ).fetchall()
     con.execute("DROP TABLE IF EXISTS _dfe_calendar")
     return row[0][0]
 
@@ -102,10 +148,12 @@ def build_modules(con: duckdb.DuckDBPyConnection) -> int | None:
     year = collection_year(head.get("Year"), reference)
     start = census_start(reference) if reference else None
     deadline = working_day_before(con, reference, WORKING_DAYS_8670Q) if reference else None
-    con.execute("CREATE OR REPLACE TEMP TABLE dfe_census AS SELECT ? AS year_text, ? AS reference_text,"
-                " CAST(? AS DATE) AS reference_date, CAST(? AS DATE) AS census_start, CAST(? AS INTEGER) AS"
-                " collection_year, CAST(? AS DATE) AS open_assessment_deadline",
-                [head.get("Year"), head.get("ReferenceDate"), reference, start, year, deadline])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dfe_census AS SELECT ? AS year_text, ? AS reference_text,"
+        " CAST(? AS DATE) AS reference_date, CAST(? AS DATE) AS census_start, CAST(? AS INTEGER) AS"
+        " collection_year, CAST(? AS DATE) AS open_assessment_deadline",
+        [head.get("Year"), head.get("ReferenceDate"), reference, start, year, deadline],
+    )
     return year
 
 

@@ -103,14 +103,26 @@ class AnnexList:
 
 
 LIST_TITLES: dict[int, str] = {
-    1: "Contacts", 2: "Early help", 3: "Referrals", 4: "Assessments", 5: "Section 47 enquiries and ICPCs",
-    6: "Children in need", 7: "Child protection", 8: "Children in care", 9: "Care leavers", 10: "Adoption",
+    1: "Contacts",
+    2: "Early help",
+    3: "Referrals",
+    4: "Assessments",
+    5: "Section 47 enquiries and ICPCs",
+    6: "Children in need",
+    7: "Child protection",
+    8: "Children in care",
+    9: "Care leavers",
+    10: "Adoption",
     11: "Adopters",
 }
 
 _CHILD = (
-    Field("child_id", "Child Unique ID", r".*\bchild\b.*\b(id|identifier|uid|ref|reference)\b.*|lachildid|la child id",
-          "child_id"),
+    Field(
+        "child_id",
+        "Child Unique ID",
+        r".*\bchild\b.*\b(id|identifier|uid|ref|reference)\b.*|lachildid|la child id",
+        "child_id",
+    ),
     Field("sex", "Gender", r"gender|sex|gender current|legal sex", "code", "sex"),
     Field("ethnicity", "Ethnicity", r"ethnicity( code)?|ethnic (origin|group|code)", "code", "ethnicity"),
     Field("date_of_birth", "Date of Birth", r"(childs )?(date of birth|dob|birth date)", "date"),
@@ -120,53 +132,135 @@ _TEAM = (
     Field("team", "Allocated Team", r"(allocated )?team( name)?", "text"),
     Field("worker", "Allocated Worker", r"(allocated )?(social )?worker( name)?", "text"),
 )
-_DISABILITY = Field("disabled", "Does the Child have a Disability",
-                    r"(does the )?child (have|has) a disability|disability|disabled", "bool", "disability")
+_DISABILITY = Field(
+    "disabled",
+    "Does the Child have a Disability",
+    r"(does the )?child (have|has) a disability|disability|disabled",
+    "bool",
+    "disability",
+)
 
 LISTS: dict[int, AnnexList] = {
-    1: AnnexList(1, "contacts", "contact_date", (
-        *_CHILD,
-        Field("contact_date", "Date of Contact", r"date of contact|contact date", "date"),
-        Field("contact_source", "Contact Source", r"(contact source|source of contact)( code)?", "code", "referral_source"),
-    )),
-    3: AnnexList(3, "referrals", "referral_date", (
-        *_CHILD,
-        Field("referral_date", "Date of Referral", r"date of referral|referral date", "date"),
-        Field("referral_source", "Referral Source", r"(referral source|source of referral)( code)?", "code",
-              "referral_source"),
-        Field("nfa", "Referral NFA?", r"(referral )?(nfa|no further action)", "bool", "nfa"),
-        Field("referrals_last_12m", "Number of Referrals in Last 12 Months",
-              r"(number of )?(previous )?referrals (in|within) (the )?(last|previous) (12|twelve) months", "int"),
-        *_TEAM,
-    )),
-    4: AnnexList(4, "assessments", "start_date", (
-        *_CHILD,
-        _DISABILITY,
-        Field("start_date", "Continuous Assessment Start Date",
-              r"((continuous|single) )?assessment (actual )?start date|date ((continuous|single) )?assessment started",
-              "date"),
-        Field("child_seen", "Child Seen During Continuous Assessment",
-              r"(was the )?child seen( during ((continuous|single) )?assessment)?", "bool", "child_seen"),
-        Field("authorised_date", "Continuous Assessment Date of Authorisation",
-              r"((continuous|single) )?assessment (date of authorisation|authorisation date|authorised date)"
-              r"|(date of )?authorisation( date)?|date ((continuous|single) )?assessment authorised", "date"),
-        Field("requires_support", "Was the child assessed as requiring LA children's social care support?",
-              r"was the child assessed as (requiring|being in need).*", "bool", "yes_no"),
-        *_TEAM,
-    )),
-    6: AnnexList(6, "cin_episodes", "start_date", (
-        *_CHILD,
-        _DISABILITY,
-        Field("start_date", "CIN Start Date", r"(cin|child in need) (episode )?start date|date (cin|child in need) started",
-              "date"),
-        Field("primary_need", "Primary Need Code", r"primary need( code)?|(cin )?category of need", "code", "primary_need"),
-        Field("last_seen_date", "Date Child Was Last Seen", r"date (the )?child (was )?last seen|last seen date", "date"),
-        Field("closure_date", "CIN Closure Date", r"(cin|child in need) (episode )?(closure|end) date|closure date", "date"),
-        Field("closure_reason", "Reason for Closure", r"(cin )?(reason for closure|closure reason)( code)?", "code",
-              "closure_reason"),
-        Field("case_status", "Case Status", r"case status", "text"),
-        *_TEAM,
-    )),
+    1: AnnexList(
+        1,
+        "contacts",
+        "contact_date",
+        (
+            *_CHILD,
+            Field("contact_date", "Date of Contact", r"date of contact|contact date", "date"),
+            Field(
+                "contact_source",
+                "Contact Source",
+                r"(contact source|source of contact)( code)?",
+                "code",
+                "referral_source",
+            ),
+        ),
+    ),
+    3: AnnexList(
+        3,
+        "referrals",
+        "referral_date",
+        (
+            *_CHILD,
+            Field("referral_date", "Date of Referral", r"date of referral|referral date", "date"),
+            Field(
+                "referral_source",
+                "Referral Source",
+                r"(referral source|source of referral)( code)?",
+                "code",
+                "referral_source",
+            ),
+            Field("nfa", "Referral NFA?", r"(referral )?(nfa|no further action)", "bool", "nfa"),
+            Field(
+                "referrals_last_12m",
+                "Number of Referrals in Last 12 Months",
+                r"(number of )?(previous )?referrals (in|within) (the )?(last|previous) (12|twelve) months",
+                "int",
+            ),
+            *_TEAM,
+        ),
+    ),
+    4: AnnexList(
+        4,
+        "assessments",
+        "start_date",
+        (
+            *_CHILD,
+            _DISABILITY,
+            Field(
+                "start_date",
+                "Continuous Assessment Start Date",
+                r"((continuous|single) )?assessment (actual )?start date|date ((continuous|single) )?assessment started",
+                "date",
+            ),
+            Field(
+                "child_seen",
+                "Child Seen During Continuous Assessment",
+                r"(was the )?child seen( during ((continuous|single) )?assessment)?",
+                "bool",
+                "child_seen",
+            ),
+            Field(
+                "authorised_date",
+                "Continuous Assessment Date of Authorisation",
+                r"((continuous|single) )?assessment (date of authorisation|authorisation date|authorised date)"
+                r"|(date of )?authorisation( date)?|date ((continuous|single) )?assessment authorised",
+                "date",
+            ),
+            Field(
+                "requires_support",
+                "Was the child assessed as requiring LA children's social care support?",
+                r"was the child assessed as (requiring|being in need).*",
+                "bool",
+                "yes_no",
+            ),
+            *_TEAM,
+        ),
+    ),
+    6: AnnexList(
+        6,
+        "cin_episodes",
+        "start_date",
+        (
+            *_CHILD,
+            _DISABILITY,
+            Field(
+                "start_date",
+                "CIN Start Date",
+                r"(cin|child in need) (episode )?start date|date (cin|child in need) started",
+                "date",
+            ),
+            Field(
+                "primary_need",
+                "Primary Need Code",
+                r"primary need( code)?|(cin )?category of need",
+                "code",
+                "primary_need",
+            ),
+            Field(
+                "last_seen_date",
+                "Date Child Was Last Seen",
+                r"date (the )?child (was )?last seen|last seen date",
+                "date",
+            ),
+            Field(
+                "closure_date",
+                "CIN Closure Date",
+                r"(cin|child in need) (episode )?(closure|end) date|closure date",
+                "date",
+            ),
+            Field(
+                "closure_reason",
+                "Reason for Closure",
+                r"(cin )?(reason for closure|closure reason)( code)?",
+                "code",
+                "closure_reason",
+            ),
+            Field("case_status", "Case Status", r"case status", "text"),
+            *_TEAM,
+        ),
+    ),
 }
 
 # A heading that only one of the skipped lists has (checked before lists 1/3/4/6: List 2 has an
@@ -184,12 +278,34 @@ _SKIPPED_SIGNATURES: dict[int, str] = {
 # Sheet (or CSV file) names: 'List 3', 'List_3', 'List 3 - Referrals', 'Referrals', 'CIN'...
 _LIST_NUMBER_NAME = re.compile(r"(?:^| )list ?0?(\d{1,2})(?: |$)")
 _LIST_NAMES: dict[str, int] = {
-    "contacts": 1, "contact": 1, "early help": 2, "early help assessments": 2, "referrals": 3, "referral": 3,
-    "assessments": 4, "assessment": 4, "continuous assessments": 4, "single assessments": 4,
-    "section 47": 5, "s47": 5, "section 47 enquiries": 5, "s47 and icpc": 5, "s47s and icpcs": 5,
-    "children in need": 6, "child in need": 6, "cin": 6, "child protection": 7, "cp": 7,
-    "children in care": 8, "looked after children": 8, "cla": 8, "lac": 8, "care leavers": 9,
-    "adoption": 10, "adoptions": 10, "adopters": 11,
+    "contacts": 1,
+    "contact": 1,
+    "early help": 2,
+    "early help assessments": 2,
+    "referrals": 3,
+    "referral": 3,
+    "assessments": 4,
+    "assessment": 4,
+    "continuous assessments": 4,
+    "single assessments": 4,
+    "section 47": 5,
+    "s47": 5,
+    "section 47 enquiries": 5,
+    "s47 and icpc": 5,
+    "s47s and icpcs": 5,
+    "children in need": 6,
+    "child in need": 6,
+    "cin": 6,
+    "child protection": 7,
+    "cp": 7,
+    "children in care": 8,
+    "looked after children": 8,
+    "cla": 8,
+    "lac": 8,
+    "care leavers": 9,
+    "adoption": 10,
+    "adoptions": 10,
+    "adopters": 11,
 }
 _NOT_A_LIST = re.compile(r"guidance|codes?\b|front|faq|read ?me|notes?\b|contents|lookups?|validation|summary|pivot")
 
@@ -238,6 +354,7 @@ def annex_a_list_for_headings(heading_keys: list[str]) -> int | None:
 
 # --- reading workbooks ------------------------------------------------------------------------
 
+
 def _one_line(err: BaseException) -> str:
     """The first line of an error, without any quoted line of the file (it could hold a child's data)."""
     first = str(err).strip().split("\n", 1)[0].split("Original Line", 1)[0]
@@ -259,7 +376,9 @@ def _open_workbook(path: Path) -> calamine.CalamineWorkbook:
     except BaseException as err:  # calamine raises its own errors, zip and OS errors for damaged files
         if not isinstance(err, Exception) and not _is_panic(err):
             raise
-        raise ExtractError(path, f"cannot read workbook (damaged, truncated or not a spreadsheet): {_one_line(err)}") from None
+        raise ExtractError(
+            path, f"cannot read workbook (damaged, truncated or not a spreadsheet): {_one_line(err)}"
+        ) from None
 
 
 def _sheet_rows(book: calamine.CalamineWorkbook, path: Path, name: str, nrows: int | None = None) -> list[list]:
@@ -268,7 +387,9 @@ def _sheet_rows(book: calamine.CalamineWorkbook, path: Path, name: str, nrows: i
     except BaseException as err:
         if not isinstance(err, Exception) and not _is_panic(err):
             raise
-        raise ExtractError(path, f"cannot read sheet '{name}' (damaged or truncated workbook): {_one_line(err)}") from None
+        raise ExtractError(
+            path, f"cannot read sheet '{name}' (damaged or truncated workbook): {_one_line(err)}"
+        ) from None
 
 
 def _cell_text(value: object) -> str | None:
@@ -333,8 +454,9 @@ def _missing_columns_error(path: Path, alist: AnnexList, where: str, candidates:
     found = _match_fields(alist, [heading_key(h) for h in best])
     missing = [alist.field(c).heading for c in alist.required if c not in found]
     shown = heading_summary([h for h in best if h]) if best else "none"
-    return ExtractError(path, f"{alist.label} {where} is missing required column(s) {', '.join(missing)}"
-                              f" (headings found: {shown})")
+    return ExtractError(
+        path, f"{alist.label} {where} is missing required column(s) {', '.join(missing)} (headings found: {shown})"
+    )
 
 
 def _sheet_list(book: calamine.CalamineWorkbook, path: Path, name: str) -> int | None:
@@ -355,15 +477,21 @@ def annex_a_workbook_lists(path: Path) -> dict[str, int]:
 
 def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: int, width: int) -> None:
     """Register the data rows below the header as the relation _annex_a_raw(row_number, c0, c1, ...)."""
-    data = rows[header + 1:]
+    data = rows[header + 1 :]
     columns = {"row_number": pa.array(range(header + 2, header + 2 + len(data)), type=pa.int32())}
     for j in range(width):
         columns[f"c{j}"] = pa.array([_cell_text(r[j]) if j < len(r) else None for r in data], type=pa.string())
     con.register("_annex_a_raw", pa.table(columns))
 
 
-def _locate_list(book: calamine.CalamineWorkbook, path: Path, name: str, alist: AnnexList,
-                 con: duckdb.DuckDBPyConnection, result: ReadResult) -> tuple[_ListSource, list[list]] | None:
+def _locate_list(
+    book: calamine.CalamineWorkbook,
+    path: Path,
+    name: str,
+    alist: AnnexList,
+    con: duckdb.DuckDBPyConnection,
+    result: ReadResult,
+) -> tuple[_ListSource, list[list]] | None:
     """The list's header row and rows; None (and an empty staged table) for an empty sheet."""
     rows = _sheet_rows(book, path, name)
     header = _find_list_header(rows, alist)
@@ -434,10 +562,12 @@ def _load_csv_raw(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, he
                 raise ExtractError(shown_as, f"CSV could not be read ({_one_line(err)})") from None
             # line breaks inside quoted values cannot be read in parallel: read serially
     number_records(con, "_annex_a_csv", _CSV_ERRORS, header.line_index + 2, "_annex_a_raw")
-    records = con.execute(f"SELECT (SELECT count(*) FROM _annex_a_csv) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"
-                          ).fetchall()[0][0]
-    check_all_lines_accounted(con, path, shown_as, header.line_index, int(records), "_annex_a_csv", _CSV_ERRORS,
-                              len(header.headings))
+    records = con.execute(
+        f"SELECT (SELECT count(*) FROM _annex_a_csv) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"
+    ).fetchall()[0][0]
+    check_all_lines_accounted(
+        con, path, shown_as, header.line_index, int(records), "_annex_a_csv", _CSV_ERRORS, len(header.headings)
+    )
 
 
 def _csv_header(path: Path, shown_as: Path) -> HeaderRow:
@@ -497,6 +627,7 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
 # no normalising and are left out. The row query joins each field to its table and writes
 # staged_<entity> directly; rows without a child id or key date are then moved to staged_rejects.
 
+
 def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadResult) -> None:
     if alist.entity not in result.entities:
         con.execute(staged_ddl(alist.entity))
@@ -521,9 +652,15 @@ def _values_sql(alist: AnnexList, positions: dict[str, int]) -> dict[str, str]:
     raw = {f.column: f"c{positions[f.column]}" for f in fields}
     skip = {f.column: plain_id_sql(raw[f.column]) for f in fields if f.kind == "child_id"}  # used as they are
     tables = {_VALUES: distinct_values_sql("_annex_a_raw", raw, skip)}
-    parsed = {"child_id": child_id_sql("clean"), "date": date_sql("clean"), "int": integer_sql("clean"),
-              "double": double_sql("clean"), "code": "coalesce(code, clean)", "bool": boolean_sql("code"),
-              "text": "clean"}
+    parsed = {
+        "child_id": child_id_sql("clean"),
+        "date": date_sql("clean"),
+        "int": integer_sql("clean"),
+        "double": double_sql("clean"),
+        "code": "coalesce(code, clean)",
+        "bool": boolean_sql("code"),
+        "text": "clean",
+    }
     for f in fields:
         columns = {"value": parsed[f.kind]}
         if _flagged(f, alist):
@@ -539,8 +676,10 @@ def _flags_sql(fields: list[Field], alist: AnnexList) -> str:
     if not conditions:
         return "[]::VARCHAR[]"
     items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in conditions.items())
-    return (f"CASE WHEN {' OR '.join(conditions.values())}"
-            f" THEN list_filter([{items}], lambda x: x IS NOT NULL) ELSE []::VARCHAR[] END")
+    return (
+        f"CASE WHEN {' OR '.join(conditions.values())}"
+        f" THEN list_filter([{items}], lambda x: x IS NOT NULL) ELSE []::VARCHAR[] END"
+    )
 
 
 def _flag_name(f: Field) -> str:
@@ -559,13 +698,21 @@ def _rows_sql(source: _ListSource, positions: dict[str, int]) -> str:
     values = {f.column: f"m_{f.column}.value" for f in fields}
     values["child_id"] = value_or_skipped_sql("m_child_id", values["child_id"], f"r.c{positions['child_id']}")
     used = set(positions.values())
-    other = [f"coalesce(length(trim(replace(r.c{j}, chr(160), ' '))), 0) > 0"
-             for j, h in enumerate(source.headings) if h and j not in used]
-    not_blank = " OR ".join([f"{values['child_id']} IS NOT NULL",
-                             *(present_sql(f"m_{f.column}") for f in fields if f.kind != "child_id"), *other])
+    other = [
+        f"coalesce(length(trim(replace(r.c{j}, chr(160), ' '))), 0) > 0"
+        for j, h in enumerate(source.headings)
+        if h and j not in used
+    ]
+    not_blank = " OR ".join(
+        [
+            f"{values['child_id']} IS NOT NULL",
+            *(present_sql(f"m_{f.column}") for f in fields if f.kind != "child_id"),
+            *other,
+        ]
+    )
     outputs = [f"{values[c]} AS {c}" if c in values else f"NULL AS {c}" for c in staged_columns(alist.entity)[:-3]]
     return f"""
-        SELECT {', '.join(outputs)}, $sheet AS sheet, r.row_number,
+        SELECT {", ".join(outputs)}, $sheet AS sheet, r.row_number,
                {_flags_sql(fields, alist)} AS flags
         FROM _annex_a_raw r {joins}
         WHERE {not_blank}"""
@@ -619,8 +766,12 @@ def _move_rejects(con: duckdb.DuckDBPyConnection, source: _ListSource, positions
     raw_json = "json_object(" + ", ".join(f"$h{i}, r.c{j}" for i, j in enumerate(columns)) + ")"
     reason = _reject_reason_sql(key, clean_text_sql(f"r.c{positions[key]}"))
     params: dict[str, object] = {f"h{i}": h for i, h in enumerate(headings)}
-    params.update(sheet=source.sheet, entity=alist.entity, child_heading=source.headings[positions["child_id"]],
-                  key_heading=source.headings[positions[key]])
+    params.update(
+        sheet=source.sheet,
+        entity=alist.entity,
+        child_heading=source.headings[positions["child_id"]],
+        key_heading=source.headings[positions[key]],
+    )
     con.execute(
         f"INSERT INTO staged_rejects SELECT $sheet, r.row_number, $entity, {raw_json}, {reason}"
         f" FROM (SELECT row_number, child_id, {key} FROM {table} WHERE {rejected}) s"
@@ -643,10 +794,12 @@ def _list_notices(con: duckdb.DuckDBPyConnection, source: _ListSource, positions
         {"sheet": source.sheet},
     ).fetchall()
     if counts:
-        notices.append(f"{where}: values kept as written and flagged: "
-                       + ", ".join(f"{flag} ({n} rows)" for flag, n in counts))
-    rejected = con.execute("SELECT count(*) FROM staged_rejects WHERE sheet = $sheet",
-                           {"sheet": source.sheet}).fetchall()[0][0]
+        notices.append(
+            f"{where}: values kept as written and flagged: " + ", ".join(f"{flag} ({n} rows)" for flag, n in counts)
+        )
+    rejected = con.execute(
+        "SELECT count(*) FROM staged_rejects WHERE sheet = $sheet", {"sheet": source.sheet}
+    ).fetchall()[0][0]
     if rejected:
         key_heading = alist.field(alist.key_field).heading
         notices.append(f"{where}: {rejected} row(s) rejected (no child id, or no valid {key_heading})")
@@ -654,6 +807,7 @@ def _list_notices(con: duckdb.DuckDBPyConnection, source: _ListSource, positions
 
 
 # --- entry point ----------------------------------------------------------------------------
+
 
 def _is_workbook(path: Path) -> bool:
     if path.suffix.lower() in WORKBOOK_SUFFIXES:

@@ -56,23 +56,73 @@ BATCH_CHILDREN = 20_000  # children gathered in Python before a batch is handed 
 DTD_REFUSED = "XML with a DTD or entity declarations is refused"
 
 # Assessment factor codes: the union of the enumerations in the CIN census XSDs 2017-2026.
-ASSESSMENT_FACTORS: frozenset[str] = frozenset({
-    "1A", "1B", "1C", "2A", "2B", "2C", "3A", "3B", "3C", "4A", "4B", "4C", "5A", "5B", "5C",
-    "6A", "6B", "6C", "7A", "8B", "8C", "8D", "8E", "8F", "9A", "10A", "11A", "12A", "13A",
-    "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A",
-    "23A", "24A",
-})
+ASSESSMENT_FACTORS: frozenset[str] = frozenset(
+    {
+        "1A",
+        "1B",
+        "1C",
+        "2A",
+        "2B",
+        "2C",
+        "3A",
+        "3B",
+        "3C",
+        "4A",
+        "4B",
+        "4C",
+        "5A",
+        "5B",
+        "5C",
+        "6A",
+        "6B",
+        "6C",
+        "7A",
+        "8B",
+        "8C",
+        "8D",
+        "8E",
+        "8F",
+        "9A",
+        "10A",
+        "11A",
+        "12A",
+        "13A",
+        "14A",
+        "15A",
+        "16A",
+        "17A",
+        "18A",
+        "18B",
+        "18C",
+        "19A",
+        "19B",
+        "19C",
+        "20",
+        "21",
+        "22A",
+        "23A",
+        "24A",
+    }
+)
 
 _CHILD_FIELDS = ("la_child_id", "person_birth_date", "expected_birth_date", "sex_element", "sex", "ethnicity")
 _EPISODE_FIELDS = ("referral_date", "referral_source", "primary_need", "closure_date", "closure_reason", "nfa")
 _ASSESSMENT_FIELDS = ("start_date", "authorised_date")
 
 # Element (lower case) -> raw column, per level.
-_IDENTIFIERS = {"lachildid": "la_child_id", "personbirthdate": "person_birth_date",
-                "expectedpersonbirthdate": "expected_birth_date"}
-_EPISODE_ELEMENTS = {"cinreferraldate": "referral_date", "referralsource": "referral_source",
-                     "primaryneedcode": "primary_need", "cinclosuredate": "closure_date",
-                     "reasonforclosure": "closure_reason", "referralnfa": "nfa"}
+_IDENTIFIERS = {
+    "lachildid": "la_child_id",
+    "personbirthdate": "person_birth_date",
+    "expectedpersonbirthdate": "expected_birth_date",
+}
+_EPISODE_ELEMENTS = {
+    "cinreferraldate": "referral_date",
+    "referralsource": "referral_source",
+    "primaryneedcode": "primary_need",
+    "cinclosuredate": "closure_date",
+    "reasonforclosure": "closure_reason",
+    "referralnfa": "nfa",
+}
 _ASSESSMENT_ELEMENTS = {"assessmentactualstartdate": "start_date", "assessmentauthorisationdate": "authorised_date"}
 _HEADER_ELEMENTS = {"collection": "Collection", "year": "Year", "referencedate": "ReferenceDate", "lea": "LEA"}
 
@@ -126,7 +176,9 @@ def check_collection(path: Path, header: dict[str, str]) -> None:
     """Refuse a Message whose header names a collection other than CIN."""
     collection = header.get("Collection")
     if collection is not None and collection.upper() != "CIN":
-        raise ExtractError(path, f"not a recognised extract: XML collection '{_clip(collection)}' is not the CIN census")
+        raise ExtractError(
+            path, f"not a recognised extract: XML collection '{_clip(collection)}' is not the CIN census"
+        )
 
 
 def _check_root(path: Path, stack: list[str], elem: ET.Element) -> None:
@@ -162,6 +214,7 @@ def check_cin_census(path: Path) -> dict[str, str]:
 
 # --- gathering values per child --------------------------------------------------------------
 
+
 def _columns(*names: str) -> dict[str, list]:
     return {name: [] for name in names}
 
@@ -172,8 +225,9 @@ class _Batch:
 
     children: dict[str, list] = field(default_factory=lambda: _columns("child_pos", *_CHILD_FIELDS, "disabilities"))
     episodes: dict[str, list] = field(default_factory=lambda: _columns("child_pos", "episode_pos", *_EPISODE_FIELDS))
-    assessments: dict[str, list] = field(default_factory=lambda: _columns(
-        "child_pos", "episode_pos", "assessment_pos", *_ASSESSMENT_FIELDS, "factors"))
+    assessments: dict[str, list] = field(
+        default_factory=lambda: _columns("child_pos", "episode_pos", "assessment_pos", *_ASSESSMENT_FIELDS, "factors")
+    )
 
     def __len__(self) -> int:
         return len(self.children["child_pos"])
@@ -211,8 +265,12 @@ def _add_child(batch: _Batch, child: ET.Element, position: int) -> None:
     ids = _values(identifiers, _IDENTIFIERS)
     sex = _values(identifiers, {"sex": "sex", "gendercurrent": "gender_current"})
     element = "sex" if sex["sex"] is not None or sex["gender_current"] is None else "gendercurrent"
-    row = {**ids, "sex_element": element, "sex": sex["sex"] if element == "sex" else sex["gender_current"],
-           "ethnicity": _values(characteristics, {"ethnicity": "ethnicity"})["ethnicity"]}
+    row = {
+        **ids,
+        "sex_element": element,
+        "sex": sex["sex"] if element == "sex" else sex["gender_current"],
+        "ethnicity": _values(characteristics, {"ethnicity": "ethnicity"})["ethnicity"],
+    }
     batch.children["child_pos"].append(position)
     for column in _CHILD_FIELDS:
         batch.children[column].append(row[column])
@@ -242,11 +300,23 @@ def _add_episode(batch: _Batch, episode: ET.Element, child_pos: int, episode_pos
 # --- handing batches to DuckDB ------------------------------------------------------------------
 
 _RAW_TABLES: dict[str, dict[str, pa.DataType]] = {
-    "_cin_raw_children": {"child_pos": pa.int32(), **{c: pa.string() for c in _CHILD_FIELDS},
-                          "disabilities": pa.list_(pa.string())},
-    "_cin_raw_episodes": {"child_pos": pa.int32(), "episode_pos": pa.int32(), **{c: pa.string() for c in _EPISODE_FIELDS}},
-    "_cin_raw_assessments": {"child_pos": pa.int32(), "episode_pos": pa.int32(), "assessment_pos": pa.int32(),
-                             **{c: pa.string() for c in _ASSESSMENT_FIELDS}, "factors": pa.list_(pa.string())},
+    "_cin_raw_children": {
+        "child_pos": pa.int32(),
+        **{c: pa.string() for c in _CHILD_FIELDS},
+        "disabilities": pa.list_(pa.string()),
+    },
+    "_cin_raw_episodes": {
+        "child_pos": pa.int32(),
+        "episode_pos": pa.int32(),
+        **{c: pa.string() for c in _EPISODE_FIELDS},
+    },
+    "_cin_raw_assessments": {
+        "child_pos": pa.int32(),
+        "episode_pos": pa.int32(),
+        "assessment_pos": pa.int32(),
+        **{c: pa.string() for c in _ASSESSMENT_FIELDS},
+        "factors": pa.list_(pa.string()),
+    },
 }
 _DUCK_TYPES = {pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.list_(pa.string()): "VARCHAR[]"}
 
@@ -259,8 +329,11 @@ def _create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch) -> None:
     """Append a batch to the raw TEMP tables and empty it."""
-    for table, values in (("_cin_raw_children", batch.children), ("_cin_raw_episodes", batch.episodes),
-                          ("_cin_raw_assessments", batch.assessments)):
+    for table, values in (
+        ("_cin_raw_children", batch.children),
+        ("_cin_raw_episodes", batch.episodes),
+        ("_cin_raw_assessments", batch.assessments),
+    ):
         if not values["child_pos"]:
             continue
         schema = pa.schema(list(_RAW_TABLES[table].items()))
@@ -352,9 +425,11 @@ def code_sql(clean: str, codes: Codes) -> str:
 def sex_sql(element: str, clean: str) -> str:
     """Sex as M/F/U: GenderCurrent 1/2/0/9 mapped, M/F/U kept; anything else kept as written."""
     mapped = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in GENDER_CURRENT_TO_SEX.items())
-    return (f"(CASE WHEN {element} = 'gendercurrent' AND {valid_sql(clean, GENDER_CURRENT_TO_SEX)}"
-            f" THEN (CASE {clean} {mapped} END)"
-            f" WHEN {valid_sql(clean, SEX_CODES)} THEN upper({clean}) ELSE {clean} END)")
+    return (
+        f"(CASE WHEN {element} = 'gendercurrent' AND {valid_sql(clean, GENDER_CURRENT_TO_SEX)}"
+        f" THEN (CASE {clean} {mapped} END)"
+        f" WHEN {valid_sql(clean, SEX_CODES)} THEN upper({clean}) ELSE {clean} END)"
+    )
 
 
 def _flag(condition: str, flag: str) -> str:
@@ -393,20 +468,20 @@ def _children_sql() -> str:
                CASE WHEN len(list_filter(disabilities, lambda d: list_contains({disability_ok}, d))) = 0 THEN NULL
                     ELSE len(list_filter(disabilities, lambda d: list_contains({disability_ok}, d) AND d <> 'NONE')) > 0
                END AS disabled,
-               {_flag("sex_c IS NOT NULL AND NOT list_contains(['M', 'F', 'U'], sex)", 'sex_invalid')}
-                 || {_invalid('ethnicity', ETHNICITY_ALL)}
-                 || {_unparsed('person_birth_date', 'dob', 'date_of_birth')}
-                 || {_flag('dob IS NULL AND expected IS NOT NULL', 'date_of_birth_expected')} AS child_flags,
-               {_flag(_any_invalid('disabilities', DISABILITY_CODES), 'disabilities_invalid')} AS disability_flags
+               {_flag("sex_c IS NOT NULL AND NOT list_contains(['M', 'F', 'U'], sex)", "sex_invalid")}
+                 || {_invalid("ethnicity", ETHNICITY_ALL)}
+                 || {_unparsed("person_birth_date", "dob", "date_of_birth")}
+                 || {_flag("dob IS NULL AND expected IS NOT NULL", "date_of_birth_expected")} AS child_flags,
+               {_flag(_any_invalid("disabilities", DISABILITY_CODES), "disabilities_invalid")} AS disability_flags
         FROM (
-            SELECT *, {child_id_sql('la_child_id_c')} AS child_id,
-                   {sex_sql('sex_element', 'sex_c')} AS sex,
-                   {code_sql('ethnicity_c', ETHNICITY_ALL)} AS ethnicity,
-                   {date_sql('person_birth_date_c')} AS dob,
-                   {date_sql('expected_birth_date_c')} AS expected,
-                   {_code_list_sql('disabilities_raw', DISABILITY_CODES)} AS disabilities
+            SELECT *, {child_id_sql("la_child_id_c")} AS child_id,
+                   {sex_sql("sex_element", "sex_c")} AS sex,
+                   {code_sql("ethnicity_c", ETHNICITY_ALL)} AS ethnicity,
+                   {date_sql("person_birth_date_c")} AS dob,
+                   {date_sql("expected_birth_date_c")} AS expected,
+                   {_code_list_sql("disabilities_raw", DISABILITY_CODES)} AS disabilities
             FROM (SELECT child_pos, la_child_id, sex_element, disabilities AS disabilities_raw,
-                         {_cleaned(('la_child_id', 'person_birth_date', 'expected_birth_date', 'sex', 'ethnicity'))}
+                         {_cleaned(("la_child_id", "person_birth_date", "expected_birth_date", "sex", "ethnicity"))}
                   FROM _cin_raw_children)
         )
     """
@@ -414,9 +489,11 @@ def _children_sql() -> str:
 
 def _episodes_sql() -> str:
     """One row per CINdetails with its child's attributes, flags and reject reason."""
-    raw = ("json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date, 'ReferralSource', e.referral_source,"
-           " 'PrimaryNeedCode', e.primary_need, 'CINclosureDate', e.closure_date, 'ReasonForClosure', e.closure_reason,"
-           " 'ReferralNFA', e.nfa)")
+    raw = (
+        "json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date, 'ReferralSource', e.referral_source,"
+        " 'PrimaryNeedCode', e.primary_need, 'CINclosureDate', e.closure_date, 'ReasonForClosure', e.closure_reason,"
+        " 'ReferralNFA', e.nfa)"
+    )
     referral_flags = f"{_invalid('referral_source', REFERRAL_SOURCES)} || {_unparsed('nfa', 'nfa_p')}"
     return f"""
         SELECT c.child_id, c.sex, c.ethnicity, c.date_of_birth, c.disabilities, c.disabled,
@@ -427,20 +504,20 @@ def _episodes_sql() -> str:
                e.child_pos AS row_number,
                c.child_flags || {referral_flags} AS referral_flags,
                c.child_flags || c.disability_flags || {referral_flags}
-                 || {_invalid('primary_need', PRIMARY_NEED)}
-                 || {_unparsed('closure_date', 'closure_date_p')}
-                 || {_invalid('closure_reason', CLOSURE_REASONS)} AS episode_flags,
+                 || {_invalid("primary_need", PRIMARY_NEED)}
+                 || {_unparsed("closure_date", "closure_date_p")}
+                 || {_invalid("closure_reason", CLOSURE_REASONS)} AS episode_flags,
                nullif(concat_ws('; ',
                    CASE WHEN c.child_id IS NULL THEN 'no LAchildID' END,
                    CASE WHEN referral_date_c IS NULL THEN 'no CINreferralDate'
                         WHEN referral_date_p IS NULL THEN 'CINreferralDate is not a date' END), '') AS reason,
                {raw} AS raw
-        FROM (SELECT *, {date_sql('referral_date_c')} AS referral_date_p,
-                        {code_sql('referral_source_c', REFERRAL_SOURCES)} AS referral_source_p,
-                        {bool_sql('nfa_c')} AS nfa_p,
-                        {code_sql('primary_need_c', PRIMARY_NEED)} AS primary_need_p,
-                        {date_sql('closure_date_c')} AS closure_date_p,
-                        {code_sql('closure_reason_c', CLOSURE_REASONS)} AS closure_reason_p
+        FROM (SELECT *, {date_sql("referral_date_c")} AS referral_date_p,
+                        {code_sql("referral_source_c", REFERRAL_SOURCES)} AS referral_source_p,
+                        {bool_sql("nfa_c")} AS nfa_p,
+                        {code_sql("primary_need_c", PRIMARY_NEED)} AS primary_need_p,
+                        {date_sql("closure_date_c")} AS closure_date_p,
+                        {code_sql("closure_reason_c", CLOSURE_REASONS)} AS closure_reason_p
               FROM (SELECT *, {_cleaned(_EPISODE_FIELDS)} FROM _cin_raw_episodes)) e
         JOIN _cin_children c USING (child_pos)
     """
@@ -448,9 +525,11 @@ def _episodes_sql() -> str:
 
 def _assessments_sql() -> str:
     """One row per Assessments with its episode's referral date, child attributes, flags and reject reason."""
-    raw = ("json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date,"
-           " 'AssessmentActualStartDate', a.start_date, 'AssessmentAuthorisationDate', a.authorised_date,"
-           " 'AssessmentFactors', a.factors)")
+    raw = (
+        "json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date,"
+        " 'AssessmentActualStartDate', a.start_date, 'AssessmentAuthorisationDate', a.authorised_date,"
+        " 'AssessmentFactors', a.factors)"
+    )
     return f"""
         SELECT c.child_id, c.sex, c.ethnicity, c.date_of_birth, c.disabled,
                a.start_date_p AS start_date, a.authorised_date_p AS authorised_date,
@@ -459,19 +538,19 @@ def _assessments_sql() -> str:
                    AS sheet,
                a.child_pos AS row_number,
                c.child_flags || c.disability_flags
-                 || {_unparsed('authorised_date', 'authorised_date_p')}
-                 || {_unparsed('referral_date', 'referral_date_p')}
-                 || {_flag(_any_invalid('factors_p', ASSESSMENT_FACTORS), 'factors_invalid')} AS flags,
+                 || {_unparsed("authorised_date", "authorised_date_p")}
+                 || {_unparsed("referral_date", "referral_date_p")}
+                 || {_flag(_any_invalid("factors_p", ASSESSMENT_FACTORS), "factors_invalid")} AS flags,
                nullif(concat_ws('; ',
                    CASE WHEN c.child_id IS NULL THEN 'no LAchildID' END,
                    CASE WHEN start_date_c IS NULL THEN 'no AssessmentActualStartDate'
                         WHEN start_date_p IS NULL THEN 'AssessmentActualStartDate is not a date' END), '') AS reason,
                {raw} AS raw
-        FROM (SELECT *, {date_sql('start_date_c')} AS start_date_p, {date_sql('authorised_date_c')} AS authorised_date_p,
-                        {_code_list_sql('factors', ASSESSMENT_FACTORS)} AS factors_p
+        FROM (SELECT *, {date_sql("start_date_c")} AS start_date_p, {date_sql("authorised_date_c")} AS authorised_date_p,
+                        {_code_list_sql("factors", ASSESSMENT_FACTORS)} AS factors_p
               FROM (SELECT *, {_cleaned(_ASSESSMENT_FIELDS)} FROM _cin_raw_assessments)) a
-        JOIN (SELECT child_pos, episode_pos, referral_date, referral_date_c, {date_sql('referral_date_c')} AS referral_date_p
-              FROM (SELECT *, {clean_text_sql('referral_date')} AS referral_date_c FROM _cin_raw_episodes)) e
+        JOIN (SELECT child_pos, episode_pos, referral_date, referral_date_c, {date_sql("referral_date_c")} AS referral_date_p
+              FROM (SELECT *, {clean_text_sql("referral_date")} AS referral_date_c FROM _cin_raw_episodes)) e
           USING (child_pos, episode_pos)
         JOIN _cin_children c USING (child_pos)
     """
@@ -486,8 +565,11 @@ def _not_carried(entity: str) -> frozenset[str]:
 # and the columns the CIN census does not carry (NULL).
 _STAGED_FROM: dict[str, tuple[str, dict[str, str], frozenset[str]]] = {
     "referrals": ("_cin_episodes", {"flags": "referral_flags"}, _not_carried("referrals")),
-    "cin_episodes": ("_cin_episodes", {"start_date": "referral_date", "flags": "episode_flags"},
-                     _not_carried("cin_episodes")),
+    "cin_episodes": (
+        "_cin_episodes",
+        {"start_date": "referral_date", "flags": "episode_flags"},
+        _not_carried("cin_episodes"),
+    ),
     "assessments": ("_cin_assessments", {}, _not_carried("assessments")),
 }
 
@@ -506,8 +588,10 @@ def _stage(con: duckdb.DuckDBPyConnection) -> None:
     create_staged_rejects(con)
     for entity, (source, _renames, _absent) in _STAGED_FROM.items():
         _insert_staged(con, entity)
-        con.execute(f"INSERT INTO staged_rejects SELECT sheet, row_number, '{entity}', raw, reason"
-                    f" FROM {source} WHERE reason IS NOT NULL")
+        con.execute(
+            f"INSERT INTO staged_rejects SELECT sheet, row_number, '{entity}', raw, reason"
+            f" FROM {source} WHERE reason IS NOT NULL"
+        )
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -518,8 +602,12 @@ def _notices(con: duckdb.DuckDBPyConnection, census: _Census) -> list[str]:
     h = census.header
     episodes = _count(con, "SELECT count(*) FROM _cin_raw_episodes")
     assessments = _count(con, "SELECT count(*) FROM _cin_raw_assessments")
-    styles = [r[0] for r in con.execute("SELECT DISTINCT sex_element FROM _cin_raw_children WHERE sex IS NOT NULL"
-                                        " ORDER BY 1").fetchall()]
+    styles = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT sex_element FROM _cin_raw_children WHERE sex IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
     sex_style = {"gendercurrent": "GenderCurrent", "sex": "Sex"}
     notices = [
         f"CIN census: Collection {_clip(h.get('Collection'))}, Year {_clip(h.get('Year'))},"
@@ -530,8 +618,11 @@ def _notices(con: duckdb.DuckDBPyConnection, census: _Census) -> list[str]:
     reference = h.get("ReferenceDate") or ""
     if reference and not reference.endswith("-03-31"):
         notices.append(f"header ReferenceDate {_clip(reference)} is not 31 March, the end of a census year")
-    no_episode = _count(con, "SELECT count(*) FROM _cin_raw_children c WHERE NOT EXISTS"
-                             " (SELECT 1 FROM _cin_raw_episodes e WHERE e.child_pos = c.child_pos)")
+    no_episode = _count(
+        con,
+        "SELECT count(*) FROM _cin_raw_children c WHERE NOT EXISTS"
+        " (SELECT 1 FROM _cin_raw_episodes e WHERE e.child_pos = c.child_pos)",
+    )
     if no_episode:
         notices.append(f"{no_episode} child(ren) with no CINdetails: nothing to load for them")
     no_id = _count(con, "SELECT count(*) FROM _cin_children WHERE child_id IS NULL")
@@ -556,13 +647,19 @@ def read_cin_census(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         _create_raw_tables(con)
         census = _stream_children(path, con)
         _stage(con)
-        rows_read = _count(con, "SELECT 2 * (SELECT count(*) FROM _cin_raw_episodes)"
-                                " + (SELECT count(*) FROM _cin_raw_assessments)")
+        rows_read = _count(
+            con, "SELECT 2 * (SELECT count(*) FROM _cin_raw_episodes) + (SELECT count(*) FROM _cin_raw_assessments)"
+        )
         notices = _notices(con, census)
     finally:
         _drop_work_tables(con)
-    return ReadResult(format=FORMAT, entities=list(STAGED_ENTITIES), rows_read=rows_read, notices=notices,
-                      as_of=reference_date(census.header))
+    return ReadResult(
+        format=FORMAT,
+        entities=list(STAGED_ENTITIES),
+        rows_read=rows_read,
+        notices=notices,
+        as_of=reference_date(census.header),
+    )
 
 
 def reference_date(header: dict[str, str]) -> dt.date | None:

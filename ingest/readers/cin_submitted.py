@@ -32,9 +32,19 @@ from ingest.readers.cin_census import xml_events
 STAGED_TABLE = "staged_cin_elements"
 GROUPS: frozenset[str] = frozenset({"CINdetails", "Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans"})
 BATCH_ROWS = 200_000
-_SCHEMA = pa.schema([("child_pos", pa.int32()), ("cin_pos", pa.int32()), ("grp", pa.string()),
-                     ("grp_pos", pa.int32()), ("path", pa.string()), ("parent", pa.string()),
-                     ("element", pa.string()), ("seq", pa.int64()), ("value", pa.string())])
+_SCHEMA = pa.schema(
+    [
+        ("child_pos", pa.int32()),
+        ("cin_pos", pa.int32()),
+        ("grp", pa.string()),
+        ("grp_pos", pa.int32()),
+        ("path", pa.string()),
+        ("parent", pa.string()),
+        ("element", pa.string()),
+        ("seq", pa.int64()),
+        ("value", pa.string()),
+    ]
+)
 
 
 def _name(tag: object) -> str:
@@ -49,8 +59,17 @@ class _Rows:
         self.columns: dict[str, list] = {f.name: [] for f in _SCHEMA}
         self.seq = 0
 
-    def add(self, child_pos: int, cin_pos: int | None, grp: str, grp_pos: int, path: str,
-            parent: str | None, element: str | None, value: str | None) -> None:
+    def add(
+        self,
+        child_pos: int,
+        cin_pos: int | None,
+        grp: str,
+        grp_pos: int,
+        path: str,
+        parent: str | None,
+        element: str | None,
+        value: str | None,
+    ) -> None:
         self.seq += 1
         for name, v in zip(self.columns, (child_pos, cin_pos, grp, grp_pos, path, parent, element, self.seq, value)):
             self.columns[name].append(v)
@@ -67,8 +86,9 @@ class _Rows:
             values.clear()
 
 
-def _walk(rows: _Rows, elem: ET.Element, child_pos: int, cin_pos: int | None, grp: str, grp_pos: int,
-          path: str) -> None:
+def _walk(
+    rows: _Rows, elem: ET.Element, child_pos: int, cin_pos: int | None, grp: str, grp_pos: int, path: str
+) -> None:
     """Rows for the leaves under `elem` (within its group) and for each nested group."""
     seen: dict[str, int] = {}
     for sub in elem:
@@ -88,8 +108,10 @@ def _walk(rows: _Rows, elem: ET.Element, child_pos: int, cin_pos: int | None, gr
 
 def stage_submitted(path: Path, con: duckdb.DuckDBPyConnection) -> int:
     """Stream the file once more into the TEMP table `staged_cin_elements`; returns the number of rows staged."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} (child_pos INTEGER, cin_pos INTEGER, grp VARCHAR,"
-                " grp_pos INTEGER, path VARCHAR, parent VARCHAR, element VARCHAR, seq BIGINT, value VARCHAR)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGED_TABLE} (child_pos INTEGER, cin_pos INTEGER, grp VARCHAR,"
+        " grp_pos INTEGER, path VARCHAR, parent VARCHAR, element VARCHAR, seq BIGINT, value VARCHAR)"
+    )
     rows = _Rows(con)
     names: list[str] = []
     children = 0

@@ -74,8 +74,10 @@ def number_records(con: duckdb.DuckDBPyConnection, table: str, errors: str, firs
     """
     base = f"(SELECT coalesce(min(rowid), 0) FROM {table})"
     if not con.execute(f"SELECT count(*) FROM {errors}").fetchall()[0][0]:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS"
-                    f" SELECT CAST({first_data_line} + rowid - {base} AS INTEGER) AS row_number, * FROM {table}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {view} AS"
+            f" SELECT CAST({first_data_line} + rowid - {base} AS INTEGER) AS row_number, * FROM {table}"
+        )
         return
     shifts = f"{view}_shifts"
     con.execute(
@@ -99,13 +101,23 @@ def _line_breaks_in_values(con: duckdb.DuckDBPyConnection, table: str, width: in
 
 
 def _first_unsplit_line(con: duckdb.DuckDBPyConnection, errors: str) -> int | None:
-    row = con.execute(f"SELECT min(line) FROM {errors} WHERE csv_line LIKE '%' || chr(10) || '%'"
-                      f" OR error_type IN ('UNQUOTED VALUE', 'INVALID UNICODE')").fetchall()
+    row = con.execute(
+        f"SELECT min(line) FROM {errors} WHERE csv_line LIKE '%' || chr(10) || '%'"
+        f" OR error_type IN ('UNQUOTED VALUE', 'INVALID UNICODE')"
+    ).fetchall()
     return row[0][0] if row and row[0][0] is not None else None
 
 
-def check_all_lines_accounted(con: duckdb.DuckDBPyConnection, path: Path, shown_as: Path, header_line_index: int,
-                              rows_read: int, table: str, errors: str, width: int) -> None:
+def check_all_lines_accounted(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    shown_as: Path,
+    header_line_index: int,
+    rows_read: int,
+    table: str,
+    errors: str,
+    width: int,
+) -> None:
     """Refuse the file (ExtractError) unless every line below its header is a row read, empty, or inside a value.
 
     `rows_read` counts the records kept as rows or rejects, plus blank rows the reader skipped;
@@ -120,7 +132,13 @@ def check_all_lines_accounted(con: duckdb.DuckDBPyConnection, path: Path, shown_
         if accounted == count.lines:
             return
     where = _first_unsplit_line(con, errors)
-    hint = (f"; from line {where} the file cannot be split into rows (a quote \" that is not closed?)"
-            if where is not None else "")
-    raise ExtractError(shown_as, f"only {accounted} of the {count.lines} lines below the header could be"
-                                 f" accounted for as rows{hint}; nothing was loaded from this file")
+    hint = (
+        f'; from line {where} the file cannot be split into rows (a quote " that is not closed?)'
+        if where is not None
+        else ""
+    )
+    raise ExtractError(
+        shown_as,
+        f"only {accounted} of the {count.lines} lines below the header could be"
+        f" accounted for as rows{hint}; nothing was loaded from this file",
+    )

@@ -109,8 +109,10 @@ def truncation(path: Path, header: HeaderRow, encoding: str) -> str | None:
     fields = next(csv.reader([last], delimiter=header.delimiter, quotechar='"'), [])
     if len(fields) >= len(header.headings) or last.count('"') % 2:  # an open quote: a line break inside a value
         return None
-    return (f"looks cut short: its last line has {len(fields)} of {len(header.headings)} fields and no line"
-            " break after it (was the file copied or downloaded completely?)")
+    return (
+        f"looks cut short: its last line has {len(fields)} of {len(header.headings)} fields and no line"
+        " break after it (was the file copied or downloaded completely?)"
+    )
 
 
 _DATA_LIKE = re.compile(r"\d{3,}|@")

@@ -53,24 +53,92 @@ ENTITY = "recordings"
 
 # Canonical column -> accepted headings (compared after ingest.normalise.heading_key), preferred first.
 RECORDING_HEADINGS: dict[str, tuple[str, ...]] = {
-    "record_id": ("Record ID", "Recording ID", "Record Reference", "Record Ref", "Case Note ID", "Note ID",
-                  "Entry ID", "Activity ID"),
-    "child_id": ("Child Unique ID", "Child ID", "Person ID", "Child Unique Identifier", "LA Child ID",
-                 "LAchildID", "Child Reference", "Client ID", "Person Unique ID", "Child UID"),
-    "record_type": ("Record Type", "Recording Type", "Type", "Note Type", "Case Note Type", "Activity Type",
-                    "Event Type", "Record Category"),
-    "event_date": ("Event Date", "Event Date/Time", "Event DateTime", "Date of Event", "Case Note Date",
-                   "Activity Date", "Event Start Date", "Date"),
-    "entered_at": ("Entered At", "Entered Date/Time", "Date Entered", "Entered Date", "Entered DateTime",
-                   "Entered On", "Date/Time Entered", "Recorded On", "Recorded At", "Date Recorded",
-                   "Recorded Date", "Created On", "Created At", "Date Created", "Created Date",
-                   "Date Written Up", "Written Up On", "Written Up At", "Entry Date", "Input Date"),
-    "worker": ("Worker", "Allocated Worker", "Worker Name", "Recorded By", "Entered By", "Author",
-               "Social Worker", "Practitioner", "Created By"),
+    "record_id": (
+        "Record ID",
+        "Recording ID",
+        "Record Reference",
+        "Record Ref",
+        "Case Note ID",
+        "Note ID",
+        "Entry ID",
+        "Activity ID",
+    ),
+    "child_id": (
+        "Child Unique ID",
+        "Child ID",
+        "Person ID",
+        "Child Unique Identifier",
+        "LA Child ID",
+        "LAchildID",
+        "Child Reference",
+        "Client ID",
+        "Person Unique ID",
+        "Child UID",
+    ),
+    "record_type": (
+        "Record Type",
+        "Recording Type",
+        "Type",
+        "Note Type",
+        "Case Note Type",
+        "Activity Type",
+        "Event Type",
+        "Record Category",
+    ),
+    "event_date": (
+        "Event Date",
+        "Event Date/Time",
+        "Event DateTime",
+        "Date of Event",
+        "Case Note Date",
+        "Activity Date",
+        "Event Start Date",
+        "Date",
+    ),
+    "entered_at": (
+        "Entered At",
+        "Entered Date/Time",
+        "Date Entered",
+        "Entered Date",
+        "Entered DateTime",
+        "Entered On",
+        "Date/Time Entered",
+        "Recorded On",
+        "Recorded At",
+        "Date Recorded",
+        "Recorded Date",
+        "Created On",
+        "Created At",
+        "Date Created",
+        "Created Date",
+        "Date Written Up",
+        "Written Up On",
+        "Written Up At",
+        "Entry Date",
+        "Input Date",
+    ),
+    "worker": (
+        "Worker",
+        "Allocated Worker",
+        "Worker Name",
+        "Recorded By",
+        "Entered By",
+        "Author",
+        "Social Worker",
+        "Practitioner",
+        "Created By",
+    ),
     "team": ("Team", "Allocated Team", "Team Name", "Worker Team", "Service Team"),
-    "child_views_recorded": ("Child Views Recorded", "Child’s Views Recorded", "Child Views",
-                             "Child’s Views", "Views of Child Recorded", "Voice of the Child",
-                             "Voice of the Child Recorded", "Child Views Recorded (Yes/No)"),
+    "child_views_recorded": (
+        "Child Views Recorded",
+        "Child’s Views Recorded",
+        "Child Views",
+        "Child’s Views",
+        "Views of Child Recorded",
+        "Voice of the Child",
+        "Voice of the Child Recorded",
+        "Child Views Recorded (Yes/No)",
+    ),
 }
 REQUIRED: tuple[str, ...] = ("record_id", "child_id", "record_type", "event_date", "entered_at", "worker", "team")
 DISPLAY: dict[str, str] = {column: spellings[0] for column, spellings in RECORDING_HEADINGS.items()}
@@ -78,14 +146,42 @@ DISPLAY: dict[str, str] = {column: spellings[0] for column, spellings in RECORDI
 # Record type as written -> key of store.codes.RECORD_TYPES (compared snake-cased).
 RECORD_TYPE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "case_note": ("Case Note", "Case Notes", "Casenote", "Note", "Notes", "Case Recording", "Case Record"),
-    "visit": ("Visit", "Visits", "Home Visit", "Statutory Visit", "Statutory Home Visit", "Stat Visit",
-              "Child Visit", "CIN Visit", "CP Visit", "Visit to Child", "Visit - Statutory", "School Visit"),
-    "assessment": ("Assessment", "Assessment Write-up", "Assessment Write Up", "Single Assessment",
-                   "Continuous Assessment", "Child and Family Assessment", "C&F Assessment"),
+    "visit": (
+        "Visit",
+        "Visits",
+        "Home Visit",
+        "Statutory Visit",
+        "Statutory Home Visit",
+        "Stat Visit",
+        "Child Visit",
+        "CIN Visit",
+        "CP Visit",
+        "Visit to Child",
+        "Visit - Statutory",
+        "School Visit",
+    ),
+    "assessment": (
+        "Assessment",
+        "Assessment Write-up",
+        "Assessment Write Up",
+        "Single Assessment",
+        "Continuous Assessment",
+        "Child and Family Assessment",
+        "C&F Assessment",
+    ),
     "supervision": ("Supervision", "Case Supervision", "Supervision Record", "Supervision Note"),
     "chronology": ("Chronology", "Chronology Entry", "Chronology Event"),
-    "meeting": ("Meeting", "Strategy Discussion", "Strategy Meeting", "Core Group", "Core Group Meeting",
-                "CIN Meeting", "Child in Need Meeting", "Network Meeting", "Meeting or Strategy Discussion"),
+    "meeting": (
+        "Meeting",
+        "Strategy Discussion",
+        "Strategy Meeting",
+        "Core Group",
+        "Core Group Meeting",
+        "CIN Meeting",
+        "Child in Need Meeting",
+        "Network Meeting",
+        "Meeting or Strategy Discussion",
+    ),
     "contact": ("Contact", "Contact Record", "Contact Recording"),
 }
 
@@ -159,8 +255,11 @@ def _find_recording_header(path: Path) -> tuple[HeaderRow, str]:
     if first is None:
         raise ExtractError(path, "no header row: the case-recording extract needs a row of headings")
     missing = missing_recording_columns(first.headings)
-    raise ExtractError(path, f"case-recording extract is missing the column(s) {', '.join(missing)};"
-                             f" headings found: {heading_summary(first.headings)}")
+    raise ExtractError(
+        path,
+        f"case-recording extract is missing the column(s) {', '.join(missing)};"
+        f" headings found: {heading_summary(first.headings)}",
+    )
 
 
 def _read_csv_sql(header: HeaderRow, encoding: str, padded: bool, rejects: bool) -> str:
@@ -170,8 +269,11 @@ def _read_csv_sql(header: HeaderRow, encoding: str, padded: bool, rejects: bool)
     """
     names = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.headings)))
     delim = {"\t": "\\t"}.get(header.delimiter, header.delimiter)
-    errors = (f"store_rejects=true, rejects_table='{_CSV_ERRORS}', rejects_scan='{_CSV_SCANS}'" if rejects
-              else "ignore_errors=true")
+    errors = (
+        f"store_rejects=true, rejects_table='{_CSV_ERRORS}', rejects_scan='{_CSV_SCANS}'"
+        if rejects
+        else "ignore_errors=true"
+    )
     return (
         f"read_csv($path, columns={{{names}}}, header=true, skip={header.line_index}, auto_detect=false,"
         f" delim='{delim}', quote='\"', escape='\"', null_padding={str(padded).lower()},"
@@ -201,8 +303,11 @@ def _skipped(raw: dict[str, str]) -> dict[str, str]:
     Nearly every one of these differs from the others, and they are already clean: the row query
     uses them as they are.
     """
-    return {"record_id": plain_id_sql(raw["record_id"]), "child_id": plain_id_sql(raw["child_id"]),
-            "entered_at": is_quick_timestamp_sql(raw["entered_at"])}
+    return {
+        "record_id": plain_id_sql(raw["record_id"]),
+        "child_id": plain_id_sql(raw["child_id"]),
+        "entered_at": is_quick_timestamp_sql(raw["entered_at"]),
+    }
 
 
 def _value_tables_sql() -> dict[str, str]:
@@ -215,13 +320,18 @@ def _value_tables_sql() -> dict[str, str]:
     columns: dict[str, dict[str, str]] = {
         "record_id": {"value": "clean"},
         "child_id": {"value": child_id_sql("clean")},
-        "record_type": {"value": record_type,
-                        "unmapped": f"{record_type} IS NOT NULL AND list_position([{keys}], {record_type}) IS NULL"},
+        "record_type": {
+            "value": record_type,
+            "unmapped": f"{record_type} IS NOT NULL AND list_position([{keys}], {record_type}) IS NULL",
+        },
         "event_date": {"value": date_sql("clean")},
         "entered_at": {"value": timestamp_sql("clean")},
         "worker": {"value": "clean"},
         "team": {"value": "clean"},
-        "child_views_recorded": {"value": bool_sql("clean"), "unparsed": f"clean IS NOT NULL AND {bool_sql('clean')} IS NULL"},
+        "child_views_recorded": {
+            "value": bool_sql("clean"),
+            "unparsed": f"clean IS NOT NULL AND {bool_sql('clean')} IS NULL",
+        },
     }
     return {f"{_VALUES}_{column}": value_table_sql(_VALUES, column, selected) for column, selected in columns.items()}
 
@@ -229,9 +339,11 @@ def _value_tables_sql() -> dict[str, str]:
 def _flags_sql(raw: dict[str, str]) -> str:
     unmapped = "v_record_type.unmapped"
     unparsed = "v_child_views_recorded.unparsed" if "child_views_recorded" in raw else "FALSE"
-    return (f"CASE WHEN {unmapped} AND {unparsed} THEN ['record_type_unmapped', 'child_views_recorded_unparsed']"
-            f" WHEN {unmapped} THEN ['record_type_unmapped'] WHEN {unparsed} THEN ['child_views_recorded_unparsed']"
-            " ELSE []::VARCHAR[] END")
+    return (
+        f"CASE WHEN {unmapped} AND {unparsed} THEN ['record_type_unmapped', 'child_views_recorded_unparsed']"
+        f" WHEN {unmapped} THEN ['record_type_unmapped'] WHEN {unparsed} THEN ['child_views_recorded_unparsed']"
+        " ELSE []::VARCHAR[] END"
+    )
 
 
 _REJECTED = "record_id IS NULL OR child_id IS NULL OR event_date IS NULL OR (entered_at IS NULL AND entered_at_present)"
@@ -255,18 +367,20 @@ def _rows_sql(raw: dict[str, str], width: int, source: str) -> str:
     value = {c: (f"v_{c}.value" if c in r else "NULL") for c in RECORDING_HEADINGS}
     for column in ("record_id", "child_id"):
         value[column] = value_or_skipped_sql(f"v_{column}", value[column], r[column])
-    value["entered_at"] = value_or_skipped_sql("v_entered_at", value["entered_at"], quick_timestamp_sql(r["entered_at"]))
+    value["entered_at"] = value_or_skipped_sql(
+        "v_entered_at", value["entered_at"], quick_timestamp_sql(r["entered_at"])
+    )
     raw_json = "json_object(" + ", ".join(f"$h{i}, c{i}" for i in range(width)) + ")"
     return f"""
-        SELECT {', '.join(RECORDING_HEADINGS)}, 'recordings' AS sheet, row_number, flags,
+        SELECT {", ".join(RECORDING_HEADINGS)}, 'recordings' AS sheet, row_number, flags,
                reason AS _reason, CASE WHEN reason IS NOT NULL THEN {raw_json} END AS _raw
         FROM (
             SELECT *, CASE WHEN {_REJECTED} THEN {_REASON} END AS reason
             FROM (
-                SELECT {', '.join(f"{value[c]} AS {c}" for c in RECORDING_HEADINGS)}, {_flags_sql(raw)} AS flags,
-                       {present_sql('v_event_date')} AS event_date_present,
-                       {present_sql('v_entered_at', r['entered_at'])} AS entered_at_present,
-                       r.row_number, {', '.join(f"r.c{i}" for i in range(width))}
+                SELECT {", ".join(f"{value[c]} AS {c}" for c in RECORDING_HEADINGS)}, {_flags_sql(raw)} AS flags,
+                       {present_sql("v_event_date")} AS event_date_present,
+                       {present_sql("v_entered_at", r["entered_at"])} AS entered_at_present,
+                       r.row_number, {", ".join(f"r.c{i}" for i in range(width))}
                 FROM {source} r {joins}
             )
         )
@@ -297,8 +411,11 @@ def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRo
         _drop_work_tables(con)  # the rejects of a first attempt would be counted again
         try:
             with insertion_order(con, preserve=True):
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {_CSV} AS SELECT * FROM"
-                            f" {_read_csv_sql(header, encoding, padded, rejects=True)}", {"path": str(path)})
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {_CSV} AS SELECT * FROM"
+                    f" {_read_csv_sql(header, encoding, padded, rejects=True)}",
+                    {"path": str(path)},
+                )
         except duckdb.Error as err:
             first_line = (str(err).strip().splitlines() or [type(err).__name__])[0]  # later lines may quote the data
             raise ExtractError(path, f"CSV could not be read ({first_line[:200]})") from err
@@ -334,14 +451,17 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
 def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
     """Move rejected rows and unreadable CSV lines to staged_rejects; returns the rows read."""
     create_staged_rejects(con)
-    con.execute(f"INSERT INTO staged_rejects SELECT sheet, row_number, '{ENTITY}', _raw, _reason"
-                f" FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
+    con.execute(
+        f"INSERT INTO staged_rejects SELECT sheet, row_number, '{ENTITY}', _raw, _reason"
+        f" FROM staged_{ENTITY} WHERE _reason IS NOT NULL"
+    )
     con.execute(
         f"INSERT INTO staged_rejects SELECT 'recordings', line, '{ENTITY}', json_object('csv_line', any_value(csv_line)),"
         f" 'CSV line could not be read: ' || min(error_message) FROM {_CSV_ERRORS} GROUP BY line ORDER BY line"
     )
-    rows_read = scalar(con, f"SELECT (SELECT count(*) FROM staged_{ENTITY})"
-                            f" + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})")
+    rows_read = scalar(
+        con, f"SELECT (SELECT count(*) FROM staged_{ENTITY}) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"
+    )
     con.execute(f"DELETE FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _reason")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _raw")
@@ -360,8 +480,7 @@ def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: 
         notices.append("file is not UTF-8: read as Latin-1")
     if header.line_index:
         notices.append(f"header row found on line {header.line_index + 1}")
-    unmapped = scalar(con,
-        f"SELECT count(*) FROM staged_{ENTITY} WHERE list_contains(flags, 'record_type_unmapped')")
+    unmapped = scalar(con, f"SELECT count(*) FROM staged_{ENTITY} WHERE list_contains(flags, 'record_type_unmapped')")
     if unmapped:
         notices.append(f"{unmapped} record(s) with a record type that is not a known type (kept, flagged)")
     return notices
@@ -371,8 +490,14 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the work tables; after a failed statement the transaction is aborted and its rollback drops them."""
     try:
         con.execute(f"DROP VIEW IF EXISTS {_NUMBERED}")
-        for table in (_VALUES, *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS), _CSV_ERRORS, _CSV_SCANS, _CSV,
-                      f"{_NUMBERED}_shifts"):
+        for table in (
+            _VALUES,
+            *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS),
+            _CSV_ERRORS,
+            _CSV_SCANS,
+            _CSV,
+            f"{_NUMBERED}_shifts",
+        ):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     except duckdb.TransactionException:
         pass
@@ -398,8 +523,9 @@ def _read_utf8(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         encoding, _padded = _collect_values(con, path, header, encoding)
         _stage_rows(con, header)
         rows_read = _split_rejects(con)
-        check_all_lines_accounted(con, path, path, header.line_index, rows_read, _CSV, _CSV_ERRORS,
-                                  len(header.headings))
+        check_all_lines_accounted(
+            con, path, path, header.line_index, rows_read, _CSV, _CSV_ERRORS, len(header.headings)
+        )
         notices = _notices(con, match_recording_headings(header.headings), header, encoding)
     finally:
         _drop_work_tables(con)

@@ -85,7 +85,9 @@ def _transcode(path: Path, folder: Path, encoding: str, skip: int) -> Path:
                 out.write(decoder.decode(chunk))
             out.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as err:
-        raise ExtractError(path, f"is not valid {encoding.upper()} text ({err.reason}); save it again as UTF-8") from None
+        raise ExtractError(
+            path, f"is not valid {encoding.upper()} text ({err.reason}); save it again as UTF-8"
+        ) from None
     return target
 
 
@@ -104,8 +106,10 @@ def utf8_source(path: Path, folder: Path) -> TextSource:
         return TextSource(path, "utf-8")
     offset, line, seen_utf8 = problem
     if seen_utf8:
-        raise ExtractError(path, f"mixes UTF-8 with bytes of another encoding (first at line {line}, byte {offset});"
-                                 " save it again as UTF-8")
+        raise ExtractError(
+            path,
+            f"mixes UTF-8 with bytes of another encoding (first at line {line}, byte {offset}); save it again as UTF-8",
+        )
     if _cp1252_undefined(path):
         raise ExtractError(path, f"is neither UTF-8 nor Windows-1252 text (line {line}); save it again as UTF-8")
     return TextSource(_transcode(path, folder, "cp1252", 0), "cp1252")

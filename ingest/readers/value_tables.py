@@ -22,10 +22,14 @@ def distinct_values_sql(source: str, raw: dict[str, str], skip: dict[str, str]) 
     A row holds one value of one name (the other names are NULL). Values for which the name's
     `skip` condition (SQL over the same row) is true are left out.
     """
-    kept = ", ".join(f"CASE WHEN NOT {skip[name]} THEN {column} END AS {name}" if name in skip else f"{column} AS {name}"
-                     for name, column in raw.items())
-    return (f"SELECT {', '.join(raw)} FROM (SELECT {kept} FROM {source})"
-            f" GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in raw)})")
+    kept = ", ".join(
+        f"CASE WHEN NOT {skip[name]} THEN {column} END AS {name}" if name in skip else f"{column} AS {name}"
+        for name, column in raw.items()
+    )
+    return (
+        f"SELECT {', '.join(raw)} FROM (SELECT {kept} FROM {source})"
+        f" GROUP BY GROUPING SETS ({', '.join(f'({name})' for name in raw)})"
+    )
 
 
 def value_table_sql(values: str, name: str, columns: dict[str, str], code_domain: str | None = None) -> str:
@@ -43,7 +47,7 @@ def value_table_sql(values: str, name: str, columns: dict[str, str], code_domain
         codes = f" LEFT JOIN ({mapped}) m ON m.value = cleaned.clean"
     return f"""
         WITH cleaned AS MATERIALIZED (
-            SELECT raw, {clean_text_sql('raw')} AS clean FROM (SELECT {name} AS raw FROM {values} WHERE {name} IS NOT NULL))
+            SELECT raw, {clean_text_sql("raw")} AS clean FROM (SELECT {name} AS raw FROM {values} WHERE {name} IS NOT NULL))
         SELECT raw, clean IS NOT NULL AS present{selected} FROM cleaned{codes}"""
 
 

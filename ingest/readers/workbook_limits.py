@@ -63,12 +63,16 @@ def max_unpacked_bytes() -> int:
 
 
 def _too_big(path: Path, limit: int) -> ExtractError:
-    return ExtractError(path, f"workbook unpacks to more than {limit // 1024**2} MB (a zip bomb, or far too big to"
-                              f" be an extract; {MAX_UNPACKED_MB_ENV} sets the limit)")
+    return ExtractError(
+        path,
+        f"workbook unpacks to more than {limit // 1024**2} MB (a zip bomb, or far too big to"
+        f" be an extract; {MAX_UNPACKED_MB_ENV} sets the limit)",
+    )
 
 
-def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path: Path, limit: int,
-               extent: _Extent | None) -> int:
+def _scan_part(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, path: Path, limit: int, extent: _Extent | None
+) -> int:
     """Unpack one part as a stream; the bytes left in the budget. For a worksheet, widen `extent` by its filled cells."""
     tail = b""
     with archive.open(info) as stream:
@@ -91,9 +95,12 @@ def _check_extent(path: Path, sheet: str, extent: _Extent) -> None:
     columns = max(extent.columns, 26)
     if extent.rows > MAX_ROWS or extent.columns > MAX_COLUMNS or extent.rows * columns > MAX_CELLS:
         where = f"row {extent.rows:,}" + (f", column {column_letters(extent.columns)}" if extent.columns > 26 else "")
-        raise ExtractError(path, f"sheet part {sheet} has cells as far as {where}, over the limit of"
-                                 f" {MAX_CELLS:,} cells ({MAX_COLUMNS} columns): delete the rows and columns"
-                                 " beyond the data, save and load again")
+        raise ExtractError(
+            path,
+            f"sheet part {sheet} has cells as far as {where}, over the limit of"
+            f" {MAX_CELLS:,} cells ({MAX_COLUMNS} columns): delete the rows and columns"
+            " beyond the data, save and load again",
+        )
 
 
 def check_workbook_limits(path: Path) -> None:
