@@ -182,8 +182,8 @@ def test_every_chart_has_its_data_as_a_table_one_click_away(monkeypatch: pytest.
 
 
 def test_direction_of_a_change_is_said_in_words() -> None:
-    assert change_description("last year", 3.0, "down") == "this period vs last year: worse"
-    assert change_description("last year", -3.0, "down") == "this period vs last year: better"
+    assert change_description("last year", 3.0, "down") == "Worse: this period vs last year"
+    assert change_description("last year", -3.0, "down") == "Better: this period vs last year"
     assert change_description("last year", 3.0, "neither") == "this period vs last year"
     assert change_description("last year", None, "up") is None
 

@@ -138,7 +138,9 @@ def test_a_validation_page_lists_its_expectations_styled_and_offline(docs: Path,
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "data_docs_validation.png"), full_page=True)
         body = page.locator("body").inner_text()
-        assert "Ethnicity recorded (referrals.ethnicity_present; DfE 4220, error)" in body  # the failing check
+        assert (
+            "Ethnicity recorded (referrals.ethnicity_present, error)" in body
+        )  # the failing check (the product's own: no DfE code)
         assert "Sex recorded (referrals.sex_present" in body  # a passing check is listed too
         assert "Data asset: referrals" in body and "load of fixture (extract 2025-03-31)" in body
         assert "C06" not in body  # counts only, no child ids

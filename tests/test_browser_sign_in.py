@@ -222,12 +222,29 @@ def entries(audit_log: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in audit_log.read_text().splitlines()] if audit_log.exists() else []
 
 
+def list_expander(page: object, label: str) -> object:
+    """The expander of the child-level list whose label starts with `label` (the page has chart-data expanders too)."""
+    return page.locator('[data-testid="stExpander"]', has_text=label).first
+
+
 def open_list(page: object, label: str) -> str:
     """Open a child-level list's expander; the text of the table it shows."""
     page.get_by_text(label, exact=False).first.click()
-    page.wait_for_selector('[data-testid="stExpanderDetails"] [data-testid="stDataFrame"]', timeout=TIMEOUT_MS)
+    expander = list_expander(page, label)
+    expander.locator('[data-testid="stExpanderDetails"] [data-testid="stDataFrame"]').wait_for(timeout=TIMEOUT_MS)
     settle(page)
-    return all_text(page.locator('[data-testid="stExpanderDetails"]').first)
+    return all_text(expander.locator('[data-testid="stExpanderDetails"]'))
+
+
+def open_every_expander(page: object) -> None:
+    """Open every closed expander (chart data, comparisons), so that every download button on the page is visible."""
+    closed = page.locator('[data-testid="stExpander"] details:not([open]) > summary')
+    for _ in range(60):  # one at a time: the page may redraw after each
+        if closed.count() == 0:
+            break
+        closed.first.click(timeout=10_000)
+        page.wait_for_timeout(150)
+    settle(page)
 
 
 def test_leadership_crawls_every_page_and_download_without_a_child_id(
@@ -244,6 +261,7 @@ def test_leadership_crawls_every_page_and_download_without_a_child_id(
                 shot(page, "leadership_re_referrals")
             assert not CHILD_ID.search(text), (path, CHILD_ID.findall(text)[:5])
             assert "Sensitive" not in text and "personal data" not in text and "Audit" not in text, path
+            open_every_expander(page)
             buttons = page.locator('[data-testid="stDownloadButton"] button')
             for index in range(buttons.count()):
                 with page.expect_download(timeout=TIMEOUT_MS) as info:
@@ -276,7 +294,9 @@ def test_analyst_sees_child_lists_each_view_audited_and_sign_out_ends_the_sessio
             ("view_list", "ana@council.example", "re_referred_children", 3)
         ]
         with page.expect_download(timeout=TIMEOUT_MS) as info:  # the list's own download: audited too
-            page.locator('[data-testid="stExpanderDetails"] [data-testid="stDownloadButton"] button').first.click()
+            list_expander(page, "Sensitive — children re-referred").locator(
+                '[data-testid="stDownloadButton"] button'
+            ).first.click()
         assert CHILD_ID.search(Path(info.value.path()).read_text(encoding="utf-8-sig"))
         settle(page)
         time.sleep(1)

@@ -9,13 +9,18 @@ import streamlit as st
 #   its extra 4 px a side taken back by a negative margin so that tile titles keep their room;
 # - the day / month / year fields of a date input: 18x20 px each, widened to 24x24 px;
 # - keyboard focus: a 3 px outline in the theme's blue on every focused control (2.4.7 Focus Visible,
-#   2.4.13 Focus Appearance), where Streamlit's own focus ring is faint or absent.
+#   2.4.13 Focus Appearance), where Streamlit's own focus ring is faint or absent;
+# - inline code in captions and text (a file path, a command): Streamlit draws it green, #6d9c8f on the caption
+#   background (3:1). In text a dark green keeps the look at 9:1; a caption is drawn at 60% opacity, so its code
+#   takes the text colour, which the fading brings to 5.2:1 like the rest of the caption (1.4.3 Contrast).
 STYLE = """<style>
 [data-testid="stTooltipHoverTarget"] button { min-width: 24px; min-height: 24px; margin: -4px;
     display: inline-flex; align-items: center; justify-content: center; }
 [data-testid="stDateInputField"] [role="spinbutton"] { min-width: 24px; min-height: 24px;
     display: inline-flex; align-items: center; justify-content: center; }
 :focus-visible { outline: 3px solid #0072B2 !important; outline-offset: 2px; }
+[data-testid="stMarkdownContainer"] code { color: #0B5345 !important; }
+[data-testid="stCaptionContainer"] code { color: #0B0C0C !important; }
 </style>"""
 
 

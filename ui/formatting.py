@@ -65,11 +65,13 @@ def points_change(current: Any, previous: Any) -> float | None:
 
 
 def change_description(against: str, change: float | None, good_direction: str) -> str | None:
-    """'vs Apr 2023 – Mar 2024: worse': the comparison and, in words, whether the change is good (colour is not enough)."""
+    """'Worse: this period vs Apr 2023 – Mar 2024': in words whether the change is good (colour is not enough), then
+    the comparison; the verdict comes first because a narrow tile cuts the end of the line off."""
     if change is None:
         return None
     word = direction_word(change, good_direction)
-    return tile_comparison(against) + (f": {word}" if word in {"better", "worse", "about the same"} else "")
+    verdict = f"{word.capitalize()}: " if word in {"better", "worse", "about the same"} else ""
+    return verdict + tile_comparison(against)
 
 
 def delta_colour(good_direction: str) -> Literal["normal", "inverse", "off"]:
