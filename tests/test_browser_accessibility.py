@@ -7,7 +7,8 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 from a11y import assert_accessible
-from test_browser_dashboard import CHROMIUM, PAGES, QUERY, SCREENSHOTS, TIMEOUT_MS, browser, server
+from browser_kit import CHROMIUM, SCREENSHOTS, SETTLED, TIMEOUT_MS
+from test_browser_dashboard import PAGES, QUERY, browser, server
 from test_dashboard_fixture import NORTH
 
 __all__ = ["browser", "server"]  # the fixtures, shared with the dashboard's browser test
@@ -18,16 +19,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make browser-deps)"),
 ]
-
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const done = app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')
-        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
-    const wasDone = window.__settled === true;
-    window.__settled = done;
-    return done && wasDone;
-}"""
 
 
 def open_at_1440(browser: object, url: str) -> object:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
+from browser_kit import CHROMIUM, ROOT, SCREENSHOTS, TIMEOUT_MS, chromium, dashboard_server
 from test_dashboard_fixture import build_dashboard_store
 
 from expectations.data_docs import store_key
@@ -63,13 +60,8 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def offline_page(browser: object, blocked: list[str]) -> object:
@@ -154,44 +146,11 @@ def test_a_validation_page_lists_its_expectations_styled_and_offline(docs: Path,
 @pytest.fixture(scope="module")
 def server(docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run dashboard.py` on the validated store, offline as far as the browser is concerned."""
-    port = free_port()
     store = docs.with_name(docs.name.removesuffix(".data_docs"))
-    env = {**os.environ, "FRONTDOOR_STORE": str(store)}
-    log = (tmp_path_factory.getbasetemp() / f"streamlit-docs-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(url, process)
-        yield url
+        with dashboard_server({"FRONTDOOR_STORE": str(store)}, tmp_path_factory.getbasetemp(), "streamlit-docs") as url:
+            yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
         shutil.rmtree(ROOT / "static" / "data_docs" / store_key(store), ignore_errors=True)  # the copy it published
 
 

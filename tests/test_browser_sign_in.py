@@ -5,7 +5,6 @@ quality see their lists, each opening one audit entry; admin reads the trail; si
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser_dashboard import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, TIMEOUT_MS, free_port, wait_for_health
+from browser_kit import CHROMIUM, SCREENSHOTS, SETTLED, TIMEOUT_MS, chromium, dashboard_server, free_port, stop
 from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,15 +37,6 @@ PAGES = [
     "definitions",
     "about-the-data",
 ]
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    const done = app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')
-        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'));
-    const wasDone = window.__settled === true;
-    window.__settled = done;
-    return done && wasDone;
-}"""
 
 PROVIDER = Path(sys.executable).parent / "oidc-provider-mock"
 pytestmark = [
@@ -74,14 +64,6 @@ def wait_for_url(url: str, process: subprocess.Popen[bytes], timeout: float = 30
         except OSError:
             time.sleep(0.25)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -121,52 +103,18 @@ def dashboard(provider: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     )
     audit_log = folder / "audit" / "audit.jsonl"
     env = {
-        **os.environ,
         "FRONTDOOR_STORE": str(store),
         "STREAMLIT_SECRETS_FILES": str(secrets),
         "FRONTDOOR_AUDIT_LOG": str(audit_log),
     }
-    log = (tmp_path_factory.getbasetemp() / f"streamlit-signin-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_health(url, process)
-        yield url, audit_log
-    finally:
-        stop(process)
-        log.close()
+    with dashboard_server(env, tmp_path_factory.getbasetemp(), "streamlit-signin", port=port) as served:
+        yield served, audit_log
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 # Every text node under an element, one per line: table cells (a hidden accessibility grid) included and kept apart.
@@ -357,44 +305,23 @@ def test_without_sign_in_a_server_on_all_interfaces_refuses(tmp_path: Path, brow
     """No [auth] and --server.address 0.0.0.0: the one-line refusal is all it shows, and it says so in its log."""
     store = build_dashboard_store(tmp_path / "store.duckdb")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "STREAMLIT_SECRETS_FILES"}
-    env.update(FRONTDOOR_STORE=str(store), FRONTDOOR_AUDIT_LOG=str(tmp_path / "audit.jsonl"))
-    log_path = tmp_path / "streamlit.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "dashboard.py",
-                "--server.headless",
-                "true",
-                "--server.port",
-                str(port),
-                "--server.address",
-                "0.0.0.0",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
+    env = {
+        "STREAMLIT_SECRETS_FILES": None,
+        "FRONTDOOR_STORE": str(store),
+        "FRONTDOOR_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+    }
+    with dashboard_server(env, tmp_path, "streamlit", port=port, address="0.0.0.0") as url:
+        context = browser.new_context()
         try:
-            wait_for_health(url, process)
-            context = browser.new_context()
             page = context.new_page()
             page.goto(f"{url}/re-referrals{QUERY}", wait_until="domcontentloaded")
             page.wait_for_selector('[data-testid="stAlertContentError"]', timeout=TIMEOUT_MS)
             text = page.locator('[data-testid="stMain"]').inner_text()
             sidebar = page.locator('[data-testid="stSidebar"]').count()
             shot(page, "refused_without_sign_in")
-            context.close()
         finally:
-            stop(process)
+            context.close()
+    log_path = tmp_path / f"streamlit-{port}.log"
     assert text.strip().startswith("Refusing to serve: no sign-in is configured") and sidebar == 0
     assert "Re-referral" not in text and not CHILD_ID.search(text)
     assert "Refusing to serve" in log_path.read_text()
