@@ -1,0 +1,5 @@
+"""First-session link to /about-the-data: hands over to the router (see ui/first_session.py)."""
+
+from ui.first_session import hand_over
+
+hand_over()

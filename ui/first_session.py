@@ -1,0 +1,21 @@
+"""Deep links in the first session after a start: hand the page over to the router (dashboard.py).
+
+On its first session after a start, Streamlit treats `pages/` as an old-style pages folder and
+resolves the URL against the file names there, before dashboard.py has run `st.navigation`, so a
+link to `/overview` showed "Page not found". Each URL path of the dashboard therefore also has a
+file of its name in `pages/` (`pages/overview.py`, `pages/re-referrals.py`, ...) that calls
+`hand_over()`: the router runs, with its sign-in and filters, and draws the page the URL names.
+Later sessions never read those files. A test holds the two lists of URL paths equal.
+"""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+ROUTER = Path(__file__).resolve().parent.parent / "dashboard.py"
+
+
+def hand_over() -> None:
+    """Run the router in place of an old-style page (it resolves the URL itself)."""
+    runpy.run_path(str(ROUTER), run_name="__main__")
