@@ -198,25 +198,23 @@ def test_definitions_state_filters_and_unknowns(monkeypatch: pytest.MonkeyPatch,
 def test_csv_carries_measure_period_names_integers_and_c() -> None:
     import io
 
-    from ui.downloads import csv_bytes, suppressed_cells, tidy_frame
+    from ui.components import publishable_frame
+    from ui.downloads import csv_bytes, tidy_frame
 
     frame = pd.DataFrame(
         {
-            "referral_source": ["1A", "6"],
-            "numerator": [3.0, 40.0],
-            "denominator": [12.0, 175.0],
-            "rate": [25.0, 23.169999999999998],
+            "referral_source": ["1A", "6", "2B"],
+            "numerator": [3.0, 40.0, 2.0],
+            "denominator": [12.0, 175.0, 30.0],
+            "rate": [25.0, 23.169999999999998, 6.666666666666667],
         }
     )
-    blanked = frame.assign(numerator=[None, 40.0], rate=[float("nan"), 23.169999999999998])
-    tidy = tidy_frame(
-        blanked,
-        measure="Re-referrals within 12 months",
-        period="Apr 2024 – Mar 2025",
-        suppressed=suppressed_cells(frame, blanked),
-    )
-    text = csv_bytes(tidy).decode("utf-8-sig")
-    back = pd.read_csv(io.StringIO(text), dtype=str)
+
+    def csv(table: pd.DataFrame) -> pd.DataFrame:
+        tidy = tidy_frame(table, measure="Re-referrals within 12 months", period="Apr 2024 – Mar 2025")
+        return pd.read_csv(io.StringIO(csv_bytes(tidy).decode("utf-8-sig")), dtype=str)
+
+    back = csv(frame)
     assert list(back.columns) == [
         "Measure",
         "Period",
@@ -228,8 +226,11 @@ def test_csv_carries_measure_period_names_integers_and_c() -> None:
     ]
     assert back["Referral source name"].iloc[1] == "Police"
     assert back["Measure"].iloc[0] == "Re-referrals within 12 months"
-    assert back["Numerator"].tolist() == ["c", "40"] and back["Denominator"].tolist() == ["12", "175"]
-    assert back["Rate (%)"].tolist() == ["c", "23.17"]  # no float noise, DfE's c where suppressed
+    assert back["Numerator"].tolist() == ["3", "40", "2"] and back["Denominator"].tolist() == ["12", "175", "30"]
+    assert back["Rate (%)"].tolist()[1] == "23.17"  # no float noise
+    shared = csv(publishable_frame(frame))  # the same rows as they may leave the service (metrics.privacy)
+    assert shared["Numerator"].tolist() == ["c", "40", "c"] and shared["Denominator"].tolist() == ["12", "175", "30"]
+    assert shared["Rate (%)"].tolist() == ["c", "23.2", "c"]  # DfE's c where a count is withheld
 
 
 def test_about_the_data_flags_impossible_dates(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -318,7 +318,6 @@ def table(
     hide_index: bool = True,
     download: bool = True,
     measure: str | None = None,
-    suppressed: pd.DataFrame | None = None,
 ) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
     numbers 'c') in the publishable view.
@@ -339,7 +338,6 @@ def table(
             label="Download these rows (CSV)" if personal else "Download this table (CSV)",
             measure=None if personal else measure,
             period=None if personal or measure is None else _period_text(),
-            suppressed=suppressed,
         )
 
 

@@ -194,8 +194,3 @@ def call_pure(function: Metric, **kwargs: Any) -> Any:
 def frame_pure(function: Metric, **kwargs: Any) -> pd.DataFrame:
     """A data frame from the reference data (cached), copied for the page."""
     return reference(function, **kwargs).copy()
-
-
-def suppress_small_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Counts from 1 to 4 blanked, with the rates of their rows (metrics.privacy: DfE's 'c')."""
-    return metrics.privacy.suppress_small_counts(frame)

@@ -92,10 +92,11 @@ def tidy_frame(
     *,
     measure: str | None = None,
     period: str | None = None,
-    suppressed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """What an analyst needs in a CSV: measure and period columns, names beside codes, counts as integers,
-    and DfE's `c` in cells `suppressed` marks (a boolean frame of the same shape, True where suppressed)."""
+    """What an analyst needs in a CSV: measure and period columns, names beside codes, counts as integers.
+
+    A publishable frame (metrics.privacy, the one place small numbers are withheld) keeps its `c` cells as they are.
+    """
     out = frame.copy()
     for column, names in CODE_NAMES.items():
         if column in out.columns and f"{column}_name" not in out.columns:
@@ -109,22 +110,11 @@ def tidy_frame(
         values = pd.to_numeric(out[column], errors="coerce")
         if values.dropna().eq(values.dropna().round()).all():
             out[column] = values.round().astype("Int64")
-    if suppressed is not None:
-        for column in (c for c in suppressed.columns if c in out.columns and suppressed[c].any()):
-            values = out[column]
-            if pd.api.types.is_float_dtype(values):  # the column turns to text: write its numbers as the CSV would
-                values = values.map(lambda v: FLOAT_FORMAT % v if pd.notna(v) else None)
-            out[column] = values.astype(object).where(~suppressed[column].to_numpy(), SUPPRESSED)
     if period is not None:
         out.insert(0, "period", period)
     if measure is not None:
         out.insert(0, "measure", measure)
     return out
-
-
-def suppressed_cells(original: pd.DataFrame, suppressed: pd.DataFrame) -> pd.DataFrame:
-    """True where suppression blanked a value that was there before (DfE marks these `c`)."""
-    return suppressed.isna() & original.reindex(columns=suppressed.columns).notna()
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
@@ -149,11 +139,10 @@ def download_csv(
     on_download: Callable[[], None] | None = None,
     measure: str | None = None,
     period: str | None = None,
-    suppressed: pd.DataFrame | None = None,
 ) -> None:
     """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited).
 
-    Aggregates carry the measure and period (when given), names beside codes and `c` for suppressed cells.
+    Aggregates carry the measure and period (when given) and names beside codes; a publishable frame keeps its `c`.
     """
     if personal and on_download is None:
         from ui.access import record
@@ -166,7 +155,7 @@ def download_csv(
         text = f"{text} — contains personal data"
     st.download_button(
         text,
-        data=csv_bytes(tidy_frame(frame, measure=measure, period=period, suppressed=suppressed)),
+        data=csv_bytes(tidy_frame(frame, measure=measure, period=period)),
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,

@@ -7,11 +7,8 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-import pandas as pd
-
 from metrics.params import MIN_DENOMINATOR
 from metrics.privacy import SUPPRESSED as SUPPRESSION_MARK  # noqa: F401 - one place for the mark
-from metrics.privacy import publishable
 
 # Every ASCII punctuation character: CommonMark lets each be escaped with a backslash, which turns off links,
 # images, emphasis, HTML, LaTeX ($) and Streamlit's :colour[...] directives.
@@ -102,13 +99,6 @@ def period_label(start: date, end: date) -> str:
 
 def _is_month_end(day: date) -> bool:
     return date.fromordinal(day.toordinal() + 1).day == 1
-
-
-def suppress_small(value: Any, threshold: int) -> Any:
-    """DfE-style suppression of one count (metrics.privacy): 1 to threshold-1 shown as 'c'; zero and missing unchanged."""
-    if is_missing(value):
-        return value
-    return publishable(pd.DataFrame({"count": [value]}), threshold)["count"].iloc[0]
 
 
 def trend_finding(label: str, first: Any, last: Any, good_direction: str, first_when: str, last_when: str) -> str:
