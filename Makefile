@@ -23,8 +23,9 @@ data/demo.duckdb: $(VENV)/.installed
 
 demo: data/demo.duckdb
 
+# ui/launch.py is `streamlit run dashboard.py` that first refuses, in one line, to serve another address without sign-in.
 run: demo
-	$(PY) -m streamlit run dashboard.py --server.port $(PORT) --server.address localhost --server.headless true
+	$(PY) -m ui.launch --server.port $(PORT) --server.address localhost --server.headless true
 
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)

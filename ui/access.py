@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import os
+import signal
+import sys
 import threading
 import tomllib
 from collections.abc import Mapping
@@ -13,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime import Runtime
 
 from ui import audit
 
-log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_ENV = "FRONTDOOR_ACCESS_CONFIG"
 DEFAULT_CONFIG = ROOT / "config" / "access.toml"
@@ -208,6 +209,14 @@ def _no_role_page() -> None:
     sign_out_button(main=True)
 
 
+def _stop_serving(reason: str) -> None:
+    """Under a real server (`streamlit run` without the launcher, `ui/launch.py`): the reason on stderr, and the server
+    stopped as Ctrl-C or `systemctl stop` would stop it, so it fails at its first page instead of serving refusals."""
+    print(reason, file=sys.stderr, flush=True)
+    if Runtime.exists() and type(Runtime.instance()) is Runtime:  # AppTest's runtime is a stand-in: nothing to stop
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _refused_page(reason: str) -> None:
     st.error(reason)
 
@@ -242,7 +251,7 @@ def gate() -> Access:
     if not auth_configured():
         reason = refusal(st.get_option("server.address"))
         if reason:
-            log.error(reason)
+            _stop_serving(reason)
             _only_page(lambda: _refused_page(reason), "Refused", "refused")
         access = Access(user="local user", roles=frozenset({"admin"}), local=True)
         st.session_state[ACCESS_KEY] = access

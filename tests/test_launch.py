@@ -1,0 +1,158 @@
+"""Starting the dashboard (ui/launch.py): on another address without sign-in it refuses in one line and never listens,
+however the address is given; on localhost it serves with the local-mode banner; with sign-in configured it serves on
+every interface; a `streamlit run` that bypasses the launcher stops at its first page."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_kit import free_port, stop, wait_for_health
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+REFUSAL = "Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound to "
+AUTH = """[auth]
+redirect_uri = "http://localhost:8501/oauth2callback"
+cookie_secret = "launch-test-cookie-secret"
+client_id = "frontdoor"
+client_secret = "launch-test-secret"
+server_metadata_url = "http://127.0.0.1:9/.well-known/openid-configuration"
+"""
+FLAGS = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+
+
+def environment(tmp_path: Path, secrets: str = "", **extra: str) -> dict[str, str]:
+    """This worktree's code, a secrets file of our own (none of the machine's), an empty store and a private trail."""
+    (tmp_path / "secrets.toml").write_text(secrets)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    return env | {
+        "PYTHONPATH": str(ROOT),
+        "STREAMLIT_SECRETS_FILES": str(tmp_path / "secrets.toml"),
+        "FRONTDOOR_STORE": str(tmp_path / "no-store.duckdb"),
+        "FRONTDOOR_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
+        **extra,
+    }
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def first_page(url: str, timeout: float = 90) -> list[ForwardMsg]:
+    """Open a session as the browser does (one websocket, one run request); the messages of its first run."""
+    messages: list[ForwardMsg] = []
+    deadline = time.monotonic() + timeout
+    with connect(url.replace("http", "ws") + "/_stcore/stream", subprotocols=["streamlit"]) as ws:
+        ws.send(BackMsg(rerun_script=ClientState(query_string="")).SerializeToString())
+        while time.monotonic() < deadline:
+            try:
+                raw = ws.recv(timeout=deadline - time.monotonic())
+            except Exception:  # closed: the server stopped
+                break
+            message = ForwardMsg()
+            message.ParseFromString(raw)
+            messages.append(message)
+            if message.WhichOneof("type") == "script_finished":
+                break
+    return messages
+
+
+def shown(messages: list[ForwardMsg]) -> str:
+    return "\n".join(str(m) for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("flags", "extra", "where"),
+    [
+        (["--server.address", "0.0.0.0"], {}, "0.0.0.0"),
+        ([], {"STREAMLIT_SERVER_ADDRESS": "192.0.2.10"}, "192.0.2.10"),
+        ([], {}, "every network interface (no --server.address)"),
+    ],
+    ids=["flag", "environment", "no-address"],
+)
+def test_another_address_without_sign_in_refuses_in_one_line_and_never_listens(
+    tmp_path: Path, flags: list[str], extra: dict[str, str], where: str
+) -> None:
+    port = free_port()
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.launch", *FLAGS, "--server.port", str(port), *flags],
+        cwd=ROOT,
+        env=environment(tmp_path, **extra),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        f"{REFUSAL}{where}, not localhost; configure sign-in or run with --server.address 127.0.0.1."
+    ]
+    assert b"URL" not in done.stdout and not listening(port)
+
+
+def test_an_address_in_the_project_config_file_is_read_too(tmp_path: Path) -> None:
+    """A .streamlit/config.toml in the folder it is started from counts, as it does for `streamlit run`."""
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "config.toml").write_text('[server]\naddress = "0.0.0.0"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.launch", *FLAGS, "--server.port", str(free_port())],
+        cwd=tmp_path,
+        env=environment(tmp_path),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1 and done.stderr.decode().startswith(f"{REFUSAL}0.0.0.0, not localhost")
+
+
+def serve(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_on_localhost_it_serves_with_the_local_mode_banner(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "ui.launch", *FLAGS, "--server.port", str(port), "--server.address", "127.0.0.1"]
+    server = serve(command, environment(tmp_path), tmp_path / "server.log")
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", server)
+        page = shown(first_page(f"http://127.0.0.1:{port}"))
+    finally:
+        stop(server)
+    assert "Local mode" in page and "Refusing" not in page
+
+
+def test_with_sign_in_configured_it_serves_on_every_interface(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "ui.launch", *FLAGS, "--server.port", str(port), "--server.address", "0.0.0.0"]
+    server = serve(command, environment(tmp_path, AUTH), tmp_path / "server.log")
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", server)
+        page = shown(first_page(f"http://127.0.0.1:{port}"))
+    finally:
+        stop(server)
+    assert "Sign in" in page and "Local mode" not in page and "Refusing" not in page
+
+
+def test_streamlit_run_without_the_launcher_stops_at_its_first_page(tmp_path: Path) -> None:
+    """Bypassing the launcher, the server answers until the first page is asked for, then writes the reason and stops."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard.py", *FLAGS, "--server.port", str(port)]
+    server = serve([*command, "--server.address", "0.0.0.0"], environment(tmp_path), tmp_path / "server.log")
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}", server)
+        page = shown(first_page(f"http://127.0.0.1:{port}"))
+        server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            stop(server)
+    log = (tmp_path / "server.log").read_text()
+    assert log.count(REFUSAL) == 1 and not listening(port)
+    assert "Local mode" not in page and "Store:" not in page
