@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
+
+from ui import audit
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"
 QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
@@ -152,6 +155,29 @@ def test_analyst_opens_child_lists_and_each_opening_is_audited(
     at.session_state[key] = True
     at.run()
     assert len(audit_log.read_text().splitlines()) == 3  # opened again: a second view
+
+
+def test_each_audit_entry_also_reaches_the_system_log_without_child_values(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
+) -> None:
+    """FRONTDOOR_AUDIT_SYSLOG: the sign-in and the opening of a list arrive at a syslog listener as they are in the file."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        monkeypatch.setenv("FRONTDOOR_AUDIT_SYSLOG", f"udp://127.0.0.1:{listener.getsockname()[1]}")
+        at = open_as(monkeypatch, store, signed_in(["analyst"], email="ana@council.example"), "re_referrals")
+        at.session_state[CHILD_LISTS["re_referrals"][0]] = True
+        at.run()
+        received = [listener.recv(65536).decode() for _ in range(2)]
+    lines = audit_log.read_bytes().splitlines()
+    sent = [json.loads(message.split(": ", 1)[1].rstrip("\0")) for message in received]
+    assert [(e["event"], e["user"]) for e in sent] == [
+        ("sign_in", "ana@council.example"),
+        ("view_list", "ana@council.example"),
+    ]
+    assert [e.pop("sha256") for e in sent] == [audit.line_hash(line) for line in lines]
+    assert sent == [json.loads(line) for line in lines]
+    assert not any(CHILD_ID.search(message) for message in received)  # never a child value in the system log
 
 
 def test_analyst_has_child_level_downloads_but_no_failing_rows(

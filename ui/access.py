@@ -52,6 +52,8 @@ class AccessConfig:
     threshold: int = 5
     leadership_publishable: bool = False
     audit_path: Path = ROOT / "data" / "audit" / "audit.jsonl"
+    audit_syslog: audit.Syslog | None = None
+    audit_facility: str = "authpriv"
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,13 @@ def _parse_config(path: str, _mtime: float) -> AccessConfig:
     listed = roles.get("values", {r: r for r in ROLES})  # without a [roles.values] table, the role names themselves
     values = {str(k): str(v) for k, v in listed.items() if str(v) in ROLES}
     allow = {str(k).lower(): tuple(r for r in _as_tuple(v) if r in ROLES) for k, v in raw.get("allow_list", {}).items()}
-    audit_path = Path(raw.get("audit", {}).get("path", "data/audit/audit.jsonl"))
+    trail = raw.get("audit", {})
+    audit_path = Path(trail.get("path", "data/audit/audit.jsonl"))
+    try:
+        facility = audit.check_facility(str(trail.get("syslog_facility", "authpriv")))
+        syslog = audit.Syslog.parse(str(trail["syslog"]), facility) if trail.get("syslog") else None
+    except ValueError as error:
+        raise ValueError(f"{path}: [audit] {error}") from None
     return AccessConfig(
         claim=str(roles.get("claim", "roles")),
         values=values,
@@ -99,6 +107,8 @@ def _parse_config(path: str, _mtime: float) -> AccessConfig:
         threshold=int(disclosure.get("threshold", 5)),
         leadership_publishable=bool(disclosure.get("leadership_publishable", False)),
         audit_path=audit_path if audit_path.is_absolute() else ROOT / audit_path,
+        audit_syslog=syslog,
+        audit_facility=facility,
     )
 
 
@@ -121,6 +131,17 @@ def audit_path() -> Path:
     """Where the audit trail is written: FRONTDOOR_AUDIT_LOG, else [audit] path in the config."""
     env = os.environ.get(audit.AUDIT_ENV)
     return Path(env) if env else load_config().audit_path
+
+
+def audit_syslog() -> audit.Syslog | None:
+    """Where entries also go in the system log: FRONTDOOR_AUDIT_SYSLOG (an address), else [audit] syslog, else nowhere."""
+    env = os.environ.get(audit.SYSLOG_ENV)
+    if not env:
+        return load_config().audit_syslog
+    try:
+        return audit.Syslog.parse(env, load_config().audit_facility)
+    except ValueError as error:
+        raise ValueError(f"{audit.SYSLOG_ENV}: {error}") from None
 
 
 def auth_configured() -> bool:
@@ -171,6 +192,7 @@ def record(
         what=what,
         filters=filters,
         rows=rows,
+        syslog=audit_syslog(),
     )
 
 

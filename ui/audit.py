@@ -1,17 +1,25 @@
-"""The audit trail: who signed in, viewed a child-level list or downloaded child rows, appended to a hash-chained JSON-lines file outside the store."""
+"""The audit trail: who signed in, viewed a child-level list or downloaded child rows, appended to a hash-chained JSON-lines file outside the store, its heads file and, if set, the system log."""
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
 import json
+import logging
 import os
+import re
+import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from logging.handlers import SysLogHandler
 from pathlib import Path
 from typing import Any
 
 AUDIT_ENV = "FRONTDOOR_AUDIT_LOG"
+SYSLOG_ENV = "FRONTDOOR_AUDIT_SYSLOG"
+SYSLOG_IDENT = "frontdoor-audit: "
+HEADS_SUFFIX = ".heads"
 GENESIS = "0" * 64
 EVENTS = ("sign_in", "sign_out", "view_list", "download_rows")
 # Only these fields are written: who, when, what, where, filters and a row count; never a child-level value.
@@ -21,11 +29,91 @@ _TAIL_BYTES = 1 << 16
 
 @dataclass(frozen=True)
 class ChainCheck:
-    """Whether every line of the trail carries the hash of the line before it."""
+    """Whether every line of the trail carries the hash of the line before it, and the heads file the hash of each line."""
 
     entries: int
     intact: bool
     first_broken_line: int | None = None
+
+
+@dataclass(frozen=True)
+class Syslog:
+    """Where each entry is also sent: the system log (journald or rsyslog at /dev/log) or a syslog server."""
+
+    address: str  # "/dev/log" (a local socket), "udp://host:514" or "tcp://host:601"
+    facility: str = "authpriv"
+
+    @classmethod
+    def parse(cls, address: str, facility: str = "authpriv") -> Syslog:
+        """A syslog destination from settings text; ValueError with a one-line reason when it is not one."""
+        check_facility(facility)
+        if not (address.startswith("/") or re.fullmatch(r"(udp|tcp)://[^\s:/]+:\d{1,5}", address)):
+            raise ValueError(
+                f"syslog address {address!r} is not a socket path (/dev/log), udp://host:port or tcp://host:port"
+            )
+        return cls(address, facility)
+
+
+def check_facility(name: str) -> str:
+    """A syslog facility name (authpriv, local0...), or ValueError with a one-line reason."""
+    if name not in SysLogHandler.facility_names:
+        raise ValueError(f"syslog facility {name!r} is not one of {', '.join(sorted(SysLogHandler.facility_names))}")
+    return name
+
+
+class _SyslogHandler(SysLogHandler):
+    """Python's syslog handler, but an entry that cannot be sent raises instead of printing a traceback and moving on."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        raise
+
+
+_HANDLERS: dict[Syslog, _SyslogHandler] = {}
+_HANDLERS_LOCK = threading.Lock()
+
+
+def _handler(sink: Syslog) -> _SyslogHandler:
+    with _HANDLERS_LOCK:
+        if sink not in _HANDLERS:
+            facility = SysLogHandler.facility_names[sink.facility]
+            if sink.address.startswith("/"):
+                handler = _SyslogHandler(address=sink.address, facility=facility)
+            else:
+                scheme, host, port = re.split(r"://|:(?=\d+$)", sink.address)
+                kind = socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM
+                handler = _SyslogHandler(address=(host, int(port)), facility=facility, socktype=kind)
+                handler.append_nul = kind == socket.SOCK_DGRAM  # TCP: one message per line (RFC 6587)
+            handler.ident = SYSLOG_IDENT
+            _HANDLERS[sink] = handler
+        return _HANDLERS[sink]
+
+
+def _forget(sink: Syslog) -> None:
+    with _HANDLERS_LOCK:
+        handler = _HANDLERS.pop(sink, None)
+    if handler is not None:
+        handler.close()
+
+
+def send_to_syslog(sink: Syslog, entry: dict[str, Any], sha256: str) -> None:
+    """One entry (with the hash of its line in the file) to the system log; a broken connection is retried once."""
+    message = json.dumps({**entry, "sha256": sha256}, sort_keys=True, default=str)
+    if not sink.address.startswith(("/", "udp://")):
+        message += "\n"
+    record = logging.makeLogRecord({"msg": message, "levelno": logging.INFO, "levelname": "INFO"})
+    for attempt in range(2):
+        try:
+            _handler(sink).handle(record)
+            return
+        except OSError:
+            _forget(sink)
+            if attempt:
+                raise
+
+
+def heads_path(path: Path) -> Path:
+    """The heads file beside the trail: the hash of each line, one per line, appended in the same step."""
+    return path.with_name(path.name + HEADS_SUFFIX)
 
 
 def line_hash(line: bytes) -> str:
@@ -52,8 +140,10 @@ def append(
     what: str | None = None,
     filters: dict[str, Any] | None = None,
     rows: int | None = None,
+    syslog: Syslog | None = None,
 ) -> dict[str, Any]:
-    """Append one entry (the file is only ever opened to append, under an exclusive lock); returns it."""
+    """Append one entry to the trail and its hash to the heads file (both only ever opened to append, under an
+    exclusive lock), and send it to `syslog` if given, in the same order; returns it."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -76,11 +166,24 @@ def append(
             "rows": rows,
             "prev": GENESIS if last is None else line_hash(last),
         }
-        os.write(fd, json.dumps(entry, sort_keys=True, default=str).encode("utf-8") + b"\n")
+        line = json.dumps(entry, sort_keys=True, default=str).encode("utf-8")
+        os.write(fd, line + b"\n")
         os.fsync(fd)
+        _append_head(heads_path(path), line_hash(line))
+        if syslog is not None:
+            send_to_syslog(syslog, entry, line_hash(line))
         return entry
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _append_head(path: Path, sha256: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, sha256.encode("ascii") + b"\n")
+        os.fsync(fd)
+    finally:
         os.close(fd)
 
 
@@ -102,15 +205,19 @@ def read(path: Path) -> list[dict[str, Any]]:
 
 
 def verify(path: Path) -> ChainCheck:
-    """Check the hash chain: a line changed, removed or inserted breaks it at that point."""
+    """Check the hash chain and the heads file: a line changed, removed or inserted breaks it at that line, the last
+    line included (its hash is in the heads file, which only grows)."""
     previous = GENESIS
     lines = _lines(path)
+    heads = [head.decode("ascii", "replace") for head in _lines(heads_path(path))]
     for number, line in enumerate(lines, start=1):
         try:
             prev = json.loads(line).get("prev")
         except ValueError:
             prev = None
-        if prev != previous:
+        if prev != previous or heads[number - 1 : number] != [line_hash(line)]:
             return ChainCheck(len(lines), False, number)
         previous = line_hash(line)
+    if len(heads) > len(lines):  # lines removed from the end
+        return ChainCheck(len(lines), False, len(lines) + 1)
     return ChainCheck(len(lines), True)
