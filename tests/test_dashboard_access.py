@@ -180,6 +180,19 @@ def test_each_audit_entry_also_reaches_the_system_log_without_child_values(
     assert not any(CHILD_ID.search(message) for message in received)  # never a child value in the system log
 
 
+def test_a_list_whose_opening_cannot_reach_the_system_log_is_not_shown(
+    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    at = open_as(monkeypatch, store, signed_in(["analyst"]), "re_referrals")
+    monkeypatch.setenv("FRONTDOOR_AUDIT_SYSLOG", str(tmp_path / "no-such-log"))  # the system log goes away
+    at.session_state[CHILD_LISTS["re_referrals"][0]] = True
+    at.run()
+    assert at.exception  # the page says it failed (details redacted on screen); the server's log says why
+    assert [type(r.exc_info[1]) for r in caplog.records if r.exc_info] == [FileNotFoundError]
+    assert not any("child_id" in f.value.columns for f in at.dataframe)
+    assert not CHILD_ID.search(everything_shown(at))
+
+
 def test_analyst_has_child_level_downloads_but_no_failing_rows(
     monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
 ) -> None:

@@ -112,6 +112,32 @@ def test_an_address_in_the_project_config_file_is_read_too(tmp_path: Path) -> No
     assert done.returncode == 1 and done.stderr.decode().startswith(f"{REFUSAL}0.0.0.0, not localhost")
 
 
+@pytest.mark.parametrize(
+    ("syslog", "reason"),
+    [
+        (
+            "{tmp}/no-such-log",
+            "the audit trail's system log {tmp}/no-such-log cannot be reached (No such file or directory).",
+        ),
+        ("syslog.council.local", "FRONTDOOR_AUDIT_SYSLOG: syslog address 'syslog.council.local' is not a socket path"),
+    ],
+    ids=["unreachable", "malformed"],
+)
+def test_an_audit_system_log_that_cannot_be_used_stops_the_start_in_one_line(
+    tmp_path: Path, syslog: str, reason: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ui.launch", *FLAGS, "--server.port", str(free_port()), "--server.address", "127.0.0.1"],
+        cwd=ROOT,
+        env=environment(tmp_path, FRONTDOOR_AUDIT_SYSLOG=syslog.format(tmp=tmp_path)),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    [line] = done.stderr.decode().splitlines()
+    assert line.startswith("Refusing to serve: " + reason.format(tmp=tmp_path))
+
+
 def serve(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

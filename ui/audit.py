@@ -72,19 +72,29 @@ _HANDLERS: dict[Syslog, _SyslogHandler] = {}
 _HANDLERS_LOCK = threading.Lock()
 
 
+def _new_handler(sink: Syslog) -> _SyslogHandler:
+    facility = SysLogHandler.facility_names[sink.facility]
+    if sink.address.startswith("/"):
+        handler = _SyslogHandler(address=sink.address, facility=facility)
+        connected = getattr(handler, "socket", None)
+        if connected is None or connected.fileno() < 0:  # Python ignores this failure: repeat it to raise
+            handler.close()
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as probe:
+                probe.connect(sink.address)
+    else:
+        scheme, host, port = re.split(r"://|:(?=\d+$)", sink.address)
+        kind = socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM
+        handler = _SyslogHandler(address=(host, int(port)), facility=facility, socktype=kind)
+        handler.append_nul = kind == socket.SOCK_DGRAM  # TCP: one message per line (RFC 6587)
+    handler.ident = SYSLOG_IDENT
+    return handler
+
+
 def _handler(sink: Syslog) -> _SyslogHandler:
+    """One open connection per destination, shared by every session of the server."""
     with _HANDLERS_LOCK:
         if sink not in _HANDLERS:
-            facility = SysLogHandler.facility_names[sink.facility]
-            if sink.address.startswith("/"):
-                handler = _SyslogHandler(address=sink.address, facility=facility)
-            else:
-                scheme, host, port = re.split(r"://|:(?=\d+$)", sink.address)
-                kind = socket.SOCK_DGRAM if scheme == "udp" else socket.SOCK_STREAM
-                handler = _SyslogHandler(address=(host, int(port)), facility=facility, socktype=kind)
-                handler.append_nul = kind == socket.SOCK_DGRAM  # TCP: one message per line (RFC 6587)
-            handler.ident = SYSLOG_IDENT
-            _HANDLERS[sink] = handler
+            _HANDLERS[sink] = _new_handler(sink)
         return _HANDLERS[sink]
 
 
@@ -93,6 +103,12 @@ def _forget(sink: Syslog) -> None:
         handler = _HANDLERS.pop(sink, None)
     if handler is not None:
         handler.close()
+
+
+def open_syslog(sink: Syslog) -> None:
+    """Connect to the system log now (a local socket or TCP), so a missing one is found at start, not at the first
+    entry; OSError when it cannot be reached (UDP has no connection: nothing is known until a message is lost)."""
+    _handler(sink)
 
 
 def send_to_syslog(sink: Syslog, entry: dict[str, Any], sha256: str) -> None:

@@ -12,14 +12,27 @@ from streamlit.runtime.credentials import check_credentials
 from streamlit.web import bootstrap
 from streamlit.web.cli import configurator_options
 
-from ui import access
+from ui import access, audit
 
 DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard.py"
 
 
 def start_refusal() -> str | None:
-    """The one-line reason not to start, read from Streamlit's effective settings (flags, environment, config.toml, secrets)."""
-    return access.refusal(config.get_option("server.address"))
+    """The one-line reason not to start, read from Streamlit's effective settings (flags, environment, config.toml,
+    secrets) and the access settings: serving another address without sign-in, or an audit sink that is wrong."""
+    reason = access.refusal(config.get_option("server.address"))
+    if reason:
+        return reason
+    try:
+        sink = access.audit_syslog()
+    except ValueError as error:
+        return f"Refusing to serve: {error}"
+    if sink is not None:
+        try:
+            audit.open_syslog(sink)
+        except OSError as error:
+            return f"Refusing to serve: the audit trail's system log {sink.address} cannot be reached ({error.strerror or error})."
+    return None
 
 
 @click.command(context_settings={"auto_envvar_prefix": "STREAMLIT"})
