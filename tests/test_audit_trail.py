@@ -172,3 +172,34 @@ def test_a_bad_syslog_setting_is_one_line_naming_the_file(
     with pytest.raises(ValueError, match=re.escape(f"{settings}: [audit] ")) as error:
         access.load_config()
     assert problem in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_trail_rewritten_with_its_heads_is_found_against_the_system_log_copy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The app's own account can rewrite the trail and its heads file together; only the system log's copy shows it."""
+    path = tmp_path / "audit.jsonl"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        sink = audit.Syslog.parse(f"udp://127.0.0.1:{listener.getsockname()[1]}")
+        for rows in (3, 4, 5):
+            audit.append(path, "view_list", user="ana@council.example", roles=["analyst"], rows=rows, syslog=sink)
+        received = [listener.recv(65536).decode().rstrip("\0") for _ in range(3)]
+    export = tmp_path / "auth.log"  # as rsyslog writes it: no priority, a date, the host, the tag, the message
+    export.write_text(
+        "Dec  2 21:00:00 dash sshd[1]: Accepted publickey for admin\n"
+        + "".join(f"Dec  2 21:00:0{i} dash {m.split('>', 1)[1]}\n" for i, m in enumerate(received, start=1))
+    )
+    assert audit.main([str(path), str(export)]) == 0
+    lines = path.read_text().splitlines()
+    lines[-1] = lines[-1].replace('"rows": 5', '"rows": 50')
+    path.write_text("\n".join(lines) + "\n")
+    audit.heads_path(path).write_text("".join(audit.line_hash(line.encode()) + "\n" for line in lines))
+    assert audit.verify(path).intact  # rewritten consistently: the files alone cannot tell
+    capsys.readouterr()
+    assert audit.main([str(path), str(export)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: 3 entries; intact (hash chain and heads file).",
+        f"{path}: changed at line 3 of 3 (against the 3 entries in {export}).",
+    ]

@@ -1,4 +1,4 @@
-"""The audit trail: who signed in, viewed a child-level list or downloaded child rows, appended to a hash-chained JSON-lines file outside the store, its heads file and, if set, the system log."""
+"""The audit trail: who signed in, viewed a child-level list or downloaded child rows, appended to a hash-chained JSON-lines file outside the store, its heads file and, if set, the system log; and the checks of a trail against both."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import logging
 import os
 import re
 import socket
+import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from logging.handlers import SysLogHandler
@@ -237,3 +239,55 @@ def verify(path: Path) -> ChainCheck:
     if len(heads) > len(lines):  # lines removed from the end
         return ChainCheck(len(lines), False, len(lines) + 1)
     return ChainCheck(len(lines), True)
+
+
+def syslog_hashes(lines: Iterable[str]) -> list[str]:
+    """The line hash of each trail entry in a system-log export, oldest first: rsyslog's file (`/var/log/auth.log`),
+    `journalctl -o cat` or a SIEM export; other lines are passed over."""
+    found = []
+    for text in lines:
+        start = text.find('{"at": ')
+        try:
+            sent = json.loads(text[start:].rstrip("\x00\r\n")) if start >= 0 else None
+        except ValueError:
+            continue
+        if isinstance(sent, dict) and isinstance(sent.get("sha256"), str) and "prev" in sent:
+            found.append(sent["sha256"])
+    return found
+
+
+def verify_against(path: Path, copy: list[str]) -> ChainCheck:
+    """The trail against the system log's copy of its line hashes: the first line changed, removed or added, found
+    even when the trail and its heads file were rewritten together (which the app's own account could do)."""
+    lines = _lines(path)
+    for number, (line, sha256) in enumerate(zip(lines, copy), start=1):
+        if line_hash(line) != sha256:
+            return ChainCheck(len(lines), False, number)
+    if len(lines) != len(copy):
+        return ChainCheck(len(lines), False, min(len(lines), len(copy)) + 1)
+    return ChainCheck(len(lines), True)
+
+
+def _report(path: Path, check: ChainCheck, against: str) -> str:
+    if check.intact:
+        return f"{path}: {check.entries:,} entries; intact ({against})."
+    return f"{path}: changed at line {check.first_broken_line:,} of {check.entries:,} ({against})."
+
+
+def main(argv: list[str]) -> int:
+    """`python -m ui.audit TRAIL [SYSLOG_EXPORT]`: one line per check; exit status 1 when one fails."""
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m ui.audit TRAIL [SYSLOG_EXPORT]", file=sys.stderr)
+        return 2
+    path = Path(argv[0])
+    checks = [(verify(path), "hash chain and heads file")]
+    if len(argv) == 2:
+        copy = syslog_hashes(Path(argv[1]).read_text(encoding="utf-8", errors="replace").splitlines())
+        checks.append((verify_against(path, copy), f"against the {len(copy):,} entries in {argv[1]}"))
+    for check, against in checks:
+        print(_report(path, check, against))
+    return 0 if all(check.intact for check, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -51,4 +51,4 @@ def main(args: tuple[str, ...], **flag_options: Any) -> None:
 
 
 if __name__ == "__main__":
-    main(prog_name="streamlit")
+    main(prog_name="python -m ui.launch")
