@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from metrics import registry
 from metrics.ethnicity import ethnic_makeup
 from metrics.params import (
     CONFIDENCE,
@@ -20,7 +21,6 @@ from metrics.params import (
     Period,
 )
 from metrics.query import filter_clause
-from metrics.registry import REGISTRY
 
 # measure -> (label, fact table, date column, numerator condition, denominator condition)
 GAP_MEASURES: dict[str, tuple[str, str, str, str, str]] = {
@@ -74,7 +74,7 @@ def newcombe_difference(
 def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, limit_wd: int) -> pd.DataFrame:
     parts, params = [], []
     for code, (_, table, date_column, numerator, denominator) in GAP_MEASURES.items():
-        filter_sql, filter_params = filter_clause(filters, REGISTRY[code].filters)
+        filter_sql, filter_params = filter_clause(filters, registry.REGISTRY[code].filters)
         uses_limit = "?" in numerator
         parts.append(
             f"SELECT '{code}' AS measure, ethnicity_group,"
@@ -96,7 +96,7 @@ def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, li
 
 def ethnicity_known_share(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()) -> float:
     """Percentage of referrals in the period with a known ethnicity code (NaN when there are none)."""
-    filter_sql, params = filter_clause(filters, REGISTRY["re_referral_rate"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["re_referral_rate"].filters)
     row = con.execute(
         "SELECT 100.0 * count(*) FILTER (WHERE ethnicity_category = 'known') / nullif(count(*), 0) FROM referral_facts"
         f" WHERE referral_date BETWEEN ? AND ?{filter_sql}",
