@@ -22,18 +22,16 @@ from metrics.params import (
 )
 from metrics.query import filter_clause
 
-# measure -> (label, fact table, date column, numerator condition, denominator condition)
-GAP_MEASURES: dict[str, tuple[str, str, str, str, str]] = {
-    "re_referral_rate": ("Re-referrals within 12 months", "referral_facts", "referral_date", "re_referral_12m", "true"),
+# measure -> (fact table, date column, numerator condition, denominator condition); labels are the registry's
+GAP_MEASURES: dict[str, tuple[str, str, str, str]] = {
+    "re_referral_rate": ("referral_facts", "referral_date", "re_referral_12m", "true"),
     "assessment_timeliness": (
-        "Assessments within 45 working days",
         "assessment_facts",
         "authorised_date",
         "wd_start_to_auth <= ?",
         "wd_start_to_auth IS NOT NULL",
     ),
     "child_seen_rate": (
-        "Child seen during assessment",
         "assessment_facts",
         "authorised_date",
         "child_seen",
@@ -73,7 +71,7 @@ def newcombe_difference(
 
 def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, limit_wd: int) -> pd.DataFrame:
     parts, params = [], []
-    for code, (_, table, date_column, numerator, denominator) in GAP_MEASURES.items():
+    for code, (table, date_column, numerator, denominator) in GAP_MEASURES.items():
         filter_sql, filter_params = filter_clause(filters, registry.REGISTRY[code].filters)
         uses_limit = "?" in numerator
         parts.append(
@@ -131,7 +129,8 @@ def ethnicity_gaps(
     frame = _counts(con, period, filters, limit_wd)
     known = ethnicity_known_share(con, period, filters)
     readable = bool(known >= readable_share)
-    frame.insert(1, "label", frame["measure"].map({k: v[0] for k, v in GAP_MEASURES.items()}))
+    labels = {code: registry.REGISTRY[code].label_for(limit_wd=limit_wd) for code in GAP_MEASURES}
+    frame.insert(1, "label", frame["measure"].map(labels))
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["rate"] = 100.0 * frame["numerator"] / frame["denominator"].replace(0, np.nan)
         frame["rest_rate"] = 100.0 * frame["rest_numerator"] / frame["rest_denominator"].replace(0, np.nan)
