@@ -80,6 +80,7 @@ def after_closure(view: View) -> None:
             overall=overall,
             labels=CLOSURE_NAMES,
             value_title=measure.definition.value_title,
+            of=measure.definition.records,
         ),
         frame,
         "re_referral_after_closure_by_reason",

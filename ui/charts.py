@@ -93,13 +93,17 @@ def _int(value: Any) -> object:
         return "–"
 
 
-RATE_HOVER = "%{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
 RATE_TITLE = "Rate (%)"  # the value axis when no measure says what its rate is of
 
 
-def rate_hover(of: str = "") -> str:
-    """The hover of a rate: the rate and its counts, 'of' what the measure counts (its registry `records`)."""
-    return RATE_HOVER.replace("<extra>", f" {plain(of)}<extra>") if of else RATE_HOVER
+def rate_hover(of: str = "", *, axis: str = "y", more: str = "") -> str:
+    """The hover of a rate on `axis`: the rate and its counts, 'of' what the measure counts (its registry `records`),
+    then `more` (another line of hover text)."""
+    noun = f" {plain(of)}" if of else ""
+    return f"%{{{axis}:.1f}}%<br>%{{customdata[0]:,}} of %{{customdata[1]:,}}{noun}{more}<extra></extra>"
+
+
+RATE_HOVER = rate_hover()
 
 
 def trend_chart(
@@ -178,8 +182,7 @@ def trend_chart(
                     customdata=[
                         [*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])
                     ],
-                    hovertemplate="%{x|%b %Y}: "
-                    + rate_hover(of).replace("<extra>", "<br>Signal: %{customdata[2]}<extra>"),
+                    hovertemplate="%{x|%b %Y}: " + rate_hover(of, more="<br>Signal: %{customdata[2]}"),
                 )
             )
     fig.update_yaxes(title_text=y_title, rangemode="tozero", ticksuffix="%")
@@ -272,6 +275,7 @@ def breakdown_bar(
     labels: dict[str, str] | None = None,
     min_denominator: int = MIN_DENOMINATOR,
     value_title: str = RATE_TITLE,
+    of: str = "",
 ) -> go.Figure:
     """Rate by team, worker, source...: horizontal bars with the rate and n on each, the overall rate as a line.
 
@@ -296,7 +300,7 @@ def breakdown_bar(
             cliponaxis=False,
             textposition=_inside_when_long(data["rate"]),
             insidetextfont=dict(color="white"),
-            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+            hovertemplate="%{y}: " + rate_hover(of, axis="x"),
         )
     )
     if overall is not None and pd.notna(overall):
@@ -521,6 +525,7 @@ def funnel_chart(
     target: float,
     *,
     value_title: str = RATE_TITLE,
+    of: str = "",
 ) -> go.Figure:
     """Rate against denominator for each unit, with the target and the 95% and 99.8% limits narrowing as n grows."""
     fig = _figure(title, height=420)
@@ -565,11 +570,10 @@ def funnel_chart(
             ],
             marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
             customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
-            hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
-            "<extra></extra>",
+            hovertemplate="%{text}: " + rate_hover(of, more="<br>%{customdata[2]}"),
         )
     )
-    fig.update_xaxes(title_text="Number of records (n)", rangemode="tozero")
+    fig.update_xaxes(title_text=f"Number of {plain(of or 'records')} (n)", rangemode="tozero")
     fig.update_yaxes(title_text=value_title, ticksuffix="%", range=_funnel_range(frame, target))
     return fig
 

@@ -396,7 +396,7 @@ def drilldown(measure: Measure, view: View, key: str) -> None:
     from ui.charts import breakdown_bar
     from ui.formatting import extremes_title
 
-    label, axis = measure.label, measure.definition.value_title
+    label, axis, of = measure.label, measure.definition.value_title, measure.definition.records
     overall = first_row(measure(view.period, view.filters, None)).get("rate")
     team = view.filters.team
     if team is None:
@@ -408,7 +408,12 @@ def drilldown(measure: Measure, view: View, key: str) -> None:
         with st.expander("The same as bars, with n on each"):
             chart(
                 breakdown_bar(
-                    by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall, value_title=axis
+                    by_team,
+                    "team",
+                    extremes_title(label, by_team, "team", "team"),
+                    overall=overall,
+                    value_title=axis,
+                    of=of,
                 ),
                 by_team,
                 f"{key}_by_team",
@@ -433,6 +438,7 @@ def drilldown(measure: Measure, view: View, key: str) -> None:
                 extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
                 overall=team_rate,
                 value_title=axis,
+                of=of,
             ),
             by_worker,
             f"{key}_{team}_by_worker",
@@ -463,6 +469,7 @@ def funnel(
             funnel_title(label, placed, dimension, noun, float(target)),
             float(target),
             value_title=measure.definition.value_title,
+            of=measure.definition.records,
         ),
         placed,
         f"{key}_funnel",
@@ -549,6 +556,7 @@ def breakdown(
         overall=overall,
         labels=names,
         value_title=measure.definition.value_title,
+        of=measure.definition.records,
     )
     chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None, **about(measure))
 
