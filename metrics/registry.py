@@ -742,11 +742,6 @@ def definition_of(function: Callable[..., Any]) -> MetricDefinition:
         raise LookupError(f"{name} is not a registered measure (metrics/registry.py)") from None
 
 
-def good_direction(code: str) -> str:
-    """Which way is better for a measure ('up', 'down' or 'neither'): the one place colours and verdicts read it."""
-    return REGISTRY[code].good_direction
-
-
 def unapplied_filters(code: str, filters: object) -> tuple[str, ...]:
     """The filters set in `filters` (a metrics.params.Filters) that the measure's records cannot carry."""
     active = filters.active() if hasattr(filters, "active") else dict(filters)  # type: ignore[call-overload]
