@@ -7,20 +7,21 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from metrics import registry
 from metrics.params import DEFAULT_LA_CODE, Filters, Period, check_choice
 from metrics.query import aggregate, check_by, filter_clause, list_frame
-from metrics.registry import REGISTRY
 from store.connection import PROJECT_ROOT
 
 POPULATION_FILE = PROJECT_ROOT / "data" / "reference" / "local_child_population_by_ethnicity.csv"
 LEVELS: tuple[str, ...] = ("referral", "child", "contact", "assessment")
 
-# level -> (fact table, date column, filter name -> column, breakdowns, category column, distinct-children?)
-_LEVELS: dict[str, tuple[str, str, dict[str, str], tuple[str, ...], str, bool]] = {
+# level -> (fact table, date column, filter name -> column, breakdowns, category column, distinct-children?);
+# None: the filters the registry lists, each on the column of its name.
+_LEVELS: dict[str, tuple[str, str, dict[str, str] | None, tuple[str, ...], str, bool]] = {
     "referral": (
         "referral_facts",
         "referral_date",
-        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        None,
         ("month", "team", "worker", "referral_source", "age_band"),
         "ethnicity_category",
         False,
@@ -28,7 +29,7 @@ _LEVELS: dict[str, tuple[str, str, dict[str, str], tuple[str, ...], str, bool]] 
     "child": (
         "referral_facts",
         "referral_date",
-        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        None,
         ("month", "team", "worker", "referral_source", "age_band"),
         "child_ethnicity_category",
         True,
@@ -49,7 +50,7 @@ _LEVELS: dict[str, tuple[str, str, dict[str, str], tuple[str, ...], str, bool]] 
     "assessment": (
         "assessment_facts",
         "start_date",
-        {f: f for f in REGISTRY["ethnicity_completeness"].filters},
+        None,
         ("month", "team", "worker", "referral_source", "age_band"),
         "ethnicity_category",
         False,
@@ -83,7 +84,8 @@ def ethnicity_completeness(
     level: str = "referral",
 ) -> pd.DataFrame:
     """Share of records (or children) in the period with one of the 18 known ethnicity codes."""
-    table, date_column, applicable, breakdowns, category, distinct = _LEVELS[check_choice("level", level, LEVELS)]
+    table, date_column, columns, breakdowns, category, distinct = _LEVELS[check_choice("level", level, LEVELS)]
+    applicable = columns or {f: f for f in registry.REGISTRY["ethnicity_completeness"].filters}
     frame = aggregate(
         con,
         table=table,
@@ -122,7 +124,7 @@ def ethnicity_inconsistent_children(
     con: duckdb.DuckDBPyConnection, filters: Filters = Filters(), limit: int | None = None
 ) -> pd.DataFrame:
     """Children recorded with more than one known ethnicity code across their records (the first `limit`)."""
-    filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["ethnicity_inconsistent_children"].filters)
     shown = "SELECT * FROM kept ORDER BY child_id" + (" LIMIT ?" if limit is not None else "")
     sql = (
         _inconsistent_children_sql(filter_sql)
@@ -146,7 +148,7 @@ def ethnicity_inconsistent_children(
 
 def count_ethnicity_inconsistent_children(con: duckdb.DuckDBPyConnection, filters: Filters = Filters()) -> int:
     """How many children `ethnicity_inconsistent_children` would list (without fetching the list)."""
-    filter_sql, params = filter_clause(filters, REGISTRY["ethnicity_inconsistent_children"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["ethnicity_inconsistent_children"].filters)
     row = con.execute(_inconsistent_children_sql(filter_sql) + " SELECT count(*) FROM kept", params).fetchone()
     return int(row[0]) if row else 0
 
@@ -171,7 +173,7 @@ def ethnic_makeup(
 ) -> pd.DataFrame:
     """Children referred in the period by ethnic group, with the local child population's share where supplied."""
     path = population_file or POPULATION_FILE
-    filter_sql, params = filter_clause(filters, REGISTRY["ethnic_makeup"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["ethnic_makeup"].filters)
     population = _population_profile(path)
     population_params = [str(path), str(la_code)] if path.exists() else []
     sql = f"""

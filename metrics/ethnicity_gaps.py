@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from metrics import registry
 from metrics.ethnicity import ethnic_makeup
 from metrics.params import (
     CONFIDENCE,
@@ -20,20 +21,17 @@ from metrics.params import (
     Period,
 )
 from metrics.query import filter_clause
-from metrics.registry import REGISTRY
 
-# measure -> (label, fact table, date column, numerator condition, denominator condition)
-GAP_MEASURES: dict[str, tuple[str, str, str, str, str]] = {
-    "re_referral_rate": ("Re-referrals within 12 months", "referral_facts", "referral_date", "re_referral_12m", "true"),
+# measure -> (fact table, date column, numerator condition, denominator condition); labels are the registry's
+GAP_MEASURES: dict[str, tuple[str, str, str, str]] = {
+    "re_referral_rate": ("referral_facts", "referral_date", "re_referral_12m", "true"),
     "assessment_timeliness": (
-        "Assessments within 45 working days",
         "assessment_facts",
         "authorised_date",
         "wd_start_to_auth <= ?",
         "wd_start_to_auth IS NOT NULL",
     ),
     "child_seen_rate": (
-        "Child seen during assessment",
         "assessment_facts",
         "authorised_date",
         "child_seen",
@@ -73,8 +71,8 @@ def newcombe_difference(
 
 def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, limit_wd: int) -> pd.DataFrame:
     parts, params = [], []
-    for code, (_, table, date_column, numerator, denominator) in GAP_MEASURES.items():
-        filter_sql, filter_params = filter_clause(filters, REGISTRY[code].filters)
+    for code, (table, date_column, numerator, denominator) in GAP_MEASURES.items():
+        filter_sql, filter_params = filter_clause(filters, registry.REGISTRY[code].filters)
         uses_limit = "?" in numerator
         parts.append(
             f"SELECT '{code}' AS measure, ethnicity_group,"
@@ -96,7 +94,7 @@ def _counts(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters, li
 
 def ethnicity_known_share(con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()) -> float:
     """Percentage of referrals in the period with a known ethnicity code (NaN when there are none)."""
-    filter_sql, params = filter_clause(filters, REGISTRY["re_referral_rate"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["re_referral_rate"].filters)
     row = con.execute(
         "SELECT 100.0 * count(*) FILTER (WHERE ethnicity_category = 'known') / nullif(count(*), 0) FROM referral_facts"
         f" WHERE referral_date BETWEEN ? AND ?{filter_sql}",
@@ -131,7 +129,8 @@ def ethnicity_gaps(
     frame = _counts(con, period, filters, limit_wd)
     known = ethnicity_known_share(con, period, filters)
     readable = bool(known >= readable_share)
-    frame.insert(1, "label", frame["measure"].map({k: v[0] for k, v in GAP_MEASURES.items()}))
+    labels = {code: registry.REGISTRY[code].label_for(limit_wd=limit_wd) for code in GAP_MEASURES}
+    frame.insert(1, "label", frame["measure"].map(labels))
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["rate"] = 100.0 * frame["numerator"] / frame["denominator"].replace(0, np.nan)
         frame["rest_rate"] = 100.0 * frame["rest_numerator"] / frame["rest_denominator"].replace(0, np.nan)

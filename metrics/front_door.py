@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from metrics import registry
 from metrics.params import Filters, Period
 from metrics.query import aggregate, check_by
-from metrics.registry import REGISTRY
 
 # The referral_source filter selects the contact source (same DfE code list).
 _CONTACT_FILTERS: dict[str, str] = {
@@ -28,7 +28,7 @@ def _contacts(
         period=period,
         filters=filters,
         applicable=_CONTACT_FILTERS,
-        by=check_by(by, REGISTRY[code].breakdowns),
+        by=check_by(by, registry.REGISTRY[code].breakdowns),
         **kwargs,  # type: ignore[arg-type]
     )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from metrics import registry
 from metrics.params import DEFAULT_UNKNOWNS, MOSTLY_NOT_RECORDED_SHARE, UNKNOWNS, Filters, Period, check_choice
 from metrics.query import aggregate, check_by
-from metrics.registry import REGISTRY
 
 
 def child_seen_rate(
@@ -24,7 +24,7 @@ def child_seen_rate(
     they are more than MOSTLY_NOT_RECORDED_SHARE of all authorised assessments (their rate is then NaN:
     a month of blanks is not a month of children unseen).
     """
-    definition = REGISTRY["child_seen_rate"]
+    definition = registry.REGISTRY["child_seen_rate"]
     excluded = check_choice("unknowns", unknowns, UNKNOWNS) == "exclude"
     frame = aggregate(
         con,
@@ -50,7 +50,7 @@ def child_views_rate(
     con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters(), by: str | None = None
 ) -> pd.DataFrame:
     """Recordings of events in the period that carry the child's views, of those whose extract says."""
-    definition = REGISTRY["child_views_rate"]
+    definition = registry.REGISTRY["child_views_rate"]
     return aggregate(
         con,
         table="recording_facts",

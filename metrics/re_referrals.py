@@ -5,12 +5,11 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from metrics import registry
 from metrics.params import LOOKBACKS, Filters, Lookback, Period, check_choice
 from metrics.query import aggregate, as_of_date, check_by, filter_clause, list_frame
-from metrics.registry import REGISTRY
 
 _LOOKBACK_COLUMN = {"12_calendar_months": "re_referral_12m", "365_days": "re_referral_365d"}
-_CLOSURE_FILTERS = REGISTRY["re_referral_after_closure"].filters
 
 
 def _lookback_column(lookback: str) -> str:
@@ -26,7 +25,7 @@ def re_referral_rate(
 ) -> pd.DataFrame:
     """Re-referrals ÷ referrals with the referral date in the period."""
     flag = _lookback_column(lookback)
-    definition = REGISTRY["re_referral_rate"]
+    definition = registry.REGISTRY["re_referral_rate"]
     return aggregate(
         con,
         table="referral_facts",
@@ -47,7 +46,7 @@ def re_referred_children(
 ) -> pd.DataFrame:
     """Each re-referral in the period with the child's previous referral and previous closure."""
     flag = _lookback_column(lookback)
-    filter_sql, params = filter_clause(filters, REGISTRY["re_referred_children"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["re_referred_children"].filters)
     sql = (
         "SELECT child_id, referral_date, previous_referral_date, previous_closure_date, previous_closure_reason,"
         " days_since_closure, team, worker, referral_source FROM referral_facts"
@@ -81,8 +80,8 @@ def re_referral_after_closure(
         date_column="closure_date",
         period=period,
         filters=filters,
-        applicable=_CLOSURE_FILTERS,
-        by=check_by(by, REGISTRY["re_referral_after_closure"].breakdowns),
+        applicable=registry.REGISTRY["re_referral_after_closure"].filters,
+        by=check_by(by, registry.REGISTRY["re_referral_after_closure"].breakdowns),
         counts={
             "numerator": "count(*) FILTER (WHERE next_referral_date <= CAST(closure_date + to_months(?) AS DATE))",
             "denominator": "count(*)",
@@ -114,7 +113,7 @@ def closure_to_re_referral(
     con: duckdb.DuckDBPyConnection, period: Period, filters: Filters = Filters()
 ) -> pd.DataFrame:
     """Closures in the period by the time until the child's next referral: band, count, share."""
-    filter_sql, params = filter_clause(filters, _CLOSURE_FILTERS)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["closure_to_re_referral"].filters)
     sql = f"""
         WITH bands AS (SELECT * FROM (VALUES {", ".join(f"({i}, '{b}')" for i, b in enumerate(CLOSURE_BANDS))})
                        t(band_order, band)),

@@ -1,16 +1,42 @@
-"""The registry of metric definitions: what each metric counts, in words, for the definitions page and docs."""
+"""The registry of metric definitions: each measure's function, label, wording, unit, direction, filters, breakdowns."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 import pandas as pd
 
+from metrics import (
+    benchmarks,
+    ethnicity,
+    ethnicity_gaps,
+    front_door,
+    funnel,
+    practice,
+    privacy,
+    provisional,
+    re_referrals,
+    spc,
+    timeliness,
+)
 from store.derive import DERIVED_TABLES
 
 ALL_FILTERS: tuple[str, ...] = ("team", "worker", "referral_source", "ethnicity_group", "age_band", "disabled")
 GOOD_DIRECTIONS: tuple[str, ...] = ("up", "down", "neither")
 KINDS: tuple[str, ...] = ("rate", "count", "list", "distribution", "benchmark", "method")
+DIRECTION_WORDS: dict[str, str] = {
+    "up": "higher is better",
+    "down": "lower is better",
+    "neither": "neither: context matters",
+}
+# Words for a parameter's value where a label names it ("{lookback}" -> "12 months"); other values are shown as given.
+LABEL_WORDS: dict[str, dict[str, str]] = {
+    "lookback": {"12_calendar_months": "12 months", "365_days": "365 days"},
+    "level": {"referral": "Referrals", "child": "Children", "contact": "Contacts", "assessment": "Assessments"},
+}
 
 DFE_CIN = "DfE, Children in need statistics (Explore Education Statistics), table C1/B1 definitions"
 WORKING_TOGETHER = "Working Together to Safeguard Children (45 working days from referral)"
@@ -25,7 +51,12 @@ WORKING_DAYS = (
 
 @dataclass(frozen=True)
 class MetricDefinition:
-    """One metric's definition, as shown on the definitions page and in docs/METRICS.md."""
+    """One metric's definition: the function that computes it, and what pages, charts, CSVs and docs say about it.
+
+    `label` is the short name on tiles, chart titles and CSVs (the title when not given); it may name the
+    function's parameters in braces ("within {target_wd} working days"), filled by `label_for`. `counted` is
+    what the numerator counts, in a few words, and `records` what the denominator counts (CSV headings, hover).
+    """
 
     code: str
     title: str
@@ -38,10 +69,43 @@ class MetricDefinition:
     convention: str
     filters: tuple[str, ...]
     breakdowns: tuple[str, ...]
-    function: str = ""
+    function: Callable[..., Any]
     kind: str = "rate"
     records: str = ""
     unknowns: str = ""
+    label: str = ""
+    counted: str = ""
+
+    @property
+    def function_name(self) -> str:
+        """The function's dotted name, for docs ('metrics.re_referrals.re_referral_rate')."""
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+    def label_for(self, **params: object) -> str:
+        """The label with the call's parameters filled in, the function's defaults for the others."""
+        values = {**_defaults(self.function), **params}
+        words = {name: LABEL_WORDS.get(name, {}).get(str(value), str(value)) for name, value in values.items()}
+        return self.label.format_map(words)
+
+    @property
+    def value_title(self) -> str:
+        """The value axis of a chart of the measure: '% of referrals' for a rate, else the unit."""
+        return f"% of {self.records}" if self.unit == "%" and self.records else self.unit
+
+    def headings(self) -> dict[str, str]:
+        """CSV and table headings of the measure's columns: what the numerator and denominator count, the unit."""
+        if self.kind != "rate" or self.unit != "%":
+            return {}
+        return {
+            "numerator": f"{self.counted or 'numerator'} (numerator)".capitalize(),
+            "denominator": f"{self.records or 'denominator'} (denominator)".capitalize(),
+            "rate": f"Rate ({self.unit})",
+        }
+
+
+def _defaults(function: Callable[..., Any]) -> dict[str, object]:
+    parameters = inspect.signature(function).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 _DEFINITIONS: tuple[MetricDefinition, ...] = (
@@ -64,7 +128,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "the store holds less than 12 months of referrals before it.",
         filters=ALL_FILTERS,
         breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
-        function="metrics.re_referrals.re_referral_rate",
+        function=re_referrals.re_referral_rate,
+        label="Re-referrals within {lookback}",
+        counted="re-referrals",
     ),
     MetricDefinition(
         code="re_referred_children",
@@ -80,7 +146,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "the referral date is the referral's own).",
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.re_referrals.re_referred_children",
+        function=re_referrals.re_referred_children,
         kind="list",
     ),
     MetricDefinition(
@@ -98,7 +164,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "whose N months have not all passed at the as-of date: their outcome may still change.",
         filters=("team", "worker", "ethnicity_group", "age_band", "disabled"),
         breakdowns=("month", "closure_reason", "team", "worker"),
-        function="metrics.re_referrals.re_referral_after_closure",
+        function=re_referrals.re_referral_after_closure,
+        label="Closures followed by a referral within {within_months} months",
+        counted="closures followed by a referral",
     ),
     MetricDefinition(
         code="closure_to_re_referral",
@@ -113,7 +181,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "months, not re-referred (as at the latest data).",
         filters=("team", "worker", "ethnicity_group", "age_band", "disabled"),
         breakdowns=(),
-        function="metrics.re_referrals.closure_to_re_referral",
+        function=re_referrals.closure_to_re_referral,
         kind="distribution",
     ),
     # --- timeliness ------------------------------------------------------------------------
@@ -134,7 +202,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         + " Day 45 is in time, day 46 late. `median_wd` is the median duration.",
         filters=ALL_FILTERS,
         breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
-        function="metrics.timeliness.assessment_timeliness",
+        function=timeliness.assessment_timeliness,
+        label="Assessments within {limit_wd} working days",
+        counted="assessments in time",
     ),
     MetricDefinition(
         code="assessment_duration_bands",
@@ -149,7 +219,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         + WORKING_DAYS,
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.timeliness.assessment_duration_bands",
+        function=timeliness.assessment_duration_bands,
         kind="distribution",
     ),
     MetricDefinition(
@@ -166,7 +236,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "working days from the start to the as-of date. Shown apart from assessments completed late. " + WORKING_DAYS,
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.timeliness.open_assessments_overdue",
+        function=timeliness.open_assessments_overdue,
+        label="Open assessments past {limit_wd} working days",
         kind="list",
     ),
     MetricDefinition(
@@ -181,7 +252,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="The count of the open_assessments_overdue list (same as-of date, filters and limit).",
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.timeliness.count_open_assessments_overdue",
+        function=timeliness.count_open_assessments_overdue,
+        label="Open assessments past {limit_wd} working days",
         kind="count",
     ),
     MetricDefinition(
@@ -199,7 +271,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "over written-up recordings (linear interpolation). " + WORKING_DAYS,
         filters=("team", "worker"),
         breakdowns=("month", "team", "worker", "record_type"),
-        function="metrics.timeliness.recording_timeliness",
+        function=timeliness.recording_timeliness,
+        label="Recordings written up within {target_wd} working days",
+        counted="written up in time",
     ),
     MetricDefinition(
         code="recording_backlog",
@@ -213,7 +287,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="As-of date as for open assessments. Working days waiting counted as for recording delay.",
         filters=("team", "worker"),
         breakdowns=(),
-        function="metrics.timeliness.recording_backlog",
+        function=timeliness.recording_backlog,
         kind="list",
     ),
     # --- ethnicity --------------------------------------------------------------------------
@@ -234,7 +308,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "how many there were and `rate_excluding_unborn` the rate without them.",
         filters=ALL_FILTERS,
         breakdowns=("month", "team", "worker", "referral_source", "age_band", "contact_source"),
-        function="metrics.ethnicity.ethnicity_completeness",
+        function=ethnicity.ethnicity_completeness,
+        label="{level} with a known ethnicity",
+        counted="known ethnicity",
     ),
     MetricDefinition(
         code="ethnicity_inconsistent_children",
@@ -249,7 +325,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "not a contradiction. `records` counts the child's records that carry an ethnicity.",
         filters=("ethnicity_group", "disabled"),
         breakdowns=(),
-        function="metrics.ethnicity.ethnicity_inconsistent_children",
+        function=ethnicity.ethnicity_inconsistent_children,
         kind="list",
     ),
     MetricDefinition(
@@ -265,7 +341,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "fetching the list, so pages can show it at national scale.",
         filters=("ethnicity_group", "disabled"),
         breakdowns=(),
-        function="metrics.ethnicity.count_ethnicity_inconsistent_children",
+        function=ethnicity.count_ethnicity_inconsistent_children,
+        label="Children with more than one ethnicity recorded",
         kind="count",
     ),
     MetricDefinition(
@@ -283,7 +360,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "by ethnicity, so without that file population_share is NaN.",
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.ethnicity.ethnic_makeup",
+        function=ethnicity.ethnic_makeup,
         kind="distribution",
     ),
     # --- front door -------------------------------------------------------------------------
@@ -299,7 +376,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="The referral_source filter selects the contact source (same DfE code list).",
         filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
         breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
-        function="metrics.front_door.contacts_per_child",
+        function=front_door.contacts_per_child,
     ),
     MetricDefinition(
         code="contact_conversion",
@@ -313,7 +390,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="The referral_source filter selects the contact source.",
         filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
         breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
-        function="metrics.front_door.contact_conversion",
+        function=front_door.contact_conversion,
+        label="Contacts leading to a referral within {within_days} days",
+        counted="contacts leading to a referral",
     ),
     MetricDefinition(
         code="repeat_contacts",
@@ -329,7 +408,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "referral_source filter selects the contact source.",
         filters=("referral_source", "ethnicity_group", "age_band", "disabled"),
         breakdowns=("month", "contact_source", "ethnicity_group", "age_band"),
-        function="metrics.front_door.repeat_contacts",
+        function=front_door.repeat_contacts,
+        counted="repeat contacts",
     ),
     # --- practice ---------------------------------------------------------------------------
     MetricDefinition(
@@ -344,7 +424,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="An assessment with no answer counts in the denominator only (`not_recorded`).",
         filters=ALL_FILTERS,
         breakdowns=("month", "team", "worker", "referral_source", "ethnicity_group", "age_band"),
-        function="metrics.practice.child_seen_rate",
+        function=practice.child_seen_rate,
+        label="Assessments where the child was seen",
+        counted="child seen",
     ),
     MetricDefinition(
         code="child_views_rate",
@@ -358,7 +440,9 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         convention="Recordings whose extract does not carry the field are left out (`not_stated`).",
         filters=("team", "worker"),
         breakdowns=("month", "team", "worker", "record_type"),
-        function="metrics.practice.child_views_rate",
+        function=practice.child_views_rate,
+        label="Recordings with the child's views",
+        counted="views recorded",
     ),
     MetricDefinition(
         code="ethnicity_gaps",
@@ -377,7 +461,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "(default 90%) of the period's referrals have a known ethnicity, no gap is read.",
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.ethnicity_gaps.ethnicity_gaps",
+        function=ethnicity_gaps.ethnicity_gaps,
         kind="distribution",
     ),
     MetricDefinition(
@@ -396,7 +480,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "(la_code, ethnicity_group, children); without it the verdict is 'no population figures'.",
         filters=ALL_FILTERS,
         breakdowns=(),
-        function="metrics.ethnicity_gaps.ethnicity_representation",
+        function=ethnicity_gaps.ethnicity_representation,
         kind="distribution",
     ),
     # --- benchmarks, SPC, privacy -------------------------------------------------------------
@@ -415,7 +499,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "are left out. The LA code is a parameter (default 889, Blackburn with Darwen).",
         filters=(),
         breakdowns=("year", "area"),
-        function="metrics.benchmarks.re_referral_benchmarks",
+        function=benchmarks.re_referral_benchmarks,
         kind="benchmark",
     ),
     MetricDefinition(
@@ -431,7 +515,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "the rate is per period, so compare 12-month periods with the DfE's annual rates.",
         filters=(),
         breakdowns=(),
-        function="metrics.benchmarks.referrals_per_10000",
+        function=benchmarks.referrals_per_10000,
         kind="count",
     ),
     MetricDefinition(
@@ -449,7 +533,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "the centre ('run'); 6 or more points steadily rising or falling ('trend').",
         filters=(),
         breakdowns=("month",),
-        function="metrics.spc.spc_limits",
+        function=spc.spc_limits,
         kind="method",
     ),
     MetricDefinition(
@@ -468,7 +552,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "or lowest.",
         filters=(),
         breakdowns=(),
-        function="metrics.funnel.funnel_limits",
+        function=funnel.funnel_limits,
         kind="method",
     ),
     MetricDefinition(
@@ -486,7 +570,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "limits, signals and trend verdicts, and counted in a caption.",
         filters=(),
         breakdowns=(),
-        function="metrics.provisional.provisional_from",
+        function=provisional.provisional_from,
         kind="method",
     ),
     MetricDefinition(
@@ -504,7 +588,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "every figure derived from the row's counts) in its row. Suppressed cells are blank (NA), for charts.",
         filters=(),
         breakdowns=(),
-        function="metrics.privacy.suppress_small_counts",
+        function=privacy.suppress_small_counts,
         kind="method",
     ),
     MetricDefinition(
@@ -521,7 +605,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "config/access.toml, default 5).",
         filters=(),
         breakdowns=(),
-        function="metrics.privacy.suppression_mask",
+        function=privacy.suppression_mask,
         kind="method",
     ),
     MetricDefinition(
@@ -538,7 +622,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "dashboard's publishable view.",
         filters=(),
         breakdowns=(),
-        function="metrics.privacy.publishable",
+        function=privacy.publishable,
         kind="method",
     ),
     MetricDefinition(
@@ -555,7 +639,7 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         "smallest shown non-zero cell (zeros are shown and never chosen); a total from 1 to threshold-1 is 'c'.",
         filters=(),
         breakdowns=(),
-        function="metrics.privacy.suppress_table",
+        function=privacy.suppress_table,
         kind="method",
     ),
 )
@@ -642,14 +726,20 @@ REGISTRY: dict[str, MetricDefinition] = {
         d,
         records=_RECORDS.get(d.code, d.records),
         unknowns=_UNKNOWNS.get(d.code, _METHOD_UNKNOWNS if d.kind == "method" else d.unknowns),
+        label=d.label or d.title,
     )
     for d in _DEFINITIONS
 }
+_BY_FUNCTION: dict[Callable[..., Any], MetricDefinition] = {d.function: d for d in REGISTRY.values()}
 
 
-def good_direction(code: str) -> str:
-    """Which way is better for a measure ('up', 'down' or 'neither'): the one place colours and verdicts read it."""
-    return REGISTRY[code].good_direction
+def definition_of(function: Callable[..., Any]) -> MetricDefinition:
+    """The definition of the measure a metric function computes (the page passes the function it calls)."""
+    try:
+        return _BY_FUNCTION[function]
+    except KeyError:
+        name = getattr(function, "__qualname__", repr(function))
+        raise LookupError(f"{name} is not a registered measure (metrics/registry.py)") from None
 
 
 def unapplied_filters(code: str, filters: object) -> tuple[str, ...]:
@@ -690,6 +780,8 @@ def definitions_frame() -> pd.DataFrame:
     rows = []
     for definition in REGISTRY.values():
         row = asdict(definition)
+        row["function"] = definition.function_name
+        row["label"] = definition.label_for()
         row["filters"] = ", ".join(definition.filters)
         row["filters_apply"] = filters_text(definition.code)
         row["breakdowns"] = ", ".join(definition.breakdowns)
@@ -717,10 +809,11 @@ def definitions_markdown() -> str:
         lines += [
             f"## {d.code}",
             "",
-            f"**{d.title}** — `{d.function}` ({d.kind})",
+            f"**{d.title}** — `{d.function_name}` ({d.kind})",
             "",
             d.wording,
             "",
+            f"- Shown as: {d.label_for()}",
             f"- Numerator: {d.numerator}",
             f"- Denominator: {d.denominator}",
             f"- Unit: {d.unit}; good direction: {d.good_direction}",

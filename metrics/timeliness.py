@@ -7,9 +7,9 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from metrics import registry
 from metrics.params import CLOCKS, DEFAULT_LIMIT_WD, DEFAULT_TARGET_WD, Clock, Filters, Period, check_choice
 from metrics.query import aggregate, as_of_date, check_by, filter_clause, list_frame
-from metrics.registry import REGISTRY
 
 _CLOCK_COLUMN = {"start": "wd_start_to_auth", "referral": "wd_referral_to_auth"}
 DURATION_BANDS: tuple[tuple[str, int, int | None], ...] = (
@@ -39,7 +39,7 @@ def assessment_timeliness(
 ) -> pd.DataFrame:
     """Assessments authorised in the period within `limit_wd` working days on the chosen clock."""
     duration = _clock_column(clock)
-    definition = REGISTRY["assessment_timeliness"]
+    definition = registry.REGISTRY["assessment_timeliness"]
     return aggregate(
         con,
         table="assessment_facts",
@@ -59,7 +59,7 @@ def assessment_duration_bands(
 ) -> pd.DataFrame:
     """Assessments authorised in the period by duration in the DfE working-day bands: band, count, share."""
     duration = _clock_column(clock)
-    filter_sql, params = filter_clause(filters, REGISTRY["assessment_duration_bands"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["assessment_duration_bands"].filters)
     values = ", ".join(
         f"({i}, '{b}', {lo}, {hi if hi is not None else 'NULL'})" for i, (b, lo, hi) in enumerate(DURATION_BANDS)
     )
@@ -81,7 +81,7 @@ def _overdue_sql(
 ) -> tuple[str, list[object]]:
     """SELECT `columns` of assessments open at the as-of date for more than `limit_wd` working days."""
     day = as_of_date(con, as_of)
-    filter_sql, params = filter_clause(filters, REGISTRY["open_assessments_overdue"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["open_assessments_overdue"].filters)
     sql = f"""
         SELECT {columns} FROM (
             SELECT *, (SELECT working_day_index FROM calendar WHERE day = ?) - start_wdi AS working_days_open
@@ -126,7 +126,7 @@ def recording_timeliness(
     target_wd: int = DEFAULT_TARGET_WD,
 ) -> pd.DataFrame:
     """Recordings of events in the period written up within `target_wd` working days, with median and p90 delay."""
-    definition = REGISTRY["recording_timeliness"]
+    definition = registry.REGISTRY["recording_timeliness"]
     return aggregate(
         con,
         table="recording_facts",
@@ -151,7 +151,7 @@ def recording_backlog(
 ) -> pd.DataFrame:
     """Events on or before the as-of date not written up by then, longest waiting first."""
     day = as_of_date(con, as_of)
-    filter_sql, params = filter_clause(filters, REGISTRY["recording_backlog"].filters)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["recording_backlog"].filters)
     sql = f"""
         SELECT child_id, record_id, record_type, event_date,
                (SELECT working_day_index FROM calendar WHERE day = ?) - event_wdi AS working_days_waiting,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 import metrics.registry
+from metrics.registry import DIRECTION_WORDS
 from ui import data
 from ui.components import page_header, section, table
 
-FIELD_LABELS = {"filters_apply": "Filters", "unknowns": "How unknowns count"}
-DIRECTIONS = {"up": "higher is better", "down": "lower is better", "neither": "neither: context matters"}
+FIELD_LABELS = {"label": "Shown as", "filters_apply": "Filters", "unknowns": "How unknowns count"}
 
 
 def render() -> None:
@@ -24,6 +24,7 @@ def render() -> None:
             record = row.to_dict()
             with st.expander(f"**{record.get('title', record.get('code'))}** (`{record.get('code')}`)"):
                 for field in (
+                    "label",
                     "wording",
                     "numerator",
                     "denominator",
@@ -37,7 +38,9 @@ def render() -> None:
                 ):
                     if field in record and record[field] not in (None, "", []):
                         value = (
-                            DIRECTIONS.get(record[field], record[field]) if field == "good_direction" else record[field]
+                            DIRECTION_WORDS.get(record[field], record[field])
+                            if field == "good_direction"
+                            else record[field]
                         )
                         st.markdown(f"**{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())}:** {value}")
         st.subheader("All definitions")

@@ -11,31 +11,23 @@ import metrics.ethnicity
 import metrics.re_referrals
 import metrics.timeliness
 from ui import access, data
-from ui.components import may_see, page_header, publishable_frame, require, section, table
+from ui.components import about, may_see, page_header, publishable_frame, require, section, table
 from ui.downloads import download_csv
 from ui.filters import View
-from ui.headlines import HEADLINES
+from ui.headlines import HEADLINES, Headline, Measure
 
 BREAKDOWNS = {"Overall": None, "By month": "month", "By team": "team", "By worker": "worker"}
-CHILD_LISTS: dict[str, tuple[Callable[..., pd.DataFrame], str, bool]] = {
-    # label: (function, entity needed, takes a period)
-    "Re-referred children": (metrics.re_referrals.re_referred_children, "referrals", True),
-    "Open assessments past 45 working days": (metrics.timeliness.open_assessments_overdue, "assessments", False),
-    "Events not yet written up": (metrics.timeliness.recording_backlog, "recordings", False),
-    "Children with conflicting ethnicity records": (
-        metrics.ethnicity.ethnicity_inconsistent_children,
-        "referrals",
-        False,
-    ),
-}
+# (function, entity needed, takes a period); each list is named by its registry label
+CHILD_LISTS: tuple[tuple[Callable[..., pd.DataFrame], str, bool], ...] = (
+    (metrics.re_referrals.re_referred_children, "referrals", True),
+    (metrics.timeliness.open_assessments_overdue, "assessments", False),
+    (metrics.timeliness.recording_backlog, "recordings", False),
+    (metrics.ethnicity.ethnicity_inconsistent_children, "referrals", False),
+)
 
 
-def aggregate_choices(state: data.StoreState) -> dict[str, Callable[[View, str | None], pd.DataFrame]]:
-    choices = {}
-    for headline in HEADLINES:
-        if state.has(headline.entity):
-            choices[headline.label] = lambda view, by, h=headline: h.rate(view.period, view.filters, by=by)
-    return choices
+def aggregate_choices(state: data.StoreState) -> dict[str, Headline]:
+    return {headline.label: headline for headline in HEADLINES if state.has(headline.entity)}
 
 
 def aggregates(state: data.StoreState, view: View) -> None:
@@ -43,7 +35,8 @@ def aggregates(state: data.StoreState, view: View) -> None:
     left, right = st.columns(2)
     measure = left.selectbox("Measure", list(choices), key="dl_measure")
     by_label = right.selectbox("Breakdown", list(BREAKDOWNS), key="dl_by")
-    frame = choices[measure](view, BREAKDOWNS[by_label])
+    chosen = choices[measure]
+    frame = chosen(view.period, view.filters, BREAKDOWNS[by_label])
     suppress = st.checkbox(
         "For sharing outside the service: small numbers shown as 'c' as the DfE publishes them "
         "(counts 1–4, a partner count so totals cannot reveal them, and their rates)",
@@ -57,7 +50,7 @@ def aggregates(state: data.StoreState, view: View) -> None:
         + ("; suppressed cells are written 'c'." if suppress else ".")
     )
     name = f"{measure}_{by_label}_{view.period.start}_{view.period.end}" + ("_suppressed" if suppress else "")
-    table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",), measure=measure)
+    table(frame, name, key="dl_aggregate", rates=() if suppress else ("rate",), **about(chosen))
 
 
 def child_lists(state: data.StoreState, view: View) -> None:
@@ -66,7 +59,9 @@ def child_lists(state: data.StoreState, view: View) -> None:
             "Special-category personal data: download only if your role needs it, keep it on approved "
             "systems, and delete it when done."
         )
-        available = {k: v for k, v in CHILD_LISTS.items() if state.has(v[1])}
+        available = {
+            Measure(fn).label: (fn, entity, periodic) for fn, entity, periodic in CHILD_LISTS if state.has(entity)
+        }
         if not available:
             st.info("No child-level list is available: the lists they come from are not loaded.")
             return

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 import metrics.ethnicity
 import metrics.ethnicity_gaps
 from metrics.params import ETHNICITY_READABLE_SHARE, MIN_DENOMINATOR
+from metrics.registry import LABEL_WORDS
 from ui import data
 from ui.charts import completeness_bar, gaps_chart, makeup_chart
 from ui.components import (
+    about,
     chart,
     count_tile,
     headline,
@@ -27,9 +28,10 @@ from ui.components import (
 )
 from ui.filters import View
 from ui.formatting import count, pct
+from ui.headlines import Measure
 
 LIST_LIMIT = 5000  # children listed on screen; the count above is exact
-LEVELS = {"Referrals": "referral", "Children": "child", "Contacts": "contact", "Assessments": "assessment"}
+LEVELS = {word: level for level, word in LABEL_WORDS["level"].items()}  # the choice as a label names it
 LEVEL_ENTITY = {"referral": "referrals", "child": "referrals", "contact": "contacts", "assessment": "assessments"}
 PARTS = (
     ("refused", "Refused (REFU)"),
@@ -37,13 +39,6 @@ PARTS = (
     ("missing", "Missing"),
     ("invalid", "Invalid code"),
 )
-
-
-def completeness_metric(level: str):
-    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(metrics.ethnicity.ethnicity_completeness, period=period, filters=filters, by=by, level=level)
-
-    return metric
 
 
 def gaps(current: dict[str, Any]) -> None:
@@ -59,14 +54,14 @@ def gaps(current: dict[str, Any]) -> None:
         column.caption(f"{pct(share) if shown[key] != 'c' else 'c'} of {count(total)}")
 
 
-def by_team(metric: Any, view: View, label: str) -> None:
+def by_team(measure: Measure, view: View) -> None:
     dimension = "worker" if view.filters.team else "team"
-    frame = metric(view.period, view.filters, dimension)
+    frame = measure(view.period, view.filters, dimension)
     if frame.empty:
         nothing_matches("records", view)
         return
     worst = frame[frame["denominator"] >= MIN_DENOMINATOR].sort_values("rate").head(1)
-    title = f"{label} by {dimension}"
+    title = f"{measure.label} by {dimension}"
     if not worst.empty:
         title += (
             f": lowest {worst.iloc[0][dimension]} ({pct(worst.iloc[0]['rate'])}, "
@@ -74,22 +69,29 @@ def by_team(metric: Any, view: View, label: str) -> None:
         )
     elif len(frame):
         title += f": none has {MIN_DENOMINATOR} or more records, so none is ranked"
-    chart(completeness_bar(frame, dimension, title), frame, f"ethnicity_completeness_by_{dimension}", key="eth_team")
+    chart(
+        completeness_bar(frame, dimension, title),
+        frame,
+        f"ethnicity_completeness_by_{dimension}",
+        key="eth_team",
+        **about(measure),
+    )
 
 
 def makeup(view: View) -> None:
     frame = data.frame(metrics.ethnicity.ethnic_makeup, period=view.period, filters=view.filters)
+    label = Measure(metrics.ethnicity.ethnic_makeup).label
     if frame.empty:
         nothing_matches("referred children", view)
         return
     frame["gap"] = frame["share"] - frame["population_share"]
     over = frame.dropna(subset=["gap"]).sort_values("gap")
     if over.empty:
-        title = "Ethnic make-up of referred children (no population figures to compare)"
+        title = f"{label} (no population figures to compare)"
     else:
         top = over.iloc[-1]
         title = (
-            f"Ethnic make-up of referred children: {top['ethnicity_group']} most over-represented "
+            f"{label}: {top['ethnicity_group']} most over-represented "
             f"({pct(top['share'])} of referrals, {pct(top['population_share'])} of children)"
         )
     frame = frame.drop(columns="gap")
@@ -126,6 +128,7 @@ def representation(view: View) -> None:
 def service_gaps(view: View) -> None:
     """Re-referrals, assessment timeliness and child seen for each group against the rest, with 95% intervals."""
     frame = data.frame(metrics.ethnicity_gaps.ethnicity_gaps, period=view.period, filters=view.filters)
+    label = Measure(metrics.ethnicity_gaps.ethnicity_gaps).label
     if frame.empty:
         nothing_matches("referrals or assessments with a known ethnicity", view)
         return
@@ -139,15 +142,15 @@ def service_gaps(view: View) -> None:
         )
     found = frame[frame["verdict"].isin(["higher than the rest", "lower than the rest"])]
     if not readable:
-        title = "Gaps in service by ethnic group: not read (ethnicity too incomplete)"
+        title = f"{label}: not read (ethnicity too incomplete)"
     elif found.empty:
-        title = "Gaps in service by ethnic group: no group differs clearly from the rest"
+        title = f"{label}: no group differs clearly from the rest"
     else:
         parts = [
             f"{r['ethnicity_group']} {r['verdict'].replace(' than the rest', '')} on {r['label'].lower()}"
             for _, r in found.iterrows()
         ]
-        title = "Gaps in service by ethnic group: " + "; ".join(parts)
+        title = f"{label}: " + "; ".join(parts)
     chart(gaps_chart(frame, title), frame, "ethnicity_gaps", key="eth_gaps")
     st.caption(
         f"Each group against all other known groups, with 95% Wilson intervals; a gap is named only when the "
@@ -166,10 +169,9 @@ def render() -> None:
     if not state.has(LEVEL_ENTITY[level]):
         nothing_matches(f"{LEVEL_ENTITY[level]} loaded", view)
         return
-    metric = completeness_metric(level)
-    label = f"{[k for k, v in LEVELS.items() if v == level][0]} with a known ethnicity"
+    completeness = Measure(metrics.ethnicity.ethnicity_completeness, {"level": level})
     with section("Headline"):
-        current = headline(metric, view, label, "up", code="ethnicity_completeness")
+        current = headline(completeness, view)
         if level == "contact" and (view.filters.team or view.filters.worker):
             st.caption(
                 "⚠ Authority-wide (team not recorded on contacts): the team and worker filters do not "
@@ -181,9 +183,9 @@ def render() -> None:
     with section("Gaps"):
         gaps(current)
     with section("Trend"):
-        trend(metric, view, label, "up", key="eth_trend", code="ethnicity_completeness")
+        trend(completeness, view, key="eth_trend")
     with section("By team"):
-        by_team(metric, view, label)
+        by_team(completeness, view)
     st.subheader("Who is referred, against the child population")
     with section("Ethnic make-up"):
         makeup(view)
@@ -195,7 +197,7 @@ def render() -> None:
     st.subheader("Children recorded with different ethnicities")
     with section("Inconsistent records"):
         total = data.call(metrics.ethnicity.count_ethnicity_inconsistent_children, filters=view.filters)
-        count_tile("Children with more than one ethnicity recorded", total, border=True)
+        count_tile(Measure(metrics.ethnicity.count_ethnicity_inconsistent_children).label, total, border=True)
         frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT)
         if total > LIST_LIMIT:
             st.caption(
@@ -203,7 +205,7 @@ def render() -> None:
                 "the Data quality page's CSV has every failing record."
             )
         sensitive_list(
-            "children whose ethnicity differs between records",
+            Measure(metrics.ethnicity.ethnicity_inconsistent_children).label.lower(),
             frame,
             "ethnicity_inconsistent_children",
             key="eth_inconsistent",

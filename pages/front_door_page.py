@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 import metrics.front_door
@@ -16,16 +14,7 @@ from ui.charts import count_bar
 from ui.components import breakdown, chart, headline, nothing_matches, page_header, require, section, trend
 from ui.filters import View
 from ui.formatting import count, decimal
-
-CONVERSION = "Contacts leading to a referral within 30 days"
-REPEAT = "Repeat contacts within 12 months"
-
-
-def rate_metric(function: Callable[..., pd.DataFrame], **params: Any) -> Callable[..., pd.DataFrame]:
-    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(function, period=period, filters=filters, by=by, **params)
-
-    return metric
+from ui.headlines import Measure
 
 
 def change_text(now: Any, before: Any, whole: bool) -> str | None:
@@ -38,8 +27,8 @@ def change_text(now: Any, before: Any, whole: bool) -> str | None:
 
 def volumes(view: View) -> bool:
     """Contacts, children and contacts per child, against the previous period; False when there are none."""
-    now = data.frame(metrics.front_door.contacts_per_child, period=view.period, filters=view.filters)
-    before = data.frame(metrics.front_door.contacts_per_child, period=view.previous, filters=view.filters)
+    volume = Measure(metrics.front_door.contacts_per_child)
+    now, before = volume(view.period, view.filters), volume(view.previous, view.filters)
     row = now.iloc[0].to_dict() if not now.empty else {}
     prev = before.iloc[0].to_dict() if not before.empty else {}
     if not row.get("contacts"):
@@ -49,7 +38,7 @@ def volumes(view: View) -> bool:
     for column, key, label, fmt in (
         (columns[0], "contacts", "Contacts", count),
         (columns[1], "children", "Children contacted", count),
-        (columns[2], "contacts_per_child", "Contacts per child", decimal),
+        (columns[2], "contacts_per_child", volume.label, decimal),
     ):
         delta = change_text(row.get(key), prev.get(key), whole=fmt is count)
         column.metric(label, fmt(row.get(key)), delta=delta, delta_color="off", border=True)
@@ -87,7 +76,9 @@ def render() -> None:
     if ready is None:
         return
     _, view = ready
-    note = scope_note("contact_conversion", view.filters)
+    conversion = Measure(metrics.front_door.contact_conversion, {"within_days": 30})
+    repeat = Measure(metrics.front_door.repeat_contacts)
+    note = scope_note(conversion.code, view.filters)
     if note:
         st.warning(
             f"**Figures on this page are {note}.** Contacts carry no team or worker, so the team and worker "
@@ -99,27 +90,24 @@ def render() -> None:
     with section("Volumes"):
         if not volumes(view):
             return
-    conversion = rate_metric(metrics.front_door.contact_conversion, within_days=30)
-    repeat = rate_metric(metrics.front_door.repeat_contacts)
     left, right = st.columns(2)
     with left, section("Conversion"):
-        headline(conversion, view, CONVERSION, "neither", code="contact_conversion")
+        headline(conversion, view)
     with right, section("Repeat contacts"):
-        headline(repeat, view, REPEAT, "down", code="repeat_contacts")
+        headline(repeat, view)
     with section("Conversion trend"):
-        trend(conversion, view, CONVERSION, "neither", key="fd_conv_trend", code="contact_conversion")
+        trend(conversion, view, key="fd_conv_trend")
     with section("Conversion by source"):
         breakdown(
             conversion,
             view,
-            CONVERSION,
             "contact_source",
             "contact source",
             key="fd_conv_source",
             names=REFERRAL_SOURCES,
         )
     with section("Repeat trend"):
-        trend(repeat, view, REPEAT, "down", key="fd_repeat_trend", code="repeat_contacts")
+        trend(repeat, view, key="fd_repeat_trend")
     st.subheader("Contact sources")
     with section("Source mix"):
         source_mix(view)

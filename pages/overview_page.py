@@ -9,14 +9,14 @@ import metrics.coverage
 import metrics.funnel
 import metrics.re_referrals
 from metrics.params import MIN_DENOMINATOR
-from metrics.registry import good_direction, scope_note
+from metrics.registry import scope_note
 from ui import data
 from ui.benchmarks import authority_name, benchmark_section, benchmarks, year_label
 from ui.charts import sparkline
 from ui.components import first_row, monthly_series, page_header, rate_tile, require, section, table, withheld
 from ui.filters import View
 from ui.formatting import count, delta_colour, pct, points_change
-from ui.headlines import HEADLINES, Headline
+from ui.headlines import HEADLINES, Headline, Measure
 
 
 def history_warnings(view: View) -> None:
@@ -34,14 +34,15 @@ def headline_tile(headline: Headline, view: View) -> None:
         current,
         previous,
         headline.good_direction,
-        help=f"{view.label}, {view.scope if note is None else 'the authority'}; change against {view.previous_label}.",
+        help=f"{headline.definition.wording} {view.label}, {view.scope if note is None else 'the authority'}; "
+        f"change against {view.previous_label}.",
         against=view.previous_label,
         note=note,
     )
     if not current.get("denominator"):
         st.caption(f"No {headline.what} in this period for {view.scope}.")
         return
-    monthly = withheld(monthly_series(headline.rate, view, headline.code, **headline.provisional))
+    monthly = withheld(monthly_series(headline, view, **headline.provisional))
     signals = monthly["signal"].notna().sum() if "signal" in monthly else 0
     st.plotly_chart(sparkline(monthly), key=f"overview_{headline.key}_spark", config={"displayModeBar": False})
     notes = []
@@ -78,7 +79,8 @@ def compared_with_whom(view: View) -> None:
     if bench.empty:
         st.info("No published benchmark figures are available for this authority (set FRONTDOOR_LA_CODE).")
         return
-    local = first_row(data.frame(metrics.re_referrals.re_referral_rate, period=view.period, filters=view.filters))
+    rate = Measure(metrics.re_referrals.re_referral_rate)
+    local = first_row(rate(view.period, view.filters))
     latest_year = int(bench["year"].max())
     authority = authority_name(bench)
     comparators = bench[(bench["year"] == latest_year) & (bench["area"] != authority)]
@@ -88,7 +90,7 @@ def compared_with_whom(view: View) -> None:
             f"Here, {view.label}",
             local,
             None,
-            good_direction("re_referral_rate"),
+            rate.good_direction,
             help="This period's local rate, from the loaded data.",
         )
     for column, (_, row) in zip(columns[1:], comparators.iterrows()):
@@ -99,7 +101,7 @@ def compared_with_whom(view: View) -> None:
                 pct(row["rate"]),
                 delta=None if change is None else f"{change:+.1f} pts",
                 delta_description=None if change is None else "here vs there",
-                delta_color=delta_colour(good_direction("re_referral_rate")) if change else "off",
+                delta_color=delta_colour(rate.good_direction) if change else "off",
                 help="Published DfE re-referral rate; the delta is this period's local rate minus it.",
             )
             st.caption(f"{pct(row['rate'])} ({count(row['re_referrals'])} of {count(row['referrals'])})")

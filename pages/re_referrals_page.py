@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 import metrics.coverage
@@ -17,6 +15,7 @@ from ui import data
 from ui.benchmarks import benchmark_section
 from ui.charts import breakdown_bar, count_bar
 from ui.components import (
+    about,
     breakdown,
     chart,
     drilldown,
@@ -31,21 +30,12 @@ from ui.components import (
 )
 from ui.filters import View
 from ui.formatting import count, extremes_title
+from ui.headlines import Measure
 from ui.provenance import record_sources
 
 LOOKBACKS = {"12 calendar months (DfE)": "12_calendar_months", "365 days": "365_days"}
-LABEL = "Re-referral rate"
 CLOSURE_NAMES = {code: f"{code} {name[:38]}{'…' if len(name) > 38 else ''}" for code, name in CLOSURE_REASONS.items()}
 CLOSURE_NAMES["NFA"] = "NFA referral, no further action"
-
-
-def rate_metric(lookback: str):
-    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(
-            metrics.re_referrals.re_referral_rate, period=period, filters=filters, by=by, lookback=lookback
-        )
-
-    return metric
 
 
 def followed_up_period(view: View) -> Period | None:
@@ -75,24 +65,28 @@ def after_closure(view: View) -> None:
             f"closures are provisional and not scored ({count(provisional)} not yet followed by a referral "
             "still have time to be)."
         )
-    frame = data.frame(
-        metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters, by="closure_reason"
-    )
+    measure = Measure(metrics.re_referrals.re_referral_after_closure)
+    frame = measure(scored, view.filters, "closure_reason")
     if frame.empty:
         nothing_matches("closures", view)
         return
-    overall = first_row(
-        data.frame(metrics.re_referrals.re_referral_after_closure, period=scored, filters=view.filters)
-    ).get("rate")
-    title = extremes_title(
-        "Closures followed by a referral within 12 months", frame, "closure_reason", "closure reason", CLOSURE_NAMES
-    )
+    overall = first_row(measure(scored, view.filters)).get("rate")
+    title = extremes_title(measure.label, frame, "closure_reason", "closure reason", CLOSURE_NAMES)
     chart(
-        breakdown_bar(frame, "closure_reason", title, overall=overall, labels=CLOSURE_NAMES),
+        breakdown_bar(
+            frame,
+            "closure_reason",
+            title,
+            overall=overall,
+            labels=CLOSURE_NAMES,
+            value_title=measure.definition.value_title,
+            of=measure.definition.records,
+        ),
         frame,
         "re_referral_after_closure_by_reason",
         key="rr_after_closure",
         labels={"closure_reason": CLOSURE_NAMES},
+        **about(measure),
     )
 
 
@@ -123,7 +117,8 @@ def children(view: View, lookback: str) -> None:
         metrics.re_referrals.re_referred_children, period=view.period, filters=view.filters, lookback=lookback
     )
     sensitive_list(
-        "children re-referred in the period, with their previous referral and closure",
+        f"{Measure(metrics.re_referrals.re_referred_children).label.lower()} in the period, with their previous "
+        "referral and closure",
         frame,
         "re_referred_children",
         key="rr_children",
@@ -151,20 +146,20 @@ def render() -> None:
         key="rr_lookback",
         help="Not settled nationally: the DfE counts 12 calendar months; some authorities use 365 days.",
     )
-    metric = rate_metric(LOOKBACKS[choice])
+    rate = Measure(metrics.re_referrals.re_referral_rate, {"lookback": LOOKBACKS[choice]})
     with section("Headline"):
-        current = headline(metric, view, LABEL, "down", code="re_referral_rate")
+        current = headline(rate, view)
     if not current.get("denominator"):
         nothing_matches("referrals", view)
         return
     with section("Trend"):
-        trend(metric, view, LABEL, "down", key="rr_trend", code="re_referral_rate")
+        trend(rate, view, key="rr_trend")
     st.subheader("Where: teams and workers")
     with section("Drill-down"):
-        drilldown(metric, view, LABEL, key="rr_drill")
+        drilldown(rate, view, key="rr_drill")
     st.subheader("Who referred")
     with section("By referral source"):
-        breakdown(metric, view, LABEL, "referral_source", "referral source", key="rr_source", names=REFERRAL_SOURCES)
+        breakdown(rate, view, "referral_source", "referral source", key="rr_source", names=REFERRAL_SOURCES)
     st.subheader("Closed too early?")
     with section("After closure"):
         after_closure(view)

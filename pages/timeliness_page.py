@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
 import streamlit as st
 
 import metrics.query
@@ -27,29 +24,13 @@ from ui.components import (
 )
 from ui.filters import View
 from ui.formatting import decimal
+from ui.headlines import Measure
 from ui.provenance import record_sources
 
 CLOCKS = {
     "Assessment start → authorisation (DfE statistic)": "start",
     "Referral → authorisation (Working Together maximum)": "referral",
 }
-ASSESSMENT_LABEL = "Assessments within 45 working days"
-
-
-def assessment_metric(clock: str):
-    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(metrics.timeliness.assessment_timeliness, period=period, filters=filters, by=by, clock=clock)
-
-    return metric
-
-
-def recording_metric(target_wd: int):
-    def metric(period: Any, filters: Any, by: str | None) -> pd.DataFrame:
-        return data.frame(
-            metrics.timeliness.recording_timeliness, period=period, filters=filters, by=by, target_wd=target_wd
-        )
-
-    return metric
 
 
 def duration_bands(view: View, clock: str) -> None:
@@ -72,18 +53,18 @@ def duration_bands(view: View, clock: str) -> None:
 def assessments(view: View) -> None:
     clock_label = st.radio("Clock", list(CLOCKS), horizontal=True, key="tl_clock")
     clock = CLOCKS[clock_label]
-    metric = assessment_metric(clock)
+    rate = Measure(metrics.timeliness.assessment_timeliness, {"clock": clock})
     with section("Assessment headline"):
-        current = headline(metric, view, ASSESSMENT_LABEL, "up", code="assessment_timeliness")
+        current = headline(rate, view)
     if not current.get("denominator"):
         nothing_matches("authorised assessments", view)
     else:
         with section("Assessment trend"):
-            trend(metric, view, ASSESSMENT_LABEL, "up", key="tl_trend", code="assessment_timeliness")
+            trend(rate, view, key="tl_trend")
         with section("Duration bands"):
             duration_bands(view, clock)
         with section("Assessment drill-down"):
-            drilldown(metric, view, ASSESSMENT_LABEL, key="tl_drill")
+            drilldown(rate, view, key="tl_drill")
 
 
 def recordings(state: data.StoreState, view: View) -> None:
@@ -101,10 +82,9 @@ def recordings(state: data.StoreState, view: View) -> None:
             help="No national standard: the service sets its own.",
         )
     )
-    label = f"Recordings written up within {target} working days"
-    metric = recording_metric(target)
+    rate = Measure(metrics.timeliness.recording_timeliness, {"target_wd": target})
     with section("Recording headline"):
-        current = headline(metric, view, label, "up", code="recording_timeliness")
+        current = headline(rate, view)
         if current.get("denominator"):
             st.caption(
                 f"Median delay {decimal(current.get('median_delay_wd'))} working days; "
@@ -114,11 +94,11 @@ def recordings(state: data.StoreState, view: View) -> None:
         nothing_matches("recorded events", view)
     else:
         with section("Recording trend"):
-            trend(metric, view, label, "up", key="tl_rec_trend", code="recording_timeliness", target_wd=target)
+            trend(rate, view, key="tl_rec_trend", target_wd=target)
         with section("By record type"):
-            breakdown(metric, view, label, "record_type", "record type", key="tl_rec_type")
+            breakdown(rate, view, "record_type", "record type", key="tl_rec_type")
         with section("Recording drill-down"):
-            drilldown(metric, view, label, key="tl_rec_drill")
+            drilldown(rate, view, key="tl_rec_drill")
 
 
 def point_in_time(state: data.StoreState, view: View) -> None:
@@ -132,14 +112,15 @@ def point_in_time(state: data.StoreState, view: View) -> None:
     if state.has("assessments"):
         with section("Open assessments overdue"):
             overdue = data.rows(metrics.timeliness.open_assessments_overdue, filters=view.filters)
+            label = Measure(metrics.timeliness.open_assessments_overdue).label
             count_tile(
-                f"Open assessments past 45 working days, as at {as_of:%d %b %Y}",
+                f"{label}, as at {as_of:%d %b %Y}",
                 len(overdue),
                 border=True,
                 help="Still open at the as-of date; shown apart from those completed late.",
             )
             sensitive_list(
-                "open assessments past 45 working days",
+                label.lower(),
                 overdue,
                 "open_assessments_overdue",
                 key="tl_overdue",
@@ -149,9 +130,10 @@ def point_in_time(state: data.StoreState, view: View) -> None:
     if state.has("recordings"):
         with section("Backlog"):
             backlog = data.rows(metrics.timeliness.recording_backlog, filters=view.filters)
-            count_tile(f"Events not yet written up, as at {as_of:%d %b %Y}", len(backlog), border=True)
+            label = Measure(metrics.timeliness.recording_backlog).label
+            count_tile(f"{label}, as at {as_of:%d %b %Y}", len(backlog), border=True)
             sensitive_list(
-                "events not yet written up",
+                label.lower(),
                 backlog,
                 "recording_backlog",
                 key="tl_backlog",

@@ -296,10 +296,10 @@ def test_publishable_view_withholds_small_numbers(
     monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
 ) -> None:
     at = open_as(monkeypatch, store, signed_in(["leadership"]), "re_referrals")
-    tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
+    tile = next(m for m in at.metric if m.label.startswith("Re-referrals within 12 months"))
     assert tile.value == "30.0%"  # 3 of 10
     at.toggle(key="publishable_view").set_value(True).run()
-    tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
+    tile = next(m for m in at.metric if m.label.startswith("Re-referrals within 12 months"))
     assert tile.value == "c"  # 3 re-referrals: withheld with their rate
 
 
@@ -311,7 +311,7 @@ def test_leadership_can_be_held_to_the_publishable_view(
     monkeypatch.setenv("FRONTDOOR_ACCESS_CONFIG", str(settings))
     at = open_as(monkeypatch, store, signed_in(["leadership"]), "re_referrals")
     assert at.toggle(key="publishable_view").value is True and at.toggle(key="publishable_view").disabled
-    assert next(m for m in at.metric if m.label.startswith("Re-referral rate")).value == "c"
+    assert next(m for m in at.metric if m.label.startswith("Re-referrals within 12 months")).value == "c"
 
 
 def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(

@@ -40,7 +40,7 @@ def test_front_door_page_says_the_team_filter_does_not_apply(monkeypatch: pytest
 # --- 4: one verdict per screen ------------------------------------------------------------------
 def test_tiles_state_their_comparison_in_words(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
     at = open_page(monkeypatch, store, "re_referrals")
-    tile = next(m for m in at.metric if m.label.startswith("Re-referral rate"))
+    tile = next(m for m in at.metric if m.label.startswith("Re-referrals within 12 months"))
     assert tile.proto.delta_description.endswith("this period vs Apr 2023 – Mar 2024")  # after 'Better: ' or 'Worse: '
 
 

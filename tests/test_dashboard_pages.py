@@ -96,11 +96,11 @@ def test_overview_compares_with_england(monkeypatch: pytest.MonkeyPatch, store: 
 
 def test_re_referrals_headline_filter_and_drilldown(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
     at = open_page(monkeypatch, store, "re_referrals")
-    assert metric_value(at, "Re-referral rate") == EXPECTED["re_referrals"]
+    assert metric_value(at, "Re-referrals within 12 months") == EXPECTED["re_referrals"]
     at.selectbox(key="rr_drill_drill").set_value(NORTH).run()
     assert_clean(at)
     choose_team(at, NORTH)
-    assert metric_value(at, "Re-referral rate") == EXPECTED["re_referrals_north"]
+    assert metric_value(at, "Re-referrals within 12 months") == EXPECTED["re_referrals_north"]
 
 
 def test_re_referred_children_are_sent_only_when_their_expander_opens(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 
 import duckdb
@@ -74,8 +73,7 @@ def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
 
 
 def _function(code: str):
-    module, _, name = REGISTRY[code].function.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return REGISTRY[code].function
 
 
 @pytest.mark.parametrize("code", RATE_METRICS)

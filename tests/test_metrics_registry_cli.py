@@ -34,15 +34,15 @@ def _public_functions() -> list[str]:
 
 
 def test_every_metric_function_has_a_registry_entry() -> None:
-    registered = {d.function for d in REGISTRY.values()}
+    registered = {d.function_name for d in REGISTRY.values()}
     missing = sorted(set(_public_functions()) - registered)
     assert not missing, f"functions without a registry entry: {missing}"
 
 
 def test_every_registry_entry_names_a_real_function_and_is_complete() -> None:
     for code, definition in REGISTRY.items():
-        module_name, _, name = definition.function.rpartition(".")
-        assert callable(getattr(importlib.import_module(module_name), name)), code
+        module_name, _, name = definition.function_name.rpartition(".")
+        assert getattr(importlib.import_module(module_name), name) is definition.function, code
         assert definition.good_direction in GOOD_DIRECTIONS and definition.kind in KINDS, code
         for field in ("title", "wording", "numerator", "denominator", "unit", "source", "convention"):
             assert getattr(definition, field).strip(), f"{code}.{field} is empty"

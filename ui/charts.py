@@ -93,13 +93,29 @@ def _int(value: Any) -> object:
         return "–"
 
 
-RATE_HOVER = "%{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>"
+RATE_TITLE = "Rate (%)"  # the value axis when no measure says what its rate is of
+
+
+def rate_hover(of: str = "", *, axis: str = "y", more: str = "") -> str:
+    """The hover of a rate on `axis`: the rate and its counts, 'of' what the measure counts (its registry `records`),
+    then `more` (another line of hover text)."""
+    noun = f" {plain(of)}" if of else ""
+    return f"%{{{axis}:.1f}}%<br>%{{customdata[0]:,}} of %{{customdata[1]:,}}{noun}{more}<extra></extra>"
+
+
+RATE_HOVER = rate_hover()
 
 
 def trend_chart(
-    frame: pd.DataFrame, title: str, *, y_title: str = "Rate (%)", height: int = 360, signal_words: bool = True
+    frame: pd.DataFrame,
+    title: str,
+    *,
+    y_title: str = RATE_TITLE,
+    of: str = "",
+    height: int = 360,
+    signal_words: bool = True,
 ) -> go.Figure:
-    """A monthly rate with numerator and denominator on hover, and SPC limits and signals when present."""
+    """A monthly rate with numerator and denominator ('of' what) on hover, and SPC limits and signals when present."""
     fig = _figure(title, height)
     if frame.empty:
         return fig
@@ -146,10 +162,10 @@ def trend_chart(
             mode="lines+markers",
             line=dict(color=BLUE, width=2),
             customdata=_counts(frame),
-            hovertemplate="%{x|%b %Y}: " + RATE_HOVER,
+            hovertemplate="%{x|%b %Y}: " + rate_hover(of),
         )
     )
-    _mark_incomplete(fig, frame, provisional)
+    _mark_incomplete(fig, frame, provisional, of)
     if "signal" in frame.columns:
         flagged = frame[frame["signal"].notna()]
         if not flagged.empty:
@@ -166,8 +182,7 @@ def trend_chart(
                     customdata=[
                         [*c, SIGNAL_TEXT.get(str(s), str(s))] for c, s in zip(_counts(flagged), flagged["signal"])
                     ],
-                    hovertemplate="%{x|%b %Y}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}"
-                    "<br>Signal: %{customdata[2]}<extra></extra>",
+                    hovertemplate="%{x|%b %Y}: " + rate_hover(of, more="<br>Signal: %{customdata[2]}"),
                 )
             )
     fig.update_yaxes(title_text=y_title, rangemode="tozero", ticksuffix="%")
@@ -186,7 +201,7 @@ def _month_end(month: object) -> pd.Timestamp:
     return pd.Timestamp(month) + pd.offsets.MonthBegin(1)
 
 
-def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series) -> None:
+def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series, of: str = "") -> None:
     """Provisional months as hollow markers on a shaded band; months mostly not recorded as a labelled band, no point."""
     if provisional.any():
         part = frame[provisional]
@@ -198,7 +213,7 @@ def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series
                 mode="markers",
                 marker=dict(color=BLUE, size=10, symbol="circle-open", line=dict(color=BLUE, width=2)),
                 customdata=_counts(part),
-                hovertemplate="%{x|%b %Y} (provisional): " + RATE_HOVER,
+                hovertemplate="%{x|%b %Y} (provisional): " + rate_hover(of),
             )
         )
         fig.add_vrect(
@@ -259,6 +274,8 @@ def breakdown_bar(
     overall: float | None = None,
     labels: dict[str, str] | None = None,
     min_denominator: int = MIN_DENOMINATOR,
+    value_title: str = RATE_TITLE,
+    of: str = "",
 ) -> go.Figure:
     """Rate by team, worker, source...: horizontal bars with the rate and n on each, the overall rate as a line.
 
@@ -283,7 +300,7 @@ def breakdown_bar(
             cliponaxis=False,
             textposition=_inside_when_long(data["rate"]),
             insidetextfont=dict(color="white"),
-            hovertemplate="%{y}: %{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
+            hovertemplate="%{y}: " + rate_hover(of, axis="x"),
         )
     )
     if overall is not None and pd.notna(overall):
@@ -294,7 +311,7 @@ def breakdown_bar(
             annotation_position="top",
             annotation_font_color=INK,
         )
-    fig.update_xaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_xaxes(title_text=value_title, ticksuffix="%", rangemode="tozero")
     fig.update_yaxes(type="category")
     return fig
 
@@ -321,7 +338,7 @@ def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = 
                 hovertemplate=f"{plain(area)} %{{x}}: " + RATE_HOVER,
             )
         )
-    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", rangemode="tozero")
+    fig.update_yaxes(title_text=RATE_TITLE, ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(type="category", title_text="Year ending 31 March")
     return fig
 
@@ -500,7 +517,16 @@ def dq_trend_chart(
     return fig
 
 
-def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title: str, target: float) -> go.Figure:
+def funnel_chart(
+    frame: pd.DataFrame,
+    curve: pd.DataFrame,
+    dimension: str,
+    title: str,
+    target: float,
+    *,
+    value_title: str = RATE_TITLE,
+    of: str = "",
+) -> go.Figure:
     """Rate against denominator for each unit, with the target and the 95% and 99.8% limits narrowing as n grows."""
     fig = _figure(title, height=420)
     if frame.empty:
@@ -544,12 +570,11 @@ def funnel_chart(frame: pd.DataFrame, curve: pd.DataFrame, dimension: str, title
             ],
             marker=dict(color=colours, size=10, line=dict(color="white", width=1)),
             customdata=[[*c, p] for c, p in zip(_counts(frame), frame["position"])],
-            hovertemplate="%{text}: %{y:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<br>%{customdata[2]}"
-            "<extra></extra>",
+            hovertemplate="%{text}: " + rate_hover(of, more="<br>%{customdata[2]}"),
         )
     )
-    fig.update_xaxes(title_text="Number of records (n)", rangemode="tozero")
-    fig.update_yaxes(title_text="Rate (%)", ticksuffix="%", range=_funnel_range(frame, target))
+    fig.update_xaxes(title_text=f"Number of {plain(of or 'records')} (n)", rangemode="tozero")
+    fig.update_yaxes(title_text=value_title, ticksuffix="%", range=_funnel_range(frame, target))
     return fig
 
 

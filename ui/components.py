@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,6 +32,7 @@ from ui.formatting import (
     trend_change,
     verdict_clash,
 )
+from ui.headlines import Measure
 
 log = logging.getLogger(__name__)
 STRICT_ENV = "FRONTDOOR_STRICT_PAGES"
@@ -268,6 +269,7 @@ def chart(
     labels: dict[str, dict[str, str]] | None = None,
     *,
     measure: str | None = None,
+    headings: dict[str, str] | None = None,
 ) -> None:
     """A chart with, one click away, its data as a table (the text equivalent for screen readers), and the CSV of
     exactly its data; in the publishable view a chart that would show a small count is replaced by its publishable
@@ -277,11 +279,11 @@ def chart(
             "Publishable view: this chart would show small numbers, so its figures are shown as a table with "
             "the small numbers withheld ('c')."
         )
-        table(frame, name, key=key, rates=(), measure=measure)
+        table(frame, name, key=key, rates=(), measure=measure, headings=headings)
         return
     st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
-        table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False)
+        table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False, headings=headings)
     download_csv(
         publishable_frame(frame) if access.publishable_view() else frame,
         name,
@@ -289,6 +291,7 @@ def chart(
         label="Download this chart's data (CSV)",
         measure=measure,
         period=_period_text(),
+        headings=headings,
     )
 
 
@@ -318,6 +321,7 @@ def table(
     hide_index: bool = True,
     download: bool = True,
     measure: str | None = None,
+    headings: dict[str, str] | None = None,
 ) -> None:
     """A table (readable headings, rates to one decimal place) with the CSV of exactly its rows; publishable (small
     numbers 'c') in the publishable view.
@@ -326,8 +330,8 @@ def table(
     """
     if access.publishable_view() and not personal:
         frame, rates = publishable_frame(frame), ()
-    config = {c: st.column_config.NumberColumn(human_label(c), format="%.1f%%") for c in rates if c in frame}
-    config.update({c: human_label(c) for c in frame.columns if c not in config})
+    config = {c: st.column_config.NumberColumn(human_label(c, headings), format="%.1f%%") for c in rates if c in frame}
+    config.update({c: human_label(c, headings) for c in frame.columns if c not in config})
     st.dataframe(frame, hide_index=hide_index, column_config=config, key=f"{key}_table")
     if download:
         download_csv(
@@ -338,6 +342,7 @@ def table(
             label="Download these rows (CSV)" if personal else "Download this table (CSV)",
             measure=None if personal else measure,
             period=None if personal or measure is None else _period_text(),
+            headings=headings,
         )
 
 
@@ -380,38 +385,51 @@ def audit_view(name: str, key: str, rows: int) -> None:
         st.session_state[f"{key}_audited"] = seen
 
 
-def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: str) -> None:
+def about(measure: Measure, label: str | None = None) -> dict[str, Any]:
+    """What a chart or table of the measure says about it, from the registry: the CSV's measure and its headings."""
+    return {"measure": label or measure.label, "headings": measure.definition.headings()}
+
+
+def drilldown(measure: Measure, view: View, key: str) -> None:
     """From the authority to a team to its workers: rates by team, then by worker for a chosen team."""
     from metrics.params import Filters
     from ui.charts import breakdown_bar
     from ui.formatting import extremes_title
 
-    overall = first_row(metric(view.period, view.filters, None)).get("rate")
+    label, axis, of = measure.label, measure.definition.value_title, measure.definition.records
+    overall = first_row(measure(view.period, view.filters, None)).get("rate")
     team = view.filters.team
     if team is None:
-        by_team = metric(view.period, view.filters, "team")
+        by_team = measure(view.period, view.filters, "team")
         if by_team.empty:
             nothing_matches(label.lower(), view)
             return
-        funnel(by_team, "team", "team", label, overall, key=f"{key}_team")
+        funnel(by_team, "team", "team", measure, overall, key=f"{key}_team")
         with st.expander("The same as bars, with n on each"):
             chart(
-                breakdown_bar(by_team, "team", extremes_title(label, by_team, "team", "team"), overall=overall),
+                breakdown_bar(
+                    by_team,
+                    "team",
+                    extremes_title(label, by_team, "team", "team"),
+                    overall=overall,
+                    value_title=axis,
+                    of=of,
+                ),
                 by_team,
                 f"{key}_by_team",
                 key=f"{key}_team_bars",
-                measure=label,
+                **about(measure),
             )
         teams = [str(t) for t in by_team["team"].dropna()]
         team = st.selectbox("Drill into a team to see its workers", ["—"] + teams, key=f"{key}_drill")
         if team == "—":
             return
-    by_worker = metric(view.period, Filters(team=team, worker=view.filters.worker), "worker")
+    by_worker = measure(view.period, Filters(team=team, worker=view.filters.worker), "worker")
     if by_worker.empty:
         nothing_matches(label.lower(), view)
         return
-    team_rate = first_row(metric(view.period, Filters(team=team), None)).get("rate")
-    funnel(by_worker, "worker", "worker", f"{label} in {team}", team_rate, key=f"{key}_worker")
+    team_rate = first_row(measure(view.period, Filters(team=team), None)).get("rate")
+    funnel(by_worker, "worker", "worker", measure, team_rate, key=f"{key}_worker", within=str(team))
     with st.expander("The same as bars, with n on each"):
         chart(
             breakdown_bar(
@@ -419,33 +437,44 @@ def drilldown(metric: Callable[..., pd.DataFrame], view: View, label: str, key: 
                 "worker",
                 extremes_title(f"{label} in {team}", by_worker, "worker", "worker"),
                 overall=team_rate,
+                value_title=axis,
+                of=of,
             ),
             by_worker,
             f"{key}_{team}_by_worker",
             key=f"{key}_worker_bars",
-            measure=f"{label} in {team}",
+            **about(measure, f"{label} in {team}"),
         )
 
 
-def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: Any, key: str) -> None:
-    """Teams or workers on a funnel plot around `target` (the rate of the level above), with its CSV."""
+def funnel(
+    frame: pd.DataFrame, dimension: str, noun: str, measure: Measure, target: Any, key: str, within: str | None = None
+) -> None:
+    """Teams or workers (`within` a team) on a funnel plot around `target` (the rate of the level above), with its CSV."""
     from ui.charts import funnel_chart
     from ui.formatting import funnel_title
 
     if is_missing(target):
         return
+    label = measure.label if within is None else f"{measure.label} in {within}"
     placed = data.call_pure(metrics.funnel.funnel_limits, frame=frame, target_pct=float(target))
     curve = data.call_pure(
         metrics.funnel.funnel_curve, target_pct=float(target), max_n=float(frame["denominator"].max() or 1)
     )
     chart(
         funnel_chart(
-            placed, curve, dimension, funnel_title(label, placed, dimension, noun, float(target)), float(target)
+            placed,
+            curve,
+            dimension,
+            funnel_title(label, placed, dimension, noun, float(target)),
+            float(target),
+            value_title=measure.definition.value_title,
+            of=measure.definition.records,
         ),
         placed,
         f"{key}_funnel",
         key=f"{key}_funnel",
-        measure=label,
+        **about(measure, label),
     )
     st.caption(
         "Each dot is one " + noun + ": rate against its number of records. Inside the dashed (95%) and dotted "
@@ -455,46 +484,36 @@ def funnel(frame: pd.DataFrame, dimension: str, noun: str, label: str, target: A
     )
 
 
-def monthly_series(
-    metric: Callable[..., pd.DataFrame], view: View, code: str | None = None, **provisional: Any
-) -> pd.DataFrame:
-    """The monthly rate with provisional months marked (for `code`, see metrics.provisional) and SPC limits."""
-    monthly = metric(view.period, view.filters, "month")
-    if code is not None and not monthly.empty:
-        start = data.call(metrics.provisional.provisional_from, code, **provisional)
+def monthly_series(measure: Measure, view: View, **provisional: Any) -> pd.DataFrame:
+    """The monthly rate with provisional months marked (see metrics.provisional) and SPC limits."""
+    monthly = measure(view.period, view.filters, "month")
+    if not monthly.empty:
+        start = data.call(metrics.provisional.provisional_from, measure.code, **provisional)
         monthly = data.call_pure(metrics.provisional.mark_provisional, monthly=monthly, start=start)
     return data.with_spc(monthly)
 
 
-def trend(
-    metric: Callable[..., pd.DataFrame],
-    view: View,
-    label: str,
-    good_direction: str,
-    key: str,
-    code: str | None = None,
-    **provisional: Any,
-) -> None:
+def trend(measure: Measure, view: View, key: str, **provisional: Any) -> None:
     """The monthly rate over the period with SPC limits and signals, its finding as the title, and its CSV.
 
-    With `code`, months not yet due are provisional (hollow, unscored) and a set filter that does not
-    apply is said; when the chart's verdict is the opposite of the tile's, a caption says why.
+    Months not yet due are provisional (hollow, unscored) and a set filter that does not apply is said; when
+    the chart's verdict is the opposite of the tile's, a caption says why. Label and direction: the registry's.
     """
     from metrics.provisional import REASONS
-    from metrics.registry import good_direction as registry_direction
     from metrics.registry import scope_note
     from ui.charts import trend_chart
     from ui.formatting import trend_title
 
-    good_direction = registry_direction(code) if code else good_direction
-    monthly = monthly_series(metric, view, code, **provisional)
+    label, good_direction, definition = measure.label, measure.good_direction, measure.definition
+    monthly = monthly_series(measure, view, **provisional)
     if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
         nothing_matches(label.lower(), view)
         return
-    note = scope_note(code, view.filters) if code else None
+    note = scope_note(measure.code, view.filters)
     title = trend_title(label, monthly, good_direction) + (f" — {note}" if note else "")
-    chart(trend_chart(monthly, title), monthly, f"{key}_by_month", key=key, measure=label)
-    captions = [provisional_note(monthly, REASONS.get(code or "", "not yet due"))]
+    fig = trend_chart(monthly, title, y_title=definition.value_title, of=definition.records)
+    chart(fig, monthly, f"{key}_by_month", key=key, **about(measure))
+    captions = [provisional_note(monthly, REASONS.get(measure.code, "not yet due"))]
     if "mostly_not_recorded" in monthly and monthly["mostly_not_recorded"].any():
         months = int(monthly["mostly_not_recorded"].sum())
         captions.append(
@@ -502,8 +521,8 @@ def trend(
             "with no rate drawn (not recorded is not 'no')."
         )
     tile = points_change(
-        first_row(metric(view.period, view.filters, None)).get("rate"),
-        first_row(metric(view.previous, view.filters, None)).get("rate"),
+        first_row(measure(view.period, view.filters, None)).get("rate"),
+        first_row(measure(view.previous, view.filters, None)).get("rate"),
     )
     scored = scored_months(monthly)
     signalled = "signal" not in scored or bool(scored["signal"].notna().any())
@@ -513,9 +532,8 @@ def trend(
 
 
 def breakdown(
-    metric: Callable[..., pd.DataFrame],
+    measure: Measure,
     view: View,
-    label: str,
     dimension: str,
     noun: str,
     key: str,
@@ -525,38 +543,41 @@ def breakdown(
     from ui.charts import breakdown_bar
     from ui.formatting import extremes_title
 
-    frame = metric(view.period, view.filters, dimension)
+    label = measure.label
+    frame = measure(view.period, view.filters, dimension)
     if frame.empty:
         nothing_matches(label.lower(), view)
         return
-    overall = first_row(metric(view.period, view.filters, None)).get("rate")
+    overall = first_row(measure(view.period, view.filters, None)).get("rate")
     fig = breakdown_bar(
-        frame, dimension, extremes_title(label, frame, dimension, noun, names), overall=overall, labels=names
+        frame,
+        dimension,
+        extremes_title(label, frame, dimension, noun, names),
+        overall=overall,
+        labels=names,
+        value_title=measure.definition.value_title,
+        of=measure.definition.records,
     )
-    chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None, measure=label)
+    chart(fig, frame, f"{key}_by_{dimension}", key=key, labels={dimension: names} if names else None, **about(measure))
 
 
-def headline(
-    metric: Callable[..., pd.DataFrame], view: View, label: str, good_direction: str, code: str | None = None
-) -> dict[str, Any]:
+def headline(measure: Measure, view: View) -> dict[str, Any]:
     """A headline tile for a page (bordered, with the counts and the change on the previous period); returns the row.
 
-    With `code`, the good direction comes from the registry and a filter that does not apply is said.
+    Label, good direction and whether each set filter applies come from the measure's registry entry.
     """
-    from metrics.registry import good_direction as registry_direction
     from metrics.registry import scope_note
 
-    current = first_row(metric(view.period, view.filters, None))
-    previous = first_row(metric(view.previous, view.filters, None))
-    direction = registry_direction(code) if code else good_direction
+    current = first_row(measure(view.period, view.filters, None))
+    previous = first_row(measure(view.previous, view.filters, None))
     with st.container(border=True):
         rate_tile(
-            label,
+            measure.label,
             current,
             previous,
-            direction,
-            help=f"{view.label}, {view.scope}",
+            measure.good_direction,
+            help=f"{measure.definition.wording} {view.label}, {view.scope}.",
             against=view.previous_label,
-            note=scope_note(code, view.filters) if code else None,
+            note=scope_note(measure.code, view.filters),
         )
     return current

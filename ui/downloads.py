@@ -59,8 +59,13 @@ SUPPRESSED = "c"  # DfE's mark for a suppressed cell
 FLOAT_FORMAT = "%.10g"  # ten significant figures: 23.169999999999998 is written 23.17
 
 
-def human_label(column: str) -> str:
-    """A readable heading for a snake_case column name ('working_days_open' -> 'Working days open')."""
+def human_label(column: str, headings: dict[str, str] | None = None) -> str:
+    """A readable heading for a snake_case column name ('working_days_open' -> 'Working days open').
+
+    `headings` are a measure's own, from its registry entry ('numerator' -> 'Re-referrals (numerator)').
+    """
+    if headings and column in headings:
+        return headings[column]
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column]
     words = [COLUMN_LABELS.get(w, w) for w in str(column).split("_")]
@@ -77,13 +82,13 @@ def neutralise(value: Any) -> Any:
     return "'" + value
 
 
-def readable_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with human-readable column names and every text cell neutralised."""
+def readable_frame(frame: pd.DataFrame, headings: dict[str, str] | None = None) -> pd.DataFrame:
+    """The frame with human-readable column names (a measure's `headings` first) and every text cell neutralised."""
     out = frame.copy()
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise)
-    out.columns = [human_label(str(c)) for c in out.columns]
+    out.columns = [human_label(str(c), headings) for c in out.columns]
     return out
 
 
@@ -117,10 +122,10 @@ def tidy_frame(
     return out
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame, headings: dict[str, str] | None = None) -> bytes:
     """The frame as CSV bytes: UTF-8 with a byte-order mark, readable headings, safe cells, no float noise."""
     buffer = io.StringIO()
-    readable_frame(frame).to_csv(buffer, index=False, lineterminator="\r\n", float_format=FLOAT_FORMAT)
+    readable_frame(frame, headings).to_csv(buffer, index=False, lineterminator="\r\n", float_format=FLOAT_FORMAT)
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
@@ -139,10 +144,12 @@ def download_csv(
     on_download: Callable[[], None] | None = None,
     measure: str | None = None,
     period: str | None = None,
+    headings: dict[str, str] | None = None,
 ) -> None:
     """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited).
 
-    Aggregates carry the measure and period (when given) and names beside codes; a publishable frame keeps its `c`.
+    Aggregates carry the measure and period (when given), the measure's own `headings` and names beside codes;
+    a publishable frame keeps its `c`.
     """
     if personal and on_download is None:
         from ui.access import record
@@ -155,7 +162,7 @@ def download_csv(
         text = f"{text} — contains personal data"
     st.download_button(
         text,
-        data=csv_bytes(tidy_frame(frame, measure=measure, period=period)),
+        data=csv_bytes(tidy_frame(frame, measure=measure, period=period), headings),
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,

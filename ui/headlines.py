@@ -1,4 +1,4 @@
-"""The headline measures the Overview shows: which metric function, what it needs loaded, and which way is better."""
+"""Measures as pages show them (a metric function, its parameters and its registry entry), and the Overview's headlines."""
 
 from __future__ import annotations
 
@@ -14,95 +14,105 @@ import metrics.practice
 import metrics.re_referrals
 import metrics.timeliness
 from metrics.params import Filters, Period
-from metrics.registry import good_direction
+from metrics.registry import MetricDefinition, definition_of
 from ui import data
 
 
 @dataclass(frozen=True)
-class Headline:
-    """One headline rate: its label, the metric function behind it, and what must be loaded for it.
+class Measure:
+    """A metric function called with fixed parameters, and its definition in the registry.
 
-    Its good direction comes from the metric registry (the one place it lives); `page` is the
-    dashboard page that shows the measure in detail (None when no page does).
+    Label, good direction, what is counted and which filters apply come from the function's registry entry
+    (metrics/registry.py), never from the page: `metrics.registry.definition_of(function)`.
     """
 
-    key: str
-    label: str
     function: Callable[..., pd.DataFrame]
-    entity: str
     params: dict[str, Any] = field(default_factory=dict)
-    what: str = "records"
-    page: str | None = None
-    provisional: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def definition(self) -> MetricDefinition:
+        return definition_of(self.function)
 
     @property
     def code(self) -> str:
-        """The measure's registry code (the metric function's name)."""
-        return self.function.__name__
+        """The measure's registry code."""
+        return self.definition.code
+
+    @property
+    def label(self) -> str:
+        """The measure's label from the registry, with this call's parameters filled in."""
+        return self.definition.label_for(**self.params)
 
     @property
     def good_direction(self) -> str:
-        return good_direction(self.code)
+        return self.definition.good_direction
 
     def rate(self, period: Period, filters: Filters, by: str | None = None) -> pd.DataFrame:
         return data.frame(self.function, period=period, filters=filters, by=by, **self.params)
 
-    def metric(self) -> Callable[[Period, Filters, str | None], pd.DataFrame]:
-        """The rate as a function of (period, filters, by), for drill-downs."""
-        return self.rate
+    def __call__(self, period: Period, filters: Filters, by: str | None = None) -> pd.DataFrame:
+        return self.rate(period, filters, by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Headline(Measure):
+    """One headline rate on the Overview: the measure, what must be loaded for it, and where it is shown in detail.
+
+    `page` is the dashboard page that shows the measure in detail (None when no page does).
+    """
+
+    key: str
+    entity: str
+    what: str = "records"
+    page: str | None = None
+    provisional: dict[str, Any] = field(default_factory=dict)
 
 
 HEADLINES: tuple[Headline, ...] = (
     Headline(
-        "re_referrals",
-        "Re-referrals within 12 months",
         metrics.re_referrals.re_referral_rate,
-        "referrals",
+        key="re_referrals",
+        entity="referrals",
         what="referrals",
         page="Re-referrals",
     ),
     Headline(
-        "assessments",
-        "Assessments within 45 working days",
         metrics.timeliness.assessment_timeliness,
-        "assessments",
         {"clock": "start"},
+        key="assessments",
+        entity="assessments",
         what="authorised assessments",
         page="Timeliness",
     ),
     Headline(
-        "recordings",
-        "Recordings written up within 5 working days",
         metrics.timeliness.recording_timeliness,
-        "recordings",
         {"target_wd": 5},
+        key="recordings",
+        entity="recordings",
         what="recorded events",
         page="Timeliness",
         provisional={"target_wd": 5},
     ),
     Headline(
-        "ethnicity",
-        "Referrals with ethnicity recorded",
         metrics.ethnicity.ethnicity_completeness,
-        "referrals",
         {"level": "referral"},
+        key="ethnicity",
+        entity="referrals",
         what="referrals",
         page="Ethnicity",
     ),
     Headline(
-        "conversion",
-        "Contacts leading to a referral within 30 days",
         metrics.front_door.contact_conversion,
-        "contacts",
         {"within_days": 30},
+        key="conversion",
+        entity="contacts",
         what="contacts",
         page="Front door",
     ),
     Headline(
-        "child_seen",
-        "Assessments where the child was seen",
         metrics.practice.child_seen_rate,
-        "assessments",
+        key="child_seen",
+        entity="assessments",
         what="assessments",
     ),
 )
