@@ -61,7 +61,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     say = terminalreporter.write_line
     say(f"phase totals (summed over processes): {', '.join(f'{k} {v:.1f} s' for k, v in sorted(_phases.items()))}")
-    if _collection:  # collected here, not in pytest-xdist workers
+    if _collection and not _processes:  # collected here (under pytest-xdist the workers collect)
         say(f"collection {_collection['wall']:.1f} s wall, {_collection['cpu']:.1f} s CPU")
     for name, figures in sorted(_processes.items()):
         say(f"{name}: collection {figures['collect_wall']:.1f} s wall, {figures['cpu']:.1f} s CPU in all")
