@@ -31,10 +31,10 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
 test: install browser-deps
-	$(PY) -m pytest -n 2 --timeout 900 -q
+	$(PY) -m pytest -n 2 --dist loadfile --timeout 900 -q
 
 test-fast: install
-	$(PY) -m pytest -n 2 --timeout 300 -q -m "not browser and not slow"
+	$(PY) -m pytest -n 2 --dist loadfile --timeout 300 -q -m "not browser and not slow"
 
 # Lint (ruff), format (ruff), types (mypy) and dead code (vulture), all configured in pyproject.toml.
 lint: install

@@ -1,9 +1,10 @@
-"""Shared test set-up: fresh Streamlit caches for every test, the dashboard in local mode on localhost with its audit
-trail in a temporary folder, the `browser` and `slow` markers, and a guard that the test run leaves the demo store's Data
-Docs as they were."""
+"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components per process,
+the dashboard in local mode on localhost with its audit trail in a temporary folder, the `browser` and `slow` markers,
+and a guard that the test run leaves the demo store's Data Docs as they were."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,25 @@ def _strict_pages(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FRONTDOOR_STRICT_PAGES", "1")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
+def _component_scan_once():
+    """Each new AppTest scans the metadata of every installed distribution (~270) for Streamlit components, a few
+    tenths of a second of CPU each time; nothing is installed during a test run, so each process scans once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = functools.cache(lambda scanner=manifest_scanner.scan_component_manifests: tuple(scanner()))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(manifest_scanner, "scan_component_manifests", lambda *_args, **_kwargs: list(scan()))
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
 def _fresh_streamlit_caches():
-    """Streamlit caches outlive an AppTest run in one process: start and end every test with them empty."""
+    """Streamlit caches outlive an AppTest run in one process: start and end every test module with them empty.
+
+    Within a module they stay warm, as in a running server: every cache key holds the published version (a file
+    unique to each store build and each load) and the metric function by name, so a test never sees another store's
+    results, and a test that swaps a metric for a broken one swaps in a function with another name."""
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

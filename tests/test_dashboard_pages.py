@@ -194,10 +194,14 @@ def test_no_store_yet_says_how_to_load(monkeypatch: pytest.MonkeyPatch, tmp_path
         assert "python -m ingest" in texts(at)
 
 
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_dashboard_store(tmp_path_factory.mktemp("empty") / "empty.duckdb", rows={})
+
+
 @pytest.mark.parametrize("page", list(PAGES))
-def test_an_empty_store_says_what_is_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, page: str) -> None:
-    empty = build_dashboard_store(tmp_path / "empty.duckdb", rows={})
-    at = open_page(monkeypatch, empty, page)
+def test_an_empty_store_says_what_is_missing(monkeypatch: pytest.MonkeyPatch, empty_store: Path, page: str) -> None:
+    at = open_page(monkeypatch, empty_store, page)
     if page != "definitions":
         assert "empty" in texts(at) or "python -m ingest" in texts(at)
 

@@ -440,6 +440,7 @@ def test_a_second_load_waiting_on_the_lock_says_so(
 ) -> None:
     import fcntl
     import threading
+    import time
 
     store = seeded_store(tmp_path, capsys)
     good = write(tmp_path / "more.csv", RECORDING_HEADER, [recording(50)])
@@ -450,7 +451,10 @@ def test_a_second_load_waiting_on_the_lock_says_so(
             target=lambda: codes.append(main([str(good), "--store", str(store), "--quiet", "--no-validate"]))
         )
         waiting.start()
-        waiting.join(timeout=3)
+        deadline = time.monotonic() + 30  # the load says it waits, then blocks on the lock with no time limit
+        while "another load is writing to the store" not in caplog.text and time.monotonic() < deadline:
+            waiting.join(timeout=0.05)
+        waiting.join(timeout=1)  # and it is still waiting a second later
         assert waiting.is_alive() and "another load is writing to the store" in caplog.text
         fcntl.flock(handle, fcntl.LOCK_UN)
     waiting.join(timeout=60)
