@@ -1,0 +1,284 @@
+"""Checks that cost what a load changes: failing rows kept in the store, re-checked where a load touched, counted in SQL.
+
+Every check's failing rows are kept, uncapped, in `dq_failing_rows`, each with its unit (the child
+id; the record id for recordings). A load's validation re-runs a check only on the units the merge
+touched (ingest.merge.CHANGES): their kept rows are deleted and replaced by the re-run's, the
+rest carry forward. The whole store's counts are then worked out in SQL (failing rows from the kept
+rows, rows checked from the tables), so each load's dq_results and dq_failures are what a run on the
+whole store gives. A check re-runs on the whole store when its kept rows may be stale: none kept, a
+load since published without checks, its SQL changed (`definition`), or a store-wide value it reads
+changed (`SqlSpec.depends_on`). `load` checks always run on the new files only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from expectations import frames, predicates
+from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
+from expectations.sql_checks import ETHNICITY_TABLES
+from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_ROWS_COLUMNS, ENTITIES, Column
+
+KEPT = "dq_failing_rows"  # every failing row of every check, as of the latest validation
+KEPT_UNITS = "dq_checked_units"  # rows checked per unit, for checks counted that way
+STATE = "dq_check_state"  # per check: the load its kept rows are up to date with, its definition then
+RUN_FAILING = "_dq_run_failing"  # TEMP: the failing rows this run found
+RUN_CHECKED = "_dq_run_checked"  # TEMP: the rows checked per unit this run counted
+SCOPE = "_dq_scope"  # TEMP (scope, unit): what the load touched, per table and across the child tables
+_SCOPED_CHECKS = "_dq_scoped_checks"
+_ORDER = "source_file, sheet, row_number, child_id, table_name, value, unit"  # which capped rows are kept
+
+
+def _temp_ddl(name: str, columns: tuple[Column, ...]) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{c.name} {c.type}' for c in columns)})"
+
+
+def start_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty TEMP tables for the failing rows and per-unit counts a run finds (one pair per connection)."""
+    con.execute(_temp_ddl(RUN_FAILING, DQ_FAILING_ROWS_COLUMNS))
+    con.execute(_temp_ddl(RUN_CHECKED, DQ_CHECKED_UNITS_COLUMNS))
+
+
+def _copy(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, table: str, create: bool) -> None:
+    found = source.sql(f"SELECT * FROM {table}").to_arrow_table()
+    if not (found.num_rows or create):
+        return
+    target.register("_dq_copied", found)
+    try:
+        verb = f"CREATE OR REPLACE TEMP TABLE {table} AS" if create else f"INSERT INTO {table}"
+        target.execute(f"{verb} SELECT * FROM _dq_copied")
+    finally:
+        target.unregister("_dq_copied")
+
+
+def share_scope(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, scope: str | None) -> None:
+    """Give another connection (the SQL checks' thread: TEMP tables are per connection) the run's scope."""
+    if scope is not None:
+        _copy(source, target, scope, create=True)
+
+
+def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection) -> None:
+    """Append what a run found on another connection (the SQL checks' thread) to this connection's TEMP tables."""
+    for table in (RUN_FAILING, RUN_CHECKED):
+        _copy(source, target, table, create=False)
+
+
+def end_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the run's TEMP tables."""
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, _SCOPED_CHECKS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def append_failing(con: duckdb.DuckDBPyConnection, check: Check, rows_sql: str) -> int:
+    """Append the rows of a SELECT of failing rows (predicates / sql_checks columns) to the run's; how many."""
+    inserted = con.execute(
+        f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, table_name, child_id, source_file, sheet,"
+        f" row_number, value FROM ({rows_sql})"
+    ).fetchall()
+    return int(inserted[0][0])
+
+
+def run_checked(con: duckdb.DuckDBPyConnection, check_id: str) -> int:
+    """Rows checked by a check counted per unit, as this run counted them."""
+    return int(
+        con.execute(f"SELECT coalesce(sum(checked), 0) FROM {RUN_CHECKED} WHERE check_id = ?", [check_id]).fetchall()[
+            0
+        ][0]
+    )
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, changes: str) -> str:
+    """The TEMP table of what the merge touched: per table its children (recordings: records), and under
+    'cross_table' the children of any table the cross-table checks read."""
+    unit = " ".join(f"WHEN '{t}' THEN {unit_column(t)}" for t in ENTITIES)
+    across = ", ".join(f"'{t}'" for t in ETHNICITY_TABLES)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS"
+        f" SELECT DISTINCT entity AS scope, CASE entity {unit} END AS unit FROM {changes}"
+        f" UNION SELECT DISTINCT '{CROSS_TABLE}', child_id FROM {changes}"
+        f" WHERE entity IN ({across}) AND child_id IS NOT NULL"
+    )
+    return SCOPE
+
+
+def touched(con: duckdb.DuckDBPyConnection, scope: str, table: str) -> bool:
+    """Whether the load touched any row of `table`."""
+    return bool(
+        con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {scope} WHERE scope = ? LIMIT 1)", [table]).fetchall()[0][0]
+    )
+
+
+# --- Whether a check's kept rows can be carried forward -------------------------------------
+
+
+def definition(check: Check, params: CheckParams) -> str:
+    """A hash of the SQL a check runs (on the whole store): kept rows found by another definition are not reused."""
+    whole = replace(params, scope=None, load_id=0, previous_load_id=0)
+    if check.ge is not None:
+        parts = [frames.source_sql(check.table, whole), predicates.failing_predicate(check, whole)]
+        parts += [predicates.value_sql(check), predicates.checked_sql(check)]
+    else:
+        spec = check.sql
+        assert spec is not None
+        parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
+        parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
+    text = "\x1f".join([check.kind, check.table, *parts])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _depends_value(con: duckdb.DuckDBPyConnection, check: Check) -> str | None:
+    if check.sql is None or check.sql.depends_on is None:
+        return None
+    return con.execute(f"SELECT CAST(({check.sql.depends_on}) AS VARCHAR)").fetchall()[0][0]
+
+
+def carried_checks(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, new_loads: list[int]
+) -> frozenset[str]:
+    """The checks whose kept rows are up to date with every load but `new_loads`: they re-run on the touched rows only.
+
+    A table's Great Expectations suite runs on one frame, so its checks are re-run on the touched rows
+    together or not at all.
+    """
+    listed = ", ".join(str(int(i)) for i in new_loads)
+    covered = con.execute(f"SELECT coalesce(max(load_id), 0) FROM loads WHERE load_id NOT IN ({listed})").fetchall()[0][
+        0
+    ]
+    state = {
+        r[0]: r[1:] for r in con.execute(f"SELECT check_id, load_id, definition, depends_on FROM {STATE}").fetchall()
+    }
+    carried = set()
+    for check in checks:
+        kept = state.get(check.check_id)
+        if not check.kept or kept is None or kept[0] < covered or kept[1] != definition(check, params):
+            continue
+        if kept[2] != _depends_value(con, check):
+            continue
+        carried.add(check.check_id)
+    for table in {c.table for c in checks if c.ge is not None}:
+        suite = {c.check_id for c in checks if c.ge is not None and c.table == table}
+        if not suite <= carried:
+            carried -= suite
+    return frozenset(carried)
+
+
+# --- Bringing the kept rows up to date --------------------------------------------------------
+
+
+def _scope_name(check: Check) -> str:
+    return check.table  # 'cross_table' checks are scoped by the children of any table they read
+
+
+def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], scoped: frozenset[str]) -> None:
+    """Replace the kept rows of what this run re-checked (the touched units of `scoped` checks, everything of the
+    others) with the run's, and record what the kept rows are now up to date with."""
+    if scoped:
+        pairs = [(c.check_id, _scope_name(c)) for c in checks if c.check_id in scoped]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_SCOPED_CHECKS} (check_id VARCHAR, scope VARCHAR)")
+        con.executemany(f"INSERT INTO {_SCOPED_CHECKS} VALUES (?, ?)", pairs)
+        for table in (KEPT, KEPT_UNITS):
+            con.execute(
+                f"DELETE FROM {table} k WHERE EXISTS (SELECT 1 FROM {_SCOPED_CHECKS} c JOIN {SCOPE} s USING (scope)"
+                " WHERE c.check_id = k.check_id AND s.unit IS NOT DISTINCT FROM k.unit)"
+            )
+    for table in (KEPT, KEPT_UNITS):  # every other check was re-run on the whole store (or is gone)
+        con.execute(f"DELETE FROM {table} WHERE NOT list_contains(CAST(? AS VARCHAR[]), check_id)", [sorted(scoped)])
+    con.execute(f"INSERT INTO {KEPT} SELECT * FROM {RUN_FAILING}")
+    con.execute(f"INSERT INTO {KEPT_UNITS} SELECT * FROM {RUN_CHECKED}")
+    latest = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchall()[0][0]
+    rows = [(c.check_id, latest, definition(c, params), _depends_value(con, c)) for c in checks if c.kept]
+    con.execute(f"DELETE FROM {STATE}")
+    con.executemany(f"INSERT INTO {STATE} VALUES (?, ?, ?, ?)", rows)
+
+
+# --- The whole store's results from the kept rows ----------------------------------------------
+
+
+def _kept_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    return dict(con.execute(f"SELECT check_id, count(*) FROM {table} GROUP BY ALL").fetchall())
+
+
+def _ge_checked(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check]) -> dict[str, int]:
+    """Rows checked by each GE check on the whole store: one aggregate query per table."""
+    whole = replace(params, scope=None)
+    out: dict[str, int] = {}
+    for table in dict.fromkeys(c.table for c in checks):
+        table_checks = [c for c in checks if c.table == table]
+        aggregates = ", ".join(predicates.checked_sql(c) for c in table_checks)
+        row = con.execute(f"SELECT {aggregates} FROM ({frames.source_sql(table, whole)})").fetchall()[0]
+        out.update({c.check_id: int(n) for c, n in zip(table_checks, row)})
+    return out
+
+
+def _ge_counts(check: Check, checked: int, failing: int, params: CheckParams) -> dict[str, Any]:
+    """What Great Expectations reports for these counts: success (with `mostly`, a share), percent of rows checked."""
+    percent = failing / checked * 100 if checked else 0.0
+    mostly = resolve(check.ge.mostly, params) if isinstance(check.ge, InSet) and check.ge.mostly is not None else None
+    if mostly is None or not checked:
+        success = failing == 0
+    else:
+        success = (float(checked) - float(failing)) / float(checked) >= mostly
+    return {"success": success, "element_count": checked, "unexpected_count": failing, "unexpected_percent": percent}
+
+
+def whole_store_results(
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams,
+    checks: list[Check],
+    run_results: pd.DataFrame,
+    scoped: frozenset[str],
+) -> pd.DataFrame:
+    """The run's results with each check re-run on the touched rows replaced by its whole store's counts."""
+    from expectations.runner import result_row, sql_counts
+
+    failing = _kept_counts(con, KEPT)
+    units = dict(con.execute(f"SELECT check_id, sum(checked) FROM {KEPT_UNITS} GROUP BY ALL").fetchall())
+    ge_checked = _ge_checked(con, params, [c for c in checks if c.check_id in scoped and c.ge is not None])
+    by_id = run_results.set_index("check_id")
+    rows = []
+    for check in checks:
+        if check.check_id not in scoped:
+            rows.append(by_id.loc[check.check_id].to_dict() | {"check_id": check.check_id})
+        elif check.ge is not None:
+            counts = _ge_counts(check, ge_checked[check.check_id], failing.get(check.check_id, 0), params)
+            rows.append(result_row(check, counts))
+        else:
+            assert check.sql is not None
+            checked = int(units.get(check.check_id, 0) or 0) if check.sql.checked_by_unit else None
+            if checked is None:
+                checked = int(by_id.loc[check.check_id, "element_count"])
+            rows.append(result_row(check, sql_counts(checked, failing.get(check.check_id, 0))))
+    return pd.DataFrame(rows)[list(run_results.columns)]
+
+
+def capped_failures(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> pd.DataFrame:
+    """Up to `cap` failing rows per check from a table of failing rows (the first by file, sheet and row), with the problem."""
+    counts = _kept_counts(con, table)
+    known = {c.check_id: c for c in checks}
+    within = [i for i, n in counts.items() if i in known and n <= cap]
+    parts = [f"SELECT * FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"]
+    params: list[Any] = [within]
+    for check_id in sorted(i for i, n in counts.items() if i in known and n > cap):
+        parts.append(f"(SELECT * FROM {table} WHERE check_id = ? ORDER BY {_ORDER} LIMIT {int(cap)})")
+        params.append(check_id)
+    problems = pd.DataFrame({"check_id": list(known), "problem": [c.problem for c in known.values()]})
+    con.register("_dq_problems", problems)
+    try:
+        rows = (
+            con.sql(
+                "SELECT f.table_name, f.child_id, f.source_file, f.sheet, f.row_number, f.value, f.check_id, p.problem"
+                f" FROM ({' UNION ALL '.join(parts)}) f JOIN _dq_problems p USING (check_id)",
+                params=params,
+            )
+            .to_arrow_table()
+            .to_pandas()
+        )
+    finally:
+        con.unregister("_dq_problems")
+    rows["row_number"] = rows["row_number"].astype("Int64")
+    return rows.sort_values(["check_id", "source_file", "sheet", "row_number", "child_id"], ignore_index=True)
