@@ -27,7 +27,7 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
   and child-id checks (DuckDB finds repeats among 20 M keys in seconds, pandas in half a minute)
   run as SQL and are reported in the same form (`expectation` = `sql`).
 - **What a load re-checks** (the *kind* column). Every check's failing rows are kept in the store
-  (`dq_failing_rows`, uncapped), each with the child (for recordings, the record) it belongs to. A
+  (`dq_failing_units`: per child, or record for recordings, how many of its rows fail). A
   load re-runs a check only where the merge touched (`expectations/incremental.py`); the kept rows
   of everything else carry forward, and the counts are worked out in SQL, so each load's results
   describe the whole store exactly as a run on the whole store would. *row*: each row on its own

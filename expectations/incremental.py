@@ -1,13 +1,16 @@
-"""Checks that cost what a load changes: failing rows kept in the store, re-checked where a load touched, counted in SQL.
+"""Checks that cost what a load changes: failing rows counted per child in the store, re-checked where a load touched.
 
-Every check's failing rows are kept, uncapped, in `dq_failing_rows`, each with its unit (the child
-id; the record id for recordings). A load's validation re-runs a check only on the units the merge
-touched (ingest.merge.CHANGES): their kept rows are deleted and replaced by the re-run's, the
-rest carry forward. The whole store's counts are then worked out in SQL (failing rows from the kept
-rows, rows checked from the tables), so each load's dq_results and dq_failures are what a run on the
-whole store gives. A check re-runs on the whole store when its kept rows may be stale: none kept, a
-load since published without checks, its SQL changed (`definition`), or a store-wide value it reads
-changed (`SqlSpec.depends_on`). `load` checks always run on the new files only.
+Every check's failing rows are kept in `dq_failing_units` as a count per unit (the child id; the
+record id for recordings): a narrow table, one row per failing child, however many of its rows
+fail. A load's validation re-runs a check only on the units the merge touched (ingest.merge.CHANGES):
+their counts are replaced by the re-run's, the rest carry forward. The whole store's counts are then
+worked out in SQL (failing rows from the kept counts, rows checked from the tables), and the failing
+rows stored in dq_failures (at most `max_failure_rows` per check) are those of the first failing units
+in unit order, found by re-running the check on just those units. So each load's dq_results and
+dq_failures are exactly what a run on the whole store gives. A check re-runs on the whole store when
+its kept counts may be stale: none kept, a load since published without checks, its SQL changed
+(`definition`), or a store-wide value it reads changed (`SqlSpec.depends_on`). `load` checks always
+run on the new files only.
 """
 
 from __future__ import annotations
@@ -22,16 +25,17 @@ import pandas as pd
 from expectations import frames, predicates
 from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
 from expectations.sql_checks import ETHNICITY_TABLES
-from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_ROWS_COLUMNS, ENTITIES, Column
+from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
 
-KEPT = "dq_failing_rows"  # every failing row of every check, as of the latest validation
+KEPT = "dq_failing_units"  # failing rows per check and unit, as of the latest validation
 KEPT_UNITS = "dq_checked_units"  # rows checked per unit, for checks counted that way
-STATE = "dq_check_state"  # per check: the load its kept rows are up to date with, its definition then
-RUN_FAILING = "_dq_run_failing"  # TEMP: the failing rows this run found
+STATE = "dq_check_state"  # per check: the load its kept counts are up to date with, its definition then
+RUN_FAILING = "_dq_run_failing"  # TEMP: the failing rows per unit this run found
 RUN_CHECKED = "_dq_run_checked"  # TEMP: the rows checked per unit this run counted
 SCOPE = "_dq_scope"  # TEMP (scope, unit): what the load touched, per table and across the child tables
+LISTED = "_dq_listed"  # TEMP (scope, unit): the units whose failing rows a check lists in dq_failures
 _SCOPED_CHECKS = "_dq_scoped_checks"
-_ORDER = "source_file, sheet, row_number, child_id, table_name, value, unit"  # which capped rows are kept
+ORDER = "unit NULLS LAST, source_file, sheet, row_number, child_id, table_name, value"  # the rows listed first
 
 
 def _temp_ddl(name: str, columns: tuple[Column, ...]) -> str:
@@ -40,7 +44,7 @@ def _temp_ddl(name: str, columns: tuple[Column, ...]) -> str:
 
 def start_run(con: duckdb.DuckDBPyConnection) -> None:
     """Empty TEMP tables for the failing rows and per-unit counts a run finds (one pair per connection)."""
-    con.execute(_temp_ddl(RUN_FAILING, DQ_FAILING_ROWS_COLUMNS))
+    con.execute(_temp_ddl(RUN_FAILING, DQ_FAILING_UNITS_COLUMNS))
     con.execute(_temp_ddl(RUN_CHECKED, DQ_CHECKED_UNITS_COLUMNS))
 
 
@@ -70,17 +74,15 @@ def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnect
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
-    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, _SCOPED_CHECKS):
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, _SCOPED_CHECKS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def append_failing(con: duckdb.DuckDBPyConnection, check: Check, rows_sql: str) -> int:
-    """Append the rows of a SELECT of failing rows (predicates / sql_checks columns) to the run's; how many."""
-    inserted = con.execute(
-        f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, table_name, child_id, source_file, sheet,"
-        f" row_number, value FROM ({rows_sql})"
-    ).fetchall()
-    return int(inserted[0][0])
+    """Count the rows of a SELECT of failing rows (predicates columns) per unit into the run's table; how many."""
+    con.execute(f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, count(*) FROM ({rows_sql}) GROUP BY unit")
+    found = con.execute(f"SELECT coalesce(sum(failing), 0) FROM {RUN_FAILING} WHERE check_id = ?", [check.check_id])
+    return int(found.fetchall()[0][0])
 
 
 def run_checked(con: duckdb.DuckDBPyConnection, check_id: str) -> int:
@@ -200,7 +202,7 @@ def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check
 
 
 def _kept_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
-    return dict(con.execute(f"SELECT check_id, count(*) FROM {table} GROUP BY ALL").fetchall())
+    return {i: int(n) for i, n in con.execute(f"SELECT check_id, sum(failing) FROM {table} GROUP BY ALL").fetchall()}
 
 
 def _ge_checked(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check]) -> dict[str, int]:
@@ -256,29 +258,44 @@ def whole_store_results(
     return pd.DataFrame(rows)[list(run_results.columns)]
 
 
-def capped_failures(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> pd.DataFrame:
-    """Up to `cap` failing rows per check from a table of failing rows (the first by file, sheet and row), with the problem."""
+def _listed_units(con: duckdb.DuckDBPyConnection, table: str, check: Check, cap: int) -> None:
+    """The first units (in unit order) whose failing rows, counted before each, number fewer than `cap`."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM {table} WHERE check_id = ?"
+        f" QUALIFY sum(failing) OVER (ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?",
+        [check.table, check.check_id, cap],
+    )
+
+
+def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
+    """The failing rows a check lists: those of its first failing units, at most `max_failure_rows`."""
+    from expectations.sql_checks import listed_rows
+
+    cap = params.max_failure_rows
+    if check.kept:
+        _listed_units(con, table, check, cap)
+        params = replace(params, scope=LISTED)
+    else:
+        params = replace(params, scope=None)
+    if check.ge is not None:
+        sql = f"SELECT * FROM ({predicates.failing_rows_sql(check, params)}) ORDER BY {ORDER} LIMIT {int(cap)}"
+        return con.sql(sql).to_arrow_table().to_pandas()
+    return listed_rows(con, check, params, ORDER, cap)
+
+
+def capped_failures(
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams
+) -> pd.DataFrame:
+    """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
+    units (`table` holds the failing rows per unit), with the problem."""
     counts = _kept_counts(con, table)
-    known = {c.check_id: c for c in checks}
-    within = [i for i, n in counts.items() if i in known and n <= cap]
-    parts = [f"SELECT * FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"]
-    params: list[Any] = [within]
-    for check_id in sorted(i for i, n in counts.items() if i in known and n > cap):
-        parts.append(f"(SELECT * FROM {table} WHERE check_id = ? ORDER BY {_ORDER} LIMIT {int(cap)})")
-        params.append(check_id)
-    problems = pd.DataFrame({"check_id": list(known), "problem": [c.problem for c in known.values()]})
-    con.register("_dq_problems", problems)
-    try:
-        rows = (
-            con.sql(
-                "SELECT f.table_name, f.child_id, f.source_file, f.sheet, f.row_number, f.value, f.check_id, p.problem"
-                f" FROM ({' UNION ALL '.join(parts)}) f JOIN _dq_problems p USING (check_id)",
-                params=params,
-            )
-            .to_arrow_table()
-            .to_pandas()
-        )
-    finally:
-        con.unregister("_dq_problems")
-    rows["row_number"] = rows["row_number"].astype("Int64")
-    return rows.sort_values(["check_id", "source_file", "sheet", "row_number", "child_id"], ignore_index=True)
+    frames_: list[pd.DataFrame] = []
+    for check in checks:
+        if counts.get(check.check_id, 0):
+            rows = _listed_rows(con, table, check, params)
+            frames_.append(rows.drop(columns="unit").assign(check_id=check.check_id, problem=check.problem))
+    con.execute(f"DROP TABLE IF EXISTS {LISTED}")
+    columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
+    out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
+    out["row_number"] = out["row_number"].astype("Int64")
+    return out[columns]

@@ -193,7 +193,8 @@ class SqlSpec:
     SELECT of how many rows `rows` returns, when there is one. `temp` = (name, SELECT) is built
     first as a TEMP table that `rows` and `count` both read, so shared work is done once. Every
     SELECT reads the store through `CheckParams.rows`, so a load's run reads only what it touched.
-    `checked_by_unit` (SELECT unit, checked) is given when the rows checked are not a plain count of
+    `failing_by_unit` (SELECT unit, failing) counts the failing rows per unit from `temp` when that is
+    cheaper than grouping `rows`. `checked_by_unit` (SELECT unit, checked) is given when the rows checked are not a plain count of
     the store: they are then kept per child. `depends_on` is a SELECT of one store-wide value the
     check reads besides the touched rows: when it changes, the check is re-run on the whole store.
     """
@@ -202,6 +203,7 @@ class SqlSpec:
     checked: SqlText
     count: SqlText | None = None
     temp: tuple[str, SqlText] | None = None
+    failing_by_unit: SqlText | None = None
     checked_by_unit: SqlText | None = None
     depends_on: str | None = None
 

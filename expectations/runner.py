@@ -113,7 +113,7 @@ def _run_ge_checks(
     timings: dict[str, float],
 ) -> GeSession | None:
     """Each table's suite on its frame (the touched rows, or the whole table); failing rows found by the same
-    predicate in SQL, appended uncapped to the run's table of failing rows; the two counts must agree."""
+    predicate in SQL, counted per unit into the run's table of failing rows; the two counts must agree."""
     clock = _Clock(timings)
     from expectations import frames, predicates, suites  # GE is slow to import: only when validating
 
@@ -159,15 +159,13 @@ def _run_sql_checks(
     timings: dict[str, float],
 ) -> None:
     """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table."""
-    from expectations.sql_checks import evaluate_sql_check
+    from expectations.sql_checks import count_sql_check
 
     clock = _Clock(timings)
     incremental.start_run(con)
     for check in (c for c in checks if c.sql is not None):
         check_params = _params_for(check, params, scoped)
-        checked, failing = evaluate_sql_check(
-            con, check, check_params, incremental.RUN_FAILING, incremental.RUN_CHECKED
-        )
+        checked, failing = count_sql_check(con, check, check_params, incremental.RUN_FAILING, incremental.RUN_CHECKED)
         if checked is None:
             checked = incremental.run_checked(con, check.check_id)
         clock.lap(f"sql: {check.check_id}")
@@ -214,7 +212,7 @@ def run_checks(
     """Run the checks (all, or those named) on a store connection; reads only (TEMP tables aside).
 
     Checks named in `scoped` read only the rows in `params.scope` (what a load touched); the others
-    read the whole store. The run's failing rows, uncapped, are left in the TEMP table
+    read the whole store. The run's failing rows, counted per unit, are left in the TEMP table
     `incremental.RUN_FAILING`; `failures` holds up to `params.max_failure_rows` of them per check.
     """
     con.execute("SELECT 1").fetchall()  # finish any result the caller left open (DuckDB 2 refuses con.sql otherwise)
@@ -222,7 +220,7 @@ def run_checks(
     checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
     scoped_ids = frozenset(scoped) if params.scope is not None else frozenset()
     results, timings, session = _run_concurrently(con, params, checks, scoped_ids)
-    failures = incremental.capped_failures(con, incremental.RUN_FAILING, checks, params.max_failure_rows)
+    failures = incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
     return ValidationRun(
         params=params,
         results=_ordered(results),
@@ -293,7 +291,8 @@ def validate_store(
     incremental.keep(con, run.params, checks, run.scoped)
     if run.scoped:
         run = replace(run, results=incremental.whole_store_results(con, run.params, checks, run.results, run.scoped))
-    run = replace(run, failures=incremental.capped_failures(con, incremental.KEPT, checks, params.max_failure_rows))
+    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None))
+    run = replace(run, failures=failures)
     results = store_results(con, params.load_id, run)
     incremental.end_run(con)
     _log_summary(results)

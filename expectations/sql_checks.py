@@ -10,12 +10,15 @@ a SELECT of the number of rows checked; `run_sql_check` counts the failures exac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import pandas as pd
 
 from expectations.model import Check, CheckParams, SqlSpec, SqlText, unit_column
 from store.codes import DISABILITY_CODES, ETHNICITY_KNOWN
-from store.schema import DQ_FAILING_ROWS_COLUMNS, ENTITIES
+from store.schema import ENTITIES
 from store.sql import quoted
 
 FAILING_COLUMNS: tuple[str, ...] = ("table_name", "child_id", "source_file", "sheet", "row_number", "value", "unit")
@@ -48,6 +51,7 @@ def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: Sq
             f" FROM ({source(p)}) s JOIN {name} d ON {match}"
         ),
         count=lambda p: f"SELECT coalesce(sum(n), 0) FROM {name}",
+        failing_by_unit=lambda p: f"SELECT {unit_column(table)} AS unit, sum(n) AS failing FROM {name} GROUP BY ALL",
         checked=checked,
     )
 
@@ -239,6 +243,7 @@ INCONSISTENT_ETHNICITY = SqlSpec(
         f" FROM ({_known_rows(p)}) k JOIN dq_inconsistent_children c USING (child_id)"
     ),
     count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
+    failing_by_unit=lambda p: "SELECT child_id AS unit, records AS failing FROM dq_inconsistent_children",
     checked=lambda p: (
         "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})" for t in ETHNICITY_TABLES)
     ),
@@ -283,6 +288,7 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
             f" END || ' elsewhere)' AS value FROM ({rows(p)}) k JOIN {temp} c USING (child_id)"
         ),
         count=lambda p: f"SELECT coalesce(sum(records), 0) FROM {temp}",
+        failing_by_unit=lambda p: f"SELECT child_id AS unit, records AS failing FROM {temp}",
         checked=lambda p: (
             "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})" for t in ETHNICITY_TABLES)
         ),
@@ -306,33 +312,47 @@ def run_sql_check(
     con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, limit: int
 ) -> tuple[int, int, pd.DataFrame]:
     """(rows checked, rows failing, up to `limit` failing rows) of one SQL check."""
-    columns_ddl = ", ".join(f"{c.name} {c.type}" for c in DQ_FAILING_ROWS_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _dq_one_check ({columns_ddl})")
-    try:
-        checked, failing = evaluate_sql_check(con, check, params, "_dq_one_check")
-        rows = con.sql(f"SELECT {', '.join(FAILING_COLUMNS)} FROM _dq_one_check LIMIT {int(limit)}")
-        return int(checked or 0), failing, rows.to_arrow_table().to_pandas()
-    finally:
-        con.execute("DROP TABLE IF EXISTS _dq_one_check")
-
-
-def evaluate_sql_check(
-    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, into: str, units: str | None = None
-) -> tuple[int | None, int]:
-    """Append the failing rows of one SQL check (within `params.scope`) to the table `into`; (rows checked, failing).
-
-    Rows checked are counted on the whole store; a check counted per child (`checked_by_unit`) appends
-    its counts to `units` instead and returns None for them.
-    """
     spec = check.sql
     assert spec is not None, f"{check.check_id} is not a SQL check"
+    with _temp_of(con, spec, params):
+        checked = int(con.execute(spec.checked(params)).fetchall()[0][0] or 0)
+        rows_sql = spec.rows(params)
+        count_sql = spec.count(params) if spec.count else f"SELECT count(*) FROM ({rows_sql})"
+        failing = int(con.execute(count_sql).fetchall()[0][0] or 0)
+        if not failing:
+            return checked, 0, pd.DataFrame(columns=list(FAILING_COLUMNS))
+        rows = con.sql(f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({rows_sql}) LIMIT {int(limit)}")
+        return checked, failing, rows.to_arrow_table().to_pandas()
+
+
+@contextmanager
+def _temp_of(con: duckdb.DuckDBPyConnection, spec: SqlSpec, params: CheckParams) -> Iterator[None]:
+    """The check's shared TEMP table, built for the run's rows and dropped afterwards."""
     if spec.temp:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp[0]} AS {spec.temp[1](params)}")
     try:
+        yield
+    finally:
+        if spec.temp:
+            con.execute(f"DROP TABLE IF EXISTS {spec.temp[0]}")
+
+
+def count_sql_check(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, failing_into: str, checked_into: str
+) -> tuple[int | None, int]:
+    """Append the failing rows of one SQL check (within `params.scope`), counted per unit, to `failing_into`;
+    (rows checked, rows failing).
+
+    Rows checked are counted on the whole store; a check counted per child (`checked_by_unit`) appends
+    its counts to `checked_into` instead and returns None for them.
+    """
+    spec = check.sql
+    assert spec is not None, f"{check.check_id} is not a SQL check"
+    with _temp_of(con, spec, params):
         checked: int | None = None
-        if spec.checked_by_unit is not None and units is not None:
+        if spec.checked_by_unit is not None:
             con.execute(
-                f"INSERT INTO {units} SELECT '{check.check_id}', unit, checked FROM ({spec.checked_by_unit(params)})"
+                f"INSERT INTO {checked_into} SELECT '{check.check_id}', unit, checked FROM ({spec.checked_by_unit(params)})"
             )
         else:
             checked = int(con.execute(spec.checked(params)).fetchall()[0][0] or 0)
@@ -340,14 +360,27 @@ def evaluate_sql_check(
         count_sql = spec.count(params) if spec.count else f"SELECT count(*) FROM ({rows_sql})"
         if not int(con.execute(count_sql).fetchall()[0][0] or 0):
             return checked, 0
-        inserted = con.execute(
-            f"INSERT INTO {into} SELECT '{check.check_id}', unit, table_name, child_id, source_file, sheet,"
-            f" row_number, value FROM ({rows_sql})"
-        ).fetchall()
-        return checked, int(inserted[0][0])
-    finally:
-        if spec.temp:
-            con.execute(f"DROP TABLE IF EXISTS {spec.temp[0]}")
+        by_unit = (
+            spec.failing_by_unit(params)
+            if spec.failing_by_unit
+            else f"SELECT unit, count(*) FROM ({rows_sql}) GROUP BY unit"
+        )
+        con.execute(f"INSERT INTO {failing_into} SELECT '{check.check_id}', * FROM ({by_unit})")
+        found = con.execute(f"SELECT sum(failing) FROM {failing_into} WHERE check_id = ?", [check.check_id])
+        return checked, int(found.fetchall()[0][0])
+
+
+def listed_rows(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int
+) -> pd.DataFrame:
+    """The first `limit` failing rows of one SQL check within `params.scope`, in `order`."""
+    spec = check.sql
+    assert spec is not None, f"{check.check_id} is not a SQL check"
+    with _temp_of(con, spec, params):
+        rows = con.sql(
+            f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}"
+        )
+        return rows.to_arrow_table().to_pandas()
 
 
 # --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------

@@ -278,19 +278,14 @@ DQ_FAILURES_COLUMNS: tuple[Column, ...] = (
     _c("problem", "VARCHAR", "what is wrong, in plain English"),
 )
 
-DQ_FAILING_ROWS_COLUMNS: tuple[Column, ...] = (
-    _c("check_id", "VARCHAR", "the check (as in dq_results) the row fails, as of the latest validation"),
+DQ_FAILING_UNITS_COLUMNS: tuple[Column, ...] = (
+    _c("check_id", "VARCHAR", "the check (as in dq_results), as of the latest validation"),
     _c(
         "unit",
         "VARCHAR",
-        "what a load re-checks the row by: the child id (the record id for recordings; NULL for checks of new files)",
+        "what a load re-checks rows by: the child id (the record id for recordings; NULL for checks of new files)",
     ),
-    _c("table_name", "VARCHAR", "table of the failing row"),
-    _c("child_id", "VARCHAR", "child the failing row is about"),
-    _c("source_file", "VARCHAR", "file the row came from"),
-    _c("sheet", "VARCHAR", "sheet"),
-    _c("row_number", "INTEGER", "row number"),
-    _c("value", "VARCHAR", "the failing value(s)"),
+    _c("failing", "BIGINT", "rows of that child (record) that fail the check"),
 )
 
 DQ_CHECKED_UNITS_COLUMNS: tuple[Column, ...] = (
@@ -299,13 +294,13 @@ DQ_CHECKED_UNITS_COLUMNS: tuple[Column, ...] = (
         "VARCHAR",
         "a check whose rows checked are not a plain count of a table (see expectations/checks.py)",
     ),
-    _c("unit", "VARCHAR", "child id (as in dq_failing_rows)"),
+    _c("unit", "VARCHAR", "child id (as in dq_failing_units)"),
     _c("checked", "BIGINT", "rows of that child the check looked at"),
 )
 
 DQ_CHECK_STATE_COLUMNS: tuple[Column, ...] = (
-    _c("check_id", "VARCHAR", "a check whose failing rows are kept in dq_failing_rows"),
-    _c("load_id", "INTEGER", "the latest load of the store when they were last brought up to date"),
+    _c("check_id", "VARCHAR", "a check whose failing rows are counted per child in dq_failing_units"),
+    _c("load_id", "INTEGER", "the latest load of the store when the counts were last brought up to date"),
     _c("definition", "VARCHAR", "hash of the check's SQL then: a changed check is re-run on the whole store"),
     _c("depends_on", "VARCHAR", "a store-wide value the check reads (e.g. the earliest referral), as text"),
 )
@@ -344,7 +339,7 @@ SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "children": CHILDREN_COLUMNS,
     "dq_results": DQ_RESULTS_COLUMNS,
     "dq_failures": DQ_FAILURES_COLUMNS,
-    "dq_failing_rows": DQ_FAILING_ROWS_COLUMNS,
+    "dq_failing_units": DQ_FAILING_UNITS_COLUMNS,
     "dq_checked_units": DQ_CHECKED_UNITS_COLUMNS,
     "dq_check_state": DQ_CHECK_STATE_COLUMNS,
     "dfe_rule_runs": DFE_RULE_RUNS_COLUMNS,
