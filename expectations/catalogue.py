@@ -52,7 +52,8 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
   including the extract date, Monday–Friday less England & Wales bank holidays (a start 45 working
   days before the extract date passes, 46 fails).
 - **Data Docs** (counts only, no child-level values) are built after each validation beside the
-  store, in `<store>.data_docs/` (`data/demo.duckdb.data_docs/` for the demo; `--data-docs` overrides,
+  store (after a load, of Great Expectations' run on the rows the load added or changed, one suite per
+  table it touched; `python -m expectations validate` builds them for the whole store), in `<store>.data_docs/` (`data/demo.duckdb.data_docs/` for the demo; `--data-docs` overrides,
   `FRONTDOOR_DATA_DOCS=off` builds none), with every asset vendored (no internet needed); the Data
   quality page copies the current store's into `static/data_docs/<store key>/` and links there.
 - **Speed.** Great Expectations validates data frames taken out of DuckDB (dates as nanosecond

@@ -258,13 +258,57 @@ def whole_store_results(
     return pd.DataFrame(rows)[list(run_results.columns)]
 
 
-def _listed_units(con: duckdb.DuckDBPyConnection, table: str, check: Check, cap: int) -> None:
-    """The first units (in unit order) whose failing rows, counted before each, number fewer than `cap`."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM {table} WHERE check_id = ?"
-        f" QUALIFY sum(failing) OVER (ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?",
-        [check.table, check.check_id, cap],
-    )
+_LISTED_SQL = (
+    "SELECT check_id, unit FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
+    " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
+)
+"""Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap."""
+
+
+def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> dict[str, set]:
+    found: dict[str, set] = {i: set() for i in check_ids}
+    for check_id, unit in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
+        found[check_id].add(unit)
+    return found
+
+
+def listed_units(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, scoped: frozenset[str]
+) -> dict[str, set]:
+    """Before the kept counts change: the units each check re-run on the touched rows listed in dq_failures, for those
+    checks whose listing the previous validation (the one the kept counts come from) stored."""
+    if not scoped:
+        return {}
+    stored = con.execute(f"SELECT min(load_id) FROM {STATE}").fetchall()[0][0]
+    if stored is None or stored != params.previous_load_id:
+        return {}
+    ids = sorted(c.check_id for c in checks if c.check_id in scoped)
+    return _listed(con, KEPT, ids, params.max_failure_rows)
+
+
+def _unchanged_listing(
+    con: duckdb.DuckDBPyConnection, check: Check, before: set | None, params: CheckParams
+) -> pd.DataFrame | None:
+    """The previous validation's stored failing rows of a check, when it lists the same units and none was re-checked."""
+    if before is None:
+        return None
+    now = _listed(con, KEPT, [check.check_id], params.max_failure_rows)[check.check_id]
+    touched_units = {u for (u,) in con.execute(f"SELECT unit FROM {SCOPE} WHERE scope = ?", [check.table]).fetchall()}
+    if now != before or now & touched_units:
+        return None
+    rows = con.sql(
+        "SELECT table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
+        f" WHERE load_id = {int(params.previous_load_id)} AND check_id = ?",
+        params=[check.check_id],
+    ).to_arrow_table()
+    listed = con.execute(
+        f"SELECT coalesce(sum(failing), 0) FROM {KEPT} WHERE check_id = ?"
+        " AND (list_contains(CAST(? AS VARCHAR[]), unit) OR (unit IS NULL AND ?))",
+        [check.check_id, sorted(u for u in now if u is not None), None in now],
+    ).fetchall()[0][0]
+    if rows.num_rows != min(params.max_failure_rows, int(listed)):
+        return None  # stored under another cap
+    return rows.to_pandas()
 
 
 def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
@@ -273,27 +317,40 @@ def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, param
 
     cap = params.max_failure_rows
     if check.kept:
-        _listed_units(con, table, check, cap)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM ({_LISTED_SQL.format(table=table)})",
+            [check.table, [check.check_id], cap],
+        )
         params = replace(params, scope=LISTED)
     else:
         params = replace(params, scope=None)
     if check.ge is not None:
         sql = f"SELECT * FROM ({predicates.failing_rows_sql(check, params)}) ORDER BY {ORDER} LIMIT {int(cap)}"
-        return con.sql(sql).to_arrow_table().to_pandas()
-    return listed_rows(con, check, params, ORDER, cap)
+        rows = con.sql(sql).to_arrow_table().to_pandas()
+    else:
+        rows = listed_rows(con, check, params, ORDER, cap)
+    return rows.drop(columns="unit")
 
 
 def capped_failures(
-    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checks: list[Check],
+    params: CheckParams,
+    listed_before: dict[str, set] | None = None,
 ) -> pd.DataFrame:
     """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
-    units (`table` holds the failing rows per unit), with the problem."""
+    units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
+    units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
     counts = _kept_counts(con, table)
+    before = listed_before or {}
     frames_: list[pd.DataFrame] = []
     for check in checks:
         if counts.get(check.check_id, 0):
-            rows = _listed_rows(con, table, check, params)
-            frames_.append(rows.drop(columns="unit").assign(check_id=check.check_id, problem=check.problem))
+            rows = _unchanged_listing(con, check, before.get(check.check_id), params)
+            if rows is None:
+                rows = _listed_rows(con, table, check, params)
+            frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
     con.execute(f"DROP TABLE IF EXISTS {LISTED}")
     columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
     out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)

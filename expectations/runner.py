@@ -208,6 +208,7 @@ def run_checks(
     params: CheckParams | None = None,
     check_ids: Iterable[str] | None = None,
     scoped: Iterable[str] = (),
+    list_failures: bool = True,
 ) -> ValidationRun:
     """Run the checks (all, or those named) on a store connection; reads only (TEMP tables aside).
 
@@ -220,7 +221,11 @@ def run_checks(
     checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
     scoped_ids = frozenset(scoped) if params.scope is not None else frozenset()
     results, timings, session = _run_concurrently(con, params, checks, scoped_ids)
-    failures = incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
+    failures = (
+        incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
+        if list_failures
+        else incremental.capped_failures(con, incremental.RUN_FAILING, [], params)  # listed after keeping (below)
+    )
     return ValidationRun(
         params=params,
         results=_ordered(results),
@@ -287,11 +292,12 @@ def validate_store(
         scoped = incremental.carried_checks(con, checks, params, new_loads)
         if scoped:
             params = replace(params, scope=incremental.build_scope(con, changes))
-    run = run_checks(con, params, scoped=scoped)
+    run = run_checks(con, params, scoped=scoped, list_failures=False)
+    listed_before = incremental.listed_units(con, checks, params, run.scoped)
     incremental.keep(con, run.params, checks, run.scoped)
     if run.scoped:
         run = replace(run, results=incremental.whole_store_results(con, run.params, checks, run.results, run.scoped))
-    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None))
+    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
     run = replace(run, failures=failures)
     results = store_results(con, params.load_id, run)
     incremental.end_run(con)
