@@ -181,8 +181,10 @@ def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check
     others) with the run's, and record what the kept rows are now up to date with."""
     if scoped:
         pairs = [(c.check_id, _scope_name(c)) for c in checks if c.check_id in scoped]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {_SCOPED_CHECKS} (check_id VARCHAR, scope VARCHAR)")
-        con.executemany(f"INSERT INTO {_SCOPED_CHECKS} VALUES (?, ?)", pairs)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_SCOPED_CHECKS} AS SELECT unnest(?) AS check_id, unnest(?) AS scope",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
+        )
         for table in (KEPT, KEPT_UNITS):
             con.execute(
                 f"DELETE FROM {table} k WHERE EXISTS (SELECT 1 FROM {_SCOPED_CHECKS} c JOIN {SCOPE} s USING (scope)"
@@ -193,9 +195,17 @@ def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check
     con.execute(f"INSERT INTO {KEPT} SELECT * FROM {RUN_FAILING}")
     con.execute(f"INSERT INTO {KEPT_UNITS} SELECT * FROM {RUN_CHECKED}")
     latest = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchall()[0][0]
-    rows = [(c.check_id, latest, definition(c, params), _depends_value(con, c)) for c in checks if c.kept]
+    kept = [c for c in checks if c.kept]
     con.execute(f"DELETE FROM {STATE}")
-    con.executemany(f"INSERT INTO {STATE} VALUES (?, ?, ?, ?)", rows)
+    con.execute(
+        f"INSERT INTO {STATE} SELECT unnest(?), ?, unnest(?), unnest(?)",
+        [
+            [c.check_id for c in kept],
+            latest,
+            [definition(c, params) for c in kept],
+            [_depends_value(con, c) for c in kept],
+        ],
+    )
 
 
 # --- The whole store's results from the kept rows ----------------------------------------------
@@ -259,22 +269,24 @@ def whole_store_results(
 
 
 _LISTED_SQL = (
-    "SELECT check_id, unit FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
+    "SELECT check_id, unit, failing FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
     " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
 )
 """Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap."""
 
+Listing = dict[str, dict[Any, int]]  # check id -> the units it lists -> their failing rows
 
-def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> dict[str, set]:
-    found: dict[str, set] = {i: set() for i in check_ids}
-    for check_id, unit in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
-        found[check_id].add(unit)
+
+def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> Listing:
+    found: Listing = {i: {} for i in check_ids}
+    for check_id, unit, failing in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
+        found[check_id][unit] = int(failing)
     return found
 
 
 def listed_units(
     con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, scoped: frozenset[str]
-) -> dict[str, set]:
+) -> Listing:
     """Before the kept counts change: the units each check re-run on the touched rows listed in dq_failures, for those
     checks whose listing the previous validation (the one the kept counts come from) stored."""
     if not scoped:
@@ -282,33 +294,41 @@ def listed_units(
     stored = con.execute(f"SELECT min(load_id) FROM {STATE}").fetchall()[0][0]
     if stored is None or stored != params.previous_load_id:
         return {}
-    ids = sorted(c.check_id for c in checks if c.check_id in scoped)
-    return _listed(con, KEPT, ids, params.max_failure_rows)
+    return _listed(con, KEPT, sorted(c.check_id for c in checks if c.check_id in scoped), params.max_failure_rows)
 
 
-def _unchanged_listing(
-    con: duckdb.DuckDBPyConnection, check: Check, before: set | None, params: CheckParams
-) -> pd.DataFrame | None:
-    """The previous validation's stored failing rows of a check, when it lists the same units and none was re-checked."""
-    if before is None:
-        return None
-    now = _listed(con, KEPT, [check.check_id], params.max_failure_rows)[check.check_id]
-    touched_units = {u for (u,) in con.execute(f"SELECT unit FROM {SCOPE} WHERE scope = ?", [check.table]).fetchall()}
-    if now != before or now & touched_units:
-        return None
-    rows = con.sql(
-        "SELECT table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
-        f" WHERE load_id = {int(params.previous_load_id)} AND check_id = ?",
-        params=[check.check_id],
-    ).to_arrow_table()
-    listed = con.execute(
-        f"SELECT coalesce(sum(failing), 0) FROM {KEPT} WHERE check_id = ?"
-        " AND (list_contains(CAST(? AS VARCHAR[]), unit) OR (unit IS NULL AND ?))",
-        [check.check_id, sorted(u for u in now if u is not None), None in now],
-    ).fetchall()[0][0]
-    if rows.num_rows != min(params.max_failure_rows, int(listed)):
-        return None  # stored under another cap
-    return rows.to_pandas()
+def _unchanged_listings(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], before: Listing, params: CheckParams
+) -> dict[str, pd.DataFrame]:
+    """The previous validation's stored failing rows of the checks that list the same units as then, none re-checked."""
+    if not before:
+        return {}
+    cap = params.max_failure_rows
+    now = _listed(con, KEPT, sorted(before), cap)
+    touched = {  # the checks a listed unit of which the load touched
+        i
+        for (i,) in con.execute(
+            f"SELECT DISTINCT l.check_id FROM ({_LISTED_SQL.format(table=KEPT)}) l JOIN {_SCOPED_CHECKS} c"
+            f" USING (check_id) SEMI JOIN {SCOPE} s ON s.scope = c.scope AND s.unit IS NOT DISTINCT FROM l.unit",
+            [sorted(before), cap],
+        ).fetchall()
+    }
+    same = [c.check_id for c in checks if c.check_id in before and now[c.check_id] == before[c.check_id]]
+    same = [i for i in same if i not in touched]
+    stored = (
+        con.sql(
+            "SELECT check_id, table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
+            f" WHERE load_id = {int(params.previous_load_id)} AND list_contains(CAST(? AS VARCHAR[]), check_id)",
+            params=[same],
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
+    out = {}
+    for check_id, rows in stored.groupby("check_id", sort=False):
+        if len(rows) == min(cap, sum(now[str(check_id)].values())):  # else stored under another cap
+            out[str(check_id)] = rows.drop(columns="check_id")
+    return out
 
 
 def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
@@ -337,17 +357,17 @@ def capped_failures(
     table: str,
     checks: list[Check],
     params: CheckParams,
-    listed_before: dict[str, set] | None = None,
+    listed_before: Listing | None = None,
 ) -> pd.DataFrame:
     """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
     units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
     units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
     counts = _kept_counts(con, table)
-    before = listed_before or {}
+    unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
     frames_: list[pd.DataFrame] = []
     for check in checks:
         if counts.get(check.check_id, 0):
-            rows = _unchanged_listing(con, check, before.get(check.check_id), params)
+            rows = unchanged.get(check.check_id)
             if rows is None:
                 rows = _listed_rows(con, table, check, params)
             frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
