@@ -129,6 +129,7 @@ def definition(check: Check, params: CheckParams) -> str:
         assert spec is not None
         parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
         parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
+        parts += [spec.failing_by_unit(whole) if spec.failing_by_unit else ""]
     text = "\x1f".join([check.kind, check.table, *parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
