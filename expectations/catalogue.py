@@ -26,6 +26,19 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
   predicate in SQL. Checks across rows or tables, on list columns or on rejected rows, and the key
   and child-id checks (DuckDB finds repeats among 20 M keys in seconds, pandas in half a minute)
   run as SQL and are reported in the same form (`expectation` = `sql`).
+- **What a load re-checks** (the *kind* column). Every check's failing rows are kept in the store
+  (`dq_failing_units`: per child, or record for recordings, how many of its rows fail). A
+  load re-runs a check only where the merge touched (`expectations/incremental.py`); the kept rows
+  of everything else carry forward, and the counts are worked out in SQL, so each load's results
+  describe the whole store exactly as a run on the whole store would. *row*: each row on its own
+  values, re-checked on the rows the load inserted or replaced (Great Expectations runs on a frame of
+  those rows); *key*: rows sharing a key, re-checked for the keys touched; *child*: a child's rows
+  compared with each other or across tables and versions, re-checked for every row of the children
+  touched; *aggregate*: a share over the whole table, whose failing rows are re-checked as *row* and
+  whose success is worked out from the kept rows and the rows checked; *load*: the files loaded since
+  the previous validation. A check whose kept rows may be stale (none yet, a load published without
+  checks, the check's SQL changed, or for the referral count a new earliest referral) runs on the
+  whole store, as does every check in `python -m expectations validate` and in a full rebuild.
 - **Extract date.** "After the extract date" means after the as-of date of the extract the row came
   from (its `as_of`; never later than the store's latest as-of date in `loads`): a date after the
   extract that carries it is impossible, and an assessment still open at that extract's date
@@ -39,7 +52,8 @@ rows in `dq_failures` (child id, source file, sheet, row number, value, what is 
   including the extract date, Monday–Friday less England & Wales bank holidays (a start 45 working
   days before the extract date passes, 46 fails).
 - **Data Docs** (counts only, no child-level values) are built after each validation beside the
-  store, in `<store>.data_docs/` (`data/demo.duckdb.data_docs/` for the demo; `--data-docs` overrides,
+  store (after a load, of Great Expectations' run on the rows the load added or changed, one suite per
+  table it touched; `python -m expectations validate` builds them for the whole store), in `<store>.data_docs/` (`data/demo.duckdb.data_docs/` for the demo; `--data-docs` overrides,
   `FRONTDOOR_DATA_DOCS=off` builds none), with every asset vendored (no internet needed); the Data
   quality page copies the current store's into `static/data_docs/<store key>/` and links there.
 - **Speed.** Great Expectations validates data frames taken out of DuckDB (dates as nanosecond
@@ -64,6 +78,7 @@ def _row(check: Check) -> str:
         f"`{check.check_id}`",
         check.dfe_code or "",
         check.severity,
+        check.kind,
         f"`{check.expectation}`",
         f"**{check.title}.** {check.description}",
     ]
@@ -128,8 +143,8 @@ def checks_markdown() -> str:
         lines += [
             f"## {HEADINGS[table]}",
             "",
-            "| check | DfE | severity | expectation | what it checks and how to fix |",
-            "|---|---|---|---|---|",
+            "| check | DfE | severity | kind | expectation | what it checks and how to fix |",
+            "|---|---|---|---|---|---|",
             *(_row(c) for c in checks),
             "",
         ]

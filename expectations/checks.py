@@ -76,6 +76,7 @@ def _key_checks(table: str) -> list[Check]:
             ),
             problem=f"Two stored rows share the {noun}'s key ({key})",
             sql=sql_checks.duplicate_keys(table),
+            kind="key",
         ),
         Check(
             check_id=f"{table}.child_id_present",
@@ -185,6 +186,7 @@ def _date_checks(table: str) -> list[Check]:
             ),
             problem="Row not loaded: its child id or key date is missing or not a date",
             sql=sql_checks.rejected_rows(table),
+            kind="load",
         )
     )
     key = ", ".join(ENTITIES[table].natural_key)
@@ -207,6 +209,7 @@ def _date_checks(table: str) -> list[Check]:
             ),
             problem=f"Same {key} as another row of this extract: remove the duplicate or correct it",
             sql=sql_checks.duplicate_rows(table),
+            kind="load",
         )
     )
     return checks
@@ -334,6 +337,7 @@ def _referral_checks() -> list[Check]:
             problem="Child's ethnicity is not known on this referral: ask and record it",
             ge=InSet("ethnicity_category", ("known",), mostly=lambda p: p.ethnicity_threshold),
             value_columns=("ethnicity",),
+            kind="aggregate",
         ),
         Check(
             check_id="referrals.referrals_last_12m_agrees",
@@ -348,6 +352,7 @@ def _referral_checks() -> list[Check]:
             ),
             problem="Reported number of referrals in the last 12 months differs from the referrals recorded",
             sql=sql_checks.REFERRAL_COUNT,
+            kind="child",
         ),
     ]
 
@@ -467,6 +472,7 @@ def _cin_checks() -> list[Check]:
             ),
             problem="Overlaps the child's next episode: close it on or before the next one starts",
             sql=sql_checks.OVERLAPPING_EPISODES,
+            kind="child",
         ),
     ]
 
@@ -538,6 +544,7 @@ def _cross_table_checks() -> list[Check]:
             ),
             problem="Child's ethnicity differs between records: correct the records that are wrong",
             sql=sql_checks.INCONSISTENT_ETHNICITY,
+            kind="child",
         ),
         Check(
             check_id="cross_table.sex_consistent",
@@ -551,6 +558,7 @@ def _cross_table_checks() -> list[Check]:
             ),
             problem="Child's sex differs between records: correct the records that are wrong",
             sql=sql_checks.INCONSISTENT_SEX,
+            kind="child",
         ),
         Check(
             check_id="cross_table.date_of_birth_consistent",
@@ -564,6 +572,7 @@ def _cross_table_checks() -> list[Check]:
             ),
             problem="Child's date of birth differs between records: correct the records that are wrong",
             sql=sql_checks.INCONSISTENT_BIRTH_DATE,
+            kind="child",
         ),
     ]
 

@@ -62,12 +62,14 @@ DERIVED: dict[str, dict[str, Callable[[CheckParams], str]]] = {
 }
 
 # Working days come from the store's calendar: idx(extract date) - idx(start) (store/calendar.py).
-JOINS: dict[str, str] = {
-    "assessments": (
+# The episode's referral comes from the assessment's own versions: one child's rows, so a load's run
+# reads only the versions of the children it touched.
+JOINS: dict[str, Callable[[CheckParams], str]] = {
+    "assessments": lambda p: (
         "LEFT JOIN calendar c_start ON c_start.day = t.start_date"
         " LEFT JOIN calendar c_as_of ON c_as_of.day = t.as_of"
         " LEFT JOIN (SELECT child_id, start_date, max(referral_date) AS referral_date"
-        "            FROM assessments_versions WHERE referral_date IS NOT NULL"
+        f"            FROM {p.rows('assessments_versions')} WHERE referral_date IS NOT NULL"
         "            GROUP BY child_id, start_date) census"
         "   ON census.child_id = t.child_id AND census.start_date = t.start_date"
     ),
@@ -82,9 +84,11 @@ def column_types(table: str) -> dict[str, str]:
 
 
 def source_sql(table: str, params: CheckParams) -> str:
-    """SELECT of every column of a canonical table plus its derived columns (the checks' common source)."""
+    """SELECT of every column of a canonical table plus its derived columns (the checks' common source): the whole
+    table, or its rows in the run's scope (what a load touched, `CheckParams.rows`)."""
     derived = "".join(f", {expr(params)} AS {name}" for name, expr in DERIVED.get(table, {}).items())
-    return f"SELECT t.*{derived} FROM {table} t {JOINS.get(table, '')}".rstrip()
+    joins = JOINS[table](params) if table in JOINS else ""
+    return f"SELECT t.*{derived} FROM {params.rows(table)} t {joins}".rstrip()
 
 
 def frame_columns(checks: list[Check]) -> list[str]:

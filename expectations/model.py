@@ -11,6 +11,18 @@ from typing import Any, Literal
 import duckdb
 
 Severity = Literal["error", "warning"]
+CheckKind = Literal["row", "key", "child", "aggregate", "load"]
+"""What a check compares, which decides what a load must re-check (expectations/checks.py, docs/CHECKS.md):
+
+- `row`: each row passes or fails on its own values: re-checked on the rows a load inserted or replaced;
+- `key`: rows sharing a natural key: re-checked for the keys (so the children or records) a load touched;
+- `child`: a child's rows with each other, in one table or across tables and versions (overlaps,
+  consistency, counts): re-checked for every row of the children a load touched;
+- `aggregate`: a share over the whole table: its failing rows are row-level (re-checked as `row`), its
+  success is worked out in SQL from the kept failing rows and the rows checked;
+- `load`: the files loaded since the previous validation (rejected or duplicated rows): run on those files.
+"""
+CHECK_KINDS: tuple[CheckKind, ...] = ("row", "key", "child", "aggregate", "load")
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 CROSS_TABLE = "cross_table"
 
@@ -30,6 +42,28 @@ class CheckParams:
     ethnicity_threshold: float = DEFAULT_ETHNICITY_THRESHOLD
     earliest_date: date = EARLIEST_PLAUSIBLE_DATE
     max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
+    scope: str | None = None  # a TEMP table (scope, unit) of what a load touched: checks read only those rows
+
+    def rows(self, table: str) -> str:
+        """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.
+
+        A `*_versions` table is scoped like its canonical table; the unit is the child id (the record id for
+        recordings), NULL ids included.
+        """
+        if self.scope is None:
+            return table
+        entity = table.removesuffix("_versions")
+        unit = unit_column(entity)
+        return (
+            f"(SELECT _r.* FROM {table} _r SEMI JOIN {self.scope} _s"
+            f" ON _s.scope = '{entity}' AND _r.{unit} IS NOT DISTINCT FROM _s.unit)"
+        )
+
+    def children_in_scope(self, column: str) -> str:
+        """SQL condition on `column` (a child id): the run checks every child (no scope) or a touched child."""
+        if self.scope is None:
+            return "TRUE"
+        return f"{column} IN (SELECT unit FROM {self.scope} WHERE scope = '{CROSS_TABLE}')"
 
     def is_new_load(self, column: str = "load_id") -> str:
         """SQL condition: the row came with a load this validation is the first to see (after the previous one)."""
@@ -69,6 +103,11 @@ def resolve_ethnicity_threshold(value: float | None = None) -> float:
     if not 0 <= value <= 1:
         raise ValueError(f"ethnicity completeness threshold must be between 0 and 1 (or 0-100%), got {value}")
     return value
+
+
+def unit_column(table: str) -> str:
+    """What a load re-checks a table's rows by: the record id for recordings, the child id otherwise."""
+    return "record_id" if table == "recordings" else "child_id"
 
 
 # A bound that depends on the run (the as-of date, a threshold) is a function of the parameters.
@@ -150,15 +189,23 @@ SqlText = Callable[[CheckParams], str]
 class SqlSpec:
     """A check run as SQL: the SELECTs of its failing rows and of the number of rows it looked at.
 
-    `rows` returns table_name, child_id, source_file, sheet, row_number, value. `count` is a cheaper
+    `rows` returns table_name, child_id, source_file, sheet, row_number, value, unit. `count` is a cheaper
     SELECT of how many rows `rows` returns, when there is one. `temp` = (name, SELECT) is built
-    first as a TEMP table that `rows` and `count` both read, so shared work is done once.
+    first as a TEMP table that `rows` and `count` both read, so shared work is done once. Every
+    SELECT reads the store through `CheckParams.rows`, so a load's run reads only what it touched.
+    `failing_by_unit` (SELECT unit, failing) counts the failing rows per unit from `temp` when that is
+    cheaper than grouping `rows`. `checked_by_unit` (SELECT unit, checked) is given when the rows checked are not a plain count of
+    the store: they are then kept per child. `depends_on` is a SELECT of one store-wide value the
+    check reads besides the touched rows: when it changes, the check is re-run on the whole store.
     """
 
     rows: SqlText
     checked: SqlText
     count: SqlText | None = None
     temp: tuple[str, SqlText] | None = None
+    failing_by_unit: SqlText | None = None
+    checked_by_unit: SqlText | None = None
+    depends_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +214,7 @@ class Check:
 
     Exactly one of `ge` (a Great Expectations declaration over one canonical table) and `sql`
     (an `SqlSpec`) is given. `value_columns` name what a GE check shows as the failing value.
+    `kind` says what the check compares and so what a load re-checks (see `CheckKind`).
     """
 
     check_id: str
@@ -179,6 +227,12 @@ class Check:
     ge: GeSpec | None = None
     sql: SqlSpec | None = None
     value_columns: tuple[str, ...] = field(default_factory=tuple)
+    kind: CheckKind = "row"
+
+    @property
+    def kept(self) -> bool:
+        """Whether the check's failing rows are kept in the store and carried forward between loads."""
+        return self.kind != "load"
 
     @property
     def engine(self) -> str:

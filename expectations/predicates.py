@@ -11,7 +11,18 @@ from datetime import date, datetime
 from typing import Any
 
 from expectations.frames import source_sql, sql_date
-from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve, spec_columns
+from expectations.model import (
+    AtLeast,
+    Between,
+    Check,
+    CheckParams,
+    InSet,
+    NotNull,
+    When,
+    resolve,
+    spec_columns,
+    unit_column,
+)
 
 
 def _literal(value: Any) -> str:
@@ -63,12 +74,26 @@ def value_sql(check: Check) -> str:
     return f"concat_ws('; ', {parts})"
 
 
-def failing_rows_sql(check: Check, params: CheckParams, limit: int) -> str:
-    """SELECT of up to `limit` failing rows: table_name, child_id, source_file, sheet, row_number, value.
+def failing_rows_sql(check: Check, params: CheckParams, limit: int | None = None) -> str:
+    """SELECT of the failing rows (up to `limit`): table_name, unit, child_id, source_file, sheet, row_number, value.
 
     No ORDER BY: DuckDB stops reading once it has `limit` rows (the caller sorts what it kept).
     """
+    bound = f" LIMIT {int(limit)}" if limit is not None else ""
     return (
-        f"SELECT '{check.table}' AS table_name, child_id, source_file, sheet, row_number, {value_sql(check)} AS value"
-        f" FROM ({source_sql(check.table, params)}) WHERE {failing_predicate(check, params)} LIMIT {int(limit)}"
+        f"SELECT '{check.table}' AS table_name, {unit_column(check.table)} AS unit, child_id, source_file, sheet,"
+        f" row_number, {value_sql(check)} AS value"
+        f" FROM ({source_sql(check.table, params)}) WHERE {failing_predicate(check, params)}{bound}"
     )
+
+
+def checked_sql(check: Check) -> str:
+    """SQL aggregate of the rows GE counts as checked (its element count less the missing ones) over the table's source."""
+    spec = check.ge
+    if isinstance(spec, NotNull):
+        return f"count(*) FILTER (WHERE {_when(spec.when)})"
+    if isinstance(spec, (InSet, Between)):
+        return f"count({spec.column})"
+    if isinstance(spec, AtLeast):
+        return f"count(*) FILTER (WHERE {spec.column_a} IS NOT NULL AND {spec.column_b} IS NOT NULL)"
+    raise TypeError(f"{check.check_id}: no SQL count for {type(spec).__name__}")

@@ -1,7 +1,10 @@
-"""Run every data quality check on a store, keep the results (per load) in dq_results and dq_failures, build Data Docs.
+"""Run the data quality checks on a store, keep the results (per load) in dq_results and dq_failures, build Data Docs.
 
 `validate_store` is what a load calls (ingest.publish.finalise) on its working copy before
-publishing; `run_checks` is the read-only part, used by the CLI to re-run the checks on demand.
+publishing: given the merge's table of what the load changed, each check is re-run only on the
+rows the load touched and the failing rows of the others are carried forward
+(expectations/incremental.py); without it every check runs on the whole store. `run_checks` is
+the read-only whole-store run, used by the CLI to re-run the checks on demand.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pandas as pd
 
+from expectations import incremental
 from expectations.checks import REGISTRY, TABLES, ge_checks
 from expectations.model import Check, CheckParams
 from store.schema import DQ_FAILURES_COLUMNS, DQ_RESULTS_COLUMNS
@@ -34,13 +38,18 @@ FAILURE_COLUMNS: list[str] = [c.name for c in DQ_FAILURES_COLUMNS]
 
 @dataclass
 class ValidationRun:
-    """The outcome of one run: a row per check, the stored failing rows, and the GE session (for Data Docs)."""
+    """The outcome of one run: a row per check, the stored failing rows, and the GE session (for Data Docs).
+
+    `scoped` names the checks run only on what a load touched: their `results` describe those rows,
+    and the whole store's counts come from the kept failing rows (incremental.py).
+    """
 
     params: CheckParams
     results: pd.DataFrame
     failures: pd.DataFrame
     ge_session: GeSession | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
+    scoped: frozenset[str] = frozenset()
 
 
 class _Clock:
@@ -55,7 +64,8 @@ class _Clock:
         self.started = now
 
 
-def _result_row(check: Check, counts: dict) -> dict:
+def result_row(check: Check, counts: dict) -> dict:
+    """A dq_results row (without load and time) of a check with its counts."""
     return {
         "table_name": check.table,
         "check_id": check.check_id,
@@ -68,10 +78,15 @@ def _result_row(check: Check, counts: dict) -> dict:
     }
 
 
-def _failure_frame(check: Check, rows: pd.DataFrame) -> pd.DataFrame:
-    out = rows.assign(check_id=check.check_id, problem=check.problem)
-    out["row_number"] = out["row_number"].astype("Int64")
-    return out.sort_values(["source_file", "sheet", "row_number", "child_id"], ignore_index=True)
+def sql_counts(checked: int, failing: int) -> dict[str, Any]:
+    """success, element_count, unexpected_count, unexpected_percent of a SQL check."""
+    percent = 100.0 * failing / checked if checked else (100.0 if failing else 0.0)
+    return {
+        "success": failing == 0,
+        "element_count": checked,
+        "unexpected_count": failing,
+        "unexpected_percent": percent,
+    }
 
 
 def _ge_session(con: duckdb.DuckDBPyConnection, params: CheckParams, suites: Any) -> GeSession:
@@ -81,31 +96,39 @@ def _ge_session(con: duckdb.DuckDBPyConnection, params: CheckParams, suites: Any
 
     store = store_of_connection(con)
     names = docs_names(con, params.load_id, store.name if store else None)
-    return suites.GeSession.start(names.source, names.run_name, names.run_time)
+    run_name = f"{names.run_name}, rows it added or changed" if params.scope else names.run_name
+    return suites.GeSession.start(names.source, run_name, names.run_time)
+
+
+def _params_for(check: Check, params: CheckParams, scoped: frozenset[str]) -> CheckParams:
+    return params if check.check_id in scoped else replace(params, scope=None)
 
 
 def _run_ge_checks(
     con: duckdb.DuckDBPyConnection,
     params: CheckParams,
     checks: list[Check],
+    scoped: frozenset[str],
     results: list[dict],
-    failures: list[pd.DataFrame],
     timings: dict[str, float],
 ) -> GeSession | None:
-    """Each table's suite on its frame; failing rows of failed expectations found by the same predicate in SQL."""
+    """Each table's suite on its frame (the touched rows, or the whole table); failing rows found by the same
+    predicate in SQL, counted per unit into the run's table of failing rows; the two counts must agree."""
     clock = _Clock(timings)
     from expectations import frames, predicates, suites  # GE is slow to import: only when validating
 
     clock.lap("import great_expectations")
     by_table = {t: [c for c in ge_checks(t) if c in checks] for t in TABLES}
     by_table = {t: cs for t, cs in by_table.items() if cs}
-    if not by_table:
-        return None
-    session = _ge_session(con, params, suites)
+    session = None
     for table, table_checks in by_table.items():
-        frame = frames.load_frame(con, table, table_checks, params)
+        table_params = _params_for(table_checks[0], params, scoped)
+        if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
+            continue  # the load touched no row of this table: nothing to re-check
+        session = session or _ge_session(con, params, suites)
+        frame = frames.load_frame(con, table, table_checks, table_params)
         clock.lap(f"{table}: frame out of DuckDB")
-        outcome = session.validate(table, suites.build_suite(table, table_checks, params), frame)
+        outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
         del frame
         clock.lap(f"{table}: Great Expectations")
         by_id = {
@@ -114,10 +137,15 @@ def _run_ge_checks(
         }
         for check in table_checks:
             counts = suites.result_counts(by_id[check.check_id])
-            results.append(_result_row(check, counts))
+            results.append(result_row(check, counts))
+            found = 0
             if counts["unexpected_count"]:
-                rows = con.sql(predicates.failing_rows_sql(check, params, params.max_failure_rows))
-                failures.append(_failure_frame(check, rows.to_arrow_table().to_pandas()))
+                found = incremental.append_failing(con, check, predicates.failing_rows_sql(check, table_params))
+            if found != counts["unexpected_count"]:
+                raise RuntimeError(
+                    f"check {check.check_id}: Great Expectations counted {counts['unexpected_count']} failing rows,"
+                    f" its SQL predicate {found}"
+                )
         clock.lap(f"{table}: failing rows (SQL)")
     return session
 
@@ -126,77 +154,86 @@ def _run_sql_checks(
     con: duckdb.DuckDBPyConnection,
     params: CheckParams,
     checks: list[Check],
+    scoped: frozenset[str],
     results: list[dict],
-    failures: list[pd.DataFrame],
     timings: dict[str, float],
 ) -> None:
-    """Each SQL check, reported in the same form as a GE result."""
-    from expectations.sql_checks import run_sql_check
+    """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table."""
+    from expectations.sql_checks import count_sql_check
 
     clock = _Clock(timings)
+    incremental.start_run(con)
     for check in (c for c in checks if c.sql is not None):
-        checked, failing, rows = run_sql_check(con, check, params, params.max_failure_rows)
+        check_params = _params_for(check, params, scoped)
+        checked, failing = count_sql_check(con, check, check_params, incremental.RUN_FAILING, incremental.RUN_CHECKED)
+        if checked is None:
+            checked = incremental.run_checked(con, check.check_id)
         clock.lap(f"sql: {check.check_id}")
-        percent = 100.0 * failing / checked if checked else (100.0 if failing else 0.0)
-        results.append(
-            _result_row(
-                check,
-                {
-                    "success": failing == 0,
-                    "element_count": checked,
-                    "unexpected_count": failing,
-                    "unexpected_percent": percent,
-                },
-            )
-        )
-        if failing:
-            failures.append(_failure_frame(check, rows))
+        results.append(result_row(check, sql_counts(checked, failing)))
 
 
 def _run_concurrently(
-    con: duckdb.DuckDBPyConnection,
-    params: CheckParams,
-    checks: list[Check],
-) -> tuple[list[dict], list[pd.DataFrame], dict[str, float], GeSession | None]:
+    con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], scoped: frozenset[str]
+) -> tuple[list[dict], dict[str, float], GeSession | None]:
     """GE checks in this thread, SQL checks in another on their own connection to the same database.
 
-    DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE.
+    DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE. Each
+    connection gathers failing rows in its own TEMP tables; the SQL thread's are then copied over.
     """
     results: list[dict] = []
-    failures: list[pd.DataFrame] = []
     timings: dict[str, float] = {}
     sql_results: list[dict] = []
-    sql_failures: list[pd.DataFrame] = []
     sql_timings: dict[str, float] = {}
+    incremental.start_run(con)
     cursor = con.cursor()
     try:
+        incremental.share_scope(con, cursor, params.scope)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-sql") as pool:
-            sql_done = pool.submit(_run_sql_checks, cursor, params, checks, sql_results, sql_failures, sql_timings)
-            session = _run_ge_checks(con, params, checks, results, failures, timings)
+            sql_done = pool.submit(_run_sql_checks, cursor, params, checks, scoped, sql_results, sql_timings)
+            session = _run_ge_checks(con, params, checks, scoped, results, timings)
             sql_done.result()
+        incremental.gather_run(cursor, con)
     finally:
         cursor.close()
-    return results + sql_results, failures + sql_failures, {**timings, **sql_timings}, session
+    return results + sql_results, {**timings, **sql_timings}, session
+
+
+def _ordered(results: list[dict]) -> pd.DataFrame:
+    order = {c.check_id: i for i, c in enumerate(REGISTRY.values())}
+    return pd.DataFrame(results).sort_values("check_id", key=lambda s: s.map(order), ignore_index=True)
 
 
 def run_checks(
-    con: duckdb.DuckDBPyConnection, params: CheckParams | None = None, check_ids: Iterable[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams | None = None,
+    check_ids: Iterable[str] | None = None,
+    scoped: Iterable[str] = (),
+    list_failures: bool = True,
 ) -> ValidationRun:
-    """Run the checks (all, or those named) on a store connection; reads only."""
+    """Run the checks (all, or those named) on a store connection; reads only (TEMP tables aside).
+
+    Checks named in `scoped` read only the rows in `params.scope` (what a load touched); the others
+    read the whole store. The run's failing rows, counted per unit, are left in the TEMP table
+    `incremental.RUN_FAILING`; `failures` holds up to `params.max_failure_rows` of them per check.
+    """
     con.execute("SELECT 1").fetchall()  # finish any result the caller left open (DuckDB 2 refuses con.sql otherwise)
     params = params or CheckParams.from_store(con)
     checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
-    results, failures, timings, session = _run_concurrently(con, params, checks)
-    order = {c.check_id: i for i, c in enumerate(REGISTRY.values())}
-    frame = pd.DataFrame(results).sort_values("check_id", key=lambda s: s.map(order), ignore_index=True)
-    failing = (
-        pd.concat(failures, ignore_index=True)
-        if failures
-        else pd.DataFrame(
-            columns=["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
-        )
+    scoped_ids = frozenset(scoped) if params.scope is not None else frozenset()
+    results, timings, session = _run_concurrently(con, params, checks, scoped_ids)
+    failures = (
+        incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
+        if list_failures
+        else incremental.capped_failures(con, incremental.RUN_FAILING, [], params)  # listed after keeping (below)
     )
-    return ValidationRun(params=params, results=frame, failures=failing, ge_session=session, timings=timings)
+    return ValidationRun(
+        params=params,
+        results=_ordered(results),
+        failures=failures,
+        ge_session=session,
+        timings=timings,
+        scoped=scoped_ids,
+    )
 
 
 def store_results(
@@ -235,15 +272,35 @@ def validate_store(
     *,
     ethnicity_threshold: float | None = None,
     build_docs: bool = True,
+    changes: str | None = None,
+    new_loads: list[int] | None = None,
 ) -> pd.DataFrame:
-    """Run every check on a writable store, store the results under `load_id` (default: the latest load),
-    build Data Docs (beside the store, or in `data_docs_dir`), and return the per-check results (the dq_results rows)."""
+    """Run the checks on a writable store, store the results under `load_id` (default: the latest load),
+    build Data Docs (beside the store, or in `data_docs_dir`), and return the per-check results (the dq_results rows).
+
+    With `changes` (the merge's table of what `new_loads` changed, ingest.merge.CHANGES), each check whose
+    failing rows are kept from the previous validation is re-run on the touched rows only; the results
+    still describe the whole store. Without it, every check runs on the whole store.
+    """
     from expectations.data_docs import build_data_docs, store_of_connection
     from expectations.data_docs import data_docs_dir as docs_dir
 
     params = CheckParams.from_store(con, load_id=load_id, ethnicity_threshold=ethnicity_threshold)
-    run = run_checks(con, params)
+    checks = list(REGISTRY.values())
+    scoped: frozenset[str] = frozenset()
+    if changes is not None and new_loads:
+        scoped = incremental.carried_checks(con, checks, params, new_loads)
+        if scoped:
+            params = replace(params, scope=incremental.build_scope(con, changes))
+    run = run_checks(con, params, scoped=scoped, list_failures=False)
+    listed_before = incremental.listed_units(con, checks, params, run.scoped)
+    incremental.keep(con, run.params, checks, run.scoped)
+    if run.scoped:
+        run = replace(run, results=incremental.whole_store_results(con, run.params, checks, run.results, run.scoped))
+    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
+    run = replace(run, failures=failures)
     results = store_results(con, params.load_id, run)
+    incremental.end_run(con)
     _log_summary(results)
     folder = docs_dir(data_docs_dir, store_of_connection(con))
     if build_docs and folder is not None and run.ge_session is not None:

@@ -10,21 +10,25 @@ a SELECT of the number of rows checked; `run_sql_check` counts the failures exac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import pandas as pd
 
-from expectations.model import Check, CheckParams, SqlSpec, SqlText
+from expectations.model import Check, CheckParams, SqlSpec, SqlText, unit_column
 from store.codes import DISABILITY_CODES, ETHNICITY_KNOWN
 from store.schema import ENTITIES
 from store.sql import quoted
 
-FAILING_COLUMNS: tuple[str, ...] = ("table_name", "child_id", "source_file", "sheet", "row_number", "value")
+FAILING_COLUMNS: tuple[str, ...] = ("table_name", "child_id", "source_file", "sheet", "row_number", "value", "unit")
 ETHNICITY_TABLES: tuple[str, ...] = ("contacts", "referrals", "assessments", "cin_episodes")
 
 
 def _provenance(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
-    return f"'{table}' AS table_name, {a}child_id, {a}source_file, {a}sheet, {a}row_number"
+    unit = unit_column(table.removesuffix("_versions"))
+    return f"'{table}' AS table_name, {a}{unit} AS unit, {a}child_id, {a}source_file, {a}sheet, {a}row_number"
 
 
 def _rows_of(table: str) -> SqlText:
@@ -47,13 +51,14 @@ def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: Sq
             f" FROM ({source(p)}) s JOIN {name} d ON {match}"
         ),
         count=lambda p: f"SELECT coalesce(sum(n), 0) FROM {name}",
+        failing_by_unit=lambda p: f"SELECT {unit_column(table)} AS unit, sum(n) AS failing FROM {name} GROUP BY ALL",
         checked=checked,
     )
 
 
 def duplicate_keys(table: str) -> SqlSpec:
     """Stored rows sharing their natural key with another stored row."""
-    return _duplicates(table, lambda p: f"SELECT * FROM {table}", ENTITIES[table].natural_key, _rows_of(table))
+    return _duplicates(table, lambda p: f"SELECT * FROM {p.rows(table)}", ENTITIES[table].natural_key, _rows_of(table))
 
 
 def missing_child_id(table: str) -> SqlSpec:
@@ -63,7 +68,8 @@ def missing_child_id(table: str) -> SqlSpec:
     )
     return SqlSpec(
         rows=lambda p: (
-            f"SELECT {_provenance(table)}, 'no child id; ' || {shown} AS value FROM {table} WHERE child_id IS NULL"
+            f"SELECT {_provenance(table)}, 'no child id; ' || {shown} AS value FROM {p.rows(table)}"
+            " WHERE child_id IS NULL"
         ),
         checked=_rows_of(table),
     )
@@ -80,7 +86,7 @@ def unparsed_dates(table: str) -> SqlSpec:
         rows=lambda p: (
             f"SELECT {_provenance(table)},"
             f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
-            f" || ' could not be read as a date' AS value FROM {table} WHERE len({bad}) > 0"
+            f" || ' could not be read as a date' AS value FROM {p.rows(table)} WHERE len({bad}) > 0"
         ),
         checked=_rows_of(table),
     )
@@ -106,7 +112,7 @@ def rejected_rows(table: str) -> SqlSpec:
     """Rows meant for `table` in the new files that are in `rejects` (child id as written in the file, if any)."""
     return SqlSpec(
         rows=lambda p: (
-            f"SELECT r.entity AS table_name, {_RAW_CHILD_ID} AS child_id, r.source_file, r.sheet,"
+            f"SELECT r.entity AS table_name, NULL AS unit, {_RAW_CHILD_ID} AS child_id, r.source_file, r.sheet,"
             f" r.row_number, r.reason AS value FROM ({_new_rejects(table)(p)}) r"
         ),
         checked=lambda p: (
@@ -133,26 +139,31 @@ def _referral_counts(p: CheckParams) -> str:
     The reported number counts the child's referrals in the 12 calendar months before their
     latest referral (as known to the extract the row came from), the latest itself excluded.
     """
-    return """
+    referrals = p.rows("referrals")  # a child's rows are compared with that child's referrals only
+    return f"""
         WITH reported AS (
             SELECT child_id, referral_date, referrals_last_12m, as_of, source_file, sheet, row_number
-            FROM referrals WHERE referrals_last_12m IS NOT NULL
+            FROM {referrals} WHERE referrals_last_12m IS NOT NULL
         ), latest AS (
             SELECT w.child_id, w.as_of, max(x.referral_date) AS latest_referral
             FROM (SELECT DISTINCT child_id, as_of FROM reported) w
-            JOIN referrals x ON x.child_id = w.child_id AND x.referral_date <= w.as_of
+            JOIN {referrals} x ON x.child_id = w.child_id AND x.referral_date <= w.as_of
             GROUP BY w.child_id, w.as_of
         ), counted AS (
             SELECT l.child_id, l.as_of, l.latest_referral, count(x.referral_date) AS found
-            FROM latest l LEFT JOIN referrals x ON x.child_id = l.child_id
+            FROM latest l LEFT JOIN {referrals} x ON x.child_id = l.child_id
                  AND x.referral_date >= CAST(l.latest_referral - INTERVAL 12 MONTH AS DATE)
                  AND x.referral_date < l.latest_referral
             GROUP BY l.child_id, l.as_of, l.latest_referral
         )
         SELECT reported.*, c.found, c.latest_referral
         FROM reported JOIN counted c USING (child_id, as_of)
-        WHERE CAST(c.latest_referral - INTERVAL 12 MONTH AS DATE) >= (SELECT min(referral_date) FROM referrals)
+        WHERE CAST(c.latest_referral - INTERVAL 12 MONTH AS DATE) >= ({EARLIEST_REFERRAL})
     """
+
+
+EARLIEST_REFERRAL = "SELECT min(referral_date) FROM referrals"
+"""The whole store's earliest referral: the one thing the referral count reads beyond the child's own rows."""
 
 
 REFERRAL_COUNT = SqlSpec(
@@ -163,6 +174,8 @@ REFERRAL_COUNT = SqlSpec(
         " FROM dq_referral_counts WHERE referrals_last_12m <> found"
     ),
     checked=lambda p: "SELECT count(*) FROM dq_referral_counts",
+    checked_by_unit=lambda p: "SELECT child_id AS unit, count(*) AS checked FROM dq_referral_counts GROUP BY ALL",
+    depends_on=EARLIEST_REFERRAL,
 )
 
 
@@ -174,7 +187,7 @@ _BAD_DISABILITIES = (
 INVALID_DISABILITIES = SqlSpec(
     rows=lambda p: (
         f"SELECT {_provenance('cin_episodes')}, array_to_string({_BAD_DISABILITIES}, ', ') AS value"
-        f" FROM cin_episodes WHERE len({_BAD_DISABILITIES}) > 0"
+        f" FROM {p.rows('cin_episodes')} WHERE len({_BAD_DISABILITIES}) > 0"
     ),
     checked=_rows_of("cin_episodes"),
 )
@@ -188,7 +201,7 @@ OVERLAPPING_EPISODES = SqlSpec(
         " || coalesce(strftime(closure_date, '%Y-%m-%d'), 'none (open)') || '; next episode starts '"
         " || strftime(next_start, '%Y-%m-%d') AS value"
         " FROM (SELECT *, lead(start_date) OVER (PARTITION BY child_id ORDER BY start_date) AS next_start"
-        "       FROM cin_episodes WHERE child_id IS NOT NULL AND start_date IS NOT NULL)"
+        f"       FROM {p.rows('cin_episodes')} WHERE child_id IS NOT NULL AND start_date IS NOT NULL)"
         " WHERE next_start IS NOT NULL AND (closure_date IS NULL OR closure_date > next_start)"
     ),
     checked=_rows_of("cin_episodes"),
@@ -205,7 +218,7 @@ def _inconsistent_children(p: CheckParams) -> str:
     such rows it has: a later extract that overwrote the current value hides no conflict."""
     per_table = " UNION ALL ".join(
         f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t}_versions WHERE {_KNOWN}"
-        " GROUP BY child_id"
+        f" AND {p.children_in_scope('child_id')} GROUP BY child_id"
         for t in ETHNICITY_TABLES
     )
     return (
@@ -214,18 +227,23 @@ def _inconsistent_children(p: CheckParams) -> str:
     )
 
 
-_KNOWN_ROWS = " UNION ALL ".join(
-    f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN}" for t in ETHNICITY_TABLES
-)
+def _known_rows(p: CheckParams) -> str:
+    return " UNION ALL ".join(
+        f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN} AND {p.children_in_scope('child_id')}"
+        for t in ETHNICITY_TABLES
+    )
+
+
 INCONSISTENT_ETHNICITY = SqlSpec(
     temp=("dq_inconsistent_children", _inconsistent_children),
     rows=lambda p: (
-        f"SELECT k.table_name, k.child_id, k.source_file, k.sheet, k.row_number,"
+        f"SELECT k.table_name, k.unit, k.child_id, k.source_file, k.sheet, k.row_number,"
         " k.ethnicity || ' (the child is recorded as ' || CASE WHEN k.ethnicity = c.first_code"
         " THEN c.last_code ELSE c.first_code END || ' elsewhere)' AS value"
-        f" FROM ({_KNOWN_ROWS}) k JOIN dq_inconsistent_children c USING (child_id)"
+        f" FROM ({_known_rows(p)}) k JOIN dq_inconsistent_children c USING (child_id)"
     ),
     count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
+    failing_by_unit=lambda p: "SELECT child_id AS unit, records AS failing FROM dq_inconsistent_children",
     checked=lambda p: (
         "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})" for t in ETHNICITY_TABLES)
     ),
@@ -247,7 +265,7 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
     def conflicting(p: CheckParams) -> str:
         per_table = " UNION ALL ".join(
             f"SELECT child_id, min({text}) AS lo, max({text}) AS hi, count(*) AS n FROM {t}_versions WHERE {where}"
-            " GROUP BY child_id"
+            f" AND {p.children_in_scope('child_id')} GROUP BY child_id"
             for t in ETHNICITY_TABLES
         )
         return (
@@ -255,17 +273,22 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
             f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)"
         )
 
-    rows = " UNION ALL ".join(
-        f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}" for t in ETHNICITY_TABLES
-    )
+    def rows(p: CheckParams) -> str:
+        return " UNION ALL ".join(
+            f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}"
+            f" AND {p.children_in_scope('child_id')}"
+            for t in ETHNICITY_TABLES
+        )
+
     return SqlSpec(
         temp=(temp, conflicting),
         rows=lambda p: (
-            "SELECT k.table_name, k.child_id, k.source_file, k.sheet, k.row_number, k.recorded || ' (the child is"
-            " recorded as ' || CASE WHEN k.recorded = c.first_value THEN c.last_value ELSE c.first_value END"
-            f" || ' elsewhere)' AS value FROM ({rows}) k JOIN {temp} c USING (child_id)"
+            "SELECT k.table_name, k.unit, k.child_id, k.source_file, k.sheet, k.row_number, k.recorded || ' (the"
+            " child is recorded as ' || CASE WHEN k.recorded = c.first_value THEN c.last_value ELSE c.first_value"
+            f" END || ' elsewhere)' AS value FROM ({rows(p)}) k JOIN {temp} c USING (child_id)"
         ),
         count=lambda p: f"SELECT coalesce(sum(records), 0) FROM {temp}",
+        failing_by_unit=lambda p: f"SELECT child_id AS unit, records AS failing FROM {temp}",
         checked=lambda p: (
             "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})" for t in ETHNICITY_TABLES)
         ),
@@ -291,9 +314,7 @@ def run_sql_check(
     """(rows checked, rows failing, up to `limit` failing rows) of one SQL check."""
     spec = check.sql
     assert spec is not None, f"{check.check_id} is not a SQL check"
-    if spec.temp:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp[0]} AS {spec.temp[1](params)}")
-    try:
+    with _temp_of(con, spec, params):
         checked = int(con.execute(spec.checked(params)).fetchall()[0][0] or 0)
         rows_sql = spec.rows(params)
         count_sql = spec.count(params) if spec.count else f"SELECT count(*) FROM ({rows_sql})"
@@ -302,9 +323,64 @@ def run_sql_check(
             return checked, 0, pd.DataFrame(columns=list(FAILING_COLUMNS))
         rows = con.sql(f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({rows_sql}) LIMIT {int(limit)}")
         return checked, failing, rows.to_arrow_table().to_pandas()
+
+
+@contextmanager
+def _temp_of(con: duckdb.DuckDBPyConnection, spec: SqlSpec, params: CheckParams) -> Iterator[None]:
+    """The check's shared TEMP table, built for the run's rows and dropped afterwards."""
+    if spec.temp:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp[0]} AS {spec.temp[1](params)}")
+    try:
+        yield
     finally:
         if spec.temp:
             con.execute(f"DROP TABLE IF EXISTS {spec.temp[0]}")
+
+
+def count_sql_check(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, failing_into: str, checked_into: str
+) -> tuple[int | None, int]:
+    """Append the failing rows of one SQL check (within `params.scope`), counted per unit, to `failing_into`;
+    (rows checked, rows failing).
+
+    Rows checked are counted on the whole store; a check counted per child (`checked_by_unit`) appends
+    its counts to `checked_into` instead and returns None for them.
+    """
+    spec = check.sql
+    assert spec is not None, f"{check.check_id} is not a SQL check"
+    with _temp_of(con, spec, params):
+        checked: int | None = None
+        if spec.checked_by_unit is not None:
+            con.execute(
+                f"INSERT INTO {checked_into} SELECT '{check.check_id}', unit, checked FROM ({spec.checked_by_unit(params)})"
+            )
+        else:
+            checked = int(con.execute(spec.checked(params)).fetchall()[0][0] or 0)
+        rows_sql = spec.rows(params)
+        count_sql = spec.count(params) if spec.count else f"SELECT count(*) FROM ({rows_sql})"
+        if not int(con.execute(count_sql).fetchall()[0][0] or 0):
+            return checked, 0
+        by_unit = (
+            spec.failing_by_unit(params)
+            if spec.failing_by_unit
+            else f"SELECT unit, count(*) FROM ({rows_sql}) GROUP BY unit"
+        )
+        con.execute(f"INSERT INTO {failing_into} SELECT '{check.check_id}', * FROM ({by_unit})")
+        found = con.execute(f"SELECT sum(failing) FROM {failing_into} WHERE check_id = ?", [check.check_id])
+        return checked, int(found.fetchall()[0][0])
+
+
+def listed_rows(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int
+) -> pd.DataFrame:
+    """The first `limit` failing rows of one SQL check within `params.scope`, in `order`."""
+    spec = check.sql
+    assert spec is not None, f"{check.check_id} is not a SQL check"
+    with _temp_of(con, spec, params):
+        rows = con.sql(
+            f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}"
+        )
+        return rows.to_arrow_table().to_pandas()
 
 
 # --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------
@@ -314,7 +390,7 @@ def flagged_rows(table: str, flag: str, value_column: str) -> SqlSpec:
     """Rows of `table` carrying `flag`; the value shown is `value_column` as stored."""
     return SqlSpec(
         rows=lambda p: (
-            f"SELECT {_provenance(table)}, CAST({value_column} AS VARCHAR) AS value FROM {table}"
+            f"SELECT {_provenance(table)}, CAST({value_column} AS VARCHAR) AS value FROM {p.rows(table)}"
             f" WHERE list_contains(flags, '{flag}')"
         ),
         checked=_rows_of(table),

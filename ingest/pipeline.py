@@ -22,7 +22,7 @@ from ingest.load_checks import (
     same_as_of_notice,
 )
 from ingest.merge import MergeCounts
-from ingest.publish import finalise
+from ingest.publish import finalise, prepare_checks
 from ingest.readers.base import ExtractError, ReadResult
 from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import is_disk_full, open_for_update
@@ -238,6 +238,8 @@ def load_files(
     """Load each file into the store; a file that fails leaves no trace, the others are published together."""
     say = progress or (lambda _msg: None)
     summaries: list[LoadSummary] = []
+    if validate:
+        prepare_checks()
     try:
         with open_for_update(store) as con:
             for path in map(Path, paths):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
+
+CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
+
+
+def prepare_checks() -> None:
+    """Start importing Great Expectations in a background thread, so that it overlaps reading the files.
+
+    The checks import it again when they run: Python hands them the module once this import is done.
+    """
+    threading.Thread(target=importlib.import_module, args=(CHECKS_MODULE,), name="import-checks", daemon=True).start()
 
 
 def finalise(
@@ -39,5 +51,7 @@ def finalise(
         from expectations.runner import validate_store
 
         say("running the data quality checks")
-        validate_store(con, load_id, data_docs_dir=data_docs_dir)
+        # a load re-checks only what it touched; a full rebuild re-checks everything
+        changes = None if new_loads is None else CHANGES
+        validate_store(con, load_id, data_docs_dir=data_docs_dir, changes=changes, new_loads=new_loads)
     return counts

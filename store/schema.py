@@ -278,6 +278,33 @@ DQ_FAILURES_COLUMNS: tuple[Column, ...] = (
     _c("problem", "VARCHAR", "what is wrong, in plain English"),
 )
 
+DQ_FAILING_UNITS_COLUMNS: tuple[Column, ...] = (
+    _c("check_id", "VARCHAR", "the check (as in dq_results), as of the latest validation"),
+    _c(
+        "unit",
+        "VARCHAR",
+        "what a load re-checks rows by: the child id (the record id for recordings; NULL for checks of new files)",
+    ),
+    _c("failing", "BIGINT", "rows of that child (record) that fail the check"),
+)
+
+DQ_CHECKED_UNITS_COLUMNS: tuple[Column, ...] = (
+    _c(
+        "check_id",
+        "VARCHAR",
+        "a check whose rows checked are not a plain count of a table (see expectations/checks.py)",
+    ),
+    _c("unit", "VARCHAR", "child id (as in dq_failing_units)"),
+    _c("checked", "BIGINT", "rows of that child the check looked at"),
+)
+
+DQ_CHECK_STATE_COLUMNS: tuple[Column, ...] = (
+    _c("check_id", "VARCHAR", "a check whose failing rows are counted per child in dq_failing_units"),
+    _c("load_id", "INTEGER", "the latest load of the store when the counts were last brought up to date"),
+    _c("definition", "VARCHAR", "hash of the check's SQL then: a changed check is re-run on the whole store"),
+    _c("depends_on", "VARCHAR", "a store-wide value the check reads (e.g. the earliest referral), as text"),
+)
+
 DFE_RULE_RUNS_COLUMNS: tuple[Column, ...] = (
     _c("load_id", "INTEGER", "the load of the CIN census file checked"),
     _c("source_file", "VARCHAR", "file name"),
@@ -312,6 +339,9 @@ SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "children": CHILDREN_COLUMNS,
     "dq_results": DQ_RESULTS_COLUMNS,
     "dq_failures": DQ_FAILURES_COLUMNS,
+    "dq_failing_units": DQ_FAILING_UNITS_COLUMNS,
+    "dq_checked_units": DQ_CHECKED_UNITS_COLUMNS,
+    "dq_check_state": DQ_CHECK_STATE_COLUMNS,
     "dfe_rule_runs": DFE_RULE_RUNS_COLUMNS,
     "dfe_findings": DFE_FINDINGS_COLUMNS,
 }

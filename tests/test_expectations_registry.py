@@ -129,3 +129,18 @@ def test_coded_text_reaches_great_expectations_as_categories_keeping_invalid_cod
     frame = frames.load_frame(con, "recordings", ge_checks("recordings"), CheckParams(as_of=date(2025, 3, 31)))
     assert str(frame["record_type"].dtype) == "category"
     assert frame["record_type"].tolist()[:2] == ["visit", "tele'pathy"] and pd.isna(frame["record_type"].iloc[2])
+
+
+def test_every_check_says_what_a_load_re_checks() -> None:
+    """The kind of each check decides what a load re-runs it on (expectations/incremental.py)."""
+    from expectations.model import CHECK_KINDS
+
+    assert {c.kind for c in REGISTRY.values()} <= set(CHECK_KINDS)
+    assert {c.check_id.split(".")[1] for c in REGISTRY.values() if c.kind == "load"} == {
+        "rows_rejected",
+        "duplicates_in_extract",
+    }
+    assert {c.check_id for c in REGISTRY.values() if c.ge is not None and c.kind != "row"} == {
+        "referrals.ethnicity_completeness"  # a share of the whole table: its success is worked out from kept rows
+    }
+    assert {c.kind for c in REGISTRY.values() if c.table == "cross_table"} == {"child"}

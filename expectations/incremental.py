@@ -1,0 +1,379 @@
+"""Checks that cost what a load changes: failing rows counted per child in the store, re-checked where a load touched.
+
+Every check's failing rows are kept in `dq_failing_units` as a count per unit (the child id; the
+record id for recordings): a narrow table, one row per failing child, however many of its rows
+fail. A load's validation re-runs a check only on the units the merge touched (ingest.merge.CHANGES):
+their counts are replaced by the re-run's, the rest carry forward. The whole store's counts are then
+worked out in SQL (failing rows from the kept counts, rows checked from the tables), and the failing
+rows stored in dq_failures (at most `max_failure_rows` per check) are those of the first failing units
+in unit order, found by re-running the check on just those units. So each load's dq_results and
+dq_failures are exactly what a run on the whole store gives. A check re-runs on the whole store when
+its kept counts may be stale: none kept, a load since published without checks, its SQL changed
+(`definition`), or a store-wide value it reads changed (`SqlSpec.depends_on`). `load` checks always
+run on the new files only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from expectations import frames, predicates
+from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
+from expectations.sql_checks import ETHNICITY_TABLES
+from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
+
+KEPT = "dq_failing_units"  # failing rows per check and unit, as of the latest validation
+KEPT_UNITS = "dq_checked_units"  # rows checked per unit, for checks counted that way
+STATE = "dq_check_state"  # per check: the load its kept counts are up to date with, its definition then
+RUN_FAILING = "_dq_run_failing"  # TEMP: the failing rows per unit this run found
+RUN_CHECKED = "_dq_run_checked"  # TEMP: the rows checked per unit this run counted
+SCOPE = "_dq_scope"  # TEMP (scope, unit): what the load touched, per table and across the child tables
+LISTED = "_dq_listed"  # TEMP (scope, unit): the units whose failing rows a check lists in dq_failures
+_SCOPED_CHECKS = "_dq_scoped_checks"
+ORDER = "unit NULLS LAST, source_file, sheet, row_number, child_id, table_name, value"  # the rows listed first
+
+
+def _temp_ddl(name: str, columns: tuple[Column, ...]) -> str:
+    return f"CREATE OR REPLACE TEMP TABLE {name} ({', '.join(f'{c.name} {c.type}' for c in columns)})"
+
+
+def start_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty TEMP tables for the failing rows and per-unit counts a run finds (one pair per connection)."""
+    con.execute(_temp_ddl(RUN_FAILING, DQ_FAILING_UNITS_COLUMNS))
+    con.execute(_temp_ddl(RUN_CHECKED, DQ_CHECKED_UNITS_COLUMNS))
+
+
+def _copy(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, table: str, create: bool) -> None:
+    found = source.sql(f"SELECT * FROM {table}").to_arrow_table()
+    if not (found.num_rows or create):
+        return
+    target.register("_dq_copied", found)
+    try:
+        verb = f"CREATE OR REPLACE TEMP TABLE {table} AS" if create else f"INSERT INTO {table}"
+        target.execute(f"{verb} SELECT * FROM _dq_copied")
+    finally:
+        target.unregister("_dq_copied")
+
+
+def share_scope(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, scope: str | None) -> None:
+    """Give another connection (the SQL checks' thread: TEMP tables are per connection) the run's scope."""
+    if scope is not None:
+        _copy(source, target, scope, create=True)
+
+
+def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection) -> None:
+    """Append what a run found on another connection (the SQL checks' thread) to this connection's TEMP tables."""
+    for table in (RUN_FAILING, RUN_CHECKED):
+        _copy(source, target, table, create=False)
+
+
+def end_run(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the run's TEMP tables."""
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, _SCOPED_CHECKS):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def append_failing(con: duckdb.DuckDBPyConnection, check: Check, rows_sql: str) -> int:
+    """Count the rows of a SELECT of failing rows (predicates columns) per unit into the run's table; how many."""
+    con.execute(f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, count(*) FROM ({rows_sql}) GROUP BY unit")
+    found = con.execute(f"SELECT coalesce(sum(failing), 0) FROM {RUN_FAILING} WHERE check_id = ?", [check.check_id])
+    return int(found.fetchall()[0][0])
+
+
+def run_checked(con: duckdb.DuckDBPyConnection, check_id: str) -> int:
+    """Rows checked by a check counted per unit, as this run counted them."""
+    return int(
+        con.execute(f"SELECT coalesce(sum(checked), 0) FROM {RUN_CHECKED} WHERE check_id = ?", [check_id]).fetchall()[
+            0
+        ][0]
+    )
+
+
+def build_scope(con: duckdb.DuckDBPyConnection, changes: str) -> str:
+    """The TEMP table of what the merge touched: per table its children (recordings: records), and under
+    'cross_table' the children of any table the cross-table checks read."""
+    unit = " ".join(f"WHEN '{t}' THEN {unit_column(t)}" for t in ENTITIES)
+    across = ", ".join(f"'{t}'" for t in ETHNICITY_TABLES)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS"
+        f" SELECT DISTINCT entity AS scope, CASE entity {unit} END AS unit FROM {changes}"
+        f" UNION SELECT DISTINCT '{CROSS_TABLE}', child_id FROM {changes}"
+        f" WHERE entity IN ({across}) AND child_id IS NOT NULL"
+    )
+    return SCOPE
+
+
+def touched(con: duckdb.DuckDBPyConnection, scope: str, table: str) -> bool:
+    """Whether the load touched any row of `table`."""
+    return bool(
+        con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {scope} WHERE scope = ? LIMIT 1)", [table]).fetchall()[0][0]
+    )
+
+
+# --- Whether a check's kept rows can be carried forward -------------------------------------
+
+
+def definition(check: Check, params: CheckParams) -> str:
+    """A hash of the SQL a check runs (on the whole store): kept rows found by another definition are not reused."""
+    whole = replace(params, scope=None, load_id=0, previous_load_id=0)
+    if check.ge is not None:
+        parts = [frames.source_sql(check.table, whole), predicates.failing_predicate(check, whole)]
+        parts += [predicates.value_sql(check), predicates.checked_sql(check)]
+    else:
+        spec = check.sql
+        assert spec is not None
+        parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
+        parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
+        parts += [spec.failing_by_unit(whole) if spec.failing_by_unit else ""]
+    text = "\x1f".join([check.kind, check.table, *parts])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _depends_value(con: duckdb.DuckDBPyConnection, check: Check) -> str | None:
+    if check.sql is None or check.sql.depends_on is None:
+        return None
+    return con.execute(f"SELECT CAST(({check.sql.depends_on}) AS VARCHAR)").fetchall()[0][0]
+
+
+def carried_checks(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, new_loads: list[int]
+) -> frozenset[str]:
+    """The checks whose kept rows are up to date with every load but `new_loads`: they re-run on the touched rows only.
+
+    A table's Great Expectations suite runs on one frame, so its checks are re-run on the touched rows
+    together or not at all.
+    """
+    listed = ", ".join(str(int(i)) for i in new_loads)
+    covered = con.execute(f"SELECT coalesce(max(load_id), 0) FROM loads WHERE load_id NOT IN ({listed})").fetchall()[0][
+        0
+    ]
+    state = {
+        r[0]: r[1:] for r in con.execute(f"SELECT check_id, load_id, definition, depends_on FROM {STATE}").fetchall()
+    }
+    carried = set()
+    for check in checks:
+        kept = state.get(check.check_id)
+        if not check.kept or kept is None or kept[0] < covered or kept[1] != definition(check, params):
+            continue
+        if kept[2] != _depends_value(con, check):
+            continue
+        carried.add(check.check_id)
+    for table in {c.table for c in checks if c.ge is not None}:
+        suite = {c.check_id for c in checks if c.ge is not None and c.table == table}
+        if not suite <= carried:
+            carried -= suite
+    return frozenset(carried)
+
+
+# --- Bringing the kept rows up to date --------------------------------------------------------
+
+
+def _scope_name(check: Check) -> str:
+    return check.table  # 'cross_table' checks are scoped by the children of any table they read
+
+
+def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], scoped: frozenset[str]) -> None:
+    """Replace the kept rows of what this run re-checked (the touched units of `scoped` checks, everything of the
+    others) with the run's, and record what the kept rows are now up to date with."""
+    if scoped:
+        pairs = [(c.check_id, _scope_name(c)) for c in checks if c.check_id in scoped]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_SCOPED_CHECKS} AS SELECT unnest(?) AS check_id, unnest(?) AS scope",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
+        )
+        for table in (KEPT, KEPT_UNITS):
+            con.execute(
+                f"DELETE FROM {table} k WHERE EXISTS (SELECT 1 FROM {_SCOPED_CHECKS} c JOIN {SCOPE} s USING (scope)"
+                " WHERE c.check_id = k.check_id AND s.unit IS NOT DISTINCT FROM k.unit)"
+            )
+    for table in (KEPT, KEPT_UNITS):  # every other check was re-run on the whole store (or is gone)
+        con.execute(f"DELETE FROM {table} WHERE NOT list_contains(CAST(? AS VARCHAR[]), check_id)", [sorted(scoped)])
+    con.execute(f"INSERT INTO {KEPT} SELECT * FROM {RUN_FAILING}")
+    con.execute(f"INSERT INTO {KEPT_UNITS} SELECT * FROM {RUN_CHECKED}")
+    latest = con.execute("SELECT coalesce(max(load_id), 0) FROM loads").fetchall()[0][0]
+    kept = [c for c in checks if c.kept]
+    con.execute(f"DELETE FROM {STATE}")
+    con.execute(
+        f"INSERT INTO {STATE} SELECT unnest(?), ?, unnest(?), unnest(?)",
+        [
+            [c.check_id for c in kept],
+            latest,
+            [definition(c, params) for c in kept],
+            [_depends_value(con, c) for c in kept],
+        ],
+    )
+
+
+# --- The whole store's results from the kept rows ----------------------------------------------
+
+
+def _kept_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
+    return {i: int(n) for i, n in con.execute(f"SELECT check_id, sum(failing) FROM {table} GROUP BY ALL").fetchall()}
+
+
+def _ge_checked(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check]) -> dict[str, int]:
+    """Rows checked by each GE check on the whole store: one aggregate query per table."""
+    whole = replace(params, scope=None)
+    out: dict[str, int] = {}
+    for table in dict.fromkeys(c.table for c in checks):
+        table_checks = [c for c in checks if c.table == table]
+        aggregates = ", ".join(predicates.checked_sql(c) for c in table_checks)
+        row = con.execute(f"SELECT {aggregates} FROM ({frames.source_sql(table, whole)})").fetchall()[0]
+        out.update({c.check_id: int(n) for c, n in zip(table_checks, row)})
+    return out
+
+
+def _ge_counts(check: Check, checked: int, failing: int, params: CheckParams) -> dict[str, Any]:
+    """What Great Expectations reports for these counts: success (with `mostly`, a share), percent of rows checked."""
+    percent = failing / checked * 100 if checked else 0.0
+    mostly = resolve(check.ge.mostly, params) if isinstance(check.ge, InSet) and check.ge.mostly is not None else None
+    if mostly is None or not checked:
+        success = failing == 0
+    else:
+        success = (float(checked) - float(failing)) / float(checked) >= mostly
+    return {"success": success, "element_count": checked, "unexpected_count": failing, "unexpected_percent": percent}
+
+
+def whole_store_results(
+    con: duckdb.DuckDBPyConnection,
+    params: CheckParams,
+    checks: list[Check],
+    run_results: pd.DataFrame,
+    scoped: frozenset[str],
+) -> pd.DataFrame:
+    """The run's results with each check re-run on the touched rows replaced by its whole store's counts."""
+    from expectations.runner import result_row, sql_counts
+
+    failing = _kept_counts(con, KEPT)
+    units = dict(con.execute(f"SELECT check_id, sum(checked) FROM {KEPT_UNITS} GROUP BY ALL").fetchall())
+    ge_checked = _ge_checked(con, params, [c for c in checks if c.check_id in scoped and c.ge is not None])
+    by_id = run_results.set_index("check_id")
+    rows = []
+    for check in checks:
+        if check.check_id not in scoped:
+            rows.append(by_id.loc[check.check_id].to_dict() | {"check_id": check.check_id})
+        elif check.ge is not None:
+            counts = _ge_counts(check, ge_checked[check.check_id], failing.get(check.check_id, 0), params)
+            rows.append(result_row(check, counts))
+        else:
+            assert check.sql is not None
+            checked = int(units.get(check.check_id, 0) or 0) if check.sql.checked_by_unit else None
+            if checked is None:
+                checked = int(by_id.loc[check.check_id, "element_count"])
+            rows.append(result_row(check, sql_counts(checked, failing.get(check.check_id, 0))))
+    return pd.DataFrame(rows)[list(run_results.columns)]
+
+
+_LISTED_SQL = (
+    "SELECT check_id, unit, failing FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
+    " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
+)
+"""Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap."""
+
+Listing = dict[str, dict[Any, int]]  # check id -> the units it lists -> their failing rows
+
+
+def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> Listing:
+    found: Listing = {i: {} for i in check_ids}
+    for check_id, unit, failing in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
+        found[check_id][unit] = int(failing)
+    return found
+
+
+def listed_units(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, scoped: frozenset[str]
+) -> Listing:
+    """Before the kept counts change: the units each check re-run on the touched rows listed in dq_failures, for those
+    checks whose listing the previous validation (the one the kept counts come from) stored."""
+    if not scoped:
+        return {}
+    stored = con.execute(f"SELECT min(load_id) FROM {STATE}").fetchall()[0][0]
+    if stored is None or stored != params.previous_load_id:
+        return {}
+    return _listed(con, KEPT, sorted(c.check_id for c in checks if c.check_id in scoped), params.max_failure_rows)
+
+
+def _unchanged_listings(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], before: Listing, params: CheckParams
+) -> dict[str, pd.DataFrame]:
+    """The previous validation's stored failing rows of the checks that list the same units as then, none re-checked."""
+    if not before:
+        return {}
+    cap = params.max_failure_rows
+    now = _listed(con, KEPT, sorted(before), cap)
+    touched = {  # the checks a listed unit of which the load touched
+        i
+        for (i,) in con.execute(
+            f"SELECT DISTINCT l.check_id FROM ({_LISTED_SQL.format(table=KEPT)}) l JOIN {_SCOPED_CHECKS} c"
+            f" USING (check_id) SEMI JOIN {SCOPE} s ON s.scope = c.scope AND s.unit IS NOT DISTINCT FROM l.unit",
+            [sorted(before), cap],
+        ).fetchall()
+    }
+    same = [c.check_id for c in checks if c.check_id in before and now[c.check_id] == before[c.check_id]]
+    same = [i for i in same if i not in touched]
+    stored = (
+        con.sql(
+            "SELECT check_id, table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
+            f" WHERE load_id = {int(params.previous_load_id)} AND list_contains(CAST(? AS VARCHAR[]), check_id)",
+            params=[same],
+        )
+        .to_arrow_table()
+        .to_pandas()
+    )
+    out = {}
+    for check_id, rows in stored.groupby("check_id", sort=False):
+        if len(rows) == min(cap, sum(now[str(check_id)].values())):  # else stored under another cap
+            out[str(check_id)] = rows.drop(columns="check_id")
+    return out
+
+
+def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
+    """The failing rows a check lists: those of its first failing units, at most `max_failure_rows`."""
+    from expectations.sql_checks import listed_rows
+
+    cap = params.max_failure_rows
+    if check.kept:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM ({_LISTED_SQL.format(table=table)})",
+            [check.table, [check.check_id], cap],
+        )
+        params = replace(params, scope=LISTED)
+    else:
+        params = replace(params, scope=None)
+    if check.ge is not None:
+        sql = f"SELECT * FROM ({predicates.failing_rows_sql(check, params)}) ORDER BY {ORDER} LIMIT {int(cap)}"
+        rows = con.sql(sql).to_arrow_table().to_pandas()
+    else:
+        rows = listed_rows(con, check, params, ORDER, cap)
+    return rows.drop(columns="unit")
+
+
+def capped_failures(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checks: list[Check],
+    params: CheckParams,
+    listed_before: Listing | None = None,
+) -> pd.DataFrame:
+    """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
+    units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
+    units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
+    counts = _kept_counts(con, table)
+    unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
+    frames_: list[pd.DataFrame] = []
+    for check in checks:
+        if counts.get(check.check_id, 0):
+            rows = unchanged.get(check.check_id)
+            if rows is None:
+                rows = _listed_rows(con, table, check, params)
+            frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
+    con.execute(f"DROP TABLE IF EXISTS {LISTED}")
+    columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
+    out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
+    out["row_number"] = out["row_number"].astype("Int64")
+    return out[columns]
