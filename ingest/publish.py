@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
+from store.summary import build_summaries
 
 
 def finalise(
@@ -35,6 +36,7 @@ def finalise(
         counts = merge_loads(con, new_loads)
     say("deriving tables for the metrics")
     build_derived(con, changes=None if new_loads is None else CHANGES)
+    build_summaries(con)  # what the dashboard's first view reads (store/summary.py)
     if validate:
         from expectations.runner import validate_store
 

@@ -14,6 +14,7 @@ from store.derive import NOT_KNOWN_GROUP
 from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
 from store.sql import scalar
+from store.summary import relation
 
 PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
 
@@ -37,12 +38,16 @@ def default_period(con: duckdb.DuckDBPyConnection) -> Period:
 
 def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """For each canonical table: earliest and latest event date, and its number of rows."""
+    found = {
+        table: (earliest, latest, rows)
+        for table, earliest, latest, rows in con.execute(
+            f"SELECT table_name, earliest, latest, rows FROM {relation(con, 'summary_spans')}"
+        ).fetchall()
+    }
     spans: dict[str, dict[str, Any]] = {}
-    for table, columns in _SPAN_COLUMNS.items():
-        earliest = f"least({', '.join(f'min({c})' for c in columns)})"
-        latest = f"greatest({', '.join(f'max({c})' for c in columns)})"
-        row = con.execute(f"SELECT {earliest}, {latest}, count(*) FROM {table}").fetchone() or (None, None, 0)
-        spans[table] = {"earliest": row[0], "latest": row[1], "rows": int(row[2])}
+    for table in _SPAN_COLUMNS:
+        earliest, latest, rows = found.get(table, (None, None, 0))
+        spans[table] = {"earliest": earliest, "latest": latest, "rows": int(rows)}
     return spans
 
 
@@ -97,30 +102,24 @@ def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame
 
 
-def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[str]:
-    return [str(r[0]) for r in con.execute(sql, params or []).fetchall() if r[0] is not None]
-
-
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Choices for each filter: team, worker, referral_source, ethnicity_group, age_band, and 'worker:<team>'."""
-    staff = con.execute(  # one scan of the fact tables; teams, workers and pairs are read from its result
-        "SELECT DISTINCT team, worker FROM (SELECT team, worker FROM referral_facts"
-        " UNION SELECT team, worker FROM assessment_facts UNION SELECT team, worker FROM recording_facts"
-        " UNION SELECT team, worker FROM closure_facts)"
+    staff = relation(con, "summary_staff")  # the (team, worker) pairs of the facts, kept at publish
+    by_team = con.execute(
+        f"SELECT team, list(worker) FILTER (WHERE worker IS NOT NULL) FROM {staff} WHERE team IS NOT NULL GROUP BY team"
     ).fetchall()
+    workers = con.execute(f"SELECT DISTINCT worker FROM {staff} WHERE worker IS NOT NULL").fetchall()
+    sources = con.execute(f"SELECT source FROM {relation(con, 'summary_sources')}").fetchall()
     options: dict[str, list[str]] = {
-        "team": sorted({str(team) for team, _ in staff if team is not None}),
-        "worker": sorted({str(worker) for _, worker in staff if worker is not None}),
-        "referral_source": _distinct(
-            con,
-            "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
-            " FROM contact_facts ORDER BY 1",
-        ),
+        "team": sorted(str(team) for team, _ in by_team),
+        "worker": sorted(str(worker) for (worker,) in workers),
+        "referral_source": sorted(str(source) for (source,) in sources),
         "ethnicity_group": sorted(set(ETHNICITY_GROUPS.values())) + [NOT_KNOWN_GROUP],
         "age_band": [label for label, _, _ in AGE_BANDS] + [AGE_BAND_UNKNOWN],
     }
-    for team, worker in sorted((str(t), str(w)) for t, w in staff if t is not None and w is not None):
-        options.setdefault(f"worker:{team}", []).append(worker)
+    for team, team_workers in sorted((str(t), w) for t, w in by_team):
+        if team_workers:
+            options[f"worker:{team}"] = sorted(str(w) for w in team_workers)
     return options
 
 
