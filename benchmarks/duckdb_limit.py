@@ -25,7 +25,7 @@ def cap(limit: str = DEFAULT_LIMIT) -> None:
     def connect(database: Any = ":memory:", read_only: bool = False, config: dict[str, Any] | None = None) -> Any:
         return _connect(database, read_only=read_only, config={"memory_limit": limit, **(config or {})})
 
-    duckdb.connect = connect  # type: ignore[assignment]
+    duckdb.connect = connect
 
 
 def command(limit: str, module: str, args: list[str]) -> list[str]:

@@ -196,7 +196,6 @@ def render() -> None:
     with section("Inconsistent records"):
         total = data.call(metrics.ethnicity.count_ethnicity_inconsistent_children, filters=view.filters)
         count_tile("Children with more than one ethnicity recorded", total, border=True)
-        frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT)
         if total > LIST_LIMIT:
             st.caption(
                 f"The list shows the first {count(LIST_LIMIT)} children by id; "
@@ -204,10 +203,13 @@ def render() -> None:
             )
         sensitive_list(
             "children whose ethnicity differs between records",
-            frame,
+            lambda: data.rows(
+                metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT
+            ),
             "ethnicity_inconsistent_children",
             key="eth_inconsistent",
             empty="No child has conflicting ethnicity records.",
+            rows_known=min(total, LIST_LIMIT),  # the list is fetched when opened
         )
 
 

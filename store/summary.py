@@ -11,6 +11,9 @@ Tables and their grain:
   closure facts (either may be NULL).
 - `summary_sources`: one row per referral or contact source in the referral and contact facts.
 - `summary_spans`: one row per canonical table: its earliest and latest event date and its rows.
+- `summary_ethnicity_conflicts`: one row per child recorded with more than one known ethnicity code.
+  It depends on each child's own records alone, so a publish that knows which children it touched
+  (the merge's changes) rebuilds only their rows when the summaries were built for the load before.
 - `summary_built`: one row: the load the summaries were built for (the latest in `loads`).
 """
 
@@ -21,6 +24,10 @@ import duckdb
 from store.events import EVENT_DATE_COLUMNS
 
 _STAFF_TABLES = ("referral_facts", "assessment_facts", "recording_facts", "closure_facts")
+
+
+_CONFLICTS_SQL = """SELECT child_id FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM {children})
+    JOIN ethnicity_codes USING (code) WHERE category = 'known' GROUP BY child_id HAVING count(DISTINCT code) > 1"""
 
 
 def _spans_sql() -> str:
@@ -52,7 +59,12 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "one row per canonical table: earliest and latest event date, rows",
         _spans_sql(),
     ),
+    "summary_ethnicity_conflicts": (
+        "one row per child recorded with more than one known ethnicity code",
+        _CONFLICTS_SQL.format(children="children"),
+    ),
 }
+_PER_CHILD = ("summary_ethnicity_conflicts",)  # rows that depend on each child's own records alone
 BUILT = "summary_built"
 SUMMARY_TABLES: dict[str, str] = {
     **{table: grain for table, (grain, _) in SUMMARIES.items()},
@@ -60,20 +72,51 @@ SUMMARY_TABLES: dict[str, str] = {
 }
 
 
-def build_summaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild every summary from the derived tables (runs at every publish, after the derived tables)."""
+def build_summaries(
+    con: duckdb.DuckDBPyConnection, changes: str | None = None, new_loads: list[int] | None = None
+) -> None:
+    """Bring every summary up to date from the derived tables (runs at every publish, after the derived tables).
+
+    With `changes` (the merge's table of touched children, ``ingest.merge.CHANGES``) and the
+    `new_loads` of this publish, the per-child summaries rebuild only the touched children's rows
+    when they were built for the load before this publish; everything else is rebuilt in full.
+    """
+    incremental = changes is not None and bool(new_loads) and _built_for_load_before(con, new_loads or [])
     for table, (_, sql) in SUMMARIES.items():
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql}")
+        if incremental and table in _PER_CHILD:
+            touched = f"(SELECT * FROM children WHERE child_id IN (SELECT child_id FROM {changes}))"
+            con.execute(f"DELETE FROM {table} WHERE child_id IN (SELECT child_id FROM {changes})")
+            con.execute(f"INSERT INTO {table} {_CONFLICTS_SQL.format(children=touched)}")
+        else:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql}")
     con.execute(f"CREATE OR REPLACE TABLE {BUILT} AS SELECT max(load_id) AS load_id FROM loads")
 
 
-def is_fresh(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the summaries exist and were built for the store's latest load."""
-    present = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        f" AND table_name = '{BUILT}'"
+def _built_for_load_before(con: duckdb.DuckDBPyConnection, new_loads: list[int]) -> bool:
+    """True when every summary exists and was built for the latest load before `new_loads`."""
+    present = _tables(con)
+    if not {*SUMMARIES, BUILT} <= present:
+        return False
+    row = con.execute(
+        f"SELECT (SELECT load_id FROM {BUILT}) IS NOT DISTINCT FROM"
+        " (SELECT max(load_id) FROM loads WHERE NOT list_contains(?, load_id))",
+        [new_loads],
     ).fetchone()
-    if not present or not present[0]:
+    return bool(row and row[0])
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }
+
+
+def is_fresh(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every summary exists and was built for the store's latest load."""
+    if not {*SUMMARIES, BUILT} <= _tables(con):
         return False
     row = con.execute(
         f"SELECT (SELECT load_id FROM {BUILT}) IS NOT DISTINCT FROM (SELECT max(load_id) FROM loads)"

@@ -105,3 +105,44 @@ def test_every_publish_rebuilds_them(tmp_path: Path) -> None:
         options = filter_options(con)
         assert options["team"] == ["Team East", "Team West"] and options["worker:Team West"] == ["W"]
         assert data_span(con)["referrals"] == {"earliest": date(2024, 5, 1), "latest": date(2025, 2, 3), "rows": 2}
+
+
+def _list3(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """An Annex A List 3 CSV: (child, ethnicity, referral date dd/mm/yyyy, team) per row."""
+    lines = [
+        "Child Unique ID,Gender,Ethnicity,Date of Birth,Date of Referral,Referral Source,Referral NFA?,"
+        "Allocated Team,Allocated Worker"
+    ]
+    lines += [f"{child},F,{eth},01/01/2015,{day},3A,No,{team},Worker 1" for child, eth, day, team in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_loads_update_them_for_the_children_they_touch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest.pipeline import load_files
+    from store import summary
+
+    incremental: list[bool] = []
+    check = summary._built_for_load_before
+    monkeypatch.setattr(summary, "_built_for_load_before", lambda *a: incremental.append(check(*a)) or incremental[-1])
+
+    store = tmp_path / "store.duckdb"
+    first = [
+        ("X1", "WBRI", "01/05/2024", "Team A"),
+        ("Y2", "WBRI", "02/05/2024", "Team A"),
+        ("Y2", "APKN", "03/06/2024", "Team A"),
+        ("Z3", "WBRI", "04/05/2024", "Team A"),
+    ]
+    later = [("X1", "APKN", "05/01/2025", "Team B"), ("Z3", "WBRI", "06/01/2025", "Team B")]
+    for n, rows in enumerate((first, later)):
+        summaries = load_files([_list3(tmp_path / f"list3_{n}.csv", rows)], store=store, validate=False)
+        assert all(s.status == "loaded" for s in summaries), [s.error for s in summaries]
+    assert incremental == [False, True]  # the second load rebuilt only its children's rows
+    with open_read(store) as con:
+        assert is_fresh(con)
+        for table, (_, sql) in SUMMARIES.items():
+            stored = sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            assert stored == sorted(con.execute(sql).fetchall(), key=repr), table
+        conflicts = con.execute("SELECT child_id FROM summary_ethnicity_conflicts ORDER BY 1").fetchall()
+        assert conflicts == [("X1",), ("Y2",)]  # X1 by the later load, Y2 kept from the first
+        assert filter_options(con)["team"] == ["Team A", "Team B"]
