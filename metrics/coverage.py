@@ -13,7 +13,6 @@ from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS
 from store.derive import NOT_KNOWN_GROUP
 from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
-from store.sql import scalar
 from store.summary import relation
 
 PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
@@ -90,13 +89,15 @@ def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     Only plausible dates count: from 1990 to the latest as-of date loaded. Rows dated outside that
     window are data-quality faults (the checks list them), not months of coverage.
     """
-    window = f"BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)"
-    parts = " UNION ALL ".join(
-        f"SELECT '{table}' AS \"table\", CAST(date_trunc('month', {column}) AS DATE) AS month, count(*) AS rows"
-        f" FROM {table} WHERE {column} {window} GROUP BY 2"
-        for table, column in PRIMARY_DATE.items()
-    )
-    frame = con.execute(f'SELECT * FROM ({parts}) ORDER BY "table", month').df()
+    primary = [f"{table}.{column}" for table, column in PRIMARY_DATE.items()]
+    frame = con.execute(
+        f"""SELECT table_name AS "table", CAST(date_trunc('month', day) AS DATE) AS month, sum(rows) AS rows
+            FROM {relation(con, "summary_event_days")}
+            WHERE list_contains(?, table_name || '.' || column_name)
+              AND day BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)
+            GROUP BY ALL ORDER BY "table", month""",
+        [primary],
+    ).df()
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     frame["rows"] = frame["rows"].astype("int64")
     return frame
@@ -131,22 +132,19 @@ def plausible_span(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     taken as the start or end of the span.
     """
     latest = _latest_data_date(con) or date.today()
-    parts = []
-    for table, columns in _SPAN_COLUMNS.items():
-        unpivot = " UNION ALL ".join(f"SELECT {c} AS d FROM {table}" for c in columns)
-        parts.append(f"SELECT '{table}' AS list, d FROM ({unpivot})")
     sql = f"""
-        WITH dates AS ({" UNION ALL ".join(parts)}),
-             judged AS (SELECT list, d, d IS NOT NULL AND (d < ? OR d > ?) AS impossible FROM dates)
+        WITH judged AS (SELECT table_name AS list, day AS d, rows,
+                               day IS NOT NULL AND (day < ? OR day > ?) AS impossible
+                        FROM {relation(con, "summary_event_days")})
         SELECT list,
                min(d) FILTER (WHERE NOT impossible) AS earliest,
                max(d) FILTER (WHERE NOT impossible) AS latest,
-               CAST(count(d) FILTER (WHERE impossible) AS BIGINT) AS impossible_dates,
+               CAST(coalesce(sum(rows) FILTER (WHERE impossible), 0) AS BIGINT) AS impossible_dates,
                string_agg(DISTINCT CAST(year(d) AS VARCHAR), ', ' ORDER BY CAST(year(d) AS VARCHAR))
                    FILTER (WHERE impossible) AS impossible_years
         FROM judged GROUP BY list"""
     frame = con.execute(sql, [PLAUSIBLE_FROM, latest]).df()
-    rows = {table: int(scalar(con, f"SELECT count(*) FROM {table}")) for table in _SPAN_COLUMNS}
+    rows = {table: span["rows"] for table, span in data_span(con).items()}
     frame["rows"] = frame["list"].map(rows).astype("int64")
     frame = frame.set_index("list").reindex(list(_SPAN_COLUMNS)).reset_index()
     frame["impossible_dates"] = frame["impossible_dates"].fillna(0).astype("int64")

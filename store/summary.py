@@ -11,6 +11,7 @@ Tables and their grain:
   closure facts (either may be NULL).
 - `summary_sources`: one row per referral or contact source in the referral and contact facts.
 - `summary_spans`: one row per canonical table: its earliest and latest event date and its rows.
+- `summary_event_days`: one row per canonical table, event date column and date (NULL included): its rows.
 - `summary_ethnicity_conflicts`: one row per child recorded with more than one known ethnicity code.
   It depends on each child's own records alone, so a publish that knows which children it touched
   (the merge's changes) rebuilds only their rows when the summaries were built for the load before.
@@ -28,6 +29,15 @@ _STAFF_TABLES = ("referral_facts", "assessment_facts", "recording_facts", "closu
 
 _CONFLICTS_SQL = """SELECT child_id FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM {children})
     JOIN ethnicity_codes USING (code) WHERE category = 'known' GROUP BY child_id HAVING count(DISTINCT code) > 1"""
+
+
+def _event_days_sql() -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{table}' AS table_name, '{column}' AS column_name, {column} AS day, CAST(count(*) AS BIGINT) AS rows"
+        f" FROM {table} GROUP BY {column}"
+        for table, columns in EVENT_DATE_COLUMNS.items()
+        for column in columns
+    )
 
 
 def _spans_sql() -> str:
@@ -58,6 +68,10 @@ SUMMARIES: dict[str, tuple[str, str]] = {
     "summary_spans": (
         "one row per canonical table: earliest and latest event date, rows",
         _spans_sql(),
+    ),
+    "summary_event_days": (
+        "one row per canonical table, event date column and date (NULL included): its rows",
+        _event_days_sql(),
     ),
     "summary_ethnicity_conflicts": (
         "one row per child recorded with more than one known ethnicity code",

@@ -12,7 +12,8 @@ import pytest
 from storekit import build_store
 from test_dashboard_fixture import AS_OF, build_dashboard_store
 
-from metrics.coverage import data_span, filter_options, history_warnings
+from metrics.coverage import coverage_by_month, data_span, filter_options, history_warnings, plausible_span
+from metrics.ethnicity import count_ethnicity_inconsistent_children, ethnicity_inconsistent_children
 from metrics.params import Period
 from store.connection import open_read
 from store.summary import BUILT, SUMMARIES, is_fresh, relation
@@ -21,7 +22,15 @@ PERIOD = Period(date(2024, 4, 1), date(2025, 3, 31))
 
 
 def _answers(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
-    return filter_options(con), data_span(con), history_warnings(con, PERIOD)
+    """Every answer the summaries serve, frames as lists of rows (so that == compares their values)."""
+    frames = (coverage_by_month(con), plausible_span(con), ethnicity_inconsistent_children(con))
+    return (
+        filter_options(con),
+        data_span(con),
+        history_warnings(con, PERIOD),
+        count_ethnicity_inconsistent_children(con),
+        *([f.columns.tolist(), f.astype(object).where(f.notna(), None).values.tolist()] for f in frames),
+    )
 
 
 def _without_summaries(store: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
@@ -57,7 +66,7 @@ def test_the_metrics_answer_the_same_with_or_without_the_summaries(fixture_store
         assert not is_fresh(con)
         assert relation(con, "summary_staff").startswith("(SELECT")
         assert _answers(con) == from_summaries
-    options, spans, _ = from_summaries
+    options, spans, *_ = from_summaries
     assert options["team"] == ["Team North", "Team South"]
     assert options["worker:Team North"] == sorted(options["worker:Team North"]) and options["worker:Team North"]
     assert spans["referrals"]["rows"] > 0 and spans["referrals"]["latest"] <= AS_OF
