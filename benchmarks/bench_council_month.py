@@ -60,8 +60,8 @@ LISTS: dict[str, tuple[str, str, str, str]] = {
         f"""{_CHILD}, start_date AS "Continuous Assessment Start Date",
             {_YES_NO.format("child_seen")} AS "Child Seen During Continuous Assessment",
             authorised_date AS "Continuous Assessment Date of Authorisation", {_STAFF}""",
-        """SELECT child_id, sex, ethnicity, date_of_birth, day AS start_date, i % 10 > 0 AS child_seen,
-                  CASE WHEN i % 3 = 0 THEN day + 20 END AS authorised_date,
+        f"""SELECT child_id, sex, ethnicity, date_of_birth, day AS start_date, i % 10 > 0 AS child_seen,
+                  CASE WHEN i % 3 = 0 THEN least(day + 20, DATE '{MONTH[1]}') END AS authorised_date,
                   'Team ' || i % 60 AS team, 'Worker ' || i % 3000 AS worker""",
     ),
     "List 6": (

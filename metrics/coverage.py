@@ -37,16 +37,19 @@ def default_period(con: duckdb.DuckDBPyConnection) -> Period:
 
 def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """For each canonical table: earliest and latest event date, and its number of rows."""
+    primary = [f"{table}.{column}" for table, column in PRIMARY_DATE.items()]
     found = {
         table: (earliest, latest, rows)
         for table, earliest, latest, rows in con.execute(
-            f"SELECT table_name, earliest, latest, rows FROM {relation(con, 'summary_spans')}"
+            "SELECT table_name, min(day), max(day), sum(rows) FILTER (WHERE list_contains(?, table_name || '.' ||"
+            f" column_name)) FROM {relation(con, 'summary_event_days')} GROUP BY table_name",
+            [primary],
         ).fetchall()
     }
     spans: dict[str, dict[str, Any]] = {}
     for table in _SPAN_COLUMNS:
         earliest, latest, rows = found.get(table, (None, None, 0))
-        spans[table] = {"earliest": earliest, "latest": latest, "rows": int(rows)}
+        spans[table] = {"earliest": earliest, "latest": latest, "rows": int(rows or 0)}
     return spans
 
 

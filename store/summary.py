@@ -1,4 +1,4 @@
-"""Publish-time summaries the dashboard's first view reads (filter choices, data spans), rebuilt from the facts at every publish.
+"""Publish-time summaries the dashboard's first view reads (filter choices, rows per event date, conflicting ethnicities), rebuilt at every publish.
 
 Each summary is defined once, as the SQL of its full computation: `build_summaries` stores its
 result at publish, and `relation` gives a reader either the stored table (when it was built for
@@ -10,8 +10,8 @@ Tables and their grain:
 - `summary_staff`: one row per (team, worker) pair in the referral, assessment, recording and
   closure facts (either may be NULL).
 - `summary_sources`: one row per referral or contact source in the referral and contact facts.
-- `summary_spans`: one row per canonical table: its earliest and latest event date and its rows.
-- `summary_event_days`: one row per canonical table, event date column and date (NULL included): its rows.
+- `summary_event_days`: one row per canonical table, event date column and date (NULL included): its
+  rows (the data spans, coverage by month and plausible spans are read from it).
 - `summary_ethnicity_conflicts`: one row per child recorded with more than one known ethnicity code.
   It depends on each child's own records alone, so a publish that knows which children it touched
   (the merge's changes) rebuilds only their rows when the summaries were built for the load before.
@@ -40,18 +40,6 @@ def _event_days_sql() -> str:
     )
 
 
-def _spans_sql() -> str:
-    parts = []
-    for table, columns in EVENT_DATE_COLUMNS.items():
-        earliest = f"least({', '.join(f'min({c})' for c in columns)})"
-        latest = f"greatest({', '.join(f'max({c})' for c in columns)})"
-        parts.append(
-            f"SELECT '{table}' AS table_name, {earliest} AS earliest, {latest} AS latest,"
-            f" CAST(count(*) AS BIGINT) AS rows FROM {table}"
-        )
-    return " UNION ALL ".join(parts)
-
-
 SUMMARIES: dict[str, tuple[str, str]] = {
     # table -> (grain, the SQL of its full computation over the derived and canonical tables)
     "summary_staff": (
@@ -64,10 +52,6 @@ SUMMARIES: dict[str, tuple[str, str]] = {
         "one row per referral or contact source in the referral and contact facts",
         "SELECT referral_source AS source FROM referral_facts WHERE referral_source IS NOT NULL"
         " UNION SELECT contact_source FROM contact_facts WHERE contact_source IS NOT NULL",
-    ),
-    "summary_spans": (
-        "one row per canonical table: earliest and latest event date, rows",
-        _spans_sql(),
     ),
     "summary_event_days": (
         "one row per canonical table, event date column and date (NULL included): its rows",
