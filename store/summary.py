@@ -64,10 +64,6 @@ SUMMARIES: dict[str, tuple[str, str]] = {
 }
 _PER_CHILD = ("summary_ethnicity_conflicts",)  # rows that depend on each child's own records alone
 BUILT = "summary_built"
-SUMMARY_TABLES: dict[str, str] = {
-    **{table: grain for table, (grain, _) in SUMMARIES.items()},
-    BUILT: "one row: the load the summaries were built for",
-}
 
 
 def build_summaries(
