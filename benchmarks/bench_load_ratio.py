@@ -8,22 +8,27 @@ times, on the same files in the same run:
   file, then CHECKPOINT (no normalisation, provenance, versions, derived tables or checks);
 - the whole load as a user runs it: `python -m ingest FILES --store NEW_STORE` (a new process,
   imports included, data quality checks and Data Docs on, as by default);
-and prints both with the ratio (the target of issue 13: at most 3×). A first, untimed scan puts
-the files in the page cache so neither side pays for the disk.
+and prints both (wall and CPU seconds, with the load average: the machine may be shared) and the
+ratio of the wall times (the target of issue 13: at most 3×). A first, untimed scan puts the files in
+the page cache so neither side pays for the disk. Both sides run with the same DuckDB memory_limit
+(`--memory-limit`, default 8GB: the machine is shared). At scale 1.0 run it under the shared lock:
+`flock /work/bench.lock .venv/bin/python -m benchmarks.bench_load_ratio`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from benchmarks.duckdb_limit import DEFAULT_LIMIT, command
 from benchmarks.national_store import CHILDREN, SIZES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -120,37 +125,46 @@ def warm(files: list[Path]) -> None:
                 pass
 
 
-def duckdb_alone(files: list[Path], database: Path) -> float:
-    """Seconds for DuckDB to put every file into a table of a new database file, on disk."""
-    start = time.perf_counter()
-    con = duckdb.connect(str(database))
+def duckdb_alone(files: list[Path], database: Path, limit: str) -> tuple[float, float]:
+    """Wall and CPU seconds (all threads) for DuckDB to put every file into a table of a new database file."""
+    database.unlink(missing_ok=True)
+    start, cpu = time.perf_counter(), time.process_time()
+    con = duckdb.connect(str(database), config={"memory_limit": limit})
     for n, path in enumerate(files):
         con.execute(f"CREATE TABLE t{n} AS SELECT * FROM read_csv('{path}')")
     con.execute("CHECKPOINT")
     con.close()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def whole_load(files: list[Path], store: Path) -> float:
-    """Seconds for `python -m ingest FILES --store STORE` (checks on), as a new process."""
+def whole_load(files: list[Path], store: Path, limit: str) -> tuple[float, float]:
+    """Wall and CPU seconds for `python -m ingest FILES --store STORE` (checks on), as a new process, into a new store."""
+    for old in (store, store.with_name(store.name + ".versions"), store.with_name(store.name + ".data_docs")):
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)  # a store kept by an earlier run (--keep): start from none again
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "ingest", *map(str, files), "--store", str(store)],
+        command(limit, "ingest", [*map(str, files), "--store", str(store)]),
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ},
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
     )
     secs = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"python -m ingest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-    return secs
+    return secs, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of national size (1.0: 37.5 M rows)")
     parser.add_argument("--keep", type=Path, help="write the files and stores here and keep them (default: a temp dir)")
+    parser.add_argument("--memory-limit", default=DEFAULT_LIMIT, help="DuckDB memory_limit of both sides")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -163,12 +177,18 @@ def main(argv: list[str] | None = None) -> int:
             f"written in {time.perf_counter() - started:.1f} s (scale {args.scale:g})"
         )
         warm(files)
-        alone = duckdb_alone(files, folder / "duckdb_alone.duckdb")
-        load = whole_load(files, folder / "store.duckdb")
-    print("| on the same files, same run | seconds | rows per second |\n|---|---:|---:|")
-    print(f"| DuckDB alone (CREATE TABLE AS SELECT * FROM read_csv, into a file) | {alone:.2f} | {rows / alone:,.0f} |")
-    print(f"| whole `python -m ingest` load, checks on | {load:.2f} | {rows / load:,.0f} |")
-    print(f"\nratio (whole load / DuckDB alone): {load / alone:.1f}x")
+        load_before = os.getloadavg()[0]
+        alone, alone_cpu = duckdb_alone(files, folder / "duckdb_alone.duckdb", args.memory_limit)
+        load, load_cpu = whole_load(files, folder / "store.duckdb", args.memory_limit)
+        load_after = os.getloadavg()[0]
+    print(f"DuckDB memory_limit {args.memory_limit}; load average {load_before:.2f} before, {load_after:.2f} after")
+    print("| on the same files, same run | wall (s) | CPU (s) | rows per second |\n|---|---:|---:|---:|")
+    print(
+        f"| DuckDB alone (CREATE TABLE AS SELECT * FROM read_csv, into a file) | {alone:.2f} | {alone_cpu:.2f} |"
+        f" {rows / alone:,.0f} |"
+    )
+    print(f"| whole `python -m ingest` load, checks on | {load:.2f} | {load_cpu:.2f} | {rows / load:,.0f} |")
+    print(f"\nratio (whole load / DuckDB alone): {load / alone:.1f}x wall, {load_cpu / alone_cpu:.1f}x CPU")
     return 0
 
 

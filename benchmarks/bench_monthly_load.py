@@ -1,15 +1,22 @@
 """Benchmark a month's extracts loaded into the national-scale store: what a council's routine load costs.
 
-Run: .venv/bin/python -m benchmarks.bench_monthly_load [--store /tmp/national/s.duckdb] [--checks]
-Builds the national store first if it is missing (benchmarks/national_store.py, about 4 minutes),
-copies it, writes one month of extracts (Annex A List 1 and List 3 CSVs, a case-recording CSV,
-with last month's referrals sent again as a real rolling extract would), loads them with the
-loaders, and prints the time of each step. Only what the month touched is merged and re-derived.
+Run: .venv/bin/python -m benchmarks.bench_monthly_load [--store /tmp/national/s.duckdb] [--checks] [--scale 1.0]
+Builds the national store first if it is missing (benchmarks/national_store.py at `--scale`, about
+4 minutes at 1.0), copies it, writes one month of extracts (Annex A List 1 and List 3 CSVs, a
+case-recording CSV, with last month's referrals sent again as a real rolling extract would; about
+600,000 rows at scale 1.0), loads them with the loaders (`ingest.pipeline.load_files`, in this
+process), and prints the time of each step, wall and CPU seconds and the load average. With
+`--checks` the data quality checks run as in a real load (the target of issue 13: at most 15 s at
+national scale). Only what the month touched is merged and re-derived. DuckDB's memory is capped
+(`--memory-limit`, default 8GB: the machine is shared); at scale 1.0 run it under the shared lock:
+`flock /work/bench.lock .venv/bin/python -m benchmarks.bench_monthly_load --store … --checks`.
+A `--store` must have been built at the same `--scale` (the month's children are drawn from it).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
@@ -17,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.duckdb_limit import DEFAULT_LIMIT, cap
 from benchmarks.national_store import CHILDREN, build_national_store
 from ingest.pipeline import load_files
 
@@ -60,17 +68,20 @@ def _data_lines(path: Path) -> int:
         return sum(1 for _ in handle) - 1
 
 
-def write_month(store: Path, folder: Path) -> list[Path]:
-    """One month of national-scale extracts (a sixtieth of the five-year store), written with DuckDB."""
+def write_month(store: Path, folder: Path, scale: float = 1.0) -> list[Path]:
+    """One month of extracts at `scale` of national size (a sixtieth of the five-year store), written with DuckDB."""
     files = {
         "annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000),
         "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
         "case_recordings_2025-04.csv": (RECORDINGS_SQL, 330_000),
     }
+    children = max(50, int(CHILDREN * scale))  # as benchmarks/national_store.py
     con = duckdb.connect()
     con.execute(f"ATTACH '{store.resolve()}' AS store (READ_ONLY)")
     for name, (sql, rows) in files.items():
-        con.execute(sql.format(children=CHILDREN, start=MONTH_START, rows=rows, path=folder / name))
+        con.execute(
+            sql.format(children=children, start=MONTH_START, rows=max(1, int(rows * scale)), path=folder / name)
+        )
     con.close()
     return [folder / name for name in files]
 
@@ -79,14 +90,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=Path("/tmp/national/s.duckdb"))
     parser.add_argument("--checks", action="store_true", help="also run the data quality checks (as a real load does)")
+    parser.add_argument("--scale", type=float, default=1.0, help="size of the store and the month (1.0: national)")
+    parser.add_argument("--memory-limit", default=DEFAULT_LIMIT, help="DuckDB memory_limit (shared machine)")
     args = parser.parse_args()
+    cap(args.memory_limit)
     if not args.store.exists():
-        build_national_store(args.store)
+        build_national_store(args.store, args.scale)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         work = folder / "store.duckdb"
         shutil.copyfile(args.store.resolve(), work)
-        files = write_month(work, folder)
+        files = write_month(work, folder, args.scale)
         rows = sum(_data_lines(f) for f in files)
         steps: list[tuple[str, float]] = []
         last = [time.perf_counter(), "copying the store"]
@@ -96,14 +110,20 @@ def main() -> None:
             steps.append((str(last[1]), now - float(last[0])))
             last[:] = [now, message]
 
-        start = time.perf_counter()
+        load_before = os.getloadavg()[0]
+        start, cpu = time.perf_counter(), time.process_time()
         summaries = load_files(files, store=work, validate=args.checks, progress=step)
-        total = time.perf_counter() - start
+        total, cpu = time.perf_counter() - start, time.process_time() - cpu
         step("done")
+        load_after = os.getloadavg()[0]
+    print(
+        f"store {args.store} (scale {args.scale:g}), checks {'on' if args.checks else 'off'}, DuckDB memory_limit"
+        f" {args.memory_limit}; load average {load_before:.2f} before, {load_after:.2f} after"
+    )
     print("| step | seconds |\n|---|---:|")
     for name, secs in steps:
         print(f"| {name} | {secs:.2f} |")
-    print(f"| **whole load of {rows:,} rows** | **{total:.2f}** |")
+    print(f"| **whole load of {rows:,} rows** | **{total:.2f}** (CPU {cpu:.2f}) |")
     for s in summaries:
         print(
             f"- {s.file}: {s.status}, {sum(s.rows.values()):,} versions, {s.superseded:,} superseded, "

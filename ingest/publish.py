@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
+from store.summary import build_summaries
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
 
@@ -47,6 +48,7 @@ def finalise(
         counts = merge_loads(con, new_loads)
     say("deriving tables for the metrics")
     build_derived(con, changes=None if new_loads is None else CHANGES)
+    build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
     if validate:
         from expectations.runner import validate_store
 

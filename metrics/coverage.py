@@ -13,7 +13,7 @@ from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS
 from store.derive import NOT_KNOWN_GROUP
 from store.events import EVENT_DATE_COLUMNS as _SPAN_COLUMNS
 from store.events import PRIMARY_DATE
-from store.sql import scalar
+from store.summary import relation
 
 PLAUSIBLE_FROM = date(1990, 1, 1)  # as the data-quality checks: earlier event dates are errors
 
@@ -37,12 +37,19 @@ def default_period(con: duckdb.DuckDBPyConnection) -> Period:
 
 def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """For each canonical table: earliest and latest event date, and its number of rows."""
+    primary = [f"{table}.{column}" for table, column in PRIMARY_DATE.items()]
+    found = {
+        table: (earliest, latest, rows)
+        for table, earliest, latest, rows in con.execute(
+            "SELECT table_name, min(day), max(day), sum(rows) FILTER (WHERE list_contains(?, table_name || '.' ||"
+            f" column_name)) FROM {relation(con, 'summary_event_days')} GROUP BY table_name",
+            [primary],
+        ).fetchall()
+    }
     spans: dict[str, dict[str, Any]] = {}
-    for table, columns in _SPAN_COLUMNS.items():
-        earliest = f"least({', '.join(f'min({c})' for c in columns)})"
-        latest = f"greatest({', '.join(f'max({c})' for c in columns)})"
-        row = con.execute(f"SELECT {earliest}, {latest}, count(*) FROM {table}").fetchone() or (None, None, 0)
-        spans[table] = {"earliest": row[0], "latest": row[1], "rows": int(row[2])}
+    for table in _SPAN_COLUMNS:
+        earliest, latest, rows = found.get(table, (None, None, 0))
+        spans[table] = {"earliest": earliest, "latest": latest, "rows": int(rows or 0)}
     return spans
 
 
@@ -85,42 +92,38 @@ def coverage_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     Only plausible dates count: from 1990 to the latest as-of date loaded. Rows dated outside that
     window are data-quality faults (the checks list them), not months of coverage.
     """
-    window = f"BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)"
-    parts = " UNION ALL ".join(
-        f"SELECT '{table}' AS \"table\", CAST(date_trunc('month', {column}) AS DATE) AS month, count(*) AS rows"
-        f" FROM {table} WHERE {column} {window} GROUP BY 2"
-        for table, column in PRIMARY_DATE.items()
-    )
-    frame = con.execute(f'SELECT * FROM ({parts}) ORDER BY "table", month').df()
+    primary = [f"{table}.{column}" for table, column in PRIMARY_DATE.items()]
+    frame = con.execute(
+        f"""SELECT table_name AS "table", CAST(date_trunc('month', day) AS DATE) AS month, sum(rows) AS rows
+            FROM {relation(con, "summary_event_days")}
+            WHERE list_contains(?, table_name || '.' || column_name)
+              AND day BETWEEN DATE '{PLAUSIBLE_FROM.isoformat()}' AND (SELECT max(as_of) FROM loads)
+            GROUP BY ALL ORDER BY "table", month""",
+        [primary],
+    ).df()
     frame["month"] = pd.to_datetime(frame["month"]).dt.date
     frame["rows"] = frame["rows"].astype("int64")
     return frame
 
 
-def _distinct(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[str]:
-    return [str(r[0]) for r in con.execute(sql, params or []).fetchall() if r[0] is not None]
-
-
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Choices for each filter: team, worker, referral_source, ethnicity_group, age_band, and 'worker:<team>'."""
-    staff = con.execute(  # one scan of the fact tables; teams, workers and pairs are read from its result
-        "SELECT DISTINCT team, worker FROM (SELECT team, worker FROM referral_facts"
-        " UNION SELECT team, worker FROM assessment_facts UNION SELECT team, worker FROM recording_facts"
-        " UNION SELECT team, worker FROM closure_facts)"
+    staff = relation(con, "summary_staff")  # the (team, worker) pairs of the facts, kept at publish
+    by_team = con.execute(
+        f"SELECT team, list(worker) FILTER (WHERE worker IS NOT NULL) FROM {staff} WHERE team IS NOT NULL GROUP BY team"
     ).fetchall()
+    workers = con.execute(f"SELECT DISTINCT worker FROM {staff} WHERE worker IS NOT NULL").fetchall()
+    sources = con.execute(f"SELECT source FROM {relation(con, 'summary_sources')}").fetchall()
     options: dict[str, list[str]] = {
-        "team": sorted({str(team) for team, _ in staff if team is not None}),
-        "worker": sorted({str(worker) for _, worker in staff if worker is not None}),
-        "referral_source": _distinct(
-            con,
-            "SELECT DISTINCT referral_source FROM referral_facts UNION SELECT DISTINCT contact_source"
-            " FROM contact_facts ORDER BY 1",
-        ),
+        "team": sorted(str(team) for team, _ in by_team),
+        "worker": sorted(str(worker) for (worker,) in workers),
+        "referral_source": sorted(str(source) for (source,) in sources),
         "ethnicity_group": sorted(set(ETHNICITY_GROUPS.values())) + [NOT_KNOWN_GROUP],
         "age_band": [label for label, _, _ in AGE_BANDS] + [AGE_BAND_UNKNOWN],
     }
-    for team, worker in sorted((str(t), str(w)) for t, w in staff if t is not None and w is not None):
-        options.setdefault(f"worker:{team}", []).append(worker)
+    for team, team_workers in sorted((str(t), w) for t, w in by_team):
+        if team_workers:
+            options[f"worker:{team}"] = sorted(str(w) for w in team_workers)
     return options
 
 
@@ -132,22 +135,19 @@ def plausible_span(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     taken as the start or end of the span.
     """
     latest = _latest_data_date(con) or date.today()
-    parts = []
-    for table, columns in _SPAN_COLUMNS.items():
-        unpivot = " UNION ALL ".join(f"SELECT {c} AS d FROM {table}" for c in columns)
-        parts.append(f"SELECT '{table}' AS list, d FROM ({unpivot})")
     sql = f"""
-        WITH dates AS ({" UNION ALL ".join(parts)}),
-             judged AS (SELECT list, d, d IS NOT NULL AND (d < ? OR d > ?) AS impossible FROM dates)
+        WITH judged AS (SELECT table_name AS list, day AS d, rows,
+                               day IS NOT NULL AND (day < ? OR day > ?) AS impossible
+                        FROM {relation(con, "summary_event_days")})
         SELECT list,
                min(d) FILTER (WHERE NOT impossible) AS earliest,
                max(d) FILTER (WHERE NOT impossible) AS latest,
-               CAST(count(d) FILTER (WHERE impossible) AS BIGINT) AS impossible_dates,
+               CAST(coalesce(sum(rows) FILTER (WHERE impossible), 0) AS BIGINT) AS impossible_dates,
                string_agg(DISTINCT CAST(year(d) AS VARCHAR), ', ' ORDER BY CAST(year(d) AS VARCHAR))
                    FILTER (WHERE impossible) AS impossible_years
         FROM judged GROUP BY list"""
     frame = con.execute(sql, [PLAUSIBLE_FROM, latest]).df()
-    rows = {table: int(scalar(con, f"SELECT count(*) FROM {table}")) for table in _SPAN_COLUMNS}
+    rows = {table: span["rows"] for table, span in data_span(con).items()}
     frame["rows"] = frame["list"].map(rows).astype("int64")
     frame = frame.set_index("list").reindex(list(_SPAN_COLUMNS)).reset_index()
     frame["impossible_dates"] = frame["impossible_dates"].fillna(0).astype("int64")

@@ -198,7 +198,6 @@ def render() -> None:
     with section("Inconsistent records"):
         total = data.call(metrics.ethnicity.count_ethnicity_inconsistent_children, filters=view.filters)
         count_tile(Measure(metrics.ethnicity.count_ethnicity_inconsistent_children).label, total, border=True)
-        frame = data.rows(metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT)
         if total > LIST_LIMIT:
             st.caption(
                 f"The list shows the first {count(LIST_LIMIT)} children by id; "
@@ -206,10 +205,13 @@ def render() -> None:
             )
         sensitive_list(
             Measure(metrics.ethnicity.ethnicity_inconsistent_children).label.lower(),
-            frame,
+            lambda: data.rows(
+                metrics.ethnicity.ethnicity_inconsistent_children, filters=view.filters, limit=LIST_LIMIT
+            ),
             "ethnicity_inconsistent_children",
             key="eth_inconsistent",
             empty="No child has conflicting ethnicity records.",
+            rows_known=min(total, LIST_LIMIT),  # the list is fetched when opened
         )
 
 

@@ -352,13 +352,27 @@ def may_see(grant: str = access.CHILD_LISTS) -> bool:
 
 
 def sensitive_list(
-    title: str, frame: pd.DataFrame, name: str, key: str, *, empty: str, grant: str = access.CHILD_LISTS
+    title: str,
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    key: str,
+    *,
+    empty: str,
+    grant: str = access.CHILD_LISTS,
+    rows_known: int | None = None,
 ) -> None:
     """A child-level list, only for roles granted it (absent for the others), in an expander whose rows are sent to
-    the browser only when opened; each opening is one audit entry; its download is marked personal data."""
+    the browser only when opened; each opening is one audit entry; its download is marked personal data.
+
+    `frame` may be a function giving the list, with `rows_known` its number of rows: the list is then
+    fetched only when the expander is opened, so a costly list does not slow the page's first view.
+    """
     if not may_see(grant):
         return
-    rows = f"{len(frame):,} row{'' if len(frame) == 1 else 's'}"
+    if rows_known is None:
+        frame = _list_frame(frame)
+    n = len(frame) if isinstance(frame, pd.DataFrame) else int(rows_known or 0)
+    rows = f"{n:,} row{'' if n == 1 else 's'}"
     expander = st.expander(
         f"🔒 Sensitive — {title} ({rows}, child-level personal data)", key=f"{key}_open", on_change="rerun"
     )
@@ -367,11 +381,16 @@ def sensitive_list(
             st.session_state.pop(f"{key}_audited", None)
             return
         st.caption("Special-category personal data. Open only if your role needs it; do not share outside the service.")
+        frame = _list_frame(frame)
         if frame.empty:
             st.info(empty)
             return
         audit_view(name, key, len(frame))
         table(frame, name, key, personal=True, rates=())
+
+
+def _list_frame(frame: pd.DataFrame | Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    return frame() if callable(frame) else frame
 
 
 def audit_view(name: str, key: str, rows: int) -> None:
