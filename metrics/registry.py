@@ -290,6 +290,22 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         function=timeliness.recording_backlog,
         kind="list",
     ),
+    MetricDefinition(
+        code="count_recording_backlog",
+        title="Number of events not yet written up",
+        wording="How many recorded events on or before the as-of date had not been written up by then.",
+        numerator="events on or before the as-of date not written up by then",
+        denominator="-",
+        unit="count",
+        good_direction="down",
+        source=LOCAL,
+        convention="The count of the recording_backlog list (same as-of date and filters).",
+        filters=("team", "worker"),
+        breakdowns=(),
+        function=timeliness.count_recording_backlog,
+        label="Events not yet written up",
+        kind="count",
+    ),
     # --- ethnicity --------------------------------------------------------------------------
     MetricDefinition(
         code="ethnicity_completeness",
@@ -657,6 +673,7 @@ _RECORDS: dict[str, str] = {
     "count_open_assessments_overdue": "assessments",
     "recording_timeliness": "recordings",
     "recording_backlog": "recordings",
+    "count_recording_backlog": "recordings",
     "ethnicity_completeness": "records",
     "ethnicity_inconsistent_children": "children",
     "count_ethnicity_inconsistent_children": "children",
@@ -689,6 +706,7 @@ _UNKNOWNS: dict[str, str] = {
     "recording_timeliness": "Events not yet written up count in the denominator and not the numerator; months "
     "whose last events are not yet due (target not elapsed at the as-of date) are provisional. " + _NO_TEAM,
     "recording_backlog": "A point-in-time list at the as-of date, not a period figure.",
+    "count_recording_backlog": "A point-in-time count at the as-of date, not a period figure.",
     "ethnicity_completeness": "Unknowns are what this measures: REFU, NOBT, missing and invalid are each counted "
     "apart and are not 'known'.",
     "ethnicity_gaps": "Referrals whose ethnicity is not known are left out of every group and of 'the rest'; "

@@ -146,19 +146,37 @@ def recording_timeliness(
     )
 
 
+def _backlog_sql(con: duckdb.DuckDBPyConnection, as_of: date | None, filters: Filters, select: str) -> tuple[str, list]:
+    """The backlog's SELECT (with `select` as its columns) and parameters: one definition for the list and its count."""
+    day = as_of_date(con, as_of)
+    filter_sql, params = filter_clause(filters, registry.REGISTRY["recording_backlog"].filters)
+    sql = f"""
+        SELECT {select}
+        FROM recording_facts
+        WHERE event_date <= ? AND (entered_date IS NULL OR entered_date > ?){filter_sql}"""
+    return sql, [day, day, *params]
+
+
 def recording_backlog(
     con: duckdb.DuckDBPyConnection, as_of: date | None = None, filters: Filters = Filters()
 ) -> pd.DataFrame:
     """Events on or before the as-of date not written up by then, longest waiting first."""
     day = as_of_date(con, as_of)
-    filter_sql, params = filter_clause(filters, registry.REGISTRY["recording_backlog"].filters)
-    sql = f"""
-        SELECT child_id, record_id, record_type, event_date,
-               (SELECT working_day_index FROM calendar WHERE day = ?) - event_wdi AS working_days_waiting,
-               team, worker
-        FROM recording_facts
-        WHERE event_date <= ? AND (entered_date IS NULL OR entered_date > ?){filter_sql}
-        ORDER BY working_days_waiting DESC, event_date, record_id"""
-    frame = list_frame(con, sql, [day, day, day, *params], ["event_date"])
+    columns = (
+        "child_id, record_id, record_type, event_date,"
+        " (SELECT working_day_index FROM calendar WHERE day = ?) - event_wdi AS working_days_waiting, team, worker"
+    )
+    sql, params = _backlog_sql(con, day, filters, columns)
+    sql += " ORDER BY working_days_waiting DESC, event_date, record_id"
+    frame = list_frame(con, sql, [day, *params], ["event_date"])
     frame["working_days_waiting"] = frame["working_days_waiting"].astype("Int64")
     return frame
+
+
+def count_recording_backlog(
+    con: duckdb.DuckDBPyConnection, as_of: date | None = None, filters: Filters = Filters()
+) -> int:
+    """How many events `recording_backlog` would list (without fetching the list)."""
+    sql, params = _backlog_sql(con, as_of, filters, "count(*)")
+    row = con.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0

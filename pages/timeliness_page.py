@@ -129,15 +129,16 @@ def point_in_time(state: data.StoreState, view: View) -> None:
             record_sources("assessments", overdue, key="tl_overdue_sources")
     if state.has("recordings"):
         with section("Backlog"):
-            backlog = data.rows(metrics.timeliness.recording_backlog, filters=view.filters)
-            label = Measure(metrics.timeliness.recording_backlog).label
-            count_tile(f"{label}, as at {as_of:%d %b %Y}", len(backlog), border=True)
+            waiting = data.call(metrics.timeliness.count_recording_backlog, filters=view.filters)
+            label = Measure(metrics.timeliness.count_recording_backlog).label
+            count_tile(f"{label}, as at {as_of:%d %b %Y}", waiting, border=True)
             sensitive_list(
-                label.lower(),
-                backlog,
+                Measure(metrics.timeliness.recording_backlog).label.lower(),
+                lambda: data.rows(metrics.timeliness.recording_backlog, filters=view.filters),
                 "recording_backlog",
                 key="tl_backlog",
                 empty="Every recorded event has been written up.",
+                rows_known=waiting,  # the list (every waiting event) is fetched when opened
             )
 
 

@@ -39,7 +39,7 @@ def test_a_metric_that_raises_fails_the_page(monkeypatch: pytest.MonkeyPatch, st
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug in a metric")
 
-    monkeypatch.setattr(metrics.timeliness, "recording_backlog", broken)
+    monkeypatch.setattr(metrics.timeliness, "count_recording_backlog", broken)  # the list itself is fetched when opened
     at = run_page(monkeypatch, store, "pages/timeliness_page.py")
     assert at.exception
 
@@ -52,7 +52,7 @@ def test_in_production_a_failing_section_is_a_message_not_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a bug in a metric")
 
-    monkeypatch.setattr(metrics.timeliness, "recording_backlog", broken)
+    monkeypatch.setattr(metrics.timeliness, "count_recording_backlog", broken)  # the list itself is fetched when opened
     at = run_page(monkeypatch, store, "pages/timeliness_page.py")
     assert not at.exception
     assert any("Backlog could not be drawn (ZeroDivisionError)" in e.value for e in at.error)

@@ -224,3 +224,14 @@ def test_empty_period(con: duckdb.DuckDBPyConnection) -> None:
     rec = recording_timeliness(con, empty).iloc[0]
     assert rec["denominator"] == 0 and rec["median_delay_wd"] != rec["median_delay_wd"]
     assert assessment_duration_bands(con, empty)["count"].sum() == 0
+
+
+def test_backlog_count_is_the_length_of_the_backlog_list(con: duckdb.DuckDBPyConnection) -> None:
+    """The count the page shows before the list is opened is the list's own length, with and without filters."""
+    from metrics.timeliness import count_recording_backlog
+
+    assert count_recording_backlog(con, as_of=D(2024, 3, 8)) == 2  # r1 and r2, as test_recording_backlog lists them
+    for day in (AS_OF, D(2024, 3, 8)):
+        for filters in (Filters(), Filters(team="East"), Filters(worker="nobody")):
+            listed = recording_backlog(con, as_of=day, filters=filters)
+            assert count_recording_backlog(con, as_of=day, filters=filters) == len(listed)
