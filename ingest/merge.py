@@ -125,14 +125,19 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     """
     counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids})
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
-    for entity in ENTITIES.values() if load_ids else []:
-        _merge_entity(con, entity, ", ".join(str(int(i)) for i in load_ids), counts)
-    for table in _WORK_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    loads = ", ".join(str(int(i)) for i in load_ids)
+    con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
+    try:
+        for entity in ENTITIES.values() if load_ids else []:
+            _merge_entity(con, entity, loads, counts)
+    finally:
+        con.execute("RESET preserve_insertion_order")
+        for table in _WORK_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
 
 
-_WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_before")
+_WORK_TABLES = ("_merge_contested", "_merge_ranked", "_merge_before")
 
 
 def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
@@ -141,22 +146,27 @@ def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) ->
     return bool(scalar(con, sql))
 
 
+def _has_new_versions(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str) -> bool:
+    """Whether the loads wrote any version of this entity (a look at the newest row groups, not a count)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.versions_table} WHERE load_id IN ({loads}) LIMIT 1)"
+    return bool(scalar(con, sql))
+
+
 def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     keys = ", ".join(entity.natural_key)
     if _merged_by_an_older_build(con, entity):
         rebuild_canonical(con, [entity.name])
         _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
+    if not _has_new_versions(con, entity, loads):
+        return  # the loads carry none of this entity: nothing of it can change
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL"
-    )
     _note_changes(con, entity, new_versions)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM _merge_keys k WHERE k.n > 1"
-        f" UNION ALL SELECT {keys} FROM _merge_keys k WHERE k.n = 1"
-        f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
-    )
-    contested = scalar(con, "SELECT count(*) FROM _merge_contested")
+    # Contested: a key the new versions carry twice, or one already current. One pass over the new versions.
+    contested = con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM"
+        f" (SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL) k"
+        f" WHERE k.n > 1 OR EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
+    ).fetchall()[0][0]
     simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
         simple = (

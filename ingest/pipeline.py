@@ -23,7 +23,7 @@ from ingest.load_checks import (
 )
 from ingest.merge import MergeCounts
 from ingest.publish import finalise
-from ingest.readers.base import ExtractError, ReadResult
+from ingest.readers.base import ExtractError, ReadResult, insertion_order
 from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
@@ -83,23 +83,25 @@ def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: str, source_format:
 
 
 def _insert_versions(con: duckdb.DuckDBPyConnection, entity: str, load_id: int, source_file: str, as_of: date) -> int:
+    """Append the staged rows as versions (in any order: each carries its row number); the rows written."""
     e = ENTITIES[entity]
     cols = e.column_names + [c.name for c in PROVENANCE]
-    con.execute(
-        f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
-        f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
-        f"FROM staged_{entity}",
-        [load_id, source_file, as_of],
-    )
-    return int(scalar(con, f"SELECT count(*) FROM staged_{entity}"))
+    with insertion_order(con, preserve=False):
+        inserted = con.execute(
+            f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
+            f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
+            f"FROM staged_{entity}",
+            [load_id, source_file, as_of],
+        ).fetchall()
+    return int(inserted[0][0])
 
 
 def _insert_rejects(con: duckdb.DuckDBPyConnection, load_id: int, source_file: str) -> int:
-    con.execute(
+    inserted = con.execute(
         "INSERT INTO rejects SELECT ?, ?, sheet, row_number, entity, raw, reason FROM staged_rejects",
         [load_id, source_file],
-    )
-    return int(scalar(con, "SELECT count(*) FROM staged_rejects"))
+    ).fetchall()
+    return int(inserted[0][0])
 
 
 def _staged_event_dates(entities: list[str]) -> str | None:
