@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -214,6 +214,23 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         os.replace(work, version)
         _swap_link(p, version)
         _prune_versions(p, version)
+
+
+@contextmanager
+def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a step's statements as one transaction: on a work copy its changes reach the file in one checkpoint.
+
+    Each statement on its own would be checkpointed by itself, and a table changed by several statements
+    (deleted from, then appended to) would be written at each of them. On failure nothing of the step remains.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
