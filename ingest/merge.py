@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from store.connection import one_commit
 from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_columns, non_carriers
 from store.sql import scalar
 
@@ -130,9 +129,8 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     loads = ", ".join(str(int(i)) for i in load_ids)
     con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
     try:
-        with one_commit(con):
-            for entity in ENTITIES.values() if load_ids else []:
-                _merge_entity(con, entity, loads, counts)
+        for entity in ENTITIES.values() if load_ids else []:
+            _merge_entity(con, entity, loads, counts)
     finally:
         con.execute("RESET preserve_insertion_order")
         for table in _WORK_TABLES:
@@ -166,9 +164,10 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
     _note_changes(con, entity, new_versions)
     # Contested: a key the new versions carry twice, or one already current. One pass over the new versions.
     contested = con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM"
-        f" (SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL) k"
-        f" WHERE k.n > 1 OR EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
+        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS"
+        f" WITH k AS MATERIALIZED (SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL)"
+        f" SELECT {keys} FROM k WHERE k.n > 1 UNION ALL SELECT {keys} FROM k WHERE k.n = 1"
+        f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
     ).fetchall()[0][0]
     simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
