@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from store.connection import one_commit
 from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_columns, non_carriers
 from store.sql import scalar
 
@@ -129,8 +130,9 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     loads = ", ".join(str(int(i)) for i in load_ids)
     con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
     try:
-        for entity in ENTITIES.values() if load_ids else []:
-            _merge_entity(con, entity, loads, counts)
+        with one_commit(con):
+            for entity in ENTITIES.values() if load_ids else []:
+                _merge_entity(con, entity, loads, counts)
     finally:
         con.execute("RESET preserve_insertion_order")
         for table in _WORK_TABLES:
