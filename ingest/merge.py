@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, non_carriers
+from store.connection import one_commit
+from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_columns, non_carriers
 from store.sql import scalar
 
 # Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
@@ -39,6 +40,7 @@ class MergeCounts:
 
     superseded: dict[int, int] = field(default_factory=dict)  # the load's versions that are not current
     replaced: dict[int, int] = field(default_factory=dict)  # rows current before that the load's versions replaced
+    unchanged: dict[int, int] = field(default_factory=dict)  # the load's versions equal to the row current before
 
 
 def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
@@ -123,16 +125,22 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     a new version or on any version of a contested key, and the recordings' record ids, which is
     what the derived tables must be rebuilt for.
     """
-    counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids})
+    counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids}, {i: 0 for i in load_ids})
     con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
-    for entity in ENTITIES.values() if load_ids else []:
-        _merge_entity(con, entity, ", ".join(str(int(i)) for i in load_ids), counts)
-    for table in _WORK_TABLES:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    loads = ", ".join(str(int(i)) for i in load_ids)
+    con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
+    try:
+        with one_commit(con):
+            for entity in ENTITIES.values() if load_ids else []:
+                _merge_entity(con, entity, loads, counts)
+    finally:
+        con.execute("RESET preserve_insertion_order")
+        for table in _WORK_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
     return counts
 
 
-_WORK_TABLES = ("_merge_keys", "_merge_contested", "_merge_ranked", "_merge_before")
+_WORK_TABLES = ("_merge_contested", "_merge_ranked", "_merge_before")
 
 
 def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
@@ -141,22 +149,28 @@ def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) ->
     return bool(scalar(con, sql))
 
 
+def _has_new_versions(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str) -> bool:
+    """Whether the loads wrote any version of this entity (a look at the newest row groups, not a count)."""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.versions_table} WHERE load_id IN ({loads}) LIMIT 1)"
+    return bool(scalar(con, sql))
+
+
 def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     keys = ", ".join(entity.natural_key)
     if _merged_by_an_older_build(con, entity):
         rebuild_canonical(con, [entity.name])
         _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
+    if not _has_new_versions(con, entity, loads):
+        return  # the loads carry none of this entity: nothing of it can change
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_keys AS SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL"
-    )
     _note_changes(con, entity, new_versions)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS SELECT {keys} FROM _merge_keys k WHERE k.n > 1"
-        f" UNION ALL SELECT {keys} FROM _merge_keys k WHERE k.n = 1"
+    # Contested: a key the new versions carry twice, or one already current. One pass over the new versions.
+    contested = con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _merge_contested AS"
+        f" WITH k AS MATERIALIZED (SELECT {keys}, count(*) AS n FROM {new_versions} GROUP BY ALL)"
+        f" SELECT {keys} FROM k WHERE k.n > 1 UNION ALL SELECT {keys} FROM k WHERE k.n = 1"
         f" AND EXISTS (SELECT 1 FROM {entity.name} c WHERE {_key_match(entity, 'c', 'k')})"
-    )
-    contested = scalar(con, "SELECT count(*) FROM _merge_contested")
+    ).fetchall()[0][0]
     simple = f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {new_versions}"
     if contested:
         simple = (
@@ -175,12 +189,12 @@ def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> 
 
 def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
     """Replace the current rows of the contested keys by the winners among all their versions."""
-    keys = ", ".join(entity.natural_key)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT {keys}, load_id FROM {entity.name} c"
+        f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT * FROM {entity.name} c"
         f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
     )
+    _count_unchanged(con, entity, loads, counts)
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
     con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, '_merge_ranked')}")
     _note_changes(con, entity, "_merge_ranked")
@@ -193,3 +207,27 @@ def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str
         f" WHERE r.version_rank = 1 AND r.load_id IN ({loads}) AND b.load_id <> r.load_id GROUP BY r.load_id"
     ).fetchall():
         counts.replaced[load_id] += int(replaced)
+
+
+def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
+    """Count each new load's versions equal to the row current before in every column their format carries.
+
+    Only contested keys can have a current row, so the rows current before (`_merge_before`) are all
+    there is to compare with: no second pass over the whole current table.
+    """
+    for source_format, load_ids in _loads_by_format(con, loads).items():
+        columns = carried_columns(source_format, entity.name)
+        same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM b.{c}" for c in columns)
+        for load_id, n in con.execute(
+            f"SELECT v.load_id, count(*) FROM _merge_ranked v JOIN _merge_before b ON {_key_match(entity, 'v', 'b')}"
+            f" WHERE v.load_id IN ({load_ids}) AND {same} GROUP BY v.load_id"
+        ).fetchall():
+            counts.unchanged[load_id] += int(n)
+
+
+def _loads_by_format(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, str]:
+    """The new loads grouped by their source format: format -> comma-separated load ids."""
+    rows = con.execute(
+        f"SELECT format, string_agg(CAST(load_id AS VARCHAR), ', ') FROM loads WHERE load_id IN ({loads}) GROUP BY format"
+    ).fetchall()
+    return {str(f): str(ids) for f, ids in rows}

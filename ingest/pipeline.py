@@ -23,11 +23,11 @@ from ingest.load_checks import (
 )
 from ingest.merge import MergeCounts
 from ingest.publish import finalise, prepare_checks
-from ingest.readers.base import ExtractError, ReadResult
+from ingest.readers.base import ExtractError, ReadResult, insertion_order
 from ingest.submitted import check_as_submitted, record_as_submitted
 from store.connection import is_disk_full, open_for_update
 from store.events import EVENT_DATE_COLUMNS
-from store.schema import ENTITIES, PROVENANCE, carried_columns
+from store.schema import ENTITIES, PROVENANCE
 from store.sql import scalar
 
 Progress = Callable[[str], None]
@@ -70,36 +70,26 @@ def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(scalar(con, "SELECT coalesce(max(load_id), 0) + 1 FROM loads"))
 
 
-def _key_join(entity: str, left: str, right: str) -> str:
-    return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in ENTITIES[entity].natural_key)
-
-
-def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: str, source_format: str) -> int:
-    """Staged rows equal to the current row in every column their format carries (the others come from elsewhere)."""
-    e = ENTITIES[entity]
-    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM c.{c}" for c in carried_columns(source_format, entity))
-    sql = f"SELECT count(*) FROM staged_{entity} s JOIN {e.name} c ON {_key_join(entity, 's', 'c')} WHERE {same}"
-    return int(scalar(con, sql))
-
-
 def _insert_versions(con: duckdb.DuckDBPyConnection, entity: str, load_id: int, source_file: str, as_of: date) -> int:
+    """Append the staged rows as versions (in any order: each carries its row number); the rows written."""
     e = ENTITIES[entity]
     cols = e.column_names + [c.name for c in PROVENANCE]
-    con.execute(
-        f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
-        f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
-        f"FROM staged_{entity}",
-        [load_id, source_file, as_of],
-    )
-    return int(scalar(con, f"SELECT count(*) FROM staged_{entity}"))
+    with insertion_order(con, preserve=False):
+        inserted = con.execute(
+            f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
+            f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
+            f"FROM staged_{entity}",
+            [load_id, source_file, as_of],
+        ).fetchall()
+    return int(inserted[0][0])
 
 
 def _insert_rejects(con: duckdb.DuckDBPyConnection, load_id: int, source_file: str) -> int:
-    con.execute(
+    inserted = con.execute(
         "INSERT INTO rejects SELECT ?, ?, sheet, row_number, entity, raw, reason FROM staged_rejects",
         [load_id, source_file],
-    )
-    return int(scalar(con, "SELECT count(*) FROM staged_rejects"))
+    ).fetchall()
+    return int(inserted[0][0])
 
 
 def _staged_event_dates(entities: list[str]) -> str | None:
@@ -194,7 +184,6 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
     summary.load_id = _next_load_id(con)
     assert summary.as_of is not None, "the as-of date is set before a load is written"
     for entity in result.entities:
-        summary.unchanged += _count_unchanged(con, entity, result.format)
         summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
     summary.notices.extend(same_as_of_notice(con, summary.as_of))
@@ -220,12 +209,16 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
 
 
 def _record_merge(con: duckdb.DuckDBPyConnection, summaries: list[LoadSummary], counts: MergeCounts) -> None:
-    """Put the merge's superseded and replaced counts on each loaded file's summary and load record."""
+    """Put the merge's superseded, replaced and unchanged counts on each loaded file's summary and load record."""
     for s in summaries:
         if s.status == "loaded" and s.load_id is not None:
             s.superseded = counts.superseded.get(s.load_id, 0)
             s.replaced = counts.replaced.get(s.load_id, 0)
-            con.execute("UPDATE loads SET rows_superseded = ? WHERE load_id = ?", [s.superseded, s.load_id])
+            s.unchanged = counts.unchanged.get(s.load_id, 0)
+            con.execute(
+                "UPDATE loads SET rows_superseded = ?, rows_unchanged = ? WHERE load_id = ?",
+                [s.superseded, s.unchanged, s.load_id],
+            )
 
 
 def load_files(

@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -216,12 +216,33 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         _prune_versions(p, version)
 
 
+@contextmanager
+def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a step's statements as one transaction: on a work copy its changes reach the file in one checkpoint.
+
+    Each statement on its own would be checkpointed by itself, and a table changed by several statements
+    (deleted from, then appended to) would be written at each of them. On failure nothing of the step remains.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
     """A connection to a private owner-only copy of the published store (an empty store when there is none)."""
     if p.exists():
         shutil.copyfile(p.resolve(), work)
         os.chmod(work, 0o600)
-    return duckdb.connect(str(work))  # a new file is created by DuckDB under the owner-only umask
+    con = duckdb.connect(str(work))  # a new file is created by DuckDB under the owner-only umask
+    # A private copy needs no write-ahead log (a crash discards it): each commit goes straight into the
+    # file instead of the log first and the file at the next checkpoint, so every row is written once.
+    con.execute("SET checkpoint_threshold = '0b'")
+    return con
 
 
 def _remove_work_copy(work: Path) -> None:

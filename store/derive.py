@@ -33,6 +33,7 @@ import pandas as pd
 
 from store.calendar import build_calendar
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
+from store.connection import one_commit
 from store.sql import ethnicity_category_sql, quoted
 
 NOT_KNOWN_GROUP = "Not known"
@@ -409,19 +410,20 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
     """
     con.execute("SET preserve_insertion_order = false")
     try:
-        build_calendar(con)
-        _macros(con)
-        build_ethnicity_codes(con)
-        scopes = _incremental_scopes(con, changes)
-        for build, scope in (
-            (build_children, "children"),
-            (build_closure_facts, "events"),
-            (build_referral_facts, "events"),
-            (build_assessment_facts, "events"),
-            (build_recording_facts, "records"),
-            (build_contact_facts, "events"),
-        ):
-            build(con, None if scopes is None else scopes[scope])
+        with one_commit(con):
+            build_calendar(con)
+            _macros(con)
+            build_ethnicity_codes(con)
+            scopes = _incremental_scopes(con, changes)
+            for build, scope in (
+                (build_children, "children"),
+                (build_closure_facts, "events"),
+                (build_referral_facts, "events"),
+                (build_assessment_facts, "events"),
+                (build_recording_facts, "records"),
+                (build_contact_facts, "events"),
+            ):
+                build(con, None if scopes is None else scopes[scope])
     finally:
         for name in _SCOPE_SQL:
             con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
