@@ -378,7 +378,7 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
         code, _out, err = run(
             capsys, store, write(tmp_path / "b.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
         )
-        assert code == 2
+        assert code == 2, err
         assert err.strip() == (
             f"error: no space left on the disk holding the store ({disk}): the load failed and"
             " the store is unchanged; free some space and load again"

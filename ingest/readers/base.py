@@ -17,7 +17,7 @@ problem; the pipeline turns it into the command's error message and writes nothi
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -77,8 +77,13 @@ def setting(con: duckdb.DuckDBPyConnection, name: str, value: bool | str) -> Ite
     con.execute(f"SET {name} = {_setting_literal(value)}")
     try:
         yield
-    finally:
-        con.execute(f"SET {name} = {_setting_literal(before)}")
+    except BaseException:
+        # In a transaction a failed statement aborts, and the restoring SET would fail too and hide
+        # the first error (a full disk would read as "transaction is aborted"): report the first one.
+        with suppress(duckdb.Error):
+            con.execute(f"SET {name} = {_setting_literal(before)}")
+        raise
+    con.execute(f"SET {name} = {_setting_literal(before)}")
 
 
 def _setting_literal(value: bool | str) -> str:
