@@ -99,7 +99,9 @@ def test_keyboard_alone_reaches_a_filter_changes_it_and_downloads_a_csv(
         target = tmp_path / download_info.value.suggested_filename
         download_info.value.save_as(target)
         assert target.suffix == ".csv" and target.read_bytes().startswith(b"\xef\xbb\xbf")
-        assert b"(numerator)" in target.read_bytes().splitlines()[0]  # headed by the registry: "Re-referrals (numerator)"
+        assert (
+            b"(numerator)" in target.read_bytes().splitlines()[0]
+        )  # headed by the registry: "Re-referrals (numerator)"
     finally:
         page.context.close()
 
