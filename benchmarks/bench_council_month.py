@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -30,7 +29,7 @@ from typing import Any
 import duckdb
 import xlsxwriter
 
-from benchmarks.duckdb_limit import DEFAULT_LIMIT, command
+from benchmarks.duckdb_limit import DEFAULT_LIMIT, command, timed_ingest
 from benchmarks.national_store import AS_OF, SIZES, build_national_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -150,21 +149,7 @@ def validate_once(store: Path, limit: str) -> None:
 
 def timed_load(workbook: Path, store: Path, limit: str) -> tuple[float, float, str]:
     """Wall and CPU seconds of `python -m ingest WORKBOOK --store STORE` as a new process, and what it printed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        command(limit, "ingest", [str(workbook), "--store", str(store)]),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"python -m ingest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu, done.stdout.strip()
+    return timed_ingest([str(workbook), "--store", str(store)], limit)
 
 
 def main(argv: list[str] | None = None) -> int:

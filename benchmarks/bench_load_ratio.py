@@ -19,16 +19,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
-from benchmarks.duckdb_limit import DEFAULT_LIMIT, command
+from benchmarks.duckdb_limit import DEFAULT_LIMIT, timed_ingest
 from benchmarks.national_store import CHILDREN, SIZES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -144,20 +142,8 @@ def whole_load(files: list[Path], store: Path, limit: str) -> tuple[float, float
             shutil.rmtree(old)
         else:
             old.unlink(missing_ok=True)  # a store kept by an earlier run (--keep): start from none again
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(
-        command(limit, "ingest", [*map(str, files), "--store", str(store)]),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
-    secs = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"python -m ingest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-    return secs, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    wall, cpu, _said = timed_ingest([*map(str, files), "--store", str(store)], limit)
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> int:

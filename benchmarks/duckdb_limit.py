@@ -9,13 +9,19 @@ The machine is shared, so a national-scale run must not take DuckDB's default (8
 
 from __future__ import annotations
 
+import os
+import resource
 import runpy
+import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
 DEFAULT_LIMIT = "8GB"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _connect = duckdb.connect
 
 
@@ -31,6 +37,25 @@ def cap(limit: str = DEFAULT_LIMIT) -> None:
 def command(limit: str, module: str, args: list[str]) -> list[str]:
     """The command line of `python -m module args` with its DuckDB memory capped at `limit`."""
     return [sys.executable, "-m", "benchmarks.duckdb_limit", limit, module, *args]
+
+
+def timed_ingest(args: list[str], limit: str) -> tuple[float, float, str]:
+    """Wall and CPU seconds of `python -m ingest ARGS` as a new process (memory capped), and what it printed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(
+        command(limit, "ingest", args),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"python -m ingest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, done.stdout.strip()
 
 
 def main(argv: list[str]) -> None:
