@@ -26,6 +26,7 @@ from store.schema import ENTITIES, FIELD_LOADS, all_ddl
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STORE = PROJECT_ROOT / "data" / "demo.duckdb"
 STORE_ENV = "FRONTDOOR_STORE"
+THREADS_ENV = "FRONTDOOR_DUCKDB_THREADS"  # threads per DuckDB connection; unset: DuckDB's own default (every core)
 KEEP_VERSIONS = 3
 
 
@@ -88,9 +89,30 @@ def published_version(path: str | os.PathLike[str] | None = None) -> str:
     return str(published_file(path))
 
 
+def _threads() -> int | None:
+    """The thread count $FRONTDOOR_DUCKDB_THREADS asks for (None: DuckDB's default), checked before connecting."""
+    threads = os.environ.get(THREADS_ENV, "").strip()
+    if threads and (not threads.isdigit() or int(threads) < 1):
+        raise ValueError(f"{THREADS_ENV}={threads!r}: give a whole number of threads, 1 or more")
+    return int(threads) if threads else None
+
+
+def _connect(file: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to a store file with the settings every store connection takes ($FRONTDOOR_DUCKDB_THREADS).
+
+    Set after connecting rather than as connect-time configuration, so another connection to the same file
+    opened without it (DuckDB refuses a second configuration for an open file) still works.
+    """
+    threads = _threads()
+    con = duckdb.connect(str(file), read_only=read_only)
+    if threads:
+        con.execute(f"SET threads = {threads}")
+    return con
+
+
 def open_read(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the currently published state."""
-    return duckdb.connect(str(published_file(path)), read_only=True)
+    return _connect(published_file(path), read_only=True)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -238,7 +260,7 @@ def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
     if p.exists():
         shutil.copyfile(p.resolve(), work)
         os.chmod(work, 0o600)
-    con = duckdb.connect(str(work))  # a new file is created by DuckDB under the owner-only umask
+    con = _connect(work)  # a new file is created by DuckDB under the owner-only umask
     # A private copy needs no write-ahead log (a crash discards it): each commit goes straight into the
     # file instead of the log first and the file at the next checkpoint, so every row is written once.
     con.execute("SET checkpoint_threshold = '0b'")

@@ -5,6 +5,7 @@ and a guard that the test run leaves the demo store's Data Docs as they were."""
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ import streamlit as st
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: starts `streamlit run` and drives headless Chromium (runs in CI)")
     config.addinivalue_line("markers", "slow: builds the whole demo store through the loaders (about 1.5 minutes)")
+    # The suite runs one pytest process per core (`-n 2`): a DuckDB connection using every core as well would only
+    # make the two processes' threads take turns (subprocesses the tests start inherit it too).
+    os.environ.setdefault("FRONTDOOR_DUCKDB_THREADS", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from store.connection import create_schema
 from store.schema import ENTITIES, SUPPORT_TABLES, schema_markdown
@@ -29,3 +30,20 @@ def test_every_table_is_created_with_its_natural_key_columns() -> None:
         assert (
             set(entity.natural_key) <= columns and {"load_id", "source_file", "sheet", "row_number", "as_of"} <= columns
         )
+
+
+def test_the_thread_setting_applies_to_every_store_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FRONTDOOR_DUCKDB_THREADS sets DuckDB's threads on a load's copy and on readers; a bad value says so."""
+    from store.connection import THREADS_ENV, open_for_update, open_read
+
+    monkeypatch.setenv(THREADS_ENV, "3")
+    store = tmp_path / "s.duckdb"
+    with open_for_update(store) as con:
+        assert con.execute("SELECT current_setting('threads')").fetchone() == (3,)
+    monkeypatch.setenv(THREADS_ENV, "1")
+    con = open_read(store)
+    assert con.execute("SELECT current_setting('threads')").fetchone() == (1,)
+    con.close()
+    monkeypatch.setenv(THREADS_ENV, "many")
+    with pytest.raises(ValueError, match="FRONTDOOR_DUCKDB_THREADS='many': give a whole number"):
+        open_read(store)
