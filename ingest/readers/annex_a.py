@@ -475,12 +475,25 @@ def annex_a_workbook_lists(path: Path) -> dict[str, int]:
     return {name: number for name, number in found.items() if number is not None}
 
 
+def _column_text(values: tuple) -> list[str | None]:
+    """A column of cells as `_cell_text` gives them, converted by the types it holds (text columns as they are)."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)}:
+        return [v or None for v in values]
+    if kinds <= {str, type(None), dt.date}:  # a date column, its blanks read as ''
+        return [v.isoformat() if type(v) is dt.date else (v or None) for v in values]
+    return [_cell_text(v) for v in values]
+
+
 def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: int, width: int) -> None:
     """Register the data rows below the header as the relation _annex_a_raw(row_number, c0, c1, ...)."""
     data = rows[header + 1 :]
+    if any(len(r) < width for r in data):  # rows of a sheet are as wide as its used range: pad any that are not
+        data = [list(r) + [None] * (width - len(r)) for r in data]
     columns = {"row_number": pa.array(range(header + 2, header + 2 + len(data)), type=pa.int32())}
+    cells = list(zip(*data)) if data else [() for _ in range(width)]
     for j in range(width):
-        columns[f"c{j}"] = pa.array([_cell_text(r[j]) if j < len(r) else None for r in data], type=pa.string())
+        columns[f"c{j}"] = pa.array(_column_text(cells[j]), type=pa.string())
     con.register("_annex_a_raw", pa.table(columns))
 
 
