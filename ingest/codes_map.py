@@ -126,8 +126,7 @@ def create_code_map(con: duckdb.DuckDBPyConnection, values_sql: str, domain: str
     """
     if domain not in DOMAINS:
         raise ValueError(f"unknown code domain {domain!r}")
-    if not has_code_synonyms(con):
-        install_code_synonyms(con)
+    ensure_code_synonyms(con)
     values = f"SELECT $domain AS domain, value FROM ({values_sql})"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {map_table} AS SELECT value, code FROM ({code_map_sql(values)})",
@@ -139,6 +138,12 @@ def has_code_synonyms(con: duckdb.DuckDBPyConnection) -> bool:
     """True when the TEMP table code_synonyms is installed on `con`."""
     found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [SYNONYMS_TABLE])
     return bool(found.fetchall()[0][0])  # fetch all: a pending result blocks con.register
+
+
+def ensure_code_synonyms(con: duckdb.DuckDBPyConnection) -> None:
+    """Install the TEMP table code_synonyms on `con` unless it is there."""
+    if not has_code_synonyms(con):
+        install_code_synonyms(con)
 
 
 def boolean_sql(code_expr: str) -> str:

@@ -34,7 +34,7 @@ import duckdb
 import pyarrow as pa
 import python_calamine as calamine
 
-from ingest.codes_map import boolean_sql, has_code_synonyms, install_code_synonyms
+from ingest.codes_map import boolean_sql, code_map_sql, ensure_code_synonyms
 from ingest.normalise import child_id_sql, clean_text_sql, date_sql, double_sql, heading_key, integer_sql, plain_id_sql
 from ingest.readers.base import (
     ExtractError,
@@ -55,13 +55,7 @@ from ingest.readers.csv_sniff import (
     truncation,
 )
 from ingest.readers.text_encoding import utf8_source
-from ingest.readers.value_tables import (
-    distinct_values_sql,
-    lookup_sql,
-    present_sql,
-    value_or_skipped_sql,
-    value_table_sql,
-)
+from ingest.readers.value_tables import distinct_values_sql, present_sql, value_or_skipped_sql
 from ingest.readers.workbook_limits import check_workbook_limits
 
 FORMAT = "annex_a"
@@ -632,13 +626,16 @@ def _read_csv(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
 
 # --- staging: the same SQL for workbooks and CSVs ---------------------------------------------
 #
-# Each field's distinct raw values (collected in one scan) are normalised once, into a narrow
-# value table per field (`_annex_a_values_<column>`, see ingest.readers.value_tables): clean
-# text (cleaned once in a materialised CTE), parsed id/date/number or mapped code, and a flag for
-# a value that is present but did not parse or map. Values repeat a lot (dates, codes, teams), so
-# the regular expressions run on a few thousand values, not on every row; plain child ids need
-# no normalising and are left out. The row query joins each field to its table and writes
-# staged_<entity> directly; rows without a child id or key date are then moved to staged_rejects.
+# Each field's distinct raw values (collected in one scan) are normalised once, into one narrow
+# lookup of every field's values (a materialised CTE `lookup` of the row statement: field, raw,
+# present, the value in the column of its kind, and a flag for a value that is present but did
+# not parse or map): clean text (cleaned once per value), parsed id/date/number, or the code of
+# ingest.codes_map (one code map for all the list's coded fields). Values repeat a lot (dates,
+# codes, teams), so the regular expressions run on a few thousand values, not on every row; plain
+# child ids need no normalising and are left out. The row query joins each field to its part of
+# the lookup and writes staged_<entity> directly, all in one statement per list (a statement is
+# planned once: its cost on a small file). Rows without a child id or key date are then moved to
+# staged_rejects.
 
 
 def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadResult) -> None:
@@ -647,7 +644,16 @@ def _stage_empty(con: duckdb.DuckDBPyConnection, alist: AnnexList, result: ReadR
         result.entities.append(alist.entity)
 
 
-_VALUES = "_annex_a_values"  # each field's distinct raw values; _annex_a_values_<column>: its value table
+# The lookup's column holding a field's value, by the field's kind.
+_VALUE_COLUMN = {
+    "child_id": "v_text",
+    "text": "v_text",
+    "code": "v_text",
+    "date": "v_date",
+    "int": "v_int",
+    "double": "v_double",
+    "bool": "v_bool",
+}
 
 
 def _flagged(f: Field, alist: AnnexList) -> bool:
@@ -655,32 +661,59 @@ def _flagged(f: Field, alist: AnnexList) -> bool:
     return f.kind in ("code", "bool") or (f.kind in ("date", "int", "double") and f.column != alist.key_field)
 
 
-def _values_sql(alist: AnnexList, positions: dict[str, int]) -> dict[str, str]:
-    """Work table -> its SELECT, in order: _annex_a_values, then one value table per field the headings provide.
+def _named(fields: list[Field], kinds: tuple[str, ...]) -> str:
+    """SQL: TRUE when the lookup row's field is one of `fields` of the given kinds."""
+    names = ", ".join(f"'{f.column}'" for f in fields if f.kind in kinds)
+    return f"field IN ({names})" if names else "FALSE"
 
-    _annex_a_values holds each field's distinct raw values (one scan of _annex_a_raw); a field's
-    value table `_annex_a_values_<column>` has (raw, present, value[, flag]), see ingest.readers.value_tables.
+
+def _lookup_sql(alist: AnnexList, positions: dict[str, int]) -> str:
+    """The CTEs (from WITH on) of the lookup: one row per field and distinct raw value, with its normalised value.
+
+    `_vals` has each field's distinct raw values (one scan of _annex_a_raw, see
+    ingest.readers.value_tables.distinct_values_sql); `lookup` has (field, raw, present, v_text,
+    v_date, v_int, v_double, v_bool, flag): `present` is FALSE for a missing value, the value sits in
+    the column of the field's kind (_VALUE_COLUMN) and `flag` is TRUE for a present value that does
+    not parse (date, number) or map (code, yes/no).
     """
     fields = [f for f in alist.fields if f.column in positions]
     raw = {f.column: f"c{positions[f.column]}" for f in fields}
     skip = {f.column: plain_id_sql(raw[f.column]) for f in fields if f.kind == "child_id"}  # used as they are
-    tables = {_VALUES: distinct_values_sql("_annex_a_raw", raw, skip)}
-    parsed = {
-        "child_id": child_id_sql("clean"),
-        "date": date_sql("clean"),
-        "int": integer_sql("clean"),
-        "double": double_sql("clean"),
-        "code": "coalesce(code, clean)",
-        "bool": boolean_sql("code"),
-        "text": "clean",
-    }
-    for f in fields:
-        columns = {"value": parsed[f.kind]}
-        if _flagged(f, alist):
-            failed = "code IS NULL" if f.kind in ("code", "bool") else f"{parsed[f.kind]} IS NULL"
-            columns["flag"] = f"clean IS NOT NULL AND {failed}"
-        tables[f"{_VALUES}_{f.column}"] = value_table_sql(_VALUES, f.column, columns, f.domain)
-    return tables
+    each = " UNION ALL ".join(
+        f"SELECT '{f.column}' AS field, {f.column} AS raw FROM _vals WHERE {f.column} IS NOT NULL" for f in fields
+    )
+    coded = [f for f in fields if f.kind in ("code", "bool")]
+    domain = (
+        "CASE field " + " ".join(f"WHEN '{f.column}' THEN '{f.domain}'" for f in coded) + " END" if coded else "NULL"
+    )
+    codes = "SELECT NULL::VARCHAR AS domain, NULL::VARCHAR AS value, NULL::VARCHAR AS code WHERE FALSE"
+    if coded:
+        codes = code_map_sql("SELECT domain, clean AS value FROM _cleaned WHERE domain IS NOT NULL")
+    parsed = f"""
+            CASE WHEN {_named(fields, ("child_id",))} THEN {child_id_sql("clean")}
+                 WHEN {_named(fields, ("text",))} THEN clean
+                 WHEN {_named(fields, ("code",))} THEN coalesce(m.code, clean) END AS v_text,
+            CASE WHEN {_named(fields, ("date",))} THEN {date_sql("clean")} END AS v_date,
+            CASE WHEN {_named(fields, ("int",))} THEN {integer_sql("clean")} END AS v_int,
+            CASE WHEN {_named(fields, ("double",))} THEN {double_sql("clean")} END AS v_double,
+            CASE WHEN {_named(fields, ("bool",))} THEN {boolean_sql("m.code")} END AS v_bool,
+            m.code"""
+    return f"""
+        WITH _vals AS MATERIALIZED ({distinct_values_sql("_annex_a_raw", raw, skip)}),
+        _cleaned AS MATERIALIZED (
+            SELECT field, raw, {clean_text_sql("raw")} AS clean, {domain} AS domain FROM ({each})),
+        _codes AS MATERIALIZED ({codes}),
+        _parsed AS (
+            SELECT field, raw, clean, {parsed}
+            FROM _cleaned c LEFT JOIN _codes m ON m.domain = c.domain AND m.value = c.clean),
+        lookup AS MATERIALIZED (
+            SELECT field, raw, clean IS NOT NULL AS present, v_text, v_date, v_int, v_double, v_bool,
+                   clean IS NOT NULL AND CASE WHEN {_named(fields, ("code", "bool"))} THEN code IS NULL
+                                              WHEN {_named(fields, ("date",))} THEN v_date IS NULL
+                                              WHEN {_named(fields, ("int",))} THEN v_int IS NULL
+                                              WHEN {_named(fields, ("double",))} THEN v_double IS NULL
+                                              ELSE FALSE END AS flag
+            FROM _parsed)"""
 
 
 def _flags_sql(fields: list[Field], alist: AnnexList) -> str:
@@ -700,15 +733,18 @@ def _flag_name(f: Field) -> str:
 
 
 def _rows_sql(source: _ListSource, positions: dict[str, int]) -> str:
-    """SELECT of staged_<entity>'s columns for every non-blank row of _annex_a_raw (param $sheet).
+    """The lookup's CTEs and the SELECT of staged_<entity>'s columns for every non-blank row of _annex_a_raw (param $sheet).
 
-    A field's value comes from its value table, joined as m_<column>; a plain child id (skipped
-    by its table) is the id as it is.
+    A field's value comes from its rows of the lookup, joined as m_<column>; a plain child id
+    (not in the lookup) is the id as it is.
     """
     alist = source.alist
     fields = [f for f in alist.fields if f.column in positions]
-    joins = " ".join(lookup_sql(f"{_VALUES}_{f.column}", f"m_{f.column}", f"r.c{positions[f.column]}") for f in fields)
-    values = {f.column: f"m_{f.column}.value" for f in fields}
+    joins = " ".join(
+        f"LEFT JOIN (SELECT * FROM lookup WHERE field = '{f.column}') m_{f.column} ON m_{f.column}.raw = r.c{positions[f.column]}"
+        for f in fields
+    )
+    values = {f.column: f"m_{f.column}.{_VALUE_COLUMN[f.kind]}" for f in fields}
     values["child_id"] = value_or_skipped_sql("m_child_id", values["child_id"], f"r.c{positions['child_id']}")
     used = set(positions.values())
     other = [
@@ -724,7 +760,7 @@ def _rows_sql(source: _ListSource, positions: dict[str, int]) -> str:
         ]
     )
     outputs = [f"{values[c]} AS {c}" if c in values else f"NULL AS {c}" for c in staged_columns(alist.entity)[:-3]]
-    return f"""
+    return f"""{_lookup_sql(alist, positions)}
         SELECT {", ".join(outputs)}, $sheet AS sheet, r.row_number,
                {_flags_sql(fields, alist)} AS flags
         FROM _annex_a_raw r {joins}
@@ -735,28 +771,21 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
     """Stage one list's rows from _annex_a_raw into staged_<entity> and staged_rejects."""
     alist = source.alist
     positions = _match_fields(alist, [heading_key(h) for h in source.headings])
-    if not has_code_synonyms(con):
-        install_code_synonyms(con)
+    if any(f.kind in ("code", "bool") and f.column in positions for f in alist.fields):
+        ensure_code_synonyms(con)
     _stage_empty(con, alist, result)
-    tables = _values_sql(alist, positions)
-    try:
-        with insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
-            for table, sql in tables.items():
-                con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
-            inserted = con.execute(
-                f"INSERT INTO staged_{alist.entity} ({', '.join(staged_columns(alist.entity))})"
-                f" {_rows_sql(source, positions)}",
-                {"sheet": source.sheet},
-            ).fetchall()[0][0]
-        result.rows_read += int(inserted)
-        blank = con.execute("SELECT count(*) FROM _annex_a_raw").fetchall()[0][0] - int(inserted)
-        if blank:
-            result.notices.append(f"{source.alist.label}, sheet '{source.sheet}': {blank} blank row(s) skipped")
-        _move_rejects(con, source, positions)
-        result.notices.extend(_list_notices(con, source, positions))
-    finally:
-        for table in tables:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+    with insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
+        inserted = con.execute(
+            f"INSERT INTO staged_{alist.entity} ({', '.join(staged_columns(alist.entity))})"
+            f" {_rows_sql(source, positions)}",
+            {"sheet": source.sheet},
+        ).fetchall()[0][0]
+    result.rows_read += int(inserted)
+    blank = con.execute("SELECT count(*) FROM _annex_a_raw").fetchall()[0][0] - int(inserted)
+    if blank:
+        result.notices.append(f"{source.alist.label}, sheet '{source.sheet}': {blank} blank row(s) skipped")
+    _move_rejects(con, source, positions)
+    result.notices.extend(_list_notices(con, source, positions))
 
 
 def _reject_reason_sql(key: str, key_clean: str) -> str:
