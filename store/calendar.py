@@ -40,23 +40,41 @@ def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
     return frame.sort_values("day", ignore_index=True)
 
 
-def _existing(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
+COLUMNS = ["day", "is_working_day", "working_day_index", "holiday"]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, list[str]]:
+    """Table -> its columns, for those of `tables` that exist (one look at the catalogue)."""
     rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND list_contains(?, table_name)", [tables]
+        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
+        " WHERE NOT internal AND list_contains(?, table_name) GROUP BY table_name",
+        [tables],
     ).fetchall()
-    return [r[0] for r in rows]
+    return {r[0]: r[1] for r in rows}
 
 
-def store_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today."""
-    tables = _existing(con, [*EVENT_DATE_COLUMNS, "loads"])
+def _span(con: duckdb.DuckDBPyConnection, tables: list[str] | set[str] | dict[str, list[str]]) -> tuple[date, date]:
     parts = [
-        f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}" for t in tables if t != "loads" for c in EVENT_DATE_COLUMNS[t]
+        f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}"
+        for t in tables
+        if t in EVENT_DATE_COLUMNS
+        for c in EVENT_DATE_COLUMNS[t]
     ]
     parts += ["SELECT min(as_of), max(as_of) FROM loads"] if "loads" in tables else []
     parts.insert(0, "SELECT current_date AS lo, current_date AS hi")
     lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
+
+
+def store_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today."""
+    return _span(con, _columns(con, [*EVENT_DATE_COLUMNS, "loads"]))
+
+
+def _is_built_for(con: duckdb.DuckDBPyConnection, table: str, first: date, last: date) -> bool:
+    """True when `table` is already the calendar of every day from `first` to `last` (a rebuild would give the same)."""
+    row = con.execute(f"SELECT min(day), max(day), count(*) FROM {table}").fetchall()[0]
+    return row == (first, last, (last - first).days + 1)
 
 
 def build_calendar(
@@ -66,9 +84,16 @@ def build_calendar(
     table: str = "calendar",
     temporary: bool = False,
 ) -> None:
-    """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`)."""
+    """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`).
+
+    For the store's span, a calendar that already spans exactly those days is kept as it is (its
+    rows are what a rebuild would give): it is rebuilt only when the span grows or shrinks.
+    """
     if first is None or last is None:
-        first, last = store_span(con)
+        present = _columns(con, [*EVENT_DATE_COLUMNS, "loads", table])
+        first, last = _span(con, present)
+        if not temporary and present.get(table) == COLUMNS and _is_built_for(con, table, first, last):
+            return
     con.register("bank_holidays_frame", bank_holidays(EARLIEST.year, LATEST.year))
     con.execute(
         f"""

@@ -120,3 +120,22 @@ def test_working_day_index_does_not_depend_on_the_span() -> None:
     build_calendar(wide, date(2003, 1, 1), date(2031, 12, 31))
     sql = "SELECT day, working_day_index FROM calendar WHERE day BETWEEN DATE '2005-01-01' AND DATE '2030-12-31' ORDER BY day"
     assert narrow.execute(sql).fetchall() == wide.execute(sql).fetchall()
+
+
+def test_a_calendar_already_spanning_the_store_is_kept_and_rebuilt_when_the_span_grows() -> None:
+    """A publish rebuilds the calendar only when the store's span changes: same days, same rows as a rebuild."""
+    from store.connection import create_schema
+
+    store, fresh = duckdb.connect(), duckdb.connect()
+    for c in (store, fresh):
+        create_schema(c)
+    build_calendar(store)
+    store.execute("UPDATE calendar SET holiday = 'kept' WHERE day = DATE '2010-01-04'")  # a marker a rebuild would drop
+    build_calendar(store)
+    assert store.execute("SELECT holiday FROM calendar WHERE day = DATE '2010-01-04'").fetchall()[0][0] == "kept"
+    for c in (store, fresh):
+        c.execute("INSERT INTO assessments (child_id, start_date) VALUES ('c1', DATE '2003-06-02')")
+        build_calendar(c)
+    sql = "SELECT * FROM calendar ORDER BY day"
+    assert store.execute(sql).fetchall() == fresh.execute(sql).fetchall()
+    assert store.execute("SELECT min(day) FROM calendar").fetchall()[0][0] == date(2003, 6, 2)

@@ -31,11 +31,15 @@ def run_rules(con: duckdb.DuckDBPyConnection) -> int:
     try:
         year = build_modules(con)
         rules = rules_for(year)
-        for order, rule in enumerate(rules):
+        if rules:  # every rule's findings in one statement (a statement per rule costs its planning each time)
             con.execute(
-                f"INSERT INTO {STAGED_FINDINGS} SELECT ?, ?, ?, path, child_pos, la_child_id, ?,"
-                f" offending_values, ? FROM ({rule.sql})",
-                [rule.code, rule.rule_type, rule.message, rule.elements, order],
+                f"INSERT INTO {STAGED_FINDINGS} "
+                + " UNION ALL ".join(
+                    "SELECT ?, ?, ?, CAST(path AS VARCHAR), CAST(child_pos AS INTEGER), CAST(la_child_id AS VARCHAR),"
+                    f" ?, CAST(offending_values AS VARCHAR), ? FROM ({rule.sql})"
+                    for rule in rules
+                ),
+                [v for order, r in enumerate(rules) for v in (r.code, r.rule_type, r.message, r.elements, order)],
             )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {STAGED_RUN} AS SELECT CAST(? AS INTEGER) AS collection_year,"
