@@ -22,7 +22,6 @@ import duckdb
 
 from store.connection import one_commit
 from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_columns, non_carriers
-from store.sql import scalar
 
 # Latest extract first, then a fixed tie-break: the file's hash, the later row, and within one CIN
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
@@ -131,8 +130,10 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
     try:
         with one_commit(con):
-            for entity in ENTITIES.values() if load_ids else []:
-                _merge_entity(con, entity, loads, counts)
+            if load_ids:
+                formats = _loads_by_format(con, loads)
+                for entity, (older, new) in _entity_states(con, loads).items():
+                    _merge_entity(con, ENTITIES[entity], loads, formats, counts, older=older, new=new)
     finally:
         con.execute("RESET preserve_insertion_order")
         for table in _WORK_TABLES:
@@ -143,24 +144,37 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 _WORK_TABLES = ("_merge_contested", "_merge_ranked", "_merge_before")
 
 
-def _merged_by_an_older_build(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
-    """Whether current rows lack `field_loads` (a store merged before the field-level merge: re-merge it once)."""
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.name} WHERE {FIELD_LOADS.name} IS NULL LIMIT 1)"
-    return bool(scalar(con, sql))
+def _entity_states(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, tuple[bool, bool]]:
+    """Entity -> (merged by an older build, has new versions), for every entity in one statement.
+
+    Merged by an older build: current rows lack `field_loads` (a store merged before the field-level
+    merge: re-merge it once). New versions: the loads wrote a version of it (a look at the newest row
+    groups, not a count).
+    """
+    probes = [
+        f"(SELECT count(*) FROM (SELECT 1 FROM {e.name} WHERE {FIELD_LOADS.name} IS NULL LIMIT 1)),"
+        f" (SELECT count(*) FROM (SELECT 1 FROM {e.versions_table} WHERE load_id IN ({loads}) LIMIT 1))"
+        for e in ENTITIES.values()
+    ]
+    row = con.execute(f"SELECT {', '.join(probes)}").fetchall()[0]
+    return {name: (bool(row[2 * i]), bool(row[2 * i + 1])) for i, name in enumerate(ENTITIES)}
 
 
-def _has_new_versions(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str) -> bool:
-    """Whether the loads wrote any version of this entity (a look at the newest row groups, not a count)."""
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {entity.versions_table} WHERE load_id IN ({loads}) LIMIT 1)"
-    return bool(scalar(con, sql))
-
-
-def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
+def _merge_entity(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    loads: str,
+    formats: dict[str, str],
+    counts: MergeCounts,
+    *,
+    older: bool,
+    new: bool,
+) -> None:
     keys = ", ".join(entity.natural_key)
-    if _merged_by_an_older_build(con, entity):
+    if older:
         rebuild_canonical(con, [entity.name])
         _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
-    if not _has_new_versions(con, entity, loads):
+    if not new:
         return  # the loads carry none of this entity: nothing of it can change
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
     _note_changes(con, entity, new_versions)
@@ -178,7 +192,7 @@ def _merge_entity(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, co
             f" WHERE load_id IN ({loads})"
             f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})"
         )
-        _rerank_contested(con, entity, loads, counts)
+        _rerank_contested(con, entity, loads, formats, counts)
     con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")
 
 
@@ -187,42 +201,50 @@ def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> 
     con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, {record} FROM {rows}")
 
 
-def _rerank_contested(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
+def _rerank_contested(
+    con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, formats: dict[str, str], counts: MergeCounts
+) -> None:
     """Replace the current rows of the contested keys by the winners among all their versions."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT * FROM {entity.name} c"
         f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
     )
-    _count_unchanged(con, entity, loads, counts)
+    _count(con, entity, loads, formats, counts)
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
     con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, '_merge_ranked')}")
     _note_changes(con, entity, "_merge_ranked")
-    for load_id, lost in con.execute(
-        f"SELECT load_id, count(*) FROM _merge_ranked WHERE version_rank > 1 AND load_id IN ({loads}) GROUP BY load_id"
-    ).fetchall():
-        counts.superseded[load_id] += int(lost)
-    for load_id, replaced in con.execute(
-        f"SELECT r.load_id, count(*) FROM _merge_ranked r JOIN _merge_before b ON {_key_match(entity, 'r', 'b')}"
-        f" WHERE r.version_rank = 1 AND r.load_id IN ({loads}) AND b.load_id <> r.load_id GROUP BY r.load_id"
-    ).fetchall():
-        counts.replaced[load_id] += int(replaced)
 
 
-def _count_unchanged(con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, counts: MergeCounts) -> None:
-    """Count each new load's versions equal to the row current before in every column their format carries.
+def _count(
+    con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, formats: dict[str, str], counts: MergeCounts
+) -> None:
+    """Count, per new load, in one pass over its ranked versions of the contested keys: the versions that are
+    not current (superseded), the rows current before that its current versions replaced, and its versions
+    equal to the row current before in every column their format carries (unchanged).
 
-    Only contested keys can have a current row, so the rows current before (`_merge_before`) are all
-    there is to compare with: no second pass over the whole current table.
+    Only contested keys can have a current row, so the rows current before (`_merge_before`, at most one
+    per key) are all there is to compare with: no second pass over the whole current table.
     """
-    for source_format, load_ids in _loads_by_format(con, loads).items():
-        columns = carried_columns(source_format, entity.name)
-        same = " AND ".join(f"v.{c} IS NOT DISTINCT FROM b.{c}" for c in columns)
-        for load_id, n in con.execute(
-            f"SELECT v.load_id, count(*) FROM _merge_ranked v JOIN _merge_before b ON {_key_match(entity, 'v', 'b')}"
-            f" WHERE v.load_id IN ({load_ids}) AND {same} GROUP BY v.load_id"
-        ).fetchall():
-            counts.unchanged[load_id] += int(n)
+    same = " ".join(
+        f"WHEN v.load_id IN ({load_ids}) THEN "
+        + (
+            " AND ".join(f"v.{c} IS NOT DISTINCT FROM b.{c}" for c in carried_columns(source_format, entity.name))
+            or "TRUE"
+        )
+        for source_format, load_ids in formats.items()
+    )
+    rows = con.execute(
+        "SELECT v.load_id, count(*) FILTER (WHERE v.version_rank > 1),"
+        " count(*) FILTER (WHERE v.version_rank = 1 AND b.load_id <> v.load_id),"
+        f" count(*) FILTER (WHERE b._before AND CASE {same} ELSE FALSE END)"
+        f" FROM _merge_ranked v LEFT JOIN (SELECT *, TRUE AS _before FROM _merge_before) b"
+        f" ON {_key_match(entity, 'v', 'b')} WHERE v.load_id IN ({loads}) GROUP BY v.load_id"
+    ).fetchall()
+    for load_id, superseded, replaced, unchanged in rows:
+        counts.superseded[load_id] += int(superseded)
+        counts.replaced[load_id] += int(replaced)
+        counts.unchanged[load_id] += int(unchanged)
 
 
 def _loads_by_format(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, str]:
