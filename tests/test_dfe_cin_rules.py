@@ -477,6 +477,21 @@ def test_reference_date_minus_45_working_days() -> None:
     assert working_day_before(con, date(2024, 3, 31), 45) == date(2024, 1, 26)
 
 
+def test_reference_date_minus_45_working_days_from_a_stores_calendar() -> None:
+    """A store's calendar, when it covers the days, gives the same day as a calendar of just those days."""
+    from store.calendar import build_calendar
+
+    con = duckdb.connect()
+    build_calendar(con)
+    con.execute("UPDATE calendar SET is_working_day = FALSE WHERE day = DATE '2019-01-04'")  # marks which one is read
+    assert working_day_before(con, date(2023, 3, 31), 45) == date(2023, 1, 27)
+    assert working_day_before(con, date(2024, 3, 31), 45) == date(2024, 1, 26)
+    assert working_day_before(con, date(2019, 3, 8), 45) == date(
+        2019, 1, 3
+    )  # 4 Jan marked: the store's calendar is read
+    assert working_day_before(con, date(2004, 3, 31), 45) == date(2004, 1, 28)  # before it: a calendar of those days
+
+
 @pytest.mark.parametrize(("start", "queried"), [("2024-01-25", True), ("2024-01-26", False)])
 def test_8670Q_boundary_with_a_weekend_reference_date(tmp_path: Path, start: str, queried: bool) -> None:
     xml = census(child(cin("2023-12-01", inner=a(start))), year="2024", reference="2024-03-31")

@@ -129,14 +129,30 @@ def census_start(reference: date) -> date:
 
 
 def working_day_before(con: duckdb.DuckDBPyConnection, day: date, count: int) -> date:
-    """The `count`-th working day before `day` (`day` itself not counted, whether or not it is a working day)."""
-    build_calendar(con, day - timedelta(days=3 * count + 30), day, table="_dfe_calendar", temporary=True)
+    """The `count`-th working day before `day` (`day` itself not counted, whether or not it is a working day).
+
+    Read from the store's calendar when it covers the days (a store's, built by store.calendar),
+    else from a TEMP calendar of just those days.
+    """
+    first = day - timedelta(days=3 * count + 30)
+    table = "calendar" if _store_calendar_covers(con, first, day) else "_dfe_calendar"
+    if table == "_dfe_calendar":
+        build_calendar(con, first, day, table=table, temporary=True)
     row = con.execute(
-        "SELECT day FROM _dfe_calendar WHERE is_working_day AND day < ? ORDER BY day DESC LIMIT 1 OFFSET ?",
+        f"SELECT day FROM {table} WHERE is_working_day AND day < ? ORDER BY day DESC LIMIT 1 OFFSET ?",
         [day, count - 1],
     ).fetchall()
     con.execute("DROP TABLE IF EXISTS _dfe_calendar")
     return row[0][0]
+
+
+def _store_calendar_covers(con: duckdb.DuckDBPyConnection, first: date, last: date) -> bool:
+    present = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'calendar' AND schema_name = 'main' AND NOT temporary"
+    ).fetchall()[0][0]
+    if not present:
+        return False
+    return bool(con.execute("SELECT min(day) <= ? AND max(day) >= ? FROM calendar", [first, last]).fetchall()[0][0])
 
 
 def build_modules(con: duckdb.DuckDBPyConnection) -> int | None:

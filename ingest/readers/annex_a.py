@@ -771,8 +771,6 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
     """Stage one list's rows from _annex_a_raw into staged_<entity> and staged_rejects."""
     alist = source.alist
     positions = _match_fields(alist, [heading_key(h) for h in source.headings])
-    if any(f.kind in ("code", "bool") and f.column in positions for f in alist.fields):
-        ensure_code_synonyms(con)
     _stage_empty(con, alist, result)
     with insertion_order(con, preserve=False):  # staged rows carry their row_number: any order will do
         inserted = con.execute(
@@ -864,6 +862,7 @@ def read_annex_a(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     if not path.is_file():
         raise ExtractError(path, "file not found")
     create_staged_rejects(con)
+    ensure_code_synonyms(con)  # once for the file's lists
     try:
         if _is_workbook(path):
             return _read_workbook(path, con)
