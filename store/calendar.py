@@ -13,6 +13,7 @@ or after 2099 are typing errors, reported by the checks, and do not stretch it f
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from functools import lru_cache
 
@@ -53,7 +54,11 @@ def _columns(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, lis
     return {r[0]: r[1] for r in rows}
 
 
-def _span(con: duckdb.DuckDBPyConnection, tables: list[str] | set[str] | dict[str, list[str]]) -> tuple[date, date]:
+def store_span(con: duckdb.DuckDBPyConnection, tables: Collection[str]) -> tuple[date, date]:
+    """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today.
+
+    `tables` names the store's tables that exist (event-date tables and ``loads`` among them are read).
+    """
     parts = [
         f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}"
         for t in tables
@@ -64,11 +69,6 @@ def _span(con: duckdb.DuckDBPyConnection, tables: list[str] | set[str] | dict[st
     parts.insert(0, "SELECT current_date AS lo, current_date AS hi")
     lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
-
-
-def store_span(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
-    """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today."""
-    return _span(con, _columns(con, [*EVENT_DATE_COLUMNS, "loads"]))
 
 
 def _is_built_for(con: duckdb.DuckDBPyConnection, table: str, first: date, last: date) -> bool:
@@ -91,7 +91,7 @@ def build_calendar(
     """
     if first is None or last is None:
         present = _columns(con, [*EVENT_DATE_COLUMNS, "loads", table])
-        first, last = _span(con, present)
+        first, last = store_span(con, present)
         if not temporary and present.get(table) == COLUMNS and _is_built_for(con, table, first, last):
             return
     con.register("bank_holidays_frame", bank_holidays(EARLIEST.year, LATEST.year))
