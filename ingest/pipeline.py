@@ -71,16 +71,15 @@ def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _insert_versions(con: duckdb.DuckDBPyConnection, entity: str, load_id: int, source_file: str, as_of: date) -> int:
-    """Append the staged rows as versions (in any order: each carries its row number); the rows written."""
+    """Append the staged rows as versions; the rows written (run with insertion order off: each row carries its row number)."""
     e = ENTITIES[entity]
     cols = e.column_names + [c.name for c in PROVENANCE]
-    with insertion_order(con, preserve=False):
-        inserted = con.execute(
-            f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
-            f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
-            f"FROM staged_{entity}",
-            [load_id, source_file, as_of],
-        ).fetchall()
+    inserted = con.execute(
+        f"INSERT INTO {e.versions_table} ({', '.join(cols)}) "
+        f"SELECT {', '.join(e.column_names)}, ?, ?, sheet, row_number, ?, coalesce(flags, []::VARCHAR[]) "
+        f"FROM staged_{entity}",
+        [load_id, source_file, as_of],
+    ).fetchall()
     return int(inserted[0][0])
 
 
@@ -183,8 +182,9 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: ReadResult, summary: LoadSummary) -> None:
     summary.load_id = _next_load_id(con)
     assert summary.as_of is not None, "the as-of date is set before a load is written"
-    for entity in result.entities:
-        summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
+    with insertion_order(con, preserve=False):  # versions in any order: each carries its row number
+        for entity in result.entities:
+            summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
     summary.notices.extend(same_as_of_notice(con, summary.as_of))
     record_as_submitted(con, summary.load_id, path.name)

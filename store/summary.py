@@ -91,9 +91,9 @@ def _built_for_load_before(con: duckdb.DuckDBPyConnection, new_loads: list[int])
     present = _tables(con)
     if not {*SUMMARIES, BUILT} <= present:
         return False
-    row = con.execute(
-        f"SELECT (SELECT load_id FROM {BUILT}) IS NOT DISTINCT FROM"
-        " (SELECT max(load_id) FROM loads WHERE NOT list_contains(?, load_id))",
+    row = con.execute(  # a join of two one-row tables: scalar subqueries take several times longer to plan
+        f"SELECT b.load_id IS NOT DISTINCT FROM l.before FROM {BUILT} b,"
+        " (SELECT max(load_id) AS before FROM loads WHERE NOT list_contains(?, load_id)) l",
         [new_loads],
     ).fetchone()
     return bool(row and row[0])
@@ -113,7 +113,7 @@ def is_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     if not {*SUMMARIES, BUILT} <= _tables(con):
         return False
     row = con.execute(
-        f"SELECT (SELECT load_id FROM {BUILT}) IS NOT DISTINCT FROM (SELECT max(load_id) FROM loads)"
+        f"SELECT b.load_id IS NOT DISTINCT FROM l.latest FROM {BUILT} b, (SELECT max(load_id) AS latest FROM loads) l"
     ).fetchone()
     return bool(row and row[0])
 
