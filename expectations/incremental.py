@@ -332,25 +332,51 @@ def _unchanged_listings(
     return out
 
 
-def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
-    """The failing rows a check lists: those of its first failing units, at most `max_failure_rows`."""
+def _list_units(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> None:
+    """The TEMP table (check_id, scope, unit) of the first failing units of each kept check, in one statement."""
+    ids = [c.check_id for c in checks]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT l.check_id, c.scope, l.unit"
+        f" FROM ({_LISTED_SQL.format(table=table)}) l JOIN (SELECT unnest(?) AS check_id, unnest(?) AS scope) c"
+        " USING (check_id)",
+        [ids, cap, ids, [_scope_name(c) for c in checks]],
+    )
+
+
+def _listing_params(check: Check, params: CheckParams) -> CheckParams:
+    """A kept check lists the rows of its listed units (their (scope, unit) in LISTED); another, the whole store's."""
+    if not check.kept:
+        return replace(params, scope=None)
+    quoted_id = check.check_id.replace("'", "''")
+    return replace(params, scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')")
+
+
+def _listed_rows(
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams
+) -> dict[str, pd.DataFrame]:
+    """The failing rows each check lists: those of its first failing units, at most `max_failure_rows`.
+
+    The Great Expectations checks' rows come from one statement (a UNION ALL of each check's first rows),
+    the SQL checks' one check at a time (some build TEMP tables first).
+    """
     from expectations.sql_checks import listed_rows
 
     cap = params.max_failure_rows
-    if check.kept:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM ({_LISTED_SQL.format(table=table)})",
-            [check.table, [check.check_id], cap],
-        )
-        params = replace(params, scope=LISTED)
-    else:
-        params = replace(params, scope=None)
-    if check.ge is not None:
-        sql = f"SELECT * FROM ({predicates.failing_rows_sql(check, params)}) ORDER BY {ORDER} LIMIT {int(cap)}"
-        rows = con.sql(sql).to_arrow_table().to_pandas()
-    else:
-        rows = listed_rows(con, check, params, ORDER, cap)
-    return rows.drop(columns="unit")
+    _list_units(con, table, [c for c in checks if c.kept], cap)
+    out: dict[str, pd.DataFrame] = {}
+    ge = [c for c in checks if c.ge is not None]
+    if ge:
+        parts = [
+            f"SELECT * FROM (SELECT '{c.check_id}' AS check_id, * FROM"
+            f" ({predicates.failing_rows_sql(c, _listing_params(c, params))}) ORDER BY {ORDER} LIMIT {int(cap)})"
+            for c in ge
+        ]
+        rows = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY {ORDER}").to_arrow_table().to_pandas()
+        for check in ge:
+            out[check.check_id] = rows[rows["check_id"] == check.check_id].drop(columns="check_id")
+    for check in (c for c in checks if c.ge is None):
+        out[check.check_id] = listed_rows(con, check, _listing_params(check, params), ORDER, cap)
+    return {i: rows.drop(columns="unit").reset_index(drop=True) for i, rows in out.items()}
 
 
 def capped_failures(
@@ -365,13 +391,14 @@ def capped_failures(
     units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
     counts = _kept_counts(con, table)
     unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
+    failing = [c for c in checks if counts.get(c.check_id, 0)]
+    listed = _listed_rows(con, table, [c for c in failing if c.check_id not in unchanged], params)
     frames_: list[pd.DataFrame] = []
-    for check in checks:
-        if counts.get(check.check_id, 0):
-            rows = unchanged.get(check.check_id)
-            if rows is None:
-                rows = _listed_rows(con, table, check, params)
-            frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
+    for check in failing:
+        rows = unchanged.get(check.check_id)
+        if rows is None:
+            rows = listed[check.check_id]
+        frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
     con.execute(f"DROP TABLE IF EXISTS {LISTED}")
     columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
     out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
