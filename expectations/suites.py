@@ -15,21 +15,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import great_expectations as gx
-import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine
-import pandas as pd
-from great_expectations.core import ExpectationSuiteValidationResult
-from great_expectations.core.run_identifier import RunIdentifier
-from great_expectations.data_context.types.base import (
+from expectations.deferred_imports import defer
+
+defer()  # before Great Expectations is imported: scipy.stats and altair load only if used
+
+import great_expectations as gx  # noqa: E402
+import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine  # noqa: E402
+import pandas as pd  # noqa: E402
+from great_expectations.core import ExpectationSuiteValidationResult  # noqa: E402
+from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
+from great_expectations.data_context.types.base import (  # noqa: E402
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
-from great_expectations.expectations.expectation import Expectation
-from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
-from great_expectations.expectations.row_conditions import Column
+from great_expectations.expectations.expectation import Expectation  # noqa: E402
+from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
+from great_expectations.expectations.row_conditions import Column  # noqa: E402
 
-from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve
+from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve  # noqa: E402
 
 # GE fingerprints every in-memory frame under 1 GB with an md5 of pandas' row hashes, only to
 # label the batch. That costs more than the validation itself (about 8 s for 5 M rows); the
