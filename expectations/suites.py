@@ -109,10 +109,13 @@ def to_expectation(check: Check, params: CheckParams) -> gx.expectations.Expecta
 
 def build_suite(table: str, checks: list[Check], params: CheckParams) -> gx.ExpectationSuite:
     """The expectation suite of one canonical table."""
-    suite = gx.ExpectationSuite(name=table, meta={"table": table, "as_of": params.as_of.isoformat()})
-    for check in checks:
-        suite.add_expectation(to_expectation(check, params))
-    return suite
+    # given as a list: add_expectation compares each new expectation with every one before it (pydantic
+    # dicts of both); the registry's checks are distinct (a check id each, results are looked up by it)
+    return gx.ExpectationSuite(
+        name=table,
+        meta={"table": table, "as_of": params.as_of.isoformat()},
+        expectations=[to_expectation(check, params) for check in checks],
+    )
 
 
 _CONFIGURATION = Expectation.configuration  # a property: a new configuration from pydantic's dict() on every read
@@ -144,6 +147,10 @@ def _configurations_reused() -> Iterator[None]:
             Expectation.configuration = _CONFIGURATION  # type: ignore[method-assign]
 
 
+def _not_saved() -> None:
+    """What saving an ephemeral context's configuration does here: nothing (it lives in memory only)."""
+
+
 @dataclass
 class GeSession:
     """An ephemeral GE context for one validation run (suites and results live in memory)."""
@@ -164,6 +171,9 @@ class GeSession:
             analytics_enabled=False,
         )
         context = gx.get_context(project_config=config, mode="ephemeral")
+        # an ephemeral context's configuration is kept in memory and never read back, yet GE serialises it
+        # to YAML each time a data source, asset or batch definition is added (11 times a run): not here
+        context._save_project_config = _not_saved
         run_id = RunIdentifier(run_name=run_name, run_time=run_time) if run_name else None
         return cls(context=context, datasource=context.data_sources.add_pandas(source), run_id=run_id)
 
