@@ -57,7 +57,6 @@ def defer(names: tuple[str, ...] = DEFERRED) -> None:
             if spec is None:
                 continue
             stand_in = _StandIn(name)
-            stand_in.__spec__ = spec  # the importer reads it (is the module still initialising?) without loading
-            stand_in.__loader__ = spec.loader
-            stand_in.__package__ = spec.parent
+            # the importer reads the spec (is the module still initialising?): there, it loads nothing
+            stand_in.__dict__.update(__spec__=spec, __loader__=spec.loader, __package__=spec.parent)
             sys.modules[name] = stand_in

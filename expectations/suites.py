@@ -118,7 +118,7 @@ def build_suite(table: str, checks: list[Check], params: CheckParams) -> gx.Expe
     )
 
 
-_CONFIGURATION = Expectation.configuration  # a property: a new configuration from pydantic's dict() on every read
+_CONFIGURATION: Any = Expectation.__dict__["configuration"]  # the property: pydantic's dict() on every read
 _CONFIGURATIONS_LOCK = threading.RLock()
 
 
@@ -173,7 +173,7 @@ class GeSession:
         context = gx.get_context(project_config=config, mode="ephemeral")
         # an ephemeral context's configuration is kept in memory and never read back, yet GE serialises it
         # to YAML each time a data source, asset or batch definition is added (11 times a run): not here
-        context._save_project_config = _not_saved
+        context._save_project_config = _not_saved  # type: ignore[method-assign]
         run_id = RunIdentifier(run_name=run_name, run_time=run_time) if run_name else None
         return cls(context=context, datasource=context.data_sources.add_pandas(source), run_id=run_id)
 
