@@ -103,6 +103,17 @@ def _replace_dir(built: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _name_assets(context: Any) -> None:
+    """Data Docs read a result's asset name from its batch spec, which GE leaves empty for a data frame: each
+    suite validates one table's frame and is named after it, so the suite's name is filled in."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        result = store.get(key)
+        table = key.expectation_suite_identifier.name
+        result.meta["batch_spec"] = {**(result.meta.get("batch_spec") or {}), "data_asset_name": table}
+        store.set(key, result)
+
+
 def build_data_docs(context: Any, target: Path) -> Path | None:
     """Build the Data Docs of the validations run in `context` into `target`, offline; returns index.html (None on failure).
 
@@ -118,6 +129,7 @@ def build_data_docs(context: Any, target: Path) -> Path | None:
         return None
     try:
         site = target.name.removesuffix(DOCS_SUFFIX) or SITE_NAME  # the header reads "Data Docs | demo.duckdb"
+        _name_assets(context)
         context.add_data_docs_site(site, site_config(staging))
         context.build_data_docs(site_names=[site])
         make_offline(staging)

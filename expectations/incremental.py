@@ -33,7 +33,8 @@ STATE = "dq_check_state"  # per check: the load its kept counts are up to date w
 RUN_FAILING = "_dq_run_failing"  # TEMP: the failing rows per unit this run found
 RUN_CHECKED = "_dq_run_checked"  # TEMP: the rows checked per unit this run counted
 SCOPE = "_dq_scope"  # TEMP (scope, unit): what the load touched, per table and across the child tables
-LISTED = "_dq_listed"  # TEMP (scope, unit): the units whose failing rows a check lists in dq_failures
+LISTED = "_dq_listed"  # TEMP (check_id, scope, unit): the units whose failing rows a check lists in dq_failures
+LISTED_NOW = "_dq_listed_now"  # TEMP (check_id, unit, failing): each kept check's listed units, worked out once
 _SCOPED_CHECKS = "_dq_scoped_checks"
 ORDER = "unit NULLS LAST, source_file, sheet, row_number, child_id, table_name, value"  # the rows listed first
 
@@ -74,7 +75,7 @@ def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnect
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
-    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, _SCOPED_CHECKS):
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, _SCOPED_CHECKS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -298,6 +299,14 @@ def listed_units(
     return _listed(con, KEPT, sorted(c.check_id for c in checks if c.check_id in scoped), params.max_failure_rows)
 
 
+def _list_now(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> None:
+    """Work out once (a window over every failing unit of each check) the units each kept check lists now."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED_NOW} AS {_LISTED_SQL.format(table=table)}",
+        [[c.check_id for c in checks if c.kept], cap],
+    )
+
+
 def _unchanged_listings(
     con: duckdb.DuckDBPyConnection, checks: list[Check], before: Listing, params: CheckParams
 ) -> dict[str, pd.DataFrame]:
@@ -305,13 +314,14 @@ def _unchanged_listings(
     if not before:
         return {}
     cap = params.max_failure_rows
-    now = _listed(con, KEPT, sorted(before), cap)
+    now = _listed(con, LISTED_NOW, sorted(before), cap)  # LISTED_NOW holds only listed units: the window keeps them all
     touched = {  # the checks a listed unit of which the load touched
         i
         for (i,) in con.execute(
-            f"SELECT DISTINCT l.check_id FROM ({_LISTED_SQL.format(table=KEPT)}) l JOIN {_SCOPED_CHECKS} c"
-            f" USING (check_id) SEMI JOIN {SCOPE} s ON s.scope = c.scope AND s.unit IS NOT DISTINCT FROM l.unit",
-            [sorted(before), cap],
+            f"SELECT DISTINCT l.check_id FROM {LISTED_NOW} l JOIN {_SCOPED_CHECKS} c"
+            f" USING (check_id) SEMI JOIN {SCOPE} s ON s.scope = c.scope AND s.unit IS NOT DISTINCT FROM l.unit"
+            " WHERE list_contains(CAST(? AS VARCHAR[]), l.check_id)",
+            [sorted(before)],
         ).fetchall()
     }
     same = [c.check_id for c in checks if c.check_id in before and now[c.check_id] == before[c.check_id]]
@@ -332,25 +342,47 @@ def _unchanged_listings(
     return out
 
 
-def _listed_rows(con: duckdb.DuckDBPyConnection, table: str, check: Check, params: CheckParams) -> pd.DataFrame:
-    """The failing rows a check lists: those of its first failing units, at most `max_failure_rows`."""
+def _list_units(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:
+    """The TEMP table (check_id, scope, unit) of the listed units of each kept check (from LISTED_NOW)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT l.check_id, c.scope, l.unit"
+        f" FROM {LISTED_NOW} l JOIN (SELECT unnest(?) AS check_id, unnest(?) AS scope) c USING (check_id)",
+        [[c.check_id for c in checks], [_scope_name(c) for c in checks]],
+    )
+
+
+def _listing_params(check: Check, params: CheckParams) -> CheckParams:
+    """A kept check lists the rows of its listed units (their (scope, unit) in LISTED); another, the whole store's."""
+    if not check.kept:
+        return replace(params, scope=None)
+    quoted_id = check.check_id.replace("'", "''")
+    return replace(params, scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')")
+
+
+def _listed_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> dict[str, pd.DataFrame]:
+    """The failing rows each check lists: those of its first failing units, at most `max_failure_rows`.
+
+    The Great Expectations checks' rows come from one statement (a UNION ALL of each check's first rows),
+    the SQL checks' one check at a time (some build TEMP tables first).
+    """
     from expectations.sql_checks import listed_rows
 
     cap = params.max_failure_rows
-    if check.kept:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {LISTED} AS SELECT ? AS scope, unit FROM ({_LISTED_SQL.format(table=table)})",
-            [check.table, [check.check_id], cap],
-        )
-        params = replace(params, scope=LISTED)
-    else:
-        params = replace(params, scope=None)
-    if check.ge is not None:
-        sql = f"SELECT * FROM ({predicates.failing_rows_sql(check, params)}) ORDER BY {ORDER} LIMIT {int(cap)}"
-        rows = con.sql(sql).to_arrow_table().to_pandas()
-    else:
-        rows = listed_rows(con, check, params, ORDER, cap)
-    return rows.drop(columns="unit")
+    _list_units(con, [c for c in checks if c.kept])
+    out: dict[str, pd.DataFrame] = {}
+    ge = [c for c in checks if c.ge is not None]
+    if ge:
+        parts = [
+            f"SELECT * FROM (SELECT '{c.check_id}' AS check_id, * FROM"
+            f" ({predicates.failing_rows_sql(c, _listing_params(c, params))}) ORDER BY {ORDER} LIMIT {int(cap)})"
+            for c in ge
+        ]
+        rows = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY {ORDER}").to_arrow_table().to_pandas()
+        for check in ge:
+            out[check.check_id] = rows[rows["check_id"] == check.check_id].drop(columns="check_id")
+    for check in (c for c in checks if c.ge is None):
+        out[check.check_id] = listed_rows(con, check, _listing_params(check, params), ORDER, cap)
+    return {i: rows.drop(columns="unit").reset_index(drop=True) for i, rows in out.items()}
 
 
 def capped_failures(
@@ -364,15 +396,18 @@ def capped_failures(
     units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
     units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
     counts = _kept_counts(con, table)
+    failing = [c for c in checks if counts.get(c.check_id, 0)]
+    _list_now(con, table, failing, params.max_failure_rows)
     unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
+    listed = _listed_rows(con, [c for c in failing if c.check_id not in unchanged], params)
     frames_: list[pd.DataFrame] = []
-    for check in checks:
-        if counts.get(check.check_id, 0):
-            rows = unchanged.get(check.check_id)
-            if rows is None:
-                rows = _listed_rows(con, table, check, params)
-            frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
-    con.execute(f"DROP TABLE IF EXISTS {LISTED}")
+    for check in failing:
+        rows = unchanged.get(check.check_id)
+        if rows is None:
+            rows = listed[check.check_id]
+        frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
+    for temp in (LISTED, LISTED_NOW):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
     columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
     out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
     out["row_number"] = out["row_number"].astype("Int64")

@@ -42,7 +42,7 @@ class CheckParams:
     ethnicity_threshold: float = DEFAULT_ETHNICITY_THRESHOLD
     earliest_date: date = EARLIEST_PLAUSIBLE_DATE
     max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
-    scope: str | None = None  # a TEMP table (scope, unit) of what a load touched: checks read only those rows
+    scope: str | None = None  # a TEMP table or subquery (scope, unit) of what a load touched; checks read those rows
 
     def rows(self, table: str) -> str:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.

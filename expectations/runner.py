@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -293,6 +294,24 @@ def validate_store(
         if scoped:
             params = replace(params, scope=incremental.build_scope(con, changes))
     run = run_checks(con, params, scoped=scoped, list_failures=False)
+    folder = docs_dir(data_docs_dir, store_of_connection(con))
+    docs = None
+    if build_docs and folder is not None and run.ge_session is not None:
+        # rendering HTML (Python) overlaps the SQL below (DuckDB, which lets go of the GIL); it reads only the GE context
+        docs = threading.Thread(target=build_data_docs, args=(run.ge_session.context, folder), name="dq-data-docs")
+        docs.start()
+    try:
+        results = _keep_and_store(con, params, checks, run)
+    finally:
+        if docs is not None:
+            docs.join()
+    return results
+
+
+def _keep_and_store(
+    con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], run: ValidationRun
+) -> pd.DataFrame:
+    """Bring the kept failing rows up to date with the run, and store the whole store's results under the load."""
     listed_before = incremental.listed_units(con, checks, params, run.scoped)
     incremental.keep(con, run.params, checks, run.scoped)
     if run.scoped:
@@ -302,7 +321,4 @@ def validate_store(
     results = store_results(con, params.load_id, run)
     incremental.end_run(con)
     _log_summary(results)
-    folder = docs_dir(data_docs_dir, store_of_connection(con))
-    if build_docs and folder is not None and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, folder)
     return results
