@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from ingest.publish import finalise
-from store.connection import open_for_update
+from store.connection import open_for_update, versions_dir
 from store.schema import ENTITIES, PROVENANCE
 
 
@@ -57,3 +59,15 @@ def build_store(
             con.unregister("fixture_rows")
         finalise(con, load_id, validate=validate)
     return path
+
+
+def copy_store(store: Path, to: Path) -> Path:
+    """A store of its own at `to` publishing what `store` publishes now: the current version (same name, mode and
+    times) in `to`'s versions folder and the link to it, as a load leaves them; for tests that change a store built
+    once per module."""
+    version = store.resolve()
+    folder = versions_dir(to)
+    folder.mkdir(mode=0o700)
+    shutil.copy2(version, folder / version.name)
+    os.symlink(os.path.relpath(folder / version.name, to.parent), to)
+    return to

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import duckdb
 import pytest
 
 from ingest.readers.annex_a import annex_a_list_for_headings, annex_a_sheet_lists, annex_a_workbook_lists, read_annex_a
-from ingest.readers.base import ExtractError
+from ingest.readers.base import ExtractError, ReadResult
 from tests.shared_paths import SAMPLES as SHARED_SAMPLES
 
 SAMPLES = SHARED_SAMPLES / "annex_a"
@@ -30,21 +32,39 @@ EXPECTED: dict[str, tuple[dict[str, int], int] | str] = {
 }
 
 
+Read = Callable[[str], tuple[duckdb.DuckDBPyConnection, ReadResult]]
+
+
+@pytest.fixture(scope="module")
+def read() -> Iterator[Read]:
+    """Each sample that loads, read once per module into its own in-memory database (the tests only query it)."""
+    done: dict[str, tuple[duckdb.DuckDBPyConnection, ReadResult]] = {}
+
+    def staged(name: str) -> tuple[duckdb.DuckDBPyConnection, ReadResult]:
+        if name not in done:
+            con = duckdb.connect()
+            done[name] = (con, read_annex_a(SAMPLES / name, con))
+        return done[name]
+
+    yield staged
+    for con, _result in done.values():
+        con.close()
+
+
 def test_every_sample_has_an_expectation():
     assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_sample_loads_or_is_refused(name: str):
-    con = duckdb.connect()
+def test_sample_loads_or_is_refused(read: Read, name: str):
     expected = EXPECTED[name]
     if isinstance(expected, str):
         with pytest.raises(ExtractError) as refused:
-            read_annex_a(SAMPLES / name, con)
+            read_annex_a(SAMPLES / name, duckdb.connect())
         assert str(refused.value) == f"{name}: {expected}"
         return
     counts, rejects = expected
-    result = read_annex_a(SAMPLES / name, con)
+    con, result = read(name)
     assert result.format == "annex_a"
     assert sorted(result.entities) == sorted(e for e in ENTITIES if e in counts)
     assert {e: con.execute(f"SELECT count(*) FROM staged_{e}").fetchone()[0] for e in result.entities} == counts
@@ -53,15 +73,14 @@ def test_sample_loads_or_is_refused(name: str):
 
 
 @pytest.mark.parametrize("name", ["cscdp_example_A_legacy.xls", "cscdp_example_B.xlsx", "liia_Annex_A_2024_Jan.xlsx"])
-def test_template_lists_that_are_not_loaded_are_skipped_with_a_notice(name: str):
-    result = read_annex_a(SAMPLES / name, duckdb.connect())
+def test_template_lists_that_are_not_loaded_are_skipped_with_a_notice(read: Read, name: str):
+    _con, result = read(name)
     skipped = sorted(int(n.split()[1]) for n in result.notices if "skipped: not used by the dashboard" in n)
     assert skipped == [2, 5, 7, 8, 9, 10, 11]
 
 
-def test_liia_sample_values_are_normalised():
-    con = duckdb.connect()
-    read_annex_a(SAMPLES / "liia_Annex_A_2024_Jan.xlsx", con)
+def test_liia_sample_values_are_normalised(read: Read):
+    con, _result = read("liia_Annex_A_2024_Jan.xlsx")
     contact = con.execute(
         "SELECT sex, ethnicity, contact_source, sheet, row_number FROM staged_contacts WHERE child_id = '9212044'"
     ).fetchone()
@@ -82,9 +101,8 @@ def test_liia_sample_values_are_normalised():
     ).fetchone() == (5,)
 
 
-def test_ofsted_template_sample_bare_codes():
-    con = duckdb.connect()
-    read_annex_a(SAMPLES / "ofsted_template_aug2019_sample.xlsx", con)
+def test_ofsted_template_sample_bare_codes(read: Read):
+    con, _result = read("ofsted_template_aug2019_sample.xlsx")
     rows = con.execute(
         "SELECT child_id, sex, ethnicity, referral_source, nfa, referrals_last_12m, flags"
         " FROM staged_referrals ORDER BY row_number"

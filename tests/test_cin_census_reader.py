@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import duckdb
 import pytest
 
 import ingest.readers.cin_census as cin
-from ingest.readers.base import ExtractError, staged_columns
+from ingest.readers.base import ExtractError, ReadResult, staged_columns
 from ingest.readers.cin_census import ASSESSMENT_FACTORS, read_cin_census
 from tests.shared_paths import SHARED as SHARED_DIR
 
@@ -59,6 +60,25 @@ def write_xml(tmp_path: Path, children: str, name: str = "census.xml", collectio
     return path
 
 
+Read = Callable[[str], tuple[duckdb.DuckDBPyConnection, ReadResult]]
+
+
+@pytest.fixture(scope="module")
+def read() -> Iterator[Read]:
+    """Each sample file, read once per module into its own in-memory database (the tests only query it)."""
+    done: dict[str, tuple[duckdb.DuckDBPyConnection, ReadResult]] = {}
+
+    def staged_sample(name: str) -> tuple[duckdb.DuckDBPyConnection, ReadResult]:
+        if name not in done:
+            con = duckdb.connect()
+            done[name] = (con, read_cin_census(SAMPLES / name, con))
+        return done[name]
+
+    yield staged_sample
+    for con, _result in done.values():
+        con.close()
+
+
 def test_every_sample_file_is_listed() -> None:
     assert sorted(p.name for p in SAMPLES.glob("*.xml")) == sorted(SAMPLE_OUTCOMES)
 
@@ -66,14 +86,13 @@ def test_every_sample_file_is_listed() -> None:
 @pytest.mark.parametrize(
     "name", sorted(SAMPLE_OUTCOMES), ids=lambda n: f"{n}: {SAMPLE_OUTCOMES[n][0]}, {SAMPLE_OUTCOMES[n][2]}"
 )
-def test_sample_file_loads_or_is_refused(name: str) -> None:
+def test_sample_file_loads_or_is_refused(read: Read, name: str) -> None:
     outcome, expected, why = SAMPLE_OUTCOMES[name]
-    con = duckdb.connect()
     if outcome == "refused":
         with pytest.raises(ExtractError, match=str(expected)):
-            read_cin_census(SAMPLES / name, con)
+            read_cin_census(SAMPLES / name, duckdb.connect())
         return
-    result = read_cin_census(SAMPLES / name, con)
+    con, result = read(name)
     counts = tuple(con.execute(f"SELECT count(*) FROM staged_{e}").fetchone()[0] for e in ENTITIES)
     assert counts == expected, why
     assert result.format == "cin_census" and result.entities == list(ENTITIES)
@@ -84,9 +103,8 @@ def test_sample_file_loads_or_is_refused(name: str) -> None:
         )
 
 
-def test_fake_census_has_332_children_402_referrals_no_assessments() -> None:
-    con = duckdb.connect()
-    result = read_cin_census(SAMPLES / "fake_CIN_data.xml", con)
+def test_fake_census_has_332_children_402_referrals_no_assessments(read: Read) -> None:
+    con, result = read("fake_CIN_data.xml")
     assert con.execute(
         "SELECT count(*), max(row_number), count(DISTINCT child_id) FROM staged_referrals"
     ).fetchone() == (402, 332, 332)
@@ -97,16 +115,15 @@ def test_fake_census_has_332_children_402_referrals_no_assessments() -> None:
     assert not re.search(r"RND\d+", " ".join(result.notices))  # no child-level values in notices
 
 
-def test_header_reference_date_off_31_march_is_noticed() -> None:
-    odd = read_cin_census(SAMPLES / "CIN_header_issues_100.xml", duckdb.connect()).notices
-    usual = read_cin_census(SAMPLES / "CIN_Census_2021.xml", duckdb.connect()).notices
+def test_header_reference_date_off_31_march_is_noticed(read: Read) -> None:
+    odd = read("CIN_header_issues_100.xml")[1].notices
+    usual = read("CIN_Census_2021.xml")[1].notices
     assert "header ReferenceDate 2023-03-28 is not 31 March, the end of a census year" in odd
     assert not any("is not 31 March" in n for n in usual)
 
 
-def test_assessment_ending_before_it_starts_is_kept() -> None:
-    con = duckdb.connect()
-    read_cin_census(SAMPLES / "CIN_Census_2024.xml", con)
+def test_assessment_ending_before_it_starts_is_kept(read: Read) -> None:
+    con, _result = read("CIN_Census_2024.xml")
     first = staged(con, "assessments")[0]
     assert first["start_date"] == date(2028, 4, 28) and first["authorised_date"] == date(2020, 9, 19)
     assert first["referral_date"] == date(2022, 10, 6)  # the episode's CINreferralDate
@@ -114,17 +131,15 @@ def test_assessment_ending_before_it_starts_is_kept() -> None:
     assert first["factors"] == ["1C", "RB", "6B"] and "factors_invalid" in first["flags"]  # RB is no factor code
 
 
-def test_sex_one_in_the_sex_element_stays_one_and_is_flagged() -> None:
-    con = duckdb.connect()
-    read_cin_census(SAMPLES / "CIN_Census_2024.xml", con)
+def test_sex_one_in_the_sex_element_stays_one_and_is_flagged(read: Read) -> None:
+    con, _result = read("CIN_Census_2024.xml")
     rows = {r["child_id"]: r for r in staged(con, "referrals")}
     assert rows["DfEX0000001"]["sex"] == "1" and "sex_invalid" in rows["DfEX0000001"]["flags"]
     assert rows["child_fails_assessments"]["sex"] == "M" and rows["child_fails_assessments"]["flags"] == []
 
 
-def test_gender_current_one_is_male_in_older_files() -> None:
-    con = duckdb.connect()
-    read_cin_census(SAMPLES / "BAR_cin_2022.xml", con)
+def test_gender_current_one_is_male_in_older_files(read: Read) -> None:
+    con, _result = read("BAR_cin_2022.xml")
     [row] = staged(con, "cin_episodes")
     assert (row["sex"], row["ethnicity"], row["disabilities"], row["disabled"]) == ("M", "WBRI", ["HAND", "HEAR"], True)
     assert row["flags"] == []

@@ -8,6 +8,7 @@ breakers' children, so a check that finds too much, too little or the wrong rows
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -358,20 +359,22 @@ def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return build_store(tmp_path_factory.mktemp("clean") / "store.duckdb", clean_rows(), as_of=AS_OF, validate=True)
 
 
-def _results(path: Path) -> pd.DataFrame:
+@functools.cache
+def _stored(path: Path, table: str) -> pd.DataFrame:
+    """A result table of one of this module's stores, read once: the stores are built once and never change."""
     con = open_read(path)
     try:
-        return con.execute("SELECT * FROM dq_results").df().set_index("check_id")
+        return con.execute(f"SELECT * FROM {table}").df()
     finally:
         con.close()
+
+
+def _results(path: Path) -> pd.DataFrame:
+    return _stored(path, "dq_results").set_index("check_id")
 
 
 def _failures(path: Path) -> pd.DataFrame:
-    con = open_read(path)
-    try:
-        return con.execute("SELECT * FROM dq_failures").df()
-    finally:
-        con.close()
+    return _stored(path, "dq_failures").copy()
 
 
 def test_every_check_is_broken_by_the_faulty_fixture() -> None:

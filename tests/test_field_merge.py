@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from itertools import permutations
 from pathlib import Path
 
@@ -96,6 +97,36 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"august": _annex_a_august(folder), "census": _census(folder), "april": _annex_a_april(folder)}
 
 
+Loaded = Callable[..., Path]
+
+
+@pytest.fixture(scope="module")
+def loaded(files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    """The store after loading the named files in that order, each in its own publish, built once per module.
+
+    An order starts from a copy of the store of the order one file shorter (a plain DuckDB file given as the store
+    becomes its first version), so the six orders of three files take 15 loads, not 18 plus the other tests' own.
+    Tests read these stores; a test that changes one works on its own copy (`_copy`)."""
+    root = tmp_path_factory.mktemp("orders")
+    built: dict[tuple[str, ...], Path] = {}
+
+    def store(*order: str) -> Path:
+        if order not in built:
+            path = root / f"{'-'.join(order)}.duckdb"
+            if len(order) > 1:
+                shutil.copyfile(store(*order[:-1]).resolve(), path)
+            built[order] = _load(path, [files[order[-1]]])
+        return built[order]
+
+    return store
+
+
+def _copy(store: Path, to: Path) -> Path:
+    """A store of its own holding what `store` holds now (as a plain file: its next load makes it a version)."""
+    shutil.copyfile(store.resolve(), to)
+    return to
+
+
 def _load(store: Path, paths: list[Path]) -> Path:
     """Each file in its own publish (the incremental merge), with its as-of fixed whatever the order."""
     for path in paths:
@@ -135,9 +166,9 @@ def _assessment(store: Path, child: str) -> dict[str, object]:
         con.close()
 
 
-def test_census_later_does_not_blank_annex_a_child_seen(files: dict[str, Path], tmp_path: Path) -> None:
+def test_census_later_does_not_blank_annex_a_child_seen(loaded: Loaded) -> None:
     """The issue's case: the CIN census (later as-of) carries no child seen, team or worker; Annex A's stay."""
-    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    store = loaded("august", "census")
     c2 = _assessment(store, "C2")
     assert c2["child_seen"] is True and c2["requires_support"] is False  # Annex A's values survive
     assert (c2["team"], c2["worker"]) == ("Assess 1", "Worker Two")
@@ -155,9 +186,9 @@ def test_census_later_does_not_blank_annex_a_child_seen(files: dict[str, Path], 
     assert supplier == [("annex_a_2024-08-31.xlsx",)], "field_loads names the file that supplied child seen"
 
 
-def test_annex_a_then_census_equals_census_then_annex_a(files: dict[str, Path], tmp_path: Path) -> None:
-    forward = _canonical(_load(tmp_path / "forward.duckdb", [files["august"], files["census"]]))
-    backward = _canonical(_load(tmp_path / "backward.duckdb", [files["census"], files["august"]]))
+def test_annex_a_then_census_equals_census_then_annex_a(loaded: Loaded) -> None:
+    forward = _canonical(loaded("august", "census"))
+    backward = _canonical(loaded("census", "august"))
     assert forward == backward
     team = [r for r in forward["referrals"] if r[0] == "C1"][0][ENTITIES["referrals"].column_names.index("team")]
     assert team == "MASH"
@@ -165,8 +196,8 @@ def test_annex_a_then_census_equals_census_then_annex_a(files: dict[str, Path], 
     assert {r[0]: r[seen] for r in forward["assessments"]} == {"C1": True, "C2": True}
 
 
-def test_a_file_that_carries_a_field_and_leaves_it_blank_blanks_it(files: dict[str, Path], tmp_path: Path) -> None:
-    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"], files["april"]])
+def test_a_file_that_carries_a_field_and_leaves_it_blank_blanks_it(loaded: Loaded) -> None:
+    store = loaded("august", "census", "april")
     c1 = _assessment(store, "C1")
     assert c1["child_seen"] is None  # the newest Annex A left it blank: a real "not recorded"
     assert (c1["team"], c1["authorised_date"]) == ("Assess 2", D(2024, 6, 20))  # the newest carrier of each
@@ -174,19 +205,14 @@ def test_a_file_that_carries_a_field_and_leaves_it_blank_blanks_it(files: dict[s
     assert dict(c1["field_loads"]).keys() == {"factors", "referral_date"}
 
 
-def test_three_overlapping_files_in_every_order_give_identical_rows(files: dict[str, Path], tmp_path: Path) -> None:
-    paths = [files["august"], files["census"], files["april"]]
-    results = []
-    for i, order in enumerate(permutations(paths)):
-        results.append(_canonical(_load(tmp_path / f"order{i}.duckdb", list(order))))
+def test_three_overlapping_files_in_every_order_give_identical_rows(loaded: Loaded) -> None:
+    results = [_canonical(loaded(*order)) for order in permutations(["august", "census", "april"])]
     assert all(r == results[0] for r in results[1:])
     assert sum(len(rows) for rows in results[0].values()) == 6  # 2 referrals, 2 assessments, 2 census episodes
 
 
-def test_incremental_merge_equals_a_rebuild_with_field_loads(files: dict[str, Path], tmp_path: Path) -> None:
-    store = _load(tmp_path / "store.duckdb", [files["april"], files["august"], files["census"]])
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(store.resolve(), copy)
+def test_incremental_merge_equals_a_rebuild_with_field_loads(loaded: Loaded, tmp_path: Path) -> None:
+    copy = _copy(loaded("april", "august", "census"), tmp_path / "copy.duckdb")
     con = duckdb.connect(str(copy))
     before = {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for n in MERGED}
     rebuild_canonical(con)
@@ -203,13 +229,12 @@ def test_declared_fields_match_what_the_readers_fill() -> None:
     assert carried_columns("fixture", "assessments") == ENTITIES["assessments"].column_names
 
 
-def test_record_sources_name_the_file_of_each_field(files: dict[str, Path], tmp_path: Path) -> None:
+def test_record_sources_name_the_file_of_each_field(loaded: Loaded) -> None:
     """The drill-down's lookup: C2's assessment is the census row with Annex A's child seen, team and worker."""
     from metrics.provenance import record_sources
     from store.connection import open_read
 
-    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
-    con = open_read(store)
+    con = open_read(loaded("august", "census"))
     sources = record_sources(con, "assessments", ("C2",))
     con.close()
     by_file = dict(zip(sources["source_file"], sources["fields"]))
@@ -220,9 +245,11 @@ def test_record_sources_name_the_file_of_each_field(files: dict[str, Path], tmp_
     assert set(sources["format"]) == {"annex_a", "cin_census"}
 
 
-def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: dict[str, Path], tmp_path: Path) -> None:
+def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(
+    loaded: Loaded, files: dict[str, Path], tmp_path: Path
+) -> None:
     """Rows without field_loads (the column added to an old store) were merged row-wise: the next load fixes them."""
-    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    store = _copy(loaded("august", "census"), tmp_path / "store.duckdb")
     con = duckdb.connect(str(store.resolve()))
     con.execute("UPDATE assessments SET child_seen = NULL, team = NULL, field_loads = NULL")  # as the old merge left it
     con.execute("UPDATE assessment_facts SET child_seen = NULL")
@@ -236,9 +263,9 @@ def test_a_store_merged_by_an_older_build_is_re_merged_on_its_next_load(files: d
     con.close()
 
 
-def test_a_census_sent_again_counts_its_rows_unchanged(files: dict[str, Path], tmp_path: Path) -> None:
+def test_a_census_sent_again_counts_its_rows_unchanged(loaded: Loaded, files: dict[str, Path], tmp_path: Path) -> None:
     """Unchanged compares the fields the census carries: Annex A's team on the current row is not a change."""
-    store = _load(tmp_path / "store.duckdb", [files["august"], files["census"]])
+    store = _copy(loaded("august", "census"), tmp_path / "store.duckdb")
     again = tmp_path / "cin_census_2024-25_again.xml"
     again.write_bytes(files["census"].read_bytes() + b"\n<!-- sent again -->\n")
     [summary] = load_files([again], store=store, validate=False)

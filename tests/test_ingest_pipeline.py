@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingest.__main__ import main as ingest_main
 from ingest.pipeline import load_files
 from store.connection import open_read, published_version
 from store.schema import ENTITIES
@@ -178,37 +179,23 @@ def test_cli_reports_bad_input_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "s.duckdb").exists()  # nothing was written
 
 
-def test_cli_summary_and_exit_code(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ingest",
-            str(extracts["early"]),
-            "--store",
-            str(tmp_path / "s.duckdb"),
-            "--quiet",
-            "--no-validate",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "loaded     list3_2024_05.csv [annex_a, as of 2024-04-20, load 1]: 2 referrals" in proc.stdout
-    assert "1 loaded, 0 unchanged, 0 failed" in proc.stdout
+def test_cli_summary_and_exit_code(
+    tmp_path: Path, extracts: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command's code in this process (the process and its exit code are tested above): summary and code 0."""
+    code = ingest_main([str(extracts["early"]), "--store", str(tmp_path / "s.duckdb"), "--quiet", "--no-validate"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "loaded     list3_2024_05.csv [annex_a, as of 2024-04-20, load 1]: 2 referrals" in out
+    assert "1 loaded, 0 unchanged, 0 failed" in out
 
 
-def test_store_env_variable_names_the_store(tmp_path: Path, extracts: dict[str, Path]) -> None:
+def test_store_env_variable_names_the_store(
+    tmp_path: Path, extracts: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     target = tmp_path / "env.duckdb"
-    proc = subprocess.run(
-        [sys.executable, "-m", "ingest", str(extracts["early"]), "--quiet", "--no-validate"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "FRONTDOOR_STORE": str(target)},
-    )
-    assert proc.returncode == 0, proc.stderr
+    monkeypatch.setenv("FRONTDOOR_STORE", str(target))
+    assert ingest_main([str(extracts["early"]), "--quiet", "--no-validate"]) == 0, capsys.readouterr().err
     assert (
         duckdb.connect(str(target.resolve()), read_only=True).execute("SELECT count(*) FROM referrals").fetchone()[0]
         == 2

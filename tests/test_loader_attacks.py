@@ -13,6 +13,7 @@ import pytest
 from ingest.__main__ import main
 from ingest.readers.recordings import read_recordings
 from store.connection import open_read, versions_dir
+from tests.storekit import copy_store
 
 RECORDING_HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
 LIST3_HEADER = (
@@ -49,11 +50,19 @@ def run(capsys: pytest.CaptureFixture[str], store: Path, *args: object) -> tuple
     return code, out, err
 
 
-def seeded_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
-    store = tmp_path / "store.duckdb"
-    good = write(tmp_path / "good.csv", RECORDING_HEADER, [recording(i) for i in range(5)])
-    assert run(capsys, store, good)[0] == 0
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding one load of five recordings, loaded once per module (tests change copies of it)."""
+    folder = tmp_path_factory.mktemp("seeded")
+    good = write(folder / "good.csv", RECORDING_HEADER, [recording(i) for i in range(5)])
+    store = folder / "store.duckdb"
+    assert main([str(good), "--store", str(store), "--quiet", "--no-validate"]) == 0
     return store
+
+
+def seeded_store(tmp_path: Path, seeded: Path) -> Path:
+    """This test's own copy of the seeded store (its version and the link to it, as the load left them)."""
+    return copy_store(seeded, tmp_path / "store.duckdb")
 
 
 # --- 1. an unbalanced quote -----------------------------------------------------------------
@@ -61,9 +70,9 @@ def seeded_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 @pytest.mark.parametrize("kind", ["recordings", "list3"])
 def test_unbalanced_quote_refuses_the_file_in_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
-    store = seeded_store(tmp_path, capsys)
+    store = seeded_store(tmp_path, seeded)
     before = store_state(store)
     if kind == "recordings":
         rows = [recording(i, worker='"Ann Smith' if i == 10 else "Ann Smith") for i in range(1000)]
@@ -155,8 +164,10 @@ def test_mixed_encoding_is_refused_in_one_line(tmp_path: Path, capsys: pytest.Ca
     assert "mixes UTF-8 with bytes of another encoding (first at line 3" in line
 
 
-def test_header_only_file_is_refused_and_not_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = seeded_store(tmp_path, capsys)
+def test_header_only_file_is_refused_and_not_recorded(
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = seeded_store(tmp_path, seeded)
     before = store_state(store)
     empty = write(tmp_path / "empty.csv", RECORDING_HEADER, [])
     for _attempt in range(2):  # a retry says the same: the hash was not recorded
@@ -293,11 +304,11 @@ def test_a_workbook_that_unpacks_too_big_is_refused(
 
 
 def test_a_link_to_a_missing_version_is_refused_with_how_to_recover(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from store.connection import StoreLinkBroken
 
-    store = seeded_store(tmp_path, capsys)
+    store = seeded_store(tmp_path, seeded)
     first = store.resolve()
     second = write(tmp_path / "second.csv", RECORDING_HEADER, [recording(i) for i in range(5, 9)])
     assert run(capsys, store, second)[0] == 0
@@ -313,8 +324,10 @@ def test_a_link_to_a_missing_version_is_refused_with_how_to_recover(
         open_read(store)
 
 
-def test_versions_not_provably_older_are_never_pruned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    store = seeded_store(tmp_path, capsys)
+def test_versions_not_provably_older_are_never_pruned(
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = seeded_store(tmp_path, seeded)
     future = versions_dir(store) / "v9999999999999999999-1.duckdb"  # a version from a clock ahead of this one
     future.write_bytes(store.resolve().read_bytes())
     for i in range(5):
@@ -324,14 +337,14 @@ def test_versions_not_provably_older_are_never_pruned(tmp_path: Path, capsys: py
 
 
 def test_a_killed_load_leaves_no_version_behind(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     import signal
     import subprocess
     import sys
     import time
 
-    store = seeded_store(tmp_path, capsys)
+    store = seeded_store(tmp_path, seeded)
     published = {store.resolve().name}
     big = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
     load = subprocess.Popen(
@@ -353,10 +366,10 @@ def test_a_killed_load_leaves_no_version_behind(
     assert "left by an interrupted load" in caplog.text
 
 
-def test_store_files_are_readable_only_by_their_owner(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_store_files_are_readable_only_by_their_owner(seeded: Path) -> None:
     import stat
 
-    store = seeded_store(tmp_path, capsys)
+    store = seeded  # as the load left it
     assert stat.S_IMODE(versions_dir(store).stat().st_mode) == 0o700
     for version in versions_dir(store).iterdir():
         assert stat.S_IMODE(version.stat().st_mode) == 0o600
@@ -437,13 +450,13 @@ def test_a_folder_or_a_fifo_is_reported_as_such(tmp_path: Path, capsys: pytest.C
 
 
 def test_a_second_load_waiting_on_the_lock_says_so(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     import fcntl
     import threading
     import time
 
-    store = seeded_store(tmp_path, capsys)
+    store = seeded_store(tmp_path, seeded)
     good = write(tmp_path / "more.csv", RECORDING_HEADER, [recording(50)])
     with open(store.with_name(store.name + ".lock"), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # a load in progress elsewhere

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from metrics.__main__ import main as cli_main
 from metrics.registry import GOOD_DIRECTIONS, KINDS, REGISTRY, definitions_frame, definitions_markdown
 from metrics.report import HEADLINE_KEYS
 from tests.storekit import build_store
@@ -74,9 +75,17 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m metrics` as a user runs it: its exit code, what it prints and where."""
     return subprocess.run(
         [sys.executable, "-m", "metrics", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command's own code in this process (the process boundary is tested once, above): exit code, out, err."""
+    code = cli_main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_cli_json_has_exactly_the_headline_keys(store: Path) -> None:
@@ -92,17 +101,19 @@ def test_cli_json_has_exactly_the_headline_keys(store: Path) -> None:
     assert "No recordings are loaded" in result.stderr
 
 
-def test_cli_csv_and_empty_period(store: Path) -> None:
-    result = _run("report", "--store", str(store), "--from", "2010-01-01", "--to", "2010-12-31", "--format", "csv")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
+def test_cli_csv_and_empty_period(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _main(
+        capsys, "report", "--store", str(store), "--from", "2010-01-01", "--to", "2010-12-31", "--format", "csv"
+    )
+    assert code == 0, err
+    lines = out.strip().splitlines()
     assert lines[0] == "measure,value" and len(lines) == 14
     assert "re_referral_rate," in lines and "referrals,0" in lines
 
 
-def test_cli_rejects_a_backwards_period(store: Path) -> None:
-    result = _run("report", "--store", str(store), "--from", "2024-03-01", "--to", "2024-01-01")
-    assert result.returncode == 2 and "after it ends" in result.stderr
+def test_cli_rejects_a_backwards_period(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = _main(capsys, "report", "--store", str(store), "--from", "2024-03-01", "--to", "2024-01-01")
+    assert code == 2 and "after it ends" in err
 
 
 def test_headline_rates_are_unrounded(store: Path) -> None:
