@@ -244,15 +244,16 @@ def test_a_measure_csv_is_headed_by_its_registry_entry() -> None:
     assert back["Measure"].iloc[0] == "Assessments within 45 working days"
 
 
-def test_a_page_whose_function_is_not_the_registry_s_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_page_whose_function_is_not_the_registry_s_fails(
+    monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
+) -> None:
     """A metric function swapped for another object (a rename that left an alias behind, a wrapper) has no entry:
     the page that shows it fails its test instead of showing a label that belongs to something else."""
-    from test_dashboard_fixture import build_dashboard_store
     from test_metrics_by_reference import run_page
 
     import metrics.front_door
 
-    store = build_dashboard_store(tmp_path / "store.duckdb")
+    store = dashboard_store  # the fixture store, built once for the run (conftest.py)
     original = metrics.front_door.repeat_contacts
     at = run_page(monkeypatch, store, "pages/front_door_page.py")
     assert not at.exception
