@@ -1,6 +1,7 @@
-"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components per process,
-the dashboard's fixture store (plain and checked) built once per run and shared read-only, the dashboard in local mode on localhost with its audit trail in a temporary folder, the `browser` and `slow` markers,
-and a guard that the test run leaves the demo store's Data Docs as they were."""
+"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components and one
+compile of each dashboard script per process, the dashboard's fixture store (plain and checked) built once per run
+and shared read-only, the dashboard in local mode on localhost with its audit trail in a temporary folder, the
+`browser` and `slow` markers, and a guard that the test run leaves the demo store's Data Docs as they were."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ def _component_scan_once():
     scan = functools.cache(lambda scanner=manifest_scanner.scan_component_manifests: tuple(scanner()))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(manifest_scanner, "scan_component_manifests", lambda *_args, **_kwargs: list(scan()))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scripts_compiled_once():
+    """Each AppTest run starts with empty script caches and so parses, rewrites (Streamlit's "magic") and compiles
+    the dashboard and its page files again; a server compiles each once until the file changes, and no test
+    changes them, so each process keeps one cache (keyed by the script's absolute path)."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(app_test, "ScriptCache", lambda: shared)
+        mp.setattr(local_script_runner, "ScriptCache", lambda: shared)
         yield
 
 
