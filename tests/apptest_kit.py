@@ -30,7 +30,7 @@ def start_on(at: AppTest, page: str) -> AppTest:
     A browser opening /re-referrals asks for that page by its URL path; st.navigation registers each page under the
     hash of its URL path, so asking for that hash runs the router (sign-in, roles, filters) and then that page,
     with no landing page drawn first. `ran_on` checks after the run that it was that page."""
-    at._page_hash = calc_hash(URL_PATHS[page])
+    vars(at)["_page_hash"] = calc_hash(URL_PATHS[page])  # what switch_page() sets once a run has registered the pages
     return at
 
 
