@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -124,7 +125,8 @@ def _shared_store(tmp_path_factory: pytest.TempPathFactory, name: str, validate:
     with open(root / f"shared_{name}_store.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (folder / "built").exists():
-            folder.mkdir(exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left, never half a store reused
+            folder.mkdir()
             build_dashboard_store(folder / "store.duckdb", validate=validate)
             (folder / "built").touch()
     return folder / "store.duckdb"
