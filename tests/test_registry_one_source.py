@@ -8,6 +8,7 @@ reference must be the very object its registry entry holds, so a rename cannot l
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -46,6 +47,7 @@ def _strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
             yield node.lineno, "".join(str(p) for p in parts)
 
 
+@functools.cache  # the registry does not change during a run: worked out once, not once per string literal
 def _registry_words() -> dict[str, str]:
     """Each label (as shown with the function's defaults, and as written) and title, lower case -> its code."""
     words: dict[str, str] = {}
@@ -55,6 +57,7 @@ def _registry_words() -> dict[str, str]:
     return words
 
 
+@functools.cache
 def _label_patterns() -> dict[str, re.Pattern[str]]:
     """Each templated label as a pattern, a value being a word or two: 'Recordings written up within 10 working days'
     and 'Re-referrals within 365 days' are still labels."""
