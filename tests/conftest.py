@@ -1,11 +1,14 @@
-"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components per process,
-the dashboard in local mode on localhost with its audit trail in a temporary folder, the `browser` and `slow` markers,
-and a guard that the test run leaves the demo store's Data Docs as they were."""
+"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components and one
+compile of each dashboard script per process, the dashboard's fixture store (plain and checked) built once per run
+and shared read-only, the dashboard in local mode on localhost with its audit trail in a temporary folder, the
+`browser` and `slow` markers, and a guard that the test run leaves the demo store's Data Docs as they were."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -35,6 +38,21 @@ def _component_scan_once():
     scan = functools.cache(lambda scanner=manifest_scanner.scan_component_manifests: tuple(scanner()))
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(manifest_scanner, "scan_component_manifests", lambda *_args, **_kwargs: list(scan()))
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scripts_compiled_once():
+    """Each AppTest run starts with empty script caches and so parses, rewrites (Streamlit's "magic") and compiles
+    the dashboard and its page files again; a server compiles each once until the file changes, and no test
+    changes them, so each process keeps one cache (keyed by the script's absolute path)."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(app_test, "ScriptCache", lambda: shared)
+        mp.setattr(local_script_runner, "ScriptCache", lambda: shared)
         yield
 
 
@@ -91,3 +109,36 @@ def _local_dashboard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     config.set_option("server.address", "127.0.0.1")
     yield
     config.set_option("server.address", before)
+
+
+def _shared_store(tmp_path_factory: pytest.TempPathFactory, name: str, validate: bool) -> Path:
+    """The dashboard's fixture store (tests/test_dashboard_fixture.py) built once for the whole run, in the folder
+    the run's processes share (`-n 2`), under a lock so the first process builds it and the other waits for it.
+
+    The tests only read it: pages open the published store read-only, and Data Docs and the audit trail go to
+    temporary folders of their own (above)."""
+    from test_dashboard_fixture import build_dashboard_store
+
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / f"shared_{name}_store"
+    with open(root / f"shared_{name}_store.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "built").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed build left, never half a store reused
+            folder.mkdir()
+            build_dashboard_store(folder / "store.duckdb", validate=validate)
+            (folder / "built").touch()
+    return folder / "store.duckdb"
+
+
+@pytest.fixture(scope="session")
+def dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboard's fixture store as loaded, without its data quality checks run; read-only."""
+    return _shared_store(tmp_path_factory, "dashboard", validate=False)
+
+
+@pytest.fixture(scope="session")
+def checked_dashboard_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dashboard's fixture store with its data quality checks run (`validate=True`); read-only."""
+    return _shared_store(tmp_path_factory, "checked_dashboard", validate=True)

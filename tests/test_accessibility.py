@@ -10,8 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from a11y import STATEMENT, streamlit_exemptions
+from apptest_kit import open_on
 from streamlit.testing.v1 import AppTest
-from test_dashboard_fixture import NORTH, PERIOD, build_dashboard_store
+from test_dashboard_fixture import NORTH, PERIOD
 
 from metrics.params import Filters, Period
 from ui import charts
@@ -51,8 +52,8 @@ def shown(markdown: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("a11y") / "store.duckdb")
+def store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built once for the run (conftest.py), only read
 
 
 def run_dashboard(
@@ -61,9 +62,7 @@ def run_dashboard(
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(query)
-    at.run()
-    if page:
-        at.switch_page(page).run()
+    open_on(at, page or "pages/overview_page.py")  # as a browser opening the page's URL
     assert not at.exception, [e.value for e in at.exception]
     return at
 

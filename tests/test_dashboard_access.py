@@ -12,9 +12,10 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from apptest_kit import open_on
 from streamlit import config
 from streamlit.testing.v1 import AppTest
-from test_dashboard_fixture import PERIOD, build_dashboard_store, fixture_rows
+from test_dashboard_fixture import PERIOD, fixture_rows
 
 from ui import audit
 
@@ -49,8 +50,8 @@ ISSUED = itertools.count(1_700_000_000)  # each signed_in() is a new sign-in (it
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("access") / "store.duckdb", validate=True)
+def store(checked_dashboard_store: Path) -> Path:
+    return checked_dashboard_store  # built once for the run with its checks (conftest.py), only read
 
 
 @pytest.fixture()
@@ -78,9 +79,7 @@ def open_as(
     if user is not None:
         at.user = user
     at.query_params.update(QUERY)
-    at.run()
-    if page != "overview" and not at.exception:
-        at.switch_page(PAGES[page]).run()
+    open_on(at, PAGES[page])  # as a browser opening the page's URL
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -16,8 +16,8 @@ from ui.formatting import extremes_title, trend_title
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("figures") / "store.duckdb")
+def store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built once for the run (conftest.py), only read
 
 
 # --- 3: a filter that does not apply says so ---------------------------------------------------

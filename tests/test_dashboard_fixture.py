@@ -155,8 +155,8 @@ def build_dashboard_store(
 
 
 @pytest.fixture(scope="module")
-def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("dashboard") / "store.duckdb")
+def fixture_store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built by build_dashboard_store once for the run (conftest.py)
 
 
 def _rate(function: Any, store: Path, **kwargs: Any) -> str:

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from apptest_kit import open_on
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import EXPECTED, NORTH, PERIOD, build_dashboard_store, fixture_rows
 
@@ -25,8 +26,8 @@ QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("pages") / "store.duckdb")
+def store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built once for the run (conftest.py), only read
 
 
 def open_page(monkeypatch: pytest.MonkeyPatch, store: Path, page: str, query: dict[str, str] | None = None) -> AppTest:
@@ -34,9 +35,7 @@ def open_page(monkeypatch: pytest.MonkeyPatch, store: Path, page: str, query: di
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(QUERY if query is None else query)
-    at.run()
-    if page != "overview":
-        at.switch_page(PAGES[page]).run()
+    open_on(at, PAGES[page])  # as a browser opening the page's URL
     assert_clean(at)
     return at
 
@@ -214,12 +213,12 @@ def test_a_store_without_recordings_says_to_load_them(monkeypatch: pytest.Monkey
 
 
 def test_data_quality_lists_failing_expectations_and_their_rows(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, checked_dashboard_store: Path
 ) -> None:
     from expectations.report import dq_failing_checks, dq_failure_rows
     from store.connection import open_read
 
-    checked = build_dashboard_store(tmp_path / "checked.duckdb", validate=True)
+    checked = checked_dashboard_store  # build_dashboard_store(..., validate=True), once for the run
     con = open_read(checked)
     try:
         failing, rows = dq_failing_checks(con), dq_failure_rows(con)

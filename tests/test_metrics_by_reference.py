@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_kit import open_on
 from streamlit.testing.v1 import AppTest
-from test_dashboard_fixture import PERIOD, build_dashboard_store
+from test_dashboard_fixture import PERIOD
 
 import metrics.re_referrals
 import metrics.timeliness
@@ -16,17 +17,15 @@ QUERY = {"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()}
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("by_reference") / "store.duckdb")
+def store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built once for the run (conftest.py), only read
 
 
 def run_page(monkeypatch: pytest.MonkeyPatch, store: Path, page: str) -> AppTest:
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update(QUERY)
-    at.run()
-    at.switch_page(page).run()
-    return at
+    return open_on(at, page)  # as a browser opening the page's URL
 
 
 def test_a_renamed_metric_fails_the_page(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:

@@ -5,23 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest_kit import open_on
 from streamlit.testing.v1 import AppTest
-from test_dashboard_fixture import PERIOD, build_dashboard_store
+from test_dashboard_fixture import PERIOD
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dashboard_store(tmp_path_factory.mktemp("sources") / "store.duckdb")
+def store(dashboard_store: Path) -> Path:
+    return dashboard_store  # built once for the run (conftest.py), only read
 
 
 def test_re_referred_children_show_their_source_files(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update({"from": PERIOD[0].isoformat(), "to": PERIOD[1].isoformat()})
-    at.run()
-    at.switch_page("pages/re_referrals_page.py").run()
+    open_on(at, "pages/re_referrals_page.py")  # as a browser opening the page's URL
     assert any("where each value of these records came from" in e.label for e in at.expander)
     before = len(at.dataframe)
     at.toggle(key="rr_children_sources_show").set_value(True).run()

@@ -8,6 +8,7 @@ reference must be the very object its registry entry holds, so a rename cannot l
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -46,6 +47,7 @@ def _strings(tree: ast.AST) -> Iterator[tuple[int, str]]:
             yield node.lineno, "".join(str(p) for p in parts)
 
 
+@functools.cache  # the registry does not change during a run: worked out once, not once per string literal
 def _registry_words() -> dict[str, str]:
     """Each label (as shown with the function's defaults, and as written) and title, lower case -> its code."""
     words: dict[str, str] = {}
@@ -55,6 +57,7 @@ def _registry_words() -> dict[str, str]:
     return words
 
 
+@functools.cache
 def _label_patterns() -> dict[str, re.Pattern[str]]:
     """Each templated label as a pattern, a value being a word or two: 'Recordings written up within 10 working days'
     and 'Re-referrals within 365 days' are still labels."""
@@ -244,15 +247,16 @@ def test_a_measure_csv_is_headed_by_its_registry_entry() -> None:
     assert back["Measure"].iloc[0] == "Assessments within 45 working days"
 
 
-def test_a_page_whose_function_is_not_the_registry_s_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_page_whose_function_is_not_the_registry_s_fails(
+    monkeypatch: pytest.MonkeyPatch, dashboard_store: Path
+) -> None:
     """A metric function swapped for another object (a rename that left an alias behind, a wrapper) has no entry:
     the page that shows it fails its test instead of showing a label that belongs to something else."""
-    from test_dashboard_fixture import build_dashboard_store
     from test_metrics_by_reference import run_page
 
     import metrics.front_door
 
-    store = build_dashboard_store(tmp_path / "store.duckdb")
+    store = dashboard_store  # the fixture store, built once for the run (conftest.py)
     original = metrics.front_door.repeat_contacts
     at = run_page(monkeypatch, store, "pages/front_door_page.py")
     assert not at.exception

@@ -1,4 +1,7 @@
-"""Pure chart functions: data frame in, plotly figure out, all in one house template with the Okabe–Ito palette."""
+"""Pure chart functions: data frame in, plotly figure out, all in one house template with the Okabe–Ito palette.
+
+Each figure is built as plain traces and a layout and made into a `go.Figure` once: plotly validates every property
+on each `update_layout`, `update_xaxes` or `add_trace` call, which cost ten times the figure itself."""
 
 from __future__ import annotations
 
@@ -61,23 +64,70 @@ def wrap_title(title: str, width: int = 90) -> str:
     return "<br>".join(plain(line) for line in textwrap.wrap(title, width)) if title else title
 
 
-def _figure(title: str, height: int = 360) -> go.Figure:
-    fig = go.Figure()
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` merged into `base`, nested settings key by key (as plotly's `update_layout` merges them)."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _layout(title: str, height: int = 360) -> dict[str, Any]:
+    """The house layout of a figure titled `title`, its text in INK on the axes too."""
     wrapped = wrap_title(title)
     lines = wrapped.count("<br>") + 1 if wrapped else 0
+    ink = {"tickfont": {"color": INK}, "title": {"font": {"color": INK}}}
     # Room at the top for the title's lines and, under them, a one-line legend.
-    fig.update_layout(
-        template=TEMPLATE,
-        title=wrapped,
-        height=height + 22 * max(lines - 1, 0),
-        margin=dict(t=36 + 22 * lines),
-        font_color=INK,
-        title_font_color=INK,
-        legend_font_color=INK,
+    return {
+        "template": TEMPLATE,
+        "title": {"text": wrapped, "font": {"color": INK}},
+        "height": height + 22 * max(lines - 1, 0),
+        "margin": {"t": 36 + 22 * lines},
+        "font": {"color": INK},
+        "legend": {"font": {"color": INK}},
+        "xaxis": ink,
+        "yaxis": {"tickfont": {"color": INK}, "title": {"font": {"color": INK}}},
+    }
+
+
+def _figure(layout: dict[str, Any], traces: list[dict[str, Any]] | None = None, **axes: dict[str, Any]) -> go.Figure:
+    """The figure of `traces` (plain dicts with their `type`) on `layout`, `xaxis=`/`yaxis=` settings merged in."""
+    for axis, settings in axes.items():
+        _merge(layout[axis], settings)
+    return go.Figure(data=traces or [], layout=layout)
+
+
+def _band(layout: dict[str, Any], x0: object, x1: object, colour: str, opacity: float, text: str, **more: Any) -> None:
+    """A shaded band across the plot from `x0` to `x1`, labelled at its top left (plotly's `add_vrect`)."""
+    layout.setdefault("shapes", []).append(
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": x0,
+            "x1": x1,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": colour,
+            "opacity": opacity,
+            "line": {"width": 0},
+        }
     )
-    fig.update_xaxes(tickfont_color=INK, title_font_color=INK)
-    fig.update_yaxes(tickfont_color=INK, title_font_color=INK)
-    return fig
+    layout.setdefault("annotations", []).append(
+        {
+            "text": text,
+            "showarrow": False,
+            "x": x0,
+            "xref": "x",
+            "y": 1,
+            "yref": "y domain",
+            "xanchor": "left",
+            "yanchor": "top",
+            **more,
+        }
+    )
 
 
 def _counts(frame: pd.DataFrame) -> list[list[object]]:
@@ -116,35 +166,26 @@ def trend_chart(
     signal_words: bool = True,
 ) -> go.Figure:
     """A monthly rate with numerator and denominator ('of' what) on hover, and SPC limits and signals when present."""
-    fig = _figure(title, height)
+    return _figure(*_trend(frame, title, y_title=y_title, of=of, height=height, signal_words=signal_words))
+
+
+def _trend(
+    frame: pd.DataFrame, title: str, *, y_title: str, of: str, height: int, signal_words: bool
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The layout and traces of `trend_chart`."""
+    layout = _layout(title, height)
     if frame.empty:
-        return fig
+        return layout, []
     x = pd.to_datetime(frame["month"])
+    limit = dict(type="scatter", x=x, mode="lines", line=dict(color=GREY, dash="dot", width=1), hoverinfo="skip")
+    traces: list[dict[str, Any]] = []
     if {"lcl", "ucl"} <= set(frame.columns):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=frame["ucl"],
-                name="Control limits",
-                mode="lines",
-                line=dict(color=GREY, dash="dot", width=1),
-                hoverinfo="skip",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=frame["lcl"],
-                name="Lower limit",
-                mode="lines",
-                showlegend=False,
-                line=dict(color=GREY, dash="dot", width=1),
-                hoverinfo="skip",
-            )
-        )
+        traces.append({**limit, "y": frame["ucl"], "name": "Control limits"})
+        traces.append({**limit, "y": frame["lcl"], "name": "Lower limit", "showlegend": False})
     if "centre" in frame.columns:
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=x,
                 y=frame["centre"],
                 name="Centre line",
@@ -154,8 +195,9 @@ def trend_chart(
             )
         )
     provisional = _flag(frame, "provisional")
-    fig.add_trace(
-        go.Scatter(
+    traces.append(
+        dict(
+            type="scatter",
             x=x,
             y=frame["rate"].where(~provisional),
             name="Rate",
@@ -165,12 +207,13 @@ def trend_chart(
             hovertemplate="%{x|%b %Y}: " + rate_hover(of),
         )
     )
-    _mark_incomplete(fig, frame, provisional, of)
+    _mark_incomplete(layout, traces, frame, provisional, of)
     if "signal" in frame.columns:
         flagged = frame[frame["signal"].notna()]
         if not flagged.empty:
-            fig.add_trace(
-                go.Scatter(
+            traces.append(
+                dict(
+                    type="scatter",
                     x=pd.to_datetime(flagged["month"]),
                     y=flagged["rate"],
                     name="SPC signal",
@@ -185,9 +228,9 @@ def trend_chart(
                     hovertemplate="%{x|%b %Y}: " + rate_hover(of, more="<br>Signal: %{customdata[2]}"),
                 )
             )
-    fig.update_yaxes(title_text=y_title, rangemode="tozero", ticksuffix="%")
-    fig.update_xaxes(dtick="M1", tickformat="%b\n%Y")
-    return fig
+    _merge(layout["yaxis"], {"title": {"text": y_title}, "rangemode": "tozero", "ticksuffix": "%"})
+    _merge(layout["xaxis"], {"dtick": "M1", "tickformat": "%b\n%Y"})
+    return layout, traces
 
 
 def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -201,12 +244,15 @@ def _month_end(month: object) -> pd.Timestamp:
     return pd.Timestamp(month) + pd.offsets.MonthBegin(1)
 
 
-def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series, of: str = "") -> None:
+def _mark_incomplete(
+    layout: dict[str, Any], traces: list[dict[str, Any]], frame: pd.DataFrame, provisional: pd.Series, of: str = ""
+) -> None:
     """Provisional months as hollow markers on a shaded band; months mostly not recorded as a labelled band, no point."""
     if provisional.any():
         part = frame[provisional]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=pd.to_datetime(part["month"]),
                 y=part["rate"],
                 name="Provisional (not yet due)",
@@ -216,38 +262,35 @@ def _mark_incomplete(fig: go.Figure, frame: pd.DataFrame, provisional: pd.Series
                 hovertemplate="%{x|%b %Y} (provisional): " + rate_hover(of),
             )
         )
-        fig.add_vrect(
-            x0=pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
-            x1=_month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15),
-            fillcolor=GREY,
-            opacity=0.12,
-            line_width=0,
-            annotation_text="provisional",
-            annotation_position="top left",
+        _band(
+            layout,
+            pd.Timestamp(part["month"].iloc[0]) - pd.Timedelta(days=15),
+            _month_end(part["month"].iloc[-1]) - pd.Timedelta(days=15),
+            GREY,
+            0.12,
+            "provisional",
         )
     unrecorded = _flag(frame, "mostly_not_recorded")
     for month in frame.loc[unrecorded, "month"]:
-        fig.add_vrect(
-            x0=pd.Timestamp(month) - pd.Timedelta(days=15),
-            x1=_month_end(month) - pd.Timedelta(days=15),
-            fillcolor=ORANGE,
-            opacity=0.15,
-            line_width=0,
-            annotation_text="mostly not recorded",
-            annotation_position="top left",
-            annotation_textangle=-90,
+        _band(
+            layout,
+            pd.Timestamp(month) - pd.Timedelta(days=15),
+            _month_end(month) - pd.Timedelta(days=15),
+            ORANGE,
+            0.15,
+            "mostly not recorded",
+            textangle=-90,
         )
 
 
 def sparkline(frame: pd.DataFrame, title: str = "") -> go.Figure:
     """A small monthly trend for a headline tile, SPC signals marked, hover with the counts."""
-    fig = trend_chart(frame, title, height=120, signal_words=False)
-    fig.update_layout(
-        showlegend=False, margin=dict(l=0, r=0, t=24 if title else 4, b=0), title=dict(font=dict(size=12))
+    layout, traces = _trend(frame, title, y_title=RATE_TITLE, of="", height=120, signal_words=False)
+    _merge(
+        layout,
+        {"showlegend": False, "margin": dict(l=0, r=0, t=24 if title else 4, b=0), "title": {"font": {"size": 12}}},
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, rangemode="normal")
-    return fig
+    return _figure(layout, traces, xaxis={"visible": False}, yaxis={"visible": False, "rangemode": "normal"})
 
 
 def bar_labels(frame: pd.DataFrame, min_denominator: int = MIN_DENOMINATOR) -> list[str]:
@@ -281,54 +324,76 @@ def breakdown_bar(
 
     Groups under `min_denominator` are grey and say they are too few to rank."""
     rows = max(len(frame), 1)
-    fig = _figure(title, height=max(220, 60 + 28 * rows))
+    layout = _layout(title, height=max(220, 60 + 28 * rows))
     if frame.empty:
-        return fig
+        return _figure(layout)
     data = frame.sort_values("rate", na_position="first")
     names = [plain(labels.get(str(v), str(v)) if labels else v) for v in data[dimension].fillna("Not recorded")]
     small = (
         data["denominator"].fillna(0) < min_denominator if "denominator" in data else pd.Series(False, index=data.index)
     )
-    fig.add_trace(
-        go.Bar(
-            x=data["rate"],
-            y=names,
-            orientation="h",
-            customdata=_counts(data),
-            marker_color=[GREY if s else BLUE for s in small],
-            text=bar_labels(data, min_denominator),
-            cliponaxis=False,
-            textposition=_inside_when_long(data["rate"]),
-            insidetextfont=dict(color="white"),
-            hovertemplate="%{y}: " + rate_hover(of, axis="x"),
-        )
+    bars = dict(
+        type="bar",
+        x=data["rate"],
+        y=names,
+        orientation="h",
+        customdata=_counts(data),
+        marker=dict(color=[GREY if s else BLUE for s in small]),
+        text=bar_labels(data, min_denominator),
+        cliponaxis=False,
+        textposition=_inside_when_long(data["rate"]),
+        insidetextfont=dict(color="white"),
+        hovertemplate="%{y}: " + rate_hover(of, axis="x"),
     )
     if overall is not None and pd.notna(overall):
-        fig.add_vline(
-            x=overall,
-            line=dict(color=ORANGE, dash="dash", width=2),
-            annotation_text=f"All: {overall:.1f}%",
-            annotation_position="top",
-            annotation_font_color=INK,
-        )
-    fig.update_xaxes(title_text=value_title, ticksuffix="%", rangemode="tozero")
-    fig.update_yaxes(type="category")
-    return fig
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": overall,
+                "x1": overall,
+                "y0": 0,
+                "y1": 1,
+                "line": dict(color=ORANGE, dash="dash", width=2),
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "text": f"All: {overall:.1f}%",
+                "showarrow": False,
+                "x": overall,
+                "xref": "x",
+                "y": 1,
+                "yref": "y domain",
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "font": {"color": INK},
+            }
+        ]
+    return _figure(
+        layout,
+        [bars],
+        xaxis={"title": {"text": value_title}, "ticksuffix": "%", "rangemode": "tozero"},
+        yaxis={"type": "category"},
+    )
 
 
 def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = None) -> go.Figure:
     """Published rate by year for the authority, England, the region and the statistical neighbours."""
-    fig = _figure(title)
+    layout = _layout(title)
     if frame.empty:
-        return fig
+        return _figure(layout)
+    traces = []
     for i, (area, rows) in enumerate(frame.sort_values("year").groupby("area", sort=False)):
         strong = area == highlight
         custom = [
             [_int(n), _int(d)]
             for n, d in zip(rows.get("re_referrals", rows["rate"] * 0), rows.get("referrals", rows["rate"] * 0))
         ]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=[f"{y - 1}-{y % 100:02d}" for y in rows["year"].astype(int)],
                 y=rows["rate"],
                 name=plain(area),
@@ -338,9 +403,12 @@ def benchmark_chart(frame: pd.DataFrame, title: str, *, highlight: str | None = 
                 hovertemplate=f"{plain(area)} %{{x}}: " + RATE_HOVER,
             )
         )
-    fig.update_yaxes(title_text=RATE_TITLE, ticksuffix="%", rangemode="tozero")
-    fig.update_xaxes(type="category", title_text="Year ending 31 March")
-    return fig
+    return _figure(
+        layout,
+        traces,
+        yaxis={"title": {"text": RATE_TITLE}, "ticksuffix": "%", "rangemode": "tozero"},
+        xaxis={"type": "category", "title": {"text": "Year ending 31 March"}},
+    )
 
 
 def count_bar(
@@ -353,16 +421,14 @@ def count_bar(
     labels: dict[str, str] | None = None,
 ) -> go.Figure:
     """Counts by band or category, in the frame's order, with the share on hover when given."""
-    fig = _figure(title)
+    layout = _layout(title)
     if frame.empty:
-        return fig
+        return _figure(layout)
     names = [plain(labels.get(str(v), str(v)) if labels else v) for v in frame[category]]
     custom = list(frame[share]) if share else [None] * len(frame)
     hover = "%{x}: %{y:,}" + ("<br>%{customdata:.1f}% of all" if share else "") + "<extra></extra>"
-    fig.add_trace(go.Bar(x=names, y=frame[value], marker_color=BLUE, customdata=custom, hovertemplate=hover))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="Count")
-    return fig
+    bars = dict(type="bar", x=names, y=frame[value], marker=dict(color=BLUE), customdata=custom, hovertemplate=hover)
+    return _figure(layout, [bars], xaxis={"type": "category"}, yaxis={"title": {"text": "Count"}})
 
 
 COMPLETENESS_PARTS: tuple[tuple[str, str, str], ...] = (
@@ -376,65 +442,71 @@ COMPLETENESS_PARTS: tuple[tuple[str, str, str], ...] = (
 
 def completeness_bar(frame: pd.DataFrame, dimension: str, title: str) -> go.Figure:
     """Ethnicity recording by group: known, refused, not obtained, missing and invalid as stacked shares."""
-    fig = _figure(title, height=max(260, 80 + 30 * len(frame)))
+    layout = _layout(title, height=max(260, 80 + 30 * len(frame)))
     if frame.empty:
-        return fig
+        return _figure(layout)
     names = [
         f"{plain(v) if pd.notna(v) else 'Not recorded'} (n={_int(d)})"
         for v, d in zip(frame[dimension], frame["denominator"])
     ]
     den = frame["denominator"].replace(0, pd.NA)
+    traces = []
     for column, label, colour in COMPLETENESS_PARTS:
         if column not in frame:
             continue
         share = (frame[column] / den * 100).astype(float)
-        fig.add_trace(
-            go.Bar(
+        traces.append(
+            dict(
+                type="bar",
                 y=names,
                 x=share,
                 name=label,
                 orientation="h",
-                marker_color=colour,
+                marker=dict(color=colour),
                 customdata=[[_int(n), _int(d)] for n, d in zip(frame[column], frame["denominator"])],
                 hovertemplate=f"%{{y}} — {label}: "
                 + "%{x:.1f}%<br>%{customdata[0]:,} of %{customdata[1]:,}<extra></extra>",
             )
         )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title_text="Share of records (%)", ticksuffix="%", range=[0, 100])
-    fig.update_yaxes(type="category")
-    return fig
+    layout["barmode"] = "stack"
+    return _figure(
+        layout,
+        traces,
+        xaxis={"title": {"text": "Share of records (%)"}, "ticksuffix": "%", "range": [0, 100]},
+        yaxis={"type": "category"},
+    )
 
 
 def makeup_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     """Ethnic make-up of referred children beside the child population, group by group."""
-    fig = _figure(title)
+    layout = _layout(title)
     if frame.empty:
-        return fig
+        return _figure(layout)
     groups = frame["ethnicity_group"].map(plain)
-    fig.add_trace(
-        go.Bar(
+    traces = [
+        dict(
+            type="bar",
             x=groups,
             y=frame["share"],
             name="Referred children",
-            marker_color=BLUE,
+            marker=dict(color=BLUE),
             customdata=frame["referred_children"],
             hovertemplate="%{x}: %{y:.1f}% of referred children (%{customdata:,})<extra></extra>",
         )
-    )
+    ]
     if "population_share" in frame and frame["population_share"].notna().any():
-        fig.add_trace(
-            go.Bar(
+        traces.append(
+            dict(
+                type="bar",
                 x=groups,
                 y=frame["population_share"],
                 name="Child population",
-                marker_color=ORANGE,
+                marker=dict(color=ORANGE),
                 hovertemplate="%{x}: %{y:.1f}% of the child population<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text="Share (%)", ticksuffix="%")
-    return fig
+    layout["barmode"] = "group"
+    return _figure(layout, traces, yaxis={"title": {"text": "Share (%)"}, "ticksuffix": "%"})
 
 
 def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "month", rows: str = "rows") -> go.Figure:
@@ -442,29 +514,26 @@ def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "m
     lists = sorted(frame[table].astype(str).unique()) if not frame.empty else []
     gaps = _coverage_gaps(frame, table, month, rows)
     title = "Rows loaded per list and month" + (f": {gaps}" if gaps else ": no gaps between the first and last month")
-    fig = _figure(title, height=max(220, 90 + 36 * len(lists)))
+    layout = _layout(title, height=max(220, 90 + 36 * len(lists)))
     if frame.empty:
-        return fig
+        return _figure(layout)
     pivot = frame.assign(**{table: frame[table].astype(str), month: pd.to_datetime(frame[month])}).pivot_table(
         index=table, columns=month, values=rows, aggfunc="sum"
     )
     months = pd.date_range(pivot.columns.min(), pivot.columns.max(), freq="MS")
     pivot = pivot.reindex(columns=months)
-    fig.add_trace(
-        go.Heatmap(
-            z=pivot.values,
-            x=months,
-            y=[plain(i) for i in pivot.index],
-            colorscale=[[0, "#DCEBF7"], [1, BLUE]],
-            xgap=1,
-            ygap=2,
-            hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>",
-            colorbar=dict(title="Rows"),
-        )
+    heatmap = dict(
+        type="heatmap",
+        z=pivot.values,
+        x=months,
+        y=[plain(i) for i in pivot.index],
+        colorscale=[[0, "#DCEBF7"], [1, BLUE]],
+        xgap=1,
+        ygap=2,
+        hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>",
+        colorbar=dict(title="Rows"),
     )
-    fig.update_xaxes(dtick="M3", tickformat="%b\n%Y")
-    fig.update_yaxes(type="category")
-    return fig
+    return _figure(layout, [heatmap], xaxis={"dtick": "M3", "tickformat": "%b\n%Y"}, yaxis={"type": "category"})
 
 
 def _coverage_gaps(frame: pd.DataFrame, table: str, month: str, rows: str) -> str:
@@ -486,35 +555,37 @@ def dq_trend_chart(
     frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed", group: str | None = "severity"
 ) -> go.Figure:
     """Failing expectations per load (by severity when given): is the data getting cleaner?"""
-    fig = _figure("")
+    layout = _layout("")  # room for a one-line title (set once the figures are known)
     if frame.empty:
-        fig.update_layout(title=wrap_title("Failing expectations per load: no loads checked yet"))
-        return fig
+        layout["title"]["text"] = wrap_title("Failing expectations per load: no loads checked yet")
+        return _figure(layout)
     order = "load_id" if "load_id" in frame else x  # loads in the order they were made, whatever the label
     frame = frame.sort_values([order, x])
     groups = frame.groupby(group, sort=True) if group and group in frame else [("Failing", frame)]
-    for i, (name, part) in enumerate(groups):
-        fig.add_trace(
-            go.Scatter(
-                x=part[x].astype(str),
-                y=part[y],
-                name=plain(name),
-                mode="lines+markers",
-                line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
-                hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>",
-            )
+    traces = [
+        dict(
+            type="scatter",
+            x=part[x].astype(str),
+            y=part[y],
+            name=plain(name),
+            mode="lines+markers",
+            line=dict(color=(VERMILION, ORANGE, BLUE)[i % 3]),
+            hovertemplate=f"{plain(name)}, load %{{x}}: %{{y:,}}<extra></extra>",
         )
+        for i, (name, part) in enumerate(groups)
+    ]
     totals = frame.groupby(order, sort=True)[y].sum()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")
-    fig.update_layout(
-        title=wrap_title(
-            f"Failing expectations per load: {int(last):,} on the latest load ({verb} from {int(first):,} on the first)"
-        )
+    layout["title"]["text"] = wrap_title(
+        f"Failing expectations per load: {int(last):,} on the latest load ({verb} from {int(first):,} on the first)"
     )
-    fig.update_xaxes(type="category", title_text="Load")
-    fig.update_yaxes(title_text="Failing expectations", rangemode="tozero")
-    return fig
+    return _figure(
+        layout,
+        traces,
+        xaxis={"type": "category", "title": {"text": "Load"}},
+        yaxis={"title": {"text": "Failing expectations"}, "rangemode": "tozero"},
+    )
 
 
 def funnel_chart(
@@ -528,38 +599,57 @@ def funnel_chart(
     of: str = "",
 ) -> go.Figure:
     """Rate against denominator for each unit, with the target and the 95% and 99.8% limits narrowing as n grows."""
-    fig = _figure(title, height=420)
+    layout = _layout(title, height=420)
     if frame.empty:
-        return fig
-    for level, dash in (("99.8", "dot"), ("95", "dash")):
-        for side in ("upper", "lower"):
-            column = f"{side}_{level}"
-            if column in curve:
-                fig.add_trace(
-                    go.Scatter(
-                        x=curve["n"],
-                        y=curve[column],
-                        mode="lines",
-                        name=f"{level}% limits",
-                        legendgroup=level,
-                        showlegend=side == "upper",
-                        hoverinfo="skip",
-                        line=dict(color=GREY, dash=dash, width=1),
-                    )
-                )
-    fig.add_hline(
-        y=target,
-        line=dict(color=ORANGE, width=2),
-        annotation_text=f"Authority: {target:.1f}%",
-        annotation_position="bottom left",
-    )
+        return _figure(layout)
+    traces = [
+        dict(
+            type="scatter",
+            x=curve["n"],
+            y=curve[f"{side}_{level}"],
+            mode="lines",
+            name=f"{level}% limits",
+            legendgroup=level,
+            showlegend=side == "upper",
+            hoverinfo="skip",
+            line=dict(color=GREY, dash=dash, width=1),
+        )
+        for level, dash in (("99.8", "dot"), ("95", "dash"))
+        for side in ("upper", "lower")
+        if f"{side}_{level}" in curve
+    ]
+    layout["shapes"] = [
+        {
+            "type": "line",
+            "xref": "x domain",
+            "yref": "y",
+            "x0": 0,
+            "x1": 1,
+            "y0": target,
+            "y1": target,
+            "line": dict(color=ORANGE, width=2),
+        }
+    ]
+    layout["annotations"] = [
+        {
+            "text": f"Authority: {target:.1f}%",
+            "showarrow": False,
+            "x": 0,
+            "xref": "x domain",
+            "y": target,
+            "yref": "y",
+            "xanchor": "left",
+            "yanchor": "top",
+        }
+    ]
     small = frame["position"] == "too few to compare"
     outside = frame["position"].str.startswith(("above", "below"))
     names = frame[dimension].fillna("Not recorded").map(plain)
     colours = [GREY if s else (VERMILION if o else BLUE) for s, o in zip(small, outside)]
     order = frame["denominator"].rank(method="first").fillna(0).astype(int)
-    fig.add_trace(
-        go.Scatter(
+    traces.append(
+        dict(
+            type="scatter",
             x=frame["denominator"],
             y=frame["rate"],
             mode="markers+text",
@@ -573,9 +663,12 @@ def funnel_chart(
             hovertemplate="%{text}: " + rate_hover(of, more="<br>%{customdata[2]}"),
         )
     )
-    fig.update_xaxes(title_text=f"Number of {plain(of or 'records')} (n)", rangemode="tozero")
-    fig.update_yaxes(title_text=value_title, ticksuffix="%", range=_funnel_range(frame, target))
-    return fig
+    return _figure(
+        layout,
+        traces,
+        xaxis={"title": {"text": f"Number of {plain(of or 'records')} (n)"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": value_title}, "ticksuffix": "%", "range": _funnel_range(frame, target)},
+    )
 
 
 def _funnel_range(frame: pd.DataFrame, target: float) -> list[float]:
@@ -592,17 +685,19 @@ def _funnel_range(frame: pd.DataFrame, target: float) -> list[float]:
 
 def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     """Each ethnic group's rate with its Wilson interval beside the rest's, one panel row per measure and group."""
-    fig = _figure(title, height=max(260, 80 + 26 * len(frame)))
+    layout = _layout(title, height=max(260, 80 + 26 * len(frame)))
     if frame.empty:
-        return fig
+        return _figure(layout)
     rows = [f"{plain(m)} — {plain(g)}" for m, g in zip(frame["label"], frame["ethnicity_group"])]
     small = frame["verdict"].str.startswith(("too few", "not read"))
+    traces = []
     for name, rate, low, high, colour in (
         ("Group", "rate", "rate_lower", "rate_upper", BLUE),
         ("Everyone else", "rest_rate", "rest_lower", "rest_upper", ORANGE),
     ):
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=frame[rate],
                 y=rows,
                 mode="markers",
@@ -632,35 +727,40 @@ def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
                 "<extra>" + name + "</extra>",
             )
         )
-    fig.update_xaxes(title_text="Rate (%) with 95% interval", ticksuffix="%", range=[0, 100])
-    fig.update_yaxes(type="category", autorange="reversed")
-    return fig
+    return _figure(
+        layout,
+        traces,
+        xaxis={"title": {"text": "Rate (%) with 95% interval"}, "ticksuffix": "%", "range": [0, 100]},
+        yaxis={"type": "category", "autorange": "reversed"},
+    )
 
 
 def readiness_trend_chart(frame: pd.DataFrame) -> go.Figure:
     """DfE errors and queries per CIN census file, by load date and file name: is the return getting cleaner?"""
-    fig = _figure("")
+    layout = _layout("")  # room for a one-line title (set once the figures are known)
     if frame.empty:
-        fig.update_layout(title=wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet"))
-        return fig
-    for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True)):
-        fig.add_trace(
-            go.Scatter(
-                x=part["file"].map(plain),
-                y=part["findings"],
-                name=f"{name}s",
-                mode="lines+markers",
-                line=dict(color=(VERMILION, BLUE)[i % 2]),
-                hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>",
-            )
+        layout["title"]["text"] = wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet")
+        return _figure(layout)
+    traces = [
+        dict(
+            type="scatter",
+            x=part["file"].map(plain),
+            y=part["findings"],
+            name=f"{name}s",
+            mode="lines+markers",
+            line=dict(color=(VERMILION, BLUE)[i % 2]),
+            hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>",
         )
+        for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True))
+    ]
     errors = frame[frame["rule_type"] == "error"]["findings"]
     latest = int(errors.iloc[-1]) if len(errors) else 0
-    fig.update_layout(
-        title=wrap_title(
-            f"DfE errors and queries per CIN file: {latest:,} error{'' if latest == 1 else 's'} in the latest file"
-        )
+    layout["title"]["text"] = wrap_title(
+        f"DfE errors and queries per CIN file: {latest:,} error{'' if latest == 1 else 's'} in the latest file"
     )
-    fig.update_xaxes(type="category", title_text="Loaded on, file")
-    fig.update_yaxes(title_text="Findings", rangemode="tozero")
-    return fig
+    return _figure(
+        layout,
+        traces,
+        xaxis={"type": "category", "title": {"text": "Loaded on, file"}},
+        yaxis={"title": {"text": "Findings"}, "rangemode": "tozero"},
+    )
