@@ -166,11 +166,18 @@ def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("ethnicity_codes_frame")
 
 
+def _settled(value: str) -> str:
+    """The latest-first ordering key of an attribute, its ties (one day, one extract) settled by the value's hash."""
+    return f"CAST(latest_key AS HUGEINT) * 18446744073709551616 + hash({value})"  # hash() fills the low 64 bits
+
+
 def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
-    cheaper to compare than a struct). Recordings carry no attributes: they only widen the span.
+    cheaper to compare than a struct); two rows of one day and one extract that disagree are settled by
+    a hash of the value, so every build gives the same answer. Recordings carry no attributes: they only
+    widen the span.
     """
     src = _sources(scope)
     _clear(con, "children", scope)
@@ -193,11 +200,13 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
             FROM attrs WHERE child_id IS NOT NULL
         ), recorded AS (
             SELECT child_id,
-                   arg_max(sex, latest_key) FILTER (WHERE sex IS NOT NULL) AS sex,
-                   coalesce(arg_max(ethnicity, latest_key) FILTER (WHERE category = 'known'),
-                            arg_max(ethnicity, latest_key) FILTER (WHERE category <> 'missing')) AS ethnicity,
-                   arg_max(date_of_birth, latest_key) FILTER (WHERE date_of_birth IS NOT NULL) AS date_of_birth,
-                   arg_max(disabled, latest_key) FILTER (WHERE disabled IS NOT NULL) AS disabled,
+                   arg_max(sex, {_settled("sex")}) FILTER (WHERE sex IS NOT NULL) AS sex,
+                   coalesce(arg_max(ethnicity, {_settled("ethnicity")}) FILTER (WHERE category = 'known'),
+                            arg_max(ethnicity, {_settled("ethnicity")}) FILTER (WHERE category <> 'missing'))
+                       AS ethnicity,
+                   arg_max(date_of_birth, {_settled("date_of_birth")}) FILTER (WHERE date_of_birth IS NOT NULL)
+                       AS date_of_birth,
+                   arg_max(disabled, {_settled("disabled")}) FILTER (WHERE disabled IS NOT NULL) AS disabled,
                    min(event_date) AS first_seen, max(last_date) AS last_seen
             FROM keyed GROUP BY child_id
         ), every_version AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict

@@ -120,3 +120,19 @@ def test_grain_one_row_per_key(con: duckdb.DuckDBPyConnection) -> None:
     ):
         dupes = con.execute(f"SELECT count(*) FROM (SELECT {key} FROM {table} GROUP BY ALL HAVING count(*) > 1)")
         assert dupes.fetchone()[0] == 0, table
+
+
+def test_rows_of_one_day_and_one_extract_that_disagree_give_one_answer_whatever_holds_which(tmp_path) -> None:
+    """A contact and a referral of one child on one day in one extract, recording different sexes and
+    ethnicities: the child's attributes do not depend on which record holds which value (no arbitrary pick)."""
+    a, b = {"sex": "M", "ethnicity": "WBRI"}, {"sex": "F", "ethnicity": "ABAN"}
+    seen = set()
+    for i, (first, second) in enumerate([(a, b), (b, a)]):
+        rows = {
+            "contacts": [{"child_id": "T1", "contact_date": date(2024, 5, 1), "contact_source": "1A", **first}],
+            "referrals": [{"child_id": "T1", "referral_date": date(2024, 5, 1), "referral_source": "1A", **second}],
+        }
+        con = open_read(build_store(tmp_path / f"s{i}.duckdb", rows))
+        seen.add(con.execute("SELECT sex, ethnicity FROM children WHERE child_id = 'T1'").fetchone())
+        con.close()
+    assert len(seen) == 1, seen
