@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from ingest.publish import finalise
+from ingest.readers.base import ReadResult
 from store.connection import open_for_update, versions_dir
 from store.schema import ENTITIES, PROVENANCE
 
@@ -71,3 +75,26 @@ def copy_store(store: Path, to: Path) -> Path:
     shutil.copy2(version, folder / version.name)
     os.symlink(os.path.relpath(folder / version.name, to.parent), to)
     return to
+
+
+Staged = tuple[duckdb.DuckDBPyConnection, ReadResult]
+
+
+@contextmanager
+def read_once(
+    reader: Callable[[Path, duckdb.DuckDBPyConnection], ReadResult], folder: Path
+) -> Iterator[Callable[[str], Staged]]:
+    """A function giving each file of `folder` as `reader` staged it, read once into its own in-memory database."""
+    done: dict[str, Staged] = {}
+
+    def staged(name: str) -> Staged:
+        if name not in done:
+            con = duckdb.connect()
+            done[name] = (con, reader(folder / name, con))
+        return done[name]
+
+    try:
+        yield staged
+    finally:
+        for con, _result in done.values():
+            con.close()

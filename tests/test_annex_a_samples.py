@@ -10,6 +10,7 @@ import pytest
 from ingest.readers.annex_a import annex_a_list_for_headings, annex_a_sheet_lists, annex_a_workbook_lists, read_annex_a
 from ingest.readers.base import ExtractError, ReadResult
 from tests.shared_paths import SAMPLES as SHARED_SAMPLES
+from tests.storekit import read_once
 
 SAMPLES = SHARED_SAMPLES / "annex_a"
 ENTITIES = ("contacts", "referrals", "assessments", "cin_episodes")
@@ -38,17 +39,8 @@ Read = Callable[[str], tuple[duckdb.DuckDBPyConnection, ReadResult]]
 @pytest.fixture(scope="module")
 def read() -> Iterator[Read]:
     """Each sample that loads, read once per module into its own in-memory database (the tests only query it)."""
-    done: dict[str, tuple[duckdb.DuckDBPyConnection, ReadResult]] = {}
-
-    def staged(name: str) -> tuple[duckdb.DuckDBPyConnection, ReadResult]:
-        if name not in done:
-            con = duckdb.connect()
-            done[name] = (con, read_annex_a(SAMPLES / name, con))
-        return done[name]
-
-    yield staged
-    for con, _result in done.values():
-        con.close()
+    with read_once(read_annex_a, SAMPLES) as staged:
+        yield staged
 
 
 def test_every_sample_has_an_expectation():

@@ -16,6 +16,7 @@ import ingest.readers.cin_census as cin
 from ingest.readers.base import ExtractError, ReadResult, staged_columns
 from ingest.readers.cin_census import ASSESSMENT_FACTORS, read_cin_census
 from tests.shared_paths import SHARED as SHARED_DIR
+from tests.storekit import read_once
 
 SHARED = SHARED_DIR
 SAMPLES = SHARED / "samples" / "cin_census"
@@ -66,17 +67,8 @@ Read = Callable[[str], tuple[duckdb.DuckDBPyConnection, ReadResult]]
 @pytest.fixture(scope="module")
 def read() -> Iterator[Read]:
     """Each sample file, read once per module into its own in-memory database (the tests only query it)."""
-    done: dict[str, tuple[duckdb.DuckDBPyConnection, ReadResult]] = {}
-
-    def staged_sample(name: str) -> tuple[duckdb.DuckDBPyConnection, ReadResult]:
-        if name not in done:
-            con = duckdb.connect()
-            done[name] = (con, read_cin_census(SAMPLES / name, con))
-        return done[name]
-
-    yield staged_sample
-    for con, _result in done.values():
-        con.close()
+    with read_once(read_cin_census, SAMPLES) as staged:
+        yield staged
 
 
 def test_every_sample_file_is_listed() -> None:
