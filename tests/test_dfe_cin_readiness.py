@@ -121,6 +121,8 @@ def test_trend_charts_label_loads_by_date_and_file_in_load_order(store: Path) ->
     errors = next(t for t in fig.data if t.name == "errors")
     assert [x.split(" ", 1)[1] for x in errors.x] == ["faulty_cin.xml", "clean_cin.xml"] and list(errors.y) == [3, 0]
     assert "0 errors in the latest file" in fig.layout.title.text
+    assert {t.name for t in fig.data} <= {"errors", "queries"}
+    assert fig.layout.margin.t >= 36 + 22  # room for the title's line above the legend (they overlapped)
     # a later load whose label sorts first still comes last
     loads = pd.DataFrame(
         {
@@ -132,3 +134,4 @@ def test_trend_charts_label_loads_by_date_and_file_in_load_order(store: Path) ->
     )
     fig = dq_trend_chart(loads, x="load")
     assert list(fig.data[0].x) == ["2026-12-02 z.xml", "2026-12-02 a.xml"] and "down from 5" in fig.layout.title.text
+    assert fig.layout.margin.t >= 36 + 22

@@ -92,6 +92,13 @@ def _layout(title: str, height: int = 360) -> dict[str, Any]:
     }
 
 
+def _retitle(layout: dict[str, Any], title: str) -> None:
+    """Give `layout` the title `title` once its figures are known, with the room at the top `_layout` makes for it."""
+    titled = _layout(title)
+    for key in ("title", "height", "margin"):
+        layout[key] = titled[key]
+
+
 def _figure(layout: dict[str, Any], traces: list[dict[str, Any]] | None = None, **axes: dict[str, Any]) -> go.Figure:
     """The figure of `traces` (plain dicts with their `type`) on `layout`, `xaxis=`/`yaxis=` settings merged in."""
     for axis, settings in axes.items():
@@ -555,9 +562,9 @@ def dq_trend_chart(
     frame: pd.DataFrame, *, x: str = "load_id", y: str = "failed", group: str | None = "severity"
 ) -> go.Figure:
     """Failing expectations per load (by severity when given): is the data getting cleaner?"""
-    layout = _layout("")  # room for a one-line title (set once the figures are known)
+    layout = _layout("")  # titled by _retitle once the figures are known
     if frame.empty:
-        layout["title"]["text"] = wrap_title("Failing expectations per load: no loads checked yet")
+        _retitle(layout, "Failing expectations per load: no loads checked yet")
         return _figure(layout)
     order = "load_id" if "load_id" in frame else x  # loads in the order they were made, whatever the label
     frame = frame.sort_values([order, x])
@@ -577,8 +584,9 @@ def dq_trend_chart(
     totals = frame.groupby(order, sort=True)[y].sum()
     first, last = totals.iloc[0], totals.iloc[-1]
     verb = "down" if last < first else ("up" if last > first else "unchanged")
-    layout["title"]["text"] = wrap_title(
-        f"Failing expectations per load: {int(last):,} on the latest load ({verb} from {int(first):,} on the first)"
+    _retitle(
+        layout,
+        f"Failing expectations per load: {int(last):,} on the latest load ({verb} from {int(first):,} on the first)",
     )
     return _figure(
         layout,
@@ -735,28 +743,31 @@ def gaps_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     )
 
 
+RULE_TYPE_PLURAL = {"error": "errors", "query": "queries"}  # a DfE rule type as the legend names its findings
+
+
 def readiness_trend_chart(frame: pd.DataFrame) -> go.Figure:
     """DfE errors and queries per CIN census file, by load date and file name: is the return getting cleaner?"""
-    layout = _layout("")  # room for a one-line title (set once the figures are known)
+    layout = _layout("")  # titled by _retitle once the figures are known
     if frame.empty:
-        layout["title"]["text"] = wrap_title("DfE errors and queries per CIN file: no CIN census file loaded yet")
+        _retitle(layout, "DfE errors and queries per CIN file: no CIN census file loaded yet")
         return _figure(layout)
     traces = [
         dict(
             type="scatter",
             x=part["file"].map(plain),
             y=part["findings"],
-            name=f"{name}s",
+            name=RULE_TYPE_PLURAL.get(name, name),
             mode="lines+markers",
             line=dict(color=(VERMILION, BLUE)[i % 2]),
-            hovertemplate=f"{name}s, %{{x}}: %{{y:,}}<extra></extra>",
+            hovertemplate=f"{RULE_TYPE_PLURAL.get(name, name)}, %{{x}}: %{{y:,}}<extra></extra>",
         )
         for i, (name, part) in enumerate(frame.groupby("rule_type", sort=True))
     ]
     errors = frame[frame["rule_type"] == "error"]["findings"]
     latest = int(errors.iloc[-1]) if len(errors) else 0
-    layout["title"]["text"] = wrap_title(
-        f"DfE errors and queries per CIN file: {latest:,} error{'' if latest == 1 else 's'} in the latest file"
+    _retitle(
+        layout, f"DfE errors and queries per CIN file: {latest:,} error{'' if latest == 1 else 's'} in the latest file"
     )
     return _figure(
         layout,
