@@ -110,7 +110,7 @@ def _calendar_rows(first: date, last: date) -> pa.Table:
     """
     with duckdb.connect() as con:
         con.register("bank_holidays_frame", _bank_holidays(EARLIEST.year, LATEST.year))
-        return con.execute(
+        return con.sql(
             """
             WITH days AS (
                 SELECT CAST(d AS DATE) AS day
@@ -132,7 +132,7 @@ def _calendar_rows(first: date, last: date) -> pa.Table:
                    holiday
             FROM counted WHERE day >= CAST(? AS DATE) ORDER BY day
             """,
-            [EARLIEST, max(last, FIRST_DAY), FIRST_DAY, first],
+            params=[EARLIEST, max(last, FIRST_DAY), FIRST_DAY, first],
         ).to_arrow_table()
 
 
