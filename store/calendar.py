@@ -20,6 +20,7 @@ from functools import lru_cache
 import duckdb
 import holidays
 import pandas as pd
+import pyarrow as pa
 
 from store.events import EVENT_DATE_COLUMNS
 
@@ -28,13 +29,9 @@ LAST_DAY = date(2030, 12, 31)
 EARLIEST, LATEST = date(1900, 1, 1), date(2099, 12, 31)  # the calendar is never widened beyond these
 
 
-def bank_holidays(first_year: int = FIRST_DAY.year, last_year: int = LAST_DAY.year) -> pd.DataFrame:
-    """England & Wales bank holidays (one-off days included) from the `holidays` library."""
-    return _bank_holidays(first_year, last_year).copy()
-
-
 @lru_cache(maxsize=8)
 def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
+    """England & Wales bank holidays (one-off days included) from the `holidays` library (read-only: it is shared)."""
     table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     frame = pd.DataFrame({"day": list(table.keys()), "holiday": list(table.values())})
     frame["day"] = pd.to_datetime(frame["day"]).dt.date
@@ -94,33 +91,49 @@ def build_calendar(
         first, last = store_span(con, present)
         if not temporary and present.get(table) == COLUMNS and _is_built_for(con, table, first, last):
             return
-    con.register("bank_holidays_frame", bank_holidays(EARLIEST.year, LATEST.year))
-    con.execute(
-        f"""
-        CREATE OR REPLACE {"TEMP " if temporary else ""}TABLE {table} AS
-        WITH days AS (
-            SELECT CAST(d AS DATE) AS day
-            FROM generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) AS t(d)
-        ), flagged AS (
-            SELECT days.day,
-                   (isodow(days.day) <= 5 AND h.day IS NULL) AS is_working_day,
-                   h.holiday
-            FROM days LEFT JOIN (SELECT day, string_agg(holiday, '; ') AS holiday
-                                 FROM bank_holidays_frame GROUP BY day) h USING (day)
-        ), counted AS (
-            SELECT day, is_working_day, holiday,
-                   sum(CAST(is_working_day AS INTEGER)) OVER (ORDER BY day) AS since_earliest
-            FROM flagged
+    con.register("_calendar_rows", _calendar_rows(first, last))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE {'TEMP ' if temporary else ''}TABLE {table} AS SELECT * FROM _calendar_rows ORDER BY day"
         )
-        SELECT day, is_working_day,
-               CAST(since_earliest - (SELECT since_earliest FROM counted WHERE day = CAST(? AS DATE) - 1)
-                    AS INTEGER) AS working_day_index,
-               holiday
-        FROM counted WHERE day >= CAST(? AS DATE) ORDER BY day
-        """,
-        [EARLIEST, max(last, FIRST_DAY), FIRST_DAY, first],
-    )
-    con.unregister("bank_holidays_frame")
+    finally:
+        con.unregister("_calendar_rows")
+
+
+@lru_cache(maxsize=16)
+def _calendar_rows(first: date, last: date) -> pa.Table:
+    """The calendar's rows from `first` to `last`, computed in DuckDB once per process and span.
+
+    The bank holidays do not change while a process runs, so neither do the rows of a span: a store's
+    publish, a check's calendar of a few weeks or a test's store copies these instead of counting the
+    working days from 1900 again. The Arrow table is immutable; each caller gets its own DuckDB table.
+    """
+    with duckdb.connect() as con:
+        con.register("bank_holidays_frame", _bank_holidays(EARLIEST.year, LATEST.year))
+        return con.sql(
+            """
+            WITH days AS (
+                SELECT CAST(d AS DATE) AS day
+                FROM generate_series(CAST(? AS DATE), CAST(? AS DATE), INTERVAL 1 DAY) AS t(d)
+            ), flagged AS (
+                SELECT days.day,
+                       (isodow(days.day) <= 5 AND h.day IS NULL) AS is_working_day,
+                       h.holiday
+                FROM days LEFT JOIN (SELECT day, string_agg(holiday, '; ') AS holiday
+                                     FROM bank_holidays_frame GROUP BY day) h USING (day)
+            ), counted AS (
+                SELECT day, is_working_day, holiday,
+                       sum(CAST(is_working_day AS INTEGER)) OVER (ORDER BY day) AS since_earliest
+                FROM flagged
+            )
+            SELECT day, is_working_day,
+                   CAST(since_earliest - (SELECT since_earliest FROM counted WHERE day = CAST(? AS DATE) - 1)
+                        AS INTEGER) AS working_day_index,
+                   holiday
+            FROM counted WHERE day >= CAST(? AS DATE) ORDER BY day
+            """,
+            params=[EARLIEST, max(last, FIRST_DAY), FIRST_DAY, first],
+        ).to_arrow_table()
 
 
 def working_days_between(con: duckdb.DuckDBPyConnection, start: date, end: date) -> int | None:

@@ -37,12 +37,16 @@ SEX_MISSING = "referrals.sex_present"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A store validated after each of two loads, then re-validated for load 2 (which must replace, not add)."""
+    """A store validated after each of two loads, then re-validated for load 2 (which must replace, not add).
+
+    Data Docs are built by the last validation only: each build replaces the whole folder, so the two before it
+    would leave nothing the tests can see (that each validation builds them is tested on its own below)."""
     root = tmp_path_factory.mktemp("dq_store")
     with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("FRONTDOOR_DATA_DOCS", raising=False)
+        mp.setenv("FRONTDOOR_DATA_DOCS", "off")
         path = build_store(root / "store.duckdb", LOAD_1, as_of=date(2024, 6, 30), validate=True)
         build_store(path, LOAD_2, as_of=date(2024, 7, 31), validate=True)
+        mp.delenv("FRONTDOOR_DATA_DOCS")
         with open_for_update(path) as con:
             validate_store(con, 2)
     return path, root / "store.duckdb.data_docs"

@@ -9,6 +9,7 @@ ReferenceDate one year earlier, to ReferenceDate.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import duckdb
 
@@ -16,7 +17,7 @@ from store.calendar import build_calendar
 
 WORKING_DAYS_8670Q = 45
 
-# module table -> (group, raw elements, parsed dates: column -> element)
+# module table -> (group, raw elements, parsed dates: column -> element); dfe_child first (the others join it)
 MODULES: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
     "dfe_child": (
         "Child",
@@ -73,21 +74,19 @@ MODULES: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
 
 
 def _first(element: str) -> str:
-    return f"list(value ORDER BY seq) FILTER (WHERE element = '{element}')[1] AS {element}"
+    return f"arg_min_null(value, seq) FILTER (WHERE element = '{element}') AS {element}"
 
 
 def module_sql(group: str, elements: tuple[str, ...], dates: dict[str, str]) -> str:
-    """One row per group element of the file with its raw values, parsed dates and the child's LAchildID."""
+    """One row per group element of the file with its raw values, parsed dates and the child's LAchildID.
+
+    Modules other than `dfe_child` read the LAchildID from `dfe_child` (built first: one row per child), which
+    costs half the planning of grouping the child's elements again in each.
+    """
     values = ", ".join(_first(e) for e in elements)
     parsed = "".join(f", try_cast(trim({e}) AS DATE) AS {c}" for c, e in dates.items())
     child = "" if group == "Child" else ", c.LAchildID"
-    join = (
-        ""
-        if group == "Child"
-        else " LEFT JOIN (SELECT child_pos, "
-        + _first("LAchildID")
-        + " FROM staged_cin_elements WHERE grp = 'Child' GROUP BY child_pos) c USING (child_pos)"
-    )
+    join = "" if group == "Child" else " LEFT JOIN (SELECT child_pos, LAchildID FROM dfe_child) c USING (child_pos)"
     return (
         f"SELECT m.*{parsed}{child} FROM (SELECT child_pos, cin_pos, grp_pos, path, {values}"
         f" FROM staged_cin_elements WHERE grp = '{group}' GROUP BY child_pos, cin_pos, grp_pos, path) m{join}"
@@ -132,18 +131,24 @@ def working_day_before(con: duckdb.DuckDBPyConnection, day: date, count: int) ->
     """The `count`-th working day before `day` (`day` itself not counted, whether or not it is a working day).
 
     Read from the store's calendar when it covers the days (a store's, built by store.calendar),
-    else from a TEMP calendar of just those days.
+    else from a calendar of just those days.
     """
     first = day - timedelta(days=3 * count + 30)
-    table = "calendar" if _store_calendar_covers(con, first, day) else "_dfe_calendar"
-    if table == "_dfe_calendar":
-        build_calendar(con, first, day, table=table, temporary=True)
-    row = con.execute(
-        f"SELECT day FROM {table} WHERE is_working_day AND day < ? ORDER BY day DESC LIMIT 1 OFFSET ?",
-        [day, count - 1],
-    ).fetchall()
-    con.execute("DROP TABLE IF EXISTS _dfe_calendar")
-    return row[0][0]
+    if not _store_calendar_covers(con, first, day):
+        return _working_day_before(first, day, count)
+    return con.execute(_NTH_WORKING_DAY_BEFORE.format(table="calendar"), [day, count - 1]).fetchall()[0][0]
+
+
+_NTH_WORKING_DAY_BEFORE = "SELECT day FROM {table} WHERE is_working_day AND day < ? ORDER BY day DESC LIMIT 1 OFFSET ?"
+
+
+@lru_cache(maxsize=64)
+def _working_day_before(first: date, day: date, count: int) -> date:
+    """`working_day_before` from a calendar of the days `first` to `day`, once per process for each (the bank
+    holidays do not change while it runs; a file's ReferenceDate is usually one of a few census days)."""
+    with duckdb.connect() as con:
+        build_calendar(con, first, day, table="_dfe_calendar", temporary=True)
+        return con.execute(_NTH_WORKING_DAY_BEFORE.format(table="_dfe_calendar"), [day, count - 1]).fetchall()[0][0]
 
 
 def _store_calendar_covers(con: duckdb.DuckDBPyConnection, first: date, last: date) -> bool:
