@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from metrics import registry
 from metrics.ethnicity import ethnic_makeup
@@ -44,6 +43,9 @@ def wilson_interval(
     successes: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE
 ) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for x of n, as proportions (NaN where n is 0)."""
+    from scipy.stats import norm  # here, not at the top: scipy.stats costs ~1.4 s of CPU to import, and every
+    # process that imports metrics (the dashboard's first page, the CLI, each test process) would pay it
+
     x = np.asarray(successes, dtype="float64")
     size = np.asarray(n, dtype="float64")
     z = float(norm.ppf(1 - (1 - confidence) / 2))

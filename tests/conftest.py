@@ -1,4 +1,4 @@
-"""Shared test set-up: fresh Streamlit caches for every test module, one scan for Streamlit components and one
+"""Shared test set-up: Streamlit caches emptied at the start and end of each test process, one scan for Streamlit components and one
 compile of each dashboard script per process, the dashboard's fixture store (plain and checked) built once per run
 and shared read-only, the dashboard in local mode on localhost with its audit trail in a temporary folder, the
 `browser` and `slow` markers, and a guard that the test run leaves the demo store's Data Docs as they were."""
@@ -56,13 +56,18 @@ def _scripts_compiled_once():
         yield
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def _fresh_streamlit_caches():
-    """Streamlit caches outlive an AppTest run in one process: start and end every test module with them empty.
+    """Streamlit caches outlive an AppTest run in one process: each test process starts and ends with them empty.
 
-    Within a module they stay warm, as in a running server: every cache key holds the published version (a file
-    unique to each store build and each load) and the metric function by name, so a test never sees another store's
-    results, and a test that swaps a metric for a broken one swaps in a function with another name."""
+    Between, they stay warm across tests and modules, as in a running server, and that is safe because every key
+    says what the result depends on: the published version (the absolute path of the version file, `v<ns>-<pid>`,
+    new for each store build and each load, and each test's store is in a folder of its own), the metric function
+    by module and qualified name (a test that swaps a metric for a broken one swaps in a function with another
+    name, and a failed call is never cached), and the arguments; `with_spc` and the reference data depend only on
+    their arguments. Nothing else a cached call returns depends on a test's settings: sign-in, roles, the access
+    settings, the audit trail and the publishable view are read outside the cached calls, on each run, and session
+    state is new with each AppTest. So modules that render the shared fixture store do not run its metric SQL again."""
     st.cache_data.clear()
     st.cache_resource.clear()
     yield

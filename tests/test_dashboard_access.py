@@ -69,15 +69,23 @@ def signed_in(roles: list[str] | None, *, email: str = "jo@council.example") -> 
 
 
 def open_as(
-    monkeypatch: pytest.MonkeyPatch, store: Path, user: dict[str, Any] | None, page: str = "overview", auth: bool = True
+    monkeypatch: pytest.MonkeyPatch,
+    store: Path,
+    user: dict[str, Any] | None,
+    page: str = "overview",
+    auth: bool = True,
+    state: dict[str, Any] | None = None,
 ) -> AppTest:
-    """The dashboard on `page`, with sign-in configured (unless `auth` is False) and `user` as st.user."""
+    """The dashboard on `page`, with sign-in configured (unless `auth` is False), `user` as st.user, and `state` in
+    the session before the first run (as a toggle or expander the user set: its first run draws the page with it)."""
     monkeypatch.setenv("FRONTDOOR_STORE", str(store))
     at = AppTest.from_file(str(APP), default_timeout=90)
     if auth:
         at.secrets["auth"] = AUTH
     if user is not None:
         at.user = user
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     at.query_params.update(QUERY)
     open_on(at, PAGES[page])  # as a browser opening the page's URL
     assert not at.exception, [e.value for e in at.exception]
@@ -115,11 +123,10 @@ def test_the_fixture_ids_match_the_pattern_the_scan_looks_for() -> None:
 def test_leadership_sees_every_aggregate_page_and_no_child_identifier(
     monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
 ) -> None:
-    at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
+    forged = dict.fromkeys(CHILD_LISTS.get(page, []), True)  # even a forged "open" state draws nothing
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), page, state=forged)
     assert at.title and not at.title[0].value.startswith(("Sign in", "No access"))
-    for key in CHILD_LISTS.get(page, []):  # even a forged "open" state draws nothing
-        at.session_state[key] = True
-    at.run()
+    assert all(at.session_state[key] is True for key in forged)  # the run saw the lists "open"
     shown = everything_shown(at)
     assert not CHILD_ID.search(shown), CHILD_ID.findall(shown)[:5]
     assert not sensitive(at)
@@ -343,8 +350,8 @@ def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(
 ) -> None:
     from metrics.privacy import COUNT_COLUMNS
 
-    at = open_as(monkeypatch, store, signed_in(["leadership"]), page)
-    at.toggle(key="publishable_view").set_value(True).run()
+    at = open_as(monkeypatch, store, signed_in(["leadership"]), page, state={"publishable_view": True})
+    assert at.toggle(key="publishable_view").value is True  # the page was drawn with the toggle on
     assert not at.exception and not at.error, [e.value for e in at.error]
     for tile in at.metric:
         assert not re.fullmatch(r"[1-4]", str(tile.value)), (page, tile.label, tile.value)
