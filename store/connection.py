@@ -140,13 +140,14 @@ def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
         return False  # a new store, or one made before the fingerprint was kept
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def create_schema(con: duckdb.DuckDBPyConnection, new: bool = False) -> None:
     """Create every store table that does not exist yet (and add columns a store made by an older build lacks).
 
-    A store already brought up to date by this schema is left alone after one query; otherwise every statement runs
-    in one transaction (on a load's work copy each commit writes the file: one commit, not one per table).
+    A store already brought up to date by this schema is left alone after one query (none when the caller knows the
+    database is `new`: a failed query costs as much as the statements); otherwise every statement runs in one
+    transaction (on a load's work copy each commit writes the file: one commit, not one per table).
     """
-    if _schema_is_current(con):
+    if not new and _schema_is_current(con):
         return
     with one_commit(con):
         for statement in _schema_statements():
@@ -245,9 +246,10 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         work = _new_version_file(p, WORK_PREFIX)
         previous = os.umask(0o077)  # the copy, its write-ahead log and temporary files: owner only
         try:
+            new = not p.exists()
             con = _open_work_copy(p, work)
             try:
-                create_schema(con)
+                create_schema(con, new=new)
                 yield con
                 con.execute("CHECKPOINT")
                 con.close()

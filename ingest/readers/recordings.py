@@ -46,6 +46,7 @@ from ingest.readers.value_tables import (
     value_table_sql,
 )
 from store.codes import RECORD_TYPES
+from store.schema import ENTITIES
 from store.sql import scalar
 
 FORMAT = "case_recording"
@@ -444,17 +445,29 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
     so the order the joins return rows in does not matter.
     """
     raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
+    empty = _all_skipped(con, raw)
     for table, sql in _value_tables_sql().items():
-        if table.removeprefix(f"{_VALUES}_") in raw:
+        column = table.removeprefix(f"{_VALUES}_")
+        if column in empty:  # every value is of a shape the row query takes as it is: an empty table, not planned SQL
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (raw VARCHAR, present BOOLEAN, value {_TYPES[column]})")
+        elif column in raw:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
-    con.execute(staged_ddl(ENTITY))
-    con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _reason VARCHAR")
-    con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _raw JSON")
+    con.execute(staged_ddl(ENTITY).removesuffix(")") + ", _reason VARCHAR, _raw JSON)")
     number_records(con, _CSV, _CSV_ERRORS, header.line_index + 2, _NUMBERED)
     sql = _rows_sql(raw, len(header.headings), _NUMBERED)
     params: dict[str, object] = {f"h{i}": h for i, h in enumerate(header.headings)}
     with _joins_as_written(con):
         con.execute(f"INSERT INTO staged_{ENTITY} {sql}", params)
+
+
+_TYPES = {c.name: c.type for c in ENTITIES[ENTITY].columns}
+
+
+def _all_skipped(con: duckdb.DuckDBPyConnection, raw: dict[str, str]) -> set[str]:
+    """The columns with skipped shapes (_skipped) that have no value left in _recording_values to normalise."""
+    columns = [c for c in _skipped(raw) if c in raw]
+    counts = con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {_VALUES}").fetchall()[0]
+    return {c for c, n in zip(columns, counts) if n == 0}
 
 
 def _split_rejects(con: duckdb.DuckDBPyConnection) -> None:
