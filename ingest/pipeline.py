@@ -231,13 +231,15 @@ def load_files(
     """Load each file into the store; a file that fails leaves no trace, the others are published together."""
     say = progress or (lambda _msg: None)
     summaries: list[LoadSummary] = []
-    if validate:
-        prepare_checks()
+    checks_prepared = not validate
     try:
         with open_for_update(store) as con:
             for path in map(Path, paths):
                 say(f"reading {path.name}")
                 summaries.append(_load_in_transaction(con, path, as_of))
+                if not checks_prepared and summaries[-1].status == "loaded":
+                    prepare_checks()  # once there is something to check: a load whose files all fail never imports them
+                    checks_prepared = True
             loaded = [s for s in summaries if s.status == "loaded"]
             if not loaded:
                 raise _NothingToPublish

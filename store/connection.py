@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
+import hashlib
 import logging
 import os
 import shutil
@@ -115,12 +117,43 @@ def open_read(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConn
     return _connect(published_file(path), read_only=True)
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every store table that does not exist yet (and add columns a store made by an older build lacks)."""
-    for statement in all_ddl():
-        con.execute(statement)
-    for entity in ENTITIES.values():
-        con.execute(f"ALTER TABLE {entity.name} ADD COLUMN IF NOT EXISTS {FIELD_LOADS.name} {FIELD_LOADS.type}")
+def _schema_statements() -> list[str]:
+    """Every statement that brings a store's tables up to date (a store made by an older build lacks columns)."""
+    added = [
+        f"ALTER TABLE {e.name} ADD COLUMN IF NOT EXISTS {FIELD_LOADS.name} {FIELD_LOADS.type}"
+        for e in ENTITIES.values()
+    ]
+    return all_ddl() + added
+
+
+@functools.cache
+def schema_fingerprint() -> str:
+    """A hash of the schema's statements: the store records the one it was last brought up to date with."""
+    return hashlib.sha256("\n".join(_schema_statements()).encode()).hexdigest()
+
+
+def _schema_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """One look at `store_schema` (a catalog function would load every table's metadata: ~15 ms on a store)."""
+    try:
+        return con.execute("SELECT fingerprint FROM store_schema").fetchall() == [(schema_fingerprint(),)]
+    except duckdb.CatalogException:
+        return False  # a new store, or one made before the fingerprint was kept
+
+
+def create_schema(con: duckdb.DuckDBPyConnection, new: bool = False) -> None:
+    """Create every store table that does not exist yet (and add columns a store made by an older build lacks).
+
+    A store already brought up to date by this schema is left alone after one query (none when the caller knows the
+    database is `new`: a failed query costs as much as the statements); otherwise every statement runs in one
+    transaction (on a load's work copy each commit writes the file: one commit, not one per table).
+    """
+    if not new and _schema_is_current(con):
+        return
+    with one_commit(con):
+        for statement in _schema_statements():
+            con.execute(statement)
+        con.execute("DELETE FROM store_schema")
+        con.execute("INSERT INTO store_schema VALUES (?)", [schema_fingerprint()])
 
 
 @contextmanager
@@ -213,9 +246,10 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         work = _new_version_file(p, WORK_PREFIX)
         previous = os.umask(0o077)  # the copy, its write-ahead log and temporary files: owner only
         try:
+            new = not p.exists()
             con = _open_work_copy(p, work)
             try:
-                create_schema(con)
+                create_schema(con, new=new)
                 yield con
                 con.execute("CHECKPOINT")
                 con.close()

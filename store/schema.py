@@ -333,6 +333,15 @@ DFE_FINDINGS_COLUMNS: tuple[Column, ...] = (
     _c("offending_values", "VARCHAR", "the values as written that make the rule fail"),
 )
 
+STORE_SCHEMA_COLUMNS: tuple[Column, ...] = (
+    _c(
+        "fingerprint",
+        "VARCHAR",
+        "hash of the schema's statements the store was last brought up to date with (one row): a load runs them only"
+        " when it differs",
+    ),
+)
+
 SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "loads": LOADS_COLUMNS,
     "rejects": REJECTS_COLUMNS,
@@ -344,6 +353,7 @@ SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "dq_check_state": DQ_CHECK_STATE_COLUMNS,
     "dfe_rule_runs": DFE_RULE_RUNS_COLUMNS,
     "dfe_findings": DFE_FINDINGS_COLUMNS,
+    "store_schema": STORE_SCHEMA_COLUMNS,
 }
 
 

@@ -17,6 +17,7 @@ from ingest.pipeline import load_files
 from store.connection import open_read, published_version
 from store.schema import ENTITIES
 from tests.shared_paths import SHARED
+from tests.storekit import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,20 @@ def write_recordings(path: Path, rows: list[str]) -> Path:
 @pytest.fixture()
 def extracts(tmp_path: Path) -> dict[str, Path]:
     """Two overlapping monthly List 3 extracts: the later one corrects a team and adds a referral."""
+    return write_extracts(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def early_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding one load of the early extract, loaded once per module (tests change copies of it)."""
+    folder = tmp_path_factory.mktemp("early")
+    store = folder / "s.duckdb"
+    [summary] = load_files([write_extracts(folder)["early"]], store=store, validate=False)
+    assert summary.status == "loaded", summary.error
+    return store
+
+
+def write_extracts(tmp_path: Path) -> dict[str, Path]:
     early = write_list3(
         tmp_path / "list3_2024_05.csv",
         [
@@ -98,9 +113,8 @@ def test_overlap_counts_unchanged_and_superseded(tmp_path: Path, extracts: dict[
     assert summary.as_of == date(2024, 4, 20)
 
 
-def test_failed_file_leaves_store_unchanged(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    store = tmp_path / "s.duckdb"
-    load_files([extracts["early"]], store=store, validate=False)
+def test_failed_file_leaves_store_unchanged(tmp_path: Path, early_loaded: Path) -> None:
+    store = copy_store(early_loaded, tmp_path / "s.duckdb")
     before = {t: canonical(store, t) for t in ENTITIES}
     version = published_version(store)
     bad = tmp_path / "broken.xlsx"
@@ -139,9 +153,10 @@ def test_rejected_rows_are_kept_with_their_reason(tmp_path: Path) -> None:
     assert "31/02/2024" in rejects[1][3]
 
 
-def test_reader_sees_old_or_new_state_never_a_mixture(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    store = tmp_path / "s.duckdb"
-    load_files([extracts["early"]], store=store, validate=False)
+def test_reader_sees_old_or_new_state_never_a_mixture(
+    tmp_path: Path, extracts: dict[str, Path], early_loaded: Path
+) -> None:
+    store = copy_store(early_loaded, tmp_path / "s.duckdb")
     seen: set[tuple[int, int]] = set()
     stop = threading.Event()
 

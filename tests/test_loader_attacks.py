@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
+import io
 import os
 from pathlib import Path
 
@@ -131,27 +133,44 @@ def test_later_duplicate_in_a_big_file_wins_every_time(tmp_path: Path, capsys: p
 # --- 7. encodings and files without rows ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "encoding,bom",
-    [
-        ("utf-8", b""),
-        ("utf-8", codecs.BOM_UTF8),
-        ("utf-16-le", codecs.BOM_UTF16_LE),
-        ("utf-16-be", codecs.BOM_UTF16_BE),
-        ("cp1252", b""),
-    ],
-)
-def test_encodings_are_read_correctly(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], encoding: str, bom: bytes
-) -> None:
-    rows = [recording(i, worker="Zoë O’Brien") for i in range(3)]
-    path = tmp_path / "rec.csv"
-    path.write_bytes(bom + ("\r\n".join([RECORDING_HEADER, *rows]) + "\r\n").encode(encoding))
-    store = tmp_path / "store.duckdb"
-    code, out, _err = run(capsys, store, path)
-    assert code == 0 and "3 recordings" in out
+ENCODINGS = {
+    "utf-8": ("utf-8", b""),
+    "utf-8-bom": ("utf-8", codecs.BOM_UTF8),
+    "utf-16-le": ("utf-16-le", codecs.BOM_UTF16_LE),
+    "utf-16-be": ("utf-16-be", codecs.BOM_UTF16_BE),
+    "cp1252": ("cp1252", b""),
+}
+
+
+@pytest.fixture(scope="module")
+def encoded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, int]:
+    """One load of a file in each encoding (record ids of their own, so each file's rows can be told apart):
+    the store, the command's output and its exit code."""
+    folder = tmp_path_factory.mktemp("encodings")
+    paths = []
+    for name, (encoding, bom) in ENCODINGS.items():
+        rows = [recording(i, worker="Zoë O’Brien").replace(f"R{i},", f"R{name}-{i},", 1) for i in range(3)]
+        path = folder / f"{name}.csv"
+        path.write_bytes(bom + ("\r\n".join([RECORDING_HEADER, *rows]) + "\r\n").encode(encoding))
+        paths.append(path)
+    store = folder / "store.duckdb"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([*map(str, paths), "--store", str(store), "--quiet", "--no-validate"])
+    return store, out.getvalue(), code
+
+
+@pytest.mark.parametrize("name", list(ENCODINGS))
+def test_encodings_are_read_correctly(encoded: tuple[Path, str, int], name: str) -> None:
+    store, out, code = encoded
+    assert code == 0
+    [line] = [line for line in out.splitlines() if line.startswith(f"loaded     {name}.csv ")]
+    assert "3 recordings" in line
     with open_read(store) as con:
-        assert con.execute("SELECT DISTINCT worker FROM recordings").fetchall() == [("Zoë O’Brien",)]
+        workers = con.execute(
+            "SELECT DISTINCT worker FROM recordings WHERE source_file = ?", [f"{name}.csv"]
+        ).fetchall()
+    assert workers == [("Zoë O’Brien",)]
 
 
 def test_mixed_encoding_is_refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -47,3 +47,24 @@ def test_the_thread_setting_applies_to_every_store_connection(tmp_path: Path, mo
     monkeypatch.setenv(THREADS_ENV, "many")
     with pytest.raises(ValueError, match="FRONTDOOR_DUCKDB_THREADS='many': give a whole number"):
         open_read(store)
+
+
+def test_a_store_is_brought_up_to_date_once_and_again_when_the_schema_changes() -> None:
+    """The schema's fingerprint is kept in the store: an up-to-date store is left alone, an older one is updated."""
+    from store.connection import schema_fingerprint
+
+    con = duckdb.connect()
+    create_schema(con)
+    assert con.execute("SELECT fingerprint FROM store_schema").fetchall() == [(schema_fingerprint(),)]
+    # as an older build left it: no fingerprint, a canonical table without field_loads, a support table missing
+    con.execute("DROP TABLE store_schema")
+    con.execute("ALTER TABLE recordings DROP COLUMN field_loads")
+    con.execute("DROP TABLE dq_check_state")
+    create_schema(con)
+    assert "field_loads" in {r[0] for r in con.execute("DESCRIBE recordings").fetchall()}
+    assert con.execute("SELECT count(*) FROM dq_check_state").fetchone() == (0,)
+    con.execute("UPDATE store_schema SET fingerprint = 'an older schema'")  # a schema changed since: run again
+    con.execute("DROP TABLE dq_check_state")
+    create_schema(con)
+    assert con.execute("SELECT fingerprint FROM store_schema").fetchall() == [(schema_fingerprint(),)]
+    assert con.execute("SELECT count(*) FROM dq_check_state").fetchone() == (0,)

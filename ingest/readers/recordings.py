@@ -46,6 +46,7 @@ from ingest.readers.value_tables import (
     value_table_sql,
 )
 from store.codes import RECORD_TYPES
+from store.schema import ENTITIES
 from store.sql import scalar
 
 FORMAT = "case_recording"
@@ -397,18 +398,17 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[
     return setting(con, "disabled_optimizers", ",".join(filter(None, [before, "join_order,build_side_probe_side"])))
 
 
-def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> tuple[str, bool]:
-    """Read every record into _recording_csv (file order) and each column's distinct raw values into _recording_values.
+def _read_records(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> str:
+    """Read every record into _recording_csv (file order) and the lines the parser cannot split into its errors table.
 
-    Returns the encoding and padding. DuckDB's parallel CSV scanner cannot pad short rows when a
-    quoted value holds a line break, and a failed statement would abort the pipeline's
-    transaction, so the file is read in parallel without padding, and read again serially,
-    padding short rows, only if it has any. A file that is not UTF-8 is read again as Latin-1.
-    The records are kept in file order (insertion order preserved), so rowid is their ordinal.
+    Returns the encoding. DuckDB's parallel CSV scanner cannot pad short rows when a quoted value
+    holds a line break, and a failed statement would abort the pipeline's transaction, so the file
+    is read in parallel without padding, and read again serially, padding short rows, only if it
+    has any. A file that is not UTF-8 is read again as Latin-1. The records are kept in file order
+    (insertion order preserved), so rowid is their ordinal.
     """
-    raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
     for padded in (False, True):
-        _drop_work_tables(con)  # the rejects of a first attempt would be counted again
+        _drop_csv_errors(con)  # the parser appends to its errors table: a first attempt's would be counted again
         try:
             with insertion_order(con, preserve=True):
                 con.execute(
@@ -423,9 +423,19 @@ def _collect_values(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRo
             break
     bad_encoding = scalar(con, f"SELECT count(*) FROM {_CSV_ERRORS} WHERE error_type = 'INVALID ENCODING'")
     if bad_encoding and encoding == "utf-8":
-        return _collect_values(con, path, header, "latin-1")
+        return _read_records(con, path, header, "latin-1")
+    return encoding
+
+
+def _records_read(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows read: every record of _recording_csv (each becomes a staged row or a reject) and every unreadable line."""
+    return int(scalar(con, f"SELECT (SELECT count(*) FROM {_CSV}) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"))
+
+
+def _collect_values(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
+    """Each column's distinct raw values of _recording_csv into _recording_values (one scan for all columns)."""
+    raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_VALUES} AS {distinct_values_sql(_CSV, raw, _skipped(raw))}")
-    return encoding, padded
 
 
 def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
@@ -435,12 +445,14 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
     so the order the joins return rows in does not matter.
     """
     raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
+    empty = _all_skipped(con, raw)
     for table, sql in _value_tables_sql().items():
-        if table.removeprefix(f"{_VALUES}_") in raw:
+        column = table.removeprefix(f"{_VALUES}_")
+        if column in empty:  # every value is of a shape the row query takes as it is: an empty table, not planned SQL
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (raw VARCHAR, present BOOLEAN, value {_TYPES[column]})")
+        elif column in raw:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
-    con.execute(staged_ddl(ENTITY))
-    con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _reason VARCHAR")
-    con.execute(f"ALTER TABLE staged_{ENTITY} ADD COLUMN _raw JSON")
+    con.execute(staged_ddl(ENTITY).removesuffix(")") + ", _reason VARCHAR, _raw JSON)")
     number_records(con, _CSV, _CSV_ERRORS, header.line_index + 2, _NUMBERED)
     sql = _rows_sql(raw, len(header.headings), _NUMBERED)
     params: dict[str, object] = {f"h{i}": h for i, h in enumerate(header.headings)}
@@ -448,8 +460,18 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
         con.execute(f"INSERT INTO staged_{ENTITY} {sql}", params)
 
 
-def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
-    """Move rejected rows and unreadable CSV lines to staged_rejects; returns the rows read."""
+_TYPES = {c.name: c.type for c in ENTITIES[ENTITY].columns}
+
+
+def _all_skipped(con: duckdb.DuckDBPyConnection, raw: dict[str, str]) -> set[str]:
+    """The columns with skipped shapes (_skipped) that have no value left in _recording_values to normalise."""
+    columns = [c for c in _skipped(raw) if c in raw]
+    counts = con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {_VALUES}").fetchall()[0]
+    return {c for c, n in zip(columns, counts) if n == 0}
+
+
+def _split_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    """Move rejected rows and unreadable CSV lines to staged_rejects."""
     create_staged_rejects(con)
     con.execute(
         f"INSERT INTO staged_rejects SELECT sheet, row_number, '{ENTITY}', _raw, _reason"
@@ -459,13 +481,9 @@ def _split_rejects(con: duckdb.DuckDBPyConnection) -> int:
         f"INSERT INTO staged_rejects SELECT 'recordings', line, '{ENTITY}', json_object('csv_line', any_value(csv_line)),"
         f" 'CSV line could not be read: ' || min(error_message) FROM {_CSV_ERRORS} GROUP BY line ORDER BY line"
     )
-    rows_read = scalar(
-        con, f"SELECT (SELECT count(*) FROM staged_{ENTITY}) + (SELECT count(DISTINCT line) FROM {_CSV_ERRORS})"
-    )
     con.execute(f"DELETE FROM staged_{ENTITY} WHERE _reason IS NOT NULL")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _reason")
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _raw")
-    return int(rows_read)
 
 
 def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: HeaderRow, encoding: str) -> list[str]:
@@ -486,19 +504,18 @@ def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: 
     return notices
 
 
+def _drop_csv_errors(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {_CSV_ERRORS}")
+    con.execute(f"DROP TABLE IF EXISTS {_CSV_SCANS}")
+
+
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the work tables; after a failed statement the transaction is aborted and its rollback drops them."""
     try:
         con.execute(f"DROP VIEW IF EXISTS {_NUMBERED}")
-        for table in (
-            _VALUES,
-            *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS),
-            _CSV_ERRORS,
-            _CSV_SCANS,
-            _CSV,
-            f"{_NUMBERED}_shifts",
-        ):
+        for table in (_VALUES, *(f"{_VALUES}_{c}" for c in RECORDING_HEADINGS), _CSV, f"{_NUMBERED}_shifts"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
+        _drop_csv_errors(con)
     except duckdb.TransactionException:
         pass
 
@@ -520,12 +537,14 @@ def _read_utf8(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     if problem := truncation(path, header, encoding):
         raise ExtractError(path, problem)
     try:
-        encoding, _padded = _collect_values(con, path, header, encoding)
-        _stage_rows(con, header)
-        rows_read = _split_rejects(con)
-        check_all_lines_accounted(
+        encoding = _read_records(con, path, header, encoding)
+        rows_read = _records_read(con)
+        check_all_lines_accounted(  # before the rows are normalised: a file that does not reconcile is refused at once
             con, path, path, header.line_index, rows_read, _CSV, _CSV_ERRORS, len(header.headings)
         )
+        _collect_values(con, header)
+        _stage_rows(con, header)
+        _split_rejects(con)
         notices = _notices(con, match_recording_headings(header.headings), header, encoding)
     finally:
         _drop_work_tables(con)
