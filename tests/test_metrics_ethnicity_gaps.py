@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
 from storekit import build_store
 
 from metrics.ethnicity_gaps import ethnicity_gaps, ethnicity_representation, wilson_interval
@@ -36,6 +35,14 @@ def _rows(missing: int = 0) -> dict[str, list[dict]]:
     for i in range(missing):
         referrals.append(dict(child_id=f"M{i}", referral_date=date(2024, 7, 1), ethnicity=None, team="T"))
     return {"referrals": referrals}
+
+
+def binomtest(x: int, n: int):
+    """scipy's exact binomial test, imported here (not at the top): scipy.stats costs every test process ~1.4 s to
+    import at collection, and only the processes running this file need it."""
+    from scipy.stats import binomtest as scipy_binomtest
+
+    return scipy_binomtest(x, n)
 
 
 def test_wilson_matches_scipy() -> None:
