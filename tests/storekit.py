@@ -20,23 +20,25 @@ from store.schema import ENTITIES, PROVENANCE
 
 
 def _frame(entity: str, rows: list[dict[str, Any]], load_id: int, as_of: date) -> pd.DataFrame:
-    e = ENTITIES[entity]
-    unknown = set().union(*(r.keys() for r in rows)) - set(e.column_names) - {"sheet", "row_number", "flags", "as_of"}
+    names = ENTITIES[entity].column_names  # a list built on each read: read once, not once per row
+    unknown = set().union(*(r.keys() for r in rows)) - set(names) - {"sheet", "row_number", "flags", "as_of"}
     if unknown:
         raise KeyError(f"{entity}: unknown columns {sorted(unknown)}")
+    source_file = f"fixture_{entity}.xlsx"
     records = []
     for i, row in enumerate(rows, start=1):
-        rec = {c: row.get(c) for c in e.column_names}
+        rec = dict.fromkeys(names)  # a column the row does not give is None
+        rec.update(row)
         rec.update(
             load_id=load_id,
-            source_file=f"fixture_{entity}.xlsx",
+            source_file=source_file,
             sheet=row.get("sheet", entity),
             row_number=row.get("row_number", i + 1),
             as_of=row.get("as_of", as_of),
             flags=row.get("flags", []),
         )
         records.append(rec)
-    return pd.DataFrame.from_records(records, columns=e.column_names + [c.name for c in PROVENANCE])
+    return pd.DataFrame.from_records(records, columns=names + [c.name for c in PROVENANCE])
 
 
 def build_store(
