@@ -52,8 +52,14 @@ def test_wilson_matches_scipy() -> None:
         assert (lo, hi) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
 
 
-def test_group_against_the_rest(tmp_path: Path) -> None:
-    con = open_read(build_store(tmp_path / "s.duckdb", _rows()))
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store of _rows(), built once for the tests that only read it."""
+    return build_store(tmp_path_factory.mktemp("gaps") / "s.duckdb", _rows())
+
+
+def test_group_against_the_rest(store: Path) -> None:
+    con = open_read(store)
     gaps = ethnicity_gaps(con, PERIOD)
     rr = gaps[gaps["measure"] == "re_referral_rate"].set_index("ethnicity_group")
     asian = rr.loc["Asian"]
@@ -77,8 +83,8 @@ def test_gaps_not_read_when_ethnicity_is_incomplete(tmp_path: Path) -> None:
     assert gaps["known_share"].iloc[0] == pytest.approx(100 * 74 / 94)
 
 
-def test_representation_against_the_population(tmp_path: Path) -> None:
-    con = open_read(build_store(tmp_path / "s.duckdb", _rows()))
+def test_representation_against_the_population(store: Path, tmp_path: Path) -> None:
+    con = open_read(store)
     population = tmp_path / "population.csv"
     pd.DataFrame(
         {"la_code": ["889"] * 3, "ethnicity_group": ["White", "Asian", "Black"], "children": [800, 150, 50]}
