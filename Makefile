@@ -30,11 +30,13 @@ run: demo
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+# Bytecode is written (PYTHONDONTWRITEBYTECODE emptied): where the environment sets it, every pytest process would
+# compile the project's modules and rewrite every test module again, 3–4 s of CPU each (measured: BENCHMARKS.md).
 test: install browser-deps
-	$(PY) -m pytest -n 2 --dist loadfile --timeout 900 -q
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --dist loadfile --timeout 900 -q
 
 test-fast: install
-	$(PY) -m pytest -n 2 --dist loadfile --timeout 300 -q -m "not browser and not slow"
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n 2 --dist loadfile --timeout 300 -q -m "not browser and not slow"
 
 # Lint (ruff), format (ruff), types (mypy) and dead code (vulture), all configured in pyproject.toml.
 lint: install

@@ -62,9 +62,11 @@ def heading_key(text: object) -> str:
 
 def clean_text_sql(expr: str) -> str:
     """Trimmed text with non-breaking spaces made plain; NULL for the missing tokens."""
-    t = f"trim(regexp_replace(replace(CAST({expr} AS VARCHAR), chr(160), ' '), '\\s+', ' ', 'g'))"
+    # Each run of whitespace or non-breaking spaces becomes one space. The text appears twice, not three times
+    # (NULL text is NULL either way): DuckDB binds every copy, and readers plan dozens of these per file.
+    t = f"trim(regexp_replace(CAST({expr} AS VARCHAR), '[\\s\\x{{00A0}}]+', ' ', 'g'))"
     tokens = ", ".join(f"'{tok}'" for tok in MISSING_TOKENS)
-    return f"(CASE WHEN {t} IS NULL OR upper({t}) IN ({tokens}) THEN NULL ELSE {t} END)"
+    return f"(CASE WHEN upper({t}) IN ({tokens}) THEN NULL ELSE {t} END)"
 
 
 # Raw text of this shape is already a clean id: it has no whitespace and no '.', so clean_text_sql

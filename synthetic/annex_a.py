@@ -221,8 +221,8 @@ def window(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     return as_of - pd.DateOffset(months=6) + pd.Timedelta(days=1), as_of
 
 
-def _with_child(frame: pd.DataFrame, rec: Recorded, as_of: pd.Timestamp) -> pd.DataFrame:
-    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]]
+def _with_child(frame: pd.DataFrame, kids: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The list's rows with their child's attributes (`kids`: child_id, sex, ethnicity, date_of_birth, disabled)."""
     out = frame.merge(kids, on="child_id", how="left")
     out["age"] = age_at(out["date_of_birth"], as_of)
     return out
@@ -231,10 +231,11 @@ def _with_child(frame: pd.DataFrame, rec: Recorded, as_of: pd.Timestamp) -> pd.D
 def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
     """Lists 1, 3, 4 and 6 as the system shows them on `as_of` (canonical values, one row per list row)."""
     lo, hi = window(as_of)
+    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]]  # taken once for the four lists
     contacts = rec.contacts.loc[
         rec.contacts["contact_date"].between(lo, hi), ["child_id", "contact_date", "contact_source"]
     ]
-    l1 = _with_child(contacts.reset_index(drop=True), rec, as_of)
+    l1 = _with_child(contacts.reset_index(drop=True), kids, as_of)
 
     eps = episodes_at(rec, as_of)
     refs = eps.loc[eps["referral_date"].between(lo, hi)]
@@ -242,13 +243,13 @@ def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
         refs[["child_id", "referral_date", "referral_source", "nfa", "referral_team", "referral_worker"]]
         .rename(columns={"referral_team": "team", "referral_worker": "worker"})
         .reset_index(drop=True),
-        rec,
+        kids,
         as_of,
     )
     counts = referrals_in_last_12_months(rec.episodes, as_of)
     l3["referrals_last_12m"] = l3["child_id"].map(counts).fillna(0).astype(int)
 
-    a = assessments_at(rec, as_of)
+    a = assessments_at(rec, as_of, eps)
     active = (
         a["assessment_start"].between(lo, hi)
         | a["assessment_authorised"].between(lo, hi)
@@ -267,7 +268,7 @@ def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
                 "worker",
             ],
         ].reset_index(drop=True),
-        rec,
+        kids,
         as_of,
     )
 
@@ -289,7 +290,7 @@ def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
                 "worker",
             ]
         ],
-        rec,
+        kids,
         as_of,
     )
     return {1: l1, 3: l3, 4: l4, 6: l6}

@@ -273,7 +273,26 @@ def _entered_before_event(
 Frames = dict[str, pd.DataFrame]
 
 
+class _FileFrames(dict):
+    """One file's frames, with the child attributes the detectors ask for kept once worked out (four detectors ask
+    for two columns)."""
+
+    def __init__(self, frames: Frames) -> None:
+        super().__init__(frames)
+        self.child_attrs: dict[str, pd.DataFrame] = {}
+
+
 def _child_attr(frames: Frames, column: str) -> pd.DataFrame:
+    """(child_id, value) pairs of a child attribute across the file's frames, distinct, the child id known (read only)."""
+    kept = getattr(frames, "child_attrs", None)
+    if kept is None:
+        return _child_attr_of(frames, column)
+    if column not in kept:
+        kept[column] = _child_attr_of(frames, column)
+    return kept[column]
+
+
+def _child_attr_of(frames: Frames, column: str) -> pd.DataFrame:
     parts = [f[["child_id", column]] for f in frames.values() if column in f.columns and "child_id" in f.columns]
     if not parts:
         return pd.DataFrame(columns=["child_id", column])
@@ -402,6 +421,7 @@ DETECTOR_KEYS: dict[str, list[str]] = {
 def observations(faults: list[Fault], frames: Frames, as_of: pd.Timestamp) -> dict[str, list[tuple]]:
     """The keys of each record-level or natural fault that one file's frames show."""
     out: dict[str, list[tuple]] = {}
+    frames = _FileFrames(frames)
     for fault in faults:
         if fault.layer == "file":
             continue

@@ -51,9 +51,10 @@ def episodes_at(rec: Recorded, as_of: object) -> pd.DataFrame:
     return e
 
 
-def assessments_at(rec: Recorded, as_of: object) -> pd.DataFrame:
-    """Assessments started by `as_of` (start date), authorisation blank while open."""
-    e = episodes_at(rec, as_of)
+def assessments_at(rec: Recorded, as_of: object, episodes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Assessments started by `as_of` (start date), authorisation blank while open; `episodes`: episodes_at(rec, as_of)
+    when the caller has it already (it is only read)."""
+    e = episodes_at(rec, as_of) if episodes is None else episodes
     a = e.loc[e["assessment_start"].notna() & (e["assessment_start"] <= _ts(as_of))].copy()
     # an assessment recorded as starting before its referral is there even if the referral is not yet
     early = rec.episodes.loc[
@@ -106,5 +107,6 @@ def referrals_in_last_12_months(referrals: pd.DataFrame, as_of: object) -> pd.Se
 def age_at(dob: pd.Series, as_of: object) -> pd.Series:
     """Age in whole years at the last birthday on `as_of`; -1 for a child not yet born; NaN when unknown."""
     d = _ts(as_of)
-    years = d.year - dob.dt.year - ((dob.dt.month > d.month) | ((dob.dt.month == d.month) & (dob.dt.day > d.day)))
+    month = dob.dt.month  # read once: each date part is a pass over the column
+    years = d.year - dob.dt.year - ((month > d.month) | ((month == d.month) & (dob.dt.day > d.day)))
     return years.where(dob <= d, -1).where(dob.notna())

@@ -14,6 +14,7 @@ import xlwt
 
 from ingest.readers.annex_a import annex_a_list_for_sheet_name, read_annex_a
 from ingest.readers.base import ExtractError
+from tests.storekit import fresh_connection
 
 NBSP = "\u00a0"
 LIST_1 = [
@@ -220,7 +221,7 @@ def messy(tmp_path_factory) -> tuple[duckdb.DuckDBPyConnection, object]:
         tmp_path_factory.mktemp("messy") / "messy.xlsx",
         {"Front_Sheet": [["Annex A"]], "List_3": rows, "Codes_used": [["Gender"], ["a) Male"]]},
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     return con, read_annex_a(path, con)
 
 
@@ -314,7 +315,7 @@ def test_sheet_name_variants(tmp_path: Path, sheet: str, entity: str):
     headings = {"referrals": LIST_3, "contacts": LIST_1, "assessments": LIST_4, "cin_episodes": LIST_6}[entity]
     row = [1005, "a) Male", "a) WBRI", dt.date(2010, 1, 1), 14] + [dt.date(2024, 3, 1)] * (len(headings) - 5)
     path = write_xlsx(tmp_path / "book.xlsx", {sheet: [headings, row]})
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_annex_a(path, con)
     assert result.entities == [entity]
     assert staged(con, entity, "child_id, sheet, row_number") == [("1005", sheet, 2)]
@@ -344,7 +345,7 @@ def test_a_list_under_an_unknown_sheet_name_is_found_by_its_headings(tmp_path: P
         tmp_path / "book.xlsx",
         {"Sheet1": [["Referrals to 31 March"], LIST_3, [7, "M", "WBRI", None, None, "05/01/2024"]]},
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     assert read_annex_a(path, con).entities == ["referrals"]
     assert staged(con, "referrals", "child_id, referral_date, row_number") == [("7", dt.date(2024, 1, 5), 3)]
 
@@ -366,7 +367,7 @@ def test_list_4_headings_with_curly_or_straight_apostrophe_and_lower_case(tmp_pa
         "Worker",
     ]
     path = write_xlsx(tmp_path / "book.xlsx", {"List 4": [LIST_4, row], "Assessments": [straight, row]})
-    con = duckdb.connect()
+    con = fresh_connection()
     read_annex_a(path, con)
     expected = ("11", dt.date(2024, 1, 2), None, True, False, True, "F", "APKN", [])
     assert staged(
@@ -413,7 +414,7 @@ def test_list_6_codes_and_dates(tmp_path: Path):
         ],
     ]
     path = write_xlsx(tmp_path / "book.xlsx", {"List 6": rows})
-    con = duckdb.connect()
+    con = fresh_connection()
     read_annex_a(path, con)
     assert staged(
         con,
@@ -441,7 +442,7 @@ def test_age_heading_variants(tmp_path: Path):
     other = ["Age" if h == "Age of Child (Years)" else h for h in LIST_1]
     row = [3, "M", "WBRI", None, 4, "05/01/2024", "Police"]
     path = write_xlsx(tmp_path / "book.xlsx", {"List 1": [LIST_1, row], "Contacts": [other, row]})
-    con = duckdb.connect()
+    con = fresh_connection()
     read_annex_a(path, con)
     assert staged(con, "contacts", "age_years, contact_source") == [(4.0, "6"), (4.0, "6")]
 
@@ -455,7 +456,7 @@ def test_only_some_lists_and_a_header_only_list(tmp_path: Path):
             "List 7": [["Child Unique ID"]],
         },
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_annex_a(path, con)
     assert sorted(result.entities) == ["cin_episodes", "referrals"]
     assert staged(con, "referrals", "child_id") == []
@@ -465,7 +466,7 @@ def test_only_some_lists_and_a_header_only_list(tmp_path: Path):
 
 def test_missing_optional_columns_are_reported(tmp_path: Path):
     path = write_xlsx(tmp_path / "book.xlsx", {"List 3": [["Child Unique ID", "Date of Referral"], [9, "01/05/2024"]]})
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_annex_a(path, con)
     assert staged(con, "referrals", "child_id, referral_date, sex, team") == [("9", dt.date(2024, 5, 1), None, None)]
     assert any(
@@ -497,7 +498,7 @@ def test_legacy_xls_written_with_xlwt(tmp_path: Path):
     sheet.write(4, 5, 45297)  # a serial number without a date format
     path = tmp_path / "legacy.xls"
     book.save(str(path))
-    con = duckdb.connect()
+    con = fresh_connection()
     assert read_annex_a(path, con).entities == ["contacts"]
     assert staged(
         con, "contacts", "child_id, contact_date, contact_source, sex, ethnicity, date_of_birth, row_number"
@@ -513,7 +514,7 @@ def test_legacy_xls_written_with_xlwt(tmp_path: Path):
 
 def refusal(path: Path) -> str:
     with pytest.raises(ExtractError) as refused:
-        read_annex_a(path, duckdb.connect())
+        read_annex_a(path, fresh_connection())
     message = str(refused.value)
     assert "\n" not in message and message.startswith(f"{path.name}: ")
     return message

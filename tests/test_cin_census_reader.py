@@ -16,7 +16,7 @@ import ingest.readers.cin_census as cin
 from ingest.readers.base import ExtractError, ReadResult, staged_columns
 from ingest.readers.cin_census import ASSESSMENT_FACTORS, read_cin_census
 from tests.shared_paths import SHARED as SHARED_DIR
-from tests.storekit import read_once
+from tests.storekit import fresh_connection, read_once
 
 SHARED = SHARED_DIR
 SAMPLES = SHARED / "samples" / "cin_census"
@@ -82,7 +82,7 @@ def test_sample_file_loads_or_is_refused(read: Read, name: str) -> None:
     outcome, expected, why = SAMPLE_OUTCOMES[name]
     if outcome == "refused":
         with pytest.raises(ExtractError, match=str(expected)):
-            read_cin_census(SAMPLES / name, duckdb.connect())
+            read_cin_census(SAMPLES / name, fresh_connection())
         return
     con, result = read(name)
     counts = tuple(con.execute(f"SELECT count(*) FROM staged_{e}").fetchone()[0] for e in ENTITIES)
@@ -178,7 +178,7 @@ GENDER_CURRENT_CHILDREN = """
 
 
 def test_gender_current_style_file(tmp_path: Path) -> None:
-    con = duckdb.connect()
+    con = fresh_connection()
     read_cin_census(write_xml(tmp_path, GENDER_CURRENT_CHILDREN), con)
     refs = staged(con, "referrals")
     assert [(r["child_id"], r["referral_date"], r["referral_source"], r["nfa"], r["sex"]) for r in refs] == [
@@ -241,7 +241,7 @@ SEX_STYLE_CHILDREN = """
 
 
 def test_sex_style_file_from_2024_25(tmp_path: Path) -> None:
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_cin_census(write_xml(tmp_path, SEX_STYLE_CHILDREN), con)
     rows = staged(con, "referrals")
     assert [(r["child_id"], r["sex"], r["ethnicity"], r["nfa"]) for r in rows] == [
@@ -260,7 +260,7 @@ def test_namespaced_and_indented_file_is_read(tmp_path: Path) -> None:
         "</Collection></CollectionDetails></Header><Children>" + SEX_STYLE_CHILDREN + "</Children></Message>",
         encoding="utf-8",
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     read_cin_census(path, con)
     assert con.execute("SELECT list(child_id ORDER BY child_id) FROM staged_referrals").fetchone()[0] == [
         "S1",
@@ -284,7 +284,7 @@ REJECTED_CHILDREN = """
 
 
 def test_rows_without_child_id_or_key_date_are_rejected_with_raw_values(tmp_path: Path) -> None:
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_cin_census(write_xml(tmp_path, REJECTED_CHILDREN), con)
     got = [(r["entity"], r["sheet"], r["row_number"], r["reason"]) for r in rejects(con)]
     assert got == [
@@ -331,7 +331,7 @@ PLAIN_DOCTYPE = """<?xml version="1.0"?><!DOCTYPE Message SYSTEM "http://example
 def test_dtds_and_entities_are_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "evil.xml"
     path.write_text(text, encoding="utf-8")
-    con = duckdb.connect()
+    con = fresh_connection()
     with pytest.raises(ExtractError, match=r"^evil\.xml: XML with a DTD or entity declarations is refused$"):
         read_cin_census(path, con)
     assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'staged_%'").fetchone()[0]
@@ -342,7 +342,7 @@ def test_truncated_xml_is_refused_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "cut.xml"
     path.write_text(text[: len(text) // 2], encoding="utf-8")
     with pytest.raises(ExtractError, match=r"^cut\.xml: XML is truncated or malformed \(line \d+\)$") as err:
-        read_cin_census(path, duckdb.connect())
+        read_cin_census(path, fresh_connection())
     line = int(re.search(r"line (\d+)", str(err.value)).group(1))
     assert line >= text[: len(text) // 2].count("\n")  # the line where the file stops, not line 0
 
@@ -350,7 +350,7 @@ def test_truncated_xml_is_refused_with_its_line(tmp_path: Path) -> None:
 def test_other_xml_collections_are_refused(tmp_path: Path) -> None:
     path = write_xml(tmp_path, "", name="903.xml", collection="SSDA903")
     with pytest.raises(ExtractError, match="collection 'SSDA903' is not the CIN census"):
-        read_cin_census(path, duckdb.connect())
+        read_cin_census(path, fresh_connection())
 
 
 def _many_children(tmp_path: Path, n: int) -> Path:
@@ -368,10 +368,10 @@ def _many_children(tmp_path: Path, n: int) -> Path:
 
 def test_batches_give_the_same_rows_as_one_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _many_children(tmp_path, 50)
-    whole = duckdb.connect()
+    whole = fresh_connection()
     read_cin_census(path, whole)
     monkeypatch.setattr(cin, "BATCH_CHILDREN", 7)
-    batched = duckdb.connect()
+    batched = fresh_connection()
     read_cin_census(path, batched)
     for entity in ENTITIES:
         sql = f"SELECT * FROM staged_{entity} ORDER BY row_number, sheet"
@@ -382,8 +382,8 @@ def test_batches_give_the_same_rows_as_one_batch(tmp_path: Path, monkeypatch: py
 def test_streaming_keeps_memory_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _many_children(tmp_path, 1000)  # ~0.6 MB of XML; kept as a tree it costs over 2 MB of Python objects
     monkeypatch.setattr(cin, "BATCH_CHILDREN", 100)
-    read_cin_census(SAMPLES / "CIN2rows.xml", duckdb.connect())  # warm up: lazy imports are not the reader's memory
-    con = duckdb.connect()
+    read_cin_census(SAMPLES / "CIN2rows.xml", fresh_connection())  # warm up: lazy imports are not the reader's memory
+    con = fresh_connection()
     tracemalloc.start()
     try:
         read_cin_census(path, con)

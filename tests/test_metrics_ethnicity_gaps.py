@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from scipy.stats import binomtest
 from storekit import build_store
 
 from metrics.ethnicity_gaps import ethnicity_gaps, ethnicity_representation, wilson_interval
@@ -38,6 +37,14 @@ def _rows(missing: int = 0) -> dict[str, list[dict]]:
     return {"referrals": referrals}
 
 
+def binomtest(x: int, n: int):
+    """scipy's exact binomial test, imported here (not at the top): scipy.stats costs every test process ~1.4 s to
+    import at collection, and only the processes running this file need it."""
+    from scipy.stats import binomtest as scipy_binomtest
+
+    return scipy_binomtest(x, n)
+
+
 def test_wilson_matches_scipy() -> None:
     lower, upper = wilson_interval([18, 0, 7], [30, 12, 7])
     for (x, n), lo, hi in zip([(18, 30), (0, 12), (7, 7)], lower, upper):
@@ -45,8 +52,14 @@ def test_wilson_matches_scipy() -> None:
         assert (lo, hi) == (pytest.approx(ci.low, abs=1e-12), pytest.approx(ci.high, abs=1e-12))
 
 
-def test_group_against_the_rest(tmp_path: Path) -> None:
-    con = open_read(build_store(tmp_path / "s.duckdb", _rows()))
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store of _rows(), built once for the tests that only read it."""
+    return build_store(tmp_path_factory.mktemp("gaps") / "s.duckdb", _rows())
+
+
+def test_group_against_the_rest(store: Path) -> None:
+    con = open_read(store)
     gaps = ethnicity_gaps(con, PERIOD)
     rr = gaps[gaps["measure"] == "re_referral_rate"].set_index("ethnicity_group")
     asian = rr.loc["Asian"]
@@ -70,8 +83,8 @@ def test_gaps_not_read_when_ethnicity_is_incomplete(tmp_path: Path) -> None:
     assert gaps["known_share"].iloc[0] == pytest.approx(100 * 74 / 94)
 
 
-def test_representation_against_the_population(tmp_path: Path) -> None:
-    con = open_read(build_store(tmp_path / "s.duckdb", _rows()))
+def test_representation_against_the_population(store: Path, tmp_path: Path) -> None:
+    con = open_read(store)
     population = tmp_path / "population.csv"
     pd.DataFrame(
         {"la_code": ["889"] * 3, "ethnicity_group": ["White", "Asian", "Black"], "children": [800, 150, 50]}

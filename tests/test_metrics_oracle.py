@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 import duckdb
@@ -100,9 +101,13 @@ def con(data: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory)
 
 # ---- the oracle: plain pandas and numpy, written from the definitions, not from the SQL ----------------------
 
-BANK_HOLIDAYS = np.array(
-    sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))), dtype="datetime64[D]"
-)
+
+@functools.cache
+def bank_holidays() -> np.ndarray:
+    """England & Wales bank holidays 2005-2030 (worked out on first use, not when the module is collected)."""
+    return np.array(
+        sorted(holidays.country_holidays("GB", subdiv="ENG", years=range(2005, 2031))), dtype="datetime64[D]"
+    )
 
 
 def working_days(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -111,7 +116,7 @@ def working_days(a: pd.Series, b: pd.Series) -> pd.Series:
     out = pd.Series(np.nan, index=a.index)
     start = a[ok].values.astype("datetime64[D]") + np.timedelta64(1, "D")
     end = b[ok].values.astype("datetime64[D]") + np.timedelta64(1, "D")
-    out[ok] = np.busday_count(start, end, holidays=BANK_HOLIDAYS)
+    out[ok] = np.busday_count(start, end, holidays=bank_holidays())
     return out
 
 
@@ -126,7 +131,7 @@ def oracle_re_referrals(
     r = canonical_referrals(referrals).sort_values(["child_id", "referral_date"]).copy()
     r["previous"] = r.groupby("child_id")["referral_date"].shift()
     if lookback == "12_calendar_months":
-        r["cutoff"] = [d - pd.DateOffset(months=12) for d in r["referral_date"]]
+        r["cutoff"] = r["referral_date"] - pd.DateOffset(months=12)  # 29 February back to 28 February, as row by row
     else:
         r["cutoff"] = r["referral_date"] - pd.Timedelta(days=365)
     r["re"] = r["previous"].notna() & (r["previous"] >= r["cutoff"])

@@ -23,6 +23,7 @@ from ingest.readers.recordings import (
     record_type_map,
 )
 from store.codes import RECORD_TYPES
+from tests.storekit import fresh_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "Record ID,Child Unique ID,Record Type,Event Date,Entered At,Worker,Team,Child Views Recorded"
@@ -55,7 +56,7 @@ def test_standard_extract(tmp_path: Path) -> None:
             "CN-3,0457,supervision,2024-05-14,,Dev  Patel,\u00a0MASH\u00a0,",
         ],
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_recordings(path, con)
     assert result.format == "case_recording" and result.entities == ["recordings"] and result.rows_read == 3
     assert [d[0] for d in con.execute("SELECT * FROM staged_recordings").description] == staged_columns("recordings")
@@ -128,7 +129,7 @@ def test_messy_headings_are_recognised(tmp_path: Path, header: str) -> None:
     path = write(
         tmp_path / "messy.csv", [header, "R1,77,Statutory Visit,03/05/2024 10:00,07/05/2024 09:15,Ann,MASH,yes"]
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     read_recordings(path, con)
     [row] = rows(con)
     assert (
@@ -157,7 +158,7 @@ def test_bom_crlf_and_uk_dates(tmp_path: Path) -> None:
         ).encode()
         + b"\r\n"
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     read_recordings(path, con)
     got = [
         (r["record_id"], r["record_type"], r["event_date"], r["entered_at"], r["child_views_recorded"])
@@ -186,7 +187,7 @@ def test_record_types_normalised_and_unknown_kept_flagged(tmp_path: Path) -> Non
         "#N/A",
     ]
     lines = [HEADER] + [f"R{i},5,{s},2024-05-01,,W,T," for i, s in enumerate(spellings)]
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_recordings(write(tmp_path / "types.csv", lines), con)
     got = [(r["record_type"], r["flags"]) for r in rows(con)]
     assert got == [
@@ -230,7 +231,7 @@ def test_rejects_keep_raw_values_and_reasons(tmp_path: Path) -> None:
             "R8,8,Visit,2024-05-01,,W,T,Yes,surplus",  # a line with too many fields
         ],
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_recordings(path, con)
     assert [(r["record_id"], r["flags"]) for r in rows(con)] == [("R1", []), ("R7", ["child_views_recorded_unparsed"])]
     got = [(r["row_number"], r["entity"], r["reason"]) for r in rejects(con)]
@@ -261,7 +262,7 @@ def test_missing_required_headings_name_the_columns(tmp_path: Path) -> None:
         tmp_path / "partial.csv", ["Record ID,Child Unique ID,Record Type,Event Date,Team", "R1,1,Visit,2024-05-01,T"]
     )
     with pytest.raises(ExtractError) as err:
-        read_recordings(path, duckdb.connect())
+        read_recordings(path, fresh_connection())
     message = str(err.value)
     assert message.startswith("partial.csv: case-recording extract is missing the column(s) Entered At, Worker;")
     assert "headings found: 'Record ID', 'Child Unique ID', 'Record Type', 'Event Date', 'Team'" in message
@@ -276,7 +277,7 @@ def test_optional_views_column_may_be_absent(tmp_path: Path) -> None:
             "R1,1,Visit,2024-05-01,,W,T,free text ignored",
         ],
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_recordings(path, con)
     assert rows(con)[0]["child_views_recorded"] is None
     assert any("no Child Views Recorded column" in n for n in result.notices)
@@ -294,7 +295,7 @@ def test_latin1_semicolon_and_title_rows(tmp_path: Path) -> None:
         ],
         encoding="latin-1",
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     result = read_recordings(path, con)
     [row] = rows(con)
     assert (row["worker"], row["team"], row["row_number"]) == ("Zoë Brontë", "Équipe A", 4)
@@ -308,7 +309,7 @@ def test_excel_unicode_text_utf16_tab_separated(tmp_path: Path) -> None:
         HEADER.replace(",", "\t") + "\nR1\t1\tHome Visit\t03/05/2024\t07/05/2024 10:00\tZoë\tMASH\tYes\n",
         encoding="utf-16",
     )
-    con = duckdb.connect()
+    con = fresh_connection()
     read_recordings(path, con)
     assert [(r["record_type"], r["event_date"], r["worker"], r["child_views_recorded"]) for r in rows(con)] == [
         ("visit", date(2024, 5, 3), "Zoë", True)
@@ -336,7 +337,7 @@ def test_short_rows_and_quoted_line_breaks_inside_a_transaction(tmp_path: Path, 
 
 def test_row_numbers_follow_the_file_order_inside_a_transaction(tmp_path: Path) -> None:
     path = tmp_path / "large.csv"
-    duckdb.connect().execute(f"""
+    fresh_connection().execute(f"""
         COPY (SELECT 'R' || i AS "Record ID", CAST(i % 977 AS VARCHAR) AS "Child Unique ID", 'Visit' AS "Record Type",
                      CASE WHEN i % 1000 = 7 THEN 'not a date' ELSE '2024-05-01' END AS "Event Date",
                      '' AS "Entered At", 'W' AS "Worker", 'T' AS "Team"
@@ -398,9 +399,9 @@ def test_values_are_the_shared_normalisation_of_each_raw_value(tmp_path: Path) -
         out = csv.writer(handle)
         out.writerow(HEADER.split(","))
         out.writerows([rid, cid, "Visit", "2024-05-01", ts, "W", "T", "Yes"] for rid, cid, ts in cells)
-    con = duckdb.connect()
+    con = fresh_connection()
     read_recordings(path, con)
-    expected_con = duckdb.connect()
+    expected_con = fresh_connection()
     install_macros(expected_con)
     expected = expected_con.execute(
         "SELECT i + 2, fd_clean(rid), fd_child_id(cid), fd_timestamp(ts), fd_clean(ts) IS NOT NULL FROM"
@@ -431,7 +432,7 @@ def test_a_file_cut_off_mid_row_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "cut.csv"
     path.write_text(HEADER + "\nR1,1,Visit,2024-05-01,2024-05-02 10:00,W,T,Yes\nR2,2,Visit,2024-05-01,2024-05-0")
     with pytest.raises(ExtractError) as err:
-        read_recordings(path, duckdb.connect())
+        read_recordings(path, fresh_connection())
     assert str(err.value) == (
         "cut.csv: looks cut short: its last line has 5 of 8 fields and no line break after it"
         " (was the file copied or downloaded completely?)"

@@ -495,15 +495,17 @@ def _episodes_sql() -> str:
         " 'ReferralNFA', e.nfa)"
     )
     referral_flags = f"{_invalid('referral_source', REFERRAL_SOURCES)} || {_unparsed('nfa', 'nfa_p')}"
+    # child_pos, episode_pos and the referral date (as written, clean, parsed) are kept for _assessments_sql.
     return f"""
         SELECT c.child_id, c.sex, c.ethnicity, c.date_of_birth, c.disabilities, c.disabled,
                e.referral_date_p AS referral_date, e.referral_source_p AS referral_source, e.nfa_p AS nfa,
                e.primary_need_p AS primary_need, e.closure_date_p AS closure_date,
                e.closure_reason_p AS closure_reason,
                'Child[' || e.child_pos || ']/CINdetails[' || e.episode_pos || ']' AS sheet,
-               e.child_pos AS row_number,
-               c.child_flags || {referral_flags} AS referral_flags,
-               c.child_flags || c.disability_flags || {referral_flags}
+               e.child_pos AS row_number, e.child_pos, e.episode_pos,
+               e.referral_date AS referral_date_raw, e.referral_date_c,
+               c.child_flags || e.referral_flags AS referral_flags,
+               c.child_flags || c.disability_flags || e.referral_flags
                  || {_invalid("primary_need", PRIMARY_NEED)}
                  || {_unparsed("closure_date", "closure_date_p")}
                  || {_invalid("closure_reason", CLOSURE_REASONS)} AS episode_flags,
@@ -512,34 +514,37 @@ def _episodes_sql() -> str:
                    CASE WHEN referral_date_c IS NULL THEN 'no CINreferralDate'
                         WHEN referral_date_p IS NULL THEN 'CINreferralDate is not a date' END), '') AS reason,
                {raw} AS raw
-        FROM (SELECT *, {date_sql("referral_date_c")} AS referral_date_p,
-                        {code_sql("referral_source_c", REFERRAL_SOURCES)} AS referral_source_p,
-                        {bool_sql("nfa_c")} AS nfa_p,
-                        {code_sql("primary_need_c", PRIMARY_NEED)} AS primary_need_p,
-                        {date_sql("closure_date_c")} AS closure_date_p,
-                        {code_sql("closure_reason_c", CLOSURE_REASONS)} AS closure_reason_p
-              FROM (SELECT *, {_cleaned(_EPISODE_FIELDS)} FROM _cin_raw_episodes)) e
+        FROM (SELECT *, {referral_flags} AS referral_flags
+              FROM (SELECT *, {date_sql("referral_date_c")} AS referral_date_p,
+                              {code_sql("referral_source_c", REFERRAL_SOURCES)} AS referral_source_p,
+                              {bool_sql("nfa_c")} AS nfa_p,
+                              {code_sql("primary_need_c", PRIMARY_NEED)} AS primary_need_p,
+                              {date_sql("closure_date_c")} AS closure_date_p,
+                              {code_sql("closure_reason_c", CLOSURE_REASONS)} AS closure_reason_p
+                    FROM (SELECT *, {_cleaned(_EPISODE_FIELDS)} FROM _cin_raw_episodes))) e
         JOIN _cin_children c USING (child_pos)
     """
 
 
 def _assessments_sql() -> str:
-    """One row per Assessments with its episode's referral date, child attributes, flags and reject reason."""
+    """One row per Assessments with its episode's referral date, child attributes, flags and reject reason.
+
+    The episode's referral date comes from _cin_episodes (cleaned and parsed once there)."""
     raw = (
-        "json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date,"
+        "json_object('LAchildID', c.la_child_id, 'CINreferralDate', e.referral_date_raw,"
         " 'AssessmentActualStartDate', a.start_date, 'AssessmentAuthorisationDate', a.authorised_date,"
         " 'AssessmentFactors', a.factors)"
     )
     return f"""
         SELECT c.child_id, c.sex, c.ethnicity, c.date_of_birth, c.disabled,
                a.start_date_p AS start_date, a.authorised_date_p AS authorised_date,
-               e.referral_date_p AS referral_date, a.factors_p AS factors,
+               e.referral_date, a.factors_p AS factors,
                'Child[' || a.child_pos || ']/CINdetails[' || a.episode_pos || ']/Assessments[' || a.assessment_pos || ']'
                    AS sheet,
                a.child_pos AS row_number,
                c.child_flags || c.disability_flags
                  || {_unparsed("authorised_date", "authorised_date_p")}
-                 || {_unparsed("referral_date", "referral_date_p")}
+                 || {_flag("e.referral_date_c IS NOT NULL AND e.referral_date IS NULL", "referral_date_unparsed")}
                  || {_flag(_any_invalid("factors_p", ASSESSMENT_FACTORS), "factors_invalid")} AS flags,
                nullif(concat_ws('; ',
                    CASE WHEN c.child_id IS NULL THEN 'no LAchildID' END,
@@ -549,8 +554,7 @@ def _assessments_sql() -> str:
         FROM (SELECT *, {date_sql("start_date_c")} AS start_date_p, {date_sql("authorised_date_c")} AS authorised_date_p,
                         {_code_list_sql("factors", ASSESSMENT_FACTORS)} AS factors_p
               FROM (SELECT *, {_cleaned(_ASSESSMENT_FIELDS)} FROM _cin_raw_assessments)) a
-        JOIN (SELECT child_pos, episode_pos, referral_date, referral_date_c, {date_sql("referral_date_c")} AS referral_date_p
-              FROM (SELECT *, {clean_text_sql("referral_date")} AS referral_date_c FROM _cin_raw_episodes)) e
+        JOIN (SELECT child_pos, episode_pos, referral_date, referral_date_c, referral_date_raw FROM _cin_episodes) e
           USING (child_pos, episode_pos)
         JOIN _cin_children c USING (child_pos)
     """
