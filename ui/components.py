@@ -511,7 +511,11 @@ def monthly_series(measure: Measure, view: View, **provisional: Any) -> pd.DataF
     if not monthly.empty:
         start = data.call(metrics.provisional.provisional_from, measure.code, **provisional)
         monthly = data.call_pure(metrics.provisional.mark_provisional, monthly=monthly, start=start)
-    return data.with_spc(monthly)
+    made_from = data.plain_key(
+        (data.qualified_name(measure.function), sorted(measure.params.items()), view.period, view.filters)
+        + tuple(sorted(provisional.items()))
+    )
+    return data.with_spc(monthly, made_from)
 
 
 def trend(measure: Measure, view: View, key: str, **provisional: Any) -> None:
