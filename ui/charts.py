@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
-from _plotly_utils.basevalidators import copy_to_readonly_numpy_array
 
 from metrics.params import MIN_DENOMINATOR
 
@@ -122,7 +121,7 @@ def _figure(layout: dict[str, Any], traces: list[dict[str, Any]] | None = None, 
 
 
 def _array(value: Any) -> Any:
-    return copy_to_readonly_numpy_array(value) if isinstance(value, pd.Series | pd.Index) else value
+    return value.to_numpy() if isinstance(value, pd.Series | pd.Index) else value
 
 
 _VALIDATE = False  # True: plotly checks each property as it builds the figure (tests compare the two)
