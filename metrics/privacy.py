@@ -73,16 +73,21 @@ def suppression_mask(
     """Which cells of a long aggregate (one row per category; each count column adds up to the published overall)
     to withhold: small counts, a partner for a lone small count in a column, and the derived figures of their rows."""
     counts = [c for c in (columns or COUNT_COLUMNS) if c in frame.columns]
-    mask = pd.DataFrame(False, index=frame.index, columns=frame.columns)
-    if not counts or frame.empty:
-        return mask
-    values = frame[counts].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy(dtype="float64")
-    hidden = _protect_lines(values, _small(frame[counts], threshold).to_numpy(), axes=(0,))
-    mask[counts] = hidden
-    row_hidden = hidden.any(axis=1)
-    for column in (c for c in DERIVED_COLUMNS if c in frame.columns):
-        mask[column] = row_hidden
-    return mask
+    mask = np.zeros(frame.shape, dtype=bool)
+    if counts and not frame.empty:  # in numpy: a page in the publishable view asks this of every tile and table
+        numbers = np.column_stack([_numbers(frame[c]) for c in counts])
+        small = (numbers > 0) & (numbers < threshold)  # primary suppression, as `_small` (NaN: neither)
+        hidden = _protect_lines(np.nan_to_num(numbers, nan=0.0), small, axes=(0,))
+        position = {c: i for i, c in enumerate(frame.columns)}
+        mask[:, [position[c] for c in counts]] = hidden
+        for column in (c for c in DERIVED_COLUMNS if c in position):
+            mask[:, position[column]] = hidden.any(axis=1)
+    return pd.DataFrame(mask, index=frame.index, columns=frame.columns)
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column's values as floats, NaN for what is missing or not a number (a 'c' already written)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def suppress_small_counts(

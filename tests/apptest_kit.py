@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import ast
+import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
+
+from ui.downloads import BOM
 
 APP = Path(__file__).resolve().parent.parent / "dashboard.py"
 
@@ -50,3 +55,21 @@ def open_on(at: AppTest, page: str) -> AppTest:
     drawn = ran_on(at)
     assert drawn in (page, None), f"asked for {page}, the run drew {drawn}"
     return at
+
+
+def assert_downloads_made(at: AppTest, deferred: dict[str, Callable[[], Any]]) -> None:
+    """Each download button the runs of `at` drew (`deferred`: conftest's `deferred_downloads`) makes its CSV when
+    clicked: UTF-8 bytes with a byte-order mark and a heading row."""
+    assert len(deferred) >= len(at.download_button)
+    for name, make in deferred.items():
+        made = make()
+        assert isinstance(made, bytes) and made.startswith(BOM.encode()) and made.count(b"\r\n") >= 1, name
+
+
+def assert_figures_valid(at: AppTest) -> None:
+    """Each chart the last run of `at` sent is a figure plotly accepts property by property (ui/charts.py builds
+    them without plotly's checks, which would cost four fifths of a figure again on every rerun)."""
+    import plotly.graph_objects as go
+
+    for element in at.get("plotly_chart"):
+        go.Figure(json.loads(element.proto.spec))  # raises ValueError naming an unknown or invalid property

@@ -9,7 +9,9 @@ import fcntl
 import functools
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
@@ -73,6 +75,28 @@ def _fresh_streamlit_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture()
+def deferred_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], Any]]:
+    """The download buttons' deferred data ("file name, element id" -> the function a click calls) the test drew.
+
+    The dashboard makes a CSV when its button is clicked; an AppTest has no server to click, and Streamlit drops
+    the function there, so a test that asks for this fixture gets them to call and check."""
+    from streamlit.elements.widgets import button
+
+    found: dict[str, Callable[[], Any]] = {}
+    original = button.marshall_file
+
+    def marshall_file(
+        coordinates: str, data: Any, proto: Any, mimetype: str | None, file_name: str | None = None, **kw: Any
+    ) -> None:
+        if callable(data):
+            found[f"{file_name}, {kw.get('element_id') or coordinates}"] = data
+        original(coordinates, data, proto, mimetype, file_name, **kw)
+
+    monkeypatch.setattr(button, "marshall_file", marshall_file)
+    return found
 
 
 def _files(*paths: Path) -> dict[str, tuple[int, int]]:

@@ -7,12 +7,13 @@ import itertools
 import json
 import re
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-from apptest_kit import open_on
+from apptest_kit import assert_downloads_made, open_on
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import PERIOD, fixture_rows
@@ -346,7 +347,11 @@ def test_a_download_for_sharing_never_holds_a_count_from_1_to_4(
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(
-    monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path, page: str
+    monkeypatch: pytest.MonkeyPatch,
+    store: Path,
+    audit_log: Path,
+    page: str,
+    deferred_downloads: dict[str, Callable[[], Any]],
 ) -> None:
     from metrics.privacy import COUNT_COLUMNS
 
@@ -361,6 +366,7 @@ def test_publishable_view_of_every_page_shows_no_count_from_1_to_4(
         for column in (c for c in COUNT_COLUMNS if c in frame.value.columns):
             numbers = [int(float(v)) for v in frame.value[column] if re.fullmatch(r"\d+(\.0+)?", str(v))]
             assert not [v for v in numbers if 1 <= v <= 4], (page, column)
+    assert_downloads_made(at, deferred_downloads)  # each CSV (made on click) is made in the publishable view too
 
 
 @pytest.mark.parametrize("page", [*PAGES.values(), "pages/audit_page.py"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
-from apptest_kit import open_on
+from apptest_kit import assert_downloads_made, assert_figures_valid, open_on
 from streamlit.testing.v1 import AppTest
 from test_dashboard_fixture import EXPECTED, NORTH, PERIOD, build_dashboard_store, fixture_rows
 
@@ -71,9 +73,13 @@ def texts(at: AppTest) -> str:
 
 
 @pytest.mark.parametrize("page", list(PAGES))
-def test_every_page_renders_with_a_title(monkeypatch: pytest.MonkeyPatch, store: Path, page: str) -> None:
+def test_every_page_renders_with_a_title(
+    monkeypatch: pytest.MonkeyPatch, store: Path, page: str, deferred_downloads: dict[str, Callable[[], Any]]
+) -> None:
     at = open_page(monkeypatch, store, page)
     assert at.title and at.title[0].value
+    assert_downloads_made(at, deferred_downloads)
+    assert_figures_valid(at)
 
 
 def test_overview_headline_and_team_filter(monkeypatch: pytest.MonkeyPatch, store: Path) -> None:

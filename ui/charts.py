@@ -5,6 +5,7 @@ on each `update_layout`, `update_xaxes` or `add_trace` call, which cost ten time
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from html import escape
 from typing import Any
@@ -99,11 +100,31 @@ def _retitle(layout: dict[str, Any], title: str) -> None:
         layout[key] = titled[key]
 
 
+@functools.cache
+def _template() -> dict[str, Any]:
+    """The house template as the figure's JSON carries it (what plotly's validation makes of its name)."""
+    return pio.templates[TEMPLATE].to_plotly_json()
+
+
 def _figure(layout: dict[str, Any], traces: list[dict[str, Any]] | None = None, **axes: dict[str, Any]) -> go.Figure:
-    """The figure of `traces` (plain dicts with their `type`) on `layout`, `xaxis=`/`yaxis=` settings merged in."""
+    """The figure of `traces` (plain dicts with their `type`) on `layout`, `xaxis=`/`yaxis=` settings merged in.
+
+    Not validated property by property here (four fifths of a figure's cost, again on every rerun of a page):
+    `tests/test_dashboard_figures.py` validates every chart function's figure, and the JSON sent is the same."""
     for axis, settings in axes.items():
         _merge(layout[axis], settings)
-    return go.Figure(data=traces or [], layout=layout)
+    if layout.get("template") == TEMPLATE:
+        layout["template"] = _template()
+    if not _VALIDATE:  # columns as plotly's checks leave them: arrays, not pandas objects
+        traces = [{k: _array(v) for k, v in trace.items()} for trace in traces or []]
+    return go.Figure(data=traces or [], layout=layout, _validate=_VALIDATE)
+
+
+def _array(value: Any) -> Any:
+    return value.to_numpy() if isinstance(value, pd.Series | pd.Index) else value
+
+
+_VALIDATE = False  # True: plotly checks each property as it builds the figure (tests compare the two)
 
 
 def _band(layout: dict[str, Any], x0: object, x1: object, colour: str, opacity: float, text: str, **more: Any) -> None:
@@ -538,7 +559,7 @@ def coverage_chart(frame: pd.DataFrame, *, table: str = "table", month: str = "m
         xgap=1,
         ygap=2,
         hovertemplate="%{y}, %{x|%b %Y}: %{z:,} rows<extra></extra>",
-        colorbar=dict(title="Rows"),
+        colorbar=dict(title=dict(text="Rows")),
     )
     return _figure(layout, [heatmap], xaxis={"dtick": "M3", "tickformat": "%b\n%Y"}, yaxis={"type": "category"})
 

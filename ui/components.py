@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -193,11 +194,12 @@ def _publishable_row(row: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def publishable_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as it may leave the service: withheld cells 'c', rates and shares to one decimal place."""
+def publishable_frame(frame: pd.DataFrame, threshold: int | None = None) -> pd.DataFrame:
+    """The frame as it may leave the service: withheld cells 'c', rates and shares to one decimal place (small
+    numbers below `threshold`, else the access settings' threshold)."""
     from metrics.privacy import DERIVED_COLUMNS, publishable
 
-    out = publishable(frame, access.threshold())
+    out = publishable(frame, access.threshold() if threshold is None else threshold)
     for column in out.columns:
         if column in DERIVED_COLUMNS:
             out[column] = out[column].map(lambda v: v if isinstance(v, str) or is_missing(v) else f"{float(v):.1f}")
@@ -284,8 +286,8 @@ def chart(
     st.plotly_chart(fig, key=f"{key}_chart", config=CHART_CONFIG)
     with st.expander(CHART_DATA_LABEL, icon=":material/table:"):
         table(chart_table(frame, labels), name, key=f"{key}_data", rates=CHART_RATES, download=False, headings=headings)
-    download_csv(
-        publishable_frame(frame) if access.publishable_view() else frame,
+    download_csv(  # the CSV is made when its button is clicked, outside this run: the threshold is read now
+        functools.partial(publishable_frame, frame, access.threshold()) if access.publishable_view() else frame,
         name,
         key=f"{key}_csv",
         label="Download this chart's data (CSV)",
@@ -509,7 +511,11 @@ def monthly_series(measure: Measure, view: View, **provisional: Any) -> pd.DataF
     if not monthly.empty:
         start = data.call(metrics.provisional.provisional_from, measure.code, **provisional)
         monthly = data.call_pure(metrics.provisional.mark_provisional, monthly=monthly, start=start)
-    return data.with_spc(monthly)
+    made_from = data.plain_key(
+        (data.qualified_name(measure.function), sorted(measure.params.items()), view.period, view.filters)
+        + tuple(sorted(provisional.items()))
+    )
+    return data.with_spc(monthly, made_from)
 
 
 def trend(measure: Measure, view: View, key: str, **provisional: Any) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +90,7 @@ Metric = Callable[..., Any]
 _FUNCTIONS: dict[str, Metric] = {}
 
 
-def _name(function: Metric) -> str:
+def qualified_name(function: Metric) -> str:
     """The cache key of a metrics/expectations function: its module and qualified name."""
     name = f"{function.__module__}.{function.__qualname__}"
     _FUNCTIONS[name] = function
@@ -110,12 +112,49 @@ def _cached_call(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[t
     return _run(version, name, args, kwargs)
 
 
+@st.cache_data(max_entries=2048, show_spinner=False)
+def _cached_plain_call(
+    version: str, name: str, arguments: str, _args: tuple[Any, ...], _kwargs: tuple[tuple[str, Any], ...]
+) -> Any:
+    """A metric result, cached on (published version, function, `arguments`: the arguments written out in full).
+
+    Streamlit does not hash the parameters named with a leading underscore: the key is the text."""
+    return _run(version, name, _args, _kwargs)
+
+
+_PLAIN = (str, int, float, bool, date, type(None))
+
+
+def plain_key(value: Any) -> str | None:
+    """`value` written out in full when it is made of plain values (text, numbers, dates, None; tuples, lists and
+    dataclasses of them), so equal text means equal arguments; None for anything else (frames, functions, ...).
+
+    Streamlit hashes each argument of a cached call, dataclasses field by field through a deep copy: on a page
+    that reads fifty cached results, that cost more than reading them; the text of a period and filters costs little."""
+    if isinstance(value, _PLAIN):
+        return repr(value)  # a date's repr is exact (datetime.date(2024, 4, 1)), a float's round-trips
+    if isinstance(value, tuple | list):
+        parts = [plain_key(v) for v in value]
+        return None if None in parts else f"{type(value).__name__}({', '.join(map(str, parts))})"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: plain_key(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if None in fields.values():
+            return None
+        kind = type(value)
+        return f"{kind.__module__}.{kind.__qualname__}({', '.join(f'{k}={v}' for k, v in fields.items())})"
+    return None
+
+
 def call(function: Metric, *args: Any, **kwargs: Any) -> Any:
     """Call a metrics/expectations function on the published store, cached on (version, function, arguments)."""
     version = current_version()
     if version is None:
         raise StoreNotFound(str(current_path()))
-    return _cached_call(version, _name(function), args, tuple(sorted(kwargs.items())))
+    named = tuple(sorted(kwargs.items()))
+    arguments = plain_key((args, named))
+    if arguments is None:
+        return _cached_call(version, qualified_name(function), args, named)
+    return _cached_plain_call(version, qualified_name(function), arguments, args, named)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -129,7 +168,7 @@ def rows(function: Metric, *args: Any, **kwargs: Any) -> pd.DataFrame:
     version = current_version()
     if version is None:
         raise StoreNotFound(str(current_path()))
-    return _cached_rows(version, _name(function), args, tuple(sorted(kwargs.items())))
+    return _cached_rows(version, qualified_name(function), args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -168,7 +207,7 @@ def _cached_reference(name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
 
 def reference(function: Metric, **kwargs: Any) -> Any:
     """A function over the published reference data (DfE/ONS figures), not the store; cached on its arguments."""
-    return _cached_reference(_name(function), tuple(sorted(kwargs.items())))
+    return _cached_reference(qualified_name(function), tuple(sorted(kwargs.items())))
 
 
 def la_code() -> str | None:
@@ -178,12 +217,29 @@ def la_code() -> str | None:
     return os.environ.get("FRONTDOOR_LA_CODE") or None
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def with_spc(monthly: pd.DataFrame) -> pd.DataFrame:
-    """A monthly rate frame with SPC centre line, limits and signals (metrics.spc); cached on the frame."""
+def _spc(monthly: pd.DataFrame) -> pd.DataFrame:
     if monthly.empty or monthly["denominator"].fillna(0).sum() == 0:
         return monthly
     return metrics.spc.spc_limits(monthly)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _spc_of_frame(monthly: pd.DataFrame) -> pd.DataFrame:
+    return _spc(monthly)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _spc_of_key(version: str, made_from: str, _monthly: pd.DataFrame) -> pd.DataFrame:
+    return _spc(_monthly)
+
+
+def with_spc(monthly: pd.DataFrame, made_from: str | None = None) -> pd.DataFrame:
+    """A monthly rate frame with SPC centre line, limits and signals (metrics.spc); cached on the frame, or, cheaper
+    than hashing it, on the published version and `made_from` (`plain_key` of everything the frame was made from)."""
+    version = current_version()
+    if made_from is None or version is None:
+        return _spc_of_frame(monthly)
+    return _spc_of_key(version, made_from, monthly)
 
 
 def call_pure(function: Metric, **kwargs: Any) -> Any:

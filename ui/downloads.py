@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable
@@ -135,7 +136,7 @@ def safe_name(name: str) -> str:
 
 
 def download_csv(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
     name: str,
     key: str,
     *,
@@ -149,26 +150,41 @@ def download_csv(
     """A download button for exactly `frame`; personal-data downloads say so on the button (and are audited).
 
     Aggregates carry the measure and period (when given), the measure's own `headings` and names beside codes;
-    a publishable frame keeps its `c`.
+    a publishable frame keeps its `c`. The CSV is made when the button is clicked, not on every run of the page
+    (`frame` may be a function making the frame, so that is deferred too); a personal-data download is a frame.
     """
     if personal and on_download is None:
         from ui.access import record
 
+        rows = len(frame) if isinstance(frame, pd.DataFrame) else None
+
         def on_download() -> None:
-            record("download_rows", what=name, rows=len(frame), filters=audit_filters())
+            record("download_rows", what=name, rows=rows, filters=audit_filters())
 
     text = label or "Download CSV"
     if personal:
         text = f"{text} — contains personal data"
     st.download_button(
         text,
-        data=csv_bytes(tidy_frame(frame, measure=measure, period=period), headings),
+        data=functools.partial(_deferred_csv, frame, measure, period, headings),
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,
         on_click=on_download or "ignore",
         icon=":material/lock:" if personal else ":material/download:",
         help="Child-level personal data: store and share it only as your role allows." if personal else None,
+    )
+
+
+def _deferred_csv(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    measure: str | None,
+    period: str | None,
+    headings: dict[str, str] | None,
+) -> bytes:
+    """The bytes of a download, made when it is clicked (outside the page's run: no Streamlit calls here)."""
+    return csv_bytes(
+        tidy_frame(frame if isinstance(frame, pd.DataFrame) else frame(), measure=measure, period=period), headings
     )
 
 
