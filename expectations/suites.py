@@ -11,8 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from expectations.deferred_imports import defer
@@ -22,6 +22,7 @@ defer()  # before Great Expectations is imported: scipy.stats and altair load on
 import great_expectations as gx  # noqa: E402
 import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine  # noqa: E402
 import pandas as pd  # noqa: E402
+from great_expectations.constants import DATAFRAME_REPLACEMENT_STR  # noqa: E402
 from great_expectations.core import ExpectationSuiteValidationResult  # noqa: E402
 from great_expectations.core.run_identifier import RunIdentifier  # noqa: E402
 from great_expectations.data_context.types.base import (  # noqa: E402
@@ -29,9 +30,14 @@ from great_expectations.data_context.types.base import (  # noqa: E402
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import (  # noqa: E402
+    ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
+)
 from great_expectations.expectations.expectation import Expectation  # noqa: E402
 from great_expectations.expectations.expectation_configuration import ExpectationConfiguration  # noqa: E402
 from great_expectations.expectations.row_conditions import Column  # noqa: E402
+from great_expectations.validator.v1_validator import Validator  # noqa: E402
 
 from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotNull, When, resolve  # noqa: E402
 
@@ -152,13 +158,29 @@ def _not_saved() -> None:
 
 
 @dataclass
+class _Validated:
+    """One table's validation, kept until Data Docs are built (or never, when they are not)."""
+
+    suite: gx.ExpectationSuite
+    result: ExpectationSuiteValidationResult
+    batch_id: str
+
+
+@dataclass
 class GeSession:
-    """An ephemeral GE context for one validation run (suites and results live in memory)."""
+    """An ephemeral GE context for one validation run (suites and results live in memory).
+
+    Each table's suite runs through GE's validator directly: a `ValidationDefinition` would add the suite
+    and itself to the context's stores, check both are "fresh" against the stores and store the result
+    (each a serialisation) before anything is rendered, which Data Docs alone need. `keep_for_docs` puts
+    the suites and results into the stores, once, when Data Docs are built (in their own thread).
+    """
 
     context: Any
     datasource: Any
 
     run_id: Any = None
+    validated: list[_Validated] = field(default_factory=list)
 
     @classmethod
     def start(
@@ -178,16 +200,40 @@ class GeSession:
         return cls(context=context, datasource=context.data_sources.add_pandas(source), run_id=run_id)
 
     def validate(self, table: str, suite: gx.ExpectationSuite, frame: pd.DataFrame) -> ExpectationSuiteValidationResult:
-        """Validate one table's frame; the result is kept in the context for Data Docs."""
+        """Validate one table's frame with its suite; the result is kept for Data Docs (`keep_for_docs`)."""
         batch_definition = self.datasource.add_dataframe_asset(table).add_batch_definition_whole_dataframe(table)
-        suite = self.context.suites.add(suite)
-        definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{table}_checks", data=batch_definition, suite=suite)
+        validator = Validator(
+            batch_definition=batch_definition, batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT
         )
         with _configurations_reused():
-            return definition.run(
-                batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT, run_id=self.run_id
+            result = validator.validate_expectation_suite(suite)
+        self.run_id = self.run_id or RunIdentifier(run_time=datetime.now(UTC))
+        # what ValidationDefinition.run adds; and the asset's name, which GE leaves empty for a data frame and
+        # Data Docs show (each suite validates one table's frame and is named after it)
+        result.meta.update(
+            run_id=self.run_id,
+            validation_time=self.run_id.run_time,
+            batch_parameters={"dataframe": DATAFRAME_REPLACEMENT_STR},
+            batch_spec={**(result.meta.get("batch_spec") or {}), "data_asset_name": table},
+        )
+        self.validated.append(_Validated(suite, result, str(validator.active_batch_id)))
+        return result
+
+    def keep_for_docs(self) -> Any:
+        """Add the validated suites and their results to the context's stores (what Data Docs render); the context."""
+        results = self.context.validation_results_store
+        for done in self.validated:
+            self.context.suites.add(done.suite)
+            suite_id = ExpectationSuiteIdentifier(name=done.suite.name)
+            results.store_validation_results(
+                suite_validation_result=done.result,
+                suite_validation_result_identifier=ValidationResultIdentifier(
+                    batch_identifier=done.batch_id, expectation_suite_identifier=suite_id, run_id=self.run_id
+                ),
+                expectation_suite_identifier=suite_id,
             )
+        self.validated = []
+        return self.context
 
 
 def _exception_message(info: dict) -> str | None:
