@@ -21,6 +21,7 @@ defer()  # before Great Expectations is imported: scipy.stats and altair load on
 
 import great_expectations as gx  # noqa: E402
 import great_expectations.execution_engine.pandas_execution_engine as _pandas_engine  # noqa: E402
+import great_expectations.util as gx_util  # noqa: E402
 import pandas as pd  # noqa: E402
 from great_expectations.constants import DATAFRAME_REPLACEMENT_STR  # noqa: E402
 from great_expectations.core import ExpectationSuiteValidationResult  # noqa: E402
@@ -45,6 +46,38 @@ from expectations.model import AtLeast, Between, Check, CheckParams, InSet, NotN
 # label the batch. That costs more than the validation itself (about 8 s for 5 M rows); the
 # label is not used here, so the threshold is set to 0 (no fingerprint).
 _pandas_engine.HASH_THRESHOLD = 0
+
+_JSON_PLAIN = (str, int, bool, type(None))
+
+
+def _plain_values_first(convert: Any) -> Any:
+    """GE's `convert_to_json_serializable`, answering at once for the values it returns unchanged (str, int, bool,
+    None); anything else goes through GE's own chain of type tests."""
+
+    def converted(data: Any) -> Any:
+        return data if type(data) in _JSON_PLAIN else convert(data)
+
+    converted.__wrapped__ = convert  # type: ignore[attr-defined]
+    return converted
+
+
+def _convert_plain_values_first() -> None:
+    """GE turns every metric's arguments into JSON to name it (thousands of times per validation), testing each
+    value against some twenty types, four of them numpy's, before it reaches None. Every GE module that imported
+    the converter gets the shortcut (the converter calls itself through its own module's name, so it too):
+    about a sixth of GE's planning time, same results."""
+    import sys
+
+    original = gx_util.convert_to_json_serializable
+    if hasattr(original, "__wrapped__"):
+        return
+    faster = _plain_values_first(original)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("great_expectations") and getattr(module, "convert_to_json_serializable", None) is original:
+            module.convert_to_json_serializable = faster  # type: ignore[attr-defined]
+
+
+_convert_plain_values_first()
 
 RESULT_FORMAT: dict[str, Any] = {"result_format": "BASIC", "partial_unexpected_count": 0}
 """Counts only: no child-level values go into GE results or Data Docs (failing rows are stored in the store)."""
