@@ -70,6 +70,6 @@ def share_compiled_templates() -> None:
 
         def with_cache(self: DefaultJinjaView, *args: object, **kwargs: object) -> None:
             made(self, *args, **kwargs)
-            self.env.bytecode_cache = cache  # read when a template is first loaded, which is after this
+            self.env = self.env.overlay(bytecode_cache=cache)  # the same environment, compiled templates shared
 
         DefaultJinjaView.__init__ = with_cache  # type: ignore[method-assign]

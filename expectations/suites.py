@@ -243,12 +243,11 @@ class GeSession:
         self.run_id = self.run_id or RunIdentifier(run_time=datetime.now(UTC))
         # what ValidationDefinition.run adds; and the asset's name, which GE leaves empty for a data frame and
         # Data Docs show (each suite validates one table's frame and is named after it)
-        result.meta.update(
-            run_id=self.run_id,
-            validation_time=self.run_id.run_time,
-            batch_parameters={"dataframe": DATAFRAME_REPLACEMENT_STR},
-            batch_spec={**(result.meta.get("batch_spec") or {}), "data_asset_name": table},
-        )
+        meta: Any = result.meta  # GE types it as a TypedDict of what its validator alone fills in
+        meta["run_id"] = self.run_id
+        meta["validation_time"] = self.run_id.run_time
+        meta["batch_parameters"] = {"dataframe": DATAFRAME_REPLACEMENT_STR}
+        meta["batch_spec"] = {**(meta.get("batch_spec") or {}), "data_asset_name": table}
         self.validated.append(_Validated(suite, result, str(validator.active_batch_id)))
         return result
 
