@@ -158,32 +158,45 @@ def build_suite(table: str, checks: list[Check], params: CheckParams) -> gx.Expe
 
 
 _CONFIGURATION: Any = Expectation.__dict__["configuration"]  # the property: pydantic's dict() on every read
+_TO_DOMAIN_OBJ: Any = ExpectationConfiguration.to_domain_obj  # builds (and validates) a new expectation each call
 _CONFIGURATIONS_LOCK = threading.RLock()
 
 
 @contextmanager
 def _configurations_reused() -> Iterator[None]:
-    """While GE validates, each expectation object builds its configuration once instead of on every read.
+    """While GE validates, each expectation object builds its configuration once instead of on every read, and
+    each configuration its expectation object once.
 
     GE's planning reads `Expectation.configuration` about a hundred times per expectation (each a pydantic
-    `dict()` of the whole expectation: 2.7 s of 7 s for a council month's four suites, profiled); the
-    expectation objects are not changed while they are validated, so the first configuration stands
-    for the rest. The cache lives for one validation; other threads' validations wait for it.
+    `dict()` of the whole expectation: 2.7 s of 7 s for a council month's four suites, profiled), and turns
+    the configuration back into a new expectation (a pydantic model, validated) for each metric it plans,
+    only to read its arguments; the objects are not changed while they are validated, so the first
+    configuration and expectation stand for the rest. The caches live for one validation; other threads'
+    validations wait for them.
     """
-    cache: dict[int, tuple[Expectation, ExpectationConfiguration]] = {}
+    configurations: dict[int, tuple[Expectation, ExpectationConfiguration]] = {}
+    expectations: dict[int, tuple[ExpectationConfiguration, Expectation]] = {}
 
     def configuration(self: Expectation) -> ExpectationConfiguration:
-        hit = cache.get(id(self))
+        hit = configurations.get(id(self))
         if hit is None:  # the object is kept beside its configuration, so its id is not reused meanwhile
-            hit = cache[id(self)] = (self, _CONFIGURATION.fget(self))
+            hit = configurations[id(self)] = (self, _CONFIGURATION.fget(self))
+        return hit[1]
+
+    def to_domain_obj(self: ExpectationConfiguration) -> Expectation:
+        hit = expectations.get(id(self))
+        if hit is None:
+            hit = expectations[id(self)] = (self, _TO_DOMAIN_OBJ(self))
         return hit[1]
 
     with _CONFIGURATIONS_LOCK:
         Expectation.configuration = property(configuration)  # type: ignore[method-assign,assignment]
+        ExpectationConfiguration.to_domain_obj = to_domain_obj  # type: ignore[method-assign]
         try:
             yield
         finally:
             Expectation.configuration = _CONFIGURATION  # type: ignore[method-assign]
+            ExpectationConfiguration.to_domain_obj = _TO_DOMAIN_OBJ  # type: ignore[method-assign]
 
 
 def _not_saved() -> None:
