@@ -47,7 +47,7 @@ def validate_once(store: Path, docs: Path) -> tuple[float, float, ValidationRun,
         store_results(con, params.load_id, run)
         t_store = time.perf_counter()
         if run.ge_session is not None:
-            build_data_docs(run.ge_session.context, docs)
+            build_data_docs(run.ge_session, docs)
         finished, cpu = time.perf_counter(), time.process_time() - cpu_started
     steps = dict(run.timings)
     steps["store results"] = t_store - t_checks

@@ -61,7 +61,7 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
         con.close()
     folder = data_docs_dir(args.data_docs, store_path(args.store))
     if not args.no_docs and folder is not None and run.ge_session is not None:
-        build_data_docs(run.ge_session.context, folder)
+        build_data_docs(run.ge_session, folder)
     return run.results
 
 

@@ -23,11 +23,14 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from store.connection import PROJECT_ROOT, store_path
+
+if TYPE_CHECKING:
+    from expectations.suites import GeSession
 
 log = logging.getLogger(__name__)
 
@@ -103,23 +106,12 @@ def _replace_dir(built: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _name_assets(context: Any) -> None:
-    """Data Docs read a result's asset name from its batch spec, which GE leaves empty for a data frame: each
-    suite validates one table's frame and is named after it, so the suite's name is filled in."""
-    store = context.validation_results_store
-    for key in store.list_keys():
-        result = store.get(key)
-        table = key.expectation_suite_identifier.name
-        result.meta["batch_spec"] = {**(result.meta.get("batch_spec") or {}), "data_asset_name": table}
-        store.set(key, result)
-
-
-def build_data_docs(context: Any, target: Path) -> Path | None:
-    """Build the Data Docs of the validations run in `context` into `target`, offline; returns index.html (None on failure).
-
-    A failure to render HTML must not stop a load from being published: it is logged instead.
+def build_data_docs(session: GeSession, target: Path) -> Path | None:
+    """Build the Data Docs of the validations run in a GE session into `target`, offline; returns index.html (None on
+    failure). A failure to render HTML must not stop a load from being published: it is logged instead.
     """
     from expectations.docs_offline import make_offline
+    from expectations.docs_templates import share_compiled_templates
 
     try:  # a folder that cannot be written (static/ read-only) is logged in one line like any other failure
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -129,7 +121,8 @@ def build_data_docs(context: Any, target: Path) -> Path | None:
         return None
     try:
         site = target.name.removesuffix(DOCS_SUFFIX) or SITE_NAME  # the header reads "Data Docs | demo.duckdb"
-        _name_assets(context)
+        share_compiled_templates()
+        context = session.keep_for_docs()
         context.add_data_docs_site(site, site_config(staging))
         context.build_data_docs(site_names=[site])
         make_offline(staging)

@@ -297,8 +297,9 @@ def validate_store(
     folder = docs_dir(data_docs_dir, store_of_connection(con))
     docs = None
     if build_docs and folder is not None and run.ge_session is not None:
-        # rendering HTML (Python) overlaps the SQL below (DuckDB, which lets go of the GIL); it reads only the GE context
-        docs = threading.Thread(target=build_data_docs, args=(run.ge_session.context, folder), name="dq-data-docs")
+        # storing GE's results and rendering HTML (Python) overlap the SQL below (DuckDB, which lets go of the GIL);
+        # it works only on the GE session
+        docs = threading.Thread(target=build_data_docs, args=(run.ge_session, folder), name="dq-data-docs")
         docs.start()
     try:
         results = _keep_and_store(con, params, checks, run)

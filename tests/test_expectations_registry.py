@@ -144,3 +144,21 @@ def test_every_check_says_what_a_load_re_checks() -> None:
         "referrals.ethnicity_completeness"  # a share of the whole table: its success is worked out from kept rows
     }
     assert {c.kind for c in REGISTRY.values() if c.table == "cross_table"} == {"child"}
+
+
+def test_ge_json_conversion_shortcut_gives_what_ge_gives() -> None:
+    """The shortcut for plain values (expectations.suites) returns exactly what GE's own converter returns."""
+    import great_expectations.util as gx_util
+    import numpy as np
+    from great_expectations.core import id_dict
+
+    from expectations import suites  # noqa: F401  (installs the shortcut)
+
+    converter = gx_util.convert_to_json_serializable
+    assert id_dict.convert_to_json_serializable is converter  # GE's callers use it
+    own = converter.__wrapped__
+    values = [None, "x", "", 0, 7, True, False, 2.5, float("nan"), np.int64(3), np.float64(1.5), np.bool_(True), pd.NA]
+    for value in values:  # one value at a time: GE's own chain of type tests against the shortcut
+        assert converter(value) == own(value) and type(converter(value)) is type(own(value))
+    nested = {"k": None, 1: [True, np.int64(2), "a", float("nan")], "d": date(2024, 3, 31)}
+    assert converter(nested) == {"k": None, "1": [True, 2, "a", None], "d": "2024-03-31"}
