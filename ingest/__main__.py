@@ -7,11 +7,13 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
-from ingest.pipeline import LoadSummary, load_files
+from ingest.publish import prepare_checks
 from store.connection import STORE_ENV, StoreNotFound, is_disk_full, store_path
+
+if TYPE_CHECKING:
+    from ingest.pipeline import LoadSummary
 
 
 def _parse_date(text: str) -> date:
@@ -100,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if not args.no_validate:
+        prepare_checks()  # first: the checks' import runs beside the loader's own imports and reading
+    from tqdm import tqdm
+
+    from ingest.pipeline import load_files
+
     target = store_path(args.store)
     steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
     bar = tqdm(

@@ -10,17 +10,23 @@ from pathlib import Path
 import duckdb
 
 from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
+from store.connection import one_commit
 from store.summary import build_summaries
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
+_PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
 
 
 def prepare_checks() -> None:
-    """Start importing Great Expectations in a background thread, so that it overlaps reading the files.
+    """Start importing Great Expectations in a background thread (once per process), so that it overlaps the load.
 
     The checks import it again when they run: Python hands them the module once this import is done.
     """
-    threading.Thread(target=importlib.import_module, args=(CHECKS_MODULE,), name="import-checks", daemon=True).start()
+    if _PREPARING:
+        return
+    thread = threading.Thread(target=importlib.import_module, args=(CHECKS_MODULE,), name="import-checks", daemon=True)
+    _PREPARING.append(thread)
+    thread.start()
 
 
 def finalise(
@@ -42,13 +48,14 @@ def finalise(
     say = progress or (lambda _msg: None)
     say("merging versions")
     counts = None
-    if new_loads is None:
-        rebuild_canonical(con)
-    else:
-        counts = merge_loads(con, new_loads)
-    say("deriving tables for the metrics")
-    build_derived(con, changes=None if new_loads is None else CHANGES)
-    build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
+    with one_commit(con):  # merge, derived tables and summaries reach the file in one checkpoint, not eight
+        if new_loads is None:
+            rebuild_canonical(con)
+        else:
+            counts = merge_loads(con, new_loads)
+        say("deriving tables for the metrics")
+        build_derived(con, changes=None if new_loads is None else CHANGES)
+        build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
     if validate:
         from expectations.runner import validate_store
 

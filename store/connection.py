@@ -238,20 +238,31 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         _prune_versions(p, version)
 
 
+_IN_ONE_COMMIT: set[int] = set()  # id() of the connections inside a one_commit block
+
+
 @contextmanager
 def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Run a step's statements as one transaction: on a work copy its changes reach the file in one checkpoint.
 
     Each statement on its own would be checkpointed by itself, and a table changed by several statements
     (deleted from, then appended to) would be written at each of them. On failure nothing of the step remains.
+    Inside another one_commit on the same connection the step is part of that transaction: the outer block
+    commits, or rolls back, the whole.
     """
+    if id(con) in _IN_ONE_COMMIT:
+        yield
+        return
     con.execute("BEGIN TRANSACTION")
+    _IN_ONE_COMMIT.add(id(con))
     try:
         yield
     except BaseException:
         with suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+    finally:
+        _IN_ONE_COMMIT.discard(id(con))
     con.execute("COMMIT")
 
 
