@@ -248,22 +248,23 @@ def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     Each statement on its own would be checkpointed by itself, and a table changed by several statements
     (deleted from, then appended to) would be written at each of them. On failure nothing of the step remains.
     Inside another one_commit on the same connection the step is part of that transaction: the outer block
-    commits, or rolls back, the whole.
+    commits the whole; a failure rolls the whole back at once (so the step's own clean-up statements run
+    outside the failed transaction and the first error is the one raised).
     """
-    if id(con) in _IN_ONE_COMMIT:
-        yield
-        return
-    con.execute("BEGIN TRANSACTION")
-    _IN_ONE_COMMIT.add(id(con))
+    nested = id(con) in _IN_ONE_COMMIT
+    if not nested:
+        con.execute("BEGIN TRANSACTION")
+        _IN_ONE_COMMIT.add(id(con))
     try:
         yield
     except BaseException:
-        with suppress(duckdb.Error):
+        _IN_ONE_COMMIT.discard(id(con))
+        with suppress(duckdb.Error):  # an outer block's rollback after an inner one finds no transaction
             con.execute("ROLLBACK")
         raise
-    finally:
+    if not nested:
         _IN_ONE_COMMIT.discard(id(con))
-    con.execute("COMMIT")
+        con.execute("COMMIT")
 
 
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
