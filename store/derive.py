@@ -428,9 +428,11 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
 
     `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
     that depend on those children and records are rebuilt, since every derived row depends on
-    its own child's records (or, for recording facts, its own record) alone. Without it, or when
-    the tables are new or most children changed, everything is rebuilt, which also keeps the fact
-    tables sorted by date for fast period scans. Insertion order is not preserved while building.
+    its own child's records (or, for recording facts, its own record) alone; a table none of whose
+    inputs changed is kept as it is (the recording facts after an Annex A load). Without it, or when
+    the tables are new, everything is rebuilt; when most children (records) changed, the tables of
+    that scope are, which also keeps the fact tables sorted by date for fast period scans.
+    Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
     try:
