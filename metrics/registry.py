@@ -143,7 +143,8 @@ _DEFINITIONS: tuple[MetricDefinition, ...] = (
         source=OFSTED_LETTER,
         convention="Same look-back as the re-referral rate. The previous closure is the child's latest closed "
         "CIN episode, or NFA referral, closed on or before the referral date (an episode that started on "
-        "the referral date is the referral's own).",
+        "the referral date is the referral's own). Of two closed on one day, the later-started one is "
+        "named (an episode before an NFA referral).",
         filters=ALL_FILTERS,
         breakdowns=(),
         function=re_referrals.re_referred_children,

@@ -287,6 +287,16 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
     )
 
 
+# Closures of one child sharing a match date (overlapping episodes closed on one day, say) would leave the
+# ASOF join free to pick any of them as the previous closure: the latest closure date is taken, then an
+# episode before an NFA referral, then the later start, then the reason code's order.
+_ONE_CLOSURE_PER_MATCH_DATE = """
+    SELECT * FROM {closure_facts}
+    QUALIFY row_number() OVER (
+        PARTITION BY child_id, match_date
+        ORDER BY closure_date DESC, closure_kind, start_date DESC, closure_reason) = 1"""
+
+
 def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
     """`referral_facts`: each referral with the child's previous referral and previous closure."""
     src = _sources(scope)
@@ -318,7 +328,8 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
                CAST(r.referral_date - pc.closure_date AS INTEGER) AS days_since_closure
         FROM r
         LEFT JOIN {src["children"]} ch USING (child_id)
-        ASOF LEFT JOIN {src["closure_facts"]} pc ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
+        ASOF LEFT JOIN ({_ONE_CLOSURE_PER_MATCH_DATE.format(closure_facts=src["closure_facts"])}) pc
+            ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
         ORDER BY r.referral_date
         """,
     )

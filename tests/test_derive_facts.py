@@ -158,3 +158,31 @@ def test_a_publish_rebuilds_only_the_scopes_whose_inputs_changed(tmp_path) -> No
     before = con.execute("SELECT * FROM recording_facts ORDER BY ALL").fetchall()
     build_derived(con, "changes")
     assert con.execute("SELECT * FROM recording_facts ORDER BY ALL").fetchall() == before
+
+
+def test_a_referral_after_two_closures_of_one_day_names_one_previous_closure_whatever_order_they_arrive(
+    tmp_path,
+) -> None:
+    """Two overlapping episodes of a child closed on one day (messy, but sent): the next referral's previous
+    closure is the later-started episode's, in whichever order the store holds them (no arbitrary ASOF pick)."""
+    early = {
+        "child_id": "T2",
+        "start_date": date(2023, 1, 2),
+        "closure_date": date(2023, 6, 1),
+        "closure_reason": "RC1",
+    }
+    late = {"child_id": "T2", "start_date": date(2023, 2, 1), "closure_date": date(2023, 6, 1), "closure_reason": "RC4"}
+    seen = set()
+    for i, episodes in enumerate([[early, late], [late, early]]):
+        rows = {
+            "referrals": [{"child_id": "T2", "referral_date": date(2023, 9, 1)}],
+            "cin_episodes": episodes,
+        }
+        con = open_read(build_store(tmp_path / f"s{i}.duckdb", rows))
+        seen.add(
+            con.execute(
+                "SELECT previous_closure_date, previous_closure_reason, days_since_closure FROM referral_facts"
+            ).fetchone()
+        )
+        con.close()
+    assert seen == {(date(2023, 6, 1), "RC4", 92)}
