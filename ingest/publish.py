@@ -6,12 +6,12 @@ import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # imported when a load publishes: `python -m ingest` starts the checks' import before DuckDB's
+    import duckdb
 
-from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
-from store.connection import one_commit
-from store.summary import build_summaries
+    from ingest.merge import MergeCounts
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
 _PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
@@ -43,7 +43,10 @@ def finalise(
     are returned; without it everything is rebuilt (a store written without the loaders).
     `load_id` is the load the data quality results are filed under.
     """
+    from ingest.merge import CHANGES, merge_loads, rebuild_canonical
+    from store.connection import one_commit
     from store.derive import build_derived
+    from store.summary import build_summaries
 
     say = progress or (lambda _msg: None)
     say("merging versions")
