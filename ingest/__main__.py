@@ -9,8 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.publish import prepare_checks
-
 if TYPE_CHECKING:
     from ingest.pipeline import LoadSummary
 
@@ -106,8 +104,6 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-    if not args.no_validate:
-        prepare_checks()  # first, before DuckDB's import: the checks' import runs beside the loader's imports
     from tqdm import tqdm
 
     from ingest.pipeline import load_files

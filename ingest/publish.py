@@ -8,23 +8,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # imported when a load publishes: `python -m ingest` starts the checks' import before DuckDB's
+if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see finalise)
     import duckdb
 
     from ingest.merge import MergeCounts
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
 _PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
+_WANTED: list[bool] = []  # prepare_checks was called: the publish starts the import
 
 
 def prepare_checks() -> None:
-    """Start importing Great Expectations in a background thread (once per process), so that it overlaps the load.
+    """The checks will run: import Great Expectations in a background thread (once per process) from the
+    start of the publish (`finalise`), so that it overlaps the merge and the derived tables.
 
-    The checks import it again when they run: Python hands them the module once this import is done.
+    Their work is DuckDB's, which lets go of the GIL; reading a workbook is calamine's, which holds it (the
+    import beside the reading only slowed both). The checks import it again when they run: Python hands
+    them the module once this import is done.
     """
-    if _PREPARING:
+    _WANTED.append(True)
+
+
+def _import_checks() -> None:
+    importlib.import_module(CHECKS_MODULE)
+
+
+def _start_checks_import() -> None:
+    if _PREPARING or not _WANTED:
         return
-    thread = threading.Thread(target=importlib.import_module, args=(CHECKS_MODULE,), name="import-checks", daemon=True)
+    thread = threading.Thread(target=_import_checks, name="import-checks", daemon=True)
     _PREPARING.append(thread)
     thread.start()
 
@@ -48,6 +60,8 @@ def finalise(
     from store.derive import build_derived
     from store.summary import build_summaries
 
+    if validate:
+        _start_checks_import()
     say = progress or (lambda _msg: None)
     say("merging versions")
     counts = None
