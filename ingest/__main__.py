@@ -7,11 +7,10 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
-from ingest.pipeline import LoadSummary, load_files
-from store.connection import STORE_ENV, StoreNotFound, is_disk_full, store_path
+if TYPE_CHECKING:
+    from ingest.pipeline import LoadSummary
 
 
 def _parse_date(text: str) -> date:
@@ -77,6 +76,8 @@ def format_summary(summaries: list[LoadSummary]) -> str:
 
 def _failure(err: Exception, target: Path) -> str:
     """One line on a load that failed as a whole (the store is unchanged)."""
+    from store.connection import StoreNotFound, is_disk_full
+
     if is_disk_full(err):
         return (
             f"no space left on the disk holding the store ({target.parent}): the load failed and the store"
@@ -92,14 +93,22 @@ def _failure(err: Exception, target: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.store is None and not os.environ.get(STORE_ENV):
-        # Never fall back to the demo store: a council's real extract must not land in demo data.
-        print(
-            f"error: name the store to load into with --store PATH or {STORE_ENV}"
-            " (only `python -m synthetic demo` writes the demo store)",
-            file=sys.stderr,
-        )
-        return 2
+    if args.store is None:
+        from store.connection import STORE_ENV
+
+        if not os.environ.get(STORE_ENV):
+            # Never fall back to the demo store: a council's real extract must not land in demo data.
+            print(
+                f"error: name the store to load into with --store PATH or {STORE_ENV}"
+                " (only `python -m synthetic demo` writes the demo store)",
+                file=sys.stderr,
+            )
+            return 2
+    from tqdm import tqdm
+
+    from ingest.pipeline import load_files
+    from store.connection import store_path
+
     target = store_path(args.store)
     steps = len(args.files) + (4 if not args.no_validate else 3)  # each file, merge, derive, [checks,] publish
     bar = tqdm(

@@ -6,21 +6,39 @@ import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see finalise)
+    import duckdb
 
-from ingest.merge import CHANGES, MergeCounts, merge_loads, rebuild_canonical
-from store.summary import build_summaries
+    from ingest.merge import MergeCounts
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
+_PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
+_WANTED: list[bool] = []  # prepare_checks was called: the publish starts the import
 
 
 def prepare_checks() -> None:
-    """Start importing Great Expectations in a background thread, so that it overlaps reading the files.
+    """The checks will run: import Great Expectations in a background thread (once per process) from the
+    start of the publish (`finalise`), so that it overlaps the merge and the derived tables.
 
-    The checks import it again when they run: Python hands them the module once this import is done.
+    Their work is DuckDB's, which lets go of the GIL; reading a workbook is calamine's, which holds it (the
+    import beside the reading only slowed both). The checks import it again when they run: Python hands
+    them the module once this import is done.
     """
-    threading.Thread(target=importlib.import_module, args=(CHECKS_MODULE,), name="import-checks", daemon=True).start()
+    _WANTED.append(True)
+
+
+def _import_checks() -> None:
+    importlib.import_module(CHECKS_MODULE)
+
+
+def _start_checks_import() -> None:
+    if _PREPARING or not _WANTED:
+        return
+    thread = threading.Thread(target=_import_checks, name="import-checks", daemon=True)
+    _PREPARING.append(thread)
+    thread.start()
 
 
 def finalise(
@@ -37,18 +55,24 @@ def finalise(
     are returned; without it everything is rebuilt (a store written without the loaders).
     `load_id` is the load the data quality results are filed under.
     """
+    from ingest.merge import CHANGES, merge_loads, rebuild_canonical
+    from store.connection import one_commit
     from store.derive import build_derived
+    from store.summary import build_summaries
 
+    if validate:
+        _start_checks_import()
     say = progress or (lambda _msg: None)
     say("merging versions")
     counts = None
-    if new_loads is None:
-        rebuild_canonical(con)
-    else:
-        counts = merge_loads(con, new_loads)
-    say("deriving tables for the metrics")
-    build_derived(con, changes=None if new_loads is None else CHANGES)
-    build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
+    with one_commit(con):  # merge, derived tables and summaries reach the file in one checkpoint, not eight
+        if new_loads is None:
+            rebuild_canonical(con)
+        else:
+            counts = merge_loads(con, new_loads)
+        say("deriving tables for the metrics")
+        build_derived(con, changes=None if new_loads is None else CHANGES)
+        build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
     if validate:
         from expectations.runner import validate_store
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import duckdb
-import holidays
-import pandas as pd
-import pyarrow as pa
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 from store.events import EVENT_DATE_COLUMNS
 
@@ -31,7 +33,13 @@ EARLIEST, LATEST = date(1900, 1, 1), date(2099, 12, 31)  # the calendar is never
 
 @lru_cache(maxsize=8)
 def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
-    """England & Wales bank holidays (one-off days included) from the `holidays` library (read-only: it is shared)."""
+    """England & Wales bank holidays (one-off days included) from the `holidays` library (read-only: it is shared).
+
+    pandas and holidays are imported here: a publish whose calendar is kept needs neither (a load's fixed cost).
+    """
+    import holidays
+    import pandas as pd
+
     table = holidays.country_holidays("GB", subdiv="ENG", years=range(first_year, last_year + 1))
     frame = pd.DataFrame({"day": list(table.keys()), "holiday": list(table.values())})
     frame["day"] = pd.to_datetime(frame["day"]).dt.date

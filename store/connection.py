@@ -272,21 +272,33 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         _prune_versions(p, version)
 
 
+_IN_ONE_COMMIT: set[int] = set()  # id() of the connections inside a one_commit block
+
+
 @contextmanager
 def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Run a step's statements as one transaction: on a work copy its changes reach the file in one checkpoint.
 
     Each statement on its own would be checkpointed by itself, and a table changed by several statements
     (deleted from, then appended to) would be written at each of them. On failure nothing of the step remains.
+    Inside another one_commit on the same connection the step is part of that transaction: the outer block
+    commits the whole; a failure rolls the whole back at once (so the step's own clean-up statements run
+    outside the failed transaction and the first error is the one raised).
     """
-    con.execute("BEGIN TRANSACTION")
+    nested = id(con) in _IN_ONE_COMMIT
+    if not nested:
+        con.execute("BEGIN TRANSACTION")
+        _IN_ONE_COMMIT.add(id(con))
     try:
         yield
     except BaseException:
-        with suppress(duckdb.Error):
+        _IN_ONE_COMMIT.discard(id(con))
+        with suppress(duckdb.Error):  # an outer block's rollback after an inner one finds no transaction
             con.execute("ROLLBACK")
         raise
-    con.execute("COMMIT")
+    if not nested:
+        _IN_ONE_COMMIT.discard(id(con))
+        con.execute("COMMIT")
 
 
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:

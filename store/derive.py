@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from store.calendar import build_calendar
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
@@ -136,34 +135,50 @@ _SCOPE_SQL: dict[str, str] = {
 }
 
 
-def _incremental_scopes(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scope] | None:
-    """TEMP tables `_derive_<scope>` of what changed, or None when a full rebuild is due."""
+def _plan(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scope | None]:
+    """What to rebuild, per scope of _SCOPE_SQL: its TEMP table `_derive_<scope>` (incremental), None (in full),
+    or left out when nothing it depends on changed (an empty scope: its tables are kept as they are).
+
+    In full when there is no table of changes or the derived tables are new; the children and the
+    event facts in full when most children changed, the recording facts when most records did.
+    """
     if changes is None:
-        return None
+        return dict.fromkeys(_SCOPE_SQL)
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     if not set(DERIVED_TABLES) <= present:
-        return None
+        return dict.fromkeys(_SCOPE_SQL)
     for name, sql in _SCOPE_SQL.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
-    counts = con.execute("SELECT (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM children)").fetchone()
-    changed, known = counts if counts is not None else (0, 0)
-    if changed > FULL_REBUILD_SHARE * known:
-        return None
-    return {name: Scope(f"_derive_{name}", "record_id" if name == "records" else "child_id") for name in _SCOPE_SQL}
+    row = con.execute(  # a join of one-row counts: scalar subqueries plan several times slower
+        "SELECT * FROM (SELECT count(*) FROM _derive_children), (SELECT count(*) FROM _derive_events),"
+        " (SELECT count(*) FROM _derive_records), (SELECT count(*) FROM children),"
+        " (SELECT count(*) FROM recording_facts)"
+    ).fetchone()
+    children, events, records, known_children, known_records = row if row is not None else (0, 0, 0, 0, 0)
+    changed = {"children": children, "events": events, "records": records}
+    whole = {
+        "children": children > FULL_REBUILD_SHARE * known_children,
+        "events": children > FULL_REBUILD_SHARE * known_children,
+        "records": records > FULL_REBUILD_SHARE * known_records,
+    }
+    return {
+        name: None if whole[name] else Scope(f"_derive_{name}", "record_id" if name == "records" else "child_id")
+        for name in _SCOPE_SQL
+        if changed[name] or whole[name]
+    }
 
 
 def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
     """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category."""
-    frame = pd.DataFrame(
-        [
-            (code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name, "known" if code in ETHNICITY_GROUPS else code)
-            for code, name in ETHNICITY_NAMES.items()
-        ],
-        columns=["code", "ethnicity_group", "name", "category"],
+    rows = ", ".join(
+        f"({quoted([code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name])},"
+        f" {quoted(['known' if code in ETHNICITY_GROUPS else code])})"
+        for code, name in ETHNICITY_NAMES.items()
     )
-    con.register("ethnicity_codes_frame", frame)
-    con.execute("CREATE OR REPLACE TABLE ethnicity_codes AS SELECT * FROM ethnicity_codes_frame")
-    con.unregister("ethnicity_codes_frame")
+    con.execute(
+        "CREATE OR REPLACE TABLE ethnicity_codes AS"
+        f" SELECT * FROM (VALUES {rows}) t(code, ethnicity_group, name, category)"
+    )
 
 
 def _settled(value: str) -> str:
@@ -424,9 +439,11 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
 
     `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
     that depend on those children and records are rebuilt, since every derived row depends on
-    its own child's records (or, for recording facts, its own record) alone. Without it, or when
-    the tables are new or most children changed, everything is rebuilt, which also keeps the fact
-    tables sorted by date for fast period scans. Insertion order is not preserved while building.
+    its own child's records (or, for recording facts, its own record) alone; a table none of whose
+    inputs changed is kept as it is (the recording facts after an Annex A load). Without it, or when
+    the tables are new, everything is rebuilt; when most children (records) changed, the tables of
+    that scope are, which also keeps the fact tables sorted by date for fast period scans.
+    Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
     try:
@@ -434,7 +451,7 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
             build_calendar(con)
             _macros(con)
             build_ethnicity_codes(con)
-            scopes = _incremental_scopes(con, changes)
+            plan = _plan(con, changes)
             for build, scope in (
                 (build_children, "children"),
                 (build_closure_facts, "events"),
@@ -443,7 +460,8 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
                 (build_recording_facts, "records"),
                 (build_contact_facts, "events"),
             ):
-                build(con, None if scopes is None else scopes[scope])
+                if scope in plan:
+                    build(con, plan[scope])
     finally:
         for name in _SCOPE_SQL:
             con.execute(f"DROP TABLE IF EXISTS _derive_{name}")

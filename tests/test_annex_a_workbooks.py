@@ -562,3 +562,23 @@ def test_not_a_spreadsheet(tmp_path: Path):
     path = tmp_path / "notes.xlsx"
     path.write_bytes(b"PK\x03\x04 this is not a zip file at all")
     assert "cannot read workbook" in refusal(path)
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        (dt.date(2025, 4, 1), "", None, dt.date(1900, 1, 1), dt.date(9999, 12, 31)),  # dates and blanks: Arrow's cast
+        (dt.date(2025, 4, 1), "31/04/2025"),  # a date typed as text among dates
+        (dt.date(2025, 1, 1), dt.datetime(2025, 1, 1, 3)),  # a date and a date-time
+        (0.0, False, dt.date(2020, 1, 1)),  # falsy cells that are not blanks
+        ("", None),
+    ],
+)
+def test_a_column_of_cells_becomes_the_same_text_by_either_conversion(cells: tuple) -> None:
+    """The Arrow conversion of a column (dates cast by Arrow) gives the text the per-cell conversion gives."""
+    import pyarrow as pa
+
+    from ingest.readers.annex_a import _cell_text, _column_array
+
+    assert _column_array(cells).to_pylist() == [_cell_text(c) for c in cells]
+    assert _column_array(cells).type == pa.string()

@@ -138,6 +138,28 @@ def test_rows_of_one_day_and_one_extract_that_disagree_give_one_answer_whatever_
     assert len(seen) == 1, seen
 
 
+def test_a_publish_rebuilds_only_the_scopes_whose_inputs_changed(tmp_path) -> None:
+    """Changes to contacts alone leave the recording facts as they are; to a recording alone, the event facts."""
+    from store.derive import Scope, _plan, build_derived
+
+    path = tmp_path / "store.duckdb"
+    build_store(path, ROWS)
+    con = duckdb.connect(str(path.resolve()))
+    con.execute("CREATE TEMP TABLE changes (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
+    assert _plan(con, None) == {"children": None, "events": None, "records": None}  # no changes table: all in full
+    con.execute("INSERT INTO changes VALUES ('contacts', '1', NULL)")
+    assert _plan(con, "changes") == {"children": Scope("_derive_children"), "events": Scope("_derive_events")}
+    con.execute("DELETE FROM changes")
+    con.execute("INSERT INTO changes VALUES ('recordings', '9', 'x')")  # the store's only record: in full
+    assert _plan(con, "changes") == {"children": Scope("_derive_children"), "records": None}
+    con.execute("DELETE FROM changes")
+    con.execute("INSERT INTO changes VALUES ('contacts', '1', NULL), ('contacts', '2', NULL)")  # most of 3 children
+    assert _plan(con, "changes") == {"children": None, "events": None}
+    before = con.execute("SELECT * FROM recording_facts ORDER BY ALL").fetchall()
+    build_derived(con, "changes")
+    assert con.execute("SELECT * FROM recording_facts ORDER BY ALL").fetchall() == before
+
+
 def test_a_referral_after_two_closures_of_one_day_names_one_previous_closure_whatever_order_they_arrive(
     tmp_path,
 ) -> None:

@@ -479,6 +479,15 @@ def _column_text(values: tuple) -> list[str | None]:
     return [_cell_text(v) for v in values]
 
 
+def _column_array(values: tuple) -> pa.Array:
+    """A column of cells as an Arrow text array of `_column_text`; a column of dates and blanks is turned into
+    ISO text by Arrow (a date32 array cast to text: the same text as `isoformat`, without a Python call per cell)."""
+    if dt.date in set(map(type, values)) and all(type(v) is dt.date or v is None or v == "" for v in values):
+        dates = pa.array([v if type(v) is dt.date else None for v in values], type=pa.date32())
+        return dates.cast(pa.string())
+    return pa.array(_column_text(values), type=pa.string())
+
+
 def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: int, width: int) -> None:
     """Register the data rows below the header as the relation _annex_a_raw(row_number, c0, c1, ...)."""
     data = rows[header + 1 :]
@@ -487,7 +496,7 @@ def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: in
     columns = {"row_number": pa.array(range(header + 2, header + 2 + len(data)), type=pa.int32())}
     cells = list(zip(*data)) if data else [() for _ in range(width)]
     for j in range(width):
-        columns[f"c{j}"] = pa.array(_column_text(cells[j]), type=pa.string())
+        columns[f"c{j}"] = _column_array(cells[j])
     con.register("_annex_a_raw", pa.table(columns))
 
 
