@@ -203,3 +203,13 @@ def test_a_trail_rewritten_with_its_heads_is_found_against_the_system_log_copy(
         f"{path}: 3 entries; intact (hash chain and heads file).",
         f"{path}: changed at line 3 of 3 (against the 3 entries in {export}).",
     ]
+
+
+def test_a_personal_data_download_must_be_a_frame_so_its_audit_record_counts_the_rows() -> None:
+    """Downloads are made on click; a personal one made from a function could not be counted when audited."""
+    import pandas as pd
+
+    from ui.downloads import download_csv
+
+    with pytest.raises(TypeError, match="personal-data download is a frame"):
+        download_csv(lambda: pd.DataFrame({"child_id": ["1"]}), "children", key="k", personal=True)

@@ -153,10 +153,11 @@ def download_csv(
     a publishable frame keeps its `c`. The CSV is made when the button is clicked, not on every run of the page
     (`frame` may be a function making the frame, so that is deferred too); a personal-data download is a frame.
     """
+    rows = len(frame) if isinstance(frame, pd.DataFrame) else None
+    if personal and rows is None:
+        raise TypeError(f"{name}: a personal-data download is a frame, so its audit record can count the rows")
     if personal and on_download is None:
         from ui.access import record
-
-        rows = len(frame) if isinstance(frame, pd.DataFrame) else None
 
         def on_download() -> None:
             record("download_rows", what=name, rows=rows, filters=audit_filters())
