@@ -51,8 +51,9 @@ def code_key_sql(expr: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _spellings() -> pa.Table:
-    """Every (domain, code, spelling, is_code): canonical codes, the CSV, and yes/no spellings for each yes/no domain."""
+def _spellings() -> dict[str, list]:
+    """Every (domain, code, spelling, is_code), as columns: canonical codes, the CSV, and yes/no spellings for each
+    yes/no domain."""
     rows = [(domain, code, code, True) for domain, codes in CODE_DOMAINS.items() for code in sorted(codes)]
     rows += [(domain, code, code, False) for domain in BOOLEAN_DOMAINS for code in sorted(BOOLEAN_CODES)]
     with open(SYNONYMS_CSV, encoding="utf-8", newline="") as handle:
@@ -66,7 +67,12 @@ def _spellings() -> pa.Table:
         if domain != "yes_no"
     ]
     columns = list(zip(*rows))
-    return pa.table({"domain": columns[0], "code": columns[1], "spelling": columns[2], "is_code": columns[3]})
+    return {
+        "domain": list(columns[0]),
+        "code": list(columns[1]),
+        "spelling": list(columns[2]),
+        "is_code": list(columns[3]),
+    }
 
 
 _KEYED: list[pa.Table] = []  # the spellings with their keys, worked out once per process (see _keyed)
@@ -74,16 +80,18 @@ _KEYED: list[pa.Table] = []  # the spellings with their keys, worked out once pe
 
 def _keyed(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """(domain, key, code, is_code) of every spelling: keyed by `code_key_sql` in DuckDB on the first connection that
-    asks, then kept (the CSV and the codes do not change while a process runs; keying them costs a dozen ms a time)."""
+    asks, then kept (the CSV and the codes do not change while a process runs; keying them costs a dozen ms a time).
+
+    The spellings go in as list parameters, not an Arrow table built in Python: pyarrow imports pandas to build
+    one (half a second of CPU); an Arrow table that DuckDB makes does not.
+    """
     if not _KEYED:
-        con.register("_code_spellings", _spellings())
-        try:
-            keyed = con.sql(
-                f"SELECT domain, {code_key_sql('spelling')} AS key, code, bool_or(is_code) AS is_code"
-                " FROM _code_spellings GROUP BY ALL HAVING key <> '' ORDER BY ALL"
-            ).to_arrow_table()
-        finally:
-            con.unregister("_code_spellings")
+        keyed = con.sql(
+            f"SELECT domain, {code_key_sql('spelling')} AS key, code, bool_or(is_code) AS is_code FROM"
+            " (SELECT unnest($domain) AS domain, unnest($code) AS code, unnest($spelling) AS spelling,"
+            " unnest($is_code) AS is_code) GROUP BY ALL HAVING key <> '' ORDER BY ALL",
+            params=_spellings(),
+        ).to_arrow_table()
         _KEYED.append(keyed)
     return _KEYED[0]
 

@@ -567,7 +567,8 @@ def test_not_a_spreadsheet(tmp_path: Path):
 @pytest.mark.parametrize(
     "cells",
     [
-        (dt.date(2025, 4, 1), "", None, dt.date(1900, 1, 1), dt.date(9999, 12, 31)),  # dates and blanks: Arrow's cast
+        (dt.date(2025, 4, 1), "", None, dt.date(1900, 1, 1), dt.date(9999, 12, 31)),  # dates and blanks: the memo
+        (dt.date(2025, 4, 1), "", dt.date(2025, 4, 1), dt.date(1, 1, 1), "", dt.date(2025, 4, 1)),  # repeated dates
         (dt.date(2025, 4, 1), "31/04/2025"),  # a date typed as text among dates
         (dt.date(2025, 1, 1), dt.datetime(2025, 1, 1, 3)),  # a date and a date-time
         (0.0, False, dt.date(2020, 1, 1)),  # falsy cells that are not blanks
@@ -575,10 +576,27 @@ def test_not_a_spreadsheet(tmp_path: Path):
     ],
 )
 def test_a_column_of_cells_becomes_the_same_text_by_either_conversion(cells: tuple) -> None:
-    """The Arrow conversion of a column (dates cast by Arrow) gives the text the per-cell conversion gives."""
-    import pyarrow as pa
-
+    """The column conversion (dates and blanks through a memo of each distinct date) gives the per-cell text."""
     from ingest.readers.annex_a import _cell_text, _column_array
 
-    assert _column_array(cells).to_pylist() == [_cell_text(c) for c in cells]
-    assert _column_array(cells).type == pa.string()
+    assert list(_column_array(cells)) == [_cell_text(c) for c in cells]
+    assert all(v is None or type(v) is str for v in _column_array(cells))
+
+
+def test_a_sheet_is_staged_as_text_even_where_a_column_has_no_text() -> None:
+    """_annex_a_raw has VARCHAR columns whatever the cells: a column of blanks is not DuckDB's NULL type."""
+    import duckdb
+
+    from ingest.readers.annex_a import _register_sheet
+
+    con = duckdb.connect()
+    rows = [["Child ID", "Team", "Date"], ["1005", None, dt.date(2025, 4, 1)], ["1006", "", None], ["1007"]]
+    _register_sheet(con, rows, 0, 3)
+    assert con.execute("SELECT typeof(c0), typeof(c1), typeof(c2) FROM _annex_a_raw LIMIT 1").fetchall() == [
+        ("VARCHAR", "VARCHAR", "VARCHAR")
+    ]
+    assert con.execute("SELECT row_number, c0, c1, c2 FROM _annex_a_raw ORDER BY row_number").fetchall() == [
+        (2, "1005", None, "2025-04-01"),
+        (3, "1006", None, None),
+        (4, "1007", None, None),
+    ]

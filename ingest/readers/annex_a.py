@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
+import numpy as np
 import python_calamine as calamine
 
 from ingest.codes_map import boolean_sql, code_map_sql, ensure_code_synonyms
@@ -469,35 +469,56 @@ def annex_a_workbook_lists(path: Path) -> dict[str, int]:
     return {name: number for name, number in found.items() if number is not None}
 
 
+class _DateText(dict[object, str | None]):
+    """Memo of the cells of a date column as text: a date as ISO text, a blank as None (dates repeat a lot)."""
+
+    def __missing__(self, cell: object) -> str | None:
+        text = self[cell] = cell.isoformat() if type(cell) is dt.date else (cell or None)  # type: ignore[attr-defined]
+        return text
+
+
 def _column_text(values: tuple) -> list[str | None]:
     """A column of cells as `_cell_text` gives them, converted by the types it holds (text columns as they are)."""
     kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
         return [v or None for v in values]
-    if kinds <= {str, type(None), dt.date}:  # a date column, its blanks read as ''
-        return [v.isoformat() if type(v) is dt.date else (v or None) for v in values]
+    if kinds <= {str, type(None), dt.date} and all(type(v) is dt.date or not v for v in values):
+        return list(map(_DateText().__getitem__, values))  # dates and blanks: each distinct date converted once
     return [_cell_text(v) for v in values]
 
 
-def _column_array(values: tuple) -> pa.Array:
-    """A column of cells as an Arrow text array of `_column_text`; a column of dates and blanks is turned into
-    ISO text by Arrow (a date32 array cast to text: the same text as `isoformat`, without a Python call per cell)."""
-    if dt.date in set(map(type, values)) and all(type(v) is dt.date or v is None or v == "" for v in values):
-        dates = pa.array([v if type(v) is dt.date else None for v in values], type=pa.date32())
-        return dates.cast(pa.string())
-    return pa.array(_column_text(values), type=pa.string())
+def _column_array(values: tuple) -> np.ndarray:
+    """A column of cells as a NumPy array of the text `_column_text` gives (objects: str or None).
+
+    NumPy, not Arrow: building an Arrow array from Python objects imports pandas (half a second of
+    CPU the reading need not pay); DuckDB scans a dict of NumPy arrays without it.
+    """
+    return np.array(_column_text(values), dtype=object)
+
+
+_CELLS = "_annex_a_cells"  # the registered NumPy columns of one sheet; _annex_a_raw is their VARCHAR table
 
 
 def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: int, width: int) -> None:
-    """Register the data rows below the header as the relation _annex_a_raw(row_number, c0, c1, ...)."""
+    """Put the data rows below the header in the TEMP table _annex_a_raw(row_number, c0, c1, ...), all text.
+
+    The cells are handed to DuckDB as NumPy object arrays and copied once into a table (CAST: a column
+    with no text at all would otherwise have DuckDB's NULL type), so the staging statements scan
+    DuckDB's own vectors rather than Python objects.
+    """
     data = rows[header + 1 :]
     if any(len(r) < width for r in data):  # rows of a sheet are as wide as its used range: pad any that are not
         data = [list(r) + [None] * (width - len(r)) for r in data]
-    columns = {"row_number": pa.array(range(header + 2, header + 2 + len(data)), type=pa.int32())}
+    columns = {"row_number": np.arange(header + 2, header + 2 + len(data), dtype=np.int32)}
     cells = list(zip(*data)) if data else [() for _ in range(width)]
     for j in range(width):
         columns[f"c{j}"] = _column_array(cells[j])
-    con.register("_annex_a_raw", pa.table(columns))
+    con.register(_CELLS, columns)
+    try:
+        text = "".join(f", CAST(c{j} AS VARCHAR) AS c{j}" for j in range(width))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _annex_a_raw AS SELECT row_number{text} FROM {_CELLS}")
+    finally:
+        con.unregister(_CELLS)
 
 
 def _locate_list(
@@ -537,11 +558,11 @@ def _read_workbook(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         shown = ", ".join(book.sheet_names[:20]) + (" ..." if len(book.sheet_names) > 20 else "")
         raise ExtractError(path, f"not an Annex A workbook: no List 1/3/4/6 sheets found (sheets: {shown})")
     for source, rows in sources:
-        _register_sheet(con, rows, source.header_row - 1, len(source.headings))
         try:
+            _register_sheet(con, rows, source.header_row - 1, len(source.headings))
             _stage_list(con, source, result)
         finally:
-            con.unregister("_annex_a_raw")
+            con.execute("DROP TABLE IF EXISTS _annex_a_raw")
     return result
 
 
