@@ -141,7 +141,7 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     return counts
 
 
-_WORK_TABLES = ("_merge_contested", "_merge_ranked", "_merge_before")
+_WORK_TABLES = ("_merge_contested", "_merge_ranked")
 
 
 def _entity_states(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, tuple[bool, bool]]:
@@ -190,9 +190,9 @@ def _merge_entity(
             f"SELECT {_stored_columns(entity)}, {EMPTY_FIELD_LOADS} FROM {entity.versions_table} v"
             f" WHERE load_id IN ({loads})"
             f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})"
+            f" UNION ALL {_rerank_contested(con, entity, loads, formats, counts)}"
         )
-        _rerank_contested(con, entity, loads, formats, counts)
-    con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")
+    con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")  # the new keys and the contested keys' winners at once
 
 
 def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
@@ -202,17 +202,15 @@ def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> 
 
 def _rerank_contested(
     con: duckdb.DuckDBPyConnection, entity: Entity, loads: str, formats: dict[str, str], counts: MergeCounts
-) -> None:
-    """Replace the current rows of the contested keys by the winners among all their versions."""
+) -> str:
+    """Rank all versions of the contested keys, count what the new loads did and delete the keys' current rows;
+    the SELECT of their new current rows (the winners), for the caller to insert with the new keys' rows."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _merge_before AS SELECT * FROM {entity.name} c"
-        f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
-    )
     _count(con, entity, loads, formats, counts)
     con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
-    con.execute(f"INSERT INTO {entity.name} BY NAME {current_rows_sql(entity, '_merge_ranked')}")
-    _note_changes(con, entity, "_merge_ranked")
+    if "child_id" not in entity.natural_key:  # else every version of a contested key is the new version's child's
+        _note_changes(con, entity, "_merge_ranked")
+    return current_rows_sql(entity, "_merge_ranked")
 
 
 def _count(
@@ -222,8 +220,8 @@ def _count(
     not current (superseded), the rows current before that its current versions replaced, and its versions
     equal to the row current before in every column their format carries (unchanged).
 
-    Only contested keys can have a current row, so the rows current before (`_merge_before`, at most one
-    per key) are all there is to compare with: no second pass over the whole current table.
+    Only contested keys have ranked versions, so the current rows they join (at most one per key) are the rows
+    current before; run before those are deleted.
     """
     same = " ".join(
         f"WHEN v.load_id IN ({load_ids}) THEN "
@@ -237,7 +235,7 @@ def _count(
         "SELECT v.load_id, count(*) FILTER (WHERE v.version_rank > 1),"
         " count(*) FILTER (WHERE v.version_rank = 1 AND b.load_id <> v.load_id),"
         f" count(*) FILTER (WHERE b._before AND CASE {same} ELSE FALSE END)"
-        f" FROM _merge_ranked v LEFT JOIN (SELECT *, TRUE AS _before FROM _merge_before) b"
+        f" FROM _merge_ranked v LEFT JOIN (SELECT *, TRUE AS _before FROM {entity.name}) b"
         f" ON {_key_match(entity, 'v', 'b')} WHERE v.load_id IN ({loads}) GROUP BY v.load_id"
     ).fetchall()
     for load_id, superseded, replaced, unchanged in rows:

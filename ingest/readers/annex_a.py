@@ -470,10 +470,13 @@ def annex_a_workbook_lists(path: Path) -> dict[str, int]:
 
 
 class _DateText(dict[object, str | None]):
-    """Memo of the cells of a date column as text: a date as ISO text, a blank as None (dates repeat a lot)."""
+    """Memo of the cells of a column of dates, text and blanks as `_cell_text` gives them (dates repeat a lot).
+
+    Only for those types: no date equals a text, whereas a memo of numbers would take True for 1.0.
+    """
 
     def __missing__(self, cell: object) -> str | None:
-        text = self[cell] = cell.isoformat() if type(cell) is dt.date else (cell or None)  # type: ignore[attr-defined]
+        text = self[cell] = _cell_text(cell)
         return text
 
 
@@ -482,8 +485,8 @@ def _column_text(values: tuple) -> list[str | None]:
     kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
         return [v or None for v in values]
-    if kinds <= {str, type(None), dt.date} and all(type(v) is dt.date or not v for v in values):
-        return list(map(_DateText().__getitem__, values))  # dates and blanks: each distinct date converted once
+    if kinds <= {str, type(None), dt.date}:  # dates (and text): each distinct cell converted once, as _cell_text does
+        return list(map(_DateText().__getitem__, values))
     return [_cell_text(v) for v in values]
 
 
@@ -507,7 +510,7 @@ def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: in
     DuckDB's own vectors rather than Python objects.
     """
     data = rows[header + 1 :]
-    if any(len(r) < width for r in data):  # rows of a sheet are as wide as its used range: pad any that are not
+    if data and min(map(len, data)) < width:  # rows of a sheet are as wide as its used range: pad any that are not
         data = [list(r) + [None] * (width - len(r)) for r in data]
     columns = {"row_number": np.arange(header + 2, header + 2 + len(data), dtype=np.int32)}
     cells = list(zip(*data)) if data else [() for _ in range(width)]
