@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -472,6 +473,35 @@ def test_missing_optional_columns_are_reported(tmp_path: Path):
     assert any(
         n.startswith("List 3 (Referrals), sheet 'List 3': no column for Gender, Ethnicity") for n in result.notices
     )
+
+
+def test_a_list_on_two_sheets_keeps_the_rows_of_both_with_empty_sheets_anywhere(tmp_path: Path):
+    """Sheets are staged on a thread of their own while the next is parsed: a list's second sheet (or an empty one
+    after it) adds to its staged table and never re-creates it; the staged tables come empty sheets' first."""
+    row = [3, "M", "WBRI", None, 4, "05/01/2024", "Police"]
+    other = [4, "F", "WBRI", None, 5, "06/01/2024", "Schools"]
+    sheets = {"List 1": [LIST_1, row], "List 3": [], "Contacts": [LIST_1, other], "List_1": []}
+    path = write_xlsx(tmp_path / "book.xlsx", sheets)
+    con = fresh_connection()
+    result = read_annex_a(path, con)
+    assert staged(con, "contacts", "sheet, child_id") == [("Contacts", "4"), ("List 1", "3")]
+    assert result.entities == ["referrals", "contacts"]
+    assert result.rows_read == 2
+    assert result.notices[:2] == [
+        "List 3 (Referrals): sheet 'List 3' is empty",
+        "List 1 (Contacts): sheet 'List_1' is empty",
+    ]
+
+
+def test_a_later_sheet_is_refused_after_an_earlier_list_was_staged(tmp_path: Path):
+    """A sheet's error is raised once the staging thread has finished with the connection."""
+    rows = [[i, "M", "WBRI", None, 4, "05/01/2024", "Police"] for i in range(500)]
+    path = write_xlsx(tmp_path / "book.xlsx", {"List 1": [LIST_1, *rows], "List 3": [["Child Unique ID"], [1]]})
+    con = fresh_connection()
+    with pytest.raises(ExtractError, match=r"List 3 \(Referrals\) \(sheet 'List 3'\) is missing required column"):
+        read_annex_a(path, con)
+    assert not [t for t in threading.enumerate() if t.name.startswith("annex-a-staging")]
+    assert con.execute("SELECT 42").fetchall() == [(42,)]
 
 
 # --- legacy .xls ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import datetime as dt
 import re
 import tempfile
 import zipfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -525,47 +526,78 @@ def _register_sheet(con: duckdb.DuckDBPyConnection, rows: list[list], header: in
 
 
 def _locate_list(
-    book: calamine.CalamineWorkbook,
-    path: Path,
-    name: str,
-    alist: AnnexList,
-    con: duckdb.DuckDBPyConnection,
-    result: ReadResult,
+    book: calamine.CalamineWorkbook, path: Path, name: str, alist: AnnexList, result: ReadResult
 ) -> tuple[_ListSource, list[list]] | None:
-    """The list's header row and rows; None (and an empty staged table) for an empty sheet."""
+    """The list's header row and rows; None (with a notice) for an empty sheet."""
     rows = _sheet_rows(book, path, name)
     header = _find_list_header(rows, alist)
     if header is not None:
         return _ListSource(alist, name, header + 1, [_display(c) for c in rows[header]]), rows
     if not any(str(c).strip() for r in rows for c in r):
         result.notices.append(f"{alist.label}: sheet '{name}' is empty")
-        _stage_empty(con, alist, result)
         return None
     candidates = [[_display(c) for c in r] for r in rows[:HEADER_SCAN_ROWS]]
     raise _missing_columns_error(path, alist, f"(sheet '{name}')", candidates)
 
 
+def _stage_sheet(
+    con: duckdb.DuckDBPyConnection, source: _ListSource, rows: list[list] | None, tables: list[str]
+) -> ReadResult:
+    """Stage one located list (or create the empty staged table of an empty sheet: `rows` None); what it found.
+
+    `tables` is the staged tables created so far, shared by the sheets of the workbook: a list on two sheets
+    is staged into one table, never created again (that would drop the rows of the first).
+    """
+    found = ReadResult(format=FORMAT, entities=tables)
+    if rows is None:
+        _stage_empty(con, source.alist, found)
+        return found
+    try:
+        _register_sheet(con, rows, source.header_row - 1, len(source.headings))
+        _stage_list(con, source, found)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _annex_a_raw")
+    return found
+
+
 def _read_workbook(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
+    """Find and stage the workbook's lists, as if one after the other: every sheet is located first (a sheet's
+    error comes before any staging error, its notices before theirs), then each list is staged in sheet order.
+
+    The work overlaps: calamine parses the next sheet on this thread (it holds the GIL) while one staging
+    thread runs the previous sheet's statements in DuckDB (which lets go of it). Only that thread uses
+    `con`, one statement at a time, and it has finished before this returns or raises.
+    """
     book = _open_workbook(path)
     result = ReadResult(format=FORMAT)
-    sources: list[tuple[_ListSource, list[list]]] = []
-    for name in book.sheet_names:
-        number = _sheet_list(book, path, name)
-        if number is None:
-            continue
-        if number not in LISTS:
-            result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
-        elif located := _locate_list(book, path, name, LISTS[number], con, result):
-            sources.append(located)
-    if not sources and not result.entities:
+    tables: list[str] = []  # written by the staging thread only
+    empty: list[str] = []  # the entities of empty sheets
+    staging: list[Future[ReadResult]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="annex-a-staging") as stager:
+        try:
+            for name in book.sheet_names:
+                number = _sheet_list(book, path, name)
+                if number is None:
+                    continue
+                if number not in LISTS:
+                    result.notices.append(f"List {number} ({LIST_TITLES[number]}) skipped: not used by the dashboard")
+                    continue
+                located = _locate_list(book, path, name, LISTS[number], result)
+                if located is None:
+                    empty.append(LISTS[number].entity)
+                source, rows = located or (_ListSource(LISTS[number], name, 0, []), None)
+                staging.append(stager.submit(_stage_sheet, con, source, rows, tables))
+        except BaseException:
+            stager.shutdown(wait=True, cancel_futures=True)  # the running statement ends before the error is raised
+            raise
+        staged = [future.result() for future in staging]  # the first failing sheet's error, in sheet order
+    if not staging:
         shown = ", ".join(book.sheet_names[:20]) + (" ..." if len(book.sheet_names) > 20 else "")
         raise ExtractError(path, f"not an Annex A workbook: no List 1/3/4/6 sheets found (sheets: {shown})")
-    for source, rows in sources:
-        try:
-            _register_sheet(con, rows, source.header_row - 1, len(source.headings))
-            _stage_list(con, source, result)
-        finally:
-            con.execute("DROP TABLE IF EXISTS _annex_a_raw")
+    for found in staged:
+        result.rows_read += found.rows_read
+        result.notices.extend(found.notices)
+    result.entities = list(dict.fromkeys(empty + tables))  # the order of a reader creating the empty sheets' first
     return result
 
 
