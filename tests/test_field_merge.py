@@ -271,3 +271,27 @@ def test_a_census_sent_again_counts_its_rows_unchanged(loaded: Loaded, files: di
     [summary] = load_files([again], store=store, validate=False)
     assert summary.status == "loaded"
     assert summary.unchanged == sum(summary.rows.values()) == 6
+
+
+def test_the_merge_notes_the_children_of_every_version_of_the_keys_it_touches(loaded: Loaded, tmp_path: Path) -> None:
+    """The derived rows are rebuilt for the children the merge notes: for keys that hold the child id, the new
+    versions' children are those of every version of the keys (so the contested keys are not noted twice)."""
+    from ingest.merge import CHANGES, merge_loads
+
+    con = duckdb.connect(str(_copy(loaded("august", "census", "april"), tmp_path / "copy.duckdb")))
+    loads = [r[0] for r in con.execute("SELECT load_id FROM loads ORDER BY load_id").fetchall()]
+    counts = merge_loads(con, loads[-1:])  # the last load's keys are current already: each is contested
+    assert sum(counts.replaced.values()) + sum(counts.unchanged.values()) > 0
+    checked = 0
+    for name in MERGED:
+        e = ENTITIES[name]
+        match = " AND ".join(f"v.{k} IS NOT DISTINCT FROM k.{k}" for k in e.natural_key)
+        want = con.execute(  # the children of every version, of any load, of a key the last load carries
+            f"SELECT DISTINCT v.child_id FROM {e.versions_table} v"
+            f" SEMI JOIN (SELECT * FROM {e.versions_table} WHERE load_id = {loads[-1]}) k ON {match}"
+        ).fetchall()
+        noted = con.execute(f"SELECT DISTINCT child_id FROM {CHANGES} WHERE entity = ?", [name]).fetchall()
+        assert set(want) <= set(noted), name
+        checked += len(want)
+    assert checked > 0
+    con.close()
