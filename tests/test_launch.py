@@ -4,13 +4,15 @@ every interface; a `streamlit run` that bypasses the launcher stops at its first
 
 from __future__ import annotations
 
-import json
+import contextlib
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_kit import free_port, stop, wait_for_health
@@ -200,34 +202,45 @@ SETTINGS_CASES: dict[str, tuple[list[str], dict[str, str], dict[str, str], bool]
     ),
     "a secrets folder": (["--server.address", "0.0.0.0"], {}, {"project/.streamlit/secrets.toml/auth": "x"}, False),
 }
-# Each case through both readings in one process (Streamlit is loaded once): the early check, then the launcher's own
-# path on Streamlit's settings (its click command, bootstrap.load_config_options, st.secrets) with serving replaced.
-BOTH_READINGS = """
-import contextlib, io, json, os, sys
-from pathlib import Path
-from streamlit.runtime import secrets
-from streamlit.web import bootstrap
-import streamlit.runtime.credentials as credentials
-from ui import launch, launch_check
-bootstrap.run = lambda *args, **kwargs: print("SERVED", file=sys.stderr)
-credentials.check_credentials = lambda: None
-answers = {}
-for name, case in json.load(sys.stdin).items():
-    os.environ.clear()
-    os.environ.update(case["env"])
-    os.chdir(case["cwd"])
-    secrets.secrets_singleton._secrets = None  # read the secrets files again, for this case
-    early = launch_check.early_refusal(case["argv"], os.environ, launch.DASHBOARD, Path.cwd())
-    shown = io.StringIO()
-    with contextlib.redirect_stderr(shown), contextlib.suppress(SystemExit):
-        launch.serve(case["argv"])
-    lines = [line for line in shown.getvalue().splitlines() if line.startswith(("Refusing", "SERVED"))]
-    answers[name] = {"early": "unsure" if early is launch_check.UNSURE else early, "streamlit": lines}
-print(json.dumps(answers))
-"""
 
 
-def test_the_early_check_reads_the_settings_as_streamlit_does(tmp_path: Path) -> None:
+def both_readings(cases: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+    """Each case through the early check, then through the launcher's own path on Streamlit's settings (its click
+    command, bootstrap.load_config_options, st.secrets) with serving replaced; in this process, whose Streamlit
+    settings, secrets, environment and folder are put back afterwards."""
+    from streamlit import config
+    from streamlit.runtime import credentials, secrets
+    from streamlit.web import bootstrap
+
+    from ui import launch, launch_check
+
+    monkeypatch.setattr(bootstrap, "run", lambda *args, **kwargs: print("SERVED", file=sys.stderr))
+    monkeypatch.setattr(credentials, "check_credentials", lambda: None)
+    monkeypatch.setattr(config, "_config_options", config._config_options)  # each case parses its own
+    monkeypatch.setattr(config, "_main_script_path", config._main_script_path)
+    monkeypatch.setattr(secrets.secrets_singleton, "_secrets", secrets.secrets_singleton._secrets)
+    environ, cwd = dict(os.environ), Path.cwd()
+    answers = {}
+    try:
+        for name, case in cases.items():
+            os.environ.clear()
+            os.environ.update(case["env"])
+            os.chdir(case["cwd"])
+            secrets.secrets_singleton._secrets = None  # read the secrets files again, for this case
+            early = launch_check.early_refusal(case["argv"], os.environ, launch.DASHBOARD, Path.cwd())
+            shown = io.StringIO()
+            with contextlib.redirect_stderr(shown), contextlib.suppress(SystemExit):
+                launch.serve(case["argv"])
+            lines = [line for line in shown.getvalue().splitlines() if line.startswith(("Refusing", "SERVED"))]
+            answers[name] = {"early": "unsure" if early is launch_check.UNSURE else early, "streamlit": lines}
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(cwd)
+    return answers
+
+
+def test_the_early_check_reads_the_settings_as_streamlit_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The launcher refuses before loading Streamlit (a refused start in a tenth of the CPU) only where its reading
     of flags, environment, config and secrets files gives Streamlit's answer; anything else it leaves to Streamlit."""
     cases = {}
@@ -247,17 +260,7 @@ def test_the_early_check_reads_the_settings_as_streamlit_does(tmp_path: Path) ->
             # the secrets files of Streamlit's default places, or those the config names, not an empty file of ours
             del env["STREAMLIT_SECRETS_FILES"]
         cases[name] = {"argv": [*FLAGS, "--server.port", "8", *flags], "env": env, "cwd": str(case / "project")}
-    done = subprocess.run(
-        [sys.executable, "-c", BOTH_READINGS],
-        input=json.dumps(cases),
-        cwd=ROOT,
-        env=environment(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    answers = json.loads(done.stdout.splitlines()[-1])
+    answers = both_readings(cases, monkeypatch)
     for name, (_flags, _extra, _files, decided) in SETTINGS_CASES.items():
         early, streamlit = answers[name]["early"], answers[name]["streamlit"]
         assert streamlit in (["SERVED"], [streamlit[0]]) and len(streamlit) == 1, (name, streamlit)
