@@ -6,10 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import access, data
+from ui import access
 from ui.accessibility import accessibility_styles
-from ui.components import VIEW_KEY, section
-from ui.filters import sidebar_filters
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,6 +65,11 @@ def navigation(who: access.Access) -> dict[str, list[st.Page]]:
 st.set_page_config(page_title="Front door — children's services", page_icon=":material/door_front:", layout="wide")
 accessibility_styles()
 who = access.gate()
+# Past the gate only: the sign-in, no-role and refusal pages stop above, without loading pandas, DuckDB and plotly.
+from ui import data  # noqa: E402
+from ui.components import VIEW_KEY, section  # noqa: E402
+from ui.filters import sidebar_filters  # noqa: E402
+
 current = st.navigation(navigation(who))
 st.session_state[access.PAGE_KEY] = current.url_path or "overview"
 access.sidebar(who)

@@ -10,6 +10,27 @@ import pandas as pd
 from metrics.params import FUNNEL_LEVELS, MIN_DENOMINATOR
 
 
+def _binomial_cdf(k: np.ndarray, n: np.ndarray, p: float) -> np.ndarray:
+    """P(R <= k) for R ~ Binomial(n, p), elementwise over whole k and n (0 below the support, 1 from n up)."""
+    from scipy.special import (
+        bdtr,
+    )  # scipy.special, not scipy.stats: ~1.4 s less CPU for each process that draws a funnel
+
+    inside = (k >= 0) & (k < n)
+    counts = np.where(inside, k, 0.0).astype(np.int64), n.astype(np.int64)  # whole numbers, as bdtr takes them
+    return np.where(k >= n, 1.0, np.where(inside, bdtr(*counts, p), 0.0))
+
+
+def _binomial_quantile(q: float, n: np.ndarray, p: float) -> np.ndarray:
+    """The smallest whole r with P(R <= r) >= q, R ~ Binomial(n, p) (0 < q < 1), found by bisection on the cdf."""
+    low, high = np.full(n.shape, -1.0), n.copy()  # P(R <= -1) = 0 < q and P(R <= n) = 1 >= q
+    while np.any(high - low > 1):
+        middle = np.floor((low + high) / 2)
+        enough = _binomial_cdf(middle, n, p) >= q
+        high, low = np.where(enough, middle, high), np.where(enough, low, middle)
+    return high
+
+
 def binomial_limits(target_pct: float, n: Sequence[float] | np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper control limits (%) for a proportion at denominators `n` around `target_pct`.
 
@@ -18,18 +39,18 @@ def binomial_limits(target_pct: float, n: Sequence[float] | np.ndarray, level: f
     count with P(R <= r) >= q, and the limit is (r - a) / n with
     a = (P(R <= r) - q) / (P(R <= r) - P(R <= r - 1)). `level` is the two-sided coverage (0.95, 0.998).
     """
-    from scipy.stats import binom  # here, not at the top: importing scipy.stats costs ~1.4 s of CPU per process
-
     p = float(target_pct) / 100.0
     sizes = np.asarray(n, dtype="float64")
+    whole = (sizes > 0) & (sizes == np.floor(sizes)) & (0.0 <= p <= 1.0)  # else no limit (NaN), as scipy.stats gives
+    counted = np.where(whole, sizes, 0.0)
     out = []
     for q in ((1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0):
-        r = binom.ppf(q, sizes, p)
-        upto = binom.cdf(r, sizes, p)
-        below = binom.cdf(r - 1, sizes, p)
+        r = _binomial_quantile(q, counted, p)
+        upto = _binomial_cdf(r, counted, p)
+        below = _binomial_cdf(r - 1, counted, p)
         step = np.where(upto - below > 0, upto - below, np.nan)
         a = np.where(np.isfinite(step), (upto - q) / step, 0.0)
-        limit = np.where(sizes > 0, 100.0 * (r - a) / np.where(sizes > 0, sizes, 1.0), np.nan)
+        limit = np.where(whole, 100.0 * (r - a) / np.where(whole, sizes, 1.0), np.nan)
         out.append(np.clip(limit, 0.0, 100.0))
     return out[0], out[1]
 

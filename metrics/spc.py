@@ -13,15 +13,17 @@ CHARTS: tuple[str, ...] = ("p", "xmr")
 RUN_LENGTH = 7  # points in a row on one side of the centre line
 TREND_LENGTH = 6  # points in a row each higher (or lower) than the one before
 
-_LOCAL = threading.local()
+_DATABASE: list[duckdb.DuckDBPyConnection] = []  # one in-memory database for the process, opened on first use
+_DATABASE_LOCK = threading.Lock()
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
-    """This thread's in-memory DuckDB connection (opening one per chart cost 40-180 ms)."""
-    con = getattr(_LOCAL, "con", None)
-    if con is None:
-        con = _LOCAL.con = duckdb.connect()
-    return con
+    """A new connection to the process's in-memory DuckDB database (~0.01 ms), for one chart's limits; its registered
+    frame is its own. Opening a database costs ~35 ms, and the dashboard runs each page view in a new thread."""
+    with _DATABASE_LOCK:
+        if not _DATABASE:
+            _DATABASE.append(duckdb.connect())
+        return _DATABASE[0].cursor()
 
 
 _LIMITS = {
@@ -85,11 +87,11 @@ def spc_limits(
         raise ValueError("a p-chart needs numerator and denominator columns; use chart='xmr' for a plain series")
     sql = _SIGNALS.format(limits=_LIMITS[chart], moves=TREND_LENGTH - 1, run=RUN_LENGTH)
     con = _connection()
-    con.register("series", series)
     try:
+        con.register("series", series)
         limits = con.execute(sql).df()
     finally:
-        con.unregister("series")
+        con.close()
     out = frame.copy()
     # centre is one value for the whole series: fill it for rows without a value too.
     out["centre"] = limits["centre"].astype("float64").fillna(limits["centre"].max()).to_numpy()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import access, audit
+from ui import access, access_config, audit
 from ui.components import page_header, section
 
 SHOWN = 1000
 
 
 def trail() -> None:
-    path = access.audit_path()
+    path = access_config.audit_path()
     st.caption(
         f"Trail: `{path}` (JSON lines, appended only; set by `[audit] path` in config/access.toml or "
         f"`{audit.AUDIT_ENV}`)."

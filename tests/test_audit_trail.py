@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ui import access, audit
+from ui import access_config, audit
 
 
 def add(path: Path, n: int, user: str = "ana@council.example") -> None:
@@ -168,9 +168,9 @@ def test_a_bad_syslog_setting_is_one_line_naming_the_file(
 ) -> None:
     settings = tmp_path / "access.toml"
     settings.write_text(f"[audit]\n{setting}\n")
-    monkeypatch.setenv(access.CONFIG_ENV, str(settings))
+    monkeypatch.setenv(access_config.CONFIG_ENV, str(settings))
     with pytest.raises(ValueError, match=re.escape(f"{settings}: [audit] ")) as error:
-        access.load_config()
+        access_config.load_config()
     assert problem in str(error.value) and "\n" not in str(error.value)
 
 

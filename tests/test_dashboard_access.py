@@ -233,7 +233,7 @@ def test_only_admin_has_the_audit_page(monkeypatch: pytest.MonkeyPatch, store: P
     assert any("hash chain is intact" in s.value for s in at.success)
     assert "admin@council.example" in at.dataframe[0].value["user"].tolist()
     for role in ("leadership", "analyst", "data_quality"):
-        at = open_as(monkeypatch, store, signed_in([role]))
+        at = open_as(monkeypatch, store, signed_in([role]), "definitions")  # any page: the navigation is the router's
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page("pages/audit_page.py")  # not in this role's navigation: no URL reaches it
 
@@ -241,8 +241,8 @@ def test_only_admin_has_the_audit_page(monkeypatch: pytest.MonkeyPatch, store: P
 def test_audit_page_says_when_the_trail_was_changed(
     monkeypatch: pytest.MonkeyPatch, store: Path, audit_log: Path
 ) -> None:
-    at = open_as(monkeypatch, store, signed_in(["admin"]))
-    at = open_as(monkeypatch, store, signed_in(["admin"], email="other@council.example"))
+    at = open_as(monkeypatch, store, signed_in(["admin"]), "definitions")  # two sign-ins: two lines in the trail
+    at = open_as(monkeypatch, store, signed_in(["admin"], email="other@council.example"), "definitions")
     lines = audit_log.read_text().splitlines()
     audit_log.write_text("\n".join([lines[0].replace("jo@", "someone@")] + lines[1:]) + "\n")
     at.switch_page("pages/audit_page.py").run()

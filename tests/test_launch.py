@@ -4,12 +4,15 @@ every interface; a `streamlit run` that bypasses the launcher stops at its first
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser_kit import free_port, stop, wait_for_health
@@ -136,6 +139,148 @@ def test_an_audit_system_log_that_cannot_be_used_stops_the_start_in_one_line(
     assert done.returncode == 1
     [line] = done.stderr.decode().splitlines()
     assert line.startswith("Refusing to serve: " + reason.format(tmp=tmp_path))
+
+
+# Each case: flags, environment, files to write (relative to a case folder holding `home/` and `project/`, the folder it
+# is started from), and whether the early check (before Streamlit loads) must decide it itself.
+SETTINGS_CASES: dict[str, tuple[list[str], dict[str, str], dict[str, str], bool]] = {
+    "flag": (["--server.address", "0.0.0.0"], {}, {}, True),
+    "flag with =": (["--server.address=0.0.0.0"], {}, {}, True),
+    "local flag": (["--server.address", "127.0.0.1"], {}, {}, True),
+    "bracketed ::1": (["--server.address", "[::1]"], {}, {}, True),
+    "environment": ([], {"STREAMLIT_SERVER_ADDRESS": "192.0.2.10"}, {}, True),
+    "flag over environment": (["--server.address", "localhost"], {"STREAMLIT_SERVER_ADDRESS": "0.0.0.0"}, {}, True),
+    "no address": ([], {}, {}, True),
+    "project config": ([], {}, {"project/.streamlit/config.toml": '[server]\naddress = "0.0.0.0"\n'}, True),
+    "project config over home": (
+        [],
+        {},
+        {
+            "home/.streamlit/config.toml": '[server]\naddress = "0.0.0.0"\n',
+            "project/.streamlit/config.toml": '[server]\naddress = "127.0.0.1"\n',
+        },
+        True,
+    ),
+    "home config": ([], {}, {"home/.streamlit/config.toml": '[server]\naddress = "192.0.2.7"\n'}, True),
+    "config env: value": (
+        [],
+        {"FRONT_ADDRESS": "localhost"},
+        {"project/.streamlit/config.toml": '[server]\naddress = "env:FRONT_ADDRESS"\n'},
+        True,
+    ),
+    "environment over config": (
+        [],
+        {"STREAMLIT_SERVER_ADDRESS": "127.0.0.1"},
+        {"project/.streamlit/config.toml": '[server]\naddress = "0.0.0.0"\n'},
+        True,
+    ),
+    "secrets file named in the environment": (
+        ["--server.address", "0.0.0.0"],
+        {"STREAMLIT_SECRETS_FILES": "{case}/auth.toml"},
+        {"auth.toml": AUTH},
+        True,
+    ),
+    "project secrets": (["--server.address", "0.0.0.0"], {}, {"project/.streamlit/secrets.toml": AUTH}, True),
+    "home secrets": ([], {}, {"home/.streamlit/secrets.toml": AUTH}, True),
+    "secrets without [auth]": (
+        ["--server.address", "0.0.0.0"],
+        {},
+        {"project/.streamlit/secrets.toml": '[other]\nkey = "value"\n'},
+        True,
+    ),
+    "secrets files in the config": (
+        ["--server.address", "0.0.0.0"],
+        {},
+        {"project/.streamlit/config.toml": '[secrets]\nfiles = ["{case}/auth.toml"]\n', "auth.toml": AUTH},
+        True,
+    ),
+    "a config file that is not TOML": (
+        [],
+        {},
+        {"project/.streamlit/config.toml": "[server\naddress = 0.0.0.0\n"},
+        False,
+    ),
+    "a secrets folder": (["--server.address", "0.0.0.0"], {}, {"project/.streamlit/secrets.toml/auth": "x"}, False),
+}
+
+
+def both_readings(cases: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
+    """Each case through the early check, then through the launcher's own path on Streamlit's settings (its click
+    command, bootstrap.load_config_options, st.secrets) with serving replaced; in this process, whose Streamlit
+    settings, secrets, environment and folder are put back afterwards."""
+    from streamlit import config
+    from streamlit.runtime import credentials, secrets
+    from streamlit.web import bootstrap
+
+    from ui import launch, launch_check
+
+    monkeypatch.setattr(bootstrap, "run", lambda *args, **kwargs: print("SERVED", file=sys.stderr))
+    monkeypatch.setattr(credentials, "check_credentials", lambda: None)
+    monkeypatch.setattr(config, "_config_options", config._config_options)  # each case parses its own
+    monkeypatch.setattr(config, "_main_script_path", config._main_script_path)
+    monkeypatch.setattr(secrets.secrets_singleton, "_secrets", secrets.secrets_singleton._secrets)
+    environ, cwd = dict(os.environ), Path.cwd()
+    answers = {}
+    try:
+        for name, case in cases.items():
+            os.environ.clear()
+            os.environ.update(case["env"])
+            os.chdir(case["cwd"])
+            secrets.secrets_singleton._secrets = None  # read the secrets files again, for this case
+            early = launch_check.early_refusal(case["argv"], os.environ, launch.DASHBOARD, Path.cwd())
+            shown = io.StringIO()
+            with contextlib.redirect_stderr(shown), contextlib.suppress(SystemExit):
+                launch.serve(case["argv"])
+            lines = [line for line in shown.getvalue().splitlines() if line.startswith(("Refusing", "SERVED"))]
+            answers[name] = {"early": "unsure" if early is launch_check.UNSURE else early, "streamlit": lines}
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(cwd)
+    return answers
+
+
+def test_the_early_check_reads_the_settings_as_streamlit_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The launcher refuses before loading Streamlit (a refused start in a tenth of the CPU) only where its reading
+    of flags, environment, config and secrets files gives Streamlit's answer; anything else it leaves to Streamlit."""
+    cases = {}
+    for number, (name, (flags, extra, files, _decided)) in enumerate(SETTINGS_CASES.items()):
+        case = tmp_path / str(number)
+        (case / "home").mkdir(parents=True)
+        (case / "project").mkdir()
+        for relative, text in files.items():
+            (case / relative).parent.mkdir(parents=True, exist_ok=True)
+            (case / relative).write_text(text.replace("{case}", str(case)))
+        env = (
+            environment(case)
+            | {"HOME": str(case / "home")}
+            | {k: v.replace("{case}", str(case)) for k, v in extra.items()}
+        )
+        if any("secrets.toml" in relative or "[secrets]" in text for relative, text in files.items()):
+            # the secrets files of Streamlit's default places, or those the config names, not an empty file of ours
+            del env["STREAMLIT_SECRETS_FILES"]
+        cases[name] = {"argv": [*FLAGS, "--server.port", "8", *flags], "env": env, "cwd": str(case / "project")}
+    answers = both_readings(cases, monkeypatch)
+    for name, (_flags, _extra, _files, decided) in SETTINGS_CASES.items():
+        early, streamlit = answers[name]["early"], answers[name]["streamlit"]
+        assert streamlit in (["SERVED"], [streamlit[0]]) and len(streamlit) == 1, (name, streamlit)
+        if decided:
+            assert early == (None if streamlit == ["SERVED"] else streamlit[0]), (name, early, streamlit)
+        else:
+            assert early == "unsure", (name, early)
+    served = {name for name, answer in answers.items() if answer["streamlit"] == ["SERVED"]}
+    assert served == {
+        "local flag",
+        "bracketed ::1",
+        "flag over environment",
+        "project config over home",
+        "config env: value",
+        "environment over config",
+        "secrets file named in the environment",
+        "project secrets",
+        "home secrets",
+        "secrets files in the config",
+    }
 
 
 def serve(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

@@ -76,6 +76,22 @@ def test_empty_months_keep_their_row_without_limits() -> None:
         spc_limits(frame, chart="cusum")
 
 
+def test_charts_drawn_at_once_in_several_threads_each_get_their_own_limits() -> None:
+    """The dashboard draws each page view in a new thread: every chart takes a connection of its own to one in-memory
+    database (opened once), so charts drawn at the same time never read each other's series."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from metrics import spc
+
+    series = [_series([20.0 + i] * 11 + [60.0]) for i in range(8)]
+    alone = [spc_limits(frame) for frame in series]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(spc_limits, series * 4))
+    for i, frame in enumerate(together):
+        pd.testing.assert_frame_equal(frame, alone[i % len(series)])
+    assert len(spc._DATABASE) == 1
+
+
 def test_suppress_small_counts() -> None:
     frame = pd.DataFrame(
         {"team": ["A", "B", "C"], "numerator": [3, 0, 10], "denominator": [20, 8, 40], "rate": [15.0, 0.0, 25.0]}

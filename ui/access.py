@@ -6,28 +6,21 @@ import os
 import signal
 import sys
 import threading
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from streamlit.runtime import Runtime
 
-from ui import audit
+from ui import audit, launch_check
+from ui.access_config import AccessConfig, as_tuple, audit_path, audit_syslog, load_config
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG_ENV = "FRONTDOOR_ACCESS_CONFIG"
-DEFAULT_CONFIG = ROOT / "config" / "access.toml"
-LOCAL_ADDRESSES = frozenset({"localhost", "127.0.0.1", "::1"})
 ACCESS_KEY = "frontdoor_access"
 PAGE_KEY = "frontdoor_page"
 PUBLISHABLE_KEY = "publishable_view"
 SIGNED_IN_KEY = "frontdoor_signed_in"
 
-ROLES = ("leadership", "analyst", "data_quality", "admin")
 CHILD_LISTS = "child_lists"  # child-level lists (re-referred children, overdue assessments...) and their downloads
 FAILING_ROWS = "failing_rows"  # failing rows of the data-quality checks, with child id, file and row
 AUDIT = "audit"  # the Audit page
@@ -39,21 +32,6 @@ GRANTS: dict[str, frozenset[str]] = {
 }
 _SIGNED_IN: set[tuple[str, str]] = set()
 _SIGNED_IN_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class AccessConfig:
-    """config/access.toml: the role claim and its values, the allow-list, whom to ask, disclosure and audit settings."""
-
-    claim: str = "roles"
-    values: Mapping[str, str] = field(default_factory=lambda: {r: r for r in ROLES})
-    allow_list: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    ask: str = "the dashboard's administrator"
-    threshold: int = 5
-    leadership_publishable: bool = False
-    audit_path: Path = ROOT / "data" / "audit" / "audit.jsonl"
-    audit_syslog: audit.Syslog | None = None
-    audit_facility: str = "authpriv"
 
 
 @dataclass(frozen=True)
@@ -75,73 +53,13 @@ class Access:
 NOBODY = Access(user="", roles=frozenset())
 
 
-def config_path() -> Path:
-    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
-
-
-def _as_tuple(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
-
-
-@lru_cache(maxsize=8)
-def _parse_config(path: str, _mtime: float) -> AccessConfig:
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    roles, disclosure = raw.get("roles", {}), raw.get("disclosure", {})
-    listed = roles.get("values", {r: r for r in ROLES})  # without a [roles.values] table, the role names themselves
-    values = {str(k): str(v) for k, v in listed.items() if str(v) in ROLES}
-    allow = {str(k).lower(): tuple(r for r in _as_tuple(v) if r in ROLES) for k, v in raw.get("allow_list", {}).items()}
-    trail = raw.get("audit", {})
-    audit_path = Path(trail.get("path", "data/audit/audit.jsonl"))
-    try:
-        facility = audit.check_facility(str(trail.get("syslog_facility", "authpriv")))
-        syslog = audit.Syslog.parse(str(trail["syslog"]), facility) if trail.get("syslog") else None
-    except ValueError as error:
-        raise ValueError(f"{path}: [audit] {error}") from None
-    return AccessConfig(
-        claim=str(roles.get("claim", "roles")),
-        values=values,
-        allow_list=allow,
-        ask=str(raw.get("access", {}).get("ask", AccessConfig.ask)),
-        threshold=int(disclosure.get("threshold", 5)),
-        leadership_publishable=bool(disclosure.get("leadership_publishable", False)),
-        audit_path=audit_path if audit_path.is_absolute() else ROOT / audit_path,
-        audit_syslog=syslog,
-        audit_facility=facility,
-    )
-
-
-def load_config() -> AccessConfig:
-    """The access settings (re-read when the file changes)."""
-    path = config_path()
-    return _parse_config(str(path), path.stat().st_mtime)
-
-
 def roles_from_claims(claims: Mapping[str, Any], config: AccessConfig) -> frozenset[str]:
     """The roles an ID token gives: its role claim's values mapped through the config, plus the e-mail allow-list."""
-    granted = {config.values[v] for v in _as_tuple(claims.get(config.claim)) if v in config.values}
+    granted = {config.values[v] for v in as_tuple(claims.get(config.claim)) if v in config.values}
     email = str(claims.get("email") or "").lower()
     if email:
         granted.update(config.allow_list.get(email, ()))
     return frozenset(granted)
-
-
-def audit_path() -> Path:
-    """Where the audit trail is written: FRONTDOOR_AUDIT_LOG, else [audit] path in the config."""
-    env = os.environ.get(audit.AUDIT_ENV)
-    return Path(env) if env else load_config().audit_path
-
-
-def audit_syslog() -> audit.Syslog | None:
-    """Where entries also go in the system log: FRONTDOOR_AUDIT_SYSLOG (an address), else [audit] syslog, else nowhere."""
-    env = os.environ.get(audit.SYSLOG_ENV)
-    if not env:
-        return load_config().audit_syslog
-    try:
-        return audit.Syslog.parse(env, load_config().audit_facility)
-    except ValueError as error:
-        raise ValueError(f"{audit.SYSLOG_ENV}: {error}") from None
 
 
 def auth_configured() -> bool:
@@ -154,13 +72,7 @@ def auth_configured() -> bool:
 
 def refusal(address: str | None) -> str | None:
     """The one-line reason not to serve (no sign-in configured and not bound to localhost), else None."""
-    if auth_configured() or (address or "").strip("[]") in LOCAL_ADDRESSES:
-        return None
-    where = address or "every network interface (no --server.address)"
-    return (
-        f"Refusing to serve: no sign-in is configured ([auth] in .streamlit/secrets.toml) and the server is bound "
-        f"to {where}, not localhost; configure sign-in or run with --server.address 127.0.0.1."
-    )
+    return launch_check.refusal(address, sign_in=auth_configured())
 
 
 def current() -> Access:

@@ -82,7 +82,7 @@ def _connection(version: str) -> duckdb.DuckDBPyConnection:
 
 def _cursor(version: str) -> duckdb.DuckDBPyConnection:
     with _LOCK:
-        return _connection(version).cursor()
+        return _connection(version=version).cursor()
 
 
 Metric = Callable[..., Any]
@@ -106,6 +106,8 @@ def _run(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str
         con.close()
 
 
+# Streamlit looks up a function's signature for each positional argument of a cached call, on every call; the
+# cached functions below are called with keywords, which it takes by name (a tenth of a page view's CPU).
 @st.cache_data(max_entries=2048, show_spinner=False)
 def _cached_call(version: str, name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """A metric result, cached on (published version, function, arguments)."""
@@ -153,8 +155,10 @@ def call(function: Metric, *args: Any, **kwargs: Any) -> Any:
     named = tuple(sorted(kwargs.items()))
     arguments = plain_key((args, named))
     if arguments is None:
-        return _cached_call(version, qualified_name(function), args, named)
-    return _cached_plain_call(version, qualified_name(function), arguments, args, named)
+        return _cached_call(version=version, name=qualified_name(function), args=args, kwargs=named)
+    return _cached_plain_call(
+        version=version, name=qualified_name(function), arguments=arguments, _args=args, _kwargs=named
+    )
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -168,7 +172,7 @@ def rows(function: Metric, *args: Any, **kwargs: Any) -> pd.DataFrame:
     version = current_version()
     if version is None:
         raise StoreNotFound(str(current_path()))
-    return _cached_rows(version, qualified_name(function), args, tuple(sorted(kwargs.items())))
+    return _cached_rows(version=version, name=qualified_name(function), args=args, kwargs=tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -191,7 +195,7 @@ def store_state() -> StoreState:
     version = current_version()
     if version is None:
         return StoreState(path, None)
-    return _store_state(path, version)
+    return _store_state(path=path, version=version)
 
 
 def frame(function: Metric, *args: Any, **kwargs: Any) -> pd.DataFrame:
@@ -207,7 +211,7 @@ def _cached_reference(name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
 
 def reference(function: Metric, **kwargs: Any) -> Any:
     """A function over the published reference data (DfE/ONS figures), not the store; cached on its arguments."""
-    return _cached_reference(qualified_name(function), tuple(sorted(kwargs.items())))
+    return _cached_reference(name=qualified_name(function), kwargs=tuple(sorted(kwargs.items())))
 
 
 def la_code() -> str | None:
@@ -238,8 +242,8 @@ def with_spc(monthly: pd.DataFrame, made_from: str | None = None) -> pd.DataFram
     than hashing it, on the published version and `made_from` (`plain_key` of everything the frame was made from)."""
     version = current_version()
     if made_from is None or version is None:
-        return _spc_of_frame(monthly)
-    return _spc_of_key(version, made_from, monthly)
+        return _spc_of_frame(monthly=monthly)
+    return _spc_of_key(version=version, made_from=made_from, _monthly=monthly)
 
 
 def call_pure(function: Metric, **kwargs: Any) -> Any:
