@@ -187,7 +187,7 @@ def _write_load(con: duckdb.DuckDBPyConnection, path: Path, sha: str, result: Re
             summary.rows[entity] = _insert_versions(con, entity, summary.load_id, path.name, summary.as_of)
     summary.rejected = _insert_rejects(con, summary.load_id, path.name)
     summary.notices.extend(same_as_of_notice(con, summary.as_of))
-    record_as_submitted(con, summary.load_id, path.name)
+    record_as_submitted(con, summary.load_id, path.name, result.format)
     first, last = _event_span(con, result.entities)
     con.execute(
         "INSERT INTO loads VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?, 0, ?, ?, ?, ?)",

@@ -12,12 +12,6 @@ from ingest.readers.cin_submitted import STAGED_TABLE, stage_submitted
 CIN_FORMAT = "cin_census"
 
 
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [table]).fetchall()[0][0]
-    )
-
-
 def discard_as_submitted(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what a previous file staged."""
     con.execute(f"DROP TABLE IF EXISTS {STAGED_TABLE}")
@@ -32,8 +26,10 @@ def check_as_submitted(con: duckdb.DuckDBPyConnection, path: Path, file_format: 
         run_rules(con)
 
 
-def record_as_submitted(con: duckdb.DuckDBPyConnection, load_id: int, source_file: str) -> None:
-    """File the DfE findings of the staged CIN census file under its load, then drop the staged tables."""
-    if _exists(con, "staged_dfe_run"):
+def record_as_submitted(
+    con: duckdb.DuckDBPyConnection, load_id: int, source_file: str, file_format: str | None
+) -> None:
+    """File the DfE findings of a CIN census file (`check_as_submitted` staged them) under its load, then drop them."""
+    if file_format == CIN_FORMAT:
         record_findings(con, load_id, source_file)
     discard_as_submitted(con)

@@ -9,6 +9,7 @@ version has its own file path, so DuckDB's per-path instance cache never serves 
 
 from __future__ import annotations
 
+import atexit
 import errno
 import fcntl
 import functools
@@ -16,6 +17,8 @@ import hashlib
 import logging
 import os
 import shutil
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -246,10 +249,9 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
         work = _new_version_file(p, WORK_PREFIX)
         previous = os.umask(0o077)  # the copy, its write-ahead log and temporary files: owner only
         try:
-            new = not p.exists()
             con = _open_work_copy(p, work)
             try:
-                create_schema(con, new=new)
+                create_schema(con)  # one look at the fingerprint (a new store is a copy of an empty one)
                 yield con
                 con.execute("CHECKPOINT")
                 con.close()
@@ -301,12 +303,34 @@ def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("COMMIT")
 
 
+_EMPTY_STORES: dict[str, Path] = {}  # schema fingerprint -> this process's file of an empty store of that schema
+_EMPTY_STORE_LOCK = threading.Lock()
+
+
+def _empty_store() -> Path:
+    """A store file with every table of the schema and no rows, made once per process in a private temporary folder
+    (removed at exit): a new store starts as a copy of it, ~1 ms, where running the schema's statements costs ~30 ms."""
+    with _EMPTY_STORE_LOCK:
+        file = _EMPTY_STORES.get(schema_fingerprint())
+        if file is None or not file.exists():
+            folder = Path(tempfile.mkdtemp(prefix="frontdoor-empty-store-"))  # owner-only
+            atexit.register(shutil.rmtree, folder, True)
+            file = folder / "empty.duckdb"
+            con = _connect(file)
+            try:
+                create_schema(con, new=True)
+                con.execute("CHECKPOINT")
+            finally:
+                con.close()
+            _EMPTY_STORES[schema_fingerprint()] = file
+        return file
+
+
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to a private owner-only copy of the published store (an empty store when there is none)."""
-    if p.exists():
-        shutil.copyfile(p.resolve(), work)
-        os.chmod(work, 0o600)
-    con = _connect(work)  # a new file is created by DuckDB under the owner-only umask
+    """A connection to a private owner-only copy of the published store (of an empty store when there is none)."""
+    shutil.copyfile(p.resolve() if p.exists() else _empty_store(), work)
+    os.chmod(work, 0o600)
+    con = _connect(work)
     # A private copy needs no write-ahead log (a crash discards it): each commit goes straight into the
     # file instead of the log first and the file at the next checkpoint, so every row is written once.
     con.execute("SET checkpoint_threshold = '0b'")

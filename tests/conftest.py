@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import itertools
 import os
 import shutil
 from collections.abc import Callable
@@ -135,12 +136,22 @@ def _data_docs_published_under_tmp(tmp_path_factory: pytest.TempPathFactory):
         yield
 
 
+@pytest.fixture(scope="session")
+def _audit_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit")
+
+
+_audit_logs = itertools.count()
+
+
 @pytest.fixture(autouse=True)
-def _local_dashboard(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """AppTests run the dashboard as `make run` does (local mode, bound to 127.0.0.1); audit entries go to a temporary file."""
+def _local_dashboard(monkeypatch: pytest.MonkeyPatch, _audit_folder: Path):
+    """AppTests run the dashboard as `make run` does (local mode, bound to 127.0.0.1); audit entries go to a temporary
+    file of the test's own, in one folder per process (a folder per test was ~1,400 folders a run, which a later
+    pytest run deletes at ~2.6 ms each on this machine: BENCHMARKS.md, fourth pass); the file exists only if written."""
     from streamlit import config
 
-    monkeypatch.setenv("FRONTDOOR_AUDIT_LOG", str(tmp_path_factory.mktemp("audit") / "audit.jsonl"))
+    monkeypatch.setenv("FRONTDOOR_AUDIT_LOG", str(_audit_folder / f"audit{next(_audit_logs)}.jsonl"))
     before = config.get_option("server.address")
     config.set_option("server.address", "127.0.0.1")
     yield

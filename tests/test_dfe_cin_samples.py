@@ -13,9 +13,11 @@ samples/cin_census/expected/ also reports 100, 1103 and 8525 (the later 8525Q) f
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from expectations.dfe_cin.registry import RULES
@@ -72,9 +74,32 @@ def _expected(name: str) -> dict[str, list[str]]:
     return expected
 
 
+@functools.cache
+def _findings(name: str) -> pd.DataFrame:
+    """The whole rule set's findings for a sample file, run once per test process (tests only read them)."""
+    return run_file(CIN_SAMPLES / name)
+
+
 @pytest.mark.parametrize("name", SAMPLE_FILES)
 def test_sample_gives_the_validators_failing_children_per_rule(name: str) -> None:
-    assert failing_ids(run_file(CIN_SAMPLES / name)) == _expected(name)
+    assert failing_ids(_findings(name)) == _expected(name)
+
+
+def test_a_rule_run_alone_finds_what_it_finds_in_the_whole_set() -> None:
+    """tests/test_dfe_cin_rules runs each case's rule alone (`run_file(..., rule=code)`): the same findings, in
+    the same order, as that rule's part of the whole set's, here for each of the eight rules the fake file fails."""
+    whole = _findings("fake_CIN_data.xml")
+    codes = sorted(set(whole.rule_code))
+    assert len(codes) == 8
+    for code in codes:
+        alone = run_file(CIN_SAMPLES / "fake_CIN_data.xml", rule=code)
+        assert set(alone.rule_code) == {code}
+        assert _rows(alone) == _rows(whole[whole.rule_code == code])
+
+
+def _rows(findings: pd.DataFrame) -> list[tuple[object, ...]]:
+    """The findings' rows in order, a missing value as None (pandas types an all-missing column differently)."""
+    return [tuple(None if pd.isna(v) else v for v in row) for row in findings.itertuples(index=False)]
 
 
 def test_every_sample_is_covered_and_every_rule_code_is_compared() -> None:
@@ -84,5 +109,5 @@ def test_every_sample_is_covered_and_every_rule_code_is_compared() -> None:
 
 def test_8831_fires_on_301_of_332_children_of_the_fake_file() -> None:
     """The issue's figure: under the DfE validator 8831 fires on 301 of the 332 children of fake_CIN_data.xml."""
-    ids = failing_ids(run_file(CIN_SAMPLES / "fake_CIN_data.xml"))
+    ids = failing_ids(_findings("fake_CIN_data.xml"))
     assert len(ids["8831"]) == 301

@@ -37,6 +37,27 @@ def write(path: Path, header: str, rows: list[str], encoding: str = "utf-8") -> 
     return path
 
 
+def write_recordings(path: Path, n: int, lines: dict[int, str] | None = None) -> Path:
+    """What `write(path, RECORDING_HEADER, rows)` writes for `rows = [recording(i) for i in range(n)]` with the rows at
+    the indexes of `lines` replaced, built by DuckDB (a Python line per row cost ~1 s for this module's big files)."""
+    edits = lines or {}
+    body = duckdb.sql(
+        "SELECT string_agg(coalesce(e.line, 'R' || i || ',' || (1000 + i % 500) || ',Case Note,2024-05-03,"
+        "2024-05-07 09:15:00,Ann Smith,Team A,No'), chr(10) ORDER BY i) FROM range($n) r(i)"
+        " LEFT JOIN (SELECT unnest($at) AS i, unnest($line) AS line) e USING (i)",
+        params={"n": n, "at": list(edits), "line": list(edits.values())},
+    ).fetchall()[0][0]
+    path.write_bytes(f"{RECORDING_HEADER}\n{body}\n".encode())
+    return path
+
+
+def test_big_files_hold_the_rows_recording_writes(tmp_path: Path) -> None:
+    edits = {0: recording(0, worker="First Worker", child="777"), 999: recording(0, worker="Last", child="777")}
+    rows = [edits.get(i, recording(i)) for i in range(1000)]
+    expected = write(tmp_path / "python.csv", RECORDING_HEADER, rows).read_bytes()
+    assert write_recordings(tmp_path / "duckdb.csv", 1000, edits).read_bytes() == expected
+
+
 def store_state(store: Path) -> tuple[str, str, list[str]]:
     """What a reader of the store sees, and every version file: the link target, its content hash, the version names."""
     if not store.is_symlink():
@@ -105,7 +126,7 @@ def test_every_file_prints_its_rows_accounted(tmp_path: Path, capsys: pytest.Cap
 
 def test_big_file_keeps_its_own_row_numbers_with_insertion_order_off(tmp_path: Path) -> None:
     n = 130_000  # past the size where DuckDB reads a CSV in parallel
-    path = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(n)])
+    path = write_recordings(tmp_path / "big.csv", n)
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     read_recordings(path, con)
@@ -117,10 +138,9 @@ def test_big_file_keeps_its_own_row_numbers_with_insertion_order_off(tmp_path: P
 
 def test_later_duplicate_in_a_big_file_wins_every_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     n = 130_000
-    rows = [recording(i) for i in range(n)]
-    rows[0] = recording(0, worker="First Worker", child="777")
-    rows[-1] = recording(0, worker="Last Worker", child="777")  # the same record id, later in the file
-    path = write(tmp_path / "dups.csv", RECORDING_HEADER, rows)
+    first = recording(0, worker="First Worker", child="777")
+    last = recording(0, worker="Last Worker", child="777")  # the same record id, later in the file
+    path = write_recordings(tmp_path / "dups.csv", n, {0: first, n - 1: last})
     for attempt in range(2):
         store = tmp_path / f"store{attempt}.duckdb"
         assert run(capsys, store, path)[0] == 0
@@ -365,7 +385,7 @@ def test_a_killed_load_leaves_no_version_behind(
 
     store = seeded_store(tmp_path, seeded)
     published = {store.resolve().name}
-    big = write(tmp_path / "big.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
+    big = write_recordings(tmp_path / "big.csv", 200_000)
     load = subprocess.Popen(
         [sys.executable, "-m", "ingest", str(big), "--store", str(store), "--quiet", "--no-validate"],
         cwd=Path(__file__).resolve().parent.parent,
@@ -407,9 +427,7 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
         assert run(capsys, store, write(tmp_path / "a.csv", RECORDING_HEADER, [recording(1)]))[0] == 0
         before = store_state(store)
         # more than the 6 MB disk holds beside the first version (each row goes into the file once, not via a log)
-        code, _out, err = run(
-            capsys, store, write(tmp_path / "b.csv", RECORDING_HEADER, [recording(i) for i in range(200_000)])
-        )
+        code, _out, err = run(capsys, store, write_recordings(tmp_path / "b.csv", 200_000))
         assert code == 2, err
         assert err.strip() == (
             f"error: no space left on the disk holding the store ({disk}): the load failed and"

@@ -93,3 +93,20 @@ def _setting_literal(value: bool | str) -> str:
 def insertion_order(con: duckdb.DuckDBPyConnection, preserve: bool) -> AbstractContextManager[None]:
     """Run statements with DuckDB's preserve_insertion_order set, then restore the connection's setting."""
     return setting(con, "preserve_insertion_order", preserve)
+
+
+def without_optimizers(con: duckdb.DuckDBPyConnection, names: str) -> AbstractContextManager[None]:
+    """Run statements with these DuckDB optimizers off too (comma-separated), then restore the connection's setting."""
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
+    return setting(con, "disabled_optimizers", ",".join(filter(None, [before, names])))
+
+
+def in_lists_as_written(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[None]:
+    """Run statements with DuckDB's IN-clause rewrite off: each `x IN (<6 or more constants>)` compared in place.
+
+    The rewrite turns each such list into a join against its constants. The cleaning of every value
+    (`ingest.normalise.clean_text_sql`: a dozen spellings of "missing") has one, so a reader's staging statements
+    planned and ran a join per column: for a small file half their time, and slower at any size (a CIN census of
+    200,000 children staged in 3.4 s of CPU instead of 4.0, rows identical; BENCHMARKS.md, fourth pass).
+    """
+    return without_optimizers(con, "in_clause")

@@ -37,7 +37,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from ingest.normalise import bool_sql, child_id_sql, clean_text_sql, date_sql
-from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, staged_columns, staged_ddl
+from ingest.readers.base import (
+    ExtractError,
+    ReadResult,
+    create_staged_rejects,
+    in_lists_as_written,
+    staged_columns,
+    staged_ddl,
+)
 from store.codes import (
     CLOSURE_REASONS,
     DISABILITY_CODES,
@@ -586,9 +593,10 @@ def _insert_staged(con: duckdb.DuckDBPyConnection, entity: str) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_children AS {_children_sql()}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_episodes AS {_episodes_sql()}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_assessments AS {_assessments_sql()}")
+    with in_lists_as_written(con):  # ingest.readers.base: half these statements' time for a small file
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_children AS {_children_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_episodes AS {_episodes_sql()}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _cin_assessments AS {_assessments_sql()}")
     create_staged_rejects(con)
     for entity, (source, _renames, _absent) in _STAGED_FROM.items():
         _insert_staged(con, entity)

@@ -34,7 +34,15 @@ from ingest.normalise import (
     quick_timestamp_sql,
     timestamp_sql,
 )
-from ingest.readers.base import ExtractError, ReadResult, create_staged_rejects, insertion_order, setting, staged_ddl
+from ingest.readers.base import (
+    ExtractError,
+    ReadResult,
+    create_staged_rejects,
+    in_lists_as_written,
+    insertion_order,
+    staged_ddl,
+    without_optimizers,
+)
 from ingest.readers.csv_rows import check_all_lines_accounted, number_records
 from ingest.readers.csv_sniff import HeaderRow, find_header, header_rows, heading_summary, read_head, truncation
 from ingest.readers.text_encoding import utf8_source
@@ -394,8 +402,7 @@ def _joins_as_written(con: duckdb.DuckDBPyConnection) -> AbstractContextManager[
     Without sampling (auto_detect off) DuckDB takes a CSV for a few dozen rows and would build the
     hash tables of the joins on the CSV's million rows instead of on the small value tables.
     """
-    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchall()[0][0]
-    return setting(con, "disabled_optimizers", ",".join(filter(None, [before, "join_order,build_side_probe_side"])))
+    return without_optimizers(con, "join_order,build_side_probe_side")
 
 
 def _read_records(con: duckdb.DuckDBPyConnection, path: Path, header: HeaderRow, encoding: str) -> str:
@@ -445,6 +452,12 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, header: HeaderRow) -> None:
     so the order the joins return rows in does not matter.
     """
     raw = {column: f"c{position}" for column, position in match_recording_headings(header.headings).items()}
+    with in_lists_as_written(con):  # ingest.readers.base: the cleaning's IN lists compared in place, not joined
+        _stage_normalised(con, header, raw)
+
+
+def _stage_normalised(con: duckdb.DuckDBPyConnection, header: HeaderRow, raw: dict[str, str]) -> None:
+    """The value tables of the raw columns `raw` (column -> c<position>), then the rows joined to them."""
     empty = _all_skipped(con, raw)
     for table, sql in _value_tables_sql().items():
         column = table.removeprefix(f"{_VALUES}_")
