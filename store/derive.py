@@ -217,15 +217,23 @@ def _settled(value: str) -> str:
     return f"CAST(latest_key AS HUGEINT) * 18446744073709551616 + hash({value})"  # hash() fills the low 64 bits
 
 
-def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+def build_children(
+    con: duckdb.DuckDBPyConnection, scope: Scope | None = None, new_loads: list[int] | None = None
+) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
     cheaper to compare than a struct); two rows of one day and one extract that disagree are settled by
     a hash of the value, so every build gives the same answer. Recordings carry no attributes: they only
     widen the span.
+
+    With a scope and the `new_loads` this publish brings, each child's `ethnicities_recorded` is its list
+    as last built joined with the codes of the new loads' versions: versions are only ever added, so the
+    list of every version is the old list and the new versions' codes (the versions tables are not read
+    whole; a full rebuild gives the same lists).
     """
     src = _sources(scope)
+    every_version = _every_version_sql(con, src, scope, new_loads)
     _clear(con, "children", scope)
     con.execute(
         f"""
@@ -256,10 +264,7 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                    min(event_date) AS first_seen, max(last_date) AS last_seen
             FROM keyed GROUP BY child_id
         ), every_version AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
-            SELECT child_id, ethnicity FROM {src["contacts_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["referrals_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["assessments_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["cin_episodes_versions"]}
+            {every_version}
         ), codes AS (
             SELECT child_id, list_sort(list(DISTINCT ethnicity)) AS ethnicities_recorded FROM every_version
             WHERE child_id IS NOT NULL AND {ethnicity_category_sql("ethnicity")} <> 'missing' GROUP BY child_id
@@ -272,6 +277,28 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
         FROM recorded r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
         """
+    )
+
+
+_VERSIONS = ("contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
+_LISTED = "_derive_codes"  # TEMP: the scope's children's lists of codes as last built (see build_children)
+
+
+def _every_version_sql(
+    con: duckdb.DuckDBPyConnection, src: dict[str, str], scope: Scope | None, new_loads: list[int] | None
+) -> str:
+    """(child_id, ethnicity) of every version of the children's records: the versions tables' rows, or, with a scope
+    and the new loads, the scope's lists as last built (kept in TEMP `_derive_codes` before they are cleared) and
+    the new loads' versions."""
+    if scope is None or new_loads is None:
+        return " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {src[t]}" for t in _VERSIONS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT child_id, ethnicities_recorded FROM children"
+        f" WHERE {scope.where}"
+    )
+    loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
+    return f"SELECT child_id, unnest(ethnicities_recorded) AS ethnicity FROM {_LISTED}" + "".join(
+        f" UNION ALL SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS
     )
 
 
@@ -481,7 +508,9 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
     )
 
 
-def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) -> None:
+def build_derived(
+    con: duckdb.DuckDBPyConnection, changes: str | None = None, new_loads: list[int] | None = None
+) -> None:
     """Bring every derived table up to date (runs at every publish).
 
     `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
@@ -490,6 +519,8 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
     inputs changed is kept as it is (the recording facts after an Annex A load). Without it, or when
     the tables are new, everything is rebuilt; when most children (records) changed, the tables of
     that scope are, which also keeps the fact tables sorted by date for fast period scans.
+    `new_loads` (the loads this publish brings, with `changes`) lets the children's lists of recorded
+    codes grow by the new versions instead of reading every version again (see `build_children`).
     Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
@@ -508,9 +539,11 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
                 (build_recording_facts, "records"),
                 (build_contact_facts, "events"),
             ):
-                if scope in plan:
+                if scope in plan and build is build_children:
+                    build_children(con, plan[scope], new_loads)
+                elif scope in plan:
                     build(con, plan[scope])
     finally:
-        for name in _SCOPE_SQL if changes is not None else ():
+        for name in [*_SCOPE_SQL, "codes"] if changes is not None else ():
             con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
         con.execute("RESET preserve_insertion_order")
