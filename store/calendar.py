@@ -82,7 +82,10 @@ def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 def _span_if_not_built(con: duckdb.DuckDBPyConnection, table: str, tables: Collection[str]) -> tuple[date, date] | None:
     """The store's span (`store_span`), or None when `table` is already the calendar of exactly those days (a rebuild
     would give the same rows): its columns are the calendar's and it holds one row per day of the span. One query."""
-    if table not in tables or [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description or []] != COLUMNS:
+    if (
+        table not in tables
+        or [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description or []] != COLUMNS
+    ):
         return store_span(con, tables)
     lo, hi, first, last, days = con.execute(
         f"SELECT * FROM ({_span_sql(tables)}), (SELECT min(day), max(day), count(*) FROM {table})"

@@ -7,7 +7,8 @@ ethnicity and age band) is worked out once here, so each metric is a filtered sc
 Tables and their grain:
 
 - `calendar`: one row per day 2005–2030 (see store/calendar.py).
-- `ethnicity_codes`: one row per DfE ethnicity code, with its group and completeness category.
+- `ethnicity_codes`: one row per DfE ethnicity code, with its group and completeness category; the
+  fact tables take a code's category and group from it by join (any other code: 'invalid', 'Not known').
 - `children`: one row per child seen in any canonical table (store/schema.CHILDREN_COLUMNS).
   Attributes are the latest recorded (by event date, then extract as-of date); the child's
   `ethnicity` is the latest *known* code where any record has one, else the latest
@@ -181,6 +182,9 @@ def _plan(
     }
 
 
+_ETHNICITY_CODE_COLUMNS = ("code", "ethnicity_group", "name", "category")
+
+
 def _ethnicity_code_rows() -> list[tuple[str, str, str, str]]:
     """The rows of `ethnicity_codes`: code, group, name, completeness category."""
     return [
@@ -207,9 +211,6 @@ def build_ethnicity_codes(con: duckdb.DuckDBPyConnection, present: Collection[st
         "CREATE OR REPLACE TABLE ethnicity_codes AS"
         f" SELECT * FROM (VALUES {rows}) t({', '.join(_ETHNICITY_CODE_COLUMNS)})"
     )
-
-
-_ETHNICITY_CODE_COLUMNS = ("code", "ethnicity_group", "name", "category")
 
 
 def _settled(value: str) -> str:
@@ -524,26 +525,24 @@ def build_derived(
     Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
-    plan: dict[str, Scope | None] = {}
     try:
         with one_commit(con):
             present = _store_tables(con)
             build_calendar(con, tables=present)
             build_ethnicity_codes(con, present)
             plan = _plan(con, changes, present)
+            if "children" in plan:
+                build_children(con, plan["children"], new_loads)
             for build, scope in (
-                (build_children, "children"),
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
                 (build_assessment_facts, "events"),
                 (build_recording_facts, "records"),
                 (build_contact_facts, "events"),
             ):
-                if scope in plan and build is build_children:
-                    build_children(con, plan[scope], new_loads)
-                elif scope in plan:
+                if scope in plan:
                     build(con, plan[scope])
     finally:
-        for name in [*_SCOPE_SQL, "codes"] if changes is not None else ():
-            con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
+        for table in [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED] if changes is not None else ():
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")
