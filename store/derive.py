@@ -228,10 +228,10 @@ def build_children(
     a hash of the value, so every build gives the same answer. Recordings carry no attributes: they only
     widen the span.
 
-    With a scope and the `new_loads` this publish brings, each child's `ethnicities_recorded` is its list
-    as last built joined with the codes of the new loads' versions: versions are only ever added, so the
-    list of every version is the old list and the new versions' codes (the versions tables are not read
-    whole; a full rebuild gives the same lists).
+    Given the `new_loads` this publish brings (only when `children` is up to date with every earlier load),
+    each child's `ethnicities_recorded` is its list as last built joined with the codes of the new loads'
+    versions: versions are only ever added, so that is the list of every version (a rebuild from the versions
+    tables gives the same lists) without reading every version again.
     """
     src = _sources(scope)
     every_version = _every_version_sql(con, src, scope, new_loads)
@@ -288,15 +288,13 @@ _LISTED = "_derive_codes"  # TEMP: the scope's children's lists of codes as last
 def _every_version_sql(
     con: duckdb.DuckDBPyConnection, src: dict[str, str], scope: Scope | None, new_loads: list[int] | None
 ) -> str:
-    """(child_id, ethnicity) of every version of the children's records: the versions tables' rows, or, with a scope
-    and the new loads, the scope's lists as last built (kept in TEMP `_derive_codes` before they are cleared) and
-    the new loads' versions."""
-    if scope is None or new_loads is None:
+    """(child_id, ethnicity) of every version of the children's records: the versions tables' rows, or, given the
+    new loads, the children's lists as last built (kept in TEMP `_derive_codes` before they are cleared) and the
+    new loads' versions."""
+    if new_loads is None:
         return " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {src[t]}" for t in _VERSIONS)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT child_id, ethnicities_recorded FROM children"
-        f" WHERE {scope.where}"
-    )
+    where = "" if scope is None else f" WHERE {scope.where}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT child_id, ethnicities_recorded FROM children{where}")
     loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
     return f"SELECT child_id, unnest(ethnicities_recorded) AS ethnicity FROM {_LISTED}" + "".join(
         f" UNION ALL SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS
@@ -531,8 +529,9 @@ def build_derived(
             build_calendar(con, tables=present)
             build_ethnicity_codes(con, present)
             plan = _plan(con, changes, present)
-            if "children" in plan:
-                build_children(con, plan["children"], new_loads)
+            if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
+                up_to_date = changes is not None and set(DERIVED_TABLES) <= present
+                build_children(con, plan["children"], new_loads if up_to_date else None)
             for build, scope in (
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
