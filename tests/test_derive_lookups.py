@@ -97,3 +97,88 @@ def test_age_and_band_follow_the_date_of_birth_then_the_recorded_age() -> None:
     assert [b for _, b in got] == [_band(c[3]) for c in cases]
     every_age = con.execute(f"SELECT a, {_age_band_sql('a')} FROM range(-3, 25) t(a)").fetchall()
     assert every_age == [(a, _band(a)) for a in range(-3, 25)]
+
+
+def _second_load(path, rows: dict[str, list[dict]], as_of: date) -> None:
+    """Publish `rows` as a new load the way the loaders do: only what it touched is merged and re-derived."""
+    from ingest.publish import finalise
+    from store.connection import open_for_update
+    from store.schema import ENTITIES
+    from tests.storekit import _frame
+
+    with open_for_update(path) as con:
+        load_id = con.execute("SELECT max(load_id) + 1 FROM loads").fetchone()[0]
+        con.execute(
+            "INSERT INTO loads (load_id, source_file, sha256, format, as_of, loaded_at, rows_read, rows_loaded,"
+            " rows_rejected, rows_superseded, rows_unchanged, notices) VALUES"
+            " (?, 'second', 'second', 'fixture', ?, now(), 1, 1, 0, 0, 0, [])",
+            [load_id, as_of],
+        )
+        for entity, items in rows.items():
+            con.register("second_rows", _frame(entity, items, load_id, as_of))
+            con.execute(f"INSERT INTO {ENTITIES[entity].versions_table} BY NAME SELECT * FROM second_rows")
+            con.unregister("second_rows")
+        finalise(con, load_id, validate=False, new_loads=[load_id])
+
+
+@pytest.mark.parametrize("others", [0, 4], ids=["most children touched", "a few touched"])
+def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_does(
+    tmp_path, monkeypatch, others: int
+) -> None:
+    """A later extract replaces a child's referral with another code (the old version stays in the versions) and
+    brings a new child: the children's lists after the publish (grown by the new versions, for all children or
+    for the touched ones) are a full rebuild's."""
+    import shutil
+
+    from store import derive
+    from store.connection import open_read
+    from store.derive import build_derived
+    from tests.storekit import build_store
+
+    grown = []
+    every_version = derive._every_version_sql
+    monkeypatch.setattr(
+        derive,
+        "_every_version_sql",
+        lambda con, src, scope, new_loads: (
+            grown.append((scope, new_loads)) or every_version(con, src, scope, new_loads)
+        ),
+    )
+
+    day = date(2024, 5, 1)
+    path = build_store(
+        tmp_path / "store.duckdb",
+        {
+            "referrals": [
+                {"child_id": "A", "referral_date": day, "ethnicity": "WBRI"},
+                {"child_id": "B", "referral_date": day, "ethnicity": "NOBT"},
+                {"child_id": "C", "referral_date": day, "ethnicity": "APKN"},
+                *({"child_id": f"O{i}", "referral_date": day, "ethnicity": "BAFR"} for i in range(others)),
+            ]
+        },
+        as_of=date(2024, 5, 31),
+    )
+    _second_load(
+        path,
+        {
+            "referrals": [
+                {"child_id": "A", "referral_date": day, "ethnicity": "WIRI"},  # replaces A's WBRI
+                {"child_id": "D", "referral_date": day, "ethnicity": "XXXX"},  # a new child, an invalid code
+            ]
+        },
+        as_of=date(2024, 6, 30),
+    )
+    scope = None if others == 0 else derive.Scope("_derive_children")
+    assert grown[-1] == (scope, [2])  # the second publish grew the lists, all of them or the touched children's
+    con = open_read(path)
+    published = con.execute("SELECT child_id, ethnicities_recorded FROM children ORDER BY child_id").fetchall()
+    con.close()
+    others_rows = [(f"O{i}", ["BAFR"]) for i in range(others)]
+    assert published == [("A", ["WBRI", "WIRI"]), ("B", ["NOBT"]), ("C", ["APKN"]), ("D", ["XXXX"]), *others_rows]
+    rebuilt_path = tmp_path / "rebuilt.duckdb"
+    shutil.copyfile(path.resolve(), rebuilt_path)
+    rebuilt = duckdb.connect(str(rebuilt_path))
+    build_derived(rebuilt)  # every version read again
+    assert rebuilt.execute("SELECT child_id, ethnicities_recorded FROM children ORDER BY child_id").fetchall() == (
+        published
+    )
