@@ -75,7 +75,8 @@ def _bounded(lo: date | None, hi: date | None) -> tuple[date, date]:
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
 
 
-def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The store's own tables (not the connection's TEMP tables): one look at the catalogue."""
     return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
 
 
@@ -109,7 +110,7 @@ def build_calendar(
     names the store's tables when the caller has looked already (else the catalogue is read).
     """
     if first is None or last is None:
-        present = _store_tables(con) if tables is None else tables
+        present = store_tables(con) if tables is None else tables
         if temporary:
             first, last = store_span(con, present)
         else:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from store.calendar import build_calendar
+from store.calendar import build_calendar, store_tables
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
 from store.connection import one_commit
 from store.sql import ethnicity_category_sql, quoted
@@ -142,11 +142,6 @@ _SCOPE_SQL: dict[str, str] = {
 }
 
 
-def _store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The store's own tables (not the connection's TEMP tables): one look at the catalogue per publish."""
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-
-
 def _plan(
     con: duckdb.DuckDBPyConnection, changes: str | None, present: Collection[str] | None = None
 ) -> dict[str, Scope | None]:
@@ -158,7 +153,7 @@ def _plan(
     """
     if changes is None:
         return dict.fromkeys(_SCOPE_SQL)
-    present = _store_tables(con) if present is None else present
+    present = store_tables(con) if present is None else present
     if not set(DERIVED_TABLES) <= set(present):
         return dict.fromkeys(_SCOPE_SQL)
     for name, sql in _SCOPE_SQL.items():
@@ -525,7 +520,7 @@ def build_derived(
     con.execute("SET preserve_insertion_order = false")
     try:
         with one_commit(con):
-            present = _store_tables(con)
+            present = store_tables(con)
             build_calendar(con, tables=present)
             build_ethnicity_codes(con, present)
             plan = _plan(con, changes, present)
