@@ -71,7 +71,7 @@ def finalise(
         else:
             counts = merge_loads(con, new_loads)
         say("deriving tables for the metrics")
-        build_derived(con, changes=None if new_loads is None else CHANGES)
+        build_derived(con, changes=None if new_loads is None else CHANGES, new_loads=new_loads)
         build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
     if validate:
         from expectations.runner import validate_store

@@ -49,21 +49,17 @@ def _bank_holidays(first_year: int, last_year: int) -> pd.DataFrame:
 COLUMNS = ["day", "is_working_day", "working_day_index", "holiday"]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, list[str]]:
-    """Table -> its columns, for those of `tables` that exist (one look at the catalogue)."""
-    rows = con.execute(
-        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
-        " WHERE NOT internal AND list_contains(?, table_name) GROUP BY table_name",
-        [tables],
-    ).fetchall()
-    return {r[0]: r[1] for r in rows}
-
-
 def store_span(con: duckdb.DuckDBPyConnection, tables: Collection[str]) -> tuple[date, date]:
     """FIRST_DAY..LAST_DAY widened to every event date of the canonical tables, every load's as-of and today.
 
     `tables` names the store's tables that exist (event-date tables and ``loads`` among them are read).
     """
+    lo, hi = con.execute(_span_sql(tables)).fetchall()[0]
+    return _bounded(lo, hi)
+
+
+def _span_sql(tables: Collection[str]) -> str:
+    """One row: the earliest and latest of every event date of `tables`, every load's as-of and today."""
     parts = [
         f"SELECT min({c}) AS lo, max({c}) AS hi FROM {t}"
         for t in tables
@@ -72,14 +68,31 @@ def store_span(con: duckdb.DuckDBPyConnection, tables: Collection[str]) -> tuple
     ]
     parts += ["SELECT min(as_of), max(as_of) FROM loads"] if "loads" in tables else []
     parts.insert(0, "SELECT current_date AS lo, current_date AS hi")
-    lo, hi = con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
+    return f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})"
+
+
+def _bounded(lo: date | None, hi: date | None) -> tuple[date, date]:
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
 
 
-def _is_built_for(con: duckdb.DuckDBPyConnection, table: str, first: date, last: date) -> bool:
-    """True when `table` is already the calendar of every day from `first` to `last` (a rebuild would give the same)."""
-    row = con.execute(f"SELECT min(day), max(day), count(*) FROM {table}").fetchall()[0]
-    return row == (first, last, (last - first).days + 1)
+def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The store's own tables (not the connection's TEMP tables): one look at the catalogue."""
+    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+
+
+def _span_if_not_built(con: duckdb.DuckDBPyConnection, table: str, tables: Collection[str]) -> tuple[date, date] | None:
+    """The store's span (`store_span`), or None when `table` is already the calendar of exactly those days (a rebuild
+    would give the same rows): its columns are the calendar's and it holds one row per day of the span. One query."""
+    if (
+        table not in tables
+        or [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description or []] != COLUMNS
+    ):
+        return store_span(con, tables)
+    lo, hi, first, last, days = con.execute(
+        f"SELECT * FROM ({_span_sql(tables)}), (SELECT min(day), max(day), count(*) FROM {table})"
+    ).fetchall()[0]
+    span = _bounded(lo, hi)
+    return None if (first, last, days) == (*span, (span[1] - span[0]).days + 1) else span
 
 
 def build_calendar(
@@ -88,17 +101,23 @@ def build_calendar(
     last: date | None = None,
     table: str = "calendar",
     temporary: bool = False,
+    tables: Collection[str] | None = None,
 ) -> None:
     """(Re)create the calendar table from `first` to `last` (by default the store's span, see `store_span`).
 
     For the store's span, a calendar that already spans exactly those days is kept as it is (its
-    rows are what a rebuild would give): it is rebuilt only when the span grows or shrinks.
+    rows are what a rebuild would give): it is rebuilt only when the span grows or shrinks. `tables`
+    names the store's tables when the caller has looked already (else the catalogue is read).
     """
     if first is None or last is None:
-        present = _columns(con, [*EVENT_DATE_COLUMNS, "loads", table])
-        first, last = store_span(con, present)
-        if not temporary and present.get(table) == COLUMNS and _is_built_for(con, table, first, last):
-            return
+        present = store_tables(con) if tables is None else tables
+        if temporary:
+            first, last = store_span(con, present)
+        else:
+            span = _span_if_not_built(con, table, present)
+            if span is None:
+                return
+            first, last = span
     con.register("_calendar_rows", _calendar_rows(first, last))
     try:
         con.execute(

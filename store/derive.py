@@ -7,7 +7,8 @@ ethnicity and age band) is worked out once here, so each metric is a filtered sc
 Tables and their grain:
 
 - `calendar`: one row per day 2005–2030 (see store/calendar.py).
-- `ethnicity_codes`: one row per DfE ethnicity code, with its group and completeness category.
+- `ethnicity_codes`: one row per DfE ethnicity code, with its group and completeness category; the
+  fact tables take a code's category and group from it by join (any other code: 'invalid', 'Not known').
 - `children`: one row per child seen in any canonical table (store/schema.CHILDREN_COLUMNS).
   Attributes are the latest recorded (by event date, then extract as-of date); the child's
   `ethnicity` is the latest *known* code where any record has one, else the latest
@@ -26,11 +27,12 @@ Tables and their grain:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
 
-from store.calendar import build_calendar
+from store.calendar import build_calendar, store_tables
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
 from store.connection import one_commit
 from store.sql import ethnicity_category_sql, quoted
@@ -50,31 +52,36 @@ DERIVED_TABLES: dict[str, str] = {
 }
 
 
-def _macros(con: duckdb.DuckDBPyConnection) -> None:
-    """SQL macros for the code lists (built from store.codes, never from user input)."""
-    groups = " ".join(
-        f"WHEN e IN ({quoted(sorted(c for c, g in ETHNICITY_GROUPS.items() if g == group))}) THEN '{group}'"
-        for group in sorted(set(ETHNICITY_GROUPS.values()))
-    )
+def _age_sql(dob: str, day: str, age_years: str) -> str:
+    """SQL for the age in whole years on `day`: from the date of birth where known (-1 before birth), else the
+    recorded age rounded down. Give it column names: each is referenced several times."""
+    return f"""CASE WHEN {dob} IS NOT NULL AND {dob} > {day} THEN -1
+            WHEN {dob} IS NOT NULL THEN year({day}) - year({dob})
+                 - CASE WHEN month({day}) * 100 + day({day}) < month({dob}) * 100 + day({dob}) THEN 1 ELSE 0 END
+            ELSE floor({age_years}) END"""
+
+
+def _age_band_sql(age: str) -> str:
+    """SQL for the DfE age band of an age (store.codes.AGE_BANDS). Give it a column name, not an expression: it is
+    referenced once per band, and an expression there (the age's own CASE) would be bound a dozen times."""
     bands = []
     for label, lower, upper in AGE_BANDS:
         cond = " AND ".join(
-            ([f"age >= {lower}"] if lower is not None else []) + ([f"age < {upper}"] if upper is not None else [])
+            ([f"{age} >= {lower}"] if lower is not None else []) + ([f"{age} < {upper}"] if upper is not None else [])
         )
         bands.append(f"WHEN {cond} THEN '{label}'")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_category(e) AS {ethnicity_category_sql('e')}")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO ethnicity_group(e) AS CASE {groups} ELSE '{NOT_KNOWN_GROUP}' END")
-    con.execute(
-        """CREATE OR REPLACE TEMP MACRO age_at(dob, d, age_years) AS CASE
-            WHEN dob IS NOT NULL AND dob > d THEN -1
-            WHEN dob IS NOT NULL THEN year(d) - year(dob)
-                 - CASE WHEN month(d) * 100 + day(d) < month(dob) * 100 + day(dob) THEN 1 ELSE 0 END
-            ELSE floor(age_years) END"""
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP MACRO age_band_of(age) AS CASE WHEN age IS NULL THEN '{AGE_BAND_UNKNOWN}' "
-        f"{' '.join(bands)} ELSE '{AGE_BAND_UNKNOWN}' END"
-    )
+    return f"CASE WHEN {age} IS NULL THEN '{AGE_BAND_UNKNOWN}' {' '.join(bands)} ELSE '{AGE_BAND_UNKNOWN}' END"
+
+
+def _category_sql(column: str, codes: str) -> str:
+    """The completeness category of a recorded ethnicity `column` (store.sql.ethnicity_category_sql) from its row of
+    `ethnicity_codes` joined as `codes` on the code: known, REFU, NOBT, missing (blank) or invalid (any other)."""
+    return f"CASE WHEN {column} IS NULL OR trim({column}) = '' THEN 'missing' ELSE coalesce({codes}.category, 'invalid') END"
+
+
+def _group_sql(codes: str) -> str:
+    """The ethnicity group of a code from its row of `ethnicity_codes` joined as `codes`; 'Not known' for any other."""
+    return f"coalesce({codes}.ethnicity_group, '{NOT_KNOWN_GROUP}')"
 
 
 FULL_REBUILD_SHARE = 0.5  # above this share of children changed, rebuilding everything is cheaper
@@ -135,7 +142,9 @@ _SCOPE_SQL: dict[str, str] = {
 }
 
 
-def _plan(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scope | None]:
+def _plan(
+    con: duckdb.DuckDBPyConnection, changes: str | None, present: Collection[str] | None = None
+) -> dict[str, Scope | None]:
     """What to rebuild, per scope of _SCOPE_SQL: its TEMP table `_derive_<scope>` (incremental), None (in full),
     or left out when nothing it depends on changed (an empty scope: its tables are kept as they are).
 
@@ -144,8 +153,8 @@ def _plan(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scop
     """
     if changes is None:
         return dict.fromkeys(_SCOPE_SQL)
-    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
-    if not set(DERIVED_TABLES) <= present:
+    present = store_tables(con) if present is None else present
+    if not set(DERIVED_TABLES) <= set(present):
         return dict.fromkeys(_SCOPE_SQL)
     for name, sql in _SCOPE_SQL.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
@@ -168,16 +177,34 @@ def _plan(con: duckdb.DuckDBPyConnection, changes: str | None) -> dict[str, Scop
     }
 
 
-def build_ethnicity_codes(con: duckdb.DuckDBPyConnection) -> None:
-    """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category."""
-    rows = ", ".join(
-        f"({quoted([code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name])},"
-        f" {quoted(['known' if code in ETHNICITY_GROUPS else code])})"
+_ETHNICITY_CODE_COLUMNS = ("code", "ethnicity_group", "name", "category")
+
+
+def _ethnicity_code_rows() -> list[tuple[str, str, str, str]]:
+    """The rows of `ethnicity_codes`: code, group, name, completeness category."""
+    return [
+        (code, ETHNICITY_GROUPS.get(code, NOT_KNOWN_GROUP), name, "known" if code in ETHNICITY_GROUPS else code)
         for code, name in ETHNICITY_NAMES.items()
-    )
+    ]
+
+
+def build_ethnicity_codes(con: duckdb.DuckDBPyConnection, present: Collection[str] | None = None) -> None:
+    """`ethnicity_codes`: the 20 DfE codes with their group, name and completeness category.
+
+    `present` (the store's tables, when the caller has looked) lets a table that already holds exactly these rows
+    be kept: one small read instead of replacing a table at every publish.
+    """
+    wanted = _ethnicity_code_rows()
+    if present is not None and "ethnicity_codes" in present:
+        held = con.execute("SELECT * FROM ethnicity_codes")
+        if [d[0] for d in held.description or []] == list(_ETHNICITY_CODE_COLUMNS) and sorted(
+            held.fetchall()
+        ) == sorted(wanted):
+            return
+    rows = ", ".join(f"({quoted(row)})" for row in wanted)
     con.execute(
         "CREATE OR REPLACE TABLE ethnicity_codes AS"
-        f" SELECT * FROM (VALUES {rows}) t(code, ethnicity_group, name, category)"
+        f" SELECT * FROM (VALUES {rows}) t({', '.join(_ETHNICITY_CODE_COLUMNS)})"
     )
 
 
@@ -186,15 +213,23 @@ def _settled(value: str) -> str:
     return f"CAST(latest_key AS HUGEINT) * 18446744073709551616 + hash({value})"  # hash() fills the low 64 bits
 
 
-def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -> None:
+def build_children(
+    con: duckdb.DuckDBPyConnection, scope: Scope | None = None, new_loads: list[int] | None = None
+) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
     cheaper to compare than a struct); two rows of one day and one extract that disagree are settled by
     a hash of the value, so every build gives the same answer. Recordings carry no attributes: they only
     widen the span.
+
+    Given the `new_loads` this publish brings (only when `children` is up to date with every earlier load),
+    each child's `ethnicities_recorded` is its list as last built joined with the codes of the new loads'
+    versions: versions are only ever added, so that is the list of every version (a rebuild from the versions
+    tables gives the same lists) without reading every version again.
     """
     src = _sources(scope)
+    every_version = _every_version_sql(con, src, scope, new_loads)
     _clear(con, "children", scope)
     con.execute(
         f"""
@@ -211,7 +246,7 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
         ), keyed AS (
             SELECT *, CAST(event_date - DATE '1900-01-01' AS BIGINT) * 100000
                       + coalesce(CAST(as_of - DATE '1900-01-01' AS BIGINT), 0) AS latest_key,
-                   ethnicity_category(ethnicity) AS category
+                   {ethnicity_category_sql("ethnicity")} AS category
             FROM attrs WHERE child_id IS NOT NULL
         ), recorded AS (
             SELECT child_id,
@@ -225,13 +260,10 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                    min(event_date) AS first_seen, max(last_date) AS last_seen
             FROM keyed GROUP BY child_id
         ), every_version AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
-            SELECT child_id, ethnicity FROM {src["contacts_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["referrals_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["assessments_versions"]}
-            UNION ALL SELECT child_id, ethnicity FROM {src["cin_episodes_versions"]}
+            {every_version}
         ), codes AS (
             SELECT child_id, list_sort(list(DISTINCT ethnicity)) AS ethnicities_recorded FROM every_version
-            WHERE child_id IS NOT NULL AND ethnicity_category(ethnicity) <> 'missing' GROUP BY child_id
+            WHERE child_id IS NOT NULL AND {ethnicity_category_sql("ethnicity")} <> 'missing' GROUP BY child_id
         ), written AS (
             SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
             FROM {src["recordings"]} WHERE child_id IS NOT NULL GROUP BY child_id
@@ -241,6 +273,26 @@ def build_children(con: duckdb.DuckDBPyConnection, scope: Scope | None = None) -
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
         FROM recorded r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
         """
+    )
+
+
+_VERSIONS = ("contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
+_LISTED = "_derive_codes"  # TEMP: the scope's children's lists of codes as last built (see build_children)
+
+
+def _every_version_sql(
+    con: duckdb.DuckDBPyConnection, src: dict[str, str], scope: Scope | None, new_loads: list[int] | None
+) -> str:
+    """(child_id, ethnicity) of every version of the children's records: the versions tables' rows, or, given the
+    new loads, the children's lists as last built (kept in TEMP `_derive_codes` before they are cleared) and the
+    new loads' versions."""
+    if new_loads is None:
+        return " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {src[t]}" for t in _VERSIONS)
+    where = "" if scope is None else f" WHERE {scope.where}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT child_id, ethnicities_recorded FROM children{where}")
+    loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
+    return f"SELECT child_id, unnest(ethnicities_recorded) AS ethnicity FROM {_LISTED}" + "".join(
+        f" UNION ALL SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS
     )
 
 
@@ -270,17 +322,22 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ), closures AS (
             SELECT *, CAST(greatest(closure_date, start_date + 1) AS DATE) AS match_date
             FROM (SELECT * FROM episodes UNION ALL SELECT * FROM nfa)
+        ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
+            SELECT c.*, ch.disabled, g.ethnicity_group,
+                   {_age_sql("ch.date_of_birth", "c.closure_date", "NULL")} AS age
+            FROM closures c
+            LEFT JOIN {src["children"]} ch USING (child_id)
+            LEFT JOIN ethnicity_codes g ON g.code = ch.ethnicity
         )
         SELECT c.child_id, c.closure_date, CAST(date_trunc('month', c.closure_date) AS DATE) AS month,
                coalesce(c.closure_reason, 'Not recorded') AS closure_reason, c.closure_kind, c.start_date,
                c.match_date, c.team, c.worker,
-               ethnicity_group(ch.ethnicity) AS ethnicity_group,
-               age_band_of(age_at(ch.date_of_birth, c.closure_date, NULL)) AS age_band,
-               ch.disabled,
+               {_group_sql("c")} AS ethnicity_group,
+               {_age_band_sql("c.age")} AS age_band,
+               c.disabled,
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.closure_date AS INTEGER) AS days_to_next_referral
-        FROM closures c
-        LEFT JOIN {src["children"]} ch USING (child_id)
+        FROM described c
         ASOF LEFT JOIN {src["referrals"]} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
         ORDER BY c.closure_date
         """,
@@ -306,19 +363,21 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
         scope,
         f"""
         WITH r AS (
-            SELECT *, lag(referral_date) OVER (PARTITION BY child_id ORDER BY referral_date)
-                          AS previous_referral_date
-            FROM {src["referrals"]}
+            SELECT r.*, lag(r.referral_date) OVER (PARTITION BY r.child_id ORDER BY r.referral_date)
+                            AS previous_referral_date,
+                   ch.ethnicity AS child_ethnicity, ch.disabled, coalesce(r.date_of_birth, ch.date_of_birth) AS dob
+            FROM {src["referrals"]} r LEFT JOIN {src["children"]} ch USING (child_id)
+        ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
+            SELECT *, {_age_sql("dob", "referral_date", "age_years")} AS age FROM r
         )
         SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
                coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
                r.team, r.worker,
-               r.ethnicity AS ethnicity_recorded, ethnicity_category(r.ethnicity) AS ethnicity_category,
-               ch.ethnicity AS child_ethnicity, ethnicity_category(ch.ethnicity) AS child_ethnicity_category,
-               ethnicity_group(ch.ethnicity) AS ethnicity_group,
-               age_at(coalesce(r.date_of_birth, ch.date_of_birth), r.referral_date, r.age_years) AS age,
-               age_band_of(age) AS age_band,
-               ch.disabled,
+               r.ethnicity AS ethnicity_recorded, {_category_sql("r.ethnicity", "rc")} AS ethnicity_category,
+               r.child_ethnicity, {_category_sql("r.child_ethnicity", "cc")} AS child_ethnicity_category,
+               {_group_sql("cc")} AS ethnicity_group,
+               r.age, {_age_band_sql("r.age")} AS age_band,
+               r.disabled,
                r.previous_referral_date,
                coalesce(r.previous_referral_date >= CAST(r.referral_date - INTERVAL 12 MONTH AS DATE), false)
                    AS re_referral_12m,
@@ -326,8 +385,9 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
                pc.closure_date AS previous_closure_date,
                pc.closure_reason AS previous_closure_reason,
                CAST(r.referral_date - pc.closure_date AS INTEGER) AS days_since_closure
-        FROM r
-        LEFT JOIN {src["children"]} ch USING (child_id)
+        FROM described r
+        LEFT JOIN ethnicity_codes rc ON rc.code = r.ethnicity
+        LEFT JOIN ethnicity_codes cc ON cc.code = r.child_ethnicity
         ASOF LEFT JOIN ({_ONE_CLOSURE_PER_MATCH_DATE.format(closure_facts=src["closure_facts"])}) pc
             ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
         ORDER BY r.referral_date
@@ -352,6 +412,10 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
             FROM {src["assessments"]} a
             ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src["referrals"]}) lr
                 ON a.child_id = lr.child_id AND a.start_date >= lr.referral_date
+        ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
+            SELECT a.*, coalesce(a.disabled, ch.disabled) AS disabled_either, ch.ethnicity AS child_ethnicity,
+                   {_age_sql("coalesce(a.date_of_birth, ch.date_of_birth)", "a.start_date", "a.age_years")} AS age
+            FROM a LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT a.child_id, a.start_date, a.authorised_date,
                CAST(date_trunc('month', a.start_date) AS DATE) AS start_month,
@@ -362,14 +426,14 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
                ca.working_day_index - cs.working_day_index AS wd_start_to_auth,
                ca.working_day_index - cr.working_day_index AS wd_referral_to_auth,
                a.child_seen, a.requires_support,
-               coalesce(a.disabled, ch.disabled) AS disabled,
+               a.disabled_either AS disabled,
                a.team, a.worker,
-               a.ethnicity AS ethnicity_recorded, ethnicity_category(a.ethnicity) AS ethnicity_category,
-               ethnicity_group(ch.ethnicity) AS ethnicity_group,
-               age_band_of(age_at(coalesce(a.date_of_birth, ch.date_of_birth), a.start_date, a.age_years))
-                   AS age_band
-        FROM a
-        LEFT JOIN {src["children"]} ch USING (child_id)
+               a.ethnicity AS ethnicity_recorded, {_category_sql("a.ethnicity", "rc")} AS ethnicity_category,
+               {_group_sql("cc")} AS ethnicity_group,
+               {_age_band_sql("a.age")} AS age_band
+        FROM described a
+        LEFT JOIN ethnicity_codes rc ON rc.code = a.ethnicity
+        LEFT JOIN ethnicity_codes cc ON cc.code = a.child_ethnicity
         LEFT JOIN {src["referrals"]} rf ON rf.child_id = a.child_id AND rf.referral_date = a.linked_referral_date
         LEFT JOIN calendar cs ON cs.day = a.start_date
         LEFT JOIN calendar ca ON ca.day = a.authorised_date
@@ -413,28 +477,34 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
                                               RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 DAY PRECEDING)
                           AS previous_contact_date
             FROM {src["contacts"]}
+        ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
+            SELECT c.*, ch.disabled, ch.ethnicity AS child_ethnicity,
+                   {_age_sql("coalesce(c.date_of_birth, ch.date_of_birth)", "c.contact_date", "c.age_years")} AS age
+            FROM c LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
-               c.ethnicity AS ethnicity_recorded, ethnicity_category(c.ethnicity) AS ethnicity_category,
-               ethnicity_group(ch.ethnicity) AS ethnicity_group,
-               age_band_of(age_at(coalesce(c.date_of_birth, ch.date_of_birth), c.contact_date, c.age_years))
-                   AS age_band,
-               ch.disabled,
+               c.ethnicity AS ethnicity_recorded, {_category_sql("c.ethnicity", "rc")} AS ethnicity_category,
+               {_group_sql("cc")} AS ethnicity_group,
+               {_age_band_sql("c.age")} AS age_band,
+               c.disabled,
                c.previous_contact_date,
                coalesce(c.previous_contact_date >= CAST(c.contact_date - INTERVAL 12 MONTH AS DATE), false)
                    AS repeat_12m,
                nr.referral_date AS next_referral_date,
                CAST(nr.referral_date - c.contact_date AS INTEGER) AS days_to_referral
-        FROM c
-        LEFT JOIN {src["children"]} ch USING (child_id)
+        FROM described c
+        LEFT JOIN ethnicity_codes rc ON rc.code = c.ethnicity
+        LEFT JOIN ethnicity_codes cc ON cc.code = c.child_ethnicity
         ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src["referrals"]}) nr
             ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
         """,
     )
 
 
-def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) -> None:
+def build_derived(
+    con: duckdb.DuckDBPyConnection, changes: str | None = None, new_loads: list[int] | None = None
+) -> None:
     """Bring every derived table up to date (runs at every publish).
 
     `changes` names the merge's table of what changed (``ingest.merge.CHANGES``): only the rows
@@ -443,17 +513,21 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
     inputs changed is kept as it is (the recording facts after an Annex A load). Without it, or when
     the tables are new, everything is rebuilt; when most children (records) changed, the tables of
     that scope are, which also keeps the fact tables sorted by date for fast period scans.
+    `new_loads` (the loads this publish brings, with `changes`) lets the children's lists of recorded
+    codes grow by the new versions instead of reading every version again (see `build_children`).
     Insertion order is not preserved while building.
     """
     con.execute("SET preserve_insertion_order = false")
     try:
         with one_commit(con):
-            build_calendar(con)
-            _macros(con)
-            build_ethnicity_codes(con)
-            plan = _plan(con, changes)
+            present = store_tables(con)
+            build_calendar(con, tables=present)
+            build_ethnicity_codes(con, present)
+            plan = _plan(con, changes, present)
+            if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
+                up_to_date = changes is not None and set(DERIVED_TABLES) <= present
+                build_children(con, plan["children"], new_loads if up_to_date else None)
             for build, scope in (
-                (build_children, "children"),
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
                 (build_assessment_facts, "events"),
@@ -463,6 +537,6 @@ def build_derived(con: duckdb.DuckDBPyConnection, changes: str | None = None) ->
                 if scope in plan:
                     build(con, plan[scope])
     finally:
-        for name in _SCOPE_SQL:
-            con.execute(f"DROP TABLE IF EXISTS _derive_{name}")
+        for table in [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED] if changes is not None else ():
+            con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")

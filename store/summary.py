@@ -27,7 +27,9 @@ from store.events import EVENT_DATE_COLUMNS
 _STAFF_TABLES = ("referral_facts", "assessment_facts", "recording_facts", "closure_facts")
 
 
-_CONFLICTS_SQL = """SELECT child_id FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM {children})
+# A child with one code or none cannot have two known codes: most children are passed over before the unnest.
+_CONFLICTS_SQL = """SELECT child_id FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM {children}
+    WHERE len(ethnicities_recorded) > 1)
     JOIN ethnicity_codes USING (code) WHERE category = 'known' GROUP BY child_id HAVING count(DISTINCT code) > 1"""
 
 
