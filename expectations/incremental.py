@@ -79,11 +79,20 @@ def end_run(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def append_failing(con: duckdb.DuckDBPyConnection, check: Check, rows_sql: str) -> int:
-    """Count the rows of a SELECT of failing rows (predicates columns) per unit into the run's table; how many."""
-    con.execute(f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, count(*) FROM ({rows_sql}) GROUP BY unit")
-    found = con.execute(f"SELECT coalesce(sum(failing), 0) FROM {RUN_FAILING} WHERE check_id = ?", [check.check_id])
-    return int(found.fetchall()[0][0])
+def append_failing(con: duckdb.DuckDBPyConnection, failing: list[tuple[Check, str]]) -> dict[str, int]:
+    """Count the rows of each check's SELECT of failing rows (predicates columns) per unit into the run's table, in one
+    statement; how many each check found."""
+    if not failing:
+        return {}
+    parts = " UNION ALL ".join(f"SELECT '{check.check_id}' AS check_id, unit FROM ({sql})" for check, sql in failing)
+    con.execute(f"INSERT INTO {RUN_FAILING} SELECT check_id, unit, count(*) FROM ({parts}) GROUP BY ALL")
+    ids = [check.check_id for check, _ in failing]
+    found = con.execute(
+        f"SELECT check_id, sum(failing) FROM {RUN_FAILING} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
+        " GROUP BY ALL",
+        [ids],
+    )
+    return {str(i): int(n) for i, n in found.fetchall()}
 
 
 def run_checked(con: duckdb.DuckDBPyConnection, check_id: str) -> int:

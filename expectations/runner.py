@@ -127,7 +127,8 @@ def _run_ge_checks(
         if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
             continue  # the load touched no row of this table: nothing to re-check
         session = session or _ge_session(con, params, suites)
-        frame = frames.load_frame(con, table, table_checks, table_params)
+        source = frames.checked_rows(con, table, table_checks, table_params)
+        frame = frames.load_frame(con, table, table_checks, table_params, source)
         clock.lap(f"{table}: frame out of DuckDB")
         outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
         del frame
@@ -136,17 +137,19 @@ def _run_ge_checks(
             ((r.expectation_config.meta if r.expectation_config else None) or {}).get("check_id"): r
             for r in outcome.results
         }
-        for check in table_checks:
-            counts = suites.result_counts(by_id[check.check_id])
-            results.append(result_row(check, counts))
-            found = 0
-            if counts["unexpected_count"]:
-                found = incremental.append_failing(con, check, predicates.failing_rows_sql(check, table_params))
-            if found != counts["unexpected_count"]:
+        counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
+        results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
+        failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
+        found = incremental.append_failing(
+            con, [(c, predicates.failing_rows_sql(c, table_params, source=source)) for c in failing]
+        )
+        for check in failing:
+            if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
-                    f"check {check.check_id}: Great Expectations counted {counts['unexpected_count']} failing rows,"
-                    f" its SQL predicate {found}"
+                    f"check {check.check_id}: Great Expectations counted {counted[check.check_id]['unexpected_count']}"
+                    f" failing rows, its SQL predicate {found.get(check.check_id, 0)}"
                 )
+        con.execute(f"DROP TABLE IF EXISTS {source}")
         clock.lap(f"{table}: failing rows (SQL)")
     return session
 
@@ -312,14 +315,23 @@ def validate_store(
 def _keep_and_store(
     con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], run: ValidationRun
 ) -> pd.DataFrame:
-    """Bring the kept failing rows up to date with the run, and store the whole store's results under the load."""
-    listed_before = incremental.listed_units(con, checks, params, run.scoped)
-    incremental.keep(con, run.params, checks, run.scoped)
-    if run.scoped:
-        run = replace(run, results=incremental.whole_store_results(con, run.params, checks, run.results, run.scoped))
-    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
-    run = replace(run, failures=failures)
-    results = store_results(con, params.load_id, run)
+    """Bring the kept failing rows up to date with the run, and store the whole store's results under the load.
+
+    One transaction: on a load's work copy every statement would otherwise be a checkpoint of its own.
+    """
+    from store.connection import one_commit
+
+    with one_commit(con):
+        listed_before = incremental.listed_units(con, checks, params, run.scoped)
+        incremental.keep(con, run.params, checks, run.scoped)
+        if run.scoped:
+            whole = incremental.whole_store_results(con, run.params, checks, run.results, run.scoped)
+            run = replace(run, results=whole)
+        failures = incremental.capped_failures(
+            con, incremental.KEPT, checks, replace(params, scope=None), listed_before
+        )
+        run = replace(run, failures=failures)
+        results = store_results(con, params.load_id, run)
     incremental.end_run(con)
     _log_summary(results)
     return results
