@@ -26,6 +26,7 @@ from expectations import frames, predicates
 from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
 from expectations.sql_checks import ETHNICITY_TABLES
 from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
+from store.sql import quoted
 
 KEPT = "dq_failing_units"  # failing rows per check and unit, as of the latest validation
 KEPT_UNITS = "dq_checked_units"  # rows checked per unit, for checks counted that way
@@ -75,7 +76,7 @@ def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnect
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
-    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, _SCOPED_CHECKS):
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, LISTED_ROWS, _SCOPED_CHECKS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -279,18 +280,33 @@ def whole_store_results(
     return pd.DataFrame(rows)[list(run_results.columns)]
 
 
-_LISTED_SQL = (
-    "SELECT check_id, unit, failing FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
-    " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
-)
-"""Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap."""
+def _listed_sql(table: str, check_ids: list[str], cap: int) -> str:
+    """Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap.
+
+    A unit fails at least once, so those are among each check's first `cap` units: each check's are taken with a
+    top-N (a heap of `cap` units, not a sort of all of them, which at national scale are millions), and the running
+    count is worked out over those alone.
+    """
+    first = [
+        f"SELECT * FROM (SELECT check_id, unit, failing FROM {table} WHERE check_id = {quoted([i])} AND failing > 0"
+        f" ORDER BY unit NULLS LAST LIMIT {int(cap)})"
+        for i in check_ids
+    ]
+    if not first:
+        return f"SELECT check_id, unit, failing FROM {table} WHERE false"
+    return (
+        f"SELECT check_id, unit, failing FROM ({' UNION ALL '.join(first)})"
+        " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING)"
+        f" - failing < {int(cap)}"
+    )
+
 
 Listing = dict[str, dict[Any, int]]  # check id -> the units it lists -> their failing rows
 
 
 def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> Listing:
     found: Listing = {i: {} for i in check_ids}
-    for check_id, unit, failing in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
+    for check_id, unit, failing in con.execute(_listed_sql(table, check_ids, cap)).fetchall():
         found[check_id][unit] = int(failing)
     return found
 
@@ -311,17 +327,17 @@ def listed_units(
 def _list_now(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> None:
     """Work out once (a window over every failing unit of each check) the units each kept check lists now."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {LISTED_NOW} AS {_LISTED_SQL.format(table=table)}",
-        [[c.check_id for c in checks if c.kept], cap],
+        f"CREATE OR REPLACE TEMP TABLE {LISTED_NOW} AS {_listed_sql(table, [c.check_id for c in checks if c.kept], cap)}"
     )
 
 
 def _unchanged_listings(
     con: duckdb.DuckDBPyConnection, checks: list[Check], before: Listing, params: CheckParams
-) -> dict[str, pd.DataFrame]:
-    """The previous validation's stored failing rows of the checks that list the same units as then, none re-checked."""
+) -> list[str]:
+    """The checks that list the same units as in the previous validation, none re-checked: their stored failing rows
+    are copied from it (`_copy_unchanged`)."""
     if not before:
-        return {}
+        return []
     cap = params.max_failure_rows
     now = _listed(con, LISTED_NOW, sorted(before), cap)  # LISTED_NOW holds only listed units: the window keeps them all
     touched = {  # the checks a listed unit of which the load touched
@@ -335,20 +351,13 @@ def _unchanged_listings(
     }
     same = [c.check_id for c in checks if c.check_id in before and now[c.check_id] == before[c.check_id]]
     same = [i for i in same if i not in touched]
-    stored = (
-        con.sql(
-            "SELECT check_id, table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
-            f" WHERE load_id = {int(params.previous_load_id)} AND list_contains(CAST(? AS VARCHAR[]), check_id)",
-            params=[same],
-        )
-        .to_arrow_table()
-        .to_pandas()
-    )
-    out = {}
-    for check_id, rows in stored.groupby("check_id", sort=False):
-        if len(rows) == min(cap, sum(now[str(check_id)].values())):  # else stored under another cap
-            out[str(check_id)] = rows.drop(columns="check_id")
-    return out
+    stored = con.execute(
+        f"SELECT check_id, count(*) FROM dq_failures WHERE load_id = {int(params.previous_load_id)}"
+        " AND list_contains(CAST(? AS VARCHAR[]), check_id) GROUP BY ALL",
+        [same],
+    ).fetchall()
+    # stored under another cap otherwise
+    return [str(i) for i, n in stored if int(n) == min(cap, sum(now[str(i)].values()))]
 
 
 def _list_units(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:
@@ -368,17 +377,40 @@ def _listing_params(check: Check, params: CheckParams) -> CheckParams:
     return replace(params, scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')")
 
 
-def _listed_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> dict[str, pd.DataFrame]:
-    """The failing rows each check lists: those of its first failing units, at most `max_failure_rows`.
+LISTED_ROWS = "_dq_listed_rows"  # TEMP: the failing rows a validation stores in dq_failures (FAILURE_COLUMNS)
+_LISTED_ROWS_COLUMNS = "check_id, table_name, child_id, source_file, sheet, row_number, value, problem"
+
+
+_PROBLEMS = "(SELECT unnest(?) AS check_id, unnest(?) AS problem)"  # parameters: _problem_params
+
+
+def _problem_params(checks: list[Check]) -> list[list[str]]:
+    return [[c.check_id for c in checks], [c.problem for c in checks]]
+
+
+def _copy_unchanged(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> None:
+    """Copy the previous validation's stored failing rows of these checks into the run's listed rows (one statement)."""
+    if not checks:
+        return
+    con.execute(
+        f"INSERT INTO {LISTED_ROWS} SELECT f.check_id, f.table_name, f.child_id, f.source_file, f.sheet, f.row_number,"
+        f" f.value, p.problem FROM dq_failures f JOIN {_PROBLEMS} p USING (check_id)"
+        f" WHERE f.load_id = {int(params.previous_load_id)}",
+        _problem_params(checks),
+    )
+
+
+def _list_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> None:
+    """Append the failing rows each check lists to the run's listed rows: those of its first failing units, at most
+    `max_failure_rows`.
 
     The Great Expectations checks' rows come from one statement (a UNION ALL of each check's first rows),
     the SQL checks' one check at a time (some build TEMP tables first).
     """
-    from expectations.sql_checks import listed_rows
+    from expectations.sql_checks import insert_listed_rows
 
     cap = params.max_failure_rows
     _list_units(con, [c for c in checks if c.kept])
-    out: dict[str, pd.DataFrame] = {}
     ge = [c for c in checks if c.ge is not None]
     if ge:
         parts = [
@@ -386,12 +418,38 @@ def _listed_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: Ch
             f" ({predicates.failing_rows_sql(c, _listing_params(c, params))}) ORDER BY {ORDER} LIMIT {int(cap)})"
             for c in ge
         ]
-        rows = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY {ORDER}").to_arrow_table().to_pandas()
-        for check in ge:
-            out[check.check_id] = rows[rows["check_id"] == check.check_id].drop(columns="check_id")
+        con.execute(
+            f"INSERT INTO {LISTED_ROWS} SELECT {_LISTED_ROWS_COLUMNS} FROM ({' UNION ALL '.join(parts)})"
+            f" JOIN {_PROBLEMS} USING (check_id) ORDER BY check_id, {ORDER}",
+            _problem_params(ge),
+        )
     for check in (c for c in checks if c.ge is None):
-        out[check.check_id] = listed_rows(con, check, _listing_params(check, params), ORDER, cap)
-    return {i: rows.drop(columns="unit").reset_index(drop=True) for i, rows in out.items()}
+        insert_listed_rows(con, check, _listing_params(check, params), ORDER, cap, LISTED_ROWS)
+
+
+def list_failures(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checks: list[Check],
+    params: CheckParams,
+    listed_before: Listing | None = None,
+) -> str:
+    """The failing rows stored in dq_failures, into a TEMP table (its name): per failing check, up to
+    `max_failure_rows` rows of its first failing units (`table` holds the failing rows per unit), with the problem.
+    A check re-run on the touched rows whose listed units are the same as before and were not touched keeps the
+    previous validation's rows (`listed_before`)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED_ROWS} AS SELECT {_LISTED_ROWS_COLUMNS} FROM dq_failures WHERE false"
+    )
+    counts = _kept_counts(con, table)
+    failing = [c for c in checks if counts.get(c.check_id, 0)]
+    _list_now(con, table, failing, params.max_failure_rows)
+    unchanged = set(_unchanged_listings(con, checks, listed_before or {}, params))
+    _copy_unchanged(con, [c for c in failing if c.check_id in unchanged], params)
+    _list_rows(con, [c for c in failing if c.check_id not in unchanged], params)
+    for temp in (LISTED, LISTED_NOW):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    return LISTED_ROWS
 
 
 def capped_failures(
@@ -401,23 +459,10 @@ def capped_failures(
     params: CheckParams,
     listed_before: Listing | None = None,
 ) -> pd.DataFrame:
-    """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
-    units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
-    units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
-    counts = _kept_counts(con, table)
-    failing = [c for c in checks if counts.get(c.check_id, 0)]
-    _list_now(con, table, failing, params.max_failure_rows)
-    unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
-    listed = _listed_rows(con, [c for c in failing if c.check_id not in unchanged], params)
-    frames_: list[pd.DataFrame] = []
-    for check in failing:
-        rows = unchanged.get(check.check_id)
-        if rows is None:
-            rows = listed[check.check_id]
-        frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
-    for temp in (LISTED, LISTED_NOW):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    """The failing rows `list_failures` lists, as a frame (dq_failures columns but the load)."""
+    listed = list_failures(con, table, checks, params, listed_before)
     columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
-    out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
+    out = con.sql(f"SELECT {', '.join(columns)} FROM {listed}").to_arrow_table().to_pandas()
+    con.execute(f"DROP TABLE {listed}")
     out["row_number"] = out["row_number"].astype("Int64")
     return out[columns]

@@ -228,7 +228,7 @@ def run_checks(
     failures = (
         incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
         if list_failures
-        else incremental.capped_failures(con, incremental.RUN_FAILING, [], params)  # listed after keeping (below)
+        else pd.DataFrame(columns=FAILURE_COLUMNS[1:])  # listed after keeping (validate_store)
     )
     return ValidationRun(
         params=params,
@@ -241,20 +241,29 @@ def run_checks(
 
 
 def store_results(
-    con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationRun, run_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    run: ValidationRun,
+    run_at: datetime | None = None,
+    listed: str | None = None,
 ) -> pd.DataFrame:
-    """Replace the stored results of `load_id` with this run's (other loads' results are kept for trends)."""
+    """Replace the stored results of `load_id` with this run's (other loads' results are kept for trends); the failing
+    rows come from the TEMP table `listed` (incremental.list_failures) when given, else from the run."""
     results = run.results.assign(load_id=load_id, run_at=run_at or datetime.now())[RESULT_COLUMNS]
-    failures = run.failures.assign(load_id=load_id)[FAILURE_COLUMNS]
     con.execute("DELETE FROM dq_results WHERE load_id = ?", [load_id])
     con.execute("DELETE FROM dq_failures WHERE load_id = ?", [load_id])
     con.register("dq_results_new", results)
-    con.register("dq_failures_new", failures)
     try:
         con.execute("INSERT INTO dq_results BY NAME SELECT * FROM dq_results_new")
-        con.execute("INSERT INTO dq_failures BY NAME SELECT * FROM dq_failures_new")
     finally:
         con.unregister("dq_results_new")
+    if listed is not None:
+        con.execute(f"INSERT INTO dq_failures BY NAME SELECT {int(load_id)} AS load_id, * FROM {listed}")
+        return results
+    con.register("dq_failures_new", run.failures.assign(load_id=load_id)[FAILURE_COLUMNS])
+    try:
+        con.execute("INSERT INTO dq_failures BY NAME SELECT * FROM dq_failures_new")
+    finally:
         con.unregister("dq_failures_new")
     return results
 
@@ -327,11 +336,8 @@ def _keep_and_store(
         if run.scoped:
             whole = incremental.whole_store_results(con, run.params, checks, run.results, run.scoped)
             run = replace(run, results=whole)
-        failures = incremental.capped_failures(
-            con, incremental.KEPT, checks, replace(params, scope=None), listed_before
-        )
-        run = replace(run, failures=failures)
-        results = store_results(con, params.load_id, run)
+        listed = incremental.list_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
+        results = store_results(con, params.load_id, run, listed=listed)
     incremental.end_run(con)
     _log_summary(results)
     return results

@@ -370,17 +370,19 @@ def count_sql_check(
         return checked, int(found.fetchall()[0][0])
 
 
-def listed_rows(
-    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int
-) -> pd.DataFrame:
-    """The first `limit` failing rows of one SQL check within `params.scope`, in `order`."""
+def insert_listed_rows(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int, into: str
+) -> None:
+    """Append the first `limit` failing rows of one SQL check within `params.scope`, in `order`, to `into`
+    (check_id, the failing row's columns, problem)."""
     spec = check.sql
     assert spec is not None, f"{check.check_id} is not a SQL check"
     with _temp_of(con, spec, params):
-        rows = con.sql(
-            f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}"
+        con.execute(
+            f"INSERT INTO {into} SELECT ?, table_name, child_id, source_file, sheet, row_number, value, ?"
+            f" FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}",
+            [check.check_id, check.problem],
         )
-        return rows.to_arrow_table().to_pandas()
 
 
 # --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------
