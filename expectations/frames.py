@@ -177,15 +177,15 @@ CHECKED_ROWS = "_dq_checked_rows"  # TEMP: one table's rows a run's GE checks re
 ROW_PROVENANCE: tuple[str, ...] = ("child_id", "source_file", "sheet", "row_number")
 
 
-def checked_rows(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams) -> str:
-    """Work out once, into a TEMP table, the rows and columns a table's GE checks read (the source SQL with its
-    joins and scope): the frame and the failing rows are then taken from it. Its name."""
+def checked_rows(
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str = CHECKED_ROWS
+) -> str:
+    """Work out once, into a TEMP table (`name`), the rows and columns a table's GE checks read (the source SQL with
+    its joins and scope): the frame and the failing rows are then taken from it. Its name."""
     from expectations.predicates import value_columns
 
     wanted = dict.fromkeys([unit_column(table), *ROW_PROVENANCE, *frame_columns(checks)])
     for check in checks:
         wanted.update(dict.fromkeys(value_columns(check)))
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CHECKED_ROWS} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})"
-    )
-    return CHECKED_ROWS
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
+    return name

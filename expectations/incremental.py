@@ -413,9 +413,11 @@ def _list_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: Chec
     _list_units(con, [c for c in checks if c.kept])
     ge = [c for c in checks if c.ge is not None]
     if ge:
+        sources = _listed_sources(con, ge, params)
         parts = [
             f"SELECT * FROM (SELECT '{c.check_id}' AS check_id, * FROM"
-            f" ({predicates.failing_rows_sql(c, _listing_params(c, params))}) ORDER BY {ORDER} LIMIT {int(cap)})"
+            f" ({predicates.failing_rows_sql(c, params, source=_listed_of(c, sources[c.table]))})"
+            f" ORDER BY {ORDER} LIMIT {int(cap)})"
             for c in ge
         ]
         con.execute(
@@ -423,8 +425,33 @@ def _list_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: Chec
             f" JOIN {_PROBLEMS} USING (check_id) ORDER BY check_id, {ORDER}",
             _problem_params(ge),
         )
+        for source in sources.values():
+            con.execute(f"DROP TABLE IF EXISTS {source}")
     for check in (c for c in checks if c.ge is None):
         insert_listed_rows(con, check, _listing_params(check, params), ORDER, cap, LISTED_ROWS)
+
+
+def _listed_sources(con: duckdb.DuckDBPyConnection, ge: list[Check], params: CheckParams) -> dict[str, str]:
+    """Per table, a TEMP table of the rows of every unit a GE check of it lists (one scan of the table, not one per
+    check; frames.checked_rows); table -> its name."""
+    sources = {}
+    for table in dict.fromkeys(c.table for c in ge):
+        checks = [c for c in ge if c.table == table]
+        assert all(c.kept for c in checks), "Great Expectations checks are kept per unit"
+        units = (
+            f"(SELECT DISTINCT scope, unit FROM {LISTED} WHERE check_id IN ({quoted([c.check_id for c in checks])}))"
+        )
+        sources[table] = frames.checked_rows(con, table, checks, replace(params, scope=units), f"_dq_listed_{table}")
+    return sources
+
+
+def _listed_of(check: Check, source: str) -> str:
+    """The rows of `source` (a table's rows of listed units) in the units `check` lists."""
+    unit = unit_column(check.table)
+    return (
+        f"(SELECT _r.* FROM {source} _r SEMI JOIN {LISTED} _l ON _l.check_id = {quoted([check.check_id])}"
+        f" AND _r.{unit} IS NOT DISTINCT FROM _l.unit)"
+    )
 
 
 def list_failures(
