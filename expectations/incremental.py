@@ -24,7 +24,7 @@ import pandas as pd
 
 from expectations import frames, predicates
 from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
-from expectations.sql_checks import ETHNICITY_TABLES
+from expectations.sql_checks import ETHNICITY_TABLES, drop_shared
 from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
 from store.sql import quoted
 
@@ -76,6 +76,7 @@ def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnect
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
+    drop_shared(con)
     for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, LISTED_ROWS, _SCOPED_CHECKS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
@@ -141,6 +142,7 @@ def definition(check: Check, params: CheckParams) -> str:
         parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
         parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
         parts += [spec.failing_by_unit(whole) if spec.failing_by_unit else ""]
+        parts += [spec.shared[1](whole) if spec.shared else ""]
     text = "\x1f".join([check.kind, check.table, *parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -476,6 +478,7 @@ def list_failures(
     _list_rows(con, [c for c in failing if c.check_id not in unchanged], params)
     for temp in (LISTED, LISTED_NOW):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
+    drop_shared(con)  # built for this listing's units
     return LISTED_ROWS
 
 

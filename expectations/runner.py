@@ -163,10 +163,11 @@ def _run_sql_checks(
     timings: dict[str, float],
 ) -> None:
     """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table."""
-    from expectations.sql_checks import count_sql_check
+    from expectations.sql_checks import count_sql_check, drop_shared
 
     clock = _Clock(timings)
     incremental.start_run(con)
+    drop_shared(con)  # tables shared by checks are built for this run's scope
     for check in (c for c in checks if c.sql is not None):
         check_params = _params_for(check, params, scoped)
         checked, failing = count_sql_check(con, check, check_params, incremental.RUN_FAILING, incremental.RUN_CHECKED)
@@ -174,6 +175,7 @@ def _run_sql_checks(
             checked = incremental.run_checked(con, check.check_id)
         clock.lap(f"sql: {check.check_id}")
         results.append(result_row(check, sql_counts(checked, failing)))
+    drop_shared(con)
 
 
 def _run_concurrently(
