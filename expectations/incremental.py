@@ -285,21 +285,18 @@ def whole_store_results(
 def _listed_sql(table: str, check_ids: list[str], cap: int) -> str:
     """Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap.
 
-    A unit fails at least once, so those are among each check's first `cap` units: each check's are taken with a
-    top-N (a heap of `cap` units, not a sort of all of them, which at national scale are millions), and the running
-    count is worked out over those alone.
+    A unit fails at least once, so those are among each check's first `cap` units (and the unit NULL, which comes
+    last): the running count is worked out over those alone, found with DuckDB's `min(unit, cap)` (a heap of `cap`
+    units per check), not over a sort of every failing unit (millions at national scale).
     """
-    first = [
-        f"SELECT * FROM (SELECT check_id, unit, failing FROM {table} WHERE check_id = {quoted([i])} AND failing > 0"
-        f" ORDER BY unit NULLS LAST LIMIT {int(cap)})"
-        for i in check_ids
-    ]
-    if not first:
-        return f"SELECT check_id, unit, failing FROM {table} WHERE false"
+    ids = quoted(check_ids) if check_ids else "NULL"
     return (
-        f"SELECT check_id, unit, failing FROM ({' UNION ALL '.join(first)})"
-        " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING)"
-        f" - failing < {int(cap)}"
+        f"SELECT k.check_id, k.unit, k.failing FROM {table} k"
+        f" JOIN (SELECT check_id, list_max(min(unit, {int(cap)})) AS last_unit FROM {table}"
+        f"       WHERE check_id IN ({ids}) AND failing > 0 GROUP BY check_id) f USING (check_id)"
+        " WHERE k.failing > 0 AND (k.unit IS NULL OR k.unit <= f.last_unit OR f.last_unit IS NULL)"
+        " QUALIFY sum(k.failing) OVER (PARTITION BY k.check_id ORDER BY k.unit NULLS LAST ROWS UNBOUNDED PRECEDING)"
+        f" - k.failing < {int(cap)}"
     )
 
 
@@ -376,7 +373,11 @@ def _listing_params(check: Check, params: CheckParams) -> CheckParams:
     if not check.kept:
         return replace(params, scope=None)
     quoted_id = check.check_id.replace("'", "''")
-    return replace(params, scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')")
+    return replace(
+        params,
+        scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')",
+        shared_scope=f"(SELECT DISTINCT scope, unit FROM {LISTED})",  # what the consistency checks list, built once
+    )
 
 
 LISTED_ROWS = "_dq_listed_rows"  # TEMP: the failing rows a validation stores in dq_failures (FAILURE_COLUMNS)

@@ -43,6 +43,7 @@ class CheckParams:
     earliest_date: date = EARLIEST_PLAUSIBLE_DATE
     max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
     scope: str | None = None  # a TEMP table or subquery (scope, unit) of what a load touched; checks read those rows
+    shared_scope: str | None = None  # a scope covering `scope`, which tables several checks share are built for
 
     def rows(self, table: str) -> str:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
@@ -224,7 +225,10 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {  # prefix -> (the value compared, as
 
 def _child_attributes_sql(p: CheckParams) -> str:
     """Per child (in the run's scope), over every version row of the four child tables: the lowest and highest value
-    of each attribute compared and the rows recording one. One scan serves the three consistency checks."""
+    of each attribute compared and the rows recording one. One scan serves the three consistency checks (built for
+    `shared_scope` when given: the children any of them lists)."""
+    if p.shared_scope is not None:
+        p = replace(p, scope=p.shared_scope, shared_scope=None)
     per_table = " UNION ALL ".join(
         "SELECT child_id, "
         + ", ".join(
