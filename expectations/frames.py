@@ -130,14 +130,9 @@ def _enum(values: list[str]) -> str:
 
 
 def frame_sql(
-    table: str,
-    columns: list[str],
-    params: CheckParams,
-    categories: dict[str, list[str]] | None = None,
-    source: str | None = None,
+    table: str, columns: list[str], params: CheckParams, categories: dict[str, list[str]] | None = None
 ) -> str:
-    """SELECT of the columns GE needs (from `source`, else the table's source SQL): dates as nanosecond timestamps,
-    coded text as ENUMs of `categories`."""
+    """SELECT of the columns GE needs: dates as nanosecond timestamps, coded text as ENUMs of `categories`."""
     categories = categories or {}
     cols = (
         ", ".join(
@@ -146,42 +141,38 @@ def frame_sql(
         )
         or "1 AS _row"
     )
-    return f"SELECT {cols} FROM ({source or source_sql(table, params)})"
+    return f"SELECT {cols} FROM ({source_sql(table, params)})"
 
 
 def text_categories(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], params: CheckParams, source: str | None = None
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], params: CheckParams
 ) -> dict[str, list[str]]:
     """The distinct values of each text column of the frame (one scan); columns with too many are left out."""
-    relation = con.sql(frame_sql(table, columns, params, source=source))
+    relation = con.sql(frame_sql(table, columns, params))
     text = [c for c, t in zip(relation.columns, relation.types) if str(t) == "VARCHAR"]
     if not text:
         return {}
     aggregates = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)" for c in text)
-    row = con.execute(f"SELECT {aggregates} FROM ({source or source_sql(table, params)})").fetchall()[0]
+    row = con.execute(f"SELECT {aggregates} FROM ({source_sql(table, params)})").fetchall()[0]
     return {c: sorted(values) for c, values in zip(text, row) if values and len(values) <= MAX_CATEGORIES}
 
 
-def load_frame(
-    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, source: str | None = None
-) -> pd.DataFrame:
-    """The frame GE validates for one table, taken out of DuckDB as Arrow (no row loops); from `source` (a table
-    `checked_rows` built) when given, else from the table's source SQL."""
+def load_frame(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams) -> pd.DataFrame:
+    """The frame GE validates for one table, taken out of DuckDB as Arrow (no row loops)."""
     columns = frame_columns(checks)
-    categories = text_categories(con, table, columns, params, source)
-    arrow = con.sql(frame_sql(table, columns, params, categories, source)).to_arrow_table()
+    categories = text_categories(con, table, columns, params)
+    arrow = con.sql(frame_sql(table, columns, params, categories)).to_arrow_table()
     return arrow.to_pandas(split_blocks=True, self_destruct=True)
 
 
-CHECKED_ROWS = "_dq_checked_rows"  # TEMP: one table's rows a run's GE checks read (frame and failing rows)
 ROW_PROVENANCE: tuple[str, ...] = ("child_id", "source_file", "sheet", "row_number")
 
 
 def checked_rows(
-    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str = CHECKED_ROWS
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str
 ) -> str:
-    """Work out once, into a TEMP table (`name`), the rows and columns a table's GE checks read (the source SQL with
-    its joins and scope): the frame and the failing rows are then taken from it. Its name."""
+    """Work out once, into a TEMP table (`name`), the rows and columns a table's GE checks read for their failing rows
+    (the source SQL with its joins and scope), when several checks read a few of its rows. Its name."""
     from expectations.predicates import value_columns
 
     wanted = dict.fromkeys([unit_column(table), *ROW_PROVENANCE, *frame_columns(checks)])

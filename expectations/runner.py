@@ -127,8 +127,7 @@ def _run_ge_checks(
         if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
             continue  # the load touched no row of this table: nothing to re-check
         session = session or _ge_session(con, params, suites)
-        source = frames.checked_rows(con, table, table_checks, table_params)
-        frame = frames.load_frame(con, table, table_checks, table_params, source)
+        frame = frames.load_frame(con, table, table_checks, table_params)
         clock.lap(f"{table}: frame out of DuckDB")
         outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
         del frame
@@ -140,16 +139,13 @@ def _run_ge_checks(
         counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
         results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
         failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
-        found = incremental.append_failing(
-            con, [(c, predicates.failing_rows_sql(c, table_params, source=source)) for c in failing]
-        )
+        found = incremental.append_failing(con, [(c, predicates.failing_rows_sql(c, table_params)) for c in failing])
         for check in failing:
             if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
                     f"check {check.check_id}: Great Expectations counted {counted[check.check_id]['unexpected_count']}"
                     f" failing rows, its SQL predicate {found.get(check.check_id, 0)}"
                 )
-        con.execute(f"DROP TABLE IF EXISTS {source}")
         clock.lap(f"{table}: failing rows (SQL)")
     return session
 
