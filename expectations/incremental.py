@@ -142,7 +142,8 @@ def definition(check: Check, params: CheckParams) -> str:
         parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
         parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
         parts += [spec.failing_by_unit(whole) if spec.failing_by_unit else ""]
-        parts += [spec.shared[1](whole) if spec.shared else ""]
+        if spec.shared:  # only then: every other check keeps the definition its kept rows were found with
+            parts.append(spec.shared[1](whole))
     text = "\x1f".join([check.kind, check.table, *parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
