@@ -56,7 +56,8 @@ def _run(args: argparse.Namespace) -> pd.DataFrame:
             )
     con = open_read(args.store)
     try:
-        run = run_checks(con, CheckParams.from_store(con, ethnicity_threshold=args.ethnicity_threshold))
+        params = CheckParams.from_store(con, ethnicity_threshold=args.ethnicity_threshold)
+        run = run_checks(con, params, list_failures=False)  # prints the counts: the failing rows are not listed
     finally:
         con.close()
     folder = data_docs_dir(args.data_docs, store_path(args.store))

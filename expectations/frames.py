@@ -19,7 +19,7 @@ from collections.abc import Callable
 import duckdb
 import pandas as pd
 
-from expectations.model import Check, CheckParams, spec_columns
+from expectations.model import Check, CheckParams, spec_columns, unit_column
 from store.schema import ENTITIES, PROVENANCE
 from store.sql import ethnicity_category_sql, quoted
 
@@ -163,3 +163,20 @@ def load_frame(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], 
     categories = text_categories(con, table, columns, params)
     arrow = con.sql(frame_sql(table, columns, params, categories)).to_arrow_table()
     return arrow.to_pandas(split_blocks=True, self_destruct=True)
+
+
+ROW_PROVENANCE: tuple[str, ...] = ("child_id", "source_file", "sheet", "row_number")
+
+
+def checked_rows(
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str
+) -> str:
+    """Work out once, into a TEMP table (`name`), the rows and columns a table's GE checks read for their failing rows
+    (the source SQL with its joins and scope), when several checks read a few of its rows. Its name."""
+    from expectations.predicates import value_columns
+
+    wanted = dict.fromkeys([unit_column(table), *ROW_PROVENANCE, *frame_columns(checks)])
+    for check in checks:
+        wanted.update(dict.fromkeys(value_columns(check)))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
+    return name

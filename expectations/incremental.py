@@ -24,8 +24,9 @@ import pandas as pd
 
 from expectations import frames, predicates
 from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
-from expectations.sql_checks import ETHNICITY_TABLES
+from expectations.sql_checks import ETHNICITY_TABLES, drop_shared
 from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
+from store.sql import quoted
 
 KEPT = "dq_failing_units"  # failing rows per check and unit, as of the latest validation
 KEPT_UNITS = "dq_checked_units"  # rows checked per unit, for checks counted that way
@@ -75,15 +76,25 @@ def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnect
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
-    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, _SCOPED_CHECKS):
+    drop_shared(con)
+    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, LISTED_ROWS, _SCOPED_CHECKS):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def append_failing(con: duckdb.DuckDBPyConnection, check: Check, rows_sql: str) -> int:
-    """Count the rows of a SELECT of failing rows (predicates columns) per unit into the run's table; how many."""
-    con.execute(f"INSERT INTO {RUN_FAILING} SELECT '{check.check_id}', unit, count(*) FROM ({rows_sql}) GROUP BY unit")
-    found = con.execute(f"SELECT coalesce(sum(failing), 0) FROM {RUN_FAILING} WHERE check_id = ?", [check.check_id])
-    return int(found.fetchall()[0][0])
+def append_failing(con: duckdb.DuckDBPyConnection, failing: list[tuple[Check, str]]) -> dict[str, int]:
+    """Count the rows of each check's SELECT of failing rows (predicates columns) per unit into the run's table, in one
+    statement; how many each check found."""
+    if not failing:
+        return {}
+    parts = " UNION ALL ".join(f"SELECT '{check.check_id}' AS check_id, unit FROM ({sql})" for check, sql in failing)
+    con.execute(f"INSERT INTO {RUN_FAILING} SELECT check_id, unit, count(*) FROM ({parts}) GROUP BY ALL")
+    ids = [check.check_id for check, _ in failing]
+    found = con.execute(
+        f"SELECT check_id, sum(failing) FROM {RUN_FAILING} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
+        " GROUP BY ALL",
+        [ids],
+    )
+    return {str(i): int(n) for i, n in found.fetchall()}
 
 
 def run_checked(con: duckdb.DuckDBPyConnection, check_id: str) -> int:
@@ -131,6 +142,8 @@ def definition(check: Check, params: CheckParams) -> str:
         parts = [spec.rows(whole), spec.checked(whole), spec.depends_on or ""]
         parts += [spec.temp[1](whole) if spec.temp else "", spec.checked_by_unit(whole) if spec.checked_by_unit else ""]
         parts += [spec.failing_by_unit(whole) if spec.failing_by_unit else ""]
+        if spec.shared:  # only then: every other check keeps the definition its kept rows were found with
+            parts.append(spec.shared[1](whole))
     text = "\x1f".join([check.kind, check.table, *parts])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -270,18 +283,30 @@ def whole_store_results(
     return pd.DataFrame(rows)[list(run_results.columns)]
 
 
-_LISTED_SQL = (
-    "SELECT check_id, unit, failing FROM {table} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
-    " QUALIFY sum(failing) OVER (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
-)
-"""Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap."""
+def _listed_sql(table: str, check_ids: list[str], cap: int) -> str:
+    """Per check, the first units (in unit order) whose failing rows, counted before each, number fewer than the cap.
+
+    A unit fails at least once, so those are among each check's first `cap` units (and the unit NULL, which comes
+    last): the running count is worked out over those alone, found with DuckDB's `min(unit, cap)` (a heap of `cap`
+    units per check), not over a sort of every failing unit (millions at national scale).
+    """
+    ids = quoted(check_ids) if check_ids else "NULL"
+    return (
+        f"SELECT k.check_id, k.unit, k.failing FROM {table} k"
+        f" JOIN (SELECT check_id, list_max(min(unit, {int(cap)})) AS last_unit FROM {table}"
+        f"       WHERE check_id IN ({ids}) AND failing > 0 GROUP BY check_id) f USING (check_id)"
+        " WHERE k.failing > 0 AND (k.unit IS NULL OR k.unit <= f.last_unit OR f.last_unit IS NULL)"
+        " QUALIFY sum(k.failing) OVER (PARTITION BY k.check_id ORDER BY k.unit NULLS LAST ROWS UNBOUNDED PRECEDING)"
+        f" - k.failing < {int(cap)}"
+    )
+
 
 Listing = dict[str, dict[Any, int]]  # check id -> the units it lists -> their failing rows
 
 
 def _listed(con: duckdb.DuckDBPyConnection, table: str, check_ids: list[str], cap: int) -> Listing:
     found: Listing = {i: {} for i in check_ids}
-    for check_id, unit, failing in con.execute(_LISTED_SQL.format(table=table), [check_ids, cap]).fetchall():
+    for check_id, unit, failing in con.execute(_listed_sql(table, check_ids, cap)).fetchall():
         found[check_id][unit] = int(failing)
     return found
 
@@ -302,17 +327,17 @@ def listed_units(
 def _list_now(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> None:
     """Work out once (a window over every failing unit of each check) the units each kept check lists now."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {LISTED_NOW} AS {_LISTED_SQL.format(table=table)}",
-        [[c.check_id for c in checks if c.kept], cap],
+        f"CREATE OR REPLACE TEMP TABLE {LISTED_NOW} AS {_listed_sql(table, [c.check_id for c in checks if c.kept], cap)}"
     )
 
 
 def _unchanged_listings(
     con: duckdb.DuckDBPyConnection, checks: list[Check], before: Listing, params: CheckParams
-) -> dict[str, pd.DataFrame]:
-    """The previous validation's stored failing rows of the checks that list the same units as then, none re-checked."""
+) -> list[str]:
+    """The checks that list the same units as in the previous validation, none re-checked: their stored failing rows
+    are copied from it (`_copy_unchanged`)."""
     if not before:
-        return {}
+        return []
     cap = params.max_failure_rows
     now = _listed(con, LISTED_NOW, sorted(before), cap)  # LISTED_NOW holds only listed units: the window keeps them all
     touched = {  # the checks a listed unit of which the load touched
@@ -326,20 +351,13 @@ def _unchanged_listings(
     }
     same = [c.check_id for c in checks if c.check_id in before and now[c.check_id] == before[c.check_id]]
     same = [i for i in same if i not in touched]
-    stored = (
-        con.sql(
-            "SELECT check_id, table_name, child_id, source_file, sheet, row_number, value FROM dq_failures"
-            f" WHERE load_id = {int(params.previous_load_id)} AND list_contains(CAST(? AS VARCHAR[]), check_id)",
-            params=[same],
-        )
-        .to_arrow_table()
-        .to_pandas()
-    )
-    out = {}
-    for check_id, rows in stored.groupby("check_id", sort=False):
-        if len(rows) == min(cap, sum(now[str(check_id)].values())):  # else stored under another cap
-            out[str(check_id)] = rows.drop(columns="check_id")
-    return out
+    stored = con.execute(
+        f"SELECT check_id, count(*) FROM dq_failures WHERE load_id = {int(params.previous_load_id)}"
+        " AND list_contains(CAST(? AS VARCHAR[]), check_id) GROUP BY ALL",
+        [same],
+    ).fetchall()
+    # stored under another cap otherwise
+    return [str(i) for i, n in stored if int(n) == min(cap, sum(now[str(i)].values()))]
 
 
 def _list_units(con: duckdb.DuckDBPyConnection, checks: list[Check]) -> None:
@@ -356,33 +374,114 @@ def _listing_params(check: Check, params: CheckParams) -> CheckParams:
     if not check.kept:
         return replace(params, scope=None)
     quoted_id = check.check_id.replace("'", "''")
-    return replace(params, scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')")
+    return replace(
+        params,
+        scope=f"(SELECT scope, unit FROM {LISTED} WHERE check_id = '{quoted_id}')",
+        shared_scope=f"(SELECT DISTINCT scope, unit FROM {LISTED})",  # what the consistency checks list, built once
+    )
 
 
-def _listed_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> dict[str, pd.DataFrame]:
-    """The failing rows each check lists: those of its first failing units, at most `max_failure_rows`.
+LISTED_ROWS = "_dq_listed_rows"  # TEMP: the failing rows a validation stores in dq_failures (FAILURE_COLUMNS)
+_LISTED_ROWS_COLUMNS = "check_id, table_name, child_id, source_file, sheet, row_number, value, problem"
+
+
+_PROBLEMS = "(SELECT unnest(?) AS check_id, unnest(?) AS problem)"  # parameters: _problem_params
+
+
+def _problem_params(checks: list[Check]) -> list[list[str]]:
+    return [[c.check_id for c in checks], [c.problem for c in checks]]
+
+
+def _copy_unchanged(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> None:
+    """Copy the previous validation's stored failing rows of these checks into the run's listed rows (one statement)."""
+    if not checks:
+        return
+    con.execute(
+        f"INSERT INTO {LISTED_ROWS} SELECT f.check_id, f.table_name, f.child_id, f.source_file, f.sheet, f.row_number,"
+        f" f.value, p.problem FROM dq_failures f JOIN {_PROBLEMS} p USING (check_id)"
+        f" WHERE f.load_id = {int(params.previous_load_id)}",
+        _problem_params(checks),
+    )
+
+
+def _list_rows(con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams) -> None:
+    """Append the failing rows each check lists to the run's listed rows: those of its first failing units, at most
+    `max_failure_rows`.
 
     The Great Expectations checks' rows come from one statement (a UNION ALL of each check's first rows),
     the SQL checks' one check at a time (some build TEMP tables first).
     """
-    from expectations.sql_checks import listed_rows
+    from expectations.sql_checks import insert_listed_rows
 
     cap = params.max_failure_rows
     _list_units(con, [c for c in checks if c.kept])
-    out: dict[str, pd.DataFrame] = {}
     ge = [c for c in checks if c.ge is not None]
     if ge:
+        sources = _listed_sources(con, ge, params)
         parts = [
             f"SELECT * FROM (SELECT '{c.check_id}' AS check_id, * FROM"
-            f" ({predicates.failing_rows_sql(c, _listing_params(c, params))}) ORDER BY {ORDER} LIMIT {int(cap)})"
+            f" ({predicates.failing_rows_sql(c, params, source=_listed_of(c, sources[c.table]))})"
+            f" ORDER BY {ORDER} LIMIT {int(cap)})"
             for c in ge
         ]
-        rows = con.sql(f"SELECT * FROM ({' UNION ALL '.join(parts)}) ORDER BY {ORDER}").to_arrow_table().to_pandas()
-        for check in ge:
-            out[check.check_id] = rows[rows["check_id"] == check.check_id].drop(columns="check_id")
+        con.execute(
+            f"INSERT INTO {LISTED_ROWS} SELECT {_LISTED_ROWS_COLUMNS} FROM ({' UNION ALL '.join(parts)})"
+            f" JOIN {_PROBLEMS} USING (check_id) ORDER BY check_id, {ORDER}",
+            _problem_params(ge),
+        )
+        for source in sources.values():
+            con.execute(f"DROP TABLE IF EXISTS {source}")
     for check in (c for c in checks if c.ge is None):
-        out[check.check_id] = listed_rows(con, check, _listing_params(check, params), ORDER, cap)
-    return {i: rows.drop(columns="unit").reset_index(drop=True) for i, rows in out.items()}
+        insert_listed_rows(con, check, _listing_params(check, params), ORDER, cap, LISTED_ROWS)
+
+
+def _listed_sources(con: duckdb.DuckDBPyConnection, ge: list[Check], params: CheckParams) -> dict[str, str]:
+    """Per table, a TEMP table of the rows of every unit a GE check of it lists (one scan of the table, not one per
+    check; frames.checked_rows); table -> its name."""
+    sources = {}
+    for table in dict.fromkeys(c.table for c in ge):
+        checks = [c for c in ge if c.table == table]
+        assert all(c.kept for c in checks), "Great Expectations checks are kept per unit"
+        units = (
+            f"(SELECT DISTINCT scope, unit FROM {LISTED} WHERE check_id IN ({quoted([c.check_id for c in checks])}))"
+        )
+        sources[table] = frames.checked_rows(con, table, checks, replace(params, scope=units), f"_dq_listed_{table}")
+    return sources
+
+
+def _listed_of(check: Check, source: str) -> str:
+    """The rows of `source` (a table's rows of listed units) in the units `check` lists."""
+    unit = unit_column(check.table)
+    return (
+        f"(SELECT _r.* FROM {source} _r SEMI JOIN {LISTED} _l ON _l.check_id = {quoted([check.check_id])}"
+        f" AND _r.{unit} IS NOT DISTINCT FROM _l.unit)"
+    )
+
+
+def list_failures(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checks: list[Check],
+    params: CheckParams,
+    listed_before: Listing | None = None,
+) -> str:
+    """The failing rows stored in dq_failures, into a TEMP table (its name): per failing check, up to
+    `max_failure_rows` rows of its first failing units (`table` holds the failing rows per unit), with the problem.
+    A check re-run on the touched rows whose listed units are the same as before and were not touched keeps the
+    previous validation's rows (`listed_before`)."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {LISTED_ROWS} AS SELECT {_LISTED_ROWS_COLUMNS} FROM dq_failures WHERE false"
+    )
+    counts = _kept_counts(con, table)
+    failing = [c for c in checks if counts.get(c.check_id, 0)]
+    _list_now(con, table, failing, params.max_failure_rows)
+    unchanged = set(_unchanged_listings(con, checks, listed_before or {}, params))
+    _copy_unchanged(con, [c for c in failing if c.check_id in unchanged], params)
+    _list_rows(con, [c for c in failing if c.check_id not in unchanged], params)
+    for temp in (LISTED, LISTED_NOW):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    drop_shared(con)  # built for this listing's units
+    return LISTED_ROWS
 
 
 def capped_failures(
@@ -392,23 +491,10 @@ def capped_failures(
     params: CheckParams,
     listed_before: Listing | None = None,
 ) -> pd.DataFrame:
-    """The failing rows stored in dq_failures: per failing check, up to `max_failure_rows` rows of its first failing
-    units (`table` holds the failing rows per unit), with the problem. A check re-run on the touched rows whose listed
-    units are the same as before and were not touched keeps the previous validation's rows (`listed_before`)."""
-    counts = _kept_counts(con, table)
-    failing = [c for c in checks if counts.get(c.check_id, 0)]
-    _list_now(con, table, failing, params.max_failure_rows)
-    unchanged = _unchanged_listings(con, checks, listed_before or {}, params)
-    listed = _listed_rows(con, [c for c in failing if c.check_id not in unchanged], params)
-    frames_: list[pd.DataFrame] = []
-    for check in failing:
-        rows = unchanged.get(check.check_id)
-        if rows is None:
-            rows = listed[check.check_id]
-        frames_.append(rows.assign(check_id=check.check_id, problem=check.problem))
-    for temp in (LISTED, LISTED_NOW):
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    """The failing rows `list_failures` lists, as a frame (dq_failures columns but the load)."""
+    listed = list_failures(con, table, checks, params, listed_before)
     columns = ["table_name", "child_id", "source_file", "sheet", "row_number", "value", "check_id", "problem"]
-    out = pd.concat(frames_, ignore_index=True) if frames_ else pd.DataFrame(columns=columns)
+    out = con.sql(f"SELECT {', '.join(columns)} FROM {listed}").to_arrow_table().to_pandas()
+    con.execute(f"DROP TABLE {listed}")
     out["row_number"] = out["row_number"].astype("Int64")
     return out[columns]

@@ -43,6 +43,7 @@ class CheckParams:
     earliest_date: date = EARLIEST_PLAUSIBLE_DATE
     max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
     scope: str | None = None  # a TEMP table or subquery (scope, unit) of what a load touched; checks read those rows
+    shared_scope: str | None = None  # a scope covering `scope`, which tables several checks share are built for
 
     def rows(self, table: str) -> str:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.
@@ -197,12 +198,15 @@ class SqlSpec:
     cheaper than grouping `rows`. `checked_by_unit` (SELECT unit, checked) is given when the rows checked are not a plain count of
     the store: they are then kept per child. `depends_on` is a SELECT of one store-wide value the
     check reads besides the touched rows: when it changes, the check is re-run on the whole store.
+    `shared` = (name, SELECT) is a TEMP table several checks read (each a function of the run's parameters): built
+    by the first of them that runs with those parameters, kept until the run ends (`sql_checks.drop_shared`).
     """
 
     rows: SqlText
     checked: SqlText
     count: SqlText | None = None
     temp: tuple[str, SqlText] | None = None
+    shared: tuple[SqlText, SqlText] | None = None
     failing_by_unit: SqlText | None = None
     checked_by_unit: SqlText | None = None
     depends_on: str | None = None

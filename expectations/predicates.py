@@ -64,18 +64,24 @@ def failing_predicate(check: Check, params: CheckParams) -> str:
     raise TypeError(f"{check.check_id}: no SQL predicate for {type(spec).__name__}")
 
 
+def value_columns(check: Check) -> list[str]:
+    """The columns whose values are shown as a failing row's value."""
+    columns = check.value_columns or (spec_columns(check.ge) if check.ge is not None else ())
+    return [c for c in columns if c != "ethnicity_category"] or list(columns)
+
+
 def value_sql(check: Check) -> str:
     """SQL of the failing value(s) shown to the data quality officer: 'column value; column value'."""
-    columns = check.value_columns or (spec_columns(check.ge) if check.ge is not None else ())
-    shown = [c for c in columns if c != "ethnicity_category"] or list(columns)
+    shown = value_columns(check)
     if len(shown) == 1:
         return f"coalesce(CAST({shown[0]} AS VARCHAR), 'missing')"
     parts = ", ".join(f"'{c} ' || coalesce(CAST({c} AS VARCHAR), 'missing')" for c in shown)
     return f"concat_ws('; ', {parts})"
 
 
-def failing_rows_sql(check: Check, params: CheckParams, limit: int | None = None) -> str:
-    """SELECT of the failing rows (up to `limit`): table_name, unit, child_id, source_file, sheet, row_number, value.
+def failing_rows_sql(check: Check, params: CheckParams, limit: int | None = None, source: str | None = None) -> str:
+    """SELECT of the failing rows (up to `limit`): table_name, unit, child_id, source_file, sheet, row_number, value;
+    from `source` (frames.checked_rows) when given, else the table's source SQL.
 
     No ORDER BY: DuckDB stops reading once it has `limit` rows (the caller sorts what it kept).
     """
@@ -83,7 +89,7 @@ def failing_rows_sql(check: Check, params: CheckParams, limit: int | None = None
     return (
         f"SELECT '{check.table}' AS table_name, {unit_column(check.table)} AS unit, child_id, source_file, sheet,"
         f" row_number, {value_sql(check)} AS value"
-        f" FROM ({source_sql(check.table, params)}) WHERE {failing_predicate(check, params)}{bound}"
+        f" FROM ({source or source_sql(check.table, params)}) WHERE {failing_predicate(check, params)}{bound}"
     )
 
 

@@ -136,16 +136,15 @@ def _run_ge_checks(
             ((r.expectation_config.meta if r.expectation_config else None) or {}).get("check_id"): r
             for r in outcome.results
         }
-        for check in table_checks:
-            counts = suites.result_counts(by_id[check.check_id])
-            results.append(result_row(check, counts))
-            found = 0
-            if counts["unexpected_count"]:
-                found = incremental.append_failing(con, check, predicates.failing_rows_sql(check, table_params))
-            if found != counts["unexpected_count"]:
+        counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
+        results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
+        failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
+        found = incremental.append_failing(con, [(c, predicates.failing_rows_sql(c, table_params)) for c in failing])
+        for check in failing:
+            if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
-                    f"check {check.check_id}: Great Expectations counted {counts['unexpected_count']} failing rows,"
-                    f" its SQL predicate {found}"
+                    f"check {check.check_id}: Great Expectations counted {counted[check.check_id]['unexpected_count']}"
+                    f" failing rows, its SQL predicate {found.get(check.check_id, 0)}"
                 )
         clock.lap(f"{table}: failing rows (SQL)")
     return session
@@ -160,10 +159,11 @@ def _run_sql_checks(
     timings: dict[str, float],
 ) -> None:
     """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table."""
-    from expectations.sql_checks import count_sql_check
+    from expectations.sql_checks import count_sql_check, drop_shared
 
     clock = _Clock(timings)
     incremental.start_run(con)
+    drop_shared(con)  # tables shared by checks are built for this run's scope
     for check in (c for c in checks if c.sql is not None):
         check_params = _params_for(check, params, scoped)
         checked, failing = count_sql_check(con, check, check_params, incremental.RUN_FAILING, incremental.RUN_CHECKED)
@@ -171,6 +171,7 @@ def _run_sql_checks(
             checked = incremental.run_checked(con, check.check_id)
         clock.lap(f"sql: {check.check_id}")
         results.append(result_row(check, sql_counts(checked, failing)))
+    drop_shared(con)
 
 
 def _run_concurrently(
@@ -225,7 +226,7 @@ def run_checks(
     failures = (
         incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
         if list_failures
-        else incremental.capped_failures(con, incremental.RUN_FAILING, [], params)  # listed after keeping (below)
+        else pd.DataFrame(columns=FAILURE_COLUMNS[1:])  # listed after keeping (validate_store)
     )
     return ValidationRun(
         params=params,
@@ -238,20 +239,29 @@ def run_checks(
 
 
 def store_results(
-    con: duckdb.DuckDBPyConnection, load_id: int, run: ValidationRun, run_at: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    run: ValidationRun,
+    run_at: datetime | None = None,
+    listed: str | None = None,
 ) -> pd.DataFrame:
-    """Replace the stored results of `load_id` with this run's (other loads' results are kept for trends)."""
+    """Replace the stored results of `load_id` with this run's (other loads' results are kept for trends); the failing
+    rows come from the TEMP table `listed` (incremental.list_failures) when given, else from the run."""
     results = run.results.assign(load_id=load_id, run_at=run_at or datetime.now())[RESULT_COLUMNS]
-    failures = run.failures.assign(load_id=load_id)[FAILURE_COLUMNS]
     con.execute("DELETE FROM dq_results WHERE load_id = ?", [load_id])
     con.execute("DELETE FROM dq_failures WHERE load_id = ?", [load_id])
     con.register("dq_results_new", results)
-    con.register("dq_failures_new", failures)
     try:
         con.execute("INSERT INTO dq_results BY NAME SELECT * FROM dq_results_new")
-        con.execute("INSERT INTO dq_failures BY NAME SELECT * FROM dq_failures_new")
     finally:
         con.unregister("dq_results_new")
+    if listed is not None:
+        con.execute(f"INSERT INTO dq_failures BY NAME SELECT {int(load_id)} AS load_id, * FROM {listed}")
+        return results
+    con.register("dq_failures_new", run.failures.assign(load_id=load_id)[FAILURE_COLUMNS])
+    try:
+        con.execute("INSERT INTO dq_failures BY NAME SELECT * FROM dq_failures_new")
+    finally:
         con.unregister("dq_failures_new")
     return results
 
@@ -312,14 +322,20 @@ def validate_store(
 def _keep_and_store(
     con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], run: ValidationRun
 ) -> pd.DataFrame:
-    """Bring the kept failing rows up to date with the run, and store the whole store's results under the load."""
-    listed_before = incremental.listed_units(con, checks, params, run.scoped)
-    incremental.keep(con, run.params, checks, run.scoped)
-    if run.scoped:
-        run = replace(run, results=incremental.whole_store_results(con, run.params, checks, run.results, run.scoped))
-    failures = incremental.capped_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
-    run = replace(run, failures=failures)
-    results = store_results(con, params.load_id, run)
+    """Bring the kept failing rows up to date with the run, and store the whole store's results under the load.
+
+    One transaction: on a load's work copy every statement would otherwise be a checkpoint of its own.
+    """
+    from store.connection import one_commit
+
+    with one_commit(con):
+        listed_before = incremental.listed_units(con, checks, params, run.scoped)
+        incremental.keep(con, run.params, checks, run.scoped)
+        if run.scoped:
+            whole = incremental.whole_store_results(con, run.params, checks, run.results, run.scoped)
+            run = replace(run, results=whole)
+        listed = incremental.list_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
+        results = store_results(con, params.load_id, run, listed=listed)
     incremental.end_run(con)
     _log_summary(results)
     return results

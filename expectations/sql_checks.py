@@ -10,8 +10,10 @@ a SELECT of the number of rows checked; `run_sql_check` counts the failures exac
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import duckdb
 import pandas as pd
@@ -208,80 +210,71 @@ OVERLAPPING_EPISODES = SqlSpec(
 )
 
 
-# --- A child's ethnicity consistent across records ---------------------------------------------
+# --- A child's ethnicity, sex and date of birth consistent across every version of every record -------
 
 _KNOWN = f"ethnicity IN ({quoted(sorted(ETHNICITY_KNOWN))}) AND child_id IS NOT NULL"
+_SEX_RECORDED = "sex IN ('M', 'F')"  # U (not known, indeterminate) then F is a gap filled, not a contradiction
+# An expected date of birth (CIN census ExpectedPersonBirthDate, unborn child) is not compared with the actual one.
+_BIRTH_RECORDED = "date_of_birth IS NOT NULL AND NOT list_contains(coalesce(flags, []), 'date_of_birth_expected')"
+_ATTRIBUTES: dict[str, tuple[str, str]] = {  # prefix -> (the value compared, as text where not a code; rows it counts)
+    "ethnicity": ("ethnicity", _KNOWN),
+    "sex": ("CAST(sex AS VARCHAR)", f"({_SEX_RECORDED}) AND child_id IS NOT NULL"),
+    "birth": ("CAST(date_of_birth AS VARCHAR)", f"({_BIRTH_RECORDED}) AND child_id IS NOT NULL"),
+}
 
 
-def _inconsistent_children(p: CheckParams) -> str:
-    """Each child with two or more known codes in any version of any record (compared per table first), and how many
-    such rows it has: a later extract that overwrote the current value hides no conflict."""
+def _child_attributes_sql(p: CheckParams) -> str:
+    """Per child (in the run's scope), over every version row of the four child tables: the lowest and highest value
+    of each attribute compared and the rows recording one. One scan serves the three consistency checks (built for
+    `shared_scope` when given: the children any of them lists)."""
+    if p.shared_scope is not None:
+        p = replace(p, scope=p.shared_scope, shared_scope=None)
     per_table = " UNION ALL ".join(
-        f"SELECT child_id, min(ethnicity) AS lo, max(ethnicity) AS hi, count(*) AS n FROM {t}_versions WHERE {_KNOWN}"
-        f" AND {p.children_in_scope('child_id')} GROUP BY child_id"
+        "SELECT child_id, "
+        + ", ".join(
+            f"min({value}) FILTER (WHERE {where}) AS {a}_lo, max({value}) FILTER (WHERE {where}) AS {a}_hi,"
+            f" count(*) FILTER (WHERE {where}) AS {a}_n"
+            for a, (value, where) in _ATTRIBUTES.items()
+        )
+        + f" FROM {t}_versions WHERE child_id IS NOT NULL AND {p.children_in_scope('child_id')} GROUP BY child_id"
         for t in ETHNICITY_TABLES
     )
-    return (
-        f"SELECT child_id, min(lo) AS first_code, max(hi) AS last_code, sum(n) AS records"
-        f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)"
-    )
+    combined = ", ".join(f"min({a}_lo) AS {a}_lo, max({a}_hi) AS {a}_hi, sum({a}_n) AS {a}_n" for a in _ATTRIBUTES)
+    return f"SELECT child_id, {combined} FROM ({per_table}) GROUP BY child_id"
 
 
-def _known_rows(p: CheckParams) -> str:
-    return " UNION ALL ".join(
-        f"SELECT {_provenance(t)}, ethnicity FROM {t}_versions WHERE {_KNOWN} AND {p.children_in_scope('child_id')}"
-        for t in ETHNICITY_TABLES
-    )
+SHARED_PREFIX = "dq_shared_"
 
 
-INCONSISTENT_ETHNICITY = SqlSpec(
-    temp=("dq_inconsistent_children", _inconsistent_children),
-    rows=lambda p: (
-        f"SELECT k.table_name, k.unit, k.child_id, k.source_file, k.sheet, k.row_number,"
-        " k.ethnicity || ' (the child is recorded as ' || CASE WHEN k.ethnicity = c.first_code"
-        " THEN c.last_code ELSE c.first_code END || ' elsewhere)' AS value"
-        f" FROM ({_known_rows(p)}) k JOIN dq_inconsistent_children c USING (child_id)"
-    ),
-    count=lambda p: "SELECT coalesce(sum(records), 0) FROM dq_inconsistent_children",
-    failing_by_unit=lambda p: "SELECT child_id AS unit, records AS failing FROM dq_inconsistent_children",
-    checked=lambda p: (
-        "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {_KNOWN})" for t in ETHNICITY_TABLES)
-    ),
-)
+def _child_attributes_name(p: CheckParams) -> str:
+    """The TEMP table of `_child_attributes_sql` for these parameters (named after its SQL: one per scope)."""
+    return SHARED_PREFIX + hashlib.sha256(_child_attributes_sql(p).encode("utf-8")).hexdigest()[:16]
 
 
-# --- A child's sex and date of birth consistent across every version of every record -------------
-
-
-def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
-    """Children with two or more different values of `column` among the version rows where `recorded` holds.
+def attribute_consistency(attribute: str, temp: str) -> SqlSpec:
+    """Children with two or more different values of an attribute (`_ATTRIBUTES`) among the version rows recording it.
 
     Every version of every record is compared (the `*_versions` tables), so a later extract that
     overwrote the current value hides no conflict. Each such version row fails, naming the other value.
     """
-    where = f"({recorded}) AND child_id IS NOT NULL"
-    text = f"CAST({column} AS VARCHAR)"
-
-    def conflicting(p: CheckParams) -> str:
-        per_table = " UNION ALL ".join(
-            f"SELECT child_id, min({text}) AS lo, max({text}) AS hi, count(*) AS n FROM {t}_versions WHERE {where}"
-            f" AND {p.children_in_scope('child_id')} GROUP BY child_id"
-            for t in ETHNICITY_TABLES
-        )
-        return (
-            f"SELECT child_id, min(lo) AS first_value, max(hi) AS last_value, sum(n) AS records"
-            f" FROM ({per_table}) GROUP BY child_id HAVING min(lo) <> max(hi)"
-        )
+    value, where = _ATTRIBUTES[attribute]
 
     def rows(p: CheckParams) -> str:
         return " UNION ALL ".join(
-            f"SELECT {_provenance(t)}, {text} AS recorded FROM {t}_versions WHERE {where}"
+            f"SELECT {_provenance(t)}, {value} AS recorded FROM {t}_versions WHERE {where}"
             f" AND {p.children_in_scope('child_id')}"
             for t in ETHNICITY_TABLES
         )
 
     return SqlSpec(
-        temp=(temp, conflicting),
+        shared=(_child_attributes_name, _child_attributes_sql),
+        temp=(
+            temp,
+            lambda p: (
+                f"SELECT child_id, {attribute}_lo AS first_value, {attribute}_hi AS last_value,"
+                f" {attribute}_n AS records FROM {_child_attributes_name(p)} WHERE {attribute}_lo <> {attribute}_hi"
+            ),
+        ),
         rows=lambda p: (
             "SELECT k.table_name, k.unit, k.child_id, k.source_file, k.sheet, k.row_number, k.recorded || ' (the"
             " child is recorded as ' || CASE WHEN k.recorded = c.first_value THEN c.last_value ELSE c.first_value"
@@ -295,14 +288,18 @@ def attribute_consistency(column: str, recorded: str, temp: str) -> SqlSpec:
     )
 
 
-# M or F only: U (not known, indeterminate) then F is a gap filled, not a contradiction.
-INCONSISTENT_SEX = attribute_consistency("sex", "sex IN ('M', 'F')", "dq_inconsistent_sex")
-# An expected date of birth (CIN census ExpectedPersonBirthDate, unborn child) is not compared with the actual one.
-INCONSISTENT_BIRTH_DATE = attribute_consistency(
-    "date_of_birth",
-    "date_of_birth IS NOT NULL AND NOT list_contains(coalesce(flags, []), 'date_of_birth_expected')",
-    "dq_inconsistent_birth_date",
-)
+INCONSISTENT_ETHNICITY = attribute_consistency("ethnicity", "dq_inconsistent_children")
+INCONSISTENT_SEX = attribute_consistency("sex", "dq_inconsistent_sex")
+INCONSISTENT_BIRTH_DATE = attribute_consistency("birth", "dq_inconsistent_birth_date")
+
+
+def drop_shared(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the TEMP tables the checks of a run shared (`SqlSpec.shared`)."""
+    names = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)", [SHARED_PREFIX]
+    ).fetchall()
+    for (name,) in names:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 # --- Running -------------------------------------------------------------------------------
@@ -328,6 +325,8 @@ def run_sql_check(
 @contextmanager
 def _temp_of(con: duckdb.DuckDBPyConnection, spec: SqlSpec, params: CheckParams) -> Iterator[None]:
     """The check's shared TEMP table, built for the run's rows and dropped afterwards."""
+    if spec.shared:
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {spec.shared[0](params)} AS {spec.shared[1](params)}")
     if spec.temp:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {spec.temp[0]} AS {spec.temp[1](params)}")
     try:
@@ -370,17 +369,19 @@ def count_sql_check(
         return checked, int(found.fetchall()[0][0])
 
 
-def listed_rows(
-    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int
-) -> pd.DataFrame:
-    """The first `limit` failing rows of one SQL check within `params.scope`, in `order`."""
+def insert_listed_rows(
+    con: duckdb.DuckDBPyConnection, check: Check, params: CheckParams, order: str, limit: int, into: str
+) -> None:
+    """Append the first `limit` failing rows of one SQL check within `params.scope`, in `order`, to `into`
+    (check_id, the failing row's columns, problem)."""
     spec = check.sql
     assert spec is not None, f"{check.check_id} is not a SQL check"
     with _temp_of(con, spec, params):
-        rows = con.sql(
-            f"SELECT {', '.join(FAILING_COLUMNS)} FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}"
+        con.execute(
+            f"INSERT INTO {into} SELECT ?, table_name, child_id, source_file, sheet, row_number, value, ?"
+            f" FROM ({spec.rows(params)}) ORDER BY {order} LIMIT {int(limit)}",
+            [check.check_id, check.problem],
         )
-        return rows.to_arrow_table().to_pandas()
 
 
 # --- Child ids that look changed by Excel (the loaders flag them and keep them as written) ---------

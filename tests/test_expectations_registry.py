@@ -162,3 +162,28 @@ def test_ge_json_conversion_shortcut_gives_what_ge_gives() -> None:
         assert converter(value) == own(value) and type(converter(value)) is type(own(value))
     nested = {"k": None, 1: [True, np.int64(2), "a", float("nan")], "d": date(2024, 3, 31)}
     assert converter(nested) == {"k": None, "1": [True, 2, "a", None], "d": "2024-03-31"}
+
+
+def test_the_units_a_check_lists_are_those_a_running_count_over_all_its_units_gives() -> None:
+    """The listing takes each check's first `cap` units (min(unit, cap)) before its running count: the same units as
+    the running count over every failing unit of the check, NULL unit (listed last) and caps smaller than a unit's
+    rows included."""
+    from expectations.incremental import _listed_sql
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE kept AS SELECT 'check ' || (i % 3) AS check_id,"
+        " CASE WHEN i % 17 = 5 THEN NULL ELSE 'child ' || lpad(CAST(i * 7 % 97 AS VARCHAR), 3, '0') END AS unit,"
+        " 1 + i % 4 AS failing FROM range(150) t(i)"
+    )
+    con.execute("CREATE TABLE units AS SELECT check_id, unit, sum(failing) AS failing FROM kept GROUP BY ALL")
+    whole = (
+        "SELECT check_id, unit, failing FROM units WHERE list_contains(?, check_id) QUALIFY sum(failing) OVER"
+        " (PARTITION BY check_id ORDER BY unit NULLS LAST ROWS UNBOUNDED PRECEDING) - failing < ?"
+    )
+    checks = ["check 0", "check 2"]
+    for cap in (1, 2, 5, 40, 10_000):
+        expected = sorted(con.execute(whole, [checks, cap]).fetchall(), key=str)
+        assert sorted(con.execute(_listed_sql("units", checks, cap)).fetchall(), key=str) == expected
+        assert expected and {c for c, _, _ in expected} == set(checks)
+    assert con.execute(_listed_sql("units", [], 5)).fetchall() == []
