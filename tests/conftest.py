@@ -21,8 +21,9 @@ from streamlit import delta_generator
 # Streamlit warns once per process, at its first element, when it is not run by `streamlit run`; to tell whether this
 # is a REPL it walks every frame's module through sys.modules (inspect.stack). Once Great Expectations is imported,
 # sys.modules holds the stand-ins of expectations/deferred_imports.py, and the walk loads scipy.stats and altair
-# (~2 s of CPU in each test process that built a checked store before its first AppTest). Warn now, before that.
-delta_generator._maybe_print_use_warning()
+# (~2 s of CPU in each test process that built a checked store before its first AppTest). The tests know they are not
+# run by `streamlit run`: mark the warning given, so neither the walk nor the warning happens.
+delta_generator._use_warning_has_been_displayed = True
 
 
 def pytest_configure(config: pytest.Config) -> None:
