@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 from store.events import EVENT_DATE_COLUMNS
+from store.sql import store_tables
 
 FIRST_DAY = date(2005, 1, 1)
 LAST_DAY = date(2030, 12, 31)
@@ -73,11 +74,6 @@ def _span_sql(tables: Collection[str]) -> str:
 
 def _bounded(lo: date | None, hi: date | None) -> tuple[date, date]:
     return max(EARLIEST, min(FIRST_DAY, lo or FIRST_DAY)), min(LATEST, max(LAST_DAY, hi or LAST_DAY))
-
-
-def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The store's own tables (not the connection's TEMP tables): one look at the catalogue."""
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
 
 
 def _span_if_not_built(con: duckdb.DuckDBPyConnection, table: str, tables: Collection[str]) -> tuple[date, date] | None:

@@ -32,10 +32,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-from store.calendar import build_calendar, store_tables
+from store.calendar import build_calendar
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
 from store.connection import one_commit
-from store.sql import ethnicity_category_sql, quoted
+from store.sql import ethnicity_category_sql, quoted, store_tables
 
 NOT_KNOWN_GROUP = "Not known"
 NFA_REASON = "NFA"

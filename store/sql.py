@@ -30,3 +30,13 @@ def ethnicity_category_sql(column: str) -> str:
         f" WHEN {column} IN ({quoted(sorted(ETHNICITY_KNOWN))}) THEN 'known'"
         f" WHEN {column} IN ({quoted(sorted(ETHNICITY_NOT_KNOWN))}) THEN {column} ELSE 'invalid' END"
     )
+
+
+def store_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The store's own tables (its main schema: not the connection's TEMP tables): one look at the catalogue."""
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
+        ).fetchall()
+    }

@@ -23,6 +23,7 @@ from __future__ import annotations
 import duckdb
 
 from store.events import EVENT_DATE_COLUMNS
+from store.sql import store_tables
 
 _STAFF_TABLES = ("referral_facts", "assessment_facts", "recording_facts", "closure_facts")
 
@@ -90,7 +91,7 @@ def build_summaries(
 
 def _built_for_load_before(con: duckdb.DuckDBPyConnection, new_loads: list[int]) -> bool:
     """True when every summary exists and was built for the latest load before `new_loads`."""
-    present = _tables(con)
+    present = store_tables(con)
     if not {*SUMMARIES, BUILT} <= present:
         return False
     row = con.execute(  # a join of two one-row tables: scalar subqueries take several times longer to plan
@@ -101,18 +102,9 @@ def _built_for_load_before(con: duckdb.DuckDBPyConnection, new_loads: list[int])
     return bool(row and row[0])
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'"
-        ).fetchall()
-    }
-
-
 def is_fresh(con: duckdb.DuckDBPyConnection) -> bool:
     """True when every summary exists and was built for the store's latest load."""
-    if not {*SUMMARIES, BUILT} <= _tables(con):
+    if not {*SUMMARIES, BUILT} <= store_tables(con):
         return False
     row = con.execute(
         f"SELECT b.load_id IS NOT DISTINCT FROM l.latest FROM {BUILT} b, (SELECT max(load_id) AS latest FROM loads) l"
