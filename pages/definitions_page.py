@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 import metrics.registry
@@ -12,6 +14,33 @@ from ui.components import page_header, section, table
 FIELD_LABELS = {"label": "Shown as", "filters_apply": "Filters", "unknowns": "How unknowns count"}
 
 
+FIELDS = (
+    "label",
+    "wording",
+    "numerator",
+    "denominator",
+    "unit",
+    "good_direction",
+    "convention",
+    "filters_apply",
+    "unknowns",
+    "breakdowns",
+    "source",
+)
+
+
+def described(record: dict[str, Any]) -> list[str]:
+    """One definition's fields as "**Name:** value" lines, in the page's order, leaving out those without a value."""
+    lines = []
+    for field in FIELDS:
+        value = record.get(field)
+        if value in (None, "", []):
+            continue
+        shown = DIRECTION_WORDS.get(value, value) if field == "good_direction" else value
+        lines.append(f"**{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())}:** {shown}")
+    return lines
+
+
 def render() -> None:
     page_header(
         "Definitions",
@@ -20,29 +49,9 @@ def render() -> None:
     )
     with section("Definitions"):
         frame = data.call_pure(metrics.registry.definitions_frame)
-        for _, row in frame.iterrows():
-            record = row.to_dict()
+        for record in frame.to_dict("records"):
             with st.expander(f"**{record.get('title', record.get('code'))}** (`{record.get('code')}`)"):
-                for field in (
-                    "label",
-                    "wording",
-                    "numerator",
-                    "denominator",
-                    "unit",
-                    "good_direction",
-                    "convention",
-                    "filters_apply",
-                    "unknowns",
-                    "breakdowns",
-                    "source",
-                ):
-                    if field in record and record[field] not in (None, "", []):
-                        value = (
-                            DIRECTION_WORDS.get(record[field], record[field])
-                            if field == "good_direction"
-                            else record[field]
-                        )
-                        st.markdown(f"**{FIELD_LABELS.get(field, field.replace('_', ' ').capitalize())}:** {value}")
+                st.markdown("\n\n".join(described(record)))  # one element per definition, a paragraph per field
         st.subheader("All definitions")
         table(frame, "metric_definitions", key="defs", rates=())
 

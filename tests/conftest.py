@@ -1,7 +1,8 @@
 """Shared test set-up: Streamlit caches emptied at the start and end of each test process, one scan for Streamlit components and one
-compile of each dashboard script per process, the dashboard's fixture store (plain and checked) built once per run
-and shared read-only, the dashboard in local mode on localhost with its audit trail in a temporary folder, the
-`browser` and `slow` markers, and a guard that the test run leaves the demo store's Data Docs as they were."""
+compile of each dashboard script per process, AppTest runs awaited without polling, the dashboard's fixture store
+(plain and checked) built once per run and shared read-only, the dashboard in local mode on localhost with its audit
+trail in a temporary folder, the `browser` and `slow` markers, and a guard that the test run leaves the demo store's
+Data Docs as they were."""
 
 from __future__ import annotations
 
@@ -64,6 +65,29 @@ def _scripts_compiled_once():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(app_test, "ScriptCache", lambda: shared)
         mp.setattr(local_script_runner, "ScriptCache", lambda: shared)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _script_run_awaited_without_polling():
+    """AppTest waits for each script run by waking every millisecond to look for its end, and each wake takes the GIL
+    from the script's thread (~15,000 wakes in the dashboard test files); the run ends with its thread, so wait for
+    the thread to end instead, then let AppTest's own check confirm it (and time out as before if it did not end)."""
+    import time
+
+    from streamlit.testing.v1 import local_script_runner
+
+    awaited = local_script_runner.require_widgets_deltas
+
+    def require_widgets_deltas(runner: local_script_runner.LocalScriptRunner, timeout: float = 3) -> None:
+        started = time.time()
+        thread = runner._script_thread
+        if thread is not None:
+            thread.join(timeout)
+        awaited(runner, max(timeout - (time.time() - started), 0.01))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(local_script_runner, "require_widgets_deltas", require_widgets_deltas)
         yield
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -47,11 +48,13 @@ def early_refusal(argv: list[str]) -> str | None:
     return audit_refusal() if address is None else None
 
 
-def serve(argv: list[str]) -> None:
-    """`streamlit run dashboard.py` with the same flags, after the sign-in check on Streamlit's own settings."""
+@functools.cache
+def _run_command() -> Any:
+    """`streamlit run`'s flags as a click command, made once per process (~200 options from Streamlit's config
+    template, which does not change: a few hundredths of a second each time it is made)."""
     import click
     from streamlit import config
-    from streamlit.runtime.credentials import check_credentials
+    from streamlit.runtime import credentials
     from streamlit.web import bootstrap
     from streamlit.web.cli import configurator_options
 
@@ -66,10 +69,15 @@ def serve(argv: list[str]) -> None:
         if reason:
             click.echo(reason, err=True)
             sys.exit(1)
-        check_credentials()
+        credentials.check_credentials()  # looked up at each start, as the module has it then
         bootstrap.run(str(DASHBOARD), False, list(args), flag_options)
 
-    run(args=argv, prog_name="python -m ui.launch")
+    return run
+
+
+def serve(argv: list[str]) -> None:
+    """`streamlit run dashboard.py` with the same flags, after the sign-in check on Streamlit's own settings."""
+    _run_command()(args=argv, prog_name="python -m ui.launch")
 
 
 def main(argv: list[str]) -> None:
