@@ -15,15 +15,18 @@ its first element) would otherwise load every deferred module. (The standard lib
 that read makes a LazyLoader module load; measured, GE's import cost the same with it.)
 
 A stand-in cannot serve a module whose names are imported (`from m import Name` reads the name at once).
-GE's fluent data sources are such: `great_expectations.datasource.fluent`'s `__init__` imports every data
-source GE has (SQL, Spark, Snowflake, Databricks, Fabric, pandas on files, S3, Azure, GCS, ...) and each
-builds pydantic models when imported, while the checks use one, the in-memory pandas data source
-(`context.data_sources.add_pandas`). `trim` has that package's `__init__` run without the imports of the
-data sources named in `TRIMMED` (every other statement runs as GE wrote it, in GE's order); the first read
-of a name the package then lacks (`from great_expectations.datasource.fluent import SparkDatasource`, or
-any GE module that imports one) runs the whole `__init__`, so nothing GE offers is missing, only later.
-The only difference to GE's users: until then, `context.data_sources` offers the data sources imported
-(pandas; `add_spark` and the rest are registered when their module is imported).
+Two of GE's packages are such. `great_expectations.datasource.fluent`'s `__init__` imports every data source
+GE has (SQL, Spark, Snowflake, Databricks, Fabric, pandas on files, S3, Azure, GCS, ...), each building pydantic
+models when imported, while the checks use one, the in-memory pandas data source (`add_pandas`);
+`great_expectations.expectations.core`'s imports all 59 core expectations, while the checks use four
+(expectations/suites.py `to_expectation`). `trim` has such a package's `__init__` run without the imports its
+`Trim` names (every other statement runs as GE wrote it, in GE's order; `gx.expectations`, which re-exports
+core's names, binds those core binds). The first read of a name the package then lacks (`from
+great_expectations.datasource.fluent import SparkDatasource`, `gx.expectations.ExpectColumnMeanToBeBetween`,
+or a GE module importing one) runs the whole `__init__`, and so does GE's registry of expectations when asked
+for one it lacks (`get_expectation_impl`, a suite read back naming another expectation) or for its listing: nothing
+GE offers is missing, only later. One difference remains until then: `context.data_sources` offers the data
+sources imported (pandas; `add_spark` and the rest are registered when their module is imported).
 """
 
 from __future__ import annotations
@@ -38,10 +41,28 @@ import sys
 import threading
 import types
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 DEFERRED = ("scipy.stats", "altair")
 _LOCK = threading.RLock()
+
+
+@dataclass(frozen=True)
+class Trim:
+    """What a package's `__init__` leaves out: the imports from the modules in `skip`, or, with `keep`, from each of
+    its own submodules but those; `registry` names a dict (module, attribute) whose `get` of a name it lacks, or
+    whose listing, runs the whole `__init__` first (where the modules left out register themselves)."""
+
+    skip: frozenset[str] = frozenset()
+    keep: frozenset[str] | None = None
+    registry: tuple[str, str] | None = None
+
+    def skips(self, module: str, package: str) -> bool:
+        if self.keep is not None:
+            return module.startswith(f"{package}.") and module not in self.keep
+        return module in self.skip
+
 
 FLUENT = "great_expectations.datasource.fluent"
 _FLUENT_SOURCES = (
@@ -73,8 +94,23 @@ _FLUENT_SOURCES = (
     "databricks_sql_datasource",
     "snowflake_datasource",
 )
-TRIMMED: dict[str, frozenset[str]] = {FLUENT: frozenset(f"{FLUENT}.{source}" for source in _FLUENT_SOURCES)}
-"""Per package, the modules whose imports its `__init__` skips until a name it lacks is read."""
+CORE = "great_expectations.expectations.core"
+_CORE_USED = (  # the expectations of expectations/suites.py's checks, and the one GE's validation definition imports
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_be_between",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "unexpected_rows_expectation",
+)
+TRIMMED: dict[str, Trim] = {
+    FLUENT: Trim(skip=frozenset(f"{FLUENT}.{source}" for source in _FLUENT_SOURCES)),
+    "great_expectations.expectations": Trim(),  # `gx.expectations`: binds the names of core's that core binds
+    CORE: Trim(
+        keep=frozenset(f"{CORE}.{name}" for name in _CORE_USED),
+        registry=("great_expectations.expectations.registry", "_registered_expectations"),
+    ),
+}
+"""Per package, what its `__init__` leaves out until a name it lacks is read."""
 
 
 class _StandIn(types.ModuleType):
@@ -119,12 +155,52 @@ def defer(names: tuple[str, ...] = DEFERRED) -> None:
     trim()
 
 
-class _TrimmedInit(importlib.abc.Loader):
-    """Runs a package's `__init__` without the imports of `skipped`; the first name it lacks runs all of it."""
+def _imported_from(statement: ast.ImportFrom, package: str) -> str:
+    relative = "." * statement.level + (statement.module or "")
+    return importlib.util.resolve_name(relative, package) if statement.level else relative
 
-    def __init__(self, loader: Any, skipped: frozenset[str]) -> None:
+
+def _bound(aliases: list[ast.alias]) -> set[str]:
+    return {alias.asname or alias.name for alias in aliases}
+
+
+def _trimmed(tree: ast.Module, package: str, rule: Trim) -> set[str]:
+    """Leave out of `tree` the imports `rule` skips, and the names other trimmed packages leave out; what they bind."""
+    body: list[ast.stmt] = []
+    missing: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom):
+            source = _imported_from(statement, package)
+            if rule.skips(source, package):
+                missing |= _bound(statement.names)
+                continue
+            if source in _FINDER.trimmed and source != package:  # `from .core import (...)`: what core binds
+                left_out = _left_out_by(source)
+                missing |= _bound([alias for alias in statement.names if alias.name in left_out])
+                statement.names = [alias for alias in statement.names if alias.name not in left_out]
+                if not statement.names:
+                    continue
+        body.append(statement)
+    tree.body = body
+    return missing
+
+
+def _left_out_by(package: str) -> set[str]:
+    """The names a trimmed package (not imported yet, its parent imported) does not bind until it is completed."""
+    parent = sys.modules[package.rpartition(".")[0]]
+    spec = importlib.machinery.PathFinder.find_spec(package, list(parent.__path__))
+    if spec is None or spec.loader is None or spec.origin is None:
+        return set()
+    source = spec.loader.get_source(package)  # type: ignore[attr-defined]
+    return _trimmed(ast.parse(source, spec.origin), package, _FINDER.trimmed[package])
+
+
+class _TrimmedInit(importlib.abc.Loader):
+    """Runs a package's `__init__` trimmed by its `Trim`; the first name it lacks runs all of it."""
+
+    def __init__(self, loader: Any, rule: Trim) -> None:
         self.loader = loader
-        self.skipped = skipped
+        self.rule = rule
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename, resource readers: the file's own loader's
         return getattr(self.loader, name)
@@ -132,14 +208,16 @@ class _TrimmedInit(importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:  # noqa: V105 (the import system calls it)
         name = module.__name__
         tree = ast.parse(self.loader.get_source(name), module.__file__ or name)
-        skipped = [s for s in tree.body if isinstance(s, ast.ImportFrom) and s.module in self.skipped]
-        tree.body = [s for s in tree.body if s not in skipped]
-        # what the whole __init__ would add: the names those imports bind, and the package's submodules
-        missing = {alias.asname or alias.name for s in skipped for alias in s.names}
+        # what the whole __init__ would add: the names the imports left out bind, and the package's submodules
+        missing = _trimmed(tree, name, self.rule)
         missing |= {sub.name for sub in pkgutil.iter_modules(module.__path__)}
         state = _Completion(module, self.loader.get_code(name), frozenset(missing))
         module.__dict__["__getattr__"] = state.attribute  # PEP 562: the names it lacks
         exec(compile(tree, module.__file__ or name, "exec"), module.__dict__)
+        if self.rule.registry is not None:
+            registry, attribute = self.rule.registry
+            holder = importlib.import_module(registry)
+            setattr(holder, attribute, _CompletingRegistry(getattr(holder, attribute), state))
 
 
 class _Completion:
@@ -150,51 +228,74 @@ class _Completion:
         self.module = module
         self.code: types.CodeType | None = code
         self.missing = missing  # names the whole __init__ binds that the trimmed one did not (any other is absent)
-        self.running: int | None = None  # the thread running the whole __init__
+        self.running = False
+
+    def run(self) -> None:
+        """Run the whole `__init__`, unless it ran or is running (in this thread: other threads wait for it)."""
+        with _LOCK:
+            if self.code is None or self.running:
+                return
+            self.running = True
+            try:
+                exec(self.code, self.module.__dict__)
+            finally:
+                self.code = None
+                self.running = False
 
     def attribute(self, name: str) -> Any:
-        with _LOCK:
-            if self.code is not None and self.running is None and name in self.missing:
-                self.running = threading.get_ident()
-                try:
-                    exec(self.code, self.module.__dict__)
-                finally:
-                    self.code = None
-                    self.running = None
-            try:
-                return self.module.__dict__[name]
-            except KeyError:
-                raise AttributeError(f"module {self.module.__name__!r} has no attribute {name!r}") from None
+        if name in self.missing:
+            self.run()
+        try:
+            return self.module.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {self.module.__name__!r} has no attribute {name!r}") from None
+
+
+class _CompletingRegistry(dict):
+    """A registry the modules a trimmed package left out would fill: a name it lacks, or its listing, completes it."""
+
+    def __init__(self, entries: dict, completion: _Completion) -> None:
+        super().__init__(entries)
+        self.completion = completion
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self.completion.run()
+        return super().get(key, default)
+
+    def items(self) -> Any:
+        self.completion.run()
+        return super().items()
 
 
 class _TrimFinder(importlib.abc.MetaPathFinder):
     """Finds the trimmed packages as the usual finders do, with `_TrimmedInit` to run their `__init__`."""
 
     def __init__(self) -> None:
-        self.trimmed: dict[str, frozenset[str]] = {}
+        self.trimmed: dict[str, Trim] = {}
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        skipped = self.trimmed.get(fullname)
-        if skipped is None:
+        rule = self.trimmed.get(fullname)
+        if rule is None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "get_source"):
             return spec
-        spec.loader = _TrimmedInit(spec.loader, skipped)
+        spec.loader = _TrimmedInit(spec.loader, rule)
         return spec
 
 
 _FINDER = _TrimFinder()
 
 
-def trim(packages: dict[str, frozenset[str]] | None = None) -> None:
-    """Have each package (`TRIMMED` by default) not imported yet run its `__init__` without the imports of the
-    modules named (see the module's docstring)."""
+def trim(packages: dict[str, Trim] | None = None) -> None:
+    """Have each package (`TRIMMED` by default) not imported yet run its `__init__` trimmed (see the module's
+    docstring)."""
     with _LOCK:
-        for package, skipped in (TRIMMED if packages is None else packages).items():
+        for package, rule in (TRIMMED if packages is None else packages).items():
             if package not in sys.modules:
-                _FINDER.trimmed[package] = skipped
+                _FINDER.trimmed[package] = rule
         if _FINDER not in sys.meta_path:
             sys.meta_path.insert(0, _FINDER)

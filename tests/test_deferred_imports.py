@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations.deferred_imports import defer, trim
+from expectations.deferred_imports import Trim, defer, trim
 
 PROBE = "deferred_probe_module"
 
@@ -88,7 +88,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def test_a_trimmed_package_skips_the_named_imports_until_a_name_they_bind_is_read(package: Path) -> None:
-    trim({TRIMMED_PACKAGE: frozenset({f"{TRIMMED_PACKAGE}.heavy"})})
+    trim({TRIMMED_PACKAGE: Trim(skip=frozenset({f"{TRIMMED_PACKAGE}.heavy"}))})
     import trimmed_probe_package as trimmed
 
     assert trimmed.AFTER == 2  # every other statement ran, in order
@@ -104,21 +104,24 @@ def test_a_trimmed_package_skips_the_named_imports_until_a_name_they_bind_is_rea
 
 
 def test_great_expectations_runs_without_the_data_sources_the_checks_never_use() -> None:
-    """In a fresh process (this one may have imported GE already): the checks' import leaves Spark, SQL, Snowflake
-    and the file data sources out, the pandas data source validates, and asking for one of the others loads it."""
+    """In a fresh process (this one may have imported GE already): the checks' import leaves Spark, SQL, S3 and the
+    expectations the checks do not use out, the pandas data source validates, and asking for any of them loads it."""
     script = """
 import sys
 import pandas as pd
 from expectations import suites
-left_out = [n for n in ("sql_datasource", "spark_datasource", "snowflake_datasource", "pandas_s3_datasource")
-            if "great_expectations.datasource.fluent." + n in sys.modules]
+left_out = [n for n in ("datasource.fluent.sql_datasource", "datasource.fluent.spark_datasource",
+                        "datasource.fluent.pandas_s3_datasource", "expectations.core.expect_column_mean_to_be_between")
+            if "great_expectations." + n in sys.modules]
 session = suites.GeSession.start()
 suite = suites.gx.ExpectationSuite(name="t", expectations=[suites.E.ExpectColumnValuesToNotBeNull(column="a")])
 result = session.validate("t", suite, pd.DataFrame({"a": [1, None, 3]}))
+from great_expectations.expectations.registry import get_expectation_impl
+mean = get_expectation_impl("expect_column_mean_to_be_between")  # an expectation left out: the registry completes
 from great_expectations.datasource.fluent import SparkDatasource
-print(left_out, result.results[0].result["unexpected_count"], SparkDatasource.__name__, sep=";")
+print(left_out, result.results[0].result["unexpected_count"], mean.__name__, SparkDatasource.__name__, sep=";")
 """
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=root, check=True)
-    assert done.stdout.strip().splitlines()[-1] == "[];1;SparkDatasource"
+    assert done.stdout.strip().splitlines()[-1] == "[];1;ExpectColumnMeanToBeBetween;SparkDatasource"
