@@ -125,3 +125,49 @@ print(left_out, result.results[0].result["unexpected_count"], mean.__name__, Spa
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=root, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[];1;ExpectColumnMeanToBeBetween;SparkDatasource"
+
+
+OUTER = "outer_probe_package"
+
+
+@pytest.fixture()
+def packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A package re-exporting an inner one's names, as gx.expectations re-exports core's; the inner one's modules
+    fill a registry, as GE's expectations do (the module left out records its runs)."""
+    runs = tmp_path / "unused_runs.txt"
+    outer = tmp_path / OUTER
+    (outer / "inner").mkdir(parents=True)
+    (outer / "__init__.py").write_text("from .inner import USED, UNUSED\n", encoding="utf-8")
+    (outer / "registry.py").write_text("ENTRIES = {}\n", encoding="utf-8")
+    (outer / "inner" / "__init__.py").write_text(
+        "from .used import USED\nfrom .unused import UNUSED\n", encoding="utf-8"
+    )
+    (outer / "inner" / "used.py").write_text(
+        f"from {OUTER}.registry import ENTRIES\nENTRIES['used'] = USED = 1\n", encoding="utf-8"
+    )
+    (outer / "inner" / "unused.py").write_text(
+        f"from pathlib import Path\nfrom {OUTER}.registry import ENTRIES\n"
+        f"Path({str(runs)!r}).open('a').write('run\\n')\nENTRIES['unused'] = UNUSED = 2\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield runs
+    for name in [n for n in sys.modules if n.split(".")[0] == OUTER]:
+        del sys.modules[name]
+
+
+def test_a_registry_or_a_re_export_asking_for_what_was_left_out_completes_the_package(packages: Path) -> None:
+    trim(
+        {
+            OUTER: Trim(),
+            f"{OUTER}.inner": Trim(keep=frozenset({f"{OUTER}.inner.used"}), registry=(f"{OUTER}.registry", "ENTRIES")),
+        }
+    )
+    import outer_probe_package as outer
+
+    registry = sys.modules[f"{OUTER}.registry"]
+    assert outer.USED == 1 and not packages.exists()  # the re-export binds what the inner package binds
+    assert registry.ENTRIES.get("used") == 1 and not packages.exists()
+    assert registry.ENTRIES.get("unused") == 2  # the registry asked for what was left out: the inner package completes
+    assert outer.UNUSED == 2  # and the re-export, on its first read
+    assert packages.read_text() == "run\n"
