@@ -25,8 +25,10 @@ core's names, binds those core binds). The first read of a name the package then
 great_expectations.datasource.fluent import SparkDatasource`, `gx.expectations.ExpectColumnMeanToBeBetween`,
 or a GE module importing one) runs the whole `__init__`, and so does GE's registry of expectations when asked
 for one it lacks (`get_expectation_impl`, a suite read back naming another expectation) or for its listing: nothing
-GE offers is missing, only later. One difference remains until then: `context.data_sources` offers the data
-sources imported (pandas; `add_spark` and the rest are registered when their module is imported).
+GE offers is missing, only later (a check given another expectation works; name its module in `_CORE_USED`
+to keep the import trimmed). One difference remains until then: `context.data_sources` offers the data
+sources imported (pandas; `add_spark` and the rest are registered when their module is imported). With both
+trims GE's import costs ~2.2 s of CPU instead of ~3.2 s (BENCHMARKS.md, issue 13 fifth pass).
 """
 
 from __future__ import annotations

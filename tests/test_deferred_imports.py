@@ -105,11 +105,17 @@ def test_a_trimmed_package_skips_the_named_imports_until_a_name_they_bind_is_rea
 
 def test_great_expectations_runs_without_the_data_sources_the_checks_never_use() -> None:
     """In a fresh process (this one may have imported GE already): the checks' import leaves Spark, SQL, S3 and the
-    expectations the checks do not use out, the pandas data source validates, and asking for any of them loads it."""
+    expectations the checks do not use out (the expectations of every registry check built, none is missing), the
+    pandas data source validates, and asking for any of them loads it."""
     script = """
 import sys
+from datetime import date
 import pandas as pd
 from expectations import suites
+from expectations.checks import REGISTRY
+from expectations.model import CheckParams
+params = CheckParams(as_of=date(2025, 3, 31))
+every_check = [suites.to_expectation(c, params) for c in REGISTRY.values() if c.ge is not None]
 left_out = [n for n in ("datasource.fluent.sql_datasource", "datasource.fluent.spark_datasource",
                         "datasource.fluent.pandas_s3_datasource", "expectations.core.expect_column_mean_to_be_between")
             if "great_expectations." + n in sys.modules]
