@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see
 
     from ingest.merge import MergeCounts
 
-CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 5 s of a load's fixed cost
+CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 2.2 s of CPU, a load's fixed cost
 _PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
 _WANTED: list[bool] = []  # prepare_checks was called: the publish starts the import
 
@@ -24,7 +24,9 @@ def prepare_checks() -> None:
 
     Their work is DuckDB's, which lets go of the GIL; reading a workbook is calamine's, which holds it (the
     import beside the reading only slowed both). The checks import it again when they run: Python hands
-    them the module once this import is done.
+    them the module once this import is done. Since expectations/deferred_imports.py trims what GE imports,
+    the import is done before the checks start (BENCHMARKS.md, issue 13 fifth pass: started with the process
+    instead, beside the reading, it gained nothing).
     """
     _WANTED.append(True)
 
