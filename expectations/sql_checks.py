@@ -385,28 +385,41 @@ def count_sql_check(
 
 
 def counted_together(check: Check) -> bool:
-    """Whether a SQL check's two counts can go into one statement with other checks' (it builds no TEMP table and
-    counts the rows it checks as one number)."""
+    """Whether a SQL check's two counts can go into one statement with other checks' (it reads no TEMP table shared
+    with other checks and counts the rows it checks as one number)."""
     spec = check.sql
-    return spec is not None and not (spec.temp or spec.shared or spec.checked_by_unit)
+    return spec is not None and not (spec.shared or spec.checked_by_unit)
+
+
+def _with_temp(spec: SqlSpec, params: CheckParams, sql: str) -> str:
+    """`sql` reading the check's own TEMP table (`SqlSpec.temp`) as a common table expression of the same name."""
+    return f"WITH {spec.temp[0]} AS ({spec.temp[1](params)}) {sql}" if spec.temp else sql
 
 
 def count_sql_checks(
     con: duckdb.DuckDBPyConnection, checks: list[tuple[Check, CheckParams]], failing_into: str
 ) -> dict[str, tuple[int, int]]:
     """`count_sql_check` of several checks that are `counted_together`: the rows each checked and each found failing,
-    all in one statement (each statement costs DuckDB's planning, ~2-3 ms on a small store, more than the counts),
-    then the failing rows of those that fail, counted per unit into `failing_into`. (rows checked, rows failing)
-    per check id."""
+    all in one statement (each statement costs DuckDB's planning, ~2-3 ms on a small store, more than the counts; a
+    check's own TEMP table is read there as a common table expression), then the failing rows of those that fail,
+    counted per unit into `failing_into` (their TEMP tables built then). (rows checked, rows failing) per check id."""
     if not checks:
         return {}
-    counts = ", ".join(f"({check.sql.checked(p)}), ({_count_sql(check.sql, p)})" for check, p in checks if check.sql)
+    counts = ", ".join(
+        f"({_with_temp(check.sql, p, check.sql.checked(p))}), ({_with_temp(check.sql, p, _count_sql(check.sql, p))})"
+        for check, p in checks
+        if check.sql
+    )
     row = con.execute(f"SELECT {counts}").fetchall()[0]
     out: dict[str, tuple[int, int]] = {}
     for i, (check, p) in enumerate(checks):
-        assert check.sql is not None and counted_together(check), f"{check.check_id} is not counted together"
+        spec = check.sql
+        assert spec is not None and counted_together(check), f"{check.check_id} is not counted together"
         checked, failing = int(row[2 * i] or 0), int(row[2 * i + 1] or 0)
-        out[check.check_id] = (checked, _append_by_unit(con, check, check.sql, p, failing_into) if failing else 0)
+        if failing:  # its TEMP table is built only now, for its failing rows per unit
+            with _temp_of(con, spec, p):
+                failing = _append_by_unit(con, check, spec, p, failing_into)
+        out[check.check_id] = (checked, failing)
     return out
 
 
