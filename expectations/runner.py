@@ -159,7 +159,8 @@ def _run_sql_checks(
     timings: dict[str, float],
 ) -> None:
     """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table. The checks
-    that build no TEMP table are counted in one statement (`sql_checks.count_sql_checks`), the others one by one."""
+    that share no TEMP table with others are counted in one statement (`sql_checks.count_sql_checks`), the others
+    one by one."""
     from expectations.sql_checks import count_sql_check, count_sql_checks, counted_together, drop_shared
 
     clock = _Clock(timings)

@@ -403,18 +403,17 @@ def count_sql_checks(
     all in one statement (each statement costs DuckDB's planning, ~2-3 ms on a small store, more than the counts; a
     check's own TEMP table is read there as a common table expression), then the failing rows of those that fail,
     counted per unit into `failing_into` (their TEMP tables built then). (rows checked, rows failing) per check id."""
-    if not checks:
+    specs = [(check, check.sql, p) for check, p in checks if check.sql is not None and counted_together(check)]
+    assert len(specs) == len(checks), "only checks counted together"
+    if not specs:
         return {}
     counts = ", ".join(
-        f"({_with_temp(check.sql, p, check.sql.checked(p))}), ({_with_temp(check.sql, p, _count_sql(check.sql, p))})"
-        for check, p in checks
-        if check.sql
+        f"({_with_temp(spec, p, spec.checked(p))}), ({_with_temp(spec, p, _count_sql(spec, p))})"
+        for _, spec, p in specs
     )
     row = con.execute(f"SELECT {counts}").fetchall()[0]
     out: dict[str, tuple[int, int]] = {}
-    for i, (check, p) in enumerate(checks):
-        spec = check.sql
-        assert spec is not None and counted_together(check), f"{check.check_id} is not counted together"
+    for i, (check, spec, p) in enumerate(specs):
         checked, failing = int(row[2 * i] or 0), int(row[2 * i + 1] or 0)
         if failing:  # its TEMP table is built only now, for its failing rows per unit
             with _temp_of(con, spec, p):
