@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
-from expectations import data_docs, report
+from expectations import data_docs, report, runner
 from expectations.__main__ import main
 from expectations.model import CheckParams
-from expectations.runner import run_checks, validate_store
+from expectations.runner import ValidationRun, run_checks, validate_store
 from store.connection import open_for_update, open_read
 from tests.storekit import build_store
 
@@ -36,24 +39,37 @@ SEX_MISSING = "referrals.sex_present"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[list[Path]]]:
     """A store validated after each of two loads, then re-validated for load 2 (which must replace, not add).
 
-    Data Docs are built by the last validation only: each build replaces the whole folder, so the two before it
-    would leave nothing the tests can see (that each validation builds them is tested on its own below)."""
+    Data Docs are switched off for the two loads and built by the last validation only: each build replaces the
+    whole folder, so the two before it would leave nothing the tests can see. Where each of the three validations
+    built Data Docs is recorded (the third element), for the test that they are built once per validation unless
+    switched off."""
     root = tmp_path_factory.mktemp("dq_store")
+    built: list[list[Path]] = []
+    build_data_docs = data_docs.build_data_docs
+
+    def recorded(session: object, target: Path) -> Path | None:
+        built[-1].append(target)
+        return build_data_docs(session, target)  # type: ignore[arg-type]
+
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data_docs, "build_data_docs", recorded)
         mp.setenv("FRONTDOOR_DATA_DOCS", "off")
+        built.append([])
         path = build_store(root / "store.duckdb", LOAD_1, as_of=date(2024, 6, 30), validate=True)
+        built.append([])
         build_store(path, LOAD_2, as_of=date(2024, 7, 31), validate=True)
         mp.delenv("FRONTDOOR_DATA_DOCS")
+        built.append([])
         with open_for_update(path) as con:
             validate_store(con, 2)
-    return path, root / "store.duckdb.data_docs"
+    return path, root / "store.duckdb.data_docs", built
 
 
 @pytest.fixture()
-def con(store: tuple[Path, Path]):
+def con(store: tuple[Path, Path, list[list[Path]]]):
     connection = open_read(store[0])
     yield connection
     connection.close()
@@ -138,9 +154,9 @@ def test_report_functions_on_a_store_never_validated(tmp_path: Path) -> None:
 
 
 def test_data_docs_are_built_served_and_free_of_child_values(
-    store: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    store: tuple[Path, Path, list[list[Path]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, docs = store
+    docs = store[1]
     assert (docs / "index.html").is_file()
     pages = list((docs / "validations").rglob("*.html"))
     assert {p.parts[-4] for p in pages} == {"contacts", "referrals", "assessments", "cin_episodes", "recordings"}
@@ -166,17 +182,11 @@ def test_data_docs_folder_is_beside_the_store(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_data_docs_are_built_once_per_validation_unless_switched_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: tuple[Path, Path, list[list[Path]]],
 ) -> None:
-    built: list[Path] = []
-    monkeypatch.setattr(data_docs, "build_data_docs", lambda context, target: built.append(target))
-    monkeypatch.setenv("FRONTDOOR_DATA_DOCS", "off")
-    path = build_store(tmp_path / "store.duckdb", LOAD_2, validate=True)
-    assert built == []
-    monkeypatch.delenv("FRONTDOOR_DATA_DOCS")
-    with open_for_update(path) as connection:
-        validate_store(connection, None)
-    assert built == [tmp_path / "store.duckdb.data_docs"]
+    """The module's store: two loads validated with Data Docs switched off, then one validation with them on."""
+    path, docs, built = store
+    assert built == [[], [], [docs]] and docs == path.parent / "store.duckdb.data_docs"
 
 
 def test_stored_failing_rows_are_bounded_but_counted_exactly(con) -> None:
@@ -187,9 +197,26 @@ def test_stored_failing_rows_are_bounded_but_counted_exactly(con) -> None:
     assert (run.failures["check_id"] == SEX_MISSING).sum() == 1
 
 
-def test_cli_prints_each_expectation_as_json(store: tuple[Path, Path], capsys: pytest.CaptureFixture) -> None:
-    assert main(["validate", "--store", str(store[0]), "--format", "json", "--no-docs"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+@pytest.fixture(scope="module")
+def cli_json(store: tuple[Path, Path, list[list[Path]]]) -> tuple[str, list[ValidationRun]]:
+    """What `python -m expectations validate --format json` prints for the module's store, and the run it printed
+    (the checks run once; the table-format test prints the same run)."""
+    runs: list[ValidationRun] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> ValidationRun:
+        runs.append(run_checks(*args, **kwargs))
+        return runs[-1]
+
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        mp.setattr(runner, "run_checks", recorded)  # the CLI imports it from the runner when it runs
+        assert main(["validate", "--store", str(store[0]), "--format", "json", "--no-docs"]) == 0
+    return printed.getvalue(), runs
+
+
+def test_cli_prints_each_expectation_as_json(cli_json: tuple[str, list[ValidationRun]]) -> None:
+    printed = json.loads(cli_json[0])
+    assert len(cli_json[1]) == 1  # the checks ran, on the whole store
     by_id = {r["check_id"]: r for r in printed}
     assert set(printed[0]) == {
         "table",
@@ -213,8 +240,15 @@ def test_cli_prints_each_expectation_as_json(store: tuple[Path, Path], capsys: p
 
 
 def test_cli_table_output_and_missing_store(
-    store: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+    store: tuple[Path, Path, list[list[Path]]],
+    cli_json: tuple[str, list[ValidationRun]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The table format of the same validation: the checks' run is the one the JSON test printed (not run again)."""
+    (run,) = cli_json[1]
+    monkeypatch.setattr(runner, "run_checks", lambda *args, **kwargs: run)
     assert main(["validate", "--store", str(store[0]), "--no-docs"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == [
@@ -226,6 +260,7 @@ def test_cli_table_output_and_missing_store(
         "success",
         "unexpected_count",
     ]
+    assert len(lines) == 1 + len(json.loads(cli_json[0]))  # a line per check
     sex = next(line for line in lines if SEX_MISSING in line).split()
     assert sex[-3:] == ["error", "False", "2"] and "4180" not in sex  # the merged-store check carries no DfE code
     assert main(["validate", "--store", str(tmp_path / "none.duckdb"), "--no-docs"]) == 2
