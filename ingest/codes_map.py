@@ -78,38 +78,45 @@ def _spellings() -> dict[str, list]:
     }
 
 
-_KEYED: list[pa.Table] = []  # the spellings with their keys, worked out once per process (see _keyed)
+_TABLES: list[dict[str, pa.Table]] = []  # the synonyms table and its two lookups, worked out once per process
 
 
-def _keyed(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """(domain, key, code, is_code) of every spelling: keyed by `code_key_sql` in DuckDB on the first connection that
-    asks, then kept (the CSV and the codes do not change while a process runs; keying them costs a dozen ms a time).
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The rows of the synonyms table, (domain, key, code, is_code) of every spelling, and of its two lookups
+    (`_lookup_sql`): worked out in DuckDB on the first connection that asks, then kept (the CSV and the codes do not
+    change while a process runs; keying them and grouping the lookups cost each connection ~15 ms).
 
     The spellings go in as list parameters, not an Arrow table built in Python: pyarrow imports pandas to build
     one (half a second of CPU); an Arrow table that DuckDB makes does not.
     """
-    if not _KEYED:
+    if not _TABLES:
         keyed = con.sql(
             f"SELECT domain, {code_key_sql('spelling')} AS key, code, bool_or(is_code) AS is_code FROM"
             " (SELECT unnest($domain) AS domain, unnest($code) AS code, unnest($spelling) AS spelling,"
             " unnest($is_code) AS is_code) GROUP BY ALL HAVING key <> '' ORDER BY ALL",
             params=_spellings(),
         ).to_arrow_table()
-        _KEYED.append(keyed)
-    return _KEYED[0]
+        con.register("_code_synonyms_keyed", keyed)
+        try:
+            lookups = {
+                name: con.sql(_lookup_sql(condition, "_code_synonyms_keyed")).to_arrow_table()
+                for name, condition in ((WHOLE_TABLE, "TRUE"), (LEADING_TABLE, "is_code"))
+            }
+        finally:
+            con.unregister("_code_synonyms_keyed")
+        _TABLES.append({SYNONYMS_TABLE: keyed, **lookups})
+    return _TABLES[0]
 
 
 def _create_synonyms(con: duckdb.DuckDBPyConnection, create: str) -> None:
-    """The synonyms table, and beside it its two lookups (`_lookup_sql`), worked out once per connection rather
-    than in every statement that maps codes (each aggregation cost a reader's statement ~15 ms)."""
-    keyed = _keyed(con)
-    con.register("_code_synonyms_keyed", keyed)
-    try:
-        con.execute(f"{create} {SYNONYMS_TABLE} AS SELECT * FROM _code_synonyms_keyed")
-    finally:
-        con.unregister("_code_synonyms_keyed")
-    con.execute(f"{create} {WHOLE_TABLE} AS {_lookup_sql('TRUE')}")
-    con.execute(f"{create} {LEADING_TABLE} AS {_lookup_sql('is_code')}")
+    """The synonyms table and beside it its two lookups, from the rows kept for the process (`_tables`), rather
+    than worked out in every statement that maps codes (each aggregation cost a reader's statement ~15 ms)."""
+    for name, rows in _tables(con).items():
+        con.register("_code_synonyms_rows", rows)
+        try:
+            con.execute(f"{create} {name} AS SELECT * FROM _code_synonyms_rows")
+        finally:
+            con.unregister("_code_synonyms_rows")
 
 
 def install_code_synonyms(con: duckdb.DuckDBPyConnection) -> None:
@@ -124,10 +131,10 @@ def synonym_conflicts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def _lookup_sql(condition: str) -> str:
+def _lookup_sql(condition: str, synonyms: str) -> str:
     # A key that two codes claim maps to neither: never guess.
     return (
-        f"SELECT domain, key, any_value(code) AS code FROM {SYNONYMS_TABLE} WHERE {condition}"
+        f"SELECT domain, key, any_value(code) AS code FROM {synonyms} WHERE {condition}"
         " GROUP BY domain, key HAVING count(DISTINCT code) = 1"
     )
 

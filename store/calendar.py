@@ -123,14 +123,24 @@ def build_calendar(
         con.unregister("_calendar_rows")
 
 
-@lru_cache(maxsize=16)
 def _calendar_rows(first: date, last: date) -> pa.Table:
-    """The calendar's rows from `first` to `last`, computed in DuckDB once per process and span.
+    """The calendar's rows from `first` to `last` (on to FIRST_DAY when `last` is before it), never before EARLIEST.
 
-    The bank holidays do not change while a process runs, so neither do the rows of a span: a store's
-    publish, a check's calendar of a few weeks or a test's store copies these instead of counting the
-    working days from 1900 again. The Arrow table is immutable; each caller gets its own DuckDB table.
+    The bank holidays do not change while a process runs, so neither do the rows: within EARLIEST..LATEST a span is
+    a slice of the whole calendar, counted once per process (~0.1 s, as much as one span of a few decades), so a
+    store whose span grows, a check's calendar of a few weeks or a test's new store counts nothing again. The Arrow
+    table is immutable; each caller gets its own DuckDB table.
     """
+    end = max(last, FIRST_DAY)  # the count runs to FIRST_DAY whatever the span (see _counted_rows)
+    if end > LATEST:
+        return _counted_rows(first, last)
+    start = max(first, EARLIEST)
+    return _counted_rows(EARLIEST, LATEST).slice((start - EARLIEST).days, max((end - start).days + 1, 0))
+
+
+@lru_cache(maxsize=4)
+def _counted_rows(first: date, last: date) -> pa.Table:
+    """The calendar's rows from `first` to `last`, counted in DuckDB from EARLIEST (one row per day, in order)."""
     with duckdb.connect() as con:
         con.register("bank_holidays_frame", _bank_holidays(EARLIEST.year, LATEST.year))
         return con.sql(

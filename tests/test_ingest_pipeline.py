@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from ingest.__main__ import main as ingest_main
-from ingest.pipeline import load_files
+from ingest.pipeline import LoadSummary, load_files
 from store.connection import open_read, published_version
 from store.schema import ENTITIES
 from tests.shared_paths import SHARED
@@ -54,6 +54,18 @@ def early_loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+@pytest.fixture(scope="module")
+def late_then_early(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadSummary]:
+    """A store that loaded the late extract, then the early one in a publish of its own (an older extract arriving
+    late), and the early load's summary; loaded once per module and only read by the tests."""
+    folder = tmp_path_factory.mktemp("late_then_early")
+    store, files = folder / "s.duckdb", write_extracts(folder)
+    assert [s.status for s in load_files([files["late"]], store=store, validate=False)] == ["loaded"]
+    [summary] = load_files([files["early"]], store=store, validate=False)
+    assert summary.status == "loaded", summary.error
+    return store, summary
+
+
 def write_extracts(tmp_path: Path) -> dict[str, Path]:
     early = write_list3(
         tmp_path / "list3_2024_05.csv",
@@ -80,11 +92,11 @@ def canonical(store: Path, table: str) -> list[tuple]:
         return con.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY ALL").fetchall()
 
 
-def test_later_extract_wins_whatever_the_order(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    forward, backward = tmp_path / "forward.duckdb", tmp_path / "backward.duckdb"
+def test_later_extract_wins_whatever_the_order(
+    tmp_path: Path, extracts: dict[str, Path], late_then_early: tuple[Path, LoadSummary]
+) -> None:
+    forward, (backward, _summary) = tmp_path / "forward.duckdb", late_then_early  # backward: late, then early
     load_files([extracts["early"], extracts["late"]], store=forward, validate=False)
-    load_files([extracts["late"]], store=backward, validate=False)
-    load_files([extracts["early"]], store=backward, validate=False)
     assert canonical(forward, "referrals") == canonical(backward, "referrals")
     with open_read(forward) as con:
         teams = dict(con.execute("SELECT child_id, team FROM referrals").fetchall())
@@ -93,20 +105,18 @@ def test_later_extract_wins_whatever_the_order(tmp_path: Path, extracts: dict[st
     assert versions == 2  # the earlier version stays queryable
 
 
-def test_same_file_twice_changes_nothing(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    store = tmp_path / "s.duckdb"
-    first = load_files([extracts["early"]], store=store, validate=False)
+def test_same_file_twice_changes_nothing(tmp_path: Path, extracts: dict[str, Path], early_loaded: Path) -> None:
+    """The early extract (loaded by the fixture as load 1, from a file of the same content) loaded again."""
+    store = copy_store(early_loaded, tmp_path / "s.duckdb")
     version = published_version(store)
     again = load_files([extracts["early"]], store=store, validate=False)
-    assert first[0].status == "loaded" and again[0].status == "unchanged"
+    assert again[0].status == "unchanged"
     assert "already loaded as load 1" in again[0].notices[0]
     assert published_version(store) == version  # not even republished
 
 
-def test_overlap_counts_unchanged_and_superseded(tmp_path: Path, extracts: dict[str, Path]) -> None:
-    store = tmp_path / "s.duckdb"
-    load_files([extracts["late"]], store=store, validate=False)
-    [summary] = load_files([extracts["early"]], store=store, validate=False)  # older extract arrives late
+def test_overlap_counts_unchanged_and_superseded(late_then_early: tuple[Path, LoadSummary]) -> None:
+    _store, summary = late_then_early  # the early (older) extract's load, after the late one's
     assert summary.rows == {"referrals": 2}
     assert summary.superseded == 2  # both rows lose to the later as-of
     assert summary.unchanged == 1  # 1002 is identical to the current version

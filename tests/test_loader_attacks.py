@@ -375,8 +375,19 @@ def test_versions_not_provably_older_are_never_pruned(
     assert future.name in names and len(names) == 3  # two kept by age and the one whose age is not proven older
 
 
+@pytest.fixture(scope="module")
+def big_recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200,000 recordings (12 MB): a load long enough to be killed, or to fill a small disk; written once per module
+    and only read."""
+    return write_recordings(tmp_path_factory.mktemp("big") / "big.csv", 200_000)
+
+
 def test_a_killed_load_leaves_no_version_behind(
-    tmp_path: Path, seeded: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    seeded: Path,
+    big_recordings: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     import signal
     import subprocess
@@ -385,9 +396,8 @@ def test_a_killed_load_leaves_no_version_behind(
 
     store = seeded_store(tmp_path, seeded)
     published = {store.resolve().name}
-    big = write_recordings(tmp_path / "big.csv", 200_000)
     load = subprocess.Popen(
-        [sys.executable, "-m", "ingest", str(big), "--store", str(store), "--quiet", "--no-validate"],
+        [sys.executable, "-m", "ingest", str(big_recordings), "--store", str(store), "--quiet", "--no-validate"],
         cwd=Path(__file__).resolve().parent.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -415,7 +425,9 @@ def test_store_files_are_readable_only_by_their_owner(seeded: Path) -> None:
     assert stat.S_IMODE(store.with_name(store.name + ".lock").stat().st_mode) == 0o600
 
 
-def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_full_disk_says_no_space_left(
+    tmp_path: Path, big_recordings: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import subprocess
 
     disk = tmp_path / "disk"
@@ -427,7 +439,7 @@ def test_a_full_disk_says_no_space_left(tmp_path: Path, capsys: pytest.CaptureFi
         assert run(capsys, store, write(tmp_path / "a.csv", RECORDING_HEADER, [recording(1)]))[0] == 0
         before = store_state(store)
         # more than the 6 MB disk holds beside the first version (each row goes into the file once, not via a log)
-        code, _out, err = run(capsys, store, write_recordings(tmp_path / "b.csv", 200_000))
+        code, _out, err = run(capsys, store, big_recordings)
         assert code == 2, err
         assert err.strip() == (
             f"error: no space left on the disk holding the store ({disk}): the load failed and"
