@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from expectations.dfe_cin.registry import rules_for
-from expectations.dfe_cin.submitted import build_modules, drop_modules
+from expectations.dfe_cin.submitted import MODULES, build_census, build_modules, drop_modules, modules_read
 
 STAGED_FINDINGS = "staged_dfe_findings"
 STAGED_RUN = "staged_dfe_run"
@@ -25,7 +25,8 @@ def run_rules(con: duckdb.DuckDBPyConnection, only: frozenset[str] | None = None
     """Run the file's year's rules on `staged_cin_elements` into TEMP tables; returns the number of findings.
 
     `only` runs just the rules of the year with those codes, as DfE's validator runs a rule selected (each rule's
-    findings are those of the whole set: the rules are independent queries of the same module tables).
+    findings are those of the whole set: the rules are independent queries of the same module tables), and builds
+    only the module tables those rules read (a rule naming a table not built would fail, not pass).
     """
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED_FINDINGS} (rule_code VARCHAR, rule_type VARCHAR,"
@@ -33,8 +34,9 @@ def run_rules(con: duckdb.DuckDBPyConnection, only: frozenset[str] | None = None
         " offending_values VARCHAR, rule_order INTEGER)"
     )
     try:
-        year = build_modules(con)
+        year = build_census(con)
         rules = [r for r in rules_for(year) if only is None or r.code in only]
+        build_modules(con, MODULES if only is None else modules_read(r.sql for r in rules))
         if rules:  # every rule's findings in one statement (a statement per rule costs its planning each time)
             con.execute(
                 f"INSERT INTO {STAGED_FINDINGS} "
