@@ -27,6 +27,18 @@ def run_file(path: Path, rule: str | None = None) -> pd.DataFrame:
         return findings_frame(con)
 
 
+def run_rules_alone(path: Path, rules: list[str]) -> dict[str, pd.DataFrame]:
+    """Each rule's findings for one file, each rule run by itself (`run_file(path, rule=...)` for each), the file
+    staged once: a run reads only the staged elements, which it leaves as they were (it drops what it built)."""
+    with _DATABASE.cursor() as con:
+        stage_submitted(path, con)
+        out = {}
+        for code in rules:
+            run_rules(con, frozenset({code}))
+            out[code] = findings_frame(con)
+        return out
+
+
 def failing_ids(findings: pd.DataFrame) -> dict[str, list[str]]:
     """rule code -> sorted LAchildIDs (rule 100 -> ['Header'])."""
     out: dict[str, list[str]] = {}
