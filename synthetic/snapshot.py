@@ -44,11 +44,18 @@ def episodes_at(rec: Recorded, as_of: object) -> pd.DataFrame:
     e["requires_support"] = e["requires_support"].where(authorised, None)
     on_plan = (e["requires_support"] == True) & authorised  # noqa: E712 - object column
     closed = e["closure_date"].notna()
-    e["case_status"] = np.select([closed, on_plan], ["closed", "cin_plan"], "open_assessment")
+    e["case_status"] = _text(np.select([closed, on_plan], ["closed", "cin_plan"], "open_assessment"), e.index)
     use_cin = (closed | on_plan).to_numpy()
-    e["team"] = np.where(use_cin, e["cin_team"], e["assessment_team"].fillna(e["referral_team"]))
-    e["worker"] = np.where(use_cin, e["cin_worker"], e["assessment_worker"].fillna(e["referral_worker"]))
+    e["team"] = _text(np.where(use_cin, e["cin_team"], e["assessment_team"].fillna(e["referral_team"])), e.index)
+    e["worker"] = _text(
+        np.where(use_cin, e["cin_worker"], e["assessment_worker"].fillna(e["referral_worker"])), e.index
+    )
     return e
+
+
+def _text(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text kept as numpy objects like the other text columns (pandas would make it Arrow strings, slow to cut)."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def assessments_at(rec: Recorded, as_of: object, episodes: pd.DataFrame | None = None) -> pd.DataFrame:
