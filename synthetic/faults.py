@@ -331,7 +331,7 @@ def _detect_overlaps(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     prev_stop = np.roll(stop, 1)
     prev_stop = np.where(np.isnat(prev_stop), np.datetime64(OPEN_ENDED), prev_stop)
     bad = has_prev & (prev_stop > e["start"].to_numpy())
-    return e.loc[bad, ["child_id"]].drop_duplicates()
+    return e.loc[bad, ["child_id"]]  # made distinct by observations()
 
 
 def _detect_open_overdue(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -363,7 +363,7 @@ def _sex_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
     def detect(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
         s = _child_attr(frames, "sex")
         bad = s["sex"].isna() if kind == "missing" else (s["sex"].notna() & ~s["sex"].isin(SEX_CODES))
-        return s.loc[bad, ["child_id"]].drop_duplicates()
+        return s.loc[bad, ["child_id"]]  # made distinct by observations()
 
     return detect
 
@@ -376,7 +376,7 @@ def _ethnicity_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]
             if kind == "missing"
             else (s["ethnicity"].notna() & ~s["ethnicity"].isin(ETHNICITY_ALL))
         )
-        return s.loc[bad, ["child_id"]].drop_duplicates()
+        return s.loc[bad, ["child_id"]]  # made distinct by observations()
 
     return detect
 
@@ -442,7 +442,8 @@ def observations(faults: list[Fault], frames: Frames, as_of: pd.Timestamp) -> di
         found = DETECTORS[fault.kind](frames, as_of)
         if found.empty:
             continue
-        found = found[DETECTOR_KEYS.get(fault.kind, ["child_id"])].drop_duplicates()
+        keys = DETECTOR_KEYS.get(fault.kind, ["child_id"])
+        found = (found if list(found.columns) == keys else found[keys]).drop_duplicates()
         if len(found):
             out[fault.kind] = [tuple(str(v) for v in row) for row in found.itertuples(index=False)]
     return out
