@@ -533,7 +533,13 @@ def write_xlsx(path: Path, lists: list[RenderedList], style: AnnexAStyle, as_of:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        str(path),
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "in_memory": True,  # the parts zipped from memory: no temporary file per part to write, read and remove
+        },
     )
     wb.set_properties(
         {

@@ -321,17 +321,23 @@ def _detect_overlaps(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     e = frames.get("cin_episodes")
     if e is None or e.empty:
         return pd.DataFrame(columns=["child_id"])
-    e = e.loc[e["child_id"].notna(), ["child_id"]].assign(
-        start=_dated(e["referral_date"]), stop=_dated(e["closure_date"])
-    )
-    e = e.dropna(subset=["start"]).drop_duplicates(["child_id", "start"]).sort_values(["child_id", "start"])
-    child, stop = e["child_id"].to_numpy(), e["stop"].to_numpy()
-    has_prev = np.zeros(len(e), dtype=bool)  # sorted by child: the row above is the child's previous episode
-    has_prev[1:] = child[1:] == child[:-1]
-    prev_stop = np.roll(stop, 1)
+    child = e["child_id"].to_numpy(dtype=object)  # numpy throughout: a few hundred episodes, 17 files
+    start, stop = _dated(e["referral_date"]).to_numpy(), _dated(e["closure_date"]).to_numpy()
+    keep = ~pd.isna(child) & ~np.isnat(start)
+    order = np.lexsort((start[keep], child[keep]))  # by child, then start; stable: a repeated episode's first leads
+    child, start, stop = child[keep][order], start[keep][order], stop[keep][order]
+    first = ~(_same_as_previous(child) & _same_as_previous(start))  # each (child, start) once, its first row
+    child, start, stop = child[first], start[first], stop[first]
+    prev_stop = np.roll(stop, 1)  # the child's previous episode is the row above when the child is the same
     prev_stop = np.where(np.isnat(prev_stop), np.datetime64(OPEN_ENDED), prev_stop)
-    bad = has_prev & (prev_stop > e["start"].to_numpy())
-    return e.loc[bad, ["child_id"]]  # made distinct by observations()
+    bad = _same_as_previous(child) & (prev_stop > start)
+    return pd.DataFrame({"child_id": child[bad]}, dtype=object)  # made distinct by observations()
+
+
+def _same_as_previous(values: np.ndarray) -> np.ndarray:
+    same = np.zeros(len(values), dtype=bool)
+    same[1:] = values[1:] == values[:-1]
+    return same
 
 
 def _detect_open_overdue(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
