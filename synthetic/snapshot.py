@@ -89,26 +89,39 @@ def recordings_at(rec: Recorded, as_of: object) -> pd.DataFrame:
 
 def last_seen(rec: Recorded, episodes: pd.DataFrame, as_of: object) -> pd.Series:
     """Date the child was last visited within each episode, by `as_of` (NaT when never)."""
+    d = _ts(as_of)
     visits = rec.recordings.loc[
-        (rec.recordings["record_type"] == "visit") & (rec.recordings["event_date"] <= _ts(as_of)),
-        ["child_id", "event_date"],
+        (rec.recordings["record_type"] == "visit") & (rec.recordings["event_date"] <= d), ["child_id", "event_date"]
     ]
-    ep = episodes[["child_id", "referral_date", "closure_date"]].reset_index(names="_row")
-    pairs = ep.merge(visits, on="child_id")
-    stop = pairs["closure_date"].fillna(_ts(as_of))
-    pairs = pairs.loc[(pairs["event_date"] >= pairs["referral_date"]) & (pairs["event_date"] <= stop)]
-    best = pairs.groupby("_row")["event_date"].max()
-    return pd.Series(best.reindex(range(len(ep))).to_numpy(), index=episodes.index)
+    codes, children = pd.factorize(visits["child_id"])
+    order = np.lexsort((visits["event_date"].to_numpy(), codes))  # by child, then date
+    dates = visits["event_date"].to_numpy()[order]
+    bounds = np.searchsorted(codes[order], np.arange(len(children) + 1))  # each child's visits: a slice of `dates`
+    child = pd.Index(children).get_indexer(episodes["child_id"])
+    starts = episodes["referral_date"].to_numpy()
+    stops = episodes["closure_date"].fillna(d).to_numpy()
+    seen = np.full(len(episodes), np.datetime64("NaT"), dtype=dates.dtype)
+    for i, (c, start, stop) in enumerate(zip(child, starts, stops)):  # a few hundred episodes: a search each
+        mine = dates[bounds[c] : bounds[c + 1]] if c >= 0 else dates[:0]
+        last = np.searchsorted(mine, stop, side="right") - 1
+        if last >= 0 and mine[last] >= start:
+            seen[i] = mine[last]
+    return pd.Series(seen, index=episodes.index)
 
 
 def referrals_in_last_12_months(referrals: pd.DataFrame, as_of: object) -> pd.Series:
     """Per child: referrals in the 12 months before the child's latest referral by `as_of` (Annex A List 3)."""
     r = referrals.loc[referrals["referral_date"] <= _ts(as_of), ["child_id", "referral_date"]]
-    latest = r.groupby("child_id")["referral_date"].max().rename("latest")
-    joined = r.join(latest, on="child_id")
-    window_start = joined["latest"] - pd.DateOffset(months=12)
-    inside = (joined["referral_date"] >= window_start) & (joined["referral_date"] < joined["latest"])
-    return inside.groupby(joined["child_id"]).sum().astype(int)
+    codes, children = pd.factorize(r["child_id"], sort=True)  # sorted, as a group-by's keys
+    known = codes >= 0
+    codes, dates = codes[known], r["referral_date"].to_numpy()[known]
+    order = np.lexsort((dates, codes))
+    last = np.searchsorted(codes[order], np.arange(len(children)), side="right") - 1
+    latest = dates[order][last]  # each child's latest referral
+    window_start = (pd.DatetimeIndex(latest) - pd.DateOffset(months=12)).to_numpy()
+    inside = (dates >= window_start[codes]) & (dates < latest[codes])
+    counts = np.bincount(codes, weights=inside, minlength=len(children)).astype(int)
+    return pd.Series(counts, index=pd.Index(children, name="child_id"))
 
 
 def age_at(dob: pd.Series, as_of: object) -> pd.Series:
