@@ -448,11 +448,21 @@ def observations(faults: list[Fault], frames: Frames, as_of: pd.Timestamp) -> di
         found = DETECTORS[fault.kind](frames, as_of)
         if found.empty:
             continue
-        keys = DETECTOR_KEYS.get(fault.kind, ["child_id"])
-        found = (found if list(found.columns) == keys else found[keys]).drop_duplicates()
-        if len(found):
-            out[fault.kind] = [tuple(str(v) for v in row) for row in found.itertuples(index=False)]
+        out[fault.kind] = _distinct_keys(found, DETECTOR_KEYS.get(fault.kind, ["child_id"]))
     return out
+
+
+_NAN = object()  # every float NaN, as one key
+
+
+def _distinct_keys(found: pd.DataFrame, keys: list[str]) -> list[tuple]:
+    """The rows' distinct keys as text, in order of first appearance (pandas' drop_duplicates: NaN equals NaN)."""
+    distinct: dict[tuple, tuple] = {}
+    for row in zip(*(found[k].tolist() for k in keys)):  # a few rows: Python beats a pandas drop_duplicates
+        same = tuple(_NAN if isinstance(v, float) and v != v else v for v in row)
+        if same not in distinct:
+            distinct[same] = tuple(str(v) for v in row)
+    return list(distinct.values())
 
 
 def record_observations(faults: list[Fault], file_name: str, seen: dict[str, list[tuple]]) -> None:
