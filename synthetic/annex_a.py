@@ -477,7 +477,9 @@ def _dates(values: pd.Series, style: AnnexAStyle, rng: np.random.Generator) -> n
         else np.full(n, style.dates, dtype=object)
     )
     ok = ~np.isnat(days) & ~text
-    out = np.where(text, values.astype(object).to_numpy(), None).astype(object)
+    out = np.full(n, None, dtype=object)
+    if text.any():  # the fault text as it is (a dates column is never turned into Timestamps only to be dropped)
+        out[text] = values.to_numpy(dtype=object)[text]
     if not ok.any():
         return out
     serial = (days - EXCEL_EPOCH_DAY).astype("int64").astype(float)  # meaningful where ok
