@@ -223,13 +223,13 @@ def window(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _with_child(frame: pd.DataFrame, kids: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The list's rows with their child's attributes (`kids`: child_id, sex, ethnicity, date_of_birth, disabled)."""
-    rows = pd.Index(kids["child_id"]).get_indexer(frame["child_id"])
-    if kids["child_id"].is_unique and (rows >= 0).all():  # a positional take: what the merge gives, cheaper
-        attrs = kids.drop(columns="child_id").iloc[rows].reset_index(drop=True)
+    """The list's rows with their child's attributes (`kids`: sex, ethnicity, date_of_birth, disabled by child_id)."""
+    rows = kids.index.get_indexer(frame["child_id"]) if kids.index.is_unique else None
+    if rows is not None and (rows >= 0).all():  # a positional take: what the merge gives, cheaper
+        attrs = kids.iloc[rows].reset_index(drop=True)
         out = pd.concat([frame.reset_index(drop=True), attrs], axis=1)
     else:
-        out = frame.merge(kids, on="child_id", how="left")
+        out = frame.merge(kids.reset_index(), on="child_id", how="left")
     out["age"] = age_at(out["date_of_birth"], as_of)
     return out
 
@@ -237,7 +237,7 @@ def _with_child(frame: pd.DataFrame, kids: pd.DataFrame, as_of: pd.Timestamp) ->
 def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
     """Lists 1, 3, 4 and 6 as the system shows them on `as_of` (canonical values, one row per list row)."""
     lo, hi = window(as_of)
-    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]]  # taken once for the four lists
+    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]].set_index("child_id")  # once
     contacts = rec.contacts.loc[
         rec.contacts["contact_date"].between(lo, hi), ["child_id", "contact_date", "contact_source"]
     ]
