@@ -18,6 +18,7 @@ from store.codes import CLOSURE_REASONS, PRIMARY_NEED
 from synthetic.snapshot import Recorded, age_at, assessments_at, episodes_at, last_seen, referrals_in_last_12_months
 
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_EPOCH_DAY = np.datetime64("1899-12-30", "D")
 LIST_TITLES = {1: "Contacts", 3: "Referrals", 4: "Assessments", 6: "Children in Need"}
 LIST_LONG_TITLES = {
     1: "List 1: Contacts",
@@ -222,8 +223,13 @@ def window(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _with_child(frame: pd.DataFrame, kids: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """The list's rows with their child's attributes (`kids`: child_id, sex, ethnicity, date_of_birth, disabled)."""
-    out = frame.merge(kids, on="child_id", how="left")
+    """The list's rows with their child's attributes (`kids`: sex, ethnicity, date_of_birth, disabled by child_id)."""
+    rows = kids.index.get_indexer(frame["child_id"]) if kids.index.is_unique else None
+    if rows is not None and (rows >= 0).all():  # a positional take: what the merge gives, cheaper
+        attrs = kids.iloc[rows].reset_index(drop=True)
+        out = pd.concat([frame.reset_index(drop=True), attrs], axis=1)
+    else:
+        out = frame.merge(kids.reset_index(), on="child_id", how="left")
     out["age"] = age_at(out["date_of_birth"], as_of)
     return out
 
@@ -231,7 +237,7 @@ def _with_child(frame: pd.DataFrame, kids: pd.DataFrame, as_of: pd.Timestamp) ->
 def list_frames(rec: Recorded, as_of: pd.Timestamp) -> dict[int, pd.DataFrame]:
     """Lists 1, 3, 4 and 6 as the system shows them on `as_of` (canonical values, one row per list row)."""
     lo, hi = window(as_of)
-    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]]  # taken once for the four lists
+    kids = rec.children[["child_id", "sex", "ethnicity", "date_of_birth", "disabled"]].set_index("child_id")  # once
     contacts = rec.contacts.loc[
         rec.contacts["contact_date"].between(lo, hi), ["child_id", "contact_date", "contact_source"]
     ]
@@ -464,31 +470,30 @@ def _dates(values: pd.Series, style: AnnexAStyle, rng: np.random.Generator) -> n
     else:
         text = np.array([isinstance(v, str) for v in values.to_numpy()], dtype=bool)
         stamps = pd.to_datetime(values.where(~text), errors="coerce")
-    stamps = pd.Series(pd.DatetimeIndex(stamps), index=range(n))
+    days = np.asarray(pd.DatetimeIndex(stamps)).astype("datetime64[D]")  # numpy, not pandas: a few hundred rows
     modes = (
         np.array(["date", "serial", "text", "formula"], dtype=object)[rng.integers(0, 4, n)]
         if style.dates == "mixed"
         else np.full(n, style.dates, dtype=object)
     )
-    ok = stamps.notna().to_numpy() & ~text
-    out = np.where(text, values.astype(object).to_numpy(), None).astype(object)
+    ok = ~np.isnat(days) & ~text
+    out = np.full(n, None, dtype=object)
+    if text.any():  # the fault text as it is (a dates column is never turned into Timestamps only to be dropped)
+        out[text] = values.to_numpy(dtype=object)[text]
     if not ok.any():
         return out
-    serial = (stamps - EXCEL_EPOCH).dt.days.to_numpy(dtype=float, na_value=np.nan)
+    serial = (days - EXCEL_EPOCH_DAY).astype("int64").astype(float)  # meaningful where ok
     for mode in set(modes[ok]):
         pick = ok & (modes == mode)
+        picked: list[dt.date] = days[pick].tolist()
         if mode == "date":
-            out[pick] = stamps[pick].dt.date.to_numpy()
+            out[pick] = picked
         elif mode == "serial":
             out[pick] = serial[pick]
         elif mode == "text":
-            out[pick] = stamps[pick].dt.strftime("%d/%m/%Y").to_numpy()
+            out[pick] = [d.strftime("%d/%m/%Y") for d in picked]
         else:
-            s = stamps[pick]
-            formulas = (
-                "=DATE(" + s.dt.year.astype(str) + "," + s.dt.month.astype(str) + "," + s.dt.day.astype(str) + ")"
-            ).to_numpy()
-            out[pick] = [Formula(f, v) for f, v in zip(formulas, serial[pick])]
+            out[pick] = [Formula(f"=DATE({d.year},{d.month},{d.day})", v) for d, v in zip(picked, serial[pick])]
     return out
 
 
@@ -530,7 +535,13 @@ def write_xlsx(path: Path, lists: list[RenderedList], style: AnnexAStyle, as_of:
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        str(path),
+        {
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "in_memory": True,  # the parts zipped from memory: no temporary file per part to write, read and remove
+        },
     )
     wb.set_properties(
         {

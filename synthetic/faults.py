@@ -293,11 +293,20 @@ def _child_attr(frames: Frames, column: str) -> pd.DataFrame:
 
 
 def _child_attr_of(frames: Frames, column: str) -> pd.DataFrame:
-    parts = [f[["child_id", column]] for f in frames.values() if column in f.columns and "child_id" in f.columns]
+    parts = [f for f in frames.values() if column in f.columns and "child_id" in f.columns]
     if not parts:
         return pd.DataFrame(columns=["child_id", column])
-    out = pd.concat(parts, ignore_index=True)
-    return out.loc[out["child_id"].notna()].drop_duplicates()
+    out = pd.DataFrame(  # numpy objects joined, as pd.concat of the two columns gives, without its overheads
+        {name: np.concatenate([f[name].to_numpy(dtype=object) for f in parts]) for name in ("child_id", column)},
+        dtype=object,
+    )
+    return _child_known(out).drop_duplicates()
+
+
+def _child_known(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose child id is known (the frame itself when every one is: no copy)."""
+    known = frame["child_id"].notna()
+    return frame if known.all() else frame.loc[known]
 
 
 def _dated(values: pd.Series) -> pd.Series:
@@ -312,12 +321,23 @@ def _detect_overlaps(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
     e = frames.get("cin_episodes")
     if e is None or e.empty:
         return pd.DataFrame(columns=["child_id"])
-    e = e.loc[e["child_id"].notna()].assign(start=_dated(e["referral_date"]), stop=_dated(e["closure_date"]))
-    e = e.dropna(subset=["start"]).drop_duplicates(["child_id", "start"]).sort_values(["child_id", "start"])
-    prev_stop = e.groupby("child_id")["stop"].shift().fillna(OPEN_ENDED)
-    has_prev = e.groupby("child_id").cumcount() > 0
-    bad = has_prev & (prev_stop > e["start"])
-    return e.loc[bad, ["child_id"]].drop_duplicates()
+    child = e["child_id"].to_numpy(dtype=object)  # numpy throughout: a few hundred episodes, 17 files
+    start, stop = _dated(e["referral_date"]).to_numpy(), _dated(e["closure_date"]).to_numpy()
+    keep = ~pd.isna(child) & ~np.isnat(start)
+    order = np.lexsort((start[keep], child[keep]))  # by child, then start; stable: a repeated episode's first leads
+    child, start, stop = child[keep][order], start[keep][order], stop[keep][order]
+    first = ~(_same_as_previous(child) & _same_as_previous(start))  # each (child, start) once, its first row
+    child, start, stop = child[first], start[first], stop[first]
+    prev_stop = np.roll(stop, 1)  # the child's previous episode is the row above when the child is the same
+    prev_stop = np.where(np.isnat(prev_stop), np.datetime64(OPEN_ENDED), prev_stop)
+    bad = _same_as_previous(child) & (prev_stop > start)
+    return pd.DataFrame({"child_id": child[bad]}, dtype=object)  # made distinct by observations()
+
+
+def _same_as_previous(values: np.ndarray) -> np.ndarray:
+    same = np.zeros(len(values), dtype=bool)
+    same[1:] = values[1:] == values[:-1]
+    return same
 
 
 def _detect_open_overdue(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -339,8 +359,8 @@ def _where(
         f = frames.get(entity)
         if f is None or f.empty or not set(columns) <= set(f.columns):
             return pd.DataFrame(columns=["child_id"])
-        f = f.loc[f["child_id"].notna()]
-        return f.loc[test(f).fillna(False).astype(bool)]
+        known = _child_known(f)
+        return known.loc[test(known).fillna(False).astype(bool)]
 
     return detect
 
@@ -349,7 +369,7 @@ def _sex_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]:
     def detect(frames: Frames, as_of: pd.Timestamp) -> pd.DataFrame:
         s = _child_attr(frames, "sex")
         bad = s["sex"].isna() if kind == "missing" else (s["sex"].notna() & ~s["sex"].isin(SEX_CODES))
-        return s.loc[bad, ["child_id"]].drop_duplicates()
+        return s.loc[bad, ["child_id"]]  # made distinct by observations()
 
     return detect
 
@@ -362,7 +382,7 @@ def _ethnicity_test(kind: str) -> Callable[[Frames, pd.Timestamp], pd.DataFrame]
             if kind == "missing"
             else (s["ethnicity"].notna() & ~s["ethnicity"].isin(ETHNICITY_ALL))
         )
-        return s.loc[bad, ["child_id"]].drop_duplicates()
+        return s.loc[bad, ["child_id"]]  # made distinct by observations()
 
     return detect
 
@@ -428,10 +448,21 @@ def observations(faults: list[Fault], frames: Frames, as_of: pd.Timestamp) -> di
         found = DETECTORS[fault.kind](frames, as_of)
         if found.empty:
             continue
-        found = found[DETECTOR_KEYS.get(fault.kind, ["child_id"])].drop_duplicates()
-        if len(found):
-            out[fault.kind] = [tuple(str(v) for v in row) for row in found.itertuples(index=False)]
+        out[fault.kind] = _distinct_keys(found, DETECTOR_KEYS.get(fault.kind, ["child_id"]))
     return out
+
+
+_NAN = object()  # every float NaN, as one key
+
+
+def _distinct_keys(found: pd.DataFrame, keys: list[str]) -> list[tuple]:
+    """The rows' distinct keys as text, in order of first appearance (pandas' drop_duplicates: NaN equals NaN)."""
+    distinct: dict[tuple, tuple] = {}
+    for row in zip(*(found[k].tolist() for k in keys)):  # a few rows: Python beats a pandas drop_duplicates
+        same = tuple(_NAN if isinstance(v, float) and v != v else v for v in row)
+        if same not in distinct:
+            distinct[same] = tuple(str(v) for v in row)
+    return list(distinct.values())
 
 
 def record_observations(faults: list[Fault], file_name: str, seen: dict[str, list[tuple]]) -> None:

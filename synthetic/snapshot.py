@@ -44,11 +44,18 @@ def episodes_at(rec: Recorded, as_of: object) -> pd.DataFrame:
     e["requires_support"] = e["requires_support"].where(authorised, None)
     on_plan = (e["requires_support"] == True) & authorised  # noqa: E712 - object column
     closed = e["closure_date"].notna()
-    e["case_status"] = np.select([closed, on_plan], ["closed", "cin_plan"], "open_assessment")
+    e["case_status"] = _text(np.select([closed, on_plan], ["closed", "cin_plan"], "open_assessment"), e.index)
     use_cin = (closed | on_plan).to_numpy()
-    e["team"] = np.where(use_cin, e["cin_team"], e["assessment_team"].fillna(e["referral_team"]))
-    e["worker"] = np.where(use_cin, e["cin_worker"], e["assessment_worker"].fillna(e["referral_worker"]))
+    e["team"] = _text(np.where(use_cin, e["cin_team"], e["assessment_team"].fillna(e["referral_team"])), e.index)
+    e["worker"] = _text(
+        np.where(use_cin, e["cin_worker"], e["assessment_worker"].fillna(e["referral_worker"])), e.index
+    )
     return e
+
+
+def _text(values: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text kept as numpy objects like the other text columns (pandas would make it Arrow strings, slow to cut)."""
+    return pd.Series(values, index=index, dtype=object)
 
 
 def assessments_at(rec: Recorded, as_of: object, episodes: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -82,31 +89,50 @@ def recordings_at(rec: Recorded, as_of: object) -> pd.DataFrame:
 
 def last_seen(rec: Recorded, episodes: pd.DataFrame, as_of: object) -> pd.Series:
     """Date the child was last visited within each episode, by `as_of` (NaT when never)."""
+    d = _ts(as_of)
     visits = rec.recordings.loc[
-        (rec.recordings["record_type"] == "visit") & (rec.recordings["event_date"] <= _ts(as_of)),
-        ["child_id", "event_date"],
+        (rec.recordings["record_type"] == "visit") & (rec.recordings["event_date"] <= d), ["child_id", "event_date"]
     ]
-    ep = episodes[["child_id", "referral_date", "closure_date"]].reset_index(names="_row")
-    pairs = ep.merge(visits, on="child_id")
-    stop = pairs["closure_date"].fillna(_ts(as_of))
-    pairs = pairs.loc[(pairs["event_date"] >= pairs["referral_date"]) & (pairs["event_date"] <= stop)]
-    best = pairs.groupby("_row")["event_date"].max()
-    return pd.Series(best.reindex(range(len(ep))).to_numpy(), index=episodes.index)
+    codes, children = pd.factorize(visits["child_id"])
+    order = np.lexsort((visits["event_date"].to_numpy(), codes))  # by child, then date
+    dates = visits["event_date"].to_numpy()[order]
+    bounds = np.searchsorted(codes[order], np.arange(len(children) + 1))  # each child's visits: a slice of `dates`
+    child = pd.Index(children).get_indexer(episodes["child_id"])
+    starts = episodes["referral_date"].to_numpy()
+    stops = episodes["closure_date"].fillna(d).to_numpy()
+    seen = np.full(len(episodes), np.datetime64("NaT"), dtype=dates.dtype)
+    for i, (c, start, stop) in enumerate(zip(child, starts, stops)):  # a few hundred episodes: a search each
+        mine = dates[bounds[c] : bounds[c + 1]] if c >= 0 else dates[:0]
+        last = np.searchsorted(mine, stop, side="right") - 1
+        if last >= 0 and mine[last] >= start:
+            seen[i] = mine[last]
+    return pd.Series(seen, index=episodes.index)
 
 
 def referrals_in_last_12_months(referrals: pd.DataFrame, as_of: object) -> pd.Series:
     """Per child: referrals in the 12 months before the child's latest referral by `as_of` (Annex A List 3)."""
     r = referrals.loc[referrals["referral_date"] <= _ts(as_of), ["child_id", "referral_date"]]
-    latest = r.groupby("child_id")["referral_date"].max().rename("latest")
-    joined = r.join(latest, on="child_id")
-    window_start = joined["latest"] - pd.DateOffset(months=12)
-    inside = (joined["referral_date"] >= window_start) & (joined["referral_date"] < joined["latest"])
-    return inside.groupby(joined["child_id"]).sum().astype(int)
+    codes, children = pd.factorize(r["child_id"], sort=True)  # sorted, as a group-by's keys
+    known = codes >= 0
+    codes, dates = codes[known], r["referral_date"].to_numpy()[known]
+    order = np.lexsort((dates, codes))
+    last = np.searchsorted(codes[order], np.arange(len(children)), side="right") - 1
+    latest = dates[order][last]  # each child's latest referral
+    window_start = (pd.DatetimeIndex(latest) - pd.DateOffset(months=12)).to_numpy()
+    inside = (dates >= window_start[codes]) & (dates < latest[codes])
+    counts = np.bincount(codes, weights=inside, minlength=len(children)).astype(int)
+    return pd.Series(counts, index=pd.Index(children, name="child_id"))
 
 
 def age_at(dob: pd.Series, as_of: object) -> pd.Series:
     """Age in whole years at the last birthday on `as_of`; -1 for a child not yet born; NaN when unknown."""
     d = _ts(as_of)
-    month = dob.dt.month  # read once: each date part is a pass over the column
-    years = d.year - dob.dt.year - ((month > d.month) | ((month == d.month) & (dob.dt.day > d.day)))
-    return years.where(dob <= d, -1).where(dob.notna())
+    days = dob.to_numpy(dtype="datetime64[D]")  # numpy date parts: pandas' .dt costs more than the sums on few rows
+    month_start = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = month_start.astype(np.int64) % 12 + 1
+    day = (days - month_start).astype(np.int64) + 1
+    years = d.year - year - ((month > d.month) | ((month == d.month) & (day > d.day)))
+    born = (dob <= d).to_numpy()
+    ages = pd.Series(np.where(born, years, -1).astype(np.int32), index=dob.index, name=dob.name)
+    return ages if born.all() else ages.where(dob.notna())
