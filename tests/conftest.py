@@ -20,10 +20,10 @@ import streamlit as st
 from streamlit import delta_generator
 
 # Streamlit warns once per process, at its first element, when it is not run by `streamlit run`; to tell whether this
-# is a REPL it walks every frame's module through sys.modules (inspect.stack). Once Great Expectations is imported,
-# sys.modules holds the stand-ins of expectations/deferred_imports.py, and the walk loads scipy.stats and altair
-# (~2 s of CPU in each test process that built a checked store before its first AppTest). The tests know they are not
-# run by `streamlit run`: mark the warning given, so neither the walk nor the warning happens.
+# is a REPL it walks every frame's module through sys.modules (inspect.stack). The tests know they are not run by
+# `streamlit run`: mark the warning given, so neither the walk nor the warning happens. (The walk used to load the
+# stand-ins of expectations/deferred_imports.py, ~2 s of CPU; since they answer `__file__` themselves it no longer
+# does, and a test there holds that; this line now only keeps the warning out of every test process's output.)
 delta_generator._use_warning_has_been_displayed = True
 
 
