@@ -141,7 +141,8 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
     return counts
 
 
-_WORK_TABLES = ("_merge_contested", "_merge_ranked")
+_BEFORE = "_merge_before"  # TEMP table: the contested keys' rows current before the merge, with their rowid
+_WORK_TABLES = ("_merge_contested", "_merge_ranked", _BEFORE)
 
 
 def _entity_states(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, tuple[bool, bool]]:
@@ -196,8 +197,13 @@ def _merge_entity(
 
 
 def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
-    record = "record_id" if "record_id" in entity.column_names else "NULL"
-    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, {record} FROM {rows}")
+    """Add the children (and record ids) of `rows` to the changes. Every reader of the changes takes them DISTINCT
+    or with IN: with record ids nearly every row differs, so they are added as they come (a DISTINCT of millions of
+    ids costs more than it saves); without, each child once."""
+    if "record_id" in entity.column_names:
+        con.execute(f"INSERT INTO {CHANGES} SELECT '{entity.name}', child_id, record_id FROM {rows}")
+    else:
+        con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, NULL FROM {rows}")
 
 
 def _rerank_contested(
@@ -206,8 +212,13 @@ def _rerank_contested(
     """Rank all versions of the contested keys, count what the new loads did and delete the keys' current rows;
     the SELECT of their new current rows (the winners), for the caller to insert with the new keys' rows."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
+    # The keys' rows current before, found in one scan of the current table: counted against, then deleted by rowid
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS SELECT c.rowid AS _rowid, c.* FROM {entity.name} c"
+        f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
+    )
     _count(con, entity, loads, formats, counts)
-    con.execute(f"DELETE FROM {entity.name} c USING _merge_contested k WHERE {_key_match(entity, 'c', 'k')}")
+    con.execute(f"DELETE FROM {entity.name} WHERE rowid IN (SELECT _rowid FROM {_BEFORE})")
     if "child_id" not in entity.natural_key:  # else every version of a contested key is the new version's child's
         _note_changes(con, entity, "_merge_ranked")
     return current_rows_sql(entity, "_merge_ranked")
@@ -220,8 +231,7 @@ def _count(
     not current (superseded), the rows current before that its current versions replaced, and its versions
     equal to the row current before in every column their format carries (unchanged).
 
-    Only contested keys have ranked versions, so the current rows they join (at most one per key) are the rows
-    current before; run before those are deleted.
+    Only contested keys have ranked versions; their rows current before (at most one per key) are in `_merge_before`.
     """
     same = " ".join(
         f"WHEN v.load_id IN ({load_ids}) THEN "
@@ -235,7 +245,7 @@ def _count(
         "SELECT v.load_id, count(*) FILTER (WHERE v.version_rank > 1),"
         " count(*) FILTER (WHERE v.version_rank = 1 AND b.load_id <> v.load_id),"
         f" count(*) FILTER (WHERE b._before AND CASE {same} ELSE FALSE END)"
-        f" FROM _merge_ranked v LEFT JOIN (SELECT *, TRUE AS _before FROM {entity.name}) b"
+        f" FROM _merge_ranked v LEFT JOIN (SELECT *, TRUE AS _before FROM {_BEFORE}) b"
         f" ON {_key_match(entity, 'v', 'b')} WHERE v.load_id IN ({loads}) GROUP BY v.load_id"
     ).fetchall()
     for load_id, superseded, replaced, unchanged in rows:
