@@ -61,10 +61,28 @@ def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
             f", first_value(CASE WHEN coalesce(l.format, '') NOT IN ({formats}) THEN"
             f" {{{fields}, '_load': v.load_id}} END IGNORE NULLS) OVER ({whole}) AS _g{i}"
         )
-    within = f" SEMI JOIN {scope} k ON {_key_match(entity, 'v', 'k')}" if scope else ""
+    versions = f"({keyed_rows_sql(entity, entity.versions_table, scope)})" if scope else entity.versions_table
     return (
         f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank"
-        f"{''.join(groups)} FROM {entity.versions_table} v JOIN loads l USING (load_id){within}"
+        f"{''.join(groups)} FROM {versions} v JOIN loads l USING (load_id)"
+    )
+
+
+def keyed_rows_sql(entity: Entity, table: str, keys: str, rowid: bool = False) -> str:
+    """SELECT of the rows of `table` whose natural key is one in the table `keys` (with `rowid`: each row's rowid
+    first, as `_rowid`).
+
+    Keys without a NULL are matched with `=`: the join then hands the scan its keys' ranges, which skips
+    the row groups of a large table that cannot hold them (a month's keys among five years' rows); with
+    `IS NOT DISTINCT FROM` the whole table is read. Keys with a NULL (rare) are matched that way, apart.
+    """
+    whole = " AND ".join(f"{k} IS NOT NULL" for k in entity.natural_key)
+    equal = " AND ".join(f"t.{k} = s.{k}" for k in entity.natural_key)
+    columns = "t.rowid AS _rowid, t.*" if rowid else "t.*"
+    return (
+        f"SELECT {columns} FROM {table} t SEMI JOIN (SELECT * FROM {keys} WHERE {whole}) s ON {equal}"
+        f" UNION ALL SELECT {columns} FROM {table} t"
+        f" SEMI JOIN (SELECT * FROM {keys} WHERE NOT ({whole})) s ON {_key_match(entity, 't', 's')}"
     )
 
 
@@ -214,8 +232,7 @@ def _rerank_contested(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
     # The keys' rows current before, found in one scan of the current table: counted against, then deleted by rowid
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS SELECT c.rowid AS _rowid, c.* FROM {entity.name} c"
-        f" SEMI JOIN _merge_contested k ON {_key_match(entity, 'c', 'k')}"
+        f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS {keyed_rows_sql(entity, entity.name, '_merge_contested', rowid=True)}"
     )
     _count(con, entity, loads, formats, counts)
     con.execute(f"DELETE FROM {entity.name} WHERE rowid IN (SELECT _rowid FROM {_BEFORE})")
