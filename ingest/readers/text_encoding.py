@@ -38,23 +38,36 @@ class TextSource:
 def _utf8_problem(path: Path) -> tuple[int, int, bool] | None:
     """None for valid UTF-8; else (byte offset, line) of the first invalid byte and whether UTF-8 sequences occur."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = lines = 0
+    offset = 0
     seen_utf8 = False
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             try:
-                decoder.decode(chunk)
+                if not (chunk.isascii() and not decoder.getstate()[0]):  # ASCII after a whole character is valid
+                    decoder.decode(chunk)
             except UnicodeDecodeError as err:
                 bad = offset + err.start
-                return bad, lines + chunk[: err.start].count(b"\n") + 1, seen_utf8 or _has_utf8(path)
+                return bad, _line_of(path, bad), seen_utf8 or _has_utf8(path)
             seen_utf8 = seen_utf8 or _has_utf8_sequence(chunk)
             offset += len(chunk)
-            lines += chunk.count(b"\n")
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return offset, lines + 1, seen_utf8
+        return offset, _line_of(path, offset), seen_utf8
     return None
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line of the byte at `offset` (counted only for the error message: valid files never pay)."""
+    lines = 0
+    with open(path, "rb") as handle:
+        while offset > 0:
+            chunk = handle.read(min(_CHUNK, offset))
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return lines + 1
 
 
 def _has_utf8(path: Path) -> bool:
