@@ -61,14 +61,14 @@ def version_rank_sql(entity: Entity, scope: str | None = None) -> str:
             f", first_value(CASE WHEN coalesce(l.format, '') NOT IN ({formats}) THEN"
             f" {{{fields}, '_load': v.load_id}} END IGNORE NULLS) OVER ({whole}) AS _g{i}"
         )
-    versions = f"({keyed_rows_sql(entity, entity.versions_table, scope)})" if scope else entity.versions_table
+    versions = f"({_keyed_rows_sql(entity, entity.versions_table, scope)})" if scope else entity.versions_table
     return (
         f"SELECT v.*, coalesce(l.format, '') AS source_format, row_number() OVER ({window}) AS version_rank"
         f"{''.join(groups)} FROM {versions} v JOIN loads l USING (load_id)"
     )
 
 
-def keyed_rows_sql(entity: Entity, table: str, keys: str, rowid: bool = False) -> str:
+def _keyed_rows_sql(entity: Entity, table: str, keys: str, rowid: bool = False) -> str:
     """SELECT of the rows of `table` whose natural key is one in the table `keys` (with `rowid`: each row's rowid
     first, as `_rowid`).
 
@@ -232,7 +232,7 @@ def _rerank_contested(
     con.execute(f"CREATE OR REPLACE TEMP TABLE _merge_ranked AS {version_rank_sql(entity, scope='_merge_contested')}")
     # The keys' rows current before, found in one scan of the current table: counted against, then deleted by rowid
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS {keyed_rows_sql(entity, entity.name, '_merge_contested', rowid=True)}"
+        f"CREATE OR REPLACE TEMP TABLE {_BEFORE} AS {_keyed_rows_sql(entity, entity.name, '_merge_contested', rowid=True)}"
     )
     _count(con, entity, loads, formats, counts)
     con.execute(f"DELETE FROM {entity.name} WHERE rowid IN (SELECT _rowid FROM {_BEFORE})")

@@ -25,7 +25,9 @@ def test_line_counts_match_a_count_of_the_whole_file_at_every_chunk_size(
     monkeypatch.setattr(csv_rows, "_CHUNK", chunk)
     rng = random.Random(chunk)
     for case in range(40):
-        body = b"".join(rng.choice([b"a", b",", b"\n", b"\r\n", b"\n\n", b"\r", b'"']) for _ in range(rng.randint(0, 60)))
+        body = b"".join(
+            rng.choice([b"a", b",", b"\n", b"\r\n", b"\n\n", b"\r", b'"']) for _ in range(rng.randint(0, 60))
+        )
         data = b"h1,h2\n" + body
         path = tmp_path / f"case{case}.csv"
         path.write_bytes(data)
@@ -41,7 +43,7 @@ def test_utf8_problems_are_found_at_the_same_byte_and_line_at_every_chunk_size(
     monkeypatch.setattr(text_encoding, "_CHUNK", chunk)
     path = tmp_path / "f.csv"
     cases = {
-        "a,b\nc,d\n".encode(): None,  # ASCII only
+        b"a,b\nc,d\n": None,  # ASCII only
         "a,é\nc,“d”\n".encode(): None,  # UTF-8 sequences that a small chunk splits
         b"a,b\nc,d\n\xe9,x\n": (8, 3, False),  # Windows-1252 on line 3
         "a,é\n".encode() + b"x\n\xff\n": (7, 3, True),  # mixed: UTF-8, then a byte that is not
