@@ -83,13 +83,16 @@ def missing_child_id(table: str) -> SqlSpec:
 def unparsed_dates(table: str) -> SqlSpec:
     """Rows whose flags say a date column held text that is not a date."""
     columns = [c.name for c in ENTITIES[table].columns if c.type in ("DATE", "TIMESTAMP")]
-    bad = f"list_filter(flags, lambda f: f IN ({quoted([f'{c}_unparsed' for c in columns])}))"
+    flags = quoted([f"{c}_unparsed" for c in columns])
+    bad = f"list_filter(flags, lambda f: f IN ({flags}))"
     return SqlSpec(
         rows=lambda p: (
             f"SELECT {_provenance(table)},"
             f" array_to_string(list_transform({bad}, lambda f: replace(f, '_unparsed', '')), ', ')"
             f" || ' could not be read as a date' AS value FROM {p.rows(table)} WHERE len({bad}) > 0"
         ),
+        # the same rows, found without a lambda per row: DuckDB then filters the table before the scope's join
+        count=lambda p: f"SELECT count(*) FROM {p.rows(table)} WHERE list_has_any(flags, [{flags}])",
         checked=_rows_of(table),
     )
 
@@ -226,21 +229,19 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {  # prefix -> (the value compared, as
 def _child_attributes_sql(p: CheckParams) -> str:
     """Per child (in the run's scope), over every version row of the four child tables: the lowest and highest value
     of each attribute compared and the rows recording one. One scan serves the three consistency checks (built for
-    `shared_scope` when given: the children any of them lists)."""
+    `shared_scope` when given: the children any of them lists).
+
+    Each row gives each attribute's value where it records one (NULL elsewhere: a recorded value is never NULL),
+    and the four tables' rows are grouped once (a third less CPU than grouping each table, then the groups)."""
     if p.shared_scope is not None:
         p = replace(p, scope=p.shared_scope, shared_scope=None)
-    per_table = " UNION ALL ".join(
-        "SELECT child_id, "
-        + ", ".join(
-            f"min({value}) FILTER (WHERE {where}) AS {a}_lo, max({value}) FILTER (WHERE {where}) AS {a}_hi,"
-            f" count(*) FILTER (WHERE {where}) AS {a}_n"
-            for a, (value, where) in _ATTRIBUTES.items()
-        )
-        + f" FROM {t}_versions WHERE child_id IS NOT NULL AND {p.children_in_scope('child_id')} GROUP BY child_id"
+    recorded = ", ".join(f"CASE WHEN {where} THEN {value} END AS {a}" for a, (value, where) in _ATTRIBUTES.items())
+    rows = " UNION ALL ".join(
+        f"SELECT child_id, {recorded} FROM {t}_versions WHERE child_id IS NOT NULL AND {p.children_in_scope('child_id')}"
         for t in ETHNICITY_TABLES
     )
-    combined = ", ".join(f"min({a}_lo) AS {a}_lo, max({a}_hi) AS {a}_hi, sum({a}_n) AS {a}_n" for a in _ATTRIBUTES)
-    return f"SELECT child_id, {combined} FROM ({per_table}) GROUP BY child_id"
+    per_child = ", ".join(f"min({a}) AS {a}_lo, max({a}) AS {a}_hi, count({a}) AS {a}_n" for a in _ATTRIBUTES)
+    return f"SELECT child_id, {per_child} FROM ({rows}) GROUP BY child_id"
 
 
 SHARED_PREFIX = "dq_shared_"

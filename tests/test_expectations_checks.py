@@ -444,3 +444,53 @@ def test_failure_values_show_what_is_wrong(faulty_store: Path) -> None:
     count = failures.loc["referrals.referrals_last_12m_agrees", "value"]
     assert set(count) == {"reported 3, referrals found 2 in the 12 months before 2024-06-10"}
     assert failures.loc["referrals.rows_rejected", "value"] == "Date of Referral is not a date"
+
+
+def test_scoped_rows_are_the_touched_units_null_included() -> None:
+    """A run's rows in scope (`CheckParams.rows`): the scope's units of that table, the NULL unit only when listed."""
+    import duckdb
+
+    from expectations.model import CheckParams
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE contacts AS SELECT * FROM (VALUES ('a', 1), ('a', 2), ('b', 3), (NULL, 4)) t(child_id, n)"
+    )
+    con.execute("CREATE TABLE contacts_versions AS SELECT * FROM contacts")
+    con.execute("CREATE TABLE s (scope VARCHAR, unit VARCHAR)")
+    con.execute("INSERT INTO s VALUES ('contacts', 'a'), ('referrals', 'b'), ('referrals', NULL)")
+    params = CheckParams(as_of=AS_OF, scope="s")
+
+    def found(table: str) -> list[int]:
+        return sorted(n for (n,) in con.execute(f"SELECT n FROM {params.rows(table)}").fetchall())
+
+    assert found("contacts") == found("contacts_versions") == [1, 2]
+    con.execute("INSERT INTO s VALUES ('contacts', NULL)")
+    assert found("contacts") == found("contacts_versions") == [1, 2, 4]
+
+
+def test_unparsed_dates_counted_as_their_rows() -> None:
+    """The unparsed-dates check's cheaper count finds the rows its SELECT of failing rows lists, NULL flags included."""
+    import duckdb
+
+    from expectations.model import CheckParams
+    from expectations.sql_checks import unparsed_dates
+    from store.connection import create_schema
+
+    con = duckdb.connect()
+    create_schema(con)
+    flags = [[], None, ["contact_date_unparsed"], [None, "x"], [None], ["x", "date_of_birth_unparsed"], ["x", None]]
+    for i, f in enumerate(flags):
+        con.execute(
+            "INSERT INTO contacts (child_id, contact_date, source_file, sheet, row_number, flags) VALUES (?, ?, ?, ?, ?, ?)",
+            [f"c{i}", date(2024, 6, 3), "f.csv", "s", i, f],
+        )
+    spec = unparsed_dates("contacts")
+    assert spec.count is not None
+    for params in (
+        CheckParams(as_of=AS_OF),
+        CheckParams(as_of=AS_OF, scope="(SELECT 'contacts' AS scope, 'c5' AS unit)"),
+    ):
+        listed = con.execute(f"SELECT count(*) FROM ({spec.rows(params)})").fetchall()[0][0]
+        assert con.execute(spec.count(params)).fetchall()[0][0] == listed
+    assert con.execute(spec.count(CheckParams(as_of=AS_OF))).fetchall()[0][0] == 2
