@@ -136,10 +136,10 @@ def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_
     from tests.storekit import build_store
 
     grown = []
-    every_version = derive._every_version_sql
+    every_version = derive._codes_sql
     monkeypatch.setattr(
         derive,
-        "_every_version_sql",
+        "_codes_sql",
         lambda con, src, scope, new_loads: (
             grown.append((scope, new_loads)) or every_version(con, src, scope, new_loads)
         ),

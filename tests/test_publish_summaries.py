@@ -155,3 +155,25 @@ def test_loads_update_them_for_the_children_they_touch(tmp_path: Path, monkeypat
         conflicts = con.execute("SELECT child_id FROM summary_ethnicity_conflicts ORDER BY 1").fetchall()
         assert conflicts == [("X1",), ("Y2",)]  # X1 by the later load, Y2 kept from the first
         assert filter_options(con)["team"] == ["Team A", "Team B"]
+
+
+def test_conflicting_ethnicities_count_only_known_codes(tmp_path: Path) -> None:
+    """Two known codes make a conflict; a known code beside REFU, NOBT, a blank or an invalid code does not (the
+    summary filters each child's list of codes in place: the same children as unnesting and joining the codes)."""
+    day = date(2024, 5, 1)
+    codes = {"K2": ["WBRI", "WIRI"], "K1": ["WBRI", "REFU", "NOBT", "XXXX", ""], "N0": ["REFU", "NOBT"], "K3": ["APKN"]}
+    rows = [
+        {"child_id": child, "referral_date": date(2024, 5, 1 + i), "ethnicity": code}
+        for child, listed in codes.items()
+        for i, code in enumerate(listed)
+    ]
+    store = build_store(tmp_path / "store.duckdb", {"referrals": rows}, as_of=day)
+    with open_read(store) as con:
+        assert con.execute("SELECT child_id FROM summary_ethnicity_conflicts").fetchall() == [("K2",)]
+        unnested = con.execute(
+            "SELECT child_id FROM (SELECT child_id, unnest(ethnicities_recorded) AS code FROM children)"
+            " JOIN ethnicity_codes USING (code) WHERE category = 'known' GROUP BY child_id HAVING count(DISTINCT code) > 1"
+        ).fetchall()
+        assert unnested == [("K2",)]
+        listed = dict(con.execute("SELECT child_id, ethnicities_recorded FROM children").fetchall())
+        assert listed["K1"] == ["NOBT", "REFU", "WBRI", "XXXX"]  # each code once, the blank left out
