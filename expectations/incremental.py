@@ -81,14 +81,21 @@ def end_run(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def append_failing(con: duckdb.DuckDBPyConnection, failing: list[tuple[Check, str]]) -> dict[str, int]:
-    """Count the rows of each check's SELECT of failing rows (predicates columns) per unit into the run's table, in one
-    statement; how many each check found."""
+def append_failing(
+    con: duckdb.DuckDBPyConnection, source: str, failing: list[Check], params: CheckParams
+) -> dict[str, int]:
+    """Count the failing rows of each GE check of one table per unit into the run's table, in one statement over
+    `source` (frames.run_rows: the unit and the columns the checks read); how many each check found."""
     if not failing:
         return {}
-    parts = " UNION ALL ".join(f"SELECT '{check.check_id}' AS check_id, unit FROM ({sql})" for check, sql in failing)
+    unit = unit_column(failing[0].table)
+    parts = " UNION ALL ".join(
+        f"SELECT '{check.check_id}' AS check_id, {unit} AS unit FROM {source}"
+        f" WHERE {predicates.failing_predicate(check, params)}"
+        for check in failing
+    )
     con.execute(f"INSERT INTO {RUN_FAILING} SELECT check_id, unit, count(*) FROM ({parts}) GROUP BY ALL")
-    ids = [check.check_id for check, _ in failing]
+    ids = [check.check_id for check in failing]
     found = con.execute(
         f"SELECT check_id, sum(failing) FROM {RUN_FAILING} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
         " GROUP BY ALL",

@@ -49,15 +49,18 @@ class CheckParams:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.
 
         A `*_versions` table is scoped like its canonical table; the unit is the child id (the record id for
-        recordings), NULL ids included.
+        recordings), NULL ids included. The units are matched by equality and the NULL unit apart: DuckDB then
+        narrows the table's scan to the range of the scope's units (a join `IS NOT DISTINCT FROM` reads every
+        row: 1 s instead of 0.07 s for a month's recordings among 20 M).
         """
         if self.scope is None:
             return table
         entity = table.removesuffix("_versions")
         unit = unit_column(entity)
         return (
-            f"(SELECT _r.* FROM {table} _r SEMI JOIN {self.scope} _s"
-            f" ON _s.scope = '{entity}' AND _r.{unit} IS NOT DISTINCT FROM _s.unit)"
+            f"(SELECT _r.* FROM {table} _r SEMI JOIN {self.scope} _s ON _s.scope = '{entity}' AND _r.{unit} = _s.unit"
+            f" UNION ALL SELECT _r.* FROM {table} _r WHERE _r.{unit} IS NULL"
+            f" AND EXISTS (SELECT 1 FROM {self.scope} _s WHERE _s.scope = '{entity}' AND _s.unit IS NULL))"
         )
 
     def children_in_scope(self, column: str) -> str:

@@ -116,7 +116,7 @@ def _run_ge_checks(
     """Each table's suite on its frame (the touched rows, or the whole table); failing rows found by the same
     predicate in SQL, counted per unit into the run's table of failing rows; the two counts must agree."""
     clock = _Clock(timings)
-    from expectations import frames, predicates, suites  # GE is slow to import: only when validating
+    from expectations import frames, suites  # GE is slow to import: only when validating
 
     clock.lap("import great_expectations")
     by_table = {t: [c for c in ge_checks(t) if c in checks] for t in TABLES}
@@ -127,7 +127,8 @@ def _run_ge_checks(
         if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
             continue  # the load touched no row of this table: nothing to re-check
         session = session or _ge_session(con, params, suites)
-        frame = frames.load_frame(con, table, table_checks, table_params)
+        rows = frames.run_rows(con, table, table_checks, table_params, f"_dq_run_rows_{table}")
+        frame = frames.load_frame(con, table, table_checks, table_params, source=rows)
         clock.lap(f"{table}: frame out of DuckDB")
         outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
         del frame
@@ -139,7 +140,8 @@ def _run_ge_checks(
         counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
         results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
         failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
-        found = incremental.append_failing(con, [(c, predicates.failing_rows_sql(c, table_params)) for c in failing])
+        found = incremental.append_failing(con, rows, failing, table_params)
+        con.execute(f"DROP TABLE {rows}")
         for check in failing:
             if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
