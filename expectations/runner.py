@@ -51,6 +51,7 @@ class ValidationRun:
     ge_session: GeSession | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
     scoped: frozenset[str] = frozenset()
+    store_side: incremental.StoreSide = field(default_factory=lambda: incremental.StoreSide({}, {}))
 
 
 class _Clock:
@@ -189,7 +190,7 @@ def _run_sql_checks(
 
 def _run_concurrently(
     con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], scoped: frozenset[str]
-) -> tuple[list[dict], dict[str, float], GeSession | None]:
+) -> tuple[list[dict], dict[str, float], GeSession | None, incremental.StoreSide]:
     """GE checks in this thread, SQL checks in another on their own connection to the same database.
 
     DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE. Each
@@ -206,11 +207,12 @@ def _run_concurrently(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-sql") as pool:
             sql_done = pool.submit(_run_sql_checks, cursor, params, checks, scoped, sql_results, sql_timings)
             session = _run_ge_checks(con, params, checks, scoped, results, timings)
+            store_side = incremental.store_side(con, checks, params, scoped)  # beside the SQL checks
             sql_done.result()
         incremental.gather_run(cursor, con)
     finally:
         cursor.close()
-    return results + sql_results, {**timings, **sql_timings}, session
+    return results + sql_results, {**timings, **sql_timings}, session, store_side
 
 
 def _ordered(results: list[dict]) -> pd.DataFrame:
@@ -235,7 +237,7 @@ def run_checks(
     params = params or CheckParams.from_store(con)
     checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
     scoped_ids = frozenset(scoped) if params.scope is not None else frozenset()
-    results, timings, session = _run_concurrently(con, params, checks, scoped_ids)
+    results, timings, session, store_side = _run_concurrently(con, params, checks, scoped_ids)
     failures = (
         incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
         if list_failures
@@ -248,6 +250,7 @@ def run_checks(
         ge_session=session,
         timings=timings,
         scoped=scoped_ids,
+        store_side=store_side,
     )
 
 
@@ -342,10 +345,12 @@ def _keep_and_store(
     from store.connection import one_commit
 
     with one_commit(con):
-        listed_before = incremental.listed_units(con, checks, params, run.scoped)
+        listed_before = run.store_side.listed_before
         incremental.keep(con, run.params, checks, run.scoped)
         if run.scoped:
-            whole = incremental.whole_store_results(con, run.params, checks, run.results, run.scoped)
+            whole = incremental.whole_store_results(
+                con, run.params, checks, run.results, run.scoped, run.store_side.ge_checked
+            )
             run = replace(run, results=whole)
         listed = incremental.list_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
         results = store_results(con, params.load_id, run, listed=listed)
