@@ -85,7 +85,8 @@ def append_failing(
     con: duckdb.DuckDBPyConnection, source: str, failing: list[Check], params: CheckParams
 ) -> dict[str, int]:
     """Count the failing rows of each GE check of one table per unit into the run's table, in one statement over
-    `source` (frames.run_rows: the unit and the columns the checks read); how many each check found."""
+    `source` (frames.run_rows, or the table's source SQL: the unit and the columns the checks read); how many each
+    check found."""
     if not failing:
         return {}
     unit = unit_column(failing[0].table)

@@ -128,7 +128,11 @@ def _run_ge_checks(
         if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
             continue  # the load touched no row of this table: nothing to re-check
         session = session or _ge_session(con, params, suites)
-        rows = frames.run_rows(con, table, table_checks, table_params, f"_dq_run_rows_{table}")
+        # a load's touched rows are taken out of the store once (the scope's join read three times cost more);
+        # a whole table is read where it is (scanning it again costs less than writing it into a TEMP table)
+        rows = None
+        if table_params.scope is not None:
+            rows = frames.run_rows(con, table, table_checks, table_params, f"_dq_run_rows_{table}")
         frame = frames.load_frame(con, table, table_checks, table_params, source=rows)
         clock.lap(f"{table}: frame out of DuckDB")
         outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
@@ -141,8 +145,11 @@ def _run_ge_checks(
         counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
         results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
         failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
-        found = incremental.append_failing(con, rows, failing, table_params)
-        con.execute(f"DROP TABLE {rows}")
+        found = incremental.append_failing(
+            con, rows or f"({frames.source_sql(table, table_params)})", failing, table_params
+        )
+        if rows is not None:
+            con.execute(f"DROP TABLE {rows}")
         for check in failing:
             if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
