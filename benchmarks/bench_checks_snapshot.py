@@ -2,13 +2,14 @@
 
 Run (national scale under the shared lock: `flock /work/bench.lock …`):
   .venv/bin/python -m benchmarks.bench_checks_snapshot snapshot SEED.duckdb SNAP/s.duckdb [FILE...]
-  .venv/bin/python -m benchmarks.bench_checks_snapshot run SNAP/s.duckdb [--dump DIR]
+  .venv/bin/python -m benchmarks.bench_checks_snapshot run SNAP/s.duckdb [--warm] [--dump DIR]
 `snapshot` loads FILEs (default: the national month of bench_monthly_load, written from the seed) into a copy of
 SEED with the loaders, but where the load would run its checks it keeps the merge's table of what the load touched
 (as `_snapshot_changes`) and the loads to check, and publishes without checking. `run` copies the snapshot, runs
 `expectations.runner.validate_store` on the copy as the load would (GE imported first, Data Docs built) and prints
 wall and CPU seconds and the load average; `--dump` writes the dq tables it stored (Parquet, sorted) to compare two
-trees' results. Each `run` starts from the same state, so runs of two trees alternate on one snapshot.
+trees' results; `--warm` first reads the tables a load's merge and derived tables have read, so DuckDB's buffer
+pool holds them as in the load (a fresh process otherwise scans them from the file). Each `run` starts from the same state, so runs of two trees alternate on one snapshot.
 """
 
 from __future__ import annotations
@@ -60,8 +61,21 @@ def snapshot(seed: Path, out: Path, files: list[Path]) -> None:
         runner.validate_store = validate
 
 
-def run(snap: Path, dump: Path | None) -> None:
-    """The checks step on a copy of the snapshot: its wall and CPU seconds; the dq tables it stored into `dump`."""
+WARMED = ("contacts", "referrals", "assessments", "cin_episodes", "recordings", "dq_failing_units")
+"""With `--warm`, these tables and their `*_versions` are read (every column) before the step is timed."""
+
+
+def _warm(con: Any) -> None:
+    """Leave in DuckDB's buffer pool what a load's merge and derived tables leave there before its checks."""
+    tables = [*WARMED, *(f"{t}_versions" for t in WARMED if t != "dq_failing_units")]
+    for table in tables:
+        columns = [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+        con.execute(f"SELECT {', '.join(f'count({c})' for c in columns)} FROM {table}").fetchall()
+
+
+def run(snap: Path, dump: Path | None, warm: bool = False) -> None:
+    """The checks step on a copy of the snapshot (with a warmed buffer pool when `warm`): its wall and CPU seconds;
+    the dq tables it stored into `dump`."""
     import expectations.suites  # noqa: F401  (Great Expectations imported first, as a load imports it beside the merge)
     from expectations.runner import validate_store
     from store.connection import _open_work_copy
@@ -70,6 +84,8 @@ def run(snap: Path, dump: Path | None) -> None:
         con = _open_work_copy(snap, Path(folder) / "s.duckdb")
         load_id, new_loads = con.execute(f"SELECT load_id, new_loads FROM {LOADS}").fetchall()[0]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _changes AS SELECT * FROM {CHANGES}")
+        if warm:
+            _warm(con)
         load = os.getloadavg()[0]
         wall, cpu = time.perf_counter(), time.process_time()
         validate_store(con, load_id, Path(folder) / "docs", changes="_changes", new_loads=list(new_loads))
@@ -93,12 +109,13 @@ def main() -> None:
     check = steps.add_parser("run", help="the checks step on a copy of a snapshot")
     check.add_argument("snapshot", type=Path)
     check.add_argument("--dump", type=Path)
+    check.add_argument("--warm", action="store_true", help="read the store's tables first, as a load's merge has")
     args = parser.parse_args()
     cap(args.memory_limit)
     if args.step == "snapshot":
         snapshot(args.seed, args.out, args.files)
     else:
-        run(args.snapshot, args.dump)
+        run(args.snapshot, args.dump, args.warm)
 
 
 if __name__ == "__main__":
