@@ -130,9 +130,14 @@ def _enum(values: list[str]) -> str:
 
 
 def frame_sql(
-    table: str, columns: list[str], params: CheckParams, categories: dict[str, list[str]] | None = None
+    table: str,
+    columns: list[str],
+    params: CheckParams,
+    categories: dict[str, list[str]] | None = None,
+    source: str | None = None,
 ) -> str:
-    """SELECT of the columns GE needs: dates as nanosecond timestamps, coded text as ENUMs of `categories`."""
+    """SELECT of the columns GE needs: dates as nanosecond timestamps, coded text as ENUMs of `categories`; from
+    `source` (a TEMP table of the run's rows, `run_rows`) when given, else the table's source SQL."""
     categories = categories or {}
     cols = (
         ", ".join(
@@ -141,27 +146,39 @@ def frame_sql(
         )
         or "1 AS _row"
     )
-    return f"SELECT {cols} FROM ({source_sql(table, params)})"
+    return f"SELECT {cols} FROM {source or f'({source_sql(table, params)})'}"
 
 
 def text_categories(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], params: CheckParams
+    con: duckdb.DuckDBPyConnection, table: str, columns: list[str], params: CheckParams, source: str | None = None
 ) -> dict[str, list[str]]:
     """The distinct values of each text column of the frame (one scan); columns with too many are left out."""
-    relation = con.sql(frame_sql(table, columns, params))
+    relation = con.sql(frame_sql(table, columns, params, source=source))
     text = [c for c, t in zip(relation.columns, relation.types) if str(t) == "VARCHAR"]
     if not text:
         return {}
     aggregates = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)" for c in text)
-    row = con.execute(f"SELECT {aggregates} FROM ({source_sql(table, params)})").fetchall()[0]
+    row = con.execute(f"SELECT {aggregates} FROM {source or f'({source_sql(table, params)})'}").fetchall()[0]
     return {c: sorted(values) for c, values in zip(text, row) if values and len(values) <= MAX_CATEGORIES}
 
 
-def load_frame(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams) -> pd.DataFrame:
-    """The frame GE validates for one table, taken out of DuckDB as Arrow (no row loops)."""
+def run_rows(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str) -> str:
+    """Work out once, into a TEMP table (`name`), the run's rows of a table (the source SQL with its joins and scope):
+    the unit and the columns its GE checks read. The frame, its text categories and the failing rows per unit are
+    taken from it, so the store's table is scanned once, not three times. Its name."""
+    wanted = dict.fromkeys([unit_column(table), *frame_columns(checks)])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
+    return name
+
+
+def load_frame(
+    con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, source: str | None = None
+) -> pd.DataFrame:
+    """The frame GE validates for one table, taken out of DuckDB as Arrow (no row loops): from `source` (`run_rows`)
+    when given, else from the table's source SQL."""
     columns = frame_columns(checks)
-    categories = text_categories(con, table, columns, params)
-    arrow = con.sql(frame_sql(table, columns, params, categories)).to_arrow_table()
+    categories = text_categories(con, table, columns, params, source)
+    arrow = con.sql(frame_sql(table, columns, params, categories, source)).to_arrow_table()
     return arrow.to_pandas(split_blocks=True, self_destruct=True)
 
 

@@ -16,7 +16,7 @@ run on the new files only.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -81,14 +81,22 @@ def end_run(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def append_failing(con: duckdb.DuckDBPyConnection, failing: list[tuple[Check, str]]) -> dict[str, int]:
-    """Count the rows of each check's SELECT of failing rows (predicates columns) per unit into the run's table, in one
-    statement; how many each check found."""
+def append_failing(
+    con: duckdb.DuckDBPyConnection, source: str, failing: list[Check], params: CheckParams
+) -> dict[str, int]:
+    """Count the failing rows of each GE check of one table per unit into the run's table, in one statement over
+    `source` (frames.run_rows, or the table's source SQL: the unit and the columns the checks read); how many each
+    check found."""
     if not failing:
         return {}
-    parts = " UNION ALL ".join(f"SELECT '{check.check_id}' AS check_id, unit FROM ({sql})" for check, sql in failing)
+    unit = unit_column(failing[0].table)
+    parts = " UNION ALL ".join(
+        f"SELECT '{check.check_id}' AS check_id, {unit} AS unit FROM {source}"
+        f" WHERE {predicates.failing_predicate(check, params)}"
+        for check in failing
+    )
     con.execute(f"INSERT INTO {RUN_FAILING} SELECT check_id, unit, count(*) FROM ({parts}) GROUP BY ALL")
-    ids = [check.check_id for check, _ in failing]
+    ids = [check.check_id for check in failing]
     found = con.execute(
         f"SELECT check_id, sum(failing) FROM {RUN_FAILING} WHERE list_contains(CAST(? AS VARCHAR[]), check_id)"
         " GROUP BY ALL",
@@ -200,11 +208,14 @@ def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check
             f"CREATE OR REPLACE TEMP TABLE {_SCOPED_CHECKS} AS SELECT unnest(?) AS check_id, unnest(?) AS scope",
             [[p[0] for p in pairs], [p[1] for p in pairs]],
         )
+        # each kept row is joined to its check's scope, then looked up among that scope's touched units by equality
+        # (the NULL unit apart): a correlated `IS NOT DISTINCT FROM` over every (check, unit) pair cost twice as much
         for table in (KEPT, KEPT_UNITS):
-            con.execute(
-                f"DELETE FROM {table} k WHERE EXISTS (SELECT 1 FROM {_SCOPED_CHECKS} c JOIN {SCOPE} s USING (scope)"
-                " WHERE c.check_id = k.check_id AND s.unit IS NOT DISTINCT FROM k.unit)"
-            )
+            for same_unit in ("s.unit = k.unit", "s.unit IS NULL AND k.unit IS NULL"):
+                con.execute(
+                    f"DELETE FROM {table} k USING {_SCOPED_CHECKS} c, {SCOPE} s"
+                    f" WHERE c.check_id = k.check_id AND s.scope = c.scope AND {same_unit}"
+                )
     for table in (KEPT, KEPT_UNITS):  # every other check was re-run on the whole store (or is gone)
         con.execute(f"DELETE FROM {table} WHERE NOT list_contains(CAST(? AS VARCHAR[]), check_id)", [sorted(scoped)])
     con.execute(f"INSERT INTO {KEPT} SELECT * FROM {RUN_FAILING}")
@@ -230,7 +241,7 @@ def _kept_counts(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, int]:
     return {i: int(n) for i, n in con.execute(f"SELECT check_id, sum(failing) FROM {table} GROUP BY ALL").fetchall()}
 
 
-def _ge_checked(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check]) -> dict[str, int]:
+def ge_checked(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check]) -> dict[str, int]:
     """Rows checked by each GE check on the whole store: one aggregate query per table."""
     whole = replace(params, scope=None)
     out: dict[str, int] = {}
@@ -259,13 +270,14 @@ def whole_store_results(
     checks: list[Check],
     run_results: pd.DataFrame,
     scoped: frozenset[str],
+    ge_checked: dict[str, int],
 ) -> pd.DataFrame:
-    """The run's results with each check re-run on the touched rows replaced by its whole store's counts."""
+    """The run's results with each check re-run on the touched rows replaced by its whole store's counts (`ge_checked`:
+    the rows each GE check of `scoped` checks in the whole store, `ge_checked`)."""
     from expectations.runner import result_row, sql_counts
 
     failing = _kept_counts(con, KEPT)
     units = dict(con.execute(f"SELECT check_id, sum(checked) FROM {KEPT_UNITS} GROUP BY ALL").fetchall())
-    ge_checked = _ge_checked(con, params, [c for c in checks if c.check_id in scoped and c.ge is not None])
     by_id = run_results.set_index("check_id")
     rows = []
     for check in checks:
@@ -322,6 +334,26 @@ def listed_units(
     if stored is None or stored != params.previous_load_id:
         return {}
     return _listed(con, KEPT, sorted(c.check_id for c in checks if c.check_id in scoped), params.max_failure_rows)
+
+
+@dataclass(frozen=True)
+class StoreSide:
+    """What the whole store's results need besides the run: worked out from the store and the kept rows as they were
+    before the run, so while the SQL checks run (runner._run_concurrently), not after them."""
+
+    listed_before: Listing
+    ge_checked: dict[str, int]
+
+
+def store_side(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], params: CheckParams, scoped: frozenset[str]
+) -> StoreSide:
+    """The units each check of `scoped` listed before (`listed_units`) and the rows each of its GE checks checks in the
+    whole store (`ge_checked`): neither reads what the run writes."""
+    if not scoped:
+        return StoreSide({}, {})
+    listed = listed_units(con, checks, params, scoped)
+    return StoreSide(listed, ge_checked(con, params, [c for c in checks if c.check_id in scoped and c.ge is not None]))
 
 
 def _list_now(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], cap: int) -> None:

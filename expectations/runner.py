@@ -51,6 +51,7 @@ class ValidationRun:
     ge_session: GeSession | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per step, for benchmarks
     scoped: frozenset[str] = frozenset()
+    store_side: incremental.StoreSide = field(default_factory=lambda: incremental.StoreSide({}, {}))
 
 
 class _Clock:
@@ -116,7 +117,7 @@ def _run_ge_checks(
     """Each table's suite on its frame (the touched rows, or the whole table); failing rows found by the same
     predicate in SQL, counted per unit into the run's table of failing rows; the two counts must agree."""
     clock = _Clock(timings)
-    from expectations import frames, predicates, suites  # GE is slow to import: only when validating
+    from expectations import frames, suites  # GE is slow to import: only when validating
 
     clock.lap("import great_expectations")
     by_table = {t: [c for c in ge_checks(t) if c in checks] for t in TABLES}
@@ -127,7 +128,12 @@ def _run_ge_checks(
         if table_params.scope is not None and not incremental.touched(con, table_params.scope, table):
             continue  # the load touched no row of this table: nothing to re-check
         session = session or _ge_session(con, params, suites)
-        frame = frames.load_frame(con, table, table_checks, table_params)
+        # a load's touched rows are taken out of the store once (the scope's join read three times cost more);
+        # a whole table is read where it is (scanning it again costs less than writing it into a TEMP table)
+        rows = None
+        if table_params.scope is not None:
+            rows = frames.run_rows(con, table, table_checks, table_params, f"_dq_run_rows_{table}")
+        frame = frames.load_frame(con, table, table_checks, table_params, source=rows)
         clock.lap(f"{table}: frame out of DuckDB")
         outcome = session.validate(table, suites.build_suite(table, table_checks, table_params), frame)
         del frame
@@ -139,7 +145,11 @@ def _run_ge_checks(
         counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
         results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
         failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
-        found = incremental.append_failing(con, [(c, predicates.failing_rows_sql(c, table_params)) for c in failing])
+        found = incremental.append_failing(
+            con, rows or f"({frames.source_sql(table, table_params)})", failing, table_params
+        )
+        if rows is not None:
+            con.execute(f"DROP TABLE {rows}")
         for check in failing:
             if found.get(check.check_id, 0) != counted[check.check_id]["unexpected_count"]:
                 raise RuntimeError(
@@ -187,7 +197,7 @@ def _run_sql_checks(
 
 def _run_concurrently(
     con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check], scoped: frozenset[str]
-) -> tuple[list[dict], dict[str, float], GeSession | None]:
+) -> tuple[list[dict], dict[str, float], GeSession | None, incremental.StoreSide]:
     """GE checks in this thread, SQL checks in another on their own connection to the same database.
 
     DuckDB releases the GIL while it works, so on two cores the SQL checks mostly overlap GE. Each
@@ -204,11 +214,12 @@ def _run_concurrently(
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-sql") as pool:
             sql_done = pool.submit(_run_sql_checks, cursor, params, checks, scoped, sql_results, sql_timings)
             session = _run_ge_checks(con, params, checks, scoped, results, timings)
+            store_side = incremental.store_side(con, checks, params, scoped)  # beside the SQL checks
             sql_done.result()
         incremental.gather_run(cursor, con)
     finally:
         cursor.close()
-    return results + sql_results, {**timings, **sql_timings}, session
+    return results + sql_results, {**timings, **sql_timings}, session, store_side
 
 
 def _ordered(results: list[dict]) -> pd.DataFrame:
@@ -233,7 +244,7 @@ def run_checks(
     params = params or CheckParams.from_store(con)
     checks = [REGISTRY[i] for i in check_ids] if check_ids is not None else list(REGISTRY.values())
     scoped_ids = frozenset(scoped) if params.scope is not None else frozenset()
-    results, timings, session = _run_concurrently(con, params, checks, scoped_ids)
+    results, timings, session, store_side = _run_concurrently(con, params, checks, scoped_ids)
     failures = (
         incremental.capped_failures(con, incremental.RUN_FAILING, checks, replace(params, scope=None))
         if list_failures
@@ -246,6 +257,7 @@ def run_checks(
         ge_session=session,
         timings=timings,
         scoped=scoped_ids,
+        store_side=store_side,
     )
 
 
@@ -340,10 +352,12 @@ def _keep_and_store(
     from store.connection import one_commit
 
     with one_commit(con):
-        listed_before = incremental.listed_units(con, checks, params, run.scoped)
+        listed_before = run.store_side.listed_before
         incremental.keep(con, run.params, checks, run.scoped)
         if run.scoped:
-            whole = incremental.whole_store_results(con, run.params, checks, run.results, run.scoped)
+            whole = incremental.whole_store_results(
+                con, run.params, checks, run.results, run.scoped, run.store_side.ge_checked
+            )
             run = replace(run, results=whole)
         listed = incremental.list_failures(con, incremental.KEPT, checks, replace(params, scope=None), listed_before)
         results = store_results(con, params.load_id, run, listed=listed)

@@ -187,3 +187,69 @@ def test_the_units_a_check_lists_are_those_a_running_count_over_all_its_units_gi
         assert sorted(con.execute(_listed_sql("units", checks, cap)).fetchall(), key=str) == expected
         assert expected and {c for c, _, _ in expected} == set(checks)
     assert con.execute(_listed_sql("units", [], 5)).fetchall() == []
+
+
+def _recordings_store() -> duckdb.DuckDBPyConnection:
+    """Recordings with a NULL record id, a bad type, a date after the extract; a scope table (scope, unit)."""
+    con = duckdb.connect()
+    create_schema(con)
+    con.execute(
+        "INSERT INTO recordings (record_id, child_id, record_type, event_date, entered_at, as_of) VALUES"
+        " ('r1', 'c1', 'visit', DATE '2025-03-01', TIMESTAMP '2025-03-02 10:00', DATE '2025-03-31'),"
+        " ('r2', 'c1', 'tele''pathy', DATE '2025-04-09', TIMESTAMP '2025-03-02 10:00', DATE '2025-03-31'),"
+        " (NULL, 'c2', 'nonsense', DATE '2025-03-01', NULL, DATE '2025-03-31'),"
+        " ('r4', 'c3', NULL, DATE '2026-01-01', TIMESTAMP '2025-03-02 10:00', DATE '2025-03-31')"
+    )
+    con.execute("CREATE TEMP TABLE scope_units (scope VARCHAR, unit VARCHAR)")
+    return con
+
+
+@pytest.mark.parametrize("units", [["r2", "r4"], ["r1", None], [None], ["r9"]])
+def test_scoped_rows_are_the_rows_of_the_scope_units_null_included(units: list[str | None]) -> None:
+    """CheckParams.rows matches units by equality and the NULL unit apart: the rows `IS NOT DISTINCT FROM` gives."""
+    con = _recordings_store()
+    con.execute("INSERT INTO scope_units SELECT 'recordings', unnest(?)", [units])
+    con.execute("INSERT INTO scope_units VALUES ('contacts', NULL), ('contacts', 'r1')")  # another table's scope
+    params = CheckParams(as_of=date(2025, 3, 31), scope="scope_units")
+    found = con.execute(f"SELECT record_id, child_id FROM {params.rows('recordings')} ORDER BY ALL").fetchall()
+    expected = con.execute(
+        "SELECT record_id, child_id FROM recordings r WHERE EXISTS (SELECT 1 FROM scope_units s"
+        " WHERE s.scope = 'recordings' AND s.unit IS NOT DISTINCT FROM r.record_id) ORDER BY ALL"
+    ).fetchall()
+    assert found == expected
+    assert len(found) == len([u for u in units if u in ("r1", "r2", "r4", None)])
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_run_rows_give_the_frame_and_failing_rows_of_the_table_source(scoped: bool) -> None:
+    """The frame and the failing rows per unit taken from a run's TEMP rows (frames.run_rows) are those taken from
+    the table's source SQL."""
+    from expectations import frames, incremental, predicates
+
+    con = _recordings_store()
+    con.execute("INSERT INTO scope_units VALUES ('recordings', 'r2'), ('recordings', NULL), ('recordings', 'r4')")
+    params = CheckParams(as_of=date(2025, 3, 31), scope="scope_units" if scoped else None)
+    checks = ge_checks("recordings")
+    rows = frames.run_rows(con, "recordings", checks, params, "_run_rows")
+    from_rows = frames.load_frame(con, "recordings", checks, params, source=rows)
+    from_table = frames.load_frame(con, "recordings", checks, params)
+    order = frames.frame_columns(checks)
+    pd.testing.assert_frame_equal(
+        from_rows.sort_values(order, ignore_index=True), from_table.sort_values(order, ignore_index=True)
+    )
+    assert len(from_rows) == (3 if scoped else 4)
+    incremental.start_run(con)
+    found = incremental.append_failing(con, rows, checks, params)
+    for check in checks:
+        sql = predicates.failing_rows_sql(check, params)
+        assert found.get(check.check_id, 0) == con.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    per_unit = con.execute(f"SELECT check_id, unit, failing FROM {incremental.RUN_FAILING} ORDER BY ALL").fetchall()
+    expected = con.execute(
+        "SELECT * FROM ("
+        + " UNION ALL ".join(
+            f"SELECT '{c.check_id}', unit, count(*) FROM ({predicates.failing_rows_sql(c, params)}) GROUP BY ALL"
+            for c in checks
+        )
+        + ") ORDER BY ALL"
+    ).fetchall()
+    assert per_unit == expected and any(failing for _, _, failing in per_unit)
