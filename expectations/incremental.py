@@ -272,8 +272,8 @@ def whole_store_results(
     scoped: frozenset[str],
     ge_checked: dict[str, int],
 ) -> pd.DataFrame:
-    """The run's results with each check re-run on the touched rows replaced by its whole store's counts (`ge_checked`:
-    the rows each GE check of `scoped` checks in the whole store, `ge_checked`)."""
+    """The run's results with each check re-run on the touched rows replaced by its whole store's counts
+    (`ge_checked`: the rows each GE check of `scoped` checks in the whole store, from `store_side`)."""
     from expectations.runner import result_row, sql_counts
 
     failing = _kept_counts(con, KEPT)
