@@ -36,6 +36,34 @@ def best_of_three(con: duckdb.DuckDBPyConnection, sql: str) -> float:
     return min(times)
 
 
+REFERENCE_ROWS = 500_000
+REFERENCE_CASE = "into a database file, as text"
+
+
+def host_reference(rows: int = REFERENCE_ROWS) -> tuple[float, float]:
+    """(wall, CPU) seconds DuckDB alone takes to put `rows` rows of the List 1 CSV into a database file, best of three:
+    the host's speed at the moment, printed beside a load's figure (the same code took 2-4x as long as an hour
+    earlier on this shared host; BENCHMARKS.md, issue 13 seventh pass)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "list1.csv"
+        duckdb.connect().execute(LIST1_SQL.format(rows=rows, path=csv))
+        con = duckdb.connect(str(Path(tmp) / "floor.duckdb"))
+        cpu = time.process_time()
+        wall = best_of_three(con, CASES[REFERENCE_CASE].format(csv=csv))
+        cpu = (time.process_time() - cpu) / 3
+        con.close()
+    return wall, cpu
+
+
+def reference_line() -> str:
+    """One line for a benchmark's output: the host reference (`host_reference`) as measured now."""
+    wall, cpu = host_reference()
+    return (
+        f"host reference (DuckDB alone, {REFERENCE_ROWS:,} CSV rows into a file, best of 3): {wall:.2f} s wall,"
+        f" ~{cpu:.2f} s CPU: compare a figure only with figures taken beside a similar reference"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)

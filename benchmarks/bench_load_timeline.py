@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         summaries = load_files(args.files, store=store, progress=mark, validate=not args.no_validate)
         mark("done")
     print(f"load average {os.getloadavg()[0]:.2f}; " + "; ".join(f"{s.file}: {s.status}" for s in summaries))
+    from benchmarks.bench_csv_floor import reference_line  # after the load: its imports are not the load's
+
+    print(reference_line())
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from benchmarks.bench_csv_floor import reference_line
 from benchmarks.duckdb_limit import DEFAULT_LIMIT, cap
 from benchmarks.national_store import CHILDREN, build_national_store
 from ingest.pipeline import load_files
@@ -129,6 +130,7 @@ def main() -> None:
             f"- {s.file}: {s.status}, {sum(s.rows.values()):,} versions, {s.superseded:,} superseded, "
             f"{s.replaced:,} replaced, {s.unchanged:,} unchanged"
         )
+    print(reference_line())  # after the load, so that it does not warm or cool what the load reads
 
 
 if __name__ == "__main__":
