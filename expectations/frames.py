@@ -91,6 +91,20 @@ def source_sql(table: str, params: CheckParams) -> str:
     return f"SELECT t.*{derived} FROM {params.rows(table)} t {joins}".rstrip()
 
 
+def rows_from(table: str, params: CheckParams, source: str | None = None) -> str:
+    """FROM item of a table's rows for the checks: `source` (a TEMP table of the run's rows, `run_rows`) when given,
+    else the table's source SQL (`source_sql`) as a subquery."""
+    return source or f"({source_sql(table, params)})"
+
+
+def _copy_rows(con: duckdb.DuckDBPyConnection, table: str, params: CheckParams, name: str, columns: list[str]) -> str:
+    """Work out once, into the TEMP table `name`, the `columns` (duplicates once) of a table's source SQL (its joins
+    and scope). Its name."""
+    wanted = dict.fromkeys(columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
+    return name
+
+
 def frame_columns(checks: list[Check]) -> list[str]:
     """Columns the GE checks of one table read, in first-use order."""
     seen: dict[str, None] = {}
@@ -146,7 +160,7 @@ def frame_sql(
         )
         or "1 AS _row"
     )
-    return f"SELECT {cols} FROM {source or f'({source_sql(table, params)})'}"
+    return f"SELECT {cols} FROM {rows_from(table, params, source)}"
 
 
 def text_categories(
@@ -158,7 +172,7 @@ def text_categories(
     if not text:
         return {}
     aggregates = ", ".join(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)" for c in text)
-    row = con.execute(f"SELECT {aggregates} FROM {source or f'({source_sql(table, params)})'}").fetchall()[0]
+    row = con.execute(f"SELECT {aggregates} FROM {rows_from(table, params, source)}").fetchall()[0]
     return {c: sorted(values) for c, values in zip(text, row) if values and len(values) <= MAX_CATEGORIES}
 
 
@@ -166,9 +180,7 @@ def run_rows(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], pa
     """Work out once, into a TEMP table (`name`), the run's rows of a table (the source SQL with its joins and scope):
     the unit and the columns its GE checks read. The frame, its text categories and the failing rows per unit are
     taken from it, so the store's table is scanned once, not three times. Its name."""
-    wanted = dict.fromkeys([unit_column(table), *frame_columns(checks)])
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
-    return name
+    return _copy_rows(con, table, params, name, [unit_column(table), *frame_columns(checks)])
 
 
 def load_frame(
@@ -192,8 +204,5 @@ def checked_rows(
     (the source SQL with its joins and scope), when several checks read a few of its rows. Its name."""
     from expectations.predicates import value_columns
 
-    wanted = dict.fromkeys([unit_column(table), *ROW_PROVENANCE, *frame_columns(checks)])
-    for check in checks:
-        wanted.update(dict.fromkeys(value_columns(check)))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {', '.join(wanted)} FROM ({source_sql(table, params)})")
-    return name
+    values = [column for check in checks for column in value_columns(check)]
+    return _copy_rows(con, table, params, name, [unit_column(table), *ROW_PROVENANCE, *frame_columns(checks), *values])

@@ -145,9 +145,7 @@ def _run_ge_checks(
         counted = {check.check_id: suites.result_counts(by_id[check.check_id]) for check in table_checks}
         results.extend(result_row(check, counted[check.check_id]) for check in table_checks)
         failing = [c for c in table_checks if counted[c.check_id]["unexpected_count"]]
-        found = incremental.append_failing(
-            con, rows or f"({frames.source_sql(table, table_params)})", failing, table_params
-        )
+        found = incremental.append_failing(con, frames.rows_from(table, table_params, rows), failing, table_params)
         if rows is not None:
             con.execute(f"DROP TABLE {rows}")
         for check in failing:
