@@ -6,7 +6,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 from browser_kit import CHROMIUM, ROOT, SCREENSHOTS, TIMEOUT_MS, chromium, dashboard_server
@@ -170,8 +170,10 @@ def test_the_data_quality_page_links_to_this_stores_docs_served_offline(server: 
         assert page.locator("tr:has(.ge-index-page-table-validation-links-item)").count() == len(TABLES)
         assert "Data Docs | store.duckdb" in page.locator("body").inner_text()
         assert_styled(page)
-        page.locator("a.ge-index-page-table-expectation-suite-link", has_text="referrals").first.click()
-        page.wait_for_load_state("load")
+        # Followed by its href, not clicked: the link sits in a table row whose own onclick opens the validation
+        # result, and the two navigations race (CI once saw both aborted and the index still on screen).
+        suite = page.locator("a.ge-index-page-table-expectation-suite-link", has_text="referrals").first
+        page.goto(urljoin(page.url, suite.get_attribute("href")), wait_until="load")
         assert "Ethnicity recorded" in page.locator("body").inner_text()
         assert_styled(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
