@@ -1,7 +1,8 @@
 """A load's timeline as a user runs it, checks on: when each step starts and when the checks' import is done.
 
-Run: .venv/bin/python -m benchmarks.bench_load_timeline FILE... --from STORE [--no-validate]
-Copies STORE (never changed) and loads the files into the copy in this process, as `python -m ingest`
+Run: .venv/bin/python -m benchmarks.bench_load_timeline FILE... [--from STORE] [--no-validate]
+Copies STORE (never changed; without it: a new store, an initial load) and loads the files into it in this
+process, as `python -m ingest`
 does (the Great Expectations import in its background thread, started by the publish), printing wall
 and CPU seconds (the process and its threads) at each of the loader's progress messages and when
 the checks' import finishes. The load's critical path shows:
@@ -38,7 +39,9 @@ def _import_checks() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--from", dest="source", type=Path, required=True, help="the store to load into a copy of")
+    parser.add_argument(
+        "--from", dest="source", type=Path, help="the store to load into a copy of (default: a new store)"
+    )
     parser.add_argument("--no-validate", action="store_true", help="checks off")
     args = parser.parse_args(argv)
     print("| wall s | CPU s | step |\n|---:|---:|---|")
@@ -50,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     mark("the loader's imports are done")
     with tempfile.TemporaryDirectory() as folder:
         store = Path(folder) / "s.duckdb"
-        shutil.copyfile(args.source.resolve(), store)
-        mark("the store is copied")
+        if args.source:
+            shutil.copyfile(args.source.resolve(), store)
+            mark("the store is copied")
         summaries = load_files(args.files, store=store, progress=mark, validate=not args.no_validate)
         mark("done")
     print(f"load average {os.getloadavg()[0]:.2f}; " + "; ".join(f"{s.file}: {s.status}" for s in summaries))
