@@ -44,6 +44,7 @@ class CheckParams:
     max_failure_rows: int = DEFAULT_MAX_FAILURE_ROWS
     scope: str | None = None  # a TEMP table or subquery (scope, unit) of what a load touched; checks read those rows
     shared_scope: str | None = None  # a scope covering `scope`, which tables several checks share are built for
+    listed_versions: str | None = None  # prefix of TEMP copies of `*_versions` rows read instead of the store's
 
     def rows(self, table: str) -> str:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.
@@ -62,6 +63,11 @@ class CheckParams:
             f" UNION ALL SELECT _r.* FROM {table} _r WHERE _r.{unit} IS NULL"
             f" AND EXISTS (SELECT 1 FROM {self.scope} _s WHERE _s.scope = '{entity}' AND _s.unit IS NULL))"
         )
+
+    def versions(self, table: str) -> str:
+        """The version rows of a canonical table the run reads: its `*_versions` table, or the TEMP copy (named
+        `listed_versions` + that name) of the rows of the children whose failing rows a listing shows."""
+        return f"{self.listed_versions or ''}{table}_versions"
 
     def children_in_scope(self, column: str) -> str:
         """SQL condition on `column` (a child id): the run checks every child (no scope) or a touched child."""

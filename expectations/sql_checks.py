@@ -18,7 +18,7 @@ from dataclasses import replace
 import duckdb
 import pandas as pd
 
-from expectations.model import Check, CheckParams, SqlSpec, SqlText, unit_column
+from expectations.model import CROSS_TABLE, Check, CheckParams, SqlSpec, SqlText, unit_column
 from store.codes import DISABILITY_CODES, ETHNICITY_KNOWN
 from store.schema import ENTITIES
 from store.sql import quoted
@@ -237,7 +237,8 @@ def _child_attributes_sql(p: CheckParams) -> str:
         p = replace(p, scope=p.shared_scope, shared_scope=None)
     recorded = ", ".join(f"CASE WHEN {where} THEN {value} END AS {a}" for a, (value, where) in _ATTRIBUTES.items())
     rows = " UNION ALL ".join(
-        f"SELECT child_id, {recorded} FROM {t}_versions WHERE child_id IS NOT NULL AND {p.children_in_scope('child_id')}"
+        f"SELECT child_id, {recorded} FROM {p.versions(t)} WHERE child_id IS NOT NULL"
+        f" AND {p.children_in_scope('child_id')}"
         for t in ETHNICITY_TABLES
     )
     per_child = ", ".join(f"min({a}) AS {a}_lo, max({a}) AS {a}_hi, count({a}) AS {a}_n" for a in _ATTRIBUTES)
@@ -262,7 +263,7 @@ def attribute_consistency(attribute: str, temp: str) -> SqlSpec:
 
     def rows(p: CheckParams) -> str:
         return " UNION ALL ".join(
-            f"SELECT {_provenance(t)}, {value} AS recorded FROM {t}_versions WHERE {where}"
+            f"SELECT {_provenance(t)}, {value} AS recorded FROM {p.versions(t)} WHERE {where}"
             f" AND {p.children_in_scope('child_id')}"
             for t in ETHNICITY_TABLES
         )
@@ -292,6 +293,22 @@ def attribute_consistency(attribute: str, temp: str) -> SqlSpec:
 INCONSISTENT_ETHNICITY = attribute_consistency("ethnicity", "dq_inconsistent_children")
 INCONSISTENT_SEX = attribute_consistency("sex", "dq_inconsistent_sex")
 INCONSISTENT_BIRTH_DATE = attribute_consistency("birth", "dq_inconsistent_birth_date")
+
+
+def copy_listed_versions(con: duckdb.DuckDBPyConnection, checks: list[Check], listed: str) -> str | None:
+    """When a consistency check is among `checks` (a listing's): copy once into TEMP tables the version rows of the
+    children it lists (`listed`: the (check_id, scope, unit) of each listed unit), which its shared table and each
+    check's failing rows then read (one scan of each `*_versions` table, not one per check and one for the shared
+    table); the prefix of their names (`CheckParams.listed_versions`), dropped with the shared tables."""
+    if not any(c.sql is not None and c.sql.shared for c in checks):
+        return None
+    prefix = f"{SHARED_PREFIX}listed_"
+    for t in ETHNICITY_TABLES:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {prefix}{t}_versions AS SELECT * FROM {t}_versions"
+            f" WHERE child_id IN (SELECT unit FROM {listed} WHERE scope = '{CROSS_TABLE}')"
+        )
+    return prefix
 
 
 def drop_shared(con: duckdb.DuckDBPyConnection) -> None:

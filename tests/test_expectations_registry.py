@@ -253,3 +253,108 @@ def test_run_rows_give_the_frame_and_failing_rows_of_the_table_source(scoped: bo
         + ") ORDER BY ALL"
     ).fetchall()
     assert per_unit == expected and any(failing for _, _, failing in per_unit)
+
+
+def test_keeping_a_run_updates_the_touched_units_as_deleting_and_re_inserting_them_would() -> None:
+    """incremental.keep brings the kept rows up to date in place (a changed count updated, a unit no longer failing
+    dropped, a new one added, the NULL unit matched as a unit, a check re-run on the whole store replaced, untouched
+    units left alone): the rows that deleting the touched units' kept rows and inserting the run's give."""
+    from expectations import incremental
+
+    con = duckdb.connect()
+    create_schema(con)
+    ge, across, whole, referrals = (
+        REGISTRY[i]
+        for i in (
+            "contacts.ethnicity_present",
+            "cross_table.ethnicity_consistent",
+            "contacts.duplicates_in_extract",
+            "referrals.referrals_last_12m_agrees",
+        )
+    )
+    kept_failing = [
+        (ge.check_id, "a", 1),  # untouched
+        (ge.check_id, "b", 2),  # touched: the run counts 5
+        (ge.check_id, "c", 1),  # touched: the run finds it passing
+        (ge.check_id, None, 3),  # the NULL unit, touched: the run counts 4
+        (across.check_id, "b", 7),  # touched, the same count
+        (across.check_id, "c", 2),  # not touched across tables (only in contacts' scope)
+        (whole.check_id, "q", 1),  # re-run on the whole store: replaced
+    ]
+    run_failing = [
+        (ge.check_id, "b", 5),
+        (ge.check_id, None, 4),
+        (ge.check_id, "d", 1),  # a new failing unit
+        (across.check_id, "b", 7),
+        (whole.check_id, "r", 2),
+    ]
+    kept_checked = [(referrals.check_id, "b", 3), (referrals.check_id, "k", 2)]
+    run_checked = [(referrals.check_id, "b", 4), (referrals.check_id, "n", 1)]
+    scope = [("contacts", u) for u in ("b", "c", "d", None)] + [("cross_table", "b"), ("referrals", "b")]
+    con.executemany(f"INSERT INTO {incremental.KEPT} VALUES (?, ?, ?)", kept_failing)
+    con.executemany(f"INSERT INTO {incremental.KEPT_UNITS} VALUES (?, ?, ?)", kept_checked)
+    incremental.start_run(con)
+    con.executemany(f"INSERT INTO {incremental.RUN_FAILING} VALUES (?, ?, ?)", run_failing)
+    con.executemany(f"INSERT INTO {incremental.RUN_CHECKED} VALUES (?, ?, ?)", run_checked)
+    con.execute(f"CREATE TEMP TABLE {incremental.SCOPE} (scope VARCHAR, unit VARCHAR)")
+    con.executemany(f"INSERT INTO {incremental.SCOPE} VALUES (?, ?)", scope)
+    scoped = frozenset(c.check_id for c in (ge, across, referrals))
+
+    def replaced(kept: list[tuple], run: list[tuple]) -> list[tuple]:
+        scope_of = {c.check_id: c.table for c in (ge, across, referrals)}
+        touched = [r for r in kept if r[0] in scoped and (scope_of[r[0]], r[1]) in scope]
+        return sorted([r for r in kept if r[0] in scoped and r not in touched] + run, key=str)
+
+    incremental.keep(con, CheckParams(as_of=date(2025, 3, 31)), [ge, across, whole, referrals], scoped)
+    assert sorted(con.execute(f"SELECT * FROM {incremental.KEPT}").fetchall(), key=str) == replaced(
+        kept_failing, run_failing
+    )
+    assert sorted(con.execute(f"SELECT * FROM {incremental.KEPT_UNITS}").fetchall(), key=str) == replaced(
+        kept_checked, run_checked
+    )
+
+
+def test_the_consistency_checks_list_the_same_rows_from_the_copied_version_rows() -> None:
+    """The listing of the consistency checks reads a TEMP copy of its children's version rows
+    (sql_checks.copy_listed_versions): the same rows, in the same order, as read from the store's version tables."""
+    from expectations import incremental, sql_checks
+
+    con = duckdb.connect()
+    create_schema(con)
+    for i in range(30):  # children recorded differently in contacts and in referrals
+        child = f"c{i:02d}"
+        con.execute(
+            "INSERT INTO contacts_versions (child_id, ethnicity, sex, date_of_birth, source_file, row_number, load_id)"
+            " VALUES (?, 'WBRI', 'M', ?, 'list1.csv', ?, 1)",
+            [child, date(2015, 1, 1 + i % 20), i],
+        )
+        con.execute(
+            "INSERT INTO referrals_versions (child_id, ethnicity, sex, date_of_birth, source_file, row_number, load_id)"
+            " VALUES (?, ?, 'F', ?, 'list3.csv', ?, 1)",
+            [child, "WIRI" if i % 3 else "WBRI", date(2015, 2 if i % 2 else 1, 1 + i % 20), i],
+        )
+    checks = [c for c in REGISTRY.values() if c.sql is not None and c.sql.shared]
+    con.execute(  # the units each check lists: every other child from c03 to c23
+        "CREATE TEMP TABLE listed_units AS SELECT check_id, ? AS scope, 'c' || lpad(CAST(i AS VARCHAR), 2, '0') AS unit"
+        " FROM (SELECT unnest(?) AS check_id) CROSS JOIN range(3, 25, 2) t(i)",
+        [CROSS_TABLE, [c.check_id for c in checks]],
+    )
+    columns = ", ".join(f"{c} VARCHAR" for c in incremental._LISTED_ROWS_COLUMNS.split(", "))
+
+    def listing(versions: str | None) -> list[tuple]:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE listed_rows ({columns})")
+        for check in checks:
+            params = CheckParams(
+                as_of=date(2025, 3, 31),
+                scope=f"(SELECT scope, unit FROM listed_units WHERE check_id = '{check.check_id}')",
+                shared_scope="(SELECT DISTINCT scope, unit FROM listed_units)",
+                listed_versions=versions,
+            )
+            sql_checks.insert_listed_rows(con, check, params, incremental.ORDER, 7, "listed_rows")
+        sql_checks.drop_shared(con)  # the shared tables and the copies
+        return con.execute("SELECT * FROM listed_rows").fetchall()
+
+    from_store = listing(None)
+    from_copies = listing(sql_checks.copy_listed_versions(con, checks, "listed_units"))
+    assert from_copies == from_store and len(from_store) == 7 * len(checks) == 21
+    assert sql_checks.copy_listed_versions(con, [REGISTRY["contacts.ethnicity_present"]], "listed_units") is None
