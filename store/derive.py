@@ -16,6 +16,9 @@ Tables and their grain:
   undo an earlier known code. `ethnicities_recorded` lists the codes of every version of every
   record (the `*_versions` tables), so extracts that disagree are seen even where a later one
   replaced the current value.
+- `recording_spans`: one row per child with case recordings: the earliest and latest event date of its current
+  recordings. `children` takes the recordings' part of its span from here, so a publish that only adds recordings
+  widens the spans of their children instead of re-reading every touched child's recordings (see `build_children`).
 - `referral_facts`: one row per referral (child, referral date): same-day duplicates are one
   referral because the canonical key is (child_id, referral_date).
 - `assessment_facts`: one row per assessment (child, start date).
@@ -44,6 +47,7 @@ DERIVED_TABLES: dict[str, str] = {
     "calendar": "one row per day, 2005-01-01 to 2030-12-31",
     "ethnicity_codes": "one row per DfE ethnicity code (20)",
     "children": "one row per child in any canonical table",
+    "recording_spans": "one row per child with case recordings: the span of their event dates",
     "referral_facts": "one row per referral (child_id, referral_date)",
     "assessment_facts": "one row per assessment (child_id, start_date)",
     "recording_facts": "one row per recorded item (record_id)",
@@ -135,6 +139,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, sele
 # What each derived table depends on, as scopes over the merge's changes (ingest.merge.CHANGES):
 # `children` on every record of the child (recordings widen first/last seen); the event facts on
 # the child's events and attributes, which recordings do not carry; recording facts on the record.
+_KEPT_TABLES = set(DERIVED_TABLES) - {"recording_spans"}  # without them all, a publish rebuilds everything
 _SCOPE_SQL: dict[str, str] = {
     "children": "SELECT DISTINCT child_id FROM {changes} WHERE child_id IS NOT NULL",
     "events": "SELECT DISTINCT child_id FROM {changes} WHERE entity <> 'recordings' AND child_id IS NOT NULL",
@@ -148,13 +153,14 @@ def _plan(
     """What to rebuild, per scope of _SCOPE_SQL: its TEMP table `_derive_<scope>` (incremental), None (in full),
     or left out when nothing it depends on changed (an empty scope: its tables are kept as they are).
 
-    In full when there is no table of changes or the derived tables are new; the children and the
-    event facts in full when most children changed, the recording facts when most records did.
+    In full when there is no table of changes or the derived tables are new (all but `recording_spans`, which
+    `build_recording_spans` makes on its own when missing); the children and the event facts in full when most
+    children changed, the recording facts when most records did.
     """
     if changes is None:
         return dict.fromkeys(_SCOPE_SQL)
     present = store_tables(con) if present is None else present
-    if not set(DERIVED_TABLES) <= set(present):
+    if not _KEPT_TABLES.issubset(present):
         return dict.fromkeys(_SCOPE_SQL)
     for name, sql in _SCOPE_SQL.items():
         con.execute(f"CREATE OR REPLACE TEMP TABLE _derive_{name} AS {sql.format(changes=changes)}")
@@ -213,23 +219,95 @@ def _settled(value: str) -> str:
     return f"CAST(latest_key AS HUGEINT) * 18446744073709551616 + hash({value})"  # hash() fills the low 64 bits
 
 
+SPANS = "recording_spans"
+_SPAN_SQL = (
+    "SELECT child_id, min(event_date) AS first_recorded, max(event_date) AS last_recorded"
+    " FROM {recordings} WHERE child_id IS NOT NULL GROUP BY child_id"
+)
+_RECORDED = "_derive_recorded"  # TEMP: the changed records' current rows (record_id, child_id, event_date)
+_WIDENED = "_derive_widened"  # TEMP: the spans of the children of the changed records' current rows, widened
+_UNSETTLED = "_derive_unsettled"  # TEMP: children whose recordings' span is read again (a bound may have gone)
+_ATTRIBUTED = "_derive_attributed"  # TEMP: children whose attributes and span `children` works out again
+
+
+def build_recording_spans(con: duckdb.DuckDBPyConnection, recorded: str | None = None) -> None:
+    """`recording_spans`: each child's earliest and latest recording event date, in full or (given `recorded`, the
+    changed records' current rows) with the span of each child of those rows widened by their dates.
+
+    Widening alone is exact while recordings are only added or keep their child and date; `unsettled_spans` finds
+    the children it may leave wrong and reads their spans again.
+    """
+    if recorded is None:
+        con.execute(f"CREATE OR REPLACE TABLE {SPANS} AS {_SPAN_SQL.format(recordings='recordings')}")
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_WIDENED} AS SELECT n.child_id,"
+        " least(s.first_recorded, n.first_recorded) AS first_recorded,"
+        " greatest(s.last_recorded, n.last_recorded) AS last_recorded"
+        f" FROM ({_SPAN_SQL.format(recordings=recorded)}) n LEFT JOIN {SPANS} s USING (child_id)"
+    )
+    con.execute(f"DELETE FROM {SPANS} WHERE child_id IN (SELECT child_id FROM {_WIDENED})")
+    con.execute(f"INSERT INTO {SPANS} BY NAME SELECT * FROM {_WIDENED}")
+
+
+def unsettled_spans(con: duckdb.DuckDBPyConnection, changed: Scope, recorded: str) -> Scope:
+    """The children (TEMP `_derive_unsettled`) whose recordings' span is read again after `recording_spans` was
+    brought up to date for the `changed` records (widened or in full; `recorded`: their current rows), their spans
+    rewritten.
+
+    A changed record whose row as last built (in `recording_facts`, not yet rebuilt) is not its current row left its
+    child or moved in date; unless that old date is strictly inside the child's span as it now stands, it may have
+    been the child's bound (the span held it), so the span is read from the child's recordings again. Otherwise the
+    bounds are held by rows still current, and the span is exact: so is `children`' span widened by it.
+    """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_UNSETTLED} AS SELECT DISTINCT o.child_id"
+        f" FROM (SELECT record_id, child_id, event_date FROM recording_facts WHERE {changed.where}) o"
+        f" LEFT JOIN {SPANS} s USING (child_id)"
+        " WHERE o.child_id IS NOT NULL"
+        " AND NOT coalesce(o.event_date > s.first_recorded AND o.event_date < s.last_recorded, false)"
+        f" AND NOT EXISTS (SELECT 1 FROM {recorded} n WHERE n.record_id = o.record_id AND n.child_id = o.child_id"
+        " AND n.event_date IS NOT DISTINCT FROM o.event_date)"
+    )
+    unsettled = Scope(_UNSETTLED)
+    if con.execute(f"SELECT count(*) FROM {_UNSETTLED}").fetchone() != (0,):
+        con.execute(f"DELETE FROM {SPANS} WHERE {unsettled.where}")
+        recordings = f"(SELECT * FROM recordings WHERE {unsettled.where})"
+        con.execute(f"INSERT INTO {SPANS} BY NAME {_SPAN_SQL.format(recordings=recordings)}")
+    return unsettled
+
+
 def build_children(
-    con: duckdb.DuckDBPyConnection, scope: Scope | None = None, new_loads: list[int] | None = None
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope | None = None,
+    new_loads: list[int] | None = None,
+    attributed: Scope | None = None,
 ) -> None:
     """`children`: each child's latest recorded attributes across every canonical table.
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
     cheaper to compare than a struct); two rows of one day and one extract that disagree are settled by
     a hash of the value, so every build gives the same answer. Recordings carry no attributes: they only
-    widen the span.
+    widen the span, taken from `recording_spans` (built first).
 
     Given the `new_loads` this publish brings (only when `children` is up to date with every earlier load),
     each child's `ethnicities_recorded` is its list as last built joined with the codes of the new loads'
     versions: versions are only ever added, so that is the list of every version (a rebuild from the versions
     tables gives the same lists) without reading every version again.
+
+    Given `attributed` (the scope's children whose events changed, or whose recordings' span was read again:
+    `unsettled_spans`), only those children's attributes are worked out from their events; the rest of the
+    scope (children whose recordings were only added to) keep their row as last built, its span widened by their
+    `recording_spans` row, which is exact: their recordings' span only grew.
     """
-    src = _sources(scope)
-    codes = _codes_sql(con, src, scope, new_loads)
+    attributed = scope if attributed is None else attributed
+    src = _sources(attributed)
+    if scope is not None or new_loads is not None:  # the children's rows as last built, before they are cleared
+        where = "" if scope is None else f" WHERE {scope.where}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT * FROM children{where}")
+    codes = _codes_sql(con, src, attributed, new_loads)
+    spans = SPANS if attributed is None else f"(SELECT * FROM {SPANS} WHERE {attributed.where})"
+    widened = "" if scope is None or attributed is None or attributed is scope else _widened_rows_sql(scope, attributed)
     _clear(con, "children", scope)
     con.execute(
         f"""
@@ -262,27 +340,38 @@ def build_children(
         ), codes AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
             {codes}
         ), written AS (
-            SELECT child_id, min(event_date) AS first_seen, max(event_date) AS last_seen
-            FROM {src["recordings"]} WHERE child_id IS NOT NULL GROUP BY child_id
+            SELECT child_id, first_recorded AS first_seen, last_recorded AS last_seen FROM {spans}
         )
         SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
                coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
         FROM recorded r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
+        {widened}
         """
     )
 
 
+def _widened_rows_sql(scope: Scope, attributed: Scope) -> str:
+    """UNION ALL the rows of the scope's children outside `attributed`: as last built (TEMP `_derive_codes`), the span
+    widened by the child's `recording_spans` row (a child new to `children` has recordings alone: no attributes)."""
+    rest = f"{scope.where} AND NOT {attributed.where}"
+    return f"""UNION ALL
+        SELECT coalesce(l.child_id, s.child_id) AS child_id, l.sex, l.ethnicity,
+               coalesce(l.ethnicities_recorded, []) AS ethnicities_recorded, l.date_of_birth, l.disabled,
+               least(l.first_seen, s.first_recorded) AS first_seen, greatest(l.last_seen, s.last_recorded) AS last_seen
+        FROM (SELECT * FROM {_LISTED} WHERE {rest}) l FULL JOIN (SELECT * FROM {SPANS} WHERE {rest}) s USING (child_id)"""
+
+
 _VERSIONS = ("contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
-_LISTED = "_derive_codes"  # TEMP: the scope's children's lists of codes as last built (see build_children)
+_LISTED = "_derive_codes"  # TEMP: the scope's children's rows as last built (see build_children)
 
 
 def _codes_sql(
     con: duckdb.DuckDBPyConnection, src: dict[str, str], scope: Scope | None, new_loads: list[int] | None
 ) -> str:
-    """(child_id, ethnicities_recorded): the sorted distinct non-missing codes of every version of the children's
-    records. From the versions tables; or, given the new loads, each child's list as last built (kept in TEMP
-    `_derive_codes` before it is cleared) with the codes of the new loads' versions added, and the lists of
+    """(child_id, ethnicities_recorded): the sorted distinct non-missing codes of every version of the records of
+    the children in `scope` (and `src`). From the versions tables; or, given the new loads, each child's list as
+    last built (kept in TEMP `_derive_codes` before it is cleared) with the codes of the new loads' versions added, and the lists of
     children the new loads bring no code for kept as they are: no list is unnested, the same lists for a
     fraction of the work (BENCHMARKS.md, issue 13 seventh pass).
     """
@@ -293,14 +382,13 @@ def _codes_sql(
             "SELECT child_id, list_sort(list(DISTINCT ethnicity)) AS ethnicities_recorded"
             f" FROM ({every_version}) WHERE {wanted} GROUP BY child_id"
         )
-    where = "" if scope is None else f" WHERE {scope.where}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT child_id, ethnicities_recorded FROM children{where}")
     loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
+    listed = "child_id IS NOT NULL" + ("" if scope is None else f" AND {scope.where}")
     added = " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS)
     return f"""SELECT child_id, CASE WHEN added.codes IS NULL THEN listed.ethnicities_recorded
                    ELSE list_sort(list_distinct(list_concat(coalesce(listed.ethnicities_recorded, []), added.codes)))
                    END AS ethnicities_recorded
-            FROM (SELECT child_id, ethnicities_recorded FROM {_LISTED} WHERE child_id IS NOT NULL) listed
+            FROM (SELECT child_id, ethnicities_recorded FROM {_LISTED} WHERE {listed}) listed
             FULL JOIN (SELECT child_id, list(DISTINCT ethnicity) AS codes FROM ({added}) WHERE {wanted}
                        GROUP BY child_id) added USING (child_id)"""
 
@@ -511,6 +599,34 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
     )
 
 
+def _spans(con: duckdb.DuckDBPyConnection, plan: dict[str, Scope | None], present: set[str]) -> Scope | None:
+    """Bring `recording_spans` up to date for a plan that rebuilds `children`; the children whose attributes
+    `children` must work out again (TEMP `_derive_attributed`: those of the events scope, and those whose
+    recordings' span was read again), or None for all of its scope (in full)."""
+    children = plan["children"]
+    if children is None:
+        build_recording_spans(con)
+        return None
+    changed = Scope("_derive_records", "record_id") if "records" in plan else None  # the merge's changed records
+    if changed is not None:  # their current rows
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {_RECORDED} AS"
+            f" SELECT record_id, child_id, event_date FROM recordings WHERE {changed.where}"
+        )
+    if SPANS not in present or ("records" in plan and plan["records"] is None):
+        build_recording_spans(con)
+    elif changed is not None:
+        build_recording_spans(con, _RECORDED)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_ATTRIBUTED} AS SELECT child_id FROM _derive_events")
+    if changed is not None:  # a child whose span is read again is worked out whole, in the scope (it is already)
+        unsettled = unsettled_spans(con, changed, _RECORDED).table
+        con.execute(f"INSERT INTO {_ATTRIBUTED} SELECT child_id FROM {unsettled}")
+        con.execute(
+            f"INSERT INTO {children.table} SELECT child_id FROM {unsettled} EXCEPT SELECT child_id FROM {children.table}"
+        )
+    return Scope(_ATTRIBUTED)
+
+
 def build_derived(
     con: duckdb.DuckDBPyConnection, changes: str | None = None, new_loads: list[int] | None = None
 ) -> None:
@@ -534,8 +650,8 @@ def build_derived(
             build_ethnicity_codes(con, present)
             plan = _plan(con, changes, present)
             if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
-                up_to_date = changes is not None and set(DERIVED_TABLES) <= present
-                build_children(con, plan["children"], new_loads if up_to_date else None)
+                up_to_date = changes is not None and _KEPT_TABLES.issubset(present)
+                build_children(con, plan["children"], new_loads if up_to_date else None, _spans(con, plan, present))
             for build, scope in (
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
@@ -546,6 +662,7 @@ def build_derived(
                 if scope in plan:
                     build(con, plan[scope])
     finally:
-        for table in [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED] if changes is not None else ():
+        temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
+        for table in temp if changes is not None else ():
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")

@@ -168,7 +168,7 @@ def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_
         },
         as_of=date(2024, 6, 30),
     )
-    scope = None if others == 0 else derive.Scope("_derive_children")
+    scope = None if others == 0 else derive.Scope("_derive_attributed")  # the children whose events changed
     assert grown[-1] == (scope, [2])  # the second publish grew the lists, all of them or the touched children's
     con = open_read(path)
     published = con.execute("SELECT child_id, ethnicities_recorded FROM children ORDER BY child_id").fetchall()
