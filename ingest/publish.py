@@ -58,6 +58,7 @@ def finalise(
     `load_id` is the load the data quality results are filed under.
     """
     from ingest.merge import CHANGES, merge_loads, rebuild_canonical
+    from store import derived_built
     from store.connection import one_commit
     from store.derive import build_derived
     from store.summary import build_summaries
@@ -67,19 +68,21 @@ def finalise(
     say = progress or (lambda _msg: None)
     say("merging versions")
     counts = None
+    # what follows the merge is rebuilt in full, and every check re-run, when the store's derived tables were built
+    # with other definitions (store.derived_built): an earlier build's answers are not kept for untouched children
+    changes = CHANGES if new_loads is not None and derived_built.is_current(con) else None
     with one_commit(con):  # merge, derived tables and summaries reach the file in one checkpoint, not eight
         if new_loads is None:
             rebuild_canonical(con)
         else:
             counts = merge_loads(con, new_loads)
         say("deriving tables for the metrics")
-        build_derived(con, changes=None if new_loads is None else CHANGES, new_loads=new_loads)
-        build_summaries(con, None if new_loads is None else CHANGES, new_loads)  # for the dashboard's first view
+        build_derived(con, changes=changes, new_loads=new_loads if changes else None)
+        build_summaries(con, changes, new_loads if changes else None)  # for the dashboard's first view
     if validate:
         from expectations.runner import validate_store
 
         say("running the data quality checks")
         # a load re-checks only what it touched; a full rebuild re-checks everything
-        changes = None if new_loads is None else CHANGES
         validate_store(con, load_id, data_docs_dir=data_docs_dir, changes=changes, new_loads=new_loads)
     return counts

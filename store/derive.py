@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from store import derived_built
 from store.calendar import build_calendar
 from store.codes import AGE_BAND_UNKNOWN, AGE_BANDS, ETHNICITY_GROUPS, ETHNICITY_NAMES
 from store.connection import one_commit
@@ -640,8 +641,11 @@ def build_derived(
     that scope are, which also keeps the fact tables sorted by date for fast period scans.
     `new_loads` (the loads this publish brings, with `changes`) lets the children's lists of recorded
     codes grow by the new versions instead of reading every version again (see `build_children`).
+    Tables last built with other definitions (`store.derived_built`) are rebuilt in full whatever `changes` says.
     Insertion order is not preserved while building.
     """
+    if changes is not None and not derived_built.is_current(con):
+        changes = new_loads = None
     con.execute("SET preserve_insertion_order = false")
     try:
         with one_commit(con):
@@ -661,6 +665,7 @@ def build_derived(
             ):
                 if scope in plan:
                     build(con, plan[scope])
+            derived_built.record(con)
     finally:
         temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
         for table in temp if changes is not None else ():

@@ -74,6 +74,7 @@ def compared(batches: list[list[Path]], tmp_path_factory: pytest.TempPathFactory
         mp.setattr(CheckParams, "from_store", classmethod(_capped))
         mp.setattr(incremental, "carried_checks", spy)
         for i, batch in enumerate(batches):
+            asked = len(carried)  # a load into a store with no derived tables yet checks everything without asking
             summaries = load_files(batch, store=store, validate=True)
             assert all(s.status == "loaded" for s in summaries), [s.error for s in summaries]
             load_id = max(s.load_id for s in summaries if s.load_id is not None)
@@ -87,7 +88,7 @@ def compared(batches: list[list[Path]], tmp_path_factory: pytest.TempPathFactory
                 seen.append(
                     {
                         "load_id": load_id,
-                        "carried": carried[-1] if len(carried) == i + 1 else frozenset(),
+                        "carried": carried[-1] if len(carried) > asked else frozenset(),
                         "results": (_results(loaded, load_id), _results(whole, load_id)),
                         "failures": (_failures(loaded, load_id), _failures(whole, load_id)),
                         "kept": (_kept(loaded), _kept(whole)),
