@@ -171,24 +171,33 @@ def entries(audit_log: Path) -> list[dict[str, object]]:
 
 
 def audited_download(page: object, button: object, audit_log: Path) -> object:
-    """Click a personal-data download button; its download. A click that reached neither the server (no audit entry:
-    the button's callback writes one first) nor a download is made once more: on a loaded host a click can land while
-    the page redraws (seen once in CI, 3 December 2026). A click the server saw must give its download, and the caller
-    still asserts exactly one audit entry, so a second click never hides a lost download or a doubled entry."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    """Click a personal-data download button; its download. Every download of the page is collected from before the
+    click, so one that comes late is not missed between waits. A click that reached neither the server (no audit
+    entry: the button's callback writes one first) nor a download within half the wait is made once more: on a
+    loaded host a click can land while the page redraws (seen once in CI, 3 December 2026). A click the server saw
+    is given the whole wait for its download (CI saw one come after 45 s on a host running two national loads), and
+    the caller still asserts exactly one audit entry, so a second click never hides a lost download or a doubled one."""
+    downloads: list[object] = []
 
-    before = len(entries(audit_log))
+    def collect(download: object) -> None:
+        downloads.append(download)
+
+    page.on("download", collect)
     try:
-        with page.expect_download(timeout=TIMEOUT_MS // 2) as info:
-            button.click()
-        return info.value
-    except PlaywrightTimeout:
-        if len(entries(audit_log)) > before:
-            raise  # the server saw the click: its download should have come
-    settle(page)
-    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        before = len(entries(audit_log))
         button.click()
-    return info.value
+        started, clicked_again = time.monotonic(), False
+        while not downloads:
+            waited = time.monotonic() - started
+            assert waited < TIMEOUT_MS / 1000, f"no download {waited:.0f} s after the click"
+            if not clicked_again and waited > TIMEOUT_MS / 2000 and len(entries(audit_log)) == before:
+                settle(page)
+                button.click()
+                started, clicked_again = time.monotonic(), True
+            page.wait_for_timeout(250)  # lets the browser's events (the download) reach this thread
+        return downloads[0]
+    finally:
+        page.remove_listener("download", collect)
 
 
 def list_expander(page: object, label: str) -> object:
