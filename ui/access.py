@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,18 +94,30 @@ def record(
     event: str, *, what: str | None = None, rows: int | None = None, filters: dict[str, Any] | None = None
 ) -> None:
     """Append an audit entry for the current user (who, when, page, filters, row count; never child values)."""
-    who = current()
-    audit.append(
-        audit_path(),
-        event,
-        user=who.user,
-        roles=sorted(who.roles),
-        page=st.session_state.get(PAGE_KEY),
-        what=what,
-        filters=filters,
-        rows=rows,
-        syslog=audit_syslog(),
-    )
+    recorder(event, what=what, rows=rows, filters=filters)()
+
+
+def recorder(
+    event: str, *, what: str | None = None, rows: int | None = None, filters: dict[str, Any] | None = None
+) -> Callable[[], None]:
+    """An audit entry for the current user on this page, appended when called: who, page and where the trail goes
+    are taken now (in the page's run), so it can be called outside one (a download's bytes are made after it)."""
+    who, page, path, syslog = current(), st.session_state.get(PAGE_KEY), audit_path(), audit_syslog()
+
+    def append() -> None:
+        audit.append(
+            path,
+            event,
+            user=who.user,
+            roles=sorted(who.roles),
+            page=page,
+            what=what,
+            filters=filters,
+            rows=rows,
+            syslog=syslog,
+        )
+
+    return append
 
 
 def _provider_names() -> list[str | None]:

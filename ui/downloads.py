@@ -142,7 +142,6 @@ def download_csv(
     *,
     personal: bool = False,
     label: str | None = None,
-    on_download: Callable[[], None] | None = None,
     measure: str | None = None,
     period: str | None = None,
     headings: dict[str, str] | None = None,
@@ -151,27 +150,28 @@ def download_csv(
 
     Aggregates carry the measure and period (when given), the measure's own `headings` and names beside codes;
     a publishable frame keeps its `c`. The CSV is made when the button is clicked, not on every run of the page
-    (`frame` may be a function making the frame, so that is deferred too); a personal-data download is a frame.
+    (`frame` may be a function making the frame, so that is deferred too); a personal-data download is a frame,
+    and its audit entry is written when its bytes are made. No download reruns the page: a rerun begun by a click
+    (an `on_click` callback) raced the browser's request for the deferred bytes, and the download was sometimes lost.
     """
     rows = len(frame) if isinstance(frame, pd.DataFrame) else None
     if personal and rows is None:
         raise TypeError(f"{name}: a personal-data download is a frame, so its audit record can count the rows")
-    if personal and on_download is None:
-        from ui.access import record
+    audited = None
+    if personal:
+        from ui.access import recorder
 
-        def on_download() -> None:
-            record("download_rows", what=name, rows=rows, filters=audit_filters())
-
+        audited = recorder("download_rows", what=name, rows=rows, filters=audit_filters())
     text = label or "Download CSV"
     if personal:
         text = f"{text} — contains personal data"
     st.download_button(
         text,
-        data=functools.partial(_deferred_csv, frame, measure, period, headings),
+        data=functools.partial(_deferred_csv, frame, measure, period, headings, audited),
         file_name=f"{safe_name(name)}.csv",
         mime="text/csv",
         key=key,
-        on_click=on_download or "ignore",
+        on_click="ignore",
         icon=":material/lock:" if personal else ":material/download:",
         help="Child-level personal data: store and share it only as your role allows." if personal else None,
     )
@@ -182,11 +182,16 @@ def _deferred_csv(
     measure: str | None,
     period: str | None,
     headings: dict[str, str] | None,
+    audited: Callable[[], None] | None = None,
 ) -> bytes:
-    """The bytes of a download, made when it is clicked (outside the page's run: no Streamlit calls here)."""
-    return csv_bytes(
+    """The bytes of a download, made when it is clicked (outside the page's run: no Streamlit calls here); a
+    personal-data download's audit entry is appended once they are made, before they leave."""
+    data = csv_bytes(
         tidy_frame(frame if isinstance(frame, pd.DataFrame) else frame(), measure=measure, period=period), headings
     )
+    if audited is not None:
+        audited()
+    return data
 
 
 def audit_filters() -> dict[str, Any]:
