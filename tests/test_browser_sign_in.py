@@ -173,10 +173,10 @@ def entries(audit_log: Path) -> list[dict[str, object]]:
 def audited_download(page: object, button: object, audit_log: Path) -> object:
     """Click a personal-data download button; its download. Every download of the page is collected from before the
     click, so one that comes late is not missed between waits. A click that reached neither the server (no audit
-    entry: the button's callback writes one first) nor a download within half the wait is made once more: on a
+    entry: the server writes one as it makes the bytes) nor a download within half the wait is made once more: on a
     loaded host a click can land while the page redraws (seen once in CI, 3 December 2026). A click the server saw
-    is given the whole wait for its download (CI saw one come after 45 s on a host running two national loads), and
-    the caller still asserts exactly one audit entry, so a second click never hides a lost download or a doubled one."""
+    is given the whole wait for its download (a rerun begun by the click once lost it: see ui/downloads.py), and the
+    caller still asserts exactly one audit entry, so a second click never hides a lost download or a doubled one."""
     downloads: list[object] = []
 
     def collect(download: object) -> None:
