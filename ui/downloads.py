@@ -157,14 +157,12 @@ def download_csv(
     rows = len(frame) if isinstance(frame, pd.DataFrame) else None
     if personal and rows is None:
         raise TypeError(f"{name}: a personal-data download is a frame, so its audit record can count the rows")
-    audited = None
+    text, audited = label or "Download CSV", None
     if personal:
         from ui.access import recorder
 
-        audited = recorder("download_rows", what=name, rows=rows, filters=audit_filters())
-    text = label or "Download CSV"
-    if personal:
         text = f"{text} — contains personal data"
+        audited = recorder("download_rows", what=name, rows=rows, filters=audit_filters())
     st.download_button(
         text,
         data=functools.partial(_deferred_csv, frame, measure, period, headings, audited),
