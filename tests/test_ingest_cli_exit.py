@@ -1,0 +1,71 @@
+"""`python -m ingest` ends without the interpreter's teardown: output and exit handlers first, and never while a
+thread other than a daemon is still running; its collector runs less often than Python's default."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from ingest.__main__ import GC_YOUNG_THRESHOLD, collect_less, exit_now
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_exit_now_writes_the_output_and_runs_the_exit_handlers_then_ends_with_the_code() -> None:
+    proc = _python(
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        "from ingest.__main__ import exit_now\n"
+        "print('summary', end='')\n"  # unflushed: exit_now writes it before the process ends
+        "sys.stderr.write('warning')\n"
+        "exit_now(3)\n"
+        "print('never')\n"
+    )
+    assert proc.returncode == 3
+    assert proc.stdout.splitlines() == ["summaryexit handler ran"]
+    assert proc.stderr == "warning"
+
+
+def test_exit_now_leaves_the_exit_to_python_while_another_thread_runs() -> None:
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, name="still-running")  # not a daemon: Python's exit waits for it
+    worker.start()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            exit_now(1)
+        assert ended.value.code == 1
+    finally:
+        release.set()
+        worker.join()
+
+
+def test_a_thread_left_running_is_waited_for_by_the_command() -> None:
+    proc = _python(
+        "import threading, time\n"
+        "from ingest.__main__ import exit_now\n"
+        "threading.Thread(target=lambda: (time.sleep(0.3), print('thread finished'))).start()\n"
+        "exit_now(0)\n"
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.splitlines() == ["thread finished"]
+
+
+def test_collect_less_raises_only_the_young_threshold() -> None:
+    before = gc.get_threshold()
+    try:
+        collect_less()
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, before[1], before[2])
+        assert gc.isenabled()
+    finally:
+        gc.set_threshold(*before)
