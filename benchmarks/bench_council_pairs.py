@@ -4,15 +4,15 @@ Run: .venv/bin/python -m benchmarks.bench_council_pairs --before /tmp/base9 --af
          --pairs 3 /work/bench-data/r3-month/month.xlsx
 Each run copies the seed store (never written) into a fresh folder and runs the command as a user does, in a new
 process from that tree's root with PYTHONPATH set to it (checks and Data Docs on), printing wall and CPU seconds
-(user+sys of the process and its threads), the seconds between its last line of output and its end (the exit), and
-the load average: on a shared host only pairs run back to back compare. Ends with the median of each column per tree.
+(user+sys of the process and its threads), its peak memory, the seconds between its last line of output and its end
+(the exit), and the load average: on a shared host only pairs run back to back compare. Ends with the median of each
+column per tree.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -24,17 +24,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Run:
-    """One timed load: wall and CPU seconds, seconds after its last output line, the load average at its start."""
+    """One timed load: wall and CPU seconds, peak memory (MB), seconds after its last output line, the load average at
+    its start."""
 
     wall: float
     cpu: float
+    peak_mb: float
     after_output: float
     load: float
-
-
-def _children_cpu() -> float:
-    used = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return used.ru_utime + used.ru_stime
 
 
 def timed_load(root: Path, seed: Path, files: list[Path]) -> Run:
@@ -43,8 +40,7 @@ def timed_load(root: Path, seed: Path, files: list[Path]) -> Run:
         store = Path(folder) / "s.duckdb"
         shutil.copyfile(seed.resolve(), store)
         command = [str(root / ".venv" / "bin" / "python"), "-m", "ingest", *map(str, files), "--store", str(store)]
-        load = os.getloadavg()[0]
-        cpu_before, started = _children_cpu(), time.perf_counter()
+        load, started = os.getloadavg()[0], time.perf_counter()
         proc = subprocess.Popen(
             [*command, "--quiet"], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE
         )
@@ -52,14 +48,17 @@ def timed_load(root: Path, seed: Path, files: list[Path]) -> Run:
         last_line = started
         for _ in proc.stdout:
             last_line = time.perf_counter()
-        if proc.wait() != 0:
-            raise SystemExit(f"{root}: the load failed (exit {proc.returncode})")
+        _, status, used = os.wait4(proc.pid, 0)  # this process's own resource use (CPU of all its threads, peak RSS)
         ended = time.perf_counter()
-        return Run(ended - started, _children_cpu() - cpu_before, ended - last_line, load)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"{root}: the load failed (exit {proc.returncode})")
+        cpu = used.ru_utime + used.ru_stime
+        return Run(ended - started, cpu, used.ru_maxrss / 1024, ended - last_line, load)
 
 
 def _line(name: str, run: Run) -> str:
-    return f"| {name} | {run.wall:.2f} | {run.cpu:.2f} | {run.after_output:.2f} | {run.load:.2f} |"
+    return f"| {name} | {run.wall:.2f} | {run.cpu:.2f} | {run.peak_mb:.0f} | {run.after_output:.2f} | {run.load:.2f} |"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,13 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     runs: dict[str, list[Run]] = {name: [] for name in trees}
-    print("| tree | wall s | CPU s | s after last output | load average |\n|---|---:|---:|---:|---:|")
+    print("| tree | wall s | CPU s | peak MB | s after last output | load average |\n|---|---:|---:|---:|---:|---:|")
     for _ in range(args.pairs):
         for name, root in trees.items():
             runs[name].append(timed_load(root, args.seed, args.files))
             print(_line(name, runs[name][-1]), flush=True)
     for name, done in runs.items():
-        median = Run(*(statistics.median(getattr(r, f) for r in done) for f in ("wall", "cpu", "after_output", "load")))
+        fields = ("wall", "cpu", "peak_mb", "after_output", "load")
+        median = Run(*(statistics.median(getattr(r, f) for r in done) for f in fields))
         print(_line(f"{name} (median)", median))
     return 0
 
