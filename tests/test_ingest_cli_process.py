@@ -1,5 +1,6 @@
-"""`python -m ingest` ends without the interpreter's teardown: output and exit handlers first, and never while a
-thread other than a daemon is still running; its collector runs less often than Python's default."""
+"""The `python -m ingest` process: it ends without the interpreter's teardown (output and exit handlers first, never
+while a thread other than a daemon runs), collects garbage less often than Python's default, and runs a small load's
+store connections on one DuckDB thread unless told otherwise."""
 
 from __future__ import annotations
 
@@ -69,3 +70,28 @@ def test_collect_less_raises_only_the_young_threshold() -> None:
         assert gc.isenabled()
     finally:
         gc.set_threshold(*before)
+
+
+def test_a_small_load_runs_its_store_connections_on_one_duckdb_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest import __main__ as cli
+    from store.connection import THREADS_ENV
+
+    extract = tmp_path / "month.csv"
+    extract.write_bytes(b"x" * 1000)
+    store = tmp_path / "s.duckdb"
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    with cli.duckdb_threads_for([extract], store):  # a store not made yet counts as empty
+        assert os.environ[THREADS_ENV] == "1"
+    assert THREADS_ENV not in os.environ  # as it was after the load
+
+    monkeypatch.setattr(cli, "SMALL_LOAD_BYTES", 1000)  # the extract alone reaches it: DuckDB's default
+    with cli.duckdb_threads_for([extract], store):
+        assert THREADS_ENV not in os.environ
+
+    monkeypatch.setenv(THREADS_ENV, "2")  # the user's setting wins
+    monkeypatch.setattr(cli, "SMALL_LOAD_BYTES", 10**9)
+    with cli.duckdb_threads_for([extract], store):
+        assert os.environ[THREADS_ENV] == "2"
+    assert os.environ[THREADS_ENV] == "2"
