@@ -96,7 +96,7 @@ def _failure(err: Exception, target: Path) -> str:
     return f"the load failed and the store at {target} is unchanged ({type(err).__name__}: {text})"
 
 
-SMALL_LOAD_BYTES = 256 * 1024**2  # a store and extracts under this in all (a council's month): one DuckDB thread
+SMALL_LOAD_BYTES = 128 * 1024**2  # a store and extracts under this in all (a council): one DuckDB thread
 
 
 def _bytes(path: Path) -> int:
@@ -112,8 +112,10 @@ def duckdb_threads_for(files: list[Path], store: Path) -> Iterator[None]:
     thread, unless $FRONTDOOR_DUCKDB_THREADS says otherwise.
 
     A council's month is hundreds of statements over thousands of rows each: a second DuckDB thread shortens few of
-    them, costs CPU in each (a council month: 7% more CPU and 4% more wall, 7 pairs of 7) and takes the core the
-    checks' import and the SQL checks' thread run on meanwhile. Bigger loads keep DuckDB's default (every core)."""
+    them, costs CPU in each (a council month: 7% more CPU and 4% more wall, 7 pairs of 7; a council's five-year
+    back-load of 89 files, 46 MB: 8% more CPU, 10-22% more wall, 2 pairs) and takes the core the checks' import and
+    the SQL checks' thread run on meanwhile. Bigger loads (a region's, 229 MB, was not measured) keep DuckDB's
+    default (every core)."""
     from store.connection import THREADS_ENV
 
     if os.environ.get(THREADS_ENV, "").strip() or sum(map(_bytes, [*files, store])) >= SMALL_LOAD_BYTES:
