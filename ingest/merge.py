@@ -27,8 +27,9 @@ from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_colu
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
 VERSION_ORDER = "v.as_of DESC, v.load_id DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
 
-CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id): what a merge may have changed
+CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id, moved): what a merge may have changed
 _RANKED = "_merge_ranked"  # TEMP table of the ranked versions being merged
+_SAME = "_merge_same"  # TEMP table: the contested keys whose current row after the merge has the values it had before
 
 EMPTY_FIELD_LOADS = f"CAST(MAP {{}} AS {FIELD_LOADS.type}) AS {FIELD_LOADS.name}"
 
@@ -138,12 +139,16 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 
     A key seen once among the new versions and not yet current is simply added (most keys of a
     new extract). The rest, the contested keys, have all their versions, old and new, re-ranked.
-    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id): each entity's children on
+    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id, moved): each entity's children on
     a new version or on any version of a contested key, and the recordings' record ids, which is
-    what the derived tables must be rebuilt for.
+    what the derived tables must be rebuilt for. `moved` is false for a child of a table keyed by child whose
+    every key the loads carry kept the values it had (a referral sent again as it was): only the provenance of
+    its current rows (load, file, as-of date) changed, which no fact table reads.
     """
     counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids}, {i: 0 for i in load_ids})
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR)")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR, moved BOOLEAN)"
+    )
     loads = ", ".join(str(int(i)) for i in load_ids)
     con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
     try:
@@ -160,7 +165,7 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int]) -> MergeCou
 
 
 _BEFORE = "_merge_before"  # TEMP table: the contested keys' rows current before the merge, with their rowid
-_WORK_TABLES = ("_merge_contested", "_merge_ranked", _BEFORE)
+_WORK_TABLES = ("_merge_contested", "_merge_ranked", _BEFORE, _SAME)
 
 
 def _entity_states(con: duckdb.DuckDBPyConnection, loads: str) -> dict[str, tuple[bool, bool]]:
@@ -195,7 +200,6 @@ def _merge_entity(
     if not new:
         return  # the loads carry none of this entity: nothing of it can change
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
-    _note_changes(con, entity, new_versions)
     # Contested: a key the new versions carry twice, or one already current. One pass over the new versions.
     contested = con.execute(
         f"CREATE OR REPLACE TEMP TABLE _merge_contested AS"
@@ -211,17 +215,41 @@ def _merge_entity(
             f" AND NOT EXISTS (SELECT 1 FROM _merge_contested k WHERE {_key_match(entity, 'v', 'k')})"
             f" UNION ALL {_rerank_contested(con, entity, loads, formats, counts)}"
         )
+    _note_changes(con, entity, new_versions, same=_SAME if contested and _keyed_by_child(entity) else None)
     con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")  # the new keys and the contested keys' winners at once
 
 
-def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str) -> None:
+def _keyed_by_child(entity: Entity) -> bool:
+    """True when the child id is part of the natural key: a key's versions, old and new, are all one child's."""
+    return "child_id" in entity.natural_key
+
+
+def _note_same(con: duckdb.DuckDBPyConnection, entity: Entity, winners: str) -> None:
+    """TEMP `_merge_same`: the contested keys whose new current row (of `winners`) equals the row current before
+    (`_merge_before`) in every stored column but the provenance."""
+    keys = ", ".join(f"w.{k}" for k in entity.natural_key)
+    equal = " AND ".join(f"w.{c} IS NOT DISTINCT FROM b.{c}" for c in entity.column_names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_SAME} AS SELECT {keys} FROM ({winners}) w"
+        f" JOIN {_BEFORE} b ON {_key_match(entity, 'w', 'b')} WHERE {equal}"
+    )
+
+
+def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str, same: str | None = None) -> None:
     """Add the children (and record ids) of `rows` to the changes. Every reader of the changes takes them DISTINCT
     or with IN: with record ids nearly every row differs, so they are added as they come (a DISTINCT of millions of
-    ids costs more than it saves); without, each child once."""
+    ids costs more than it saves); without, each child once. Given `same` (the keys whose current row kept its
+    values: `_note_same`), a child is `moved` when any of its rows' keys is not among them; else every child is."""
     if "record_id" in entity.column_names:
-        con.execute(f"INSERT INTO {CHANGES} SELECT '{entity.name}', child_id, record_id FROM {rows}")
+        con.execute(f"INSERT INTO {CHANGES} SELECT '{entity.name}', child_id, record_id, TRUE FROM {rows}")
+    elif same is None:
+        con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, NULL, TRUE FROM {rows}")
     else:
-        con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, NULL FROM {rows}")
+        con.execute(
+            f"INSERT INTO {CHANGES} SELECT '{entity.name}', v.child_id, NULL, bool_or(s._same IS NULL)"
+            f" FROM (SELECT * FROM {rows}) v LEFT JOIN (SELECT *, TRUE AS _same FROM {same}) s"
+            f" ON {_key_match(entity, 'v', 's')} GROUP BY v.child_id"
+        )
 
 
 def _rerank_contested(
@@ -236,9 +264,12 @@ def _rerank_contested(
     )
     _count(con, entity, loads, formats, counts)
     con.execute(f"DELETE FROM {entity.name} WHERE rowid IN (SELECT _rowid FROM {_BEFORE})")
-    if "child_id" not in entity.natural_key:  # else every version of a contested key is the new version's child's
+    winners = current_rows_sql(entity, "_merge_ranked")
+    if _keyed_by_child(entity):  # every version of a contested key is the new version's child's
+        _note_same(con, entity, winners)
+    else:
         _note_changes(con, entity, "_merge_ranked")
-    return current_rows_sql(entity, "_merge_ranked")
+    return winners
 
 
 def _count(

@@ -229,6 +229,7 @@ _RECORDED = "_derive_recorded"  # TEMP: the changed records' current rows (recor
 _WIDENED = "_derive_widened"  # TEMP: the spans of the children of the changed records' current rows, widened
 _UNSETTLED = "_derive_unsettled"  # TEMP: children whose recordings' span is read again (a bound may have gone)
 _ATTRIBUTED = "_derive_attributed"  # TEMP: children whose attributes and span `children` works out again
+_FACTS = "_derive_facts"  # TEMP: children of the events scope whose event facts can have changed
 
 
 def build_recording_spans(con: duckdb.DuckDBPyConnection, recorded: str | None = None) -> None:
@@ -628,6 +629,40 @@ def _spans(con: duckdb.DuckDBPyConnection, plan: dict[str, Scope | None], presen
     return Scope(_ATTRIBUTED)
 
 
+_FACT_ATTRIBUTES = ("ethnicity", "disabled", "date_of_birth")  # all the event facts read of a child's `children` row
+
+
+def _narrow_facts(
+    con: duckdb.DuckDBPyConnection, changes: str | None, plan: dict[str, Scope | None]
+) -> dict[str, Scope | None]:
+    """The plan with the events scope narrowed, after `children` is built, to the children whose event facts can
+    have changed (TEMP `_derive_facts`; left out of the plan when there are none).
+
+    A child's event facts are worked out from its own contacts, referrals, assessments and episodes (their values,
+    not their provenance) and the `_FACT_ATTRIBUTES` of its `children` row alone. So a child the merge notes only
+    for keys whose current rows kept their values (`moved` false in the changes: a referral sent again as it was)
+    and whose row in `children` kept those attributes (the rows as last built are in TEMP `_derive_codes`) keeps its
+    facts as they are. Unchanged plan when the changes do not say what moved (a table of changes without `moved`)
+    or the events are rebuilt in full.
+    """
+    events, children = plan.get("events"), plan.get("children")
+    if changes is None or events is None or children is None:
+        return plan
+    if "moved" not in {r[0] for r in con.execute(f"DESCRIBE {changes}").fetchall()}:
+        return plan
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_FACTS} AS SELECT child_id FROM {events.table}"
+        f" WHERE child_id IN (SELECT child_id FROM {changes} WHERE moved AND entity <> 'recordings')"
+        f" OR child_id IN (SELECT n.child_id FROM (SELECT * FROM children WHERE {events.where}) n"
+        f" LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs})"
+    )
+    narrowed = {name: scope for name, scope in plan.items() if name != "events"}
+    if con.execute(f"SELECT count(*) FROM {_FACTS}").fetchone() != (0,):
+        narrowed["events"] = Scope(_FACTS)
+    return narrowed
+
+
 def build_derived(
     con: duckdb.DuckDBPyConnection, changes: str | None = None, new_loads: list[int] | None = None
 ) -> None:
@@ -656,6 +691,7 @@ def build_derived(
             if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
                 up_to_date = changes is not None and _KEPT_TABLES.issubset(present)
                 build_children(con, plan["children"], new_loads if up_to_date else None, _spans(con, plan, present))
+            plan = _narrow_facts(con, changes, plan)
             for build, scope in (
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
@@ -668,6 +704,7 @@ def build_derived(
             derived_built.record(con)
     finally:
         temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
+        temp.append(_FACTS)
         for table in temp if changes is not None else ():
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")

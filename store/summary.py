@@ -14,7 +14,9 @@ Tables and their grain:
   rows (the data spans, coverage by month and plausible spans are read from it).
 - `summary_ethnicity_conflicts`: one row per child recorded with more than one known ethnicity code.
   It depends on each child's own records alone, so a publish that knows which children it touched
-  (the merge's changes) rebuilds only their rows when the summaries were built for the load before.
+  (the merge's changes) rebuilds only their rows when the summaries were built for the load before; only
+  their Annex A and census records at that (case recordings carry no ethnicity: a child touched by
+  recordings alone keeps its list of recorded codes, store/derive.py build_children).
 - `summary_built`: one row: the load the summaries were built for (the latest in `loads`).
 """
 
@@ -87,9 +89,11 @@ def build_summaries(
     incremental = changes is not None and bool(new_loads) and _built_for_load_before(con, new_loads or [])
     for table, (_, sql) in SUMMARIES.items():
         if incremental and table in _PER_CHILD:
-            touched = f"(SELECT * FROM children WHERE child_id IN (SELECT child_id FROM {changes}))"
-            con.execute(f"DELETE FROM {table} WHERE child_id IN (SELECT child_id FROM {changes})")
-            con.execute(f"INSERT INTO {table} {_CONFLICTS_SQL.format(children=touched)}")
+            listed = f"child_id IN (SELECT child_id FROM {changes} WHERE entity <> 'recordings')"
+            con.execute(f"DELETE FROM {table} WHERE {listed}")
+            con.execute(
+                f"INSERT INTO {table} {_CONFLICTS_SQL.format(children=f'(SELECT * FROM children WHERE {listed})')}"
+            )
         else:
             con.execute(f"CREATE OR REPLACE TABLE {table} AS {sql}")
     con.execute(f"CREATE OR REPLACE TABLE {BUILT} AS SELECT max(load_id) AS load_id FROM loads")
