@@ -99,3 +99,23 @@ def test_changes_without_moved_rewrite_every_event_childs_facts(tmp_path: Path) 
     plan = {"children": derive.Scope("_derive_children"), "events": derive.Scope("_derive_events")}
     assert derive._narrow_facts(con, "changes", plan) is plan
     con.close()
+
+
+def test_the_event_facts_read_no_other_column_of_children(tmp_path: Path) -> None:
+    """`_FACT_ATTRIBUTES` names every column of `children` the event facts read: a fact builder that read another would
+    keep a stale fact for a child whose other attributes moved, so each builder is run against a `children` of those
+    columns alone and must bind."""
+    path = build_store(tmp_path / "store.duckdb", FIRST, as_of=D(2024, 6, 30))
+    con = duckdb.connect(str(path.resolve()))
+    con.execute(
+        f"CREATE OR REPLACE TABLE children AS SELECT child_id, {', '.join(derive._FACT_ATTRIBUTES)} FROM children"
+    )
+    for build in (
+        derive.build_closure_facts,
+        derive.build_referral_facts,
+        derive.build_assessment_facts,
+        derive.build_contact_facts,
+    ):
+        build(con, None)
+    assert con.execute("SELECT count(*) FROM referral_facts").fetchone() == (4,)
+    con.close()
