@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python -m benchmarks.bench_council_pairs --before /tmp/base9 --after . --seed /tmp/cm9/seed.duckdb \
          --pairs 3 /work/bench-data/r3-month/month.xlsx
+(`--after-seed S` when the after tree defines the derived tables otherwise: a copy of the seed it brought up to date)
 Each run copies the seed store (never written) into a fresh folder and runs the command as a user does, in a new
 process from that tree's root with PYTHONPATH set to it (checks and Data Docs on), printing wall and CPU seconds
 (user+sys of the process and its threads), its peak memory, the seconds between its last line of output and its end
@@ -67,14 +68,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, required=True, help="root of the tree before the change")
     parser.add_argument("--after", type=Path, required=True, help="root of the tree after the change")
     parser.add_argument("--seed", type=Path, required=True, help="the store each run loads into a copy of")
+    parser.add_argument(
+        "--after-seed",
+        type=Path,
+        default=None,
+        help="the store the after tree loads into a copy of (default --seed): a seed brought up to date by that tree"
+        " when the change alters the derived tables' definitions (store/derived_built.py)",
+    )
     parser.add_argument("--pairs", type=int, default=3)
     args = parser.parse_args(argv)
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
+    seeds = {"before": args.seed, "after": args.after_seed or args.seed}
     runs: dict[str, list[Run]] = {name: [] for name in trees}
     print("| tree | wall s | CPU s | peak MB | s after last output | load average |\n|---|---:|---:|---:|---:|---:|")
     for _ in range(args.pairs):
         for name, root in trees.items():
-            runs[name].append(timed_load(root, args.seed, args.files))
+            runs[name].append(timed_load(root, seeds[name], args.files))
             print(_line(name, runs[name][-1]), flush=True)
     for name, done in runs.items():
         fields = ("wall", "cpu", "peak_mb", "after_output", "load")
