@@ -3,6 +3,7 @@
 Run (national scale under the shared lock: `flock /work/bench.lock …`):
   .venv/bin/python -m benchmarks.bench_checks_snapshot snapshot SEED.duckdb SNAP/s.duckdb [FILE...]
   .venv/bin/python -m benchmarks.bench_checks_snapshot run SNAP/s.duckdb [--warm] [--dump DIR]
+  .venv/bin/python -m benchmarks.bench_checks_snapshot reads SNAP/s.duckdb [--repeat N]
 `snapshot` loads FILEs (default: the national month of bench_monthly_load, written from the seed) into a copy of
 SEED with the loaders, but where the load would run its checks it keeps the merge's table of what the load touched
 (as `_snapshot_changes`) and the loads to check, and publishes without checking. `run` copies the snapshot, runs
@@ -11,6 +12,9 @@ wall and CPU seconds and the load average; `--dump` writes the dq tables it stor
 trees' results; `--warm` first reads the tables a load's merge and derived tables have read, so DuckDB's buffer
 pool holds them as in the load (a fresh process otherwise scans them from the file). The copy is committed once
 before the clock starts, as a load's merge has committed its work copy before the checks. Each `run` starts from the same state, so runs of two trees alternate on one snapshot.
+`reads` opens the snapshot read-only, scopes the checks as a load's run would, and prints the CPU and wall seconds of
+the reads the checks step cannot do without (the touched children's rows found by their text child ids) beside the
+consistency checks' shared table and the key check of contacts that are made of them.
 """
 
 from __future__ import annotations
@@ -103,6 +107,46 @@ def run(snap: Path, dump: Path | None, warm: bool = False) -> None:
         con.close()
 
 
+def _timed(con: Any, name: str, sql: str) -> None:
+    wall, cpu = time.perf_counter(), time.process_time()
+    found = con.execute(sql).fetchall()[0][0]
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{name}: {cpu:.2f} s CPU, {wall:.2f} s wall ({found} rows)", flush=True)
+
+
+def reads(snap: Path, repeat: int) -> None:
+    """The CPU of the scoped reads under the checks step, each statement timed on the snapshot (see the module's doc)."""
+    from dataclasses import replace
+
+    import duckdb
+
+    from expectations import incremental, sql_checks
+    from expectations.model import CheckParams
+    from store.schema import ENTITIES
+
+    con = duckdb.connect(str(snap), read_only=True)
+    load_id = con.execute(f"SELECT load_id FROM {LOADS}").fetchall()[0][0]
+    p = replace(CheckParams.from_store(con, load_id=load_id), scope=incremental.build_scope(con, CHANGES))
+    versions = " + ".join(
+        f"(SELECT count(*) FROM {t}_versions WHERE {p.children_in_scope('child_id')})"
+        for t in sql_checks.ETHNICITY_TABLES
+    )
+    key = ", ".join(ENTITIES["contacts"].natural_key)
+    statements = {
+        "child ids of contacts hashed (no join)": "SELECT count(*) FROM contacts WHERE hash(child_id) % 7 = 0",
+        "touched children's rows of contacts": f"SELECT count(*) FROM {p.rows('contacts')}",
+        "contacts' repeated keys (key_unique)": f"SELECT count(*) FROM (SELECT {key} FROM {p.rows('contacts')}"
+        f" GROUP BY ALL HAVING count(*) > 1)",
+        "touched children's version rows, four tables": f"SELECT {versions}",
+        "the consistency checks' shared table": f"SELECT count(*) FROM ({sql_checks._child_attributes_sql(p)})",
+    }
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    for _ in range(repeat):
+        for name, sql in statements.items():
+            _timed(con, name, sql)
+    con.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory-limit", default=DEFAULT_LIMIT, help="DuckDB memory_limit (shared machine)")
@@ -115,10 +159,15 @@ def main() -> None:
     check.add_argument("snapshot", type=Path)
     check.add_argument("--dump", type=Path)
     check.add_argument("--warm", action="store_true", help="read the store's tables first, as a load's merge has")
+    probe = steps.add_parser("reads", help="the scoped reads under the checks step, timed (read-only)")
+    probe.add_argument("snapshot", type=Path)
+    probe.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     cap(args.memory_limit)
     if args.step == "snapshot":
         snapshot(args.seed, args.out, args.files)
+    elif args.step == "reads":
+        reads(args.snapshot, args.repeat)
     else:
         run(args.snapshot, args.dump, args.warm)
 
