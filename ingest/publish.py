@@ -75,7 +75,7 @@ def finalise(
         if new_loads is None:
             rebuild_canonical(con)
         else:
-            counts = merge_loads(con, new_loads)
+            counts = merge_loads(con, new_loads, note_changes=changes is not None)  # a full rebuild reads none
         say("deriving tables for the metrics")
         build_derived(con, changes=changes, new_loads=new_loads if changes else None)
         build_summaries(con, changes, new_loads if changes else None)  # for the dashboard's first view

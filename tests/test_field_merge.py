@@ -297,6 +297,27 @@ def test_the_merge_notes_the_children_of_every_version_of_the_keys_it_touches(lo
     con.close()
 
 
+def test_a_merge_that_notes_no_changes_writes_the_same_rows_and_counts(loaded: Loaded, tmp_path: Path) -> None:
+    """A publish that rebuilds every derived table (a new store) merges without noting what changed: the current
+    rows and the counts are those of a merge that notes them, and the table of changes is left empty."""
+    from ingest.merge import CHANGES, merge_loads
+
+    results = []
+    for note in (True, False):
+        con = duckdb.connect(str(_copy(loaded("august", "census", "april"), tmp_path / f"note_{note}.duckdb")))
+        loads = [r[0] for r in con.execute("SELECT load_id FROM loads ORDER BY load_id").fetchall()]
+        counts = merge_loads(con, loads[1:], note_changes=note)  # the census's and April's keys: some contested
+        noted = con.execute(f"SELECT count(*) FROM {CHANGES}").fetchall()[0][0]
+        current = {e: con.execute(f"SELECT * FROM {e} ORDER BY ALL").fetchall() for e in MERGED}
+        results.append((counts, noted, current))
+        con.close()
+    (counts, noted, current), (counts_quiet, noted_quiet, current_quiet) = results
+    assert sum(counts.replaced.values()) + sum(counts.unchanged.values()) > 0  # contested keys were re-ranked
+    assert counts_quiet == counts
+    assert current_quiet == current and all(current.values())
+    assert noted > 0 and noted_quiet == 0
+
+
 def test_keys_with_a_blank_part_are_merged_like_the_others(tmp_path: Path) -> None:
     """A contact without a source (a NULL in its natural key) is one key across files: the later file's row wins,
     as for keys without a NULL (the merge matches the two kinds of key apart), and the incremental merge equals a
