@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         if s.status == "failed":
             print(f"error: {s.error}", file=sys.stderr)
     print(format_summary(summaries))
-    print(f"store: {target}")
+    print(f"store: {target}" + ("" if target.exists() else " (not created: no file loaded)"))
     return 1 if any(s.status == "failed" for s in summaries) else 0
 
 

@@ -260,6 +260,9 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
                 raise
         except BaseException:
             _remove_work_copy(work)
+            if not p.exists():  # a first load that failed: no empty versions folder beside a store never made
+                with suppress(OSError):
+                    versions_dir(p).rmdir()
             raise
         finally:
             os.umask(previous)

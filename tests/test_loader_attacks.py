@@ -635,3 +635,19 @@ def test_header_dates_can_be_trusted_for_sample_files(
     monkeypatch.setenv("FRONTDOOR_TRUST_HEADER_DATES", "1")
     code, out, _err = run(capsys, tmp_path / "store.duckdb", cin_file(tmp_path / "cin.xml", "2026-03-31"))
     assert code == 0 and "as of 2026-03-31" in out
+
+
+def test_a_failed_first_load_leaves_no_store_and_no_versions_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write(tmp_path / "not_an_extract.csv", "foo,bar", ["1,2"])
+    store = tmp_path / "new" / "la.duckdb"
+    code, out, err = run(capsys, store, bad)
+    assert code == 1
+    assert (
+        err.strip()
+        == f"error: {bad.name}: not a recognised extract: headings 'foo', 'bar' match no Annex A list or the case-recording extract"
+    )
+    assert not store.exists() and not versions_dir(store).exists()
+    assert f"store: {store} (not created: no file loaded)" in out
+    assert [p.name for p in store.parent.iterdir()] == ["la.duckdb.lock"]  # the lock file alone, empty
