@@ -176,11 +176,19 @@ def text_categories(
     return {c: sorted(values) for c, values in zip(text, row) if values and len(values) <= MAX_CATEGORIES}
 
 
-def run_rows(con: duckdb.DuckDBPyConnection, table: str, checks: list[Check], params: CheckParams, name: str) -> str:
+def run_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    checks: list[Check],
+    params: CheckParams,
+    name: str,
+    also: tuple[str, ...] = (),
+) -> str:
     """Work out once, into a TEMP table (`name`), the run's rows of a table (the source SQL with its joins and scope):
-    the unit and the columns its GE checks read. The frame, its text categories and the failing rows per unit are
-    taken from it, so the store's table is scanned once, not three times. Its name."""
-    return _copy_rows(con, table, params, name, [unit_column(table), *frame_columns(checks)])
+    the unit, the columns its GE checks read and the columns `also` (of SQL checks counted from it). The frame, its
+    text categories, the failing rows per unit and those SQL checks' counts are taken from it, so the store's table
+    is scanned once, not once per reader. Its name."""
+    return _copy_rows(con, table, params, name, [unit_column(table), *frame_columns(checks), *also])
 
 
 def load_frame(

@@ -140,7 +140,7 @@ def touched(con: duckdb.DuckDBPyConnection, scope: str, table: str) -> bool:
 
 def definition(check: Check, params: CheckParams) -> str:
     """A hash of the SQL a check runs (on the whole store): kept rows found by another definition are not reused."""
-    whole = replace(params, scope=None, load_id=0, previous_load_id=0, listed_versions=None)
+    whole = replace(params, scope=None, load_id=0, previous_load_id=0, listed_versions=None, copied=())
     if check.ge is not None:
         parts = [frames.source_sql(check.table, whole), predicates.failing_predicate(check, whole)]
         parts += [predicates.value_sql(check), predicates.checked_sql(check)]

@@ -45,6 +45,7 @@ class CheckParams:
     scope: str | None = None  # a TEMP table or subquery (scope, unit) of what a load touched; checks read those rows
     shared_scope: str | None = None  # a scope covering `scope`, which tables several checks share are built for
     listed_versions: str | None = None  # prefix of TEMP copies of `*_versions` rows read instead of the store's
+    copied: tuple[tuple[str, str], ...] = ()  # (table, TEMP table): a copy of the table's rows in `scope` (run_rows)
 
     def rows(self, table: str) -> str:
         """SQL source of the rows of a store table the run checks: the table, or its rows in the touched scope.
@@ -56,6 +57,9 @@ class CheckParams:
         """
         if self.scope is None:
             return table
+        copy = dict(self.copied).get(table)
+        if copy is not None:  # the rows found once already (frames.run_rows), with the columns the reader needs
+            return copy
         entity = table.removesuffix("_versions")
         unit = unit_column(entity)
         return (
@@ -207,6 +211,9 @@ class SqlSpec:
     cheaper than grouping `rows`. `checked_by_unit` (SELECT unit, checked) is given when the rows checked are not a plain count of
     the store: they are then kept per child. `depends_on` is a SELECT of one store-wide value the
     check reads besides the touched rows: when it changes, the check is re-run on the whole store.
+    `columns` names the columns of the checked table's rows (`CheckParams.rows`) its counts read, when they read
+    nothing else of the store's rows: they can then be counted from a copy of the touched rows holding those columns
+    (`CheckParams.copied`) instead of finding those rows among the table's again.
     `shared` = (name, SELECT) is a TEMP table several checks read (each a function of the run's parameters): built
     by the first of them that runs with those parameters, kept until the run ends (`sql_checks.drop_shared`).
     """
@@ -219,6 +226,7 @@ class SqlSpec:
     failing_by_unit: SqlText | None = None
     checked_by_unit: SqlText | None = None
     depends_on: str | None = None
+    columns: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,11 @@ def _rows_of(table: str) -> SqlText:
 # --- Duplicated keys: groups counted once into a TEMP table, rows joined back only if any ----------
 
 
-def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: SqlText) -> SqlSpec:
-    """Every row of `source` whose `group` columns (the key, maybe within a load) repeat: each such row fails."""
+def _duplicates(
+    table: str, source: SqlText, group: tuple[str, ...], checked: SqlText, columns: tuple[str, ...] | None = None
+) -> SqlSpec:
+    """Every row of `source` whose `group` columns (the key, maybe within a load) repeat: each such row fails.
+    `columns`: `SqlSpec.columns`, when `source` is the table's rows."""
     cols, name = ", ".join(group), f"dq_{table}_repeated_keys"
     match = " AND ".join(f"s.{k} IS NOT DISTINCT FROM d.{k}" for k in group)
     key = ENTITIES[table].natural_key
@@ -55,12 +58,14 @@ def _duplicates(table: str, source: SqlText, group: tuple[str, ...], checked: Sq
         count=lambda p: f"SELECT coalesce(sum(n), 0) FROM {name}",
         failing_by_unit=lambda p: f"SELECT {unit_column(table)} AS unit, sum(n) AS failing FROM {name} GROUP BY ALL",
         checked=checked,
+        columns=columns,
     )
 
 
 def duplicate_keys(table: str) -> SqlSpec:
-    """Stored rows sharing their natural key with another stored row."""
-    return _duplicates(table, lambda p: f"SELECT * FROM {p.rows(table)}", ENTITIES[table].natural_key, _rows_of(table))
+    """Stored rows sharing their natural key with another stored row (its counts read the key alone: `columns`)."""
+    key = ENTITIES[table].natural_key
+    return _duplicates(table, lambda p: f"SELECT * FROM {p.rows(table)}", key, _rows_of(table), columns=key)
 
 
 def missing_child_id(table: str) -> SqlSpec:
