@@ -22,7 +22,9 @@ PLAIN = ["1005", " 1005", "1005\u200b", "1005.0", "1E5", "CN-17", "a b"]
 
 
 def _list_1(ids: list[str]) -> str:
-    rows = [f"{child},M,WBRI,01/02/2015,9,05/01/2024,{'Martians' if i % 3 == 0 else '6'}" for i, child in enumerate(ids)]
+    rows = [
+        f"{child},M,WBRI,01/02/2015,9,05/01/2024,{'Martians' if i % 3 == 0 else '6'}" for i, child in enumerate(ids)
+    ]
     rows += ["=1009,M,WBRI,01/02/2015,9,not a date,6", ",F,WBRI,,,06/01/2024,6"]  # rejects
     return "\n".join([LIST_1, *rows, ""])
 
@@ -49,7 +51,9 @@ def _flags(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[tuple]:
     return [
         row
         for entity in result.entities
-        for row in con.execute(f"SELECT row_number, child_id, flags FROM staged_{entity} ORDER BY row_number").fetchall()
+        for row in con.execute(
+            f"SELECT row_number, child_id, flags FROM staged_{entity} ORDER BY row_number"
+        ).fetchall()
     ]
 
 
