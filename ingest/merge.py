@@ -27,9 +27,9 @@ from store.schema import ENTITIES, FIELD_LOADS, PROVENANCE, Entity, carried_colu
 # census Child (one row number) the later element path ('CINdetails[10]' after 'CINdetails[9]').
 VERSION_ORDER = "v.as_of DESC, v.load_id DESC, v.row_number DESC, length(v.sheet) DESC, v.sheet DESC"
 
-CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id, moved): what a merge may have changed
+CHANGES = "_merge_changes"  # TEMP table (entity, child_id, record_id, moved, replaced): what a merge may have changed
 _RANKED = "_merge_ranked"  # TEMP table of the ranked versions being merged
-_SAME = "_merge_same"  # TEMP table: the contested keys whose current row after the merge has the values it had before
+_SAME = "_merge_same"  # TEMP table: the keys current before a merge, `_same` where their current row kept its values
 
 EMPTY_FIELD_LOADS = f"CAST(MAP {{}} AS {FIELD_LOADS.type}) AS {FIELD_LOADS.name}"
 
@@ -139,11 +139,14 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int], note_change
 
     A key seen once among the new versions and not yet current is simply added (most keys of a
     new extract). The rest, the contested keys, have all their versions, old and new, re-ranked.
-    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id, moved): each entity's children on
-    a new version or on any version of a contested key, and the recordings' record ids, which is
+    Leaves the TEMP table `_merge_changes` (entity, child_id, record_id, moved, replaced): each entity's children
+    on a new version or on any version of a contested key, and the recordings' record ids, which is
     what the derived tables must be rebuilt for. `moved` is false for a child of a table keyed by child whose
     every key the loads carry kept the values it had (a referral sent again as it was): only the provenance of
-    its current rows (load, file, as-of date) changed, which no fact table reads.
+    its current rows (load, file, as-of date) changed, which no fact table reads. `replaced` is false for a
+    child of a table keyed by child none of whose rows current before the merge took other values: every key
+    the loads carry is new, or kept its values (its as-of date only grew): so every row current before is
+    still current, as it was or with a later as-of date (`store.derive` then needs only the new rows).
 
     Without `note_changes` the table is left empty: for a publish that rebuilds every derived table and re-runs
     every check (a new store: its initial load, or a store built with other definitions), which reads no changes.
@@ -151,7 +154,8 @@ def merge_loads(con: duckdb.DuckDBPyConnection, load_ids: list[int], note_change
     """
     counts = MergeCounts({i: 0 for i in load_ids}, {i: 0 for i in load_ids}, {i: 0 for i in load_ids})
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CHANGES} (entity VARCHAR, child_id VARCHAR, record_id VARCHAR, moved BOOLEAN)"
+        f"CREATE OR REPLACE TEMP TABLE {CHANGES}"
+        " (entity VARCHAR, child_id VARCHAR, record_id VARCHAR, moved BOOLEAN, replaced BOOLEAN)"
     )
     loads = ", ".join(str(int(i)) for i in load_ids)
     con.execute("SET preserve_insertion_order = false")  # current rows are found by key: any order will do
@@ -204,7 +208,7 @@ def _merge_entity(
     if older:
         rebuild_canonical(con, [entity.name])
         if note:
-            _note_changes(con, entity, entity.name)  # every derived row of the table's children is due again
+            _note_changes(con, entity, entity.name, replaced=True)  # every derived row of its children is due again
     if not new:
         return  # the loads carry none of this entity: nothing of it can change
     new_versions = f"{entity.versions_table} WHERE load_id IN ({loads})"
@@ -224,7 +228,8 @@ def _merge_entity(
             f" UNION ALL {_rerank_contested(con, entity, loads, formats, counts, note)}"
         )
     if note:
-        _note_changes(con, entity, new_versions, same=_SAME if contested and _keyed_by_child(entity) else None)
+        same = _SAME if contested and _keyed_by_child(entity) else None
+        _note_changes(con, entity, new_versions, same=same, replaced=bool(contested))
     con.execute(f"INSERT INTO {entity.name} BY NAME {simple}")  # the new keys and the contested keys' winners at once
 
 
@@ -234,29 +239,36 @@ def _keyed_by_child(entity: Entity) -> bool:
 
 
 def _note_same(con: duckdb.DuckDBPyConnection, entity: Entity, winners: str) -> None:
-    """TEMP `_merge_same`: the contested keys whose new current row (of `winners`) equals the row current before
-    (`_merge_before`) in every stored column but the provenance."""
+    """TEMP `_merge_same`: the contested keys current before (`_merge_before`), `_same` where their new current row
+    (of `winners`) equals the row current before in every stored column but the provenance."""
     keys = ", ".join(f"w.{k}" for k in entity.natural_key)
     equal = " AND ".join(f"w.{c} IS NOT DISTINCT FROM b.{c}" for c in entity.column_names)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_SAME} AS SELECT {keys} FROM ({winners}) w"
-        f" JOIN {_BEFORE} b ON {_key_match(entity, 'w', 'b')} WHERE {equal}"
+        f"CREATE OR REPLACE TEMP TABLE {_SAME} AS SELECT {keys}, {equal} AS _same FROM ({winners}) w"
+        f" JOIN {_BEFORE} b ON {_key_match(entity, 'w', 'b')}"
     )
 
 
-def _note_changes(con: duckdb.DuckDBPyConnection, entity: Entity, rows: str, same: str | None = None) -> None:
+def _note_changes(
+    con: duckdb.DuckDBPyConnection, entity: Entity, rows: str, same: str | None = None, replaced: bool = True
+) -> None:
     """Add the children (and record ids) of `rows` to the changes. Every reader of the changes takes them DISTINCT
     or with IN: with record ids nearly every row differs, so they are added as they come (a DISTINCT of millions of
-    ids costs more than it saves); without, each child once. Given `same` (the keys whose current row kept its
-    values: `_note_same`), a child is `moved` when any of its rows' keys is not among them; else every child is."""
+    ids costs more than it saves); without, each child once. Given `same` (the keys current before, `_same` where
+    their current row kept its values: `_note_same`), a child is `moved` when any of its rows' keys did not keep
+    its values (a new key, or one that took others), and `replaced` when one of its keys current before took
+    other values; else every child is moved, and `replaced` as the caller says (false: every key of `rows` is new).
+    """
     if "record_id" in entity.column_names:
-        con.execute(f"INSERT INTO {CHANGES} SELECT '{entity.name}', child_id, record_id, TRUE FROM {rows}")
+        con.execute(f"INSERT INTO {CHANGES} SELECT '{entity.name}', child_id, record_id, TRUE, TRUE FROM {rows}")
     elif same is None:
-        con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, NULL, TRUE FROM {rows}")
+        con.execute(
+            f"INSERT INTO {CHANGES} SELECT DISTINCT '{entity.name}', child_id, NULL, TRUE, {replaced} FROM {rows}"
+        )
     else:
         con.execute(
-            f"INSERT INTO {CHANGES} SELECT '{entity.name}', v.child_id, NULL, bool_or(s._same IS NULL)"
-            f" FROM (SELECT * FROM {rows}) v LEFT JOIN (SELECT *, TRUE AS _same FROM {same}) s"
+            f"INSERT INTO {CHANGES} SELECT '{entity.name}', v.child_id, NULL, bool_or(s._same IS NOT TRUE),"
+            f" coalesce(bool_or(NOT s._same), false) FROM (SELECT * FROM {rows}) v LEFT JOIN {same} s"
             f" ON {_key_match(entity, 'v', 's')} GROUP BY v.child_id"
         )
 
@@ -285,7 +297,7 @@ def _rerank_contested(
     if _keyed_by_child(entity):  # every version of a contested key is the new version's child's
         _note_same(con, entity, winners)
     else:
-        _note_changes(con, entity, "_merge_ranked")
+        _note_changes(con, entity, "_merge_ranked")  # a key's versions may be several children's: all replaced
     return winners
 
 

@@ -16,6 +16,9 @@ Tables and their grain:
   undo an earlier known code. `ethnicities_recorded` lists the codes of every version of every
   record (the `*_versions` tables), so extracts that disagree are seen even where a later one
   replaced the current value.
+- `children_keys`: one row per child with events: for each attribute of `children` (ethnicity in its two tiers:
+  latest known code, latest non-missing value) the ordering key of the row it was taken from, and the non-missing
+  tier's value, so that a publish that only adds rows to a child combines them with these (see `build_children`).
 - `recording_spans`: one row per child with case recordings: the earliest and latest event date of its current
   recordings. `children` takes the recordings' part of its span from here, so a publish that only adds recordings
   widens the spans of their children instead of re-reading every touched child's recordings (see `build_children`).
@@ -49,6 +52,7 @@ DERIVED_TABLES: dict[str, str] = {
     "ethnicity_codes": "one row per DfE ethnicity code (20)",
     "children": "one row per child in any canonical table",
     "recording_spans": "one row per child with case recordings: the span of their event dates",
+    "children_keys": "one row per child with events: the ordering key of each attribute's latest row",
     "referral_facts": "one row per referral (child_id, referral_date)",
     "assessment_facts": "one row per assessment (child_id, start_date)",
     "recording_facts": "one row per recorded item (record_id)",
@@ -284,8 +288,9 @@ def build_children(
     scope: Scope | None = None,
     new_loads: list[int] | None = None,
     attributed: Scope | None = None,
+    added: Scope | None = None,
 ) -> None:
-    """`children`: each child's latest recorded attributes across every canonical table.
+    """`children`: each child's latest recorded attributes across every canonical table (and `children_keys`).
 
     "Latest" orders by event date, then extract as-of date, packed into one integer key (much
     cheaper to compare than a struct); two rows of one day and one extract that disagree are settled by
@@ -301,19 +306,67 @@ def build_children(
     `unsettled_spans`), only those children's attributes are worked out from their events; the rest of the
     scope (children whose recordings were only added to) keep their row as last built, its span widened by their
     `recording_spans` row, which is exact: their recordings' span only grew.
+
+    Given `added` (with `new_loads`: those of `attributed` every row of which current at the last build is still
+    current, with its values: `_added_children`), each of their attributes is the later of the row it was last
+    taken from (its key in `children_keys`, its value in the row as last built) and their rows the new loads
+    brought: a row's key only grows while its values stay, so that is the latest of all their rows, read from
+    the newest row groups alone instead of from the children's whole histories.
     """
     attributed = scope if attributed is None else attributed
-    src = _sources(attributed)
     if scope is not None or new_loads is not None:  # the children's rows as last built, before they are cleared
         where = "" if scope is None else f" WHERE {scope.where}"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_LISTED} AS SELECT * FROM children{where}")
-    codes = _codes_sql(con, src, attributed, new_loads)
+    codes = _codes_sql(con, _sources(attributed), attributed, new_loads)
+    _latest_rows(con, attributed, None if new_loads is None else added, new_loads or [])
     spans = SPANS if attributed is None else f"(SELECT * FROM {SPANS} WHERE {attributed.where})"
     widened = "" if scope is None or attributed is None or attributed is scope else _widened_rows_sql(scope, attributed)
     _clear(con, "children", scope)
     con.execute(
         f"""
         INSERT INTO children BY NAME
+        WITH codes AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
+            {codes}
+        ), written AS (
+            SELECT child_id, first_recorded AS first_seen, last_recorded AS last_seen FROM {spans}
+        )
+        SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex,
+               coalesce(r.ethnicity_known, r.ethnicity_any) AS ethnicity,
+               coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
+               least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
+        FROM {_LATEST} r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
+        {widened}
+        """
+    )
+    _write(con, KEYS, attributed, f"SELECT child_id, {_keys_sql()} FROM {_LATEST}")
+
+
+KEYS = "children_keys"
+_LATEST = "_derive_latest"  # TEMP: the attributed children's latest attributes with their settled keys
+_WHOLE = "_derive_whole"  # TEMP: the attributed children worked out from their whole histories
+_ADDED = "_derive_added"  # TEMP: the attributed children whose rows were only added to (see build_children)
+_EVENT_TABLES = ("contacts", "referrals", "assessments", "cin_episodes")
+# Each attribute of `children`' latest row: its column in the event rows and the rows it is taken from. `ethnicity`
+# is the latest known code where any row has one, else the latest non-missing value: two attributes, two tiers.
+_ATTRIBUTES: dict[str, tuple[str, str]] = {
+    "sex": ("sex", "sex IS NOT NULL"),
+    "ethnicity_known": ("ethnicity", "category = 'known'"),
+    "ethnicity_any": ("ethnicity", "category <> 'missing'"),
+    "date_of_birth": ("date_of_birth", "date_of_birth IS NOT NULL"),
+    "disabled": ("disabled", "disabled IS NOT NULL"),
+}
+_HIGH = "18446744073709551616"  # 2**64: `_settled` keeps the hash in the low 64 bits
+
+
+def _latest_sql(src: dict[str, str]) -> str:
+    """SELECT of each child's latest attributes (per `_ATTRIBUTES`: the value and its `_settled` key, as
+    `<attribute>_settled`) and the span of its event dates, from the event rows of `src`."""
+    latest = ", ".join(
+        f"arg_max({column}, {_settled(column)}) FILTER (WHERE {rows}) AS {name},"
+        f" max({_settled(column)}) FILTER (WHERE {rows}) AS {name}_settled"
+        for name, (column, rows) in _ATTRIBUTES.items()
+    )
+    return f"""
         WITH attrs AS (
             SELECT child_id, contact_date AS event_date, contact_date AS last_date, as_of, sex, ethnicity,
                    date_of_birth, CAST(NULL AS BOOLEAN) AS disabled FROM {src["contacts"]}
@@ -328,29 +381,67 @@ def build_children(
                       + coalesce(CAST(as_of - DATE '1900-01-01' AS BIGINT), 0) AS latest_key,
                    {ethnicity_category_sql("ethnicity")} AS category
             FROM attrs WHERE child_id IS NOT NULL
-        ), recorded AS (
-            SELECT child_id,
-                   arg_max(sex, {_settled("sex")}) FILTER (WHERE sex IS NOT NULL) AS sex,
-                   coalesce(arg_max(ethnicity, {_settled("ethnicity")}) FILTER (WHERE category = 'known'),
-                            arg_max(ethnicity, {_settled("ethnicity")}) FILTER (WHERE category <> 'missing'))
-                       AS ethnicity,
-                   arg_max(date_of_birth, {_settled("date_of_birth")}) FILTER (WHERE date_of_birth IS NOT NULL)
-                       AS date_of_birth,
-                   arg_max(disabled, {_settled("disabled")}) FILTER (WHERE disabled IS NOT NULL) AS disabled,
-                   min(event_date) AS first_seen, max(last_date) AS last_seen
-            FROM keyed GROUP BY child_id
-        ), codes AS (  -- every extract's value, not only the surviving rows': a later file hides no conflict
-            {codes}
-        ), written AS (
-            SELECT child_id, first_recorded AS first_seen, last_recorded AS last_seen FROM {spans}
         )
-        SELECT coalesce(r.child_id, w.child_id) AS child_id, r.sex, r.ethnicity,
-               coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
-               least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
-        FROM recorded r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
-        {widened}
-        """
+        SELECT child_id, {latest}, min(event_date) AS first_seen, max(last_date) AS last_seen
+        FROM keyed GROUP BY child_id"""
+
+
+def _keys_sql() -> str:
+    """The `children_keys` columns from `_LATEST`: each attribute's latest key (`<attribute>_key`, the `_settled`
+    key without its hash) and the non-missing tier's value (the known tier's is `children.ethnicity`)."""
+    keys = [f"CAST(({name}_settled - hash({name})) // {_HIGH} AS BIGINT) AS {name}_key" for name in _ATTRIBUTES]
+    return ", ".join([*keys, "ethnicity_any"])
+
+
+def _kept_sql(added: Scope) -> str:
+    """SELECT of the `added` children's latest attributes as last built, in `_latest_sql`'s columns: the values from
+    their rows as last built (TEMP `_derive_codes`), the keys from `children_keys` (none for a child without events)."""
+    values = {
+        "sex": "l.sex",
+        "ethnicity_known": "CASE WHEN k.ethnicity_known_key IS NOT NULL THEN l.ethnicity END",
+        "ethnicity_any": "k.ethnicity_any",
+        "date_of_birth": "l.date_of_birth",
+        "disabled": "l.disabled",
+    }
+    kept = ", ".join(
+        f"{value} AS {name}, CAST(k.{name}_key AS HUGEINT) * {_HIGH} + hash({value}) AS {name}_settled"
+        for name, value in values.items()
     )
+    return f"""SELECT l.child_id, {kept}, l.first_seen, l.last_seen
+        FROM (SELECT * FROM {_LISTED} WHERE {added.where}) l
+        LEFT JOIN (SELECT * FROM {KEYS} WHERE {added.where}) k USING (child_id)"""
+
+
+def _combined_sql(added: Scope, new_loads: list[int]) -> str:
+    """SELECT of the `added` children's latest attributes: per attribute the later of the kept one (`_kept_sql`) and
+    the latest of the rows the new loads brought (the current rows of those loads: found in the newest row groups)."""
+    loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
+    new = {t: f"(SELECT * FROM {t} WHERE load_id IN ({loads}) AND {added.where})" for t in _EVENT_TABLES}
+    later = ", ".join(
+        f"CASE WHEN n.{a}_settled IS NOT NULL AND (o.{a}_settled IS NULL OR n.{a}_settled > o.{a}_settled)"
+        f" THEN n.{a} ELSE o.{a} END AS {a}, greatest(n.{a}_settled, o.{a}_settled) AS {a}_settled"
+        for a in _ATTRIBUTES
+    )
+    return f"""SELECT coalesce(n.child_id, o.child_id) AS child_id, {later},
+               least(n.first_seen, o.first_seen) AS first_seen, greatest(n.last_seen, o.last_seen) AS last_seen
+        FROM ({_latest_sql(new)}) n FULL JOIN ({_kept_sql(added)}) o USING (child_id)"""
+
+
+def _latest_rows(
+    con: duckdb.DuckDBPyConnection, attributed: Scope | None, added: Scope | None, new_loads: list[int]
+) -> None:
+    """TEMP `_derive_latest`: the `attributed` children's latest attributes, those of `added` combined from what
+    was kept and their new rows (`_combined_sql`), the rest (TEMP `_derive_whole`) from their whole histories."""
+    if attributed is None or added is None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {_LATEST} AS {_latest_sql(_sources(attributed))}")
+        return
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_WHOLE} AS SELECT child_id FROM {attributed.table} EXCEPT"
+        f" SELECT child_id FROM {added.table}"
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_LATEST} AS {_combined_sql(added, new_loads)}")
+    if con.execute(f"SELECT count(*) FROM {_WHOLE}").fetchone() != (0,):
+        con.execute(f"INSERT INTO {_LATEST} BY NAME {_latest_sql(_sources(Scope(_WHOLE)))}")
 
 
 def _widened_rows_sql(scope: Scope, attributed: Scope) -> str:
@@ -620,6 +711,7 @@ def _spans(con: duckdb.DuckDBPyConnection, plan: dict[str, Scope | None], presen
     elif changed is not None:
         build_recording_spans(con, _RECORDED)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_ATTRIBUTED} AS SELECT child_id FROM _derive_events")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_UNSETTLED} (child_id VARCHAR)")  # none unless records changed
     if changed is not None:  # a child whose span is read again is worked out whole, in the scope (it is already)
         unsettled = unsettled_spans(con, changed, _RECORDED).table
         con.execute(f"INSERT INTO {_ATTRIBUTED} SELECT child_id FROM {unsettled}")
@@ -627,6 +719,29 @@ def _spans(con: duckdb.DuckDBPyConnection, plan: dict[str, Scope | None], presen
             f"INSERT INTO {children.table} SELECT child_id FROM {unsettled} EXCEPT SELECT child_id FROM {children.table}"
         )
     return Scope(_ATTRIBUTED)
+
+
+def _added_children(
+    con: duckdb.DuckDBPyConnection, changes: str | None, attributed: Scope | None, new_loads: list[int] | None
+) -> Scope | None:
+    """The `attributed` children whose rows were only added to (TEMP `_derive_added`), for `build_children` to
+    combine their kept latest attributes with their new rows; None when the changes cannot say (no `replaced`).
+
+    Only added to: the merge replaced none of the child's rows current before (every key of it the loads carry is
+    new, or kept its values: `replaced` false for each of its tables) and its recordings' span is not read again
+    (TEMP `_derive_unsettled`). A child new to the store is one: all its rows are new.
+    """
+    if changes is None or attributed is None or new_loads is None:
+        return None
+    if "replaced" not in {r[0] for r in con.execute(f"DESCRIBE {changes}").fetchall()}:
+        return None
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {_ADDED} AS SELECT child_id FROM _derive_events"
+        f" ANTI JOIN (SELECT child_id FROM {changes} WHERE replaced AND entity <> 'recordings'"
+        " AND child_id IS NOT NULL) r USING (child_id)"
+        f" ANTI JOIN {_UNSETTLED} u USING (child_id)"
+    )
+    return Scope(_ADDED)
 
 
 _FACT_ATTRIBUTES = ("ethnicity", "disabled", "date_of_birth")  # all the event facts read of a child's `children` row
@@ -690,7 +805,10 @@ def build_derived(
             plan = _plan(con, changes, present)
             if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
                 up_to_date = changes is not None and _KEPT_TABLES.issubset(present)
-                build_children(con, plan["children"], new_loads if up_to_date else None, _spans(con, plan, present))
+                loads = new_loads if up_to_date else None
+                attributed = _spans(con, plan, present)
+                added = _added_children(con, changes, attributed, loads)
+                build_children(con, plan["children"], loads, attributed, added)
             plan = _narrow_facts(con, changes, plan)
             for build, scope in (
                 (build_closure_facts, "events"),
@@ -704,7 +822,7 @@ def build_derived(
             derived_built.record(con)
     finally:
         temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
-        temp.append(_FACTS)
-        for table in temp if changes is not None else ():
+        temp += [_FACTS, _LATEST, _WHOLE, _ADDED]
+        for table in temp if changes is not None else (_LATEST,):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")
