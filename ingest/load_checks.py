@@ -85,20 +85,16 @@ def same_as_of_notice(con: duckdb.DuckDBPyConnection, as_of: date | None) -> lis
 
 
 def flag_damaged_child_ids(con: duckdb.DuckDBPyConnection, result: ReadResult) -> list[str]:
-    """Flag staged rows whose child id looks damaged by Excel (kept as written); a notice with the count.
+    """Flag staged rows whose child id looks damaged by Excel (kept as written); a notice with the count."""
+    from ingest.normalise import DAMAGED_CHILD_ID_FLAG, damaged_child_id_sql
 
-    A reader that flagged them itself while staging (`result.damaged_child_ids` set: once per distinct id, where
-    this would test every row) gives the count; otherwise its staged rows are flagged here.
-    """
-    from ingest.normalise import DAMAGED_CHILD_ID_FLAG, flagged_as_damaged_sql
-
-    flagged = result.damaged_child_ids or 0
-    for entity in result.entities if result.damaged_child_ids is None else []:
+    flagged = 0
+    for entity in result.entities:
         flagged += int(
             scalar(
                 con,
                 f"UPDATE staged_{entity} SET flags = list_append(coalesce(flags, []::VARCHAR[]), '{DAMAGED_CHILD_ID_FLAG}')"
-                f" WHERE {flagged_as_damaged_sql('child_id')}",
+                f" WHERE NOT regexp_full_match(child_id, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql('child_id')}",
             )
         )
     if not flagged:

@@ -103,12 +103,6 @@ def damaged_child_id_sql(child_id: str) -> str:
     return f"regexp_matches({child_id}, '{pattern}')"
 
 
-def flagged_as_damaged_sql(child_id: str) -> str:
-    """TRUE when a (normalised) child id is flagged DAMAGED_CHILD_ID_FLAG: it has a character outside letters, digits
-    and `_/-` (never a plain id: PLAIN_ID's characters are all among them) and looks damaged by Excel."""
-    return f"(NOT regexp_full_match({child_id}, '[A-Za-z0-9_/-]*') AND {damaged_child_id_sql(child_id)})"
-
-
 def date_sql(expr: str) -> str:
     """A DATE from ISO text (with or without time), DD/MM/YYYY text, or an Excel serial; else NULL."""
     t = expr

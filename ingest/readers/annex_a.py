@@ -36,17 +36,7 @@ import numpy as np
 import python_calamine as calamine
 
 from ingest.codes_map import boolean_sql, code_map_sql, ensure_code_synonyms
-from ingest.normalise import (
-    DAMAGED_CHILD_ID_FLAG,
-    child_id_sql,
-    clean_text_sql,
-    date_sql,
-    double_sql,
-    flagged_as_damaged_sql,
-    heading_key,
-    integer_sql,
-    plain_id_sql,
-)
+from ingest.normalise import child_id_sql, clean_text_sql, date_sql, double_sql, heading_key, integer_sql, plain_id_sql
 from ingest.readers.base import (
     ExtractError,
     ReadResult,
@@ -607,7 +597,6 @@ def _read_workbook(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
     for found in staged:
         result.rows_read += found.rows_read
         result.notices.extend(found.notices)
-        result.damaged_child_ids = (result.damaged_child_ids or 0) + (found.damaged_child_ids or 0)
     result.entities = list(dict.fromkeys(empty + tables))  # the order of a reader creating the empty sheets' first
     return result
 
@@ -750,8 +739,7 @@ def _lookup_sql(alist: AnnexList, positions: dict[str, int]) -> str:
     ingest.readers.value_tables.distinct_values_sql); `lookup` has (field, raw, present, v_text,
     v_date, v_int, v_double, v_bool, flag): `present` is FALSE for a missing value, the value sits in
     the column of the field's kind (_VALUE_COLUMN) and `flag` is TRUE for a present value that does
-    not parse (date, number) or map (code, yes/no), or a child id flagged as damaged by Excel (a plain
-    id, which the lookup leaves out, never is).
+    not parse (date, number) or map (code, yes/no).
     """
     fields = [f for f in alist.fields if f.column in positions]
     raw = {f.column: f"c{positions[f.column]}" for f in fields}
@@ -789,17 +777,13 @@ def _lookup_sql(alist: AnnexList, positions: dict[str, int]) -> str:
                                               WHEN {_named(fields, ("date",))} THEN v_date IS NULL
                                               WHEN {_named(fields, ("int",))} THEN v_int IS NULL
                                               WHEN {_named(fields, ("double",))} THEN v_double IS NULL
-                                              WHEN {_named(fields, ("child_id",))}
-                                                   THEN coalesce({flagged_as_damaged_sql("v_text")}, FALSE)
                                               ELSE FALSE END AS flag
             FROM _parsed)"""
 
 
 def _flags_sql(fields: list[Field], alist: AnnexList) -> str:
-    """SQL of the row's flags: an empty list unless a value did not map or parse (the common case is cheap), then a
-    child id damaged by Excel (last, where the pipeline would append it)."""
+    """SQL of the row's flags: an empty list unless a value did not map or parse (the common case is cheap)."""
     conditions = {_flag_name(f): f"m_{f.column}.flag" for f in fields if _flagged(f, alist)}
-    conditions[DAMAGED_CHILD_ID_FLAG] = "m_child_id.flag"
     if not conditions:
         return "[]::VARCHAR[]"
     items = ", ".join(f"CASE WHEN {c} THEN '{name}' END" for name, c in conditions.items())
@@ -864,7 +848,7 @@ def _stage_list(con: duckdb.DuckDBPyConnection, source: _ListSource, result: Rea
     if blank:
         result.notices.append(f"{source.alist.label}, sheet '{source.sheet}': {blank} blank row(s) skipped")
     _move_rejects(con, source, positions)
-    result.notices.extend(_list_notices(con, source, positions, result))
+    result.notices.extend(_list_notices(con, source, positions))
 
 
 def _reject_reason_sql(key: str, key_clean: str) -> str:
@@ -902,10 +886,7 @@ def _move_rejects(con: duckdb.DuckDBPyConnection, source: _ListSource, positions
     con.execute(f"DELETE FROM {table} WHERE {rejected}", {"sheet": source.sheet})
 
 
-def _list_notices(
-    con: duckdb.DuckDBPyConnection, source: _ListSource, positions: dict[str, int], result: ReadResult
-) -> list[str]:
-    """The sheet's notices; its rows flagged with a damaged child id are counted on `result` (the pipeline's notice)."""
+def _list_notices(con: duckdb.DuckDBPyConnection, source: _ListSource, positions: dict[str, int]) -> list[str]:
     alist = source.alist
     where = f"{alist.label}, sheet '{source.sheet}'"
     notices = []
@@ -917,8 +898,6 @@ def _list_notices(
         " WHERE sheet = $sheet AND len(flags) > 0) GROUP BY flag ORDER BY flag",
         {"sheet": source.sheet},
     ).fetchall()
-    result.damaged_child_ids = (result.damaged_child_ids or 0) + sum(n for f, n in counts if f == DAMAGED_CHILD_ID_FLAG)
-    counts = [(flag, n) for flag, n in counts if flag != DAMAGED_CHILD_ID_FLAG]
     if counts:
         notices.append(
             f"{where}: values kept as written and flagged: " + ", ".join(f"{flag} ({n} rows)" for flag, n in counts)

@@ -45,9 +45,6 @@ class ReadResult:
     rows_read: int = 0  # source data rows read (all entities, rejects included)
     notices: list[str] = field(default_factory=list)  # e.g. "List 2 (Early Help) skipped: not used"
     as_of: date | None = None  # the date the file says it was taken (CIN census ReferenceDate), if it says one
-    # Rows the reader itself flagged ingest.normalise.DAMAGED_CHILD_ID_FLAG (last in their flags, as the pipeline
-    # would append it); None: the reader did not look, and the pipeline flags them (ingest.load_checks).
-    damaged_child_ids: int | None = None
 
 
 STAGED_REJECTS_DDL = (

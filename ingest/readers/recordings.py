@@ -25,11 +25,9 @@ from pathlib import Path
 import duckdb
 
 from ingest.normalise import (
-    DAMAGED_CHILD_ID_FLAG,
     bool_sql,
     child_id_sql,
     date_sql,
-    flagged_as_damaged_sql,
     heading_key,
     is_quick_timestamp_sql,
     plain_id_sql,
@@ -324,14 +322,13 @@ def _skipped(raw: dict[str, str]) -> dict[str, str]:
 def _value_tables_sql() -> dict[str, str]:
     """Value table name -> its SELECT (ingest.readers.value_tables) from the distinct values in _recording_values.
 
-    ``unmapped`` / ``unparsed`` mark a present value that is not a known record type / not yes or no; ``damaged``
-    a child id flagged as damaged by Excel (a plain id, which the table skips, never is).
+    ``unmapped`` / ``unparsed`` mark a present value that is not a known record type / not yes or no.
     """
     keys = ", ".join(f"'{key}'" for key in RECORD_TYPES)
     record_type = record_type_sql("clean")
     columns: dict[str, dict[str, str]] = {
         "record_id": {"value": "clean"},
-        "child_id": {"value": child_id_sql("clean"), "damaged": flagged_as_damaged_sql(child_id_sql("clean"))},
+        "child_id": {"value": child_id_sql("clean")},
         "record_type": {
             "value": record_type,
             "unmapped": f"{record_type} IS NOT NULL AND list_position([{keys}], {record_type}) IS NULL",
@@ -349,15 +346,13 @@ def _value_tables_sql() -> dict[str, str]:
 
 
 def _flags_sql(raw: dict[str, str]) -> str:
-    """The row's flags: a value not mapped or parsed, then a child id damaged by Excel (last, as the pipeline puts it)."""
     unmapped = "v_record_type.unmapped"
     unparsed = "v_child_views_recorded.unparsed" if "child_views_recorded" in raw else "FALSE"
-    flags = (
+    return (
         f"CASE WHEN {unmapped} AND {unparsed} THEN ['record_type_unmapped', 'child_views_recorded_unparsed']"
         f" WHEN {unmapped} THEN ['record_type_unmapped'] WHEN {unparsed} THEN ['child_views_recorded_unparsed']"
         " ELSE []::VARCHAR[] END"
     )
-    return f"CASE WHEN v_child_id.damaged THEN list_append({flags}, '{DAMAGED_CHILD_ID_FLAG}') ELSE {flags} END"
 
 
 _REJECTED = "record_id IS NULL OR child_id IS NULL OR event_date IS NULL OR (entered_at IS NULL AND entered_at_present)"
@@ -467,10 +462,7 @@ def _stage_normalised(con: duckdb.DuckDBPyConnection, header: HeaderRow, raw: di
     for table, sql in _value_tables_sql().items():
         column = table.removeprefix(f"{_VALUES}_")
         if column in empty:  # every value is of a shape the row query takes as it is: an empty table, not planned SQL
-            damaged = ", damaged BOOLEAN" if column == "child_id" else ""
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} (raw VARCHAR, present BOOLEAN, value {_TYPES[column]}{damaged})"
-            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (raw VARCHAR, present BOOLEAN, value {_TYPES[column]})")
         elif column in raw:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
     con.execute(staged_ddl(ENTITY).removesuffix(")") + ", _reason VARCHAR, _raw JSON)")
@@ -507,11 +499,8 @@ def _split_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"ALTER TABLE staged_{ENTITY} DROP COLUMN _raw")
 
 
-def _notices(
-    con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: HeaderRow, encoding: str, result: ReadResult
-) -> None:
-    """The reader's notices onto `result`, and its count of rows flagged with a damaged child id."""
-    notices = result.notices
+def _notices(con: duckdb.DuckDBPyConnection, positions: dict[str, int], header: HeaderRow, encoding: str) -> list[str]:
+    notices = []
     used = set(positions.values())
     ignored = [h for i, h in enumerate(header.headings) if i not in used and h.strip()]
     if ignored:
@@ -522,12 +511,10 @@ def _notices(
         notices.append("file is not UTF-8: read as Latin-1")
     if header.line_index:
         notices.append(f"header row found on line {header.line_index + 1}")
-    unmapped, result.damaged_child_ids = con.execute(
-        "SELECT count(*) FILTER (WHERE list_contains(flags, 'record_type_unmapped')),"
-        f" count(*) FILTER (WHERE list_contains(flags, '{DAMAGED_CHILD_ID_FLAG}')) FROM staged_{ENTITY}"
-    ).fetchall()[0]
+    unmapped = scalar(con, f"SELECT count(*) FROM staged_{ENTITY} WHERE list_contains(flags, 'record_type_unmapped')")
     if unmapped:
         notices.append(f"{unmapped} record(s) with a record type that is not a known type (kept, flagged)")
+    return notices
 
 
 def _drop_csv_errors(con: duckdb.DuckDBPyConnection) -> None:
@@ -571,8 +558,7 @@ def _read_utf8(path: Path, con: duckdb.DuckDBPyConnection) -> ReadResult:
         _collect_values(con, header)
         _stage_rows(con, header)
         _split_rejects(con)
-        result = ReadResult(format=FORMAT, entities=[ENTITY], rows_read=rows_read)
-        _notices(con, match_recording_headings(header.headings), header, encoding, result)
+        notices = _notices(con, match_recording_headings(header.headings), header, encoding)
     finally:
         _drop_work_tables(con)
-    return result
+    return ReadResult(format=FORMAT, entities=[ENTITY], rows_read=rows_read, notices=notices)
