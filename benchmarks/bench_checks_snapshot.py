@@ -83,10 +83,11 @@ def run(snap: Path, dump: Path | None, warm: bool = False) -> None:
     the dq tables it stored into `dump`."""
     import expectations.suites  # noqa: F401  (Great Expectations imported first, as a load imports it beside the merge)
     from expectations.runner import validate_store
-    from store.connection import _open_work_copy
+    from store.connection import _open_work_copy, create_schema
 
     with tempfile.TemporaryDirectory(prefix="bench-checks-snapshot-") as folder:
         con = _open_work_copy(snap, Path(folder) / "s.duckdb")
+        create_schema(con)  # as a load opens its work copy (a snapshot made by an older build lacks tables)
         load_id, new_loads = con.execute(f"SELECT load_id, new_loads FROM {LOADS}").fetchall()[0]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _changes AS SELECT * FROM {CHANGES}")
         # a commit now writes the fresh copy out (1.0-1.5 s at national scale), which the step's own commit would

@@ -24,7 +24,15 @@ import pandas as pd
 
 from expectations import frames, predicates
 from expectations.model import CROSS_TABLE, Check, CheckParams, InSet, resolve, unit_column
-from expectations.sql_checks import ETHNICITY_TABLES, drop_shared
+from expectations.sql_checks import (
+    ETHNICITY_TABLES,
+    RUN_CHILD_ATTRIBUTES,
+    child_attributes_current,
+    drop_shared,
+    keep_child_attributes,
+    reads_child_attributes,
+    temp_table_exists,
+)
 from store.schema import DQ_CHECKED_UNITS_COLUMNS, DQ_FAILING_UNITS_COLUMNS, ENTITIES, Column
 from store.sql import quoted
 
@@ -69,15 +77,28 @@ def share_scope(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnec
 
 
 def gather_run(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection) -> None:
-    """Append what a run found on another connection (the SQL checks' thread) to this connection's TEMP tables."""
+    """Append what a run found on another connection (the SQL checks' thread) to this connection's TEMP tables, and
+    copy its per-child table of the consistency checks (kept by `keep`)."""
     for table in (RUN_FAILING, RUN_CHECKED):
         _copy(source, target, table, create=False)
+    target.execute(f"DROP TABLE IF EXISTS {RUN_CHILD_ATTRIBUTES}")
+    if temp_table_exists(source, RUN_CHILD_ATTRIBUTES):
+        _copy(source, target, RUN_CHILD_ATTRIBUTES, create=True)
 
 
 def end_run(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the run's TEMP tables."""
     drop_shared(con)
-    for table in (RUN_FAILING, RUN_CHECKED, SCOPE, LISTED, LISTED_NOW, LISTED_ROWS, _SCOPED_CHECKS):
+    for table in (
+        RUN_FAILING,
+        RUN_CHECKED,
+        SCOPE,
+        LISTED,
+        LISTED_NOW,
+        LISTED_ROWS,
+        _SCOPED_CHECKS,
+        RUN_CHILD_ATTRIBUTES,
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -185,6 +206,8 @@ def carried_checks(
         if kept[2] != _depends_value(con, check):
             continue
         carried.add(check.check_id)
+    if not child_attributes_current(con, params):  # a load's run of the consistency checks folds the stored table
+        carried -= {c.check_id for c in checks if reads_child_attributes(c)}
     for table in {c.table for c in checks if c.ge is not None}:
         suite = {c.check_id for c in checks if c.ge is not None and c.table == table}
         if not suite <= carried:
@@ -260,6 +283,7 @@ def keep(con: duckdb.DuckDBPyConnection, params: CheckParams, checks: list[Check
             [_depends_value(con, c) for c in kept],
         ],
     )
+    keep_child_attributes(con, checks, scoped, latest, params)
 
 
 # --- The whole store's results from the kept rows ----------------------------------------------

@@ -216,7 +216,13 @@ def _run_sql_checks(
     """Each SQL check, reported in the same form as a GE result; failing rows appended to the run's table. The checks
     that share no TEMP table with others are counted in one statement (`sql_checks.count_sql_checks`), the others
     one by one."""
-    from expectations.sql_checks import count_sql_check, count_sql_checks, counted_together, drop_shared
+    from expectations.sql_checks import (
+        count_sql_check,
+        count_sql_checks,
+        counted_together,
+        drop_shared,
+        keep_run_attributes,
+    )
 
     clock = _Clock(timings)
     incremental.start_run(con)
@@ -237,6 +243,7 @@ def _run_sql_checks(
         if checked is None:
             checked = incremental.run_checked(con, check.check_id)
         results.append(result_row(check, sql_counts(checked, failing)))
+    keep_run_attributes(con, [(c, _params_for(c, params, scoped)) for c in sql])
     drop_shared(con)
 
 

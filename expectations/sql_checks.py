@@ -231,23 +231,56 @@ _ATTRIBUTES: dict[str, tuple[str, str]] = {  # prefix -> (the value compared, as
 }
 
 
-def _child_attributes_sql(p: CheckParams) -> str:
-    """Per child (in the run's scope), over every version row of the four child tables: the lowest and highest value
-    of each attribute compared and the rows recording one. One scan serves the three consistency checks (built for
-    `shared_scope` when given: the children any of them lists).
+CHILD_ATTRIBUTES = "dq_child_attributes"
+"""Stored: `_child_attributes_sql` over the whole store, as of the latest validation (its state: CHILD_ATTRIBUTES_STATE)."""
+CHILD_ATTRIBUTES_STATE = "dq_child_attributes_state"
+"""Stored (one row): the load CHILD_ATTRIBUTES is up to date with and the name of the SQL it was built with."""
+RUN_CHILD_ATTRIBUTES = "_dq_run_child_attributes"  # TEMP: the run's per-child table, kept into CHILD_ATTRIBUTES
+ATTRIBUTE_COLUMNS: tuple[str, ...] = tuple(f"{a}_{part}" for a in _ATTRIBUTES for part in ("lo", "hi", "n"))
 
-    Each row gives each attribute's value where it records one (NULL elsewhere: a recorded value is never NULL),
-    and the four tables' rows are grouped once (a third less CPU than grouping each table, then the groups)."""
-    if p.shared_scope is not None:
-        p = replace(p, scope=p.shared_scope, shared_scope=None)
+
+def _per_child_sql(p: CheckParams, new_only: bool = False) -> str:
+    """Per child in the run's scope, over the version rows of the four child tables (only those of the loads this
+    validation is the first to see when `new_only`): the lowest and highest value of each attribute and the rows
+    recording one."""
     recorded = ", ".join(f"CASE WHEN {where} THEN {value} END AS {a}" for a, (value, where) in _ATTRIBUTES.items())
+    new = f" AND {p.is_new_load('load_id')}" if new_only else ""
     rows = " UNION ALL ".join(
-        f"SELECT child_id, {recorded} FROM {p.versions(t)} WHERE child_id IS NOT NULL"
+        f"SELECT child_id, {recorded} FROM {p.versions(t)} WHERE child_id IS NOT NULL{new}"
         f" AND {p.children_in_scope('child_id')}"
         for t in ETHNICITY_TABLES
     )
     per_child = ", ".join(f"min({a}) AS {a}_lo, max({a}) AS {a}_hi, count({a}) AS {a}_n" for a in _ATTRIBUTES)
     return f"SELECT child_id, {per_child} FROM ({rows}) GROUP BY child_id"
+
+
+def _folds(p: CheckParams) -> bool:
+    """Whether the consistency checks run on a load's touched children (not the whole store, nor a listing's children,
+    whose tables are built from their version rows)."""
+    return p.scope is not None and p.shared_scope is None and p.listed_versions is None
+
+
+def _child_attributes_sql(p: CheckParams) -> str:
+    """Per child (in the run's scope), over every version row of the four child tables: the lowest and highest value
+    of each attribute compared and the rows recording one. One table serves the three consistency checks (built for
+    `shared_scope` when given: the children any of them lists, from the listing's copies of their version rows).
+
+    Each row gives each attribute's value where it records one (NULL elsewhere: a recorded value is never NULL),
+    and the four tables' rows are grouped once (a third less CPU than grouping each table, then the groups).
+    A load's run does not read every version of its children (a semi join of every version row by its text child
+    id: 2/3 of the checks' SQL thread at national scale): version rows are only ever added, so it folds the stored
+    table of the previous validation (CHILD_ATTRIBUTES, up to date with the loads before this validation's:
+    `child_attributes_current`) with its children's new version rows: lowest of the lowest, highest of the highest,
+    sum of the counts."""
+    if not _folds(p):
+        return _per_child_sql(replace(p, scope=p.shared_scope, shared_scope=None) if p.shared_scope else p)
+    folded = ", ".join(
+        f"min({a}_lo) AS {a}_lo, max({a}_hi) AS {a}_hi, CAST(sum({a}_n) AS BIGINT) AS {a}_n" for a in _ATTRIBUTES
+    )
+    return (
+        f"SELECT child_id, {folded} FROM (SELECT child_id, {', '.join(ATTRIBUTE_COLUMNS)} FROM {CHILD_ATTRIBUTES}"
+        f" WHERE {p.children_in_scope('child_id')} UNION ALL {_per_child_sql(p, new_only=True)}) GROUP BY child_id"
+    )
 
 
 SHARED_PREFIX = "dq_shared_"
@@ -289,10 +322,82 @@ def attribute_consistency(attribute: str, temp: str) -> SqlSpec:
         ),
         count=lambda p: f"SELECT coalesce(sum(records), 0) FROM {temp}",
         failing_by_unit=lambda p: f"SELECT child_id AS unit, records AS failing FROM {temp}",
-        checked=lambda p: (
-            "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})" for t in ETHNICITY_TABLES)
-        ),
+        checked=lambda p: _recording_rows(attribute, p),
     )
+
+
+def _recording_rows(attribute: str, p: CheckParams) -> str:
+    """SELECT of the version rows recording the attribute in the whole store: counted in the tables, or in a load's
+    run the stored counts of the children it did not touch plus its children's (the shared table's)."""
+    if not _folds(p):
+        where = _ATTRIBUTES[attribute][1]
+        return "SELECT " + " + ".join(f"(SELECT count(*) FROM {t}_versions WHERE {where})" for t in ETHNICITY_TABLES)
+    n = f"coalesce(sum({attribute}_n), 0)"
+    return (
+        f"SELECT (SELECT {n} FROM {CHILD_ATTRIBUTES} WHERE NOT {p.children_in_scope('child_id')})"
+        f" + (SELECT {n} FROM {_child_attributes_name(p)})"
+    )
+
+
+def reads_child_attributes(check: Check) -> bool:
+    """Whether a check reads the per-child table of the consistency checks (`_child_attributes_sql`)."""
+    spec = check.sql
+    return spec is not None and spec.shared is not None and spec.shared[1] is _child_attributes_sql
+
+
+def child_attributes_definition(p: CheckParams) -> str:
+    """What the stored per-child table is built with: the name of the whole store's per-child table (a hash of its
+    SQL)."""
+    return _child_attributes_name(replace(p, scope=None, shared_scope=None, listed_versions=None, copied=()))
+
+
+def child_attributes_current(con: duckdb.DuckDBPyConnection, p: CheckParams) -> bool:
+    """Whether the stored per-child table holds every version row of the loads up to the previous validation's (and
+    none after), by the current SQL: a load's run may then fold it with its new version rows."""
+    try:
+        state = con.execute(f"SELECT load_id, definition FROM {CHILD_ATTRIBUTES_STATE}").fetchall()
+    except duckdb.CatalogException:  # a store made before the table was kept
+        return False
+    return state == [(p.previous_load_id, child_attributes_definition(p))]
+
+
+def keep_run_attributes(con: duckdb.DuckDBPyConnection, checks: list[tuple[Check, CheckParams]]) -> None:
+    """Before the run's shared tables are dropped: keep its per-child table as RUN_CHILD_ATTRIBUTES (the whole
+    store's when a consistency check ran on the whole store), for `keep_child_attributes`."""
+    run = [p for check, p in checks if reads_child_attributes(check)]
+    if not run:
+        return
+    name = _child_attributes_name(next((p for p in run if p.scope is None), run[0]))
+    con.execute(f"DROP TABLE IF EXISTS {RUN_CHILD_ATTRIBUTES}")
+    if temp_table_exists(con, name):
+        con.execute(f"ALTER TABLE {name} RENAME TO {RUN_CHILD_ATTRIBUTES}")
+
+
+def keep_child_attributes(
+    con: duckdb.DuckDBPyConnection, checks: list[Check], scoped: frozenset[str], load_id: int, p: CheckParams
+) -> None:
+    """Bring the stored per-child table up to date with the run's (RUN_CHILD_ATTRIBUTES, on this connection): its
+    touched children's rows replaced (added when new) after a load's run, every row after a run on the whole store;
+    then its state names `load_id`. Without the run's table (no consistency check run) it is marked out of date."""
+    consistency = [c for c in checks if reads_child_attributes(c)]
+    con.execute(f"DELETE FROM {CHILD_ATTRIBUTES_STATE}")
+    if not consistency or not temp_table_exists(con, RUN_CHILD_ATTRIBUTES):
+        return
+    columns = ", ".join(ATTRIBUTE_COLUMNS)
+    if all(c.check_id in scoped for c in consistency):
+        assigned = ", ".join(f"{c} = r.{c}" for c in ATTRIBUTE_COLUMNS)
+        con.execute(
+            f"UPDATE {CHILD_ATTRIBUTES} SET {assigned} FROM {RUN_CHILD_ATTRIBUTES} r"
+            f" WHERE {CHILD_ATTRIBUTES}.child_id = r.child_id"
+        )
+        con.execute(
+            f"INSERT INTO {CHILD_ATTRIBUTES} SELECT child_id, {columns} FROM {RUN_CHILD_ATTRIBUTES}"
+            f" ANTI JOIN {CHILD_ATTRIBUTES} k USING (child_id)"
+        )
+    else:
+        con.execute(f"DELETE FROM {CHILD_ATTRIBUTES}")
+        con.execute(f"INSERT INTO {CHILD_ATTRIBUTES} SELECT child_id, {columns} FROM {RUN_CHILD_ATTRIBUTES}")
+    con.execute(f"INSERT INTO {CHILD_ATTRIBUTES_STATE} VALUES (?, ?)", [load_id, child_attributes_definition(p)])
 
 
 INCONSISTENT_ETHNICITY = attribute_consistency("ethnicity", "dq_inconsistent_children")
@@ -328,7 +433,8 @@ def drop_shared(con: duckdb.DuckDBPyConnection) -> None:
 # --- Running -------------------------------------------------------------------------------
 
 
-def _temp_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def temp_table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether this connection has a TEMP table of that name."""
     found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name])
     return bool(found.fetchall()[0][0])
 
@@ -353,7 +459,7 @@ def run_sql_check(
 @contextmanager
 def _temp_of(con: duckdb.DuckDBPyConnection, spec: SqlSpec, params: CheckParams) -> Iterator[None]:
     """The check's shared TEMP table, built for the run's rows and dropped afterwards."""
-    if spec.shared and not _temp_table_exists(con, spec.shared[0](params)):
+    if spec.shared and not temp_table_exists(con, spec.shared[0](params)):
         # not CREATE ... IF NOT EXISTS: DuckDB plans the SELECT even when the table is there (~30 ms here)
         con.execute(f"CREATE TEMP TABLE {spec.shared[0](params)} AS {spec.shared[1](params)}")
     if spec.temp:

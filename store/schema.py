@@ -305,6 +305,28 @@ DQ_CHECK_STATE_COLUMNS: tuple[Column, ...] = (
     _c("depends_on", "VARCHAR", "a store-wide value the check reads (e.g. the earliest referral), as text"),
 )
 
+DQ_CHILD_ATTRIBUTES_COLUMNS: tuple[Column, ...] = (
+    _c("child_id", "VARCHAR", "a child with version rows (of contacts, referrals, assessments or CIN episodes)"),
+    *(
+        column
+        for attribute, shown in (
+            ("ethnicity", "known ethnicity code"),
+            ("sex", "sex (M or F)"),
+            ("birth", "date of birth"),
+        )
+        for column in (
+            _c(f"{attribute}_lo", "VARCHAR", f"lowest {shown} among the child's version rows (as text)"),
+            _c(f"{attribute}_hi", "VARCHAR", f"highest {shown} among them"),
+            _c(f"{attribute}_n", "BIGINT", f"version rows recording a {shown}"),
+        )
+    ),
+)
+
+DQ_CHILD_ATTRIBUTES_STATE_COLUMNS: tuple[Column, ...] = (
+    _c("load_id", "INTEGER", "the latest load of the store when dq_child_attributes was last brought up to date"),
+    _c("definition", "VARCHAR", "the SQL it was built with (a hash): a changed one is rebuilt on the whole store"),
+)
+
 DFE_RULE_RUNS_COLUMNS: tuple[Column, ...] = (
     _c("load_id", "INTEGER", "the load of the CIN census file checked"),
     _c("source_file", "VARCHAR", "file name"),
@@ -351,6 +373,8 @@ SUPPORT_TABLES: dict[str, tuple[Column, ...]] = {
     "dq_failing_units": DQ_FAILING_UNITS_COLUMNS,
     "dq_checked_units": DQ_CHECKED_UNITS_COLUMNS,
     "dq_check_state": DQ_CHECK_STATE_COLUMNS,
+    "dq_child_attributes": DQ_CHILD_ATTRIBUTES_COLUMNS,
+    "dq_child_attributes_state": DQ_CHILD_ATTRIBUTES_STATE_COLUMNS,
     "dfe_rule_runs": DFE_RULE_RUNS_COLUMNS,
     "dfe_findings": DFE_FINDINGS_COLUMNS,
     "store_schema": STORE_SCHEMA_COLUMNS,

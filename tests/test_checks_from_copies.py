@@ -42,8 +42,9 @@ def test_rows_read_the_copy_of_the_touched_rows_when_given() -> None:
 
 
 def _second_load(path: Path) -> None:
-    """Load 2, by hand: a contact of TWICE stored twice (with its version), a new contact of another child with a date
-    of birth after its extract (a Great Expectations failure), both children noted as touched."""
+    """Load 2, by hand: a contact of TWICE stored twice (with its version, of load 2 as a load writes it), a new
+    contact of another child with a date of birth after its extract (a Great Expectations failure), both children
+    noted as touched."""
     with open_for_update(path) as con:
         con.execute(
             "INSERT INTO loads (load_id, source_file, sha256, format, as_of, loaded_at, rows_read, rows_loaded,"
@@ -53,7 +54,8 @@ def _second_load(path: Path) -> None:
         )
         for table in ("contacts", "contacts_versions"):
             first = f"FROM {table} WHERE child_id = ? ORDER BY contact_date LIMIT 1"
-            con.execute(f"INSERT INTO {table} SELECT * {first}", [TWICE])
+            again = " REPLACE (2 AS load_id)" if table.endswith("_versions") else ""
+            con.execute(f"INSERT INTO {table} SELECT *{again} {first}", [TWICE])
             con.execute(
                 f"INSERT INTO {table} SELECT * REPLACE (? AS child_id, ? AS date_of_birth, 2 AS load_id) {first}",
                 [LATE, date(2026, 6, 1), TWICE],
