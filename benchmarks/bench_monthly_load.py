@@ -1,6 +1,7 @@
 """Benchmark a month's extracts loaded into the national-scale store: what a council's routine load costs.
 
 Run: .venv/bin/python -m benchmarks.bench_monthly_load [--store /tmp/national/s.duckdb] [--checks] [--scale 1.0]
+     [--attributes random|stored]
 Builds the national store first if it is missing (benchmarks/national_store.py at `--scale`, about
 4 minutes at 1.0), copies it, writes one month of extracts (Annex A List 1 and List 3 CSVs, a
 case-recording CSV, with last month's referrals sent again as a real rolling extract would; about
@@ -32,20 +33,25 @@ from ingest.pipeline import load_files
 MONTH_START, MONTH_END = "2025-04-01", "2025-04-30"
 
 CONTACTS_SQL = """
-COPY (SELECT CAST(hash(i, 1) % {children} AS VARCHAR) AS "Child Unique ID", ['M', 'F'][1 + i % 2] AS "Gender",
-             ['WBRI', 'APKN', 'NOBT'][1 + i % 3] AS "Ethnicity", '01/01/2015' AS "Date of Birth",
-             strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y') AS "Date of Contact",
-             ['1A', '2A', '3A', '5A'][1 + i % 4] AS "Contact Source"
-      FROM range({rows}) t(i)) TO '{path}' (HEADER)
+COPY (SELECT m."Child Unique ID", {sex} AS "Gender", {ethnicity} AS "Ethnicity", {dob} AS "Date of Birth",
+             m."Date of Contact", m."Contact Source"
+      FROM (SELECT i, CAST(hash(i, 1) % {children} AS VARCHAR) AS "Child Unique ID", ['M', 'F'][1 + i % 2] AS sex,
+                   ['WBRI', 'APKN', 'NOBT'][1 + i % 3] AS ethnicity, '01/01/2015' AS dob,
+                   strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y') AS "Date of Contact",
+                   ['1A', '2A', '3A', '5A'][1 + i % 4] AS "Contact Source"
+            FROM range({rows}) t(i)) m {join}
+      ORDER BY m.i) TO '{path}' (HEADER)
 """
 
 REFERRALS_SQL = """
 COPY (SELECT * FROM (
-        SELECT CAST(hash(i, 2) % {children} AS VARCHAR) AS "Child Unique ID", 'F' AS "Gender", 'WBRI' AS "Ethnicity",
-               '01/01/2015' AS "Date of Birth", strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y')
-               AS "Date of Referral", '3A' AS "Referral Source", 'No' AS "Referral NFA?",
-               'Team ' || (i % 60) AS "Allocated Team", 'Worker ' || (i % 3000) AS "Allocated Worker"
-        FROM range({rows}) t(i)
+        SELECT m."Child Unique ID", {sex} AS "Gender", {ethnicity} AS "Ethnicity", {dob} AS "Date of Birth",
+               m."Date of Referral", m."Referral Source", m."Referral NFA?", m."Allocated Team", m."Allocated Worker"
+        FROM (SELECT i, CAST(hash(i, 2) % {children} AS VARCHAR) AS "Child Unique ID", 'F' AS sex, 'WBRI' AS ethnicity,
+                     '01/01/2015' AS dob, strftime(DATE '{start}' + CAST(i % 30 AS INTEGER), '%d/%m/%Y')
+                     AS "Date of Referral", '3A' AS "Referral Source", 'No' AS "Referral NFA?",
+                     'Team ' || (i % 60) AS "Allocated Team", 'Worker ' || (i % 3000) AS "Allocated Worker"
+              FROM range({rows}) t(i)) m {join}
         UNION ALL  -- last month's referrals, sent again
         SELECT child_id, sex, ethnicity, strftime(date_of_birth, '%d/%m/%Y'), strftime(referral_date, '%d/%m/%Y'),
                referral_source, CASE WHEN nfa THEN 'Yes' ELSE 'No' END, team, worker
@@ -69,8 +75,24 @@ def _data_lines(path: Path) -> int:
         return sum(1 for _ in handle) - 1
 
 
-def write_month(store: Path, folder: Path, scale: float = 1.0) -> list[Path]:
-    """One month of extracts at `scale` of national size (a sixtieth of the five-year store), written with DuckDB."""
+# How the month's new contacts and referrals record each child's sex, ethnicity and date of birth: "random" (the
+# month as first written: fixed or cycling values, so nearly every child it touches changes its latest attributes,
+# the worst case for the derived tables) or "stored" (the child's values in the store's `children` table, as a
+# council's next extract records a known child: its attributes stay as they were).
+ATTRIBUTES = {
+    "random": {"sex": "m.sex", "ethnicity": "m.ethnicity", "dob": "m.dob", "join": ""},
+    "stored": {
+        "sex": "coalesce(ch.sex, m.sex)",
+        "ethnicity": "coalesce(ch.ethnicity, m.ethnicity)",
+        "dob": "coalesce(strftime(ch.date_of_birth, '%d/%m/%Y'), m.dob)",
+        "join": 'LEFT JOIN store.children ch ON ch.child_id = m."Child Unique ID"',
+    },
+}
+
+
+def write_month(store: Path, folder: Path, scale: float = 1.0, attributes: str = "random") -> list[Path]:
+    """One month of extracts at `scale` of national size (a sixtieth of the five-year store), written with DuckDB;
+    `attributes` says how its new rows record the children's attributes (see ATTRIBUTES)."""
     files = {
         "annex_a_list_1_2025-04.csv": (CONTACTS_SQL, 170_000),
         "annex_a_list_3_2025-04.csv": (REFERRALS_SQL, 50_000),
@@ -81,7 +103,13 @@ def write_month(store: Path, folder: Path, scale: float = 1.0) -> list[Path]:
     con.execute(f"ATTACH '{store.resolve()}' AS store (READ_ONLY)")
     for name, (sql, rows) in files.items():
         con.execute(
-            sql.format(children=children, start=MONTH_START, rows=max(1, int(rows * scale)), path=folder / name)
+            sql.format(
+                children=children,
+                start=MONTH_START,
+                rows=max(1, int(rows * scale)),
+                path=folder / name,
+                **ATTRIBUTES[attributes],
+            )
         )
     con.close()
     return [folder / name for name in files]
@@ -93,6 +121,12 @@ def main() -> None:
     parser.add_argument("--checks", action="store_true", help="also run the data quality checks (as a real load does)")
     parser.add_argument("--scale", type=float, default=1.0, help="size of the store and the month (1.0: national)")
     parser.add_argument("--memory-limit", default=DEFAULT_LIMIT, help="DuckDB memory_limit (shared machine)")
+    parser.add_argument(
+        "--attributes",
+        choices=sorted(ATTRIBUTES),
+        default="random",
+        help="the month's children's sex, ethnicity and date of birth: random (the worst case) or as stored",
+    )
     args = parser.parse_args()
     cap(args.memory_limit)
     if not args.store.exists():
@@ -101,7 +135,7 @@ def main() -> None:
         folder = Path(tmp)
         work = folder / "store.duckdb"
         shutil.copyfile(args.store.resolve(), work)
-        files = write_month(work, folder, args.scale)
+        files = write_month(work, folder, args.scale, args.attributes)
         rows = sum(_data_lines(f) for f in files)
         steps: list[tuple[str, float]] = []
         last = [time.perf_counter(), "copying the store"]
@@ -118,7 +152,8 @@ def main() -> None:
         step("done")
         load_after = os.getloadavg()[0]
     print(
-        f"store {args.store} (scale {args.scale:g}), checks {'on' if args.checks else 'off'}, DuckDB memory_limit"
+        f"store {args.store} (scale {args.scale:g}), checks {'on' if args.checks else 'off'}, attributes"
+        f" {args.attributes}, DuckDB memory_limit"
         f" {args.memory_limit}; load average {load_before:.2f} before, {load_after:.2f} after"
     )
     print("| step | seconds |\n|---|---:|")
