@@ -770,7 +770,7 @@ _BOUND_COLUMNS = ("first_new_date", "last_referral_before")  # D and T of `_fact
 _CONTACT_KEPT = "contact_date <= last_referral_before"
 _CLOSURE_KEPT = "match_date <= last_referral_before"
 _REFERRAL_KEPT = "referral_date < first_new_date"
-_ASSESSMENT_KEPT = "start_date < first_new_date AND referral_date < first_new_date"
+_ASSESSMENT_KEPT = "start_date < first_new_date AND coalesce(referral_date < first_new_date, true)"
 
 
 def _new_dates_sql(scope: Scope, new_loads: list[int]) -> str:
@@ -795,7 +795,8 @@ def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new
     date `_new_dates_sql` reads of its new rows is known. D is the earliest of those dates, T the child's latest
     referral strictly before D (none: every contact and closure is rewritten). Kept (`_*_KEPT`): contacts on or
     before T, closures matching on or before T, referrals before D, assessments starting before D whose linked
-    referral is before D; every other row of the child, and every row with a NULL date, is rewritten.
+    referral is before D or that have none; every other row of the child, and every row with a NULL date of its
+    own, is rewritten.
 
     Why the kept rows are exact: the child's rows current before all stay, with their values, and the new ones all
     fall on or after D (a new key: the keys hold the dates, so no new referral shares an old one's date). A contact
@@ -806,8 +807,9 @@ def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new
     episode now starts on is on or after D, it matched the day after). A referral before D: the previous referral
     (`lag`) is an earlier one, none new; the previous closure matches on or before it, and the closures matching
     before D are the same rows (just shown) with the same `_ONE_CLOSURE_PER_MATCH_DATE` pick. An assessment starting
-    before D: its linked referral (the census date, or the latest on or before the start: none new) and that
-    referral's source (`rf`, joined on the linked date, before D: no new referral there). Ages read each row's own
+    before D: its linked referral (the census date, or the latest on or before the start: none new, so one with
+    none still has none) and that referral's source (`rf`, joined on the linked date, before D: no new referral
+    there). Ages read each row's own
     date and date of birth. `_write` then deletes and writes only the rows not kept, read from the whole history.
     """
     differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)

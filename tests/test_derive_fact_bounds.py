@@ -38,7 +38,7 @@ def _episode(child_id: str, start: date | None, closed: date | None, reason: str
     return {**_child(child_id), "start_date": start, "closure_date": closed, "closure_reason": reason}
 
 
-def _assessment(child_id: str, start: date, authorised: date, referral: date | None = None) -> dict[str, Any]:
+def _assessment(child_id: str, start: date | None, authorised: date, referral: date | None = None) -> dict[str, Any]:
     return {**_child(child_id), "start_date": start, "authorised_date": authorised, "referral_date": referral}
 
 
@@ -83,6 +83,9 @@ FIRST: dict[str, list[dict[str, Any]]] = {
         _assessment("H", D(2024, 3, 1), D(2024, 3, 20), referral=D(2024, 4, 1)),  # a census date not yet a referral
         _assessment("H", D(2024, 2, 1), D(2024, 2, 20)),
         _assessment("C", D(2024, 2, 20), D(2024, 3, 5)),
+        _assessment("C", None, D(2024, 3, 9), referral=D(2024, 2, 15)),  # a NULL start: always rewritten
+        _assessment("B", D(2024, 3, 1), D(2024, 3, 9)),  # no referral links to it, before B's new one or after
+        _assessment("B", D(2024, 1, 1), D(2024, 1, 9), referral=D(2024, 4, 1)),  # linked to B's coming referral
     ],
 }
 LOADS: list[dict[str, list[dict[str, Any]]]] = [
@@ -96,7 +99,7 @@ LOADS: list[dict[str, list[dict[str, Any]]]] = [
         ],
         "referrals": [
             _referral("B", D(2024, 4, 1)),  # a new referral without an earlier one
-            _referral("C", D(2024, 2, 15)),  # a new referral between two earlier ones
+            _referral("C", D(2024, 2, 15), source="2A"),  # a new referral between two earlier ones
             _referral("H", D(2024, 4, 1), source="3A"),  # the assessment's census referral arrives
             _referral("L", D(2024, 1, 1), worker="W2"),  # a replaced row: L is rewritten whole
             _referral("P", D(2024, 3, 1)),
@@ -211,3 +214,6 @@ def test_the_sequence_reaches_the_cases_it_names(tmp_path: Path, monkeypatch: py
     assert closures[("P", D(2024, 2, 1), "episode")][12] == D(2024, 3, 1)
     assessments = {(r[0], r[1]): r for r in published["assessment_facts"]}
     assert assessments[("H", D(2024, 3, 1))][5:7] == (D(2024, 4, 1), "3A")
+    assert assessments[("B", D(2024, 3, 1))][5:7] == (None, "Not recorded")
+    assert assessments[("C", None)][5:7] == (D(2024, 2, 15), "2A")
+    assert assessments[("B", D(2024, 1, 1))][5:7] == (D(2024, 4, 1), "1A")
