@@ -138,7 +138,8 @@ def _write(
     con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, select_sql: str, kept: str | None = None
 ) -> None:
     """Create `table` from the query, or, for a scope, replace just the scope's rows; for a scope with bounds, only
-    the rows for which the predicate `kept` (over the table's columns and the bounds') is not true."""
+    the rows for which the predicate `kept` (over the table's columns and the bounds') is not true: the query gives
+    just those (`_rewritten`)."""
     if scope is None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
         return
@@ -148,10 +149,15 @@ def _write(
         return
     rewritten = f"NOT coalesce({kept}, false)"  # a NULL date is rewritten
     con.execute(f"DELETE FROM {table} USING {scope.bounds} b WHERE {table}.child_id = b.child_id AND {rewritten}")
-    con.execute(
-        f"INSERT INTO {table} BY NAME SELECT * EXCLUDE ({', '.join(_BOUND_COLUMNS)})"
-        f" FROM ({select_sql}) JOIN {scope.bounds} USING (child_id) WHERE {rewritten}"
-    )
+    con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+
+
+def _rewritten(scope: Scope | None, rows: str, kept: str) -> str:
+    """FROM item: the rows of the CTE `rows` that a scope with bounds rewrites (all of them without bounds), for a
+    builder to filter after its windows and ASOF joins over the children's whole histories, before the rest."""
+    if scope is None or scope.bounds is None:
+        return rows
+    return f"(SELECT {rows}.* FROM {rows} JOIN {scope.bounds} b USING (child_id) WHERE NOT coalesce({kept}, false))"
 
 
 # What each derived table depends on, as scopes over the merge's changes (ingest.merge.CHANGES):
@@ -528,7 +534,7 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT c.*, ch.disabled, g.ethnicity_group,
                    {_age_sql("ch.date_of_birth", "c.closure_date", "NULL")} AS age
-            FROM closures c
+            FROM {_rewritten(scope, "closures", _CLOSURE_KEPT)} c
             LEFT JOIN {src["children"]} ch USING (child_id)
             LEFT JOIN ethnicity_codes g ON g.code = ch.ethnicity
         )
@@ -572,7 +578,7 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
                    ch.ethnicity AS child_ethnicity, ch.disabled, coalesce(r.date_of_birth, ch.date_of_birth) AS dob
             FROM {src["referrals"]} r LEFT JOIN {src["children"]} ch USING (child_id)
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
-            SELECT *, {_age_sql("dob", "referral_date", "age_years")} AS age FROM r
+            SELECT *, {_age_sql("dob", "referral_date", "age_years")} AS age FROM {_rewritten(scope, "r", _REFERRAL_KEPT)} r
         )
         SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
                coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
@@ -620,7 +626,8 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT a.*, coalesce(a.disabled, ch.disabled) AS disabled_either, ch.ethnicity AS child_ethnicity,
                    {_age_sql("coalesce(a.date_of_birth, ch.date_of_birth)", "a.start_date", "a.age_years")} AS age
-            FROM a LEFT JOIN {src["children"]} ch USING (child_id)
+            FROM {_rewritten(scope, "a", _LINKED_KEPT)} a
+            LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT a.child_id, a.start_date, a.authorised_date,
                CAST(date_trunc('month', a.start_date) AS DATE) AS start_month,
@@ -686,7 +693,7 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT c.*, ch.disabled, ch.ethnicity AS child_ethnicity,
                    {_age_sql("coalesce(c.date_of_birth, ch.date_of_birth)", "c.contact_date", "c.age_years")} AS age
-            FROM c LEFT JOIN {src["children"]} ch USING (child_id)
+            FROM {_rewritten(scope, "c", _CONTACT_KEPT)} c LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
@@ -765,12 +772,12 @@ _FACT_ATTRIBUTES = ("ethnicity", "disabled", "date_of_birth")  # all the event f
 
 
 _BOUNDS = "_derive_bounds"  # TEMP: per child of `_derive_facts`, the bounds of its event facts kept (see _fact_bounds)
-_BOUND_COLUMNS = ("first_new_date", "last_referral_before")  # D and T of `_fact_bounds`; NULLs: rewritten whole
 # Per event fact table, the rows of a child with bounds that are kept as they are (see `_fact_bounds`).
 _CONTACT_KEPT = "contact_date <= last_referral_before"
 _CLOSURE_KEPT = "match_date <= last_referral_before"
 _REFERRAL_KEPT = "referral_date < first_new_date"
 _ASSESSMENT_KEPT = "start_date < first_new_date AND coalesce(referral_date < first_new_date, true)"
+_LINKED_KEPT = "start_date < first_new_date AND coalesce(linked_referral_date < first_new_date, true)"  # in CTE a
 
 
 def _new_dates_sql(scope: Scope, new_loads: list[int]) -> str:
@@ -810,7 +817,8 @@ def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new
     before D: its linked referral (the census date, or the latest on or before the start: none new, so one with
     none still has none) and that referral's source (`rf`, joined on the linked date, before D: no new referral
     there). Ages read each row's own
-    date and date of birth. `_write` then deletes and writes only the rows not kept, read from the whole history.
+    date and date of birth. `_write` then deletes and writes only the rows not kept, worked out from the whole
+    history (`_rewritten` filters them after the windows and ASOF joins that read it).
     """
     differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
     con.execute(
