@@ -111,10 +111,12 @@ _SOURCE_TABLES = (
 
 @dataclass(frozen=True)
 class Scope:
-    """The rows to rebuild: those whose `key` (child_id or record_id) is in the TEMP table `table`."""
+    """The rows to rebuild: those whose `key` (child_id or record_id) is in the TEMP table `table`; for the event
+    facts, given `bounds` (TEMP `_derive_bounds`, see `_fact_bounds`), only each child's rows after its bound."""
 
     table: str
     key: str = "child_id"
+    bounds: str | None = None
 
     @property
     def where(self) -> str:
@@ -132,13 +134,30 @@ def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None) -> N
     con.execute(f"DELETE FROM {table}" + ("" if scope is None else f" WHERE {scope.where}"))
 
 
-def _write(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, select_sql: str) -> None:
-    """Create `table` from the query, or, for a scope, replace just the scope's rows."""
+def _write(
+    con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None, select_sql: str, kept: str | None = None
+) -> None:
+    """Create `table` from the query, or, for a scope, replace just the scope's rows; for a scope with bounds, only
+    the rows for which the predicate `kept` (over the table's columns and the bounds') is not true: the query gives
+    just those (`_rewritten`)."""
     if scope is None:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}")
         return
-    _clear(con, table, scope)
+    if kept is None or scope.bounds is None:
+        _clear(con, table, scope)
+        con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+        return
+    rewritten = f"NOT coalesce({kept}, false)"  # a NULL date is rewritten
+    con.execute(f"DELETE FROM {table} USING {scope.bounds} b WHERE {table}.child_id = b.child_id AND {rewritten}")
     con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+
+
+def _rewritten(scope: Scope | None, rows: str, kept: str) -> str:
+    """FROM item: the rows of the CTE `rows` that a scope with bounds rewrites (all of them without bounds), for a
+    builder to filter after its windows and ASOF joins over the children's whole histories, before the rest."""
+    if scope is None or scope.bounds is None:
+        return rows
+    return f"(SELECT {rows}.* FROM {rows} JOIN {scope.bounds} b USING (child_id) WHERE NOT coalesce({kept}, false))"
 
 
 # What each derived table depends on, as scopes over the merge's changes (ingest.merge.CHANGES):
@@ -515,7 +534,7 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT c.*, ch.disabled, g.ethnicity_group,
                    {_age_sql("ch.date_of_birth", "c.closure_date", "NULL")} AS age
-            FROM closures c
+            FROM {_rewritten(scope, "closures", _CLOSURE_KEPT)} c
             LEFT JOIN {src["children"]} ch USING (child_id)
             LEFT JOIN ethnicity_codes g ON g.code = ch.ethnicity
         )
@@ -531,6 +550,7 @@ def build_closure_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ASOF LEFT JOIN {src["referrals"]} nr ON c.child_id = nr.child_id AND c.match_date <= nr.referral_date
         ORDER BY c.closure_date
         """,
+        _CLOSURE_KEPT,
     )
 
 
@@ -558,7 +578,7 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
                    ch.ethnicity AS child_ethnicity, ch.disabled, coalesce(r.date_of_birth, ch.date_of_birth) AS dob
             FROM {src["referrals"]} r LEFT JOIN {src["children"]} ch USING (child_id)
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
-            SELECT *, {_age_sql("dob", "referral_date", "age_years")} AS age FROM r
+            SELECT *, {_age_sql("dob", "referral_date", "age_years")} AS age FROM {_rewritten(scope, "r", _REFERRAL_KEPT)} r
         )
         SELECT r.child_id, r.referral_date, CAST(date_trunc('month', r.referral_date) AS DATE) AS month,
                coalesce(r.referral_source, 'Not recorded') AS referral_source, coalesce(r.nfa, false) AS nfa,
@@ -582,6 +602,7 @@ def build_referral_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = N
             ON r.child_id = pc.child_id AND r.referral_date >= pc.match_date
         ORDER BY r.referral_date
         """,
+        _REFERRAL_KEPT,
     )
 
 
@@ -605,7 +626,8 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT a.*, coalesce(a.disabled, ch.disabled) AS disabled_either, ch.ethnicity AS child_ethnicity,
                    {_age_sql("coalesce(a.date_of_birth, ch.date_of_birth)", "a.start_date", "a.age_years")} AS age
-            FROM a LEFT JOIN {src["children"]} ch USING (child_id)
+            FROM {_rewritten(scope, "a", _LINKED_KEPT)} a
+            LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT a.child_id, a.start_date, a.authorised_date,
                CAST(date_trunc('month', a.start_date) AS DATE) AS start_month,
@@ -630,6 +652,7 @@ def build_assessment_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None =
         LEFT JOIN calendar cr ON cr.day = a.linked_referral_date
         ORDER BY a.authorised_date NULLS LAST
         """,
+        _ASSESSMENT_KEPT,
     )
 
 
@@ -670,7 +693,7 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ), described AS (  -- the age a column, so that the band's CASE refers to it, not to the age's own CASE
             SELECT c.*, ch.disabled, ch.ethnicity AS child_ethnicity,
                    {_age_sql("coalesce(c.date_of_birth, ch.date_of_birth)", "c.contact_date", "c.age_years")} AS age
-            FROM c LEFT JOIN {src["children"]} ch USING (child_id)
+            FROM {_rewritten(scope, "c", _CONTACT_KEPT)} c LEFT JOIN {src["children"]} ch USING (child_id)
         )
         SELECT c.child_id, c.contact_date, CAST(date_trunc('month', c.contact_date) AS DATE) AS month,
                coalesce(c.contact_source, 'Not recorded') AS contact_source,
@@ -689,6 +712,7 @@ def build_contact_facts(con: duckdb.DuckDBPyConnection, scope: Scope | None = No
         ASOF LEFT JOIN (SELECT child_id, referral_date FROM {src["referrals"]}) nr
             ON c.child_id = nr.child_id AND c.contact_date <= nr.referral_date
         """,
+        _CONTACT_KEPT,
     )
 
 
@@ -747,8 +771,80 @@ def _added_children(
 _FACT_ATTRIBUTES = ("ethnicity", "disabled", "date_of_birth")  # all the event facts read of a child's `children` row
 
 
+_BOUNDS = "_derive_bounds"  # TEMP: per child of `_derive_facts`, the bounds of its event facts kept (see _fact_bounds)
+# Per event fact table, the rows of a child with bounds that are kept as they are (see `_fact_bounds`).
+_CONTACT_KEPT = "contact_date <= last_referral_before"
+_CLOSURE_KEPT = "match_date <= last_referral_before"
+_REFERRAL_KEPT = "referral_date < first_new_date"
+_ASSESSMENT_KEPT = "start_date < first_new_date AND coalesce(referral_date < first_new_date, true)"
+_LINKED_KEPT = "start_date < first_new_date AND coalesce(linked_referral_date < first_new_date, true)"  # in CTE a
+
+
+def _new_dates_sql(scope: Scope, new_loads: list[int]) -> str:
+    """(child_id, day): each date of the `scope` children's current rows the new loads brought that the event facts
+    order or match by: contact date, referral date, assessment start, a closed episode's earlier of start and
+    closure (an open episode makes no closure row and hides no NFA referral: the facts do not read it)."""
+    loads = ", ".join(str(int(load)) for load in new_loads) or "NULL"
+    new = f"load_id IN ({loads}) AND {scope.where}"
+    return f"""SELECT child_id, contact_date AS day FROM contacts WHERE {new}
+        UNION ALL SELECT child_id, referral_date FROM referrals WHERE {new}
+        UNION ALL SELECT child_id, start_date FROM assessments WHERE {new}
+        UNION ALL SELECT child_id, CASE WHEN start_date IS NOT NULL THEN least(start_date, closure_date) END
+            FROM cin_episodes WHERE {new} AND closure_date IS NOT NULL"""
+
+
+def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new_loads: list[int]) -> None:
+    """TEMP `_derive_bounds`: per child of `scope`, D (`first_new_date`) and T (`last_referral_before`), or NULLs
+    for a child whose event facts are rewritten whole.
+
+    A child has bounds when the load only added rows to it (`replaced` false for each of its tables, as in
+    `_added_children`), its `children` row kept the `_FACT_ATTRIBUTES` (a child new to `children` did not) and every
+    date `_new_dates_sql` reads of its new rows is known. D is the earliest of those dates, T the child's latest
+    referral strictly before D (none: every contact and closure is rewritten). Kept (`_*_KEPT`): contacts on or
+    before T, closures matching on or before T, referrals before D, assessments starting before D whose linked
+    referral is before D or that have none; every other row of the child, and every row with a NULL date of its
+    own, is rewritten.
+
+    Why the kept rows are exact: the child's rows current before all stay, with their values, and the new ones all
+    fall on or after D (a new key: the keys hold the dates, so no new referral shares an old one's date). A contact
+    on or before T reads its own row, the attributes, the latest contact on an earlier day (none new: new contacts
+    are after T) and the next referral on or after it, which is T or earlier (new referrals are after T). A closure
+    matching on or before T: its next referral likewise; closures are only added after T (a new episode matches on
+    or after its start and closure, a new NFA referral the day after it) or go after T (an NFA referral a new closed
+    episode now starts on is on or after D, it matched the day after). A referral before D: the previous referral
+    (`lag`) is an earlier one, none new; the previous closure matches on or before it, and the closures matching
+    before D are the same rows (just shown) with the same `_ONE_CLOSURE_PER_MATCH_DATE` pick. An assessment starting
+    before D: its linked referral (the census date, or the latest on or before the start: none new, so one with
+    none still has none) and that referral's source (`rf`, joined on the linked date, before D: no new referral
+    there). Ages read each row's own
+    date and date of birth. `_write` then deletes and writes only the rows not kept, worked out from the whole
+    history (`_rewritten` filters them after the windows and ASOF joins that read it).
+    """
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {_BOUNDS} AS
+        WITH whole AS (
+            SELECT child_id FROM {changes} WHERE replaced AND entity <> 'recordings' AND child_id IS NOT NULL
+            UNION SELECT n.child_id FROM (SELECT * FROM children WHERE {scope.where}) n
+                LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs}
+        ), first_new AS (
+            SELECT child_id, CASE WHEN count(*) = count(day) THEN min(day) END AS first_new_date
+            FROM ({_new_dates_sql(scope, new_loads)}) GROUP BY child_id
+        ), bounded AS (
+            SELECT s.child_id, f.first_new_date FROM {scope.table} s
+            LEFT JOIN first_new f ON f.child_id = s.child_id AND s.child_id NOT IN (SELECT child_id FROM whole)
+        )
+        SELECT b.child_id, b.first_new_date, r.referral_date AS last_referral_before
+        FROM bounded b ASOF LEFT JOIN (SELECT child_id, referral_date FROM referrals WHERE {scope.where}) r
+            ON b.child_id = r.child_id AND b.first_new_date > r.referral_date"""
+    )
+
+
 def _narrow_facts(
-    con: duckdb.DuckDBPyConnection, changes: str | None, plan: dict[str, Scope | None]
+    con: duckdb.DuckDBPyConnection,
+    changes: str | None,
+    plan: dict[str, Scope | None],
+    new_loads: list[int] | None = None,
 ) -> dict[str, Scope | None]:
     """The plan with the events scope narrowed, after `children` is built, to the children whose event facts can
     have changed (TEMP `_derive_facts`; left out of the plan when there are none).
@@ -758,12 +854,15 @@ def _narrow_facts(
     for keys whose current rows kept their values (`moved` false in the changes: a referral sent again as it was)
     and whose row in `children` kept those attributes (the rows as last built are in TEMP `_derive_codes`) keeps its
     facts as they are. Unchanged plan when the changes do not say what moved (a table of changes without `moved`)
-    or the events are rebuilt in full.
+    or the events are rebuilt in full. Given the `new_loads` (and changes that say what was `replaced`), the events
+    scope carries each child's bounds (`_fact_bounds`): of a child the load only added rows to, only the fact rows
+    after them are rewritten.
     """
     events, children = plan.get("events"), plan.get("children")
     if changes is None or events is None or children is None:
         return plan
-    if "moved" not in {r[0] for r in con.execute(f"DESCRIBE {changes}").fetchall()}:
+    columns = {r[0] for r in con.execute(f"DESCRIBE {changes}").fetchall()}
+    if "moved" not in columns:
         return plan
     differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
     con.execute(
@@ -774,7 +873,10 @@ def _narrow_facts(
     )
     narrowed = {name: scope for name, scope in plan.items() if name != "events"}
     if con.execute(f"SELECT count(*) FROM {_FACTS}").fetchone() != (0,):
-        narrowed["events"] = Scope(_FACTS)
+        bounded = new_loads is not None and "replaced" in columns
+        if bounded:
+            _fact_bounds(con, changes, Scope(_FACTS), new_loads or [])
+        narrowed["events"] = Scope(_FACTS, bounds=_BOUNDS if bounded else None)
     return narrowed
 
 
@@ -803,13 +905,14 @@ def build_derived(
             build_calendar(con, tables=present)
             build_ethnicity_codes(con, present)
             plan = _plan(con, changes, present)
+            loads: list[int] | None = None
             if "children" in plan:  # the children's lists of codes grow by the new versions where they are up to date
                 up_to_date = changes is not None and _KEPT_TABLES.issubset(present)
                 loads = new_loads if up_to_date else None
                 attributed = _spans(con, plan, present)
                 added = _added_children(con, changes, attributed, loads)
                 build_children(con, plan["children"], loads, attributed, added)
-            plan = _narrow_facts(con, changes, plan)
+            plan = _narrow_facts(con, changes, plan, loads)
             for build, scope in (
                 (build_closure_facts, "events"),
                 (build_referral_facts, "events"),
@@ -822,7 +925,7 @@ def build_derived(
             derived_built.record(con)
     finally:
         temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
-        temp += [_FACTS, _LATEST, _WHOLE, _ADDED]
+        temp += [_FACTS, _BOUNDS, _LATEST, _WHOLE, _ADDED]
         for table in temp if changes is not None else (_LATEST,):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")

@@ -53,8 +53,8 @@ def test_the_merge_says_which_childrens_rows_kept_their_values(tmp_path: Path, m
     rewritten: list[str] = []
     narrow = derive._narrow_facts
 
-    def spy(con: duckdb.DuckDBPyConnection, changes: str | None, plan: dict) -> dict:
-        narrowed = narrow(con, changes, plan)
+    def spy(con: duckdb.DuckDBPyConnection, changes: str | None, plan: dict, new_loads: list[int] | None) -> dict:
+        narrowed = narrow(con, changes, plan, new_loads)
         if changes is not None:  # the first load is a full build
             moved.extend(con.execute(f"SELECT entity, child_id, moved FROM {changes} ORDER BY ALL").fetchall())
             rewritten.extend(r[0] for r in con.execute(f"SELECT child_id FROM {narrowed['events'].table}").fetchall())
