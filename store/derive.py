@@ -338,14 +338,11 @@ def build_children(
     codes = _codes_sql(con, _sources(attributed), attributed, new_loads)
     _latest_rows(con, attributed, None if new_loads is None else added, new_loads or [])
     spans = SPANS if attributed is None else f"(SELECT * FROM {SPANS} WHERE {attributed.where})"
-    rest = (
-        None
-        if scope is None or attributed is None or attributed is scope
-        else f"{scope.where} AND NOT {attributed.where}"
-    )
-    if rest is not None:  # the children of the scope outside `attributed`: their span widened in place
+    outside = None if scope is None or attributed is None or attributed is scope else (scope, attributed)
+    if outside is not None:  # the children of the scope outside `attributed`: their span widened in place
+        rest = f"{outside[0].where} AND NOT {outside[1].where}"
         _widen_in_place(con, "children", ("first_seen", "last_seen"), f"(SELECT * FROM {SPANS} WHERE {rest})")
-    _clear(con, "children", scope if rest is None else attributed)
+    _clear(con, "children", scope if outside is None else attributed)
     con.execute(
         f"""
         INSERT INTO children BY NAME
@@ -359,7 +356,7 @@ def build_children(
                coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
         FROM {_LATEST} r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
-        {"" if rest is None else _recorded_only_sql(rest)}
+        {"" if outside is None else _recorded_only_sql(*outside)}
         """
     )
     _write(con, KEYS, attributed, f"SELECT child_id, {_keys_sql()} FROM {_LATEST}")
@@ -468,14 +465,15 @@ def _latest_rows(
         con.execute(f"INSERT INTO {_LATEST} BY NAME {_latest_sql(_sources(Scope(_WHOLE)))}")
 
 
-def _recorded_only_sql(rest: str) -> str:
-    """UNION ALL the rows of the children of the scope outside `attributed` (SQL condition `rest`) new to `children`:
-    children with recordings alone until now, no attributes, their span their recordings' (the others are widened
-    in place: `_widen_in_place`)."""
+def _recorded_only_sql(scope: Scope, attributed: Scope) -> str:
+    """UNION ALL the rows of the children of the scope outside `attributed` new to `children` (not among its rows as
+    last built, TEMP `_derive_codes`): children with recordings alone until now, no attributes, their span their
+    recordings' (the others are widened in place: `_widen_in_place`)."""
+    new = f"SELECT child_id FROM {scope.table} ANTI JOIN {_LISTED} USING (child_id) WHERE NOT {attributed.where}"
     return f"""UNION ALL
         SELECT s.child_id, NULL AS sex, NULL AS ethnicity, [] AS ethnicities_recorded, NULL AS date_of_birth,
                NULL AS disabled, s.first_recorded AS first_seen, s.last_recorded AS last_seen
-        FROM (SELECT * FROM {SPANS} WHERE {rest}) s ANTI JOIN {_LISTED} l USING (child_id)"""
+        FROM {SPANS} s SEMI JOIN ({new}) n USING (child_id)"""
 
 
 _VERSIONS = ("contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
@@ -489,7 +487,8 @@ def _codes_sql(
     the children in `scope` (and `src`). From the versions tables; or, given the new loads, each child's list as
     last built (kept in TEMP `_derive_codes` before it is cleared) with the codes of the new loads' versions added, and the lists of
     children the new loads bring no code for kept as they are: no list is unnested, the same lists for a
-    fraction of the work (BENCHMARKS.md, issue 13 seventh pass).
+    fraction of the work (BENCHMARKS.md, issue 13 seventh pass) A list that already holds every new code is kept
+    as it is (a list as built is sorted and distinct): one look instead of a sort of the joined lists.
     """
     wanted = f"child_id IS NOT NULL AND {ethnicity_category_sql('ethnicity')} <> 'missing'"
     if new_loads is None:
@@ -502,6 +501,7 @@ def _codes_sql(
     listed = "child_id IS NOT NULL" + ("" if scope is None else f" AND {scope.where}")
     added = " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS)
     return f"""SELECT child_id, CASE WHEN added.codes IS NULL THEN listed.ethnicities_recorded
+                   WHEN list_has_all(listed.ethnicities_recorded, added.codes) THEN listed.ethnicities_recorded
                    ELSE list_sort(list_distinct(list_concat(coalesce(listed.ethnicities_recorded, []), added.codes)))
                    END AS ethnicities_recorded
             FROM (SELECT child_id, ethnicities_recorded FROM {_LISTED} WHERE {listed}) listed
