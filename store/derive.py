@@ -268,11 +268,29 @@ def build_recording_spans(con: duckdb.DuckDBPyConnection, recorded: str | None =
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_WIDENED} AS SELECT n.child_id,"
         " least(s.first_recorded, n.first_recorded) AS first_recorded,"
-        " greatest(s.last_recorded, n.last_recorded) AS last_recorded"
+        " greatest(s.last_recorded, n.last_recorded) AS last_recorded, s.child_id IS NOT NULL AS held"
         f" FROM ({_SPAN_SQL.format(recordings=recorded)}) n LEFT JOIN {SPANS} s USING (child_id)"
     )
-    con.execute(f"DELETE FROM {SPANS} WHERE child_id IN (SELECT child_id FROM {_WIDENED})")
-    con.execute(f"INSERT INTO {SPANS} BY NAME SELECT * FROM {_WIDENED}")
+    _widen_in_place(con, SPANS, ("first_recorded", "last_recorded"), f"(SELECT * FROM {_WIDENED} WHERE held)")
+    con.execute(
+        f"INSERT INTO {SPANS} BY NAME SELECT child_id, first_recorded, last_recorded FROM {_WIDENED} WHERE NOT held"
+    )
+
+
+def _widen_in_place(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, str], spans: str) -> None:
+    """Widen the span `columns` (first, last) of `table`'s rows by the `spans` (child_id, first_recorded,
+    last_recorded) of their children: an UPDATE of the rows whose span grows, those two columns alone.
+
+    Deleting and inserting the rows instead leaves a share of every row group deleted, and the commit then
+    rewrites the whole table (DuckDB merges row groups thinned by deletes: BENCHMARKS.md, issue 13 twelfth pass).
+    """
+    first, last = columns
+    con.execute(
+        f"UPDATE {table} t SET {first} = least(t.{first}, w.first_recorded), {last} = greatest(t.{last}, w.last_recorded)"
+        f" FROM {spans} w WHERE t.child_id = w.child_id"
+        f" AND (least(t.{first}, w.first_recorded) IS DISTINCT FROM t.{first}"
+        f" OR greatest(t.{last}, w.last_recorded) IS DISTINCT FROM t.{last})"
+    )
 
 
 def unsettled_spans(con: duckdb.DuckDBPyConnection, changed: Scope, recorded: str) -> Scope:
@@ -339,8 +357,11 @@ def build_children(
     codes = _codes_sql(con, _sources(attributed), attributed, new_loads)
     _latest_rows(con, attributed, None if new_loads is None else added, new_loads or [])
     spans = SPANS if attributed is None else f"(SELECT * FROM {SPANS} WHERE {attributed.where})"
-    widened = "" if scope is None or attributed is None or attributed is scope else _widened_rows_sql(scope, attributed)
-    _clear(con, "children", scope)
+    outside = None if scope is None or attributed is None or attributed is scope else (scope, attributed)
+    if outside is not None:  # the children of the scope outside `attributed`: their span widened in place
+        rest = f"{outside[0].where} AND NOT {outside[1].where}"
+        _widen_in_place(con, "children", ("first_seen", "last_seen"), f"(SELECT * FROM {SPANS} WHERE {rest})")
+    _clear(con, "children", scope if outside is None else attributed)
     con.execute(
         f"""
         INSERT INTO children BY NAME
@@ -354,7 +375,7 @@ def build_children(
                coalesce(codes.ethnicities_recorded, []) AS ethnicities_recorded, r.date_of_birth, r.disabled,
                least(r.first_seen, w.first_seen) AS first_seen, greatest(r.last_seen, w.last_seen) AS last_seen
         FROM {_LATEST} r FULL JOIN written w USING (child_id) LEFT JOIN codes USING (child_id)
-        {widened}
+        {"" if outside is None else _recorded_only_sql(*outside)}
         """
     )
     _write(con, KEYS, attributed, f"SELECT child_id, {_keys_sql()} FROM {_LATEST}")
@@ -463,15 +484,15 @@ def _latest_rows(
         con.execute(f"INSERT INTO {_LATEST} BY NAME {_latest_sql(_sources(Scope(_WHOLE)))}")
 
 
-def _widened_rows_sql(scope: Scope, attributed: Scope) -> str:
-    """UNION ALL the rows of the scope's children outside `attributed`: as last built (TEMP `_derive_codes`), the span
-    widened by the child's `recording_spans` row (a child new to `children` has recordings alone: no attributes)."""
-    rest = f"{scope.where} AND NOT {attributed.where}"
+def _recorded_only_sql(scope: Scope, attributed: Scope) -> str:
+    """UNION ALL the rows of the children of the scope outside `attributed` new to `children` (not among its rows as
+    last built, TEMP `_derive_codes`): children with recordings alone until now, no attributes, their span their
+    recordings' (the others are widened in place: `_widen_in_place`)."""
+    new = f"SELECT child_id FROM {scope.table} ANTI JOIN {_LISTED} USING (child_id) WHERE NOT {attributed.where}"
     return f"""UNION ALL
-        SELECT coalesce(l.child_id, s.child_id) AS child_id, l.sex, l.ethnicity,
-               coalesce(l.ethnicities_recorded, []) AS ethnicities_recorded, l.date_of_birth, l.disabled,
-               least(l.first_seen, s.first_recorded) AS first_seen, greatest(l.last_seen, s.last_recorded) AS last_seen
-        FROM (SELECT * FROM {_LISTED} WHERE {rest}) l FULL JOIN (SELECT * FROM {SPANS} WHERE {rest}) s USING (child_id)"""
+        SELECT s.child_id, NULL AS sex, NULL AS ethnicity, [] AS ethnicities_recorded, NULL AS date_of_birth,
+               NULL AS disabled, s.first_recorded AS first_seen, s.last_recorded AS last_seen
+        FROM {SPANS} s SEMI JOIN ({new}) n USING (child_id)"""
 
 
 _VERSIONS = ("contacts_versions", "referrals_versions", "assessments_versions", "cin_episodes_versions")
@@ -485,7 +506,8 @@ def _codes_sql(
     the children in `scope` (and `src`). From the versions tables; or, given the new loads, each child's list as
     last built (kept in TEMP `_derive_codes` before it is cleared) with the codes of the new loads' versions added, and the lists of
     children the new loads bring no code for kept as they are: no list is unnested, the same lists for a
-    fraction of the work (BENCHMARKS.md, issue 13 seventh pass).
+    fraction of the work (BENCHMARKS.md, issue 13 seventh pass) A list that already holds every new code is kept
+    as it is (a list as built is sorted and distinct): one look instead of a sort of the joined lists.
     """
     wanted = f"child_id IS NOT NULL AND {ethnicity_category_sql('ethnicity')} <> 'missing'"
     if new_loads is None:
@@ -498,6 +520,7 @@ def _codes_sql(
     listed = "child_id IS NOT NULL" + ("" if scope is None else f" AND {scope.where}")
     added = " UNION ALL ".join(f"SELECT child_id, ethnicity FROM {t} WHERE load_id IN ({loads})" for t in _VERSIONS)
     return f"""SELECT child_id, CASE WHEN added.codes IS NULL THEN listed.ethnicities_recorded
+                   WHEN list_has_all(listed.ethnicities_recorded, added.codes) THEN listed.ethnicities_recorded
                    ELSE list_sort(list_distinct(list_concat(coalesce(listed.ethnicities_recorded, []), added.codes)))
                    END AS ethnicities_recorded
             FROM (SELECT child_id, ethnicities_recorded FROM {_LISTED} WHERE {listed}) listed

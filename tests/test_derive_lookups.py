@@ -121,12 +121,12 @@ def _second_load(path, rows: dict[str, list[dict]], as_of: date) -> None:
         finalise(con, load_id, validate=False, new_loads=[load_id])
 
 
-@pytest.mark.parametrize("others", [0, 4], ids=["most children touched", "a few touched"])
+@pytest.mark.parametrize("others", [0, 6], ids=["most children touched", "a few touched"])
 def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_does(
     tmp_path, monkeypatch, others: int
 ) -> None:
-    """A later extract replaces a child's referral with another code (the old version stays in the versions) and
-    brings a new child: the children's lists after the publish (grown by the new versions, for all children or
+    """A later extract replaces a child's referral with another code (the old version stays in the versions), brings
+    a new child, a new code for one child and a code it holds already for another: the children's lists after the publish (grown by the new versions, for all children or
     for the touched ones) are a full rebuild's."""
     import shutil
 
@@ -153,6 +153,7 @@ def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_
                 {"child_id": "A", "referral_date": day, "ethnicity": "WBRI"},
                 {"child_id": "B", "referral_date": day, "ethnicity": "NOBT"},
                 {"child_id": "C", "referral_date": day, "ethnicity": "APKN"},
+                {"child_id": "C", "referral_date": date(2024, 4, 1), "ethnicity": "WBRI"},
                 *({"child_id": f"O{i}", "referral_date": day, "ethnicity": "BAFR"} for i in range(others)),
             ]
         },
@@ -164,6 +165,8 @@ def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_
             "referrals": [
                 {"child_id": "A", "referral_date": day, "ethnicity": "WIRI"},  # replaces A's WBRI
                 {"child_id": "D", "referral_date": day, "ethnicity": "XXXX"},  # a new child, an invalid code
+                {"child_id": "B", "referral_date": date(2024, 6, 1), "ethnicity": "AIND"},  # a new code, sorted first
+                {"child_id": "C", "referral_date": date(2024, 6, 1), "ethnicity": "APKN"},  # a code C's list holds
             ]
         },
         as_of=date(2024, 6, 30),
@@ -174,7 +177,13 @@ def test_a_publish_adds_the_new_versions_codes_to_each_childs_list_as_a_rebuild_
     published = con.execute("SELECT child_id, ethnicities_recorded FROM children ORDER BY child_id").fetchall()
     con.close()
     others_rows = [(f"O{i}", ["BAFR"]) for i in range(others)]
-    assert published == [("A", ["WBRI", "WIRI"]), ("B", ["NOBT"]), ("C", ["APKN"]), ("D", ["XXXX"]), *others_rows]
+    assert published == [
+        ("A", ["WBRI", "WIRI"]),
+        ("B", ["AIND", "NOBT"]),
+        ("C", ["APKN", "WBRI"]),  # kept as it was: it holds every code the new versions bring
+        ("D", ["XXXX"]),
+        *others_rows,
+    ]
     rebuilt_path = tmp_path / "rebuilt.duckdb"
     shutil.copyfile(path.resolve(), rebuilt_path)
     rebuilt = duckdb.connect(str(rebuilt_path))

@@ -110,3 +110,73 @@ def test_a_store_without_spans_gets_them_at_its_next_publish(tmp_path: Path, mon
     con = open_read(path)
     assert _table(con, "recording_spans")[2] == ("C", D(2024, 2, 1), D(2024, 6, 1))
     assert len(_table(con, "recording_spans")) == 5
+
+
+WIDENED_FIRST = {
+    "recordings": [
+        _recording("k1", "K", D(2024, 1, 10)),
+        _recording("k2", "K", D(2024, 3, 10)),
+        _recording("l1", "L", D(2024, 2, 1)),
+        _recording("l2", "L", D(2024, 4, 1)),
+    ],
+    "referrals": [
+        {"child_id": "K", "referral_date": D(2024, 2, 1), "sex": "F", "ethnicity": "WBRI"},
+        {"child_id": "N", "referral_date": D(2024, 2, 5), "sex": "M", "ethnicity": "APKN"},
+    ],
+}
+WIDENED_SECOND = {
+    "recordings": [
+        _recording("k3", "K", D(2023, 12, 1)),  # earlier than K's span and its referral: first seen moves
+        _recording("k4", "K", D(2024, 5, 1)),  # later: last seen moves
+        _recording("l3", "L", D(2024, 3, 1)),  # inside L's span: nothing moves
+        _recording("m1", "M", D(2024, 6, 1)),  # a child new to the store, recordings alone
+    ],
+    "referrals": [{"child_id": "N", "referral_date": D(2024, 6, 5), "sex": "M", "ethnicity": "WIRI"}],
+}
+
+
+def test_recordings_alone_widen_spans_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Children touched by recordings alone keep their rows, the span's two dates updated where they grow (no
+    delete and insert: a commit would rewrite every row group thinned by deletes); the result is a full rebuild's."""
+    monkeypatch.setattr(derive, "FULL_REBUILD_SHARE", 2.0)
+    cleared: list[tuple[str, str | None]] = []
+    widened: list[tuple[str, list[str]]] = []
+    clear, widen = derive._clear, derive._widen_in_place
+
+    def spy_clear(con: duckdb.DuckDBPyConnection, table: str, scope: derive.Scope | None) -> None:
+        cleared.append((table, None if scope is None else scope.table))
+        clear(con, table, scope)
+
+    def spy_widen(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, str], spans: str) -> None:
+        grows = (
+            f"SELECT t.child_id FROM {table} t JOIN {spans} w USING (child_id) WHERE w.first_recorded < t.{columns[0]}"
+            f" OR w.last_recorded > t.{columns[1]} ORDER BY 1"
+        )
+        widened.append((table, [r[0] for r in con.execute(grows).fetchall()]))
+        widen(con, table, columns, spans)
+
+    path = build_store(tmp_path / "store.duckdb", WIDENED_FIRST, as_of=D(2024, 6, 30))
+    monkeypatch.setattr(derive, "_clear", spy_clear)
+    monkeypatch.setattr(derive, "_widen_in_place", spy_widen)
+    _second_load(path, WIDENED_SECOND, as_of=D(2024, 7, 31))
+    assert ("recording_spans", ["K"]) in widened and ("children", ["K"]) in widened  # L's span did not grow
+    assert ("children", "_derive_attributed") in cleared  # only N's row is deleted and written again
+    assert not [c for c in cleared if c[0] in ("children", "recording_spans") and c[1] == "_derive_children"]
+    con = open_read(path)
+    rows = con.execute(
+        "SELECT child_id, sex, ethnicity, ethnicities_recorded, first_seen, last_seen FROM children ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("K", "F", "WBRI", ["WBRI"], D(2023, 12, 1), D(2024, 5, 1)),
+        ("L", None, None, [], D(2024, 2, 1), D(2024, 4, 1)),
+        ("M", None, None, [], D(2024, 6, 1), D(2024, 6, 1)),
+        ("N", "M", "WIRI", ["APKN", "WIRI"], D(2024, 2, 5), D(2024, 6, 5)),
+    ]
+    assert _table(con, "recording_spans")[0] == ("K", D(2023, 12, 1), D(2024, 5, 1))
+    published = {t: _table(con, t) for t in ("children", "recording_spans", "children_keys")}
+    con.close()
+    rebuilt_path = tmp_path / "rebuilt.duckdb"
+    shutil.copyfile(path.resolve(), rebuilt_path)
+    rebuilt = duckdb.connect(str(rebuilt_path))
+    build_derived(rebuilt)
+    assert {t: _table(rebuilt, t) for t in published} == published
