@@ -506,7 +506,7 @@ def _codes_sql(
     the children in `scope` (and `src`). From the versions tables; or, given the new loads, each child's list as
     last built (kept in TEMP `_derive_codes` before it is cleared) with the codes of the new loads' versions added, and the lists of
     children the new loads bring no code for kept as they are: no list is unnested, the same lists for a
-    fraction of the work (BENCHMARKS.md, issue 13 seventh pass) A list that already holds every new code is kept
+    fraction of the work (BENCHMARKS.md, issue 13 seventh pass). A list that already holds every new code is kept
     as it is (a list as built is sorted and distinct): one look instead of a sort of the joined lists.
     """
     wanted = f"child_id IS NOT NULL AND {ethnicity_category_sql('ethnicity')} <> 'missing'"
