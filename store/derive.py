@@ -794,6 +794,16 @@ def _added_children(
 _FACT_ATTRIBUTES = ("ethnicity", "disabled", "date_of_birth")  # all the event facts read of a child's `children` row
 
 
+def _attributes_changed_sql(scope: Scope) -> str:
+    """SELECT child_id of the `scope` children whose `children` row is new or changed one of the `_FACT_ATTRIBUTES`
+    since it was last built (its rows as last built are in TEMP `_derive_codes`)."""
+    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
+    return (
+        f"SELECT n.child_id FROM (SELECT * FROM children WHERE {scope.where}) n"
+        f" LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs}"
+    )
+
+
 _BOUNDS = "_derive_bounds"  # TEMP: per child of `_derive_facts`, the bounds of its event facts kept (see _fact_bounds)
 # Per event fact table, the rows of a child with bounds that are kept as they are (see `_fact_bounds`).
 _CONTACT_KEPT = "contact_date <= last_referral_before"
@@ -839,17 +849,14 @@ def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new
     before D are the same rows (just shown) with the same `_ONE_CLOSURE_PER_MATCH_DATE` pick. An assessment starting
     before D: its linked referral (the census date, or the latest on or before the start: none new, so one with
     none still has none) and that referral's source (`rf`, joined on the linked date, before D: no new referral
-    there). Ages read each row's own
-    date and date of birth. `_write` then deletes and writes only the rows not kept, worked out from the whole
+    there). Ages read each row's own date and date of birth. `_write` then deletes and writes only the rows not kept, worked out from the whole
     history (`_rewritten` filters them after the windows and ASOF joins that read it).
     """
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {_BOUNDS} AS
         WITH whole AS (
             SELECT child_id FROM {changes} WHERE replaced AND entity <> 'recordings' AND child_id IS NOT NULL
-            UNION SELECT n.child_id FROM (SELECT * FROM children WHERE {scope.where}) n
-                LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs}
+            UNION {_attributes_changed_sql(scope)}
         ), first_new AS (
             SELECT child_id, CASE WHEN count(*) = count(day) THEN min(day) END AS first_new_date
             FROM ({_new_dates_sql(scope, new_loads)}) GROUP BY child_id
@@ -887,12 +894,10 @@ def _narrow_facts(
     columns = {r[0] for r in con.execute(f"DESCRIBE {changes}").fetchall()}
     if "moved" not in columns:
         return plan
-    differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {_FACTS} AS SELECT child_id FROM {events.table}"
         f" WHERE child_id IN (SELECT child_id FROM {changes} WHERE moved AND entity <> 'recordings')"
-        f" OR child_id IN (SELECT n.child_id FROM (SELECT * FROM children WHERE {events.where}) n"
-        f" LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs})"
+        f" OR child_id IN ({_attributes_changed_sql(events)})"
     )
     narrowed = {name: scope for name, scope in plan.items() if name != "events"}
     if con.execute(f"SELECT count(*) FROM {_FACTS}").fetchone() != (0,):
