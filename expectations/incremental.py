@@ -406,7 +406,8 @@ def store_side(
         return StoreSide({}, {})
     listed = listed_units(con, checks, params, scoped)
     ge = [c for c in checks if c.check_id in scoped and c.ge is not None]
-    untouched = {c.table for c in ge if params.scope is not None and not touched(con, params.scope, c.table)}
+    tables = {c.table for c in ge}
+    untouched = {t for t in tables if params.scope is not None and not touched(con, params.scope, t)}
     before = checked_before(con, [c for c in ge if c.table in untouched], params)
     return StoreSide(listed, before | ge_checked(con, params, [c for c in ge if c.check_id not in before]))
 
