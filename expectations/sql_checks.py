@@ -271,7 +271,7 @@ def _child_attributes_sql(p: CheckParams) -> str:
     id: 2/3 of the checks' SQL thread at national scale): version rows are only ever added, so it folds the stored
     table of the previous validation (CHILD_ATTRIBUTES, up to date with the loads before this validation's:
     `child_attributes_current`) with its children's new version rows: lowest of the lowest, highest of the highest,
-    sum of the counts."""
+    sum of the counts; and, per child, its counts in the stored table alone (`STORED_N`, for `_recording_rows`)."""
     if not _folds(p):
         return _per_child_sql(replace(p, scope=p.shared_scope, shared_scope=None) if p.shared_scope else p)
     folded = ", ".join(
