@@ -117,17 +117,46 @@ class Scope:
     table: str
     key: str = "child_id"
     bounds: str | None = None
+    copied: tuple[str, ...] = ()  # source tables whose rows in the scope are copied into TEMP tables (`copy_rows`)
 
     @property
     def where(self) -> str:
         return f"{self.key} IN (SELECT {self.key} FROM {self.table})"
 
+    def copy(self, table: str) -> str:
+        """The TEMP table holding the columns `_COPIED` names of `table`'s rows in the scope (see `copy_rows`)."""
+        return f"{self.table}_{table}"
+
 
 def _sources(scope: Scope | None) -> dict[str, str]:
-    """FROM items for the tables a builder reads: whole tables, or only the rows in `scope`."""
+    """FROM items for the tables a builder reads: whole tables, or only the rows in `scope` (their copy, if made)."""
     if scope is None:
         return {t: t for t in _SOURCE_TABLES}
-    return {t: f"(SELECT * FROM {t} WHERE {scope.where})" for t in _SOURCE_TABLES}
+    return {
+        t: scope.copy(t) if t in scope.copied else f"(SELECT * FROM {t} WHERE {scope.where})" for t in _SOURCE_TABLES
+    }
+
+
+# The columns the event fact builders and their bounds read of the tables they read more than once and none of them
+# writes (referrals: seven reads, episodes: two, children: five), copied once per publish for the narrowed scope.
+_COPIED: dict[str, tuple[str, ...]] = {
+    "referrals": ("child_id", "referral_date", "referral_source", "nfa", "team", "worker")
+    + ("ethnicity", "date_of_birth", "age_years"),
+    "cin_episodes": ("child_id", "start_date", "closure_date", "closure_reason", "team", "worker"),
+    "children": ("child_id", "ethnicity", "disabled", "date_of_birth"),
+}
+
+
+def copy_rows(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
+    """`scope`, its rows of the `_COPIED` tables (those columns) copied into TEMP tables (`Scope.copy`): one scan of
+    each by the text child id for all the builders that read it, not one per read (BENCHMARKS.md, issue 13
+    thirteenth pass)."""
+    for table, columns in _COPIED.items():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {scope.copy(table)} AS"
+            f" SELECT {', '.join(columns)} FROM {table} WHERE {scope.where}"
+        )
+    return Scope(scope.table, scope.key, scope.bounds, scope.copied + tuple(_COPIED))
 
 
 def _clear(con: duckdb.DuckDBPyConnection, table: str, scope: Scope | None) -> None:
@@ -799,7 +828,7 @@ def _attributes_changed_sql(scope: Scope) -> str:
     since it was last built (its rows as last built are in TEMP `_derive_codes`)."""
     differs = " OR ".join(f"n.{c} IS DISTINCT FROM o.{c}" for c in _FACT_ATTRIBUTES)
     return (
-        f"SELECT n.child_id FROM (SELECT * FROM children WHERE {scope.where}) n"
+        f"SELECT n.child_id FROM {_sources(scope)['children']} n"
         f" LEFT JOIN {_LISTED} o USING (child_id) WHERE o.child_id IS NULL OR {differs}"
     )
 
@@ -865,7 +894,7 @@ def _fact_bounds(con: duckdb.DuckDBPyConnection, changes: str, scope: Scope, new
             LEFT JOIN first_new f ON f.child_id = s.child_id AND s.child_id NOT IN (SELECT child_id FROM whole)
         )
         SELECT b.child_id, b.first_new_date, r.referral_date AS last_referral_before
-        FROM bounded b ASOF LEFT JOIN (SELECT child_id, referral_date FROM referrals WHERE {scope.where}) r
+        FROM bounded b ASOF LEFT JOIN (SELECT child_id, referral_date FROM {_sources(scope)["referrals"]}) r
             ON b.child_id = r.child_id AND b.first_new_date > r.referral_date"""
     )
 
@@ -901,10 +930,11 @@ def _narrow_facts(
     )
     narrowed = {name: scope for name, scope in plan.items() if name != "events"}
     if con.execute(f"SELECT count(*) FROM {_FACTS}").fetchone() != (0,):
+        facts = copy_rows(con, Scope(_FACTS))
         bounded = new_loads is not None and "replaced" in columns
         if bounded:
-            _fact_bounds(con, changes, Scope(_FACTS), new_loads or [])
-        narrowed["events"] = Scope(_FACTS, bounds=_BOUNDS if bounded else None)
+            _fact_bounds(con, changes, facts, new_loads or [])
+        narrowed["events"] = Scope(_FACTS, bounds=_BOUNDS if bounded else None, copied=facts.copied)
     return narrowed
 
 
@@ -953,7 +983,7 @@ def build_derived(
             derived_built.record(con)
     finally:
         temp = [*(f"_derive_{name}" for name in _SCOPE_SQL), _LISTED, _RECORDED, _WIDENED, _UNSETTLED, _ATTRIBUTED]
-        temp += [_FACTS, _BOUNDS, _LATEST, _WHOLE, _ADDED]
+        temp += [_FACTS, *(Scope(_FACTS).copy(t) for t in _COPIED), _BOUNDS, _LATEST, _WHOLE, _ADDED]
         for table in temp if changes is not None else (_LATEST,):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute("RESET preserve_insertion_order")
