@@ -254,6 +254,7 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
                 create_schema(con)  # one look at the fingerprint (a new store is a copy of an empty one)
                 yield con
                 con.execute("CHECKPOINT")
+                _written_back(work, raise_error=True)  # every page of the copy on disk, or the load fails
                 con.close()
             except BaseException:
                 con.close()
@@ -267,7 +268,6 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
             raise
         finally:
             os.umask(previous)
-        _written_back(work)
         if p.exists() and not p.is_symlink():
             # A plain DuckDB file given as the store: keep it as the first version.
             legacy = _new_version_file(p)
@@ -331,7 +331,7 @@ def _empty_store() -> Path:
         return file
 
 
-_WRITEBACKS: dict[Path, threading.Thread] = {}  # work copy -> the thread writing its copied pages to disk
+_WRITEBACKS: dict[Path, tuple[threading.Thread, list[OSError]]] = {}  # work copy -> its write-back thread, its error
 
 
 def _write_back(work: Path) -> None:
@@ -339,29 +339,35 @@ def _write_back(work: Path) -> None:
 
     The copy leaves the whole store (2.9 GB at national scale) in the page cache, unwritten; the load's first
     commit fsyncs the file and waited ~1 s for all of it while nothing else ran. Started here, that write
-    overlaps the reading of the first file; the commit's own fsync waits only for what is left. An error here is
-    left to that fsync to report (it fails the load as before).
+    overlaps the reading of the first file; the commit's own fsync waits only for what is left. Its error is kept
+    and fails the load before it is published (`_written_back`): the kernel reports a failed write-back once, to
+    this descriptor, so DuckDB's own fsync of the file might not see it.
     """
     fd = os.open(work, os.O_RDONLY)
+    errors: list[OSError] = []
 
     def flush() -> None:
         try:
             os.fsync(fd)
-        except OSError:
-            pass  # DuckDB's own fsync of the file reports it
+        except OSError as err:
+            errors.append(err)
         finally:
             os.close(fd)
 
     thread = threading.Thread(target=flush, name="work-copy-writeback", daemon=True)
-    _WRITEBACKS[work] = thread
+    _WRITEBACKS[work] = (thread, errors)
     thread.start()
 
 
-def _written_back(work: Path) -> None:
-    """Wait for the work copy's background write (long done by the time a load publishes or fails)."""
-    thread = _WRITEBACKS.pop(work, None)
+def _written_back(work: Path, raise_error: bool = False) -> None:
+    """Wait for the work copy's background write (long done by the time a load publishes or fails); with
+    `raise_error`, raise its error: a copy not wholly on disk is not published."""
+    thread, errors = _WRITEBACKS.pop(work, (None, []))
     if thread is not None:
         thread.join()
+    if errors and raise_error:
+        err = errors[0]
+        raise OSError(err.errno, f"the store's working copy could not be written to disk ({err.strerror})", str(work))
 
 
 def _open_work_copy(p: Path, work: Path) -> duckdb.DuckDBPyConnection:

@@ -73,10 +73,10 @@ def test_a_failed_load_waits_for_the_write_back_and_leaves_only_the_published_ve
         read.close()
 
 
-def test_a_failing_background_write_is_left_to_the_store_to_report(
+def test_a_failing_background_write_fails_the_load_and_leaves_the_store_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The thread swallows its own error (DuckDB's fsync of the same file fails the load if the disk does)."""
+    """A write-back error is reported once, to the thread's descriptor: the load fails on it, nothing is published."""
     store = _store_with_a_table(tmp_path)
     real = os.fsync
     calls: list[int] = []
@@ -88,11 +88,14 @@ def test_a_failing_background_write_is_left_to_the_store_to_report(
         real(fd)
 
     monkeypatch.setattr(connection.os, "fsync", failing_once)
-    with open_for_update(store) as con:
+    before = sorted(p.name for p in connection.versions_dir(store).iterdir())
+    with pytest.raises(OSError, match="working copy could not be written to disk"), open_for_update(store) as con:
         con.execute("INSERT INTO probe VALUES (3)")
-    assert calls  # the background write ran, failed, and the load went on
+    assert calls  # the background write ran and failed
+    assert sorted(p.name for p in connection.versions_dir(store).iterdir()) == before  # no work copy left
+    assert not connection._WRITEBACKS
     read = open_read(store)
     try:
-        assert read.execute("SELECT list(n ORDER BY n) FROM probe").fetchall() == [([1, 3],)]
+        assert read.execute("SELECT list(n ORDER BY n) FROM probe").fetchall() == [([1],)]
     finally:
         read.close()
