@@ -6,12 +6,13 @@ import importlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see finalise)
-    import duckdb
+import duckdb
 
+if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see finalise)
     from ingest.merge import MergeCounts
 
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 2.2 s of CPU, a load's fixed cost
@@ -59,12 +60,11 @@ def finalise(
     `load_id` is the load the data quality results are filed under. The checks read the merged
     canonical and version tables (and the calendar), never the derived tables or summaries, and those
     read nothing the checks write: so once the merge is committed the checks run on a connection of
-    their own beside the derived tables (`_checks_beside`), unless the caller holds the merge uncommitted
-    (an outer `one_commit`): then they run after them, on this connection.
+    their own beside the derived tables (`_checks_beside`). Not inside a caller's transaction: the
+    checks' connections would not see the merge (they never did: their SQL side always had its own).
     """
     from ingest.merge import CHANGES
     from store import derived_built
-    from store.connection import in_one_commit
 
     if validate:
         _start_checks_import()
@@ -72,19 +72,13 @@ def finalise(
     # what follows the merge is rebuilt in full, and every check re-run, when the store's derived tables were built
     # with other definitions (store.derived_built): an earlier build's answers are not kept for untouched children
     changes = CHANGES if new_loads is not None and derived_built.is_current(con) else None
-    if validate and not in_one_commit(con):
+    if validate:
         return _checks_beside(con, load_id, data_docs_dir, say, changes, new_loads)
     from store.connection import one_commit
 
     with one_commit(con):  # merge, derived tables and summaries reach the file in one checkpoint, not eight
         counts = _merge(con, say, changes, new_loads)
         _derive(con, say, changes, new_loads)
-    if validate:
-        from expectations.runner import validate_store
-
-        say("running the data quality checks")
-        # a load re-checks only what it touched; a full rebuild re-checks everything
-        validate_store(con, load_id, data_docs_dir=data_docs_dir, changes=changes, new_loads=new_loads)
     return counts
 
 
@@ -162,7 +156,7 @@ class _Checks:
         new_loads: list[int] | None,
     ) -> None:
         self.con, self.cursor = con, con.cursor()
-        self.failed_first = threading.Event()
+        self.failed_first, self.stopping = threading.Event(), threading.Event()
         if changes is not None:
             try:
                 _copy_temp_table(con, self.cursor, changes)
@@ -181,13 +175,12 @@ class _Checks:
             # a load re-checks only what it touched; a full rebuild re-checks everything
             validate_store(self.cursor, load_id, data_docs_dir=data_docs_dir, changes=changes, new_loads=new_loads)
         except BaseException:
-            self.failed_first.set()
-            self.con.interrupt()  # the derived step's running statement stops: nothing will be published
+            if not self.stopping.is_set():  # failed of themselves, not stopped by a failure of the derived step
+                self.failed_first.set()
+                self.con.interrupt()  # the derived step's running statement stops: nothing will be published
             raise
         finally:
-            # here, not after the join: a result left open on it is a transaction still open, which keeps the derived
-            # step's commit from writing the file (its changes would go to the write-ahead log first, then the file)
-            self.cursor.close()
+            self.cursor.close()  # as soon as they are done: a result left open on it would hold a transaction open
 
     def wait(self) -> None:
         """Wait for the checks; raise their error if they failed."""
@@ -199,8 +192,10 @@ class _Checks:
     def stop(self) -> BaseException | None:
         """After the derived step failed: interrupt the checks' running statement, wait for the thread; the checks' error
         when they had failed first (they interrupt the derived step), else None."""
+        self.stopping.set()
         if not self.failed_first.is_set():
-            self.cursor.interrupt()
+            with suppress(duckdb.Error):  # closed already when the checks are done
+                self.cursor.interrupt()
         failed = self.done.exception()
         self._close()
         return failed if self.failed_first.is_set() else None
@@ -211,7 +206,10 @@ class _Checks:
 
 def _copy_temp_table(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, table: str) -> None:
     """The TEMP table `table` of one connection copied (through Arrow) to another as a TEMP table of the same name."""
-    rows = source.execute(f"SELECT * FROM {table}").to_arrow_table()  # execute: the COMMIT before may leave a result open
+    source.execute(
+        "SELECT 1"
+    ).fetchall()  # finish the result the COMMIT before left open (DuckDB 2 refuses sql otherwise)
+    rows = source.sql(f"SELECT * FROM {table}").to_arrow_table()
     target.register("_copied_rows", rows)
     try:
         target.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _copied_rows")

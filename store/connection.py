@@ -280,11 +280,6 @@ def open_for_update(path: str | os.PathLike[str] | None = None) -> Iterator[duck
 _IN_ONE_COMMIT: set[int] = set()  # id() of the connections inside a one_commit block
 
 
-def in_one_commit(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the connection is inside a one_commit block (what it writes is not committed yet)."""
-    return id(con) in _IN_ONE_COMMIT
-
-
 @contextmanager
 def one_commit(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Run a step's statements as one transaction: on a work copy its changes reach the file in one checkpoint.
