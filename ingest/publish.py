@@ -206,9 +206,8 @@ class _Checks:
 
 def _copy_temp_table(source: duckdb.DuckDBPyConnection, target: duckdb.DuckDBPyConnection, table: str) -> None:
     """The TEMP table `table` of one connection copied (through Arrow) to another as a TEMP table of the same name."""
-    source.execute(
-        "SELECT 1"
-    ).fetchall()  # finish the result the COMMIT before left open (DuckDB 2 refuses sql otherwise)
+    # finish the result the COMMIT before left open (DuckDB 2 refuses `sql` otherwise)
+    source.execute("SELECT 1").fetchall()
     rows = source.sql(f"SELECT * FROM {table}").to_arrow_table()
     target.register("_copied_rows", rows)
     try:
