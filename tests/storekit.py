@@ -16,7 +16,7 @@ import pandas as pd
 
 from ingest.publish import finalise
 from ingest.readers.base import ReadResult
-from store.connection import open_for_update, versions_dir
+from store.connection import open_for_update, open_read, versions_dir
 from store.schema import ENTITIES, PROVENANCE
 
 
@@ -116,3 +116,26 @@ def read_once(
     finally:
         for con, _result in done.values():
             con.close()
+
+
+def stored_check_results(path: Path, load_id: int | None = None, attributes: bool = False) -> dict[str, list[tuple]]:
+    """What a validation stored, in a comparable form: the results and failures (of `load_id` only, when given), the
+    kept failing units and their state, and with `attributes` the consistency checks' kept per-child table."""
+    from expectations import incremental, sql_checks
+
+    of_load = "" if load_id is None else f" WHERE load_id = {int(load_id)}"
+    queries = {
+        "results": "SELECT * EXCLUDE (run_at, unexpected_percent), round(unexpected_percent, 9) FROM dq_results"
+        f"{of_load} ORDER BY ALL",
+        "failures": f"SELECT * FROM dq_failures{of_load} ORDER BY ALL",
+        "kept": f"SELECT * FROM {incremental.KEPT} ORDER BY ALL",
+        "state": f"SELECT * FROM {incremental.STATE} ORDER BY ALL",
+    }
+    if attributes:
+        queries["attributes"] = f"SELECT * FROM {sql_checks.CHILD_ATTRIBUTES} ORDER BY ALL"
+        queries["attributes_state"] = f"SELECT * FROM {sql_checks.CHILD_ATTRIBUTES_STATE}"
+    con = open_read(path)
+    try:
+        return {name: con.execute(sql).fetchall() for name, sql in queries.items()}
+    finally:
+        con.close()

@@ -13,7 +13,7 @@ from expectations import incremental, runner
 from expectations.checks import REGISTRY
 from expectations.model import CheckParams
 from store.connection import open_for_update, open_read
-from tests.storekit import build_store, copy_store
+from tests.storekit import build_store, copy_store, stored_check_results
 from tests.test_expectations_checks import clean_rows
 
 AS_OF = date(2025, 3, 31)
@@ -63,19 +63,7 @@ def _second_load(path: Path) -> None:
 
 
 def _stored(path: Path) -> dict[str, list[tuple]]:
-    con = open_read(path)
-    try:
-        return {
-            "results": con.execute(
-                "SELECT * EXCLUDE (run_at, unexpected_percent), round(unexpected_percent, 9) FROM dq_results"
-                " WHERE load_id = 2 ORDER BY ALL"
-            ).fetchall(),
-            "failures": con.execute("SELECT * FROM dq_failures WHERE load_id = 2 ORDER BY ALL").fetchall(),
-            "kept": con.execute(f"SELECT * FROM {incremental.KEPT} ORDER BY ALL").fetchall(),
-            "state": con.execute(f"SELECT * FROM {incremental.STATE} ORDER BY ALL").fetchall(),
-        }
-    finally:
-        con.close()
+    return stored_check_results(path, load_id=2)
 
 
 def test_key_checks_counted_from_the_copy_store_a_whole_store_run(

@@ -13,7 +13,7 @@ from expectations import incremental, runner, sql_checks
 from expectations.checks import REGISTRY
 from expectations.model import CheckParams
 from store.connection import open_for_update, open_read
-from tests.storekit import build_store, copy_store
+from tests.storekit import build_store, copy_store, stored_check_results
 from tests.test_expectations_checks import valid_row
 
 AS_OF = date(2025, 3, 31)
@@ -92,21 +92,7 @@ def _second_load(path: Path) -> list[str]:
 
 
 def _stored(path: Path) -> dict[str, list[tuple]]:
-    con = open_read(path)
-    try:
-        return {
-            "results": con.execute(
-                "SELECT * EXCLUDE (run_at, unexpected_percent), round(unexpected_percent, 9) FROM dq_results"
-                " ORDER BY ALL"
-            ).fetchall(),
-            "failures": con.execute("SELECT * FROM dq_failures ORDER BY ALL").fetchall(),
-            "kept": con.execute(f"SELECT * FROM {incremental.KEPT} ORDER BY ALL").fetchall(),
-            "state": con.execute(f"SELECT * FROM {incremental.STATE} ORDER BY ALL").fetchall(),
-            "attributes": con.execute(f"SELECT * FROM {sql_checks.CHILD_ATTRIBUTES} ORDER BY ALL").fetchall(),
-            "attributes_state": con.execute(f"SELECT * FROM {sql_checks.CHILD_ATTRIBUTES_STATE}").fetchall(),
-        }
-    finally:
-        con.close()
+    return stored_check_results(path, attributes=True)
 
 
 def _validate_touched(path: Path, touched: list[str], monkeypatch: pytest.MonkeyPatch) -> frozenset[str]:
