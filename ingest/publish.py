@@ -137,7 +137,8 @@ def _checks_beside(
     say("finishing the data quality checks")
     checks.wait()
     # the derived step's commit writes the file only when no other transaction committed updates since it began; when
-    # the checks committed first (they update kept counts), DuckDB put it in the write-ahead log: written here
+    # the checks committed first (they update kept counts), DuckDB put it in the write-ahead log: written here (with
+    # the merge when DuckDB refused the CHECKPOINT beside); the published file then holds everything, no log beside it
     say("writing the store")
     con.execute("CHECKPOINT")
     return counts
