@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # the store's modules are imported when a load publishes (see
 CHECKS_MODULE = "expectations.suites"  # imports Great Expectations: about 2.2 s of CPU, a load's fixed cost
 _PREPARING: list[threading.Thread] = []  # the one import thread of this process, once started
 _WANTED: list[bool] = []  # prepare_checks was called: the publish starts the import
-LOG_THRESHOLD = "1TB"  # a checkpoint_threshold no commit of a publish reaches: the commit goes to the write-ahead log
 
 
 def prepare_checks() -> None:
@@ -119,100 +118,29 @@ def _checks_beside(
     """Merge (committed with the calendar, which the checks read and the derived step would otherwise build), then the
     checks in a thread on a connection of their own while the derived tables and summaries are built on this one (one
     commit each); all or nothing: when either fails, its error is raised once both are done, and nothing is
-    published. The merge's commit goes to the write-ahead log and is written into the file beside the start of both
-    (`_Checkpoint`), not before them."""
+    published."""
     from store.calendar import build_calendar
     from store.connection import one_commit
 
-    with _committed_to_log(con), one_commit(con):
+    with one_commit(con):
         counts = _merge(con, say, changes, new_loads)
         build_calendar(con)  # kept as it is when the span did not change (build_derived then finds it built)
-    checkpoint = _Checkpoint(con)
-    try:
-        checks = _Checks(con, load_id, data_docs_dir, changes, new_loads)
-    except BaseException:
-        checkpoint.join(raise_error=False)
-        raise
-    _derive_beside(con, say, changes, new_loads, checks, checkpoint)
-    say("finishing the data quality checks")
-    checks.wait()
-    # the derived step's commit writes the file only when no other transaction committed updates since it began; when
-    # the checks committed first (they update kept counts), DuckDB put it in the write-ahead log: written here (with
-    # the merge when DuckDB refused the CHECKPOINT beside); the published file then holds everything, no log beside it
-    say("writing the store")
-    con.execute("CHECKPOINT")
-    return counts
-
-
-@contextmanager
-def _committed_to_log(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The commit of the block goes to the write-ahead log instead of being written into the file then and there (a
-    work copy's `checkpoint_threshold` is 0): `_Checkpoint` writes it while the steps after it begin."""
-    row = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
-    previous = str(row[0]) if row else "0b"
-    con.execute(f"SET checkpoint_threshold = '{LOG_THRESHOLD}'")
-    try:
-        yield
-    finally:
-        with suppress(duckdb.Error):  # a connection that failed keeps the error of the block
-            con.execute(f"SET checkpoint_threshold = '{previous}'")
-
-
-class _Checkpoint:
-    """A CHECKPOINT in a thread, on a connection of its own: what the write-ahead log holds (the merge) written into
-    the file while the checks and the derived step begin beside it. They read and fill TEMP tables meanwhile; their
-    first write to the store waits for it. Both begin after the merge's commit, so it is a full checkpoint, as the
-    merge's own commit made. When a write of theirs that holds DuckDB's checkpoint lock (an UPDATE, a table replaced)
-    comes first, DuckDB refuses it: the final CHECKPOINT of the publish writes the merge with the rest."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.cursor = con.cursor()
-        self.errors: list[BaseException] = []
-        self.refused: list[duckdb.TransactionException] = []
-        self.thread = threading.Thread(target=self._run, name="publish-checkpoint", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.cursor.execute("CHECKPOINT")
-        except duckdb.TransactionException as err:  # "other write transactions active": written at the end instead
-            self.refused.append(err)
-        except BaseException as err:
-            self.errors.append(err)
-        finally:
-            self.cursor.close()
-
-    def join(self, raise_error: bool = True) -> None:
-        """Wait for it; with `raise_error`, raise its error (a failed write of the file fails the publish)."""
-        self.thread.join()
-        if self.errors and raise_error:
-            raise self.errors[0]
-
-
-def _derive_beside(
-    con: duckdb.DuckDBPyConnection,
-    say: Callable[[str], None],
-    changes: str | None,
-    new_loads: list[int] | None,
-    checks: _Checks,
-    checkpoint: _Checkpoint,
-) -> None:
-    """The derived step (one commit) on this connection while the checks and the merge's checkpoint run beside it. On
-    a failure of any of the three the others are stopped or waited for, and the first cause is raised: a failed
-    checkpoint (the database is then unusable), else the checks' error when they failed first, else the derived step's."""
-    from store.connection import one_commit
-
+    checks = _Checks(con, load_id, data_docs_dir, changes, new_loads)
     try:
         with one_commit(con):
             _derive(con, say, changes, new_loads)
-        checkpoint.join()
     except BaseException:
-        checkpoint.join(raise_error=False)
         failed = checks.stop()
-        cause = checkpoint.errors[0] if checkpoint.errors else failed
-        if cause is not None:
-            raise cause from None
+        if failed is not None:  # the checks failed first and interrupted the derived step: theirs is the error
+            raise failed from None
         raise
+    say("finishing the data quality checks")
+    checks.wait()
+    # the derived step's commit writes the file only when no other transaction committed updates since it began; when
+    # the checks committed first (they update kept counts), DuckDB put it in the write-ahead log: written here
+    say("writing the store")
+    con.execute("CHECKPOINT")
+    return counts
 
 
 class _Checks:

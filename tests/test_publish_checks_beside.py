@@ -13,7 +13,6 @@ import duckdb
 import pytest
 
 from expectations import incremental, runner
-from ingest import publish
 from ingest.merge import CHANGES, merge_loads
 from ingest.publish import finalise
 from store import derive, summary
@@ -145,7 +144,7 @@ def test_a_failure_on_either_side_publishes_nothing(
     with pytest.raises(RuntimeError, match="failed on purpose"), open_for_update(store) as con:
         finalise(con, _add_load(con, _month(), LATER), new_loads=[2])
     assert _published(store) == before
-    assert not [t for t in threading.enumerate() if t.name.startswith(("dq-checks", "publish-checkpoint"))]
+    assert not [t for t in threading.enumerate() if t.name.startswith("dq-checks")]
 
 
 def test_checks_that_fail_first_stop_the_derived_step_and_theirs_is_the_error(
@@ -172,88 +171,3 @@ def test_checks_that_fail_first_stop_the_derived_step_and_theirs_is_the_error(
         finalise(con, _add_load(con, _month(), LATER), new_loads=[2])
     assert time.perf_counter() - started < 20, "the derived step was not interrupted"
     assert _published(store) == before
-
-
-def _wal(path: Path) -> int:
-    wal = Path(f"{path}.wal")
-    return wal.stat().st_size if wal.exists() else 0
-
-
-def test_the_merge_commits_to_the_log_and_the_checkpoint_beside_writes_it(tmp_path: Path) -> None:
-    """On a work copy (checkpoint_threshold 0) the merge's commit goes to the write-ahead log, the setting comes back,
-    and the CHECKPOINT run in its thread writes the log into the file, beside a reader filling a TEMP table."""
-    path = tmp_path / "work.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("SET checkpoint_threshold = '0b'")
-        con.execute("CREATE TABLE versions AS SELECT range AS row_id FROM range(100000)")
-        assert _wal(path) == 0
-        with publish._committed_to_log(con), one_commit(con):
-            con.execute("DELETE FROM versions WHERE row_id % 3 = 0")
-            con.execute("INSERT INTO versions SELECT range FROM range(100000, 150000)")
-        assert _wal(path) > 0, "the merge's commit was written into the file, not the log"
-        assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall() == [("0 bytes",)]
-        reader = con.cursor()
-        checkpoint = publish._Checkpoint(con)
-        reader.execute("CREATE TEMP TABLE beside AS SELECT count(*) AS n FROM versions")
-        checkpoint.join()
-        assert not checkpoint.refused and _wal(path) == 0
-        assert reader.execute("SELECT n FROM beside").fetchall() == [(116666,)]
-        reader.close()
-    finally:
-        con.close()
-    con = duckdb.connect(str(path), read_only=True)
-    assert con.execute("SELECT count(*) FROM versions").fetchall() == [(116666,)]
-    con.close()
-
-
-def test_a_month_whose_early_checkpoint_is_refused_publishes_the_same(
-    first: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The derived step replaces a table (DuckDB's checkpoint lock) before the CHECKPOINT beside it starts: DuckDB
-    refuses that CHECKPOINT, the final one writes the merge with the rest; the store published is the same, complete,
-    with no write-ahead log beside it."""
-    beside, after = copy_store(first, tmp_path / "beside.duckdb"), copy_store(first, tmp_path / "after.duckdb")
-    replaced, run, refusals = threading.Event(), publish._Checkpoint._run, []
-    real_summaries = summary.build_summaries
-
-    def summaries_then_signal(con: duckdb.DuckDBPyConnection, *args: Any) -> None:
-        real_summaries(con, *args)  # replaces summary tables: holds the checkpoint lock until the derived commit
-        replaced.set()
-
-    def late_checkpoint(self: Any) -> None:
-        assert replaced.wait(60)
-        run(self)
-        refusals.extend(self.refused)
-
-    monkeypatch.setattr(summary, "build_summaries", summaries_then_signal)
-    monkeypatch.setattr(publish._Checkpoint, "_run", late_checkpoint)
-    with open_for_update(beside) as con:
-        finalise(con, _add_load(con, _month(), LATER), new_loads=[2])
-    assert refusals, "the CHECKPOINT beside the derived step was not refused"
-    monkeypatch.undo()
-    with open_for_update(after) as con:
-        _checks_after(con, _add_load(con, _month(), LATER))
-    got, want = _tables(beside), _tables(after)
-    for table in STORED:
-        assert got[table] == want[table], f"{table}: a refused early checkpoint changed what was stored"
-    assert not list(versions_dir(beside).glob("*.wal")), "a write-ahead log was left beside the published store"
-
-
-def test_a_failed_early_checkpoint_publishes_nothing(
-    first: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The CHECKPOINT beside the checks and the derived step fails (not refused): its error is raised once both are
-    done, nothing is published, no work copy or thread is left."""
-    store = copy_store(first, tmp_path / "store.duckdb")
-    before = _published(store)
-
-    def checkpoint_fails(self: Any) -> None:
-        self.cursor.close()
-        self.errors.append(OSError(28, "No space left on device (on purpose)"))
-
-    monkeypatch.setattr(publish._Checkpoint, "_run", checkpoint_fails)
-    with pytest.raises(OSError, match="on purpose"), open_for_update(store) as con:
-        finalise(con, _add_load(con, _month(), LATER), new_loads=[2])
-    assert _published(store) == before
-    assert not [t for t in threading.enumerate() if t.name.startswith(("dq-checks", "publish-checkpoint"))]
