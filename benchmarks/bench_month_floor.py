@@ -1,6 +1,6 @@
 """The floor under the national month: DuckDB alone making only the row-level writes a month makes, beside the month.
 
-Run (under the shared lock): .venv/bin/python -m benchmarks.bench_month_floor --store /tmp/n13m/seed.duckdb
+Run (under the shared lock): .venv/bin/python -m benchmarks.bench_month_floor --store NATIONAL.duckdb
      [--attributes random|stored] [--runs 2] [--no-integer-key]
 Writes the month as `bench_monthly_load` does, loads it with the loaders (checks on) on a copy of the store while
 counting the rows each statement deletes, inserts and updates in each stored table, then times on fresh copies of
@@ -374,13 +374,20 @@ def run(seed: Path, folder: Path, attributes: str, integer_key: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, default=Path("/tmp/n13m/seed.duckdb"), help="the national store (copied)")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        required=True,
+        help="a validated national store, copied and never written (python -m benchmarks.national_store PATH)",
+    )
     parser.add_argument("--attributes", choices=sorted(ATTRIBUTES), default="random")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--no-integer-key", dest="integer_key", action="store_false")
     parser.add_argument("--memory-limit", default=DEFAULT_LIMIT)
     parser.add_argument("--tmp", type=Path, default=Path("/tmp"), help="where the copies go (three of the store)")
     args = parser.parse_args(argv)
+    if not args.store.exists():
+        parser.error(f"no store at {args.store}: build one with python -m benchmarks.national_store {args.store}")
     cap(args.memory_limit)
     with tempfile.TemporaryDirectory(dir=args.tmp, prefix="month-floor-") as tmp:
         folder = Path(tmp)
